@@ -1,0 +1,66 @@
+import { Reader } from './reader.ts'
+import { Writer } from './writer.ts'
+import { DecodeError } from './errors.ts'
+
+export { Reader, UINT30_MAX } from './reader.ts'
+export { Writer } from './writer.ts'
+export { DecodeError, EncodeError } from './errors.ts'
+
+/**
+ * A binary codec for one Octez structure. `encode` appends to a writer; `decode` reads from a
+ * reader positioned at the value and leaves it after the value (callers that own the whole buffer
+ * use `decodeExact`, which also rejects trailing bytes as Data_encoding does).
+ */
+export interface Codec<T> {
+  /** Octez-style name, e.g. `block_header`; used in error messages and by `tzp2p codec`. */
+  readonly name: string
+  /** `check_size` bound: the encoded value may not exceed this many bytes. */
+  readonly maxSize?: number
+  encode: (w: Writer, value: T) => void
+  decode: (r: Reader) => T
+}
+
+export function encode<T> (codec: Codec<T>, value: T): Uint8Array {
+  const w = new Writer()
+  codec.encode(w, value)
+  return w.finish()
+}
+
+/** Decodes a whole buffer: bounds it by `maxSize` first, then requires every byte to be used. */
+export function decodeExact<T> (codec: Codec<T>, bytes: Uint8Array): T {
+  if (codec.maxSize !== undefined && bytes.length > codec.maxSize) {
+    throw new DecodeError(codec.name, 0, `${bytes.length} bytes exceed the bound ${codec.maxSize}`)
+  }
+  const r = new Reader(bytes)
+  const v = codec.decode(r)
+  r.expectEnd(codec.name)
+  return v
+}
+
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/
+
+export function toHex (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+}
+
+/** Strict hex parsing (Buffer.from silently drops bad characters, which would hide input errors). */
+export function fromHex (s: string, what = 'hex'): Uint8Array {
+  const t = s.trim().replace(/^0x/, '')
+  if (!HEX_RE.test(t)) throw new DecodeError(what, 0, 'not an even-length hexadecimal string')
+  return new Uint8Array(Buffer.from(t, 'hex'))
+}
+
+export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export function concatBytes (...parts: Uint8Array[]): Uint8Array {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+}
