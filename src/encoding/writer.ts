@@ -18,6 +18,11 @@ export class Writer {
     this.view = new DataView(this.buf.buffer)
   }
 
+  /**
+   * Reserves n bytes and returns their offset. It may replace `buf` and `view`, so callers take the
+   * offset first and only then touch the buffer (`this.view.setX(this.grow(n), v)` would write into
+   * the old buffer: the receiver is evaluated before the argument).
+   */
   private grow (n: number): number {
     const need = this.length + n
     if (need > this.buf.length) {
@@ -41,49 +46,57 @@ export class Writer {
 
   uint8 (v: number, what = 'uint8'): this {
     this.checkInt(what, v, 0, 0xff)
-    this.view.setUint8(this.grow(1), v)
+    const at = this.grow(1)
+    this.view.setUint8(at, v)
     return this
   }
 
   int8 (v: number, what = 'int8'): this {
     this.checkInt(what, v, -0x80, 0x7f)
-    this.view.setInt8(this.grow(1), v)
+    const at = this.grow(1)
+    this.view.setInt8(at, v)
     return this
   }
 
   uint16 (v: number, what = 'uint16'): this {
     this.checkInt(what, v, 0, 0xffff)
-    this.view.setUint16(this.grow(2), v)
+    const at = this.grow(2)
+    this.view.setUint16(at, v)
     return this
   }
 
   int16 (v: number, what = 'int16'): this {
     this.checkInt(what, v, -0x8000, 0x7fff)
-    this.view.setInt16(this.grow(2), v)
+    const at = this.grow(2)
+    this.view.setInt16(at, v)
     return this
   }
 
   int32 (v: number, what = 'int32'): this {
     this.checkInt(what, v, -0x80000000, 0x7fffffff)
-    this.view.setInt32(this.grow(4), v)
+    const at = this.grow(4)
+    this.view.setInt32(at, v)
     return this
   }
 
   uint32 (v: number, what = 'uint32'): this {
     this.checkInt(what, v, 0, 0xffffffff)
-    this.view.setUint32(this.grow(4), v)
+    const at = this.grow(4)
+    this.view.setUint32(at, v)
     return this
   }
 
   uint30 (v: number, what = 'uint30'): this {
     this.checkInt(what, v, 0, UINT30_MAX)
-    this.view.setInt32(this.grow(4), v)
+    const at = this.grow(4)
+    this.view.setInt32(at, v)
     return this
   }
 
   int64 (v: bigint, what = 'int64'): this {
     if (v < -(1n << 63n) || v >= (1n << 63n)) throw new EncodeError(what, `${v} out of int64 range`)
-    this.view.setBigInt64(this.grow(8), v)
+    const at = this.grow(8)
+    this.view.setBigInt64(at, v)
     return this
   }
 
@@ -93,7 +106,8 @@ export class Writer {
 
   /** Raw bytes, no prefix (`Fixed.bytes` / `Variable.bytes`). */
   raw (b: Uint8Array): this {
-    this.buf.set(b, this.grow(b.length))
+    const at = this.grow(b.length)
+    this.buf.set(b, at)
     return this
   }
 
