@@ -1,0 +1,11 @@
+// Every Octez wire structure tzp2p speaks, with its binary codec (reference §2–§6).
+export * from './hashes.ts'
+export * from './point.ts'
+export * from './connection-message.ts'
+export * from './metadata.ts'
+export * from './ack.ts'
+export * from './fitness.ts'
+export * from './block-header.ts'
+export * from './operation.ts'
+export * from './merkle.ts'
+export * from './chain-id.ts'
