@@ -1,0 +1,60 @@
+import { blake2b256, b58Encode } from '../crypto/index.ts'
+import type { Fitness } from '../wire/fitness.ts'
+import type { Operation } from '../wire/operation.ts'
+import { operationHash } from '../wire/operation.ts'
+import { operationsHashOfPasses } from '../wire/merkle.ts'
+import type { StateWrite } from './state.ts'
+
+/** Octez bounds the Merkle path of operations_hash to 8 validation passes. */
+export const MAX_VALIDATION_PASSES = 8
+
+export function checkValidationPasses (n: number, who: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_VALIDATION_PASSES) {
+    throw new RangeError(`${who}: validation passes must be an integer in [1, ${MAX_VALIDATION_PASSES}], got ${n}`)
+  }
+  return n
+}
+
+/**
+ * Fitness = level, as an Octez fitness list of one element: the level as 8 bytes big-endian.
+ * (Octez compares elements by length then bytewise, so a fixed width orders levels numerically.)
+ */
+export function levelFitness (level: number): Fitness {
+  const e = new Uint8Array(8)
+  new DataView(e.buffer).setBigInt64(0, BigInt(level))
+  return [e]
+}
+
+/** A protocol hash (b58 `P…`) derived from a description of the protocol and its parameters. */
+export function protocolHashOf (description: Uint8Array): string {
+  return b58Encode('protocolHash', blake2b256(description))
+}
+
+/** The operations_hash (LLo) of a block's operations, one list per validation pass. */
+export function operationsHashOf (operations: readonly (readonly Operation[])[]): Uint8Array {
+  return operationsHashOfPasses(operations.map(pass => pass.map(operationHash)))
+}
+
+const text = new TextEncoder()
+
+/**
+ * A digest of a block's state writes, in the order given (protocols give them sorted by key):
+ * for each write, key length (uint16 BE) ‖ UTF-8 key ‖ 0x00 for a deletion, or 0xFF ‖ value length
+ * (uint32 BE) ‖ value. Protocols chain it into their header's context hash so that a block
+ * commits to the state it produces.
+ */
+export function stateWritesDigest (writes: readonly StateWrite[]): Uint8Array {
+  const parts: Uint8Array[] = []
+  for (const { key, value } of writes) {
+    const k = text.encode(key)
+    const head = new Uint8Array(2 + k.length + 1 + (value === undefined ? 0 : 4))
+    const v = new DataView(head.buffer)
+    v.setUint16(0, k.length)
+    head.set(k, 2)
+    head[2 + k.length] = value === undefined ? 0x00 : 0xff
+    if (value !== undefined) v.setUint32(3 + k.length, value.length)
+    parts.push(head)
+    if (value !== undefined) parts.push(value)
+  }
+  return blake2b256(parts)
+}

@@ -1,0 +1,71 @@
+import { bytesEqual, DecodeError } from '../../encoding/index.ts'
+import type { Operation } from '../../wire/operation.ts'
+import { InvalidOperationError } from '../errors.ts'
+import type { ScratchState } from '../state.ts'
+import { readAccount, writeAccount } from './account.ts'
+import { publicKeyHash } from './keys.ts'
+import { checkTransferSignature, decodeTransfer, type Transfer } from './transfer.ts'
+
+/**
+ * The transfer rules, shared by mempool admission, block application and baking so the three can
+ * never disagree. Checks come first; state is written only once every check has passed, so a
+ * refused transfer leaves the scratch state untouched.
+ */
+
+/** The validation pass a transfer belongs to: its source's first byte modulo the pass count.
+ *  All transfers of one account share a pass, so their counters stay in order inside a block. */
+export function transferPass (source: Uint8Array, validationPasses: number): number {
+  return source[0] % validationPasses
+}
+
+export type TransferOutcome =
+  | { ok: true, pass: number, transfer: Transfer }
+  | { ok: false, error: InvalidOperationError }
+
+/** Decodes and checks everything that does not depend on the state (shape, key, signature). */
+export function checkTransferStatically (op: Operation, validationPasses: number): TransferOutcome {
+  let t: Transfer
+  try {
+    t = decodeTransfer(op.data)
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, error: new InvalidOperationError('malformed', e.message) }
+    throw e
+  }
+  if (!bytesEqual(publicKeyHash(t.publicKey), t.source)) {
+    return { ok: false, error: new InvalidOperationError('bad_public_key', 'the public key does not hash to the source') }
+  }
+  if (t.amount <= 0n) return { ok: false, error: new InvalidOperationError('invalid_amount', `amount must be positive, got ${t.amount}`) }
+  if (t.fee < 0n) return { ok: false, error: new InvalidOperationError('invalid_amount', `fee must not be negative, got ${t.fee}`) }
+  if (!checkTransferSignature(op.branch, op.data, t)) {
+    return { ok: false, error: new InvalidOperationError('bad_signature', 'the signature does not match the source key') }
+  }
+  return { ok: true, pass: transferPass(t.source, validationPasses), transfer: t }
+}
+
+/**
+ * Applies a statically checked transfer to `state`: counter, balance, then the writes (source
+ * debited by amount + fee, destination credited, fee credited to `feeRecipient`). Balances cannot
+ * overflow: the genesis caps the total supply below 2^63.
+ */
+export async function applyTransfer (t: Transfer, state: ScratchState, feeRecipient: Uint8Array): Promise<InvalidOperationError | undefined> {
+  const source = await readAccount(state, t.source)
+  if (source === undefined) return new InvalidOperationError('unknown_account', 'the source account does not exist')
+  if (t.counter <= source.counter) {
+    return new InvalidOperationError('counter_in_the_past', `counter ${t.counter} already used (account counter ${source.counter})`)
+  }
+  if (t.counter > source.counter + 1n) {
+    return new InvalidOperationError('counter_in_the_future', `counter ${t.counter} skips ahead (expected ${source.counter + 1n})`)
+  }
+  const spent = t.amount + t.fee
+  if (spent > source.balance) {
+    return new InvalidOperationError('balance_too_low', `spends ${spent} with a balance of ${source.balance}`)
+  }
+  writeAccount(state, t.source, { balance: source.balance - spent, counter: t.counter })
+  const destination = await readAccount(state, t.destination) ?? { balance: 0n, counter: 0n }
+  writeAccount(state, t.destination, { balance: destination.balance + t.amount, counter: destination.counter })
+  if (t.fee > 0n) {
+    const baker = await readAccount(state, feeRecipient) ?? { balance: 0n, counter: 0n }
+    writeAccount(state, feeRecipient, { balance: baker.balance + t.fee, counter: baker.counter })
+  }
+  return undefined
+}

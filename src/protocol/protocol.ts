@@ -1,0 +1,107 @@
+import type { BlockHeader } from '../wire/block-header.ts'
+import type { Fitness } from '../wire/fitness.ts'
+import type { Operation } from '../wire/operation.ts'
+import type { InvalidBlockError, InvalidOperationError, Verdict } from './errors.ts'
+import type { ScratchState, StateReader, StateWrite } from './state.ts'
+
+/**
+ * The pluggable protocol (DESIGN §6): everything the shell does not know about blocks and
+ * operations. The shell (`src/chain`) checks what Octez's shell checks — the predecessor is
+ * known and valid, level = predecessor + 1, the number of validation passes, the Merkle root of
+ * the operations, increasing timestamps and fitness, operations branched on a live block — then
+ * hands the block to the protocol.
+ *
+ * State: a protocol reads the state of the predecessor through a `StateReader` and answers with
+ * the list of writes the block causes; the chain commits them atomically with the block, and
+ * keeps for each block of the current chain an undo record (the previous values of the keys it
+ * wrote), so switching to a better branch rewinds to the common ancestor and re-applies. A
+ * protocol therefore never touches the store and must be deterministic: the same block on the
+ * same state gives the same writes on every node.
+ */
+export interface Protocol {
+  /** Short name used in logs and configs (`demo`, `accept-all`). */
+  readonly name: string
+  /** Protocol hash, b58 `P…`; the chain's genesis names it. */
+  readonly hash: string
+  /** Number of operation lists in every block (Octez `validation_passes`), ≥ 1. */
+  readonly validationPasses: number
+  /** An operation's branch must be one of this many latest blocks (Octez `max_operations_ttl`). */
+  readonly maxOperationsTtl: number
+
+  /** The state the chain starts with, and the context hash the synthetic genesis header carries. */
+  genesis: () => GenesisState
+
+  /** The fitness a block at `level` on top of `predecessor` must carry. */
+  fitness: (level: number, predecessor: BlockHeader) => Fitness
+
+  /**
+   * Cheap checks of a header against its predecessor, before any operation is fetched (a sync
+   * runs it on every header it downloads): protocol level, fitness, protocol data, signature.
+   */
+  validateHeader: (header: BlockHeader, predecessor: BlockHeader) => Verdict<InvalidBlockError>
+
+  /**
+   * Mempool admission: checks `op` against `state` (the head's state plus the effects of the
+   * operations admitted before it) and, if valid, records its effects in `state` so the next
+   * operation is checked after it. An invalid operation leaves `state` unchanged.
+   */
+  validateOperation: (op: Operation, state: ScratchState) => Promise<OperationVerdict>
+
+  /** Applies a block on its predecessor's state; throws `InvalidBlockError` if it is invalid. */
+  applyBlock: (input: ApplyBlockInput) => Promise<AppliedBlock>
+
+  /**
+   * Builds a block on `predecessor` from candidate operations (in mempool order): operations
+   * that are no longer valid in block order are left out. `bakerKey` is the protocol's secret
+   * signing material (the demo protocol's baker secret key); protocols that sign nothing ignore it.
+   */
+  makeBlock: (input: MakeBlockInput) => Promise<BakedBlock>
+
+  /** JSON view of an operation's data for RPC and logs; malformed data is described, not thrown. */
+  describeOperation: (op: Operation) => Record<string, unknown>
+
+  /** JSON view of a header's protocol data. */
+  describeProtocolData: (header: BlockHeader) => Record<string, unknown>
+}
+
+export interface GenesisState {
+  writes: StateWrite[]
+  /** 32-byte context hash of the genesis header. */
+  context: Uint8Array
+}
+
+export type OperationVerdict =
+  | { ok: true, pass: number }
+  | { ok: false, error: InvalidOperationError }
+
+export interface ApplyBlockInput {
+  header: BlockHeader
+  /** One list per validation pass. */
+  operations: Operation[][]
+  predecessor: BlockHeader
+  /** The state as of the predecessor. */
+  state: StateReader
+}
+
+export interface AppliedBlock {
+  /** The block's effect on the state, in key order. */
+  writes: StateWrite[]
+}
+
+export interface MakeBlockInput {
+  predecessor: BlockHeader
+  predecessorHash: Uint8Array
+  /** Seconds since the epoch; must be greater than the predecessor's. */
+  timestamp: bigint
+  candidates: Operation[]
+  /** The state as of the predecessor. */
+  state: StateReader
+  bakerKey?: Uint8Array
+}
+
+export interface BakedBlock {
+  header: BlockHeader
+  operations: Operation[][]
+  /** The candidates left out, with the reason. */
+  refused: Array<{ operation: Operation, error: InvalidOperationError }>
+}

@@ -1,0 +1,54 @@
+/**
+ * The protocol state: a flat key/value map (string keys, byte values) that lives in the chain
+ * store. A protocol never writes to the store directly: it reads through a `StateReader` and
+ * returns the changes it wants as `StateWrite`s, which the chain commits in the same atomic batch
+ * as the block that caused them.
+ */
+
+/** Read access to the state as of some block (the head, or a block being applied). */
+export interface StateReader {
+  get: (key: string) => Promise<Uint8Array | undefined>
+}
+
+/** One change: `value === undefined` deletes the key. */
+export interface StateWrite {
+  key: string
+  value: Uint8Array | undefined
+}
+
+/**
+ * Copy-on-write view over a base state: reads see the local changes first, writes stay local.
+ * Protocols use it to apply a block's operations one after the other (each sees the previous
+ * ones' effects); the mempool uses it to check pending operations in sequence against the head.
+ */
+export class ScratchState implements StateReader {
+  private readonly base: StateReader
+  /** Changed keys; `undefined` = deleted here. */
+  private readonly changes = new Map<string, Uint8Array | undefined>()
+
+  constructor (base: StateReader) {
+    this.base = base
+  }
+
+  async get (key: string): Promise<Uint8Array | undefined> {
+    if (this.changes.has(key)) return this.changes.get(key)
+    return await this.base.get(key)
+  }
+
+  set (key: string, value: Uint8Array | undefined): void {
+    this.changes.set(key, value)
+  }
+
+  get size (): number {
+    return this.changes.size
+  }
+
+  /** The changes in key order, so that two nodes applying the same block produce the same list. */
+  writes (): StateWrite[] {
+    const keys = [...this.changes.keys()].sort()
+    return keys.map(key => ({ key, value: this.changes.get(key) }))
+  }
+}
+
+/** A state with nothing in it (tests, and protocols whose genesis state is empty). */
+export const EMPTY_STATE: StateReader = { get: async () => undefined }
