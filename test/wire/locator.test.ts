@@ -70,7 +70,7 @@ function header (level: number, predecessor: Uint8Array): BlockHeader {
 /** A chain of `length` blocks whose store keeps levels ≥ `caboose`; hashes are real header hashes. */
 function chain (length: number, caboose = 0): { hashes: Uint8Array[], headers: BlockHeader[], getAncestor: (h: Uint8Array, d: number) => Uint8Array | undefined } {
   const hashes: Uint8Array[] = []; const headers: BlockHeader[] = []
-  let pred = new Uint8Array(32)
+  let pred: Uint8Array = new Uint8Array(32)
   for (let level = 0; level < length; level++) {
     const h = header(level, pred); headers.push(h); pred = blockHash(h); hashes.push(pred)
   }
