@@ -64,3 +64,28 @@ export function powDifficultyOf (publicKey: Uint8Array, stamp: Uint8Array, decim
   }
   return Math.round(lo / 100) / 10 ** decimals
 }
+
+/**
+ * The largest multiple of 10^-decimals that the stamp satisfies (rounded down, unlike
+ * `powDifficultyOf`), so that a stamp below an expected difficulty is never reported as reaching it.
+ */
+export function powDifficultyFloor (publicKey: Uint8Array, stamp: Uint8Array, decimals = 2): number {
+  const h = leBytesToBigInt(powHash(publicKey, stamp))
+  const scale = 10 ** decimals
+  let lo = 0
+  let hi = 256 * scale
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2)
+    if (h <= makePowTarget(mid / scale)) lo = mid
+    else hi = mid - 1
+  }
+  return lo / scale
+}
+
+/**
+ * Mean number of stamps to try before one passes: the hash is uniform over 2^256 values and
+ * `target + 1` of them pass. About 2^d for an integer difficulty d.
+ */
+export function expectedPowAttempts (target: bigint): number {
+  return 2 ** 256 / (Number(target) + 1)
+}
