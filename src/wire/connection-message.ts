@@ -110,3 +110,19 @@ export function decodeConnectionFrame (frame: Uint8Array): ConnectionMessage {
   r.expectEnd('connection_message')
   return message
 }
+
+/** The frame (2-byte length ‖ body) as a codec, for tools that handle whole frames. */
+export const connectionFrameCodec: Codec<ConnectionMessage> = {
+  name: 'connection_message.frame',
+  maxSize: CONNECTION_FRAME_HEADER_BYTES + CONNECTION_MESSAGE_MAX_BYTES,
+  encode (w: Writer, m: ConnectionMessage): void {
+    w.raw(encodeConnectionFrame(m))
+  },
+  decode (r: Reader): ConnectionMessage {
+    const n = r.uint16('connection_message.length')
+    const sub = r.take(n, 'connection_message')
+    const m = connectionMessageCodec.decode(sub)
+    sub.expectEnd('connection_message')
+    return m
+  }
+}
