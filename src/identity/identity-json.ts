@@ -134,3 +134,15 @@ function describe (v: unknown): string {
   const s = JSON.stringify(v)
   return s.length > 80 ? `${s.slice(0, 77)}...` : s
 }
+
+/**
+ * The identity's JSON form as one object, for `tzp2p codec … identity`: `encode` gives the object
+ * Octez writes (all four keys), `decode` validates any JSON value with `identityFromJson`'s rules
+ * and throws `IdentityFileError` naming the key at fault. `binary` is the Data_encoding form.
+ */
+export const identityJsonCodec = {
+  name: 'identity',
+  binary: identityCodec,
+  encode: (identity: Identity): Required<IdentityJson> => identityToJson(identity),
+  decode: (json: unknown): Identity => identityFromJson(json)
+} as const

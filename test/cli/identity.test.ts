@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { checkIdentity, loadIdentity, loadLibp2pKey } from '../../src/identity/index.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createProgressLine, formatCount, formatDuration, formatPowProgress } from '../../src/cli/progress.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -147,4 +148,33 @@ test('Ctrl-C during generate stops the search, writes nothing and exits with 130
     assert.match(stderr, /tzp2p: interrupted: no identity was written/)
     await assert.rejects(access(join(dir, 'identity.json')))
   })
+})
+
+test('progress line: counts, durations and rate read well; written in place only on a terminal', () => {
+  assert.equal(formatCount(999), '999')
+  assert.equal(formatCount(67_108_864), '67.1M')
+  assert.equal(formatCount(2 ** 40), '1.10T')
+  assert.equal(formatDuration(850), '850ms')
+  assert.equal(formatDuration(12_340), '12.3s')
+  assert.equal(formatDuration(245_000), '4m 05s')
+  assert.equal(formatDuration(3 * 86_400_000), '3.0 days')
+  assert.equal(formatDuration(Infinity), '∞')
+  const line = formatPowProgress({
+    attempts: 12_000_000, elapsedMs: 1500, hashesPerSecond: 9_800_000, expectedAttempts: 2 ** 26,
+    expectedMs: 2 ** 26 / 9.8e6 * 1000, etaMs: 0, workers: 2, attemptsPerWorker: [6e6, 6e6]
+  })
+  assert.equal(line, '9.80 Mhash/s on 2 threads · 12.0M attempts of ~67.1M expected, ~6.8s on average · elapsed 1.5s')
+
+  const written: string[] = []
+  const sink = (isTTY: boolean): NodeJS.WriteStream =>
+    ({ isTTY, columns: 40, write: (s: string) => { written.push(s); return true } }) as unknown as NodeJS.WriteStream
+  const tty = createProgressLine(sink(true))
+  tty.update(line)
+  tty.clear()
+  assert.deepEqual(written, [`\r\x1b[K${line.slice(0, 39)}`, '\r\x1b[K'])
+  written.length = 0
+  const pipe = createProgressLine(sink(false))
+  pipe.update(line)
+  pipe.clear()
+  assert.deepEqual(written, [])
 })

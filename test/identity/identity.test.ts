@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   IdentityFileError, IdentityKeysMismatchError, IdentityMismatchError, InsufficientProofOfWorkError,
-  checkIdentity, formatIdentityJson, identityCodec, identityFromJson, identityToJson, loadIdentity,
+  checkIdentity, formatIdentityJson, identityCodec, identityJsonCodec, identityFromJson, identityToJson, loadIdentity,
   parseIdentityJson, powDifficultyOf, saveIdentity, peerIdOfPublicKey, type Identity
 } from '../../src/identity/index.ts'
 import { DecodeError, decodeExact, encode, fromHex, toHex } from '../../src/encoding/index.ts'
@@ -188,4 +188,12 @@ test('identity binary codec: optional peer id ‖ pk ‖ sk ‖ stamp, peer id r
   assert.throws(() => decodeExact(identityCodec, new Uint8Array([0x01, ...bytes.subarray(1)])), DecodeError)
   assert.throws(() => decodeExact(identityCodec, bytes.subarray(0, 104)), DecodeError)
   assert.throws(() => decodeExact(identityCodec, new Uint8Array([...bytes, 0])), DecodeError)
+})
+
+test('identityJsonCodec: the JSON form under the name "identity"', () => {
+  assert.equal(identityJsonCodec.name, 'identity')
+  assert.equal(identityJsonCodec.binary, identityCodec)
+  const id = identityJsonCodec.decode(fileJson(ocaml))
+  assert.deepEqual(identityJsonCodec.encode(id), fileJson(ocaml))
+  assert.throws(() => identityJsonCodec.decode({ public_key: 'x' }), IdentityFileError)
 })

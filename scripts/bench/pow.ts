@@ -1,0 +1,200 @@
+/**
+ * `npm run bench:pow`: how fast tzp2p searches proof-of-work stamps, per core and on all cores,
+ * beside a native C loop doing the same work with the same libsodium function, measured in the
+ * same run on the same machine.
+ *
+ *   npm run bench:pow                      # best of 3 rounds of 2 s runs, all cores (~30 s)
+ *   npm run bench:pow -- --seconds 5 --rounds 5 --workers 4 --json
+ *
+ * The C baseline (scripts/bench/native/pow.c) is compiled on the fly with `cc` against the system
+ * libsodium (Debian/Ubuntu: apt-get install libsodium-dev); without them only tzp2p's figures are
+ * printed.
+ */
+import { execFile } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { x25519Keypair, randomBytes } from '../../src/crypto/index.ts'
+import { searchProofOfWork, PowSearchAbortedError, type PowProgress } from '../../src/identity/index.ts'
+import { PowScanner, POW_HASH_PATH } from '../../src/identity/pow-scanner.ts'
+
+const run = promisify(execFile)
+const NATIVE_SOURCE = fileURLToPath(new URL('./native/pow.c', import.meta.url))
+
+export interface Rate {
+  /** Million BLAKE2b-256 hashes (stamps tried) per second. */
+  mhashPerSecond: number
+  hashes: number
+  seconds: number
+}
+
+export interface PowBenchResult {
+  workers: number
+  rounds: number
+  secondsPerRun: number
+  /** 1-minute load average when the run began: other work on the machine skews the figures. */
+  loadAverageAtStart: number
+  hashPath: string
+  tzp2p: { perCore: Rate, allCores: Rate, mainThreadLoop: Rate }
+  native: { perCore: Rate, allCores: Rate } | { unavailable: string }
+}
+
+/**
+ * tzp2p's real search (`searchProofOfWork` on worker threads) against an impossible target, for
+ * `seconds`; the rate is taken between the first report after a short warm-up and the last one,
+ * so thread start-up and JIT warm-up are not counted.
+ */
+async function measureSearch (workers: number, seconds: number): Promise<Rate> {
+  const { publicKey } = x25519Keypair()
+  const abort = new AbortController()
+  const warmupMs = Math.min(1000, seconds * 200)
+  let first: PowProgress | undefined
+  let last: PowProgress | undefined
+  const stop = setTimeout(() => { abort.abort() }, warmupMs + seconds * 1000)
+  try {
+    await searchProofOfWork(publicKey, 0n, {
+      workers,
+      signal: abort.signal,
+      progressIntervalMs: 100,
+      onProgress: (p) => {
+        if (p.elapsedMs < warmupMs) return
+        first ??= p
+        last = p
+      }
+    })
+  } catch (e) {
+    if (!(e instanceof PowSearchAbortedError)) throw e
+  } finally {
+    clearTimeout(stop)
+  }
+  if (first === undefined || last === undefined || last === first) throw new Error('the search reported no progress')
+  const hashes = last.attempts - first.attempts
+  const secs = (last.elapsedMs - first.elapsedMs) / 1000
+  return { mhashPerSecond: hashes / secs / 1e6, hashes, seconds: secs }
+}
+
+/** The scanner's loop on this thread, without workers: the cost of the loop itself. */
+function measureMainThreadLoop (seconds: number): Rate {
+  const scanner = new PowScanner(x25519Keypair().publicKey, randomBytes(24), 0n)
+  scanner.scan(200_000) // warm-up: let the JIT optimise the loop
+  let hashes = 0
+  const started = performance.now()
+  let elapsed = 0
+  do {
+    hashes += scanner.scan(1 << 16)
+    elapsed = (performance.now() - started) / 1000
+  } while (elapsed < seconds)
+  return { mhashPerSecond: hashes / elapsed / 1e6, hashes, seconds: elapsed }
+}
+
+/** Compiles the C baseline; returns the binary, or why it could not be built. */
+async function buildNative (): Promise<{ binary: string } | { unavailable: string }> {
+  const dir = join(tmpdir(), 'tzp2p-bench-native')
+  await mkdir(dir, { recursive: true })
+  const binary = join(dir, 'pow')
+  const cc = process.env.CC ?? 'cc'
+  try {
+    await run(cc, ['-O2', '-o', binary, NATIVE_SOURCE, '-lsodium'])
+    return { binary }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string }
+    if (err.code === 'ENOENT') return { unavailable: `no C compiler (${cc}) found` }
+    const detail = /sodium\.h|lsodium/.test(err.stderr ?? '')
+      ? 'libsodium headers/library not found (apt-get install libsodium-dev)'
+      : (err.stderr ?? err.message).trim().split('\n')[0]
+    return { unavailable: `cannot build ${NATIVE_SOURCE}: ${detail}` }
+  }
+}
+
+/** `processes` copies of the C loop at once (one per core), summed. */
+async function measureNative (binary: string, processes: number, seconds: number): Promise<Rate> {
+  const outputs = await Promise.all(Array.from({ length: processes }, async () => await run(binary, [String(seconds)])))
+  let hashes = 0
+  let secs = 0
+  let rate = 0
+  for (const { stdout } of outputs) {
+    const r = JSON.parse(stdout) as { hashes: number, seconds: number }
+    hashes += r.hashes
+    secs = Math.max(secs, r.seconds)
+    rate += r.hashes / r.seconds
+  }
+  return { mhashPerSecond: rate / 1e6, hashes, seconds: secs }
+}
+
+/** The fastest of several runs: on a shared machine, other load only ever slows a run down. */
+function best (rates: Rate[]): Rate {
+  return rates.reduce((a, b) => (b.mhashPerSecond > a.mhashPerSecond ? b : a))
+}
+
+export async function runPowBenchmark (options: { seconds?: number, workers?: number, rounds?: number } = {}): Promise<PowBenchResult> {
+  const seconds = options.seconds ?? 2
+  const workers = options.workers ?? availableParallelism()
+  const rounds = options.rounds ?? 3
+  const built = await buildNative()
+  const mainThreadLoop = measureMainThreadLoop(Math.min(2, seconds))
+  // Interleaved rounds, so that a burst of other load hits both sides alike.
+  const js1: Rate[] = []
+  const jsN: Rate[] = []
+  const c1: Rate[] = []
+  const cN: Rate[] = []
+  for (let i = 0; i < rounds; i++) {
+    js1.push(await measureSearch(1, seconds))
+    if ('binary' in built) c1.push(await measureNative(built.binary, 1, seconds))
+    jsN.push(await measureSearch(workers, seconds))
+    if ('binary' in built) cN.push(await measureNative(built.binary, workers, seconds))
+  }
+  return {
+    workers,
+    rounds,
+    secondsPerRun: seconds,
+    loadAverageAtStart: loadavg()[0],
+    hashPath: POW_HASH_PATH,
+    tzp2p: { perCore: best(js1), allCores: best(jsN), mainThreadLoop },
+    native: 'binary' in built ? { perCore: best(c1), allCores: best(cN) } : built
+  }
+}
+
+function report (r: PowBenchResult): string {
+  const f = (x: Rate): string => `${x.mhashPerSecond.toFixed(2)} Mhash/s`.padEnd(16)
+  const lines = [
+    'PoW search: BLAKE2b-256(pk ‖ stamp), 56 bytes per attempt, stamps in Nonce.increment order',
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; Node ${process.version}; ` +
+      `tzp2p hashes through the ${r.hashPath}`,
+    `best of ${r.rounds} interleaved ${r.secondsPerRun}-second runs each; load average at start ${r.loadAverageAtStart.toFixed(2)}`,
+    '',
+    `${''.padEnd(28)}${'per core (1)'.padEnd(16)}${`all cores (${r.workers})`.padEnd(16)}scaling`,
+    `${'tzp2p (worker_threads)'.padEnd(28)}${f(r.tzp2p.perCore)}${f(r.tzp2p.allCores)}` +
+      `${(r.tzp2p.allCores.mhashPerSecond / r.tzp2p.perCore.mhashPerSecond).toFixed(2)}x`
+  ]
+  if ('perCore' in r.native) {
+    const n = r.native
+    lines.push(
+      `${'native C (libsodium)'.padEnd(28)}${f(n.perCore)}${f(n.allCores)}` +
+        `${(n.allCores.mhashPerSecond / n.perCore.mhashPerSecond).toFixed(2)}x`,
+      `${'ratio tzp2p / native'.padEnd(28)}${(r.tzp2p.perCore.mhashPerSecond / n.perCore.mhashPerSecond).toFixed(3).padEnd(16)}` +
+        `${(r.tzp2p.allCores.mhashPerSecond / n.allCores.mhashPerSecond).toFixed(3)}`
+    )
+  } else {
+    lines.push(`native C baseline not measured: ${r.native.unavailable}`)
+  }
+  lines.push(`(scanner loop on the main thread, no workers: ${f(r.tzp2p.mainThreadLoop).trim()})`)
+  return lines.join('\n')
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string' }, workers: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' } }
+  })
+  const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
+  const workers = values.workers === undefined ? undefined : Number(values.workers)
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds)
+  const positiveInteger = (n: number | undefined): boolean => n === undefined || (Number.isInteger(n) && n > 0)
+  if ((seconds !== undefined && !(seconds > 0)) || !positiveInteger(workers) || !positiveInteger(rounds)) {
+    process.stderr.write('usage: npm run bench:pow -- [--seconds S] [--rounds R] [--workers N] [--json]\n')
+    process.exit(1)
+  }
+  const result = await runPowBenchmark({ seconds, workers, rounds })
+  process.stdout.write((values.json === true ? JSON.stringify(result, null, 2) : report(result)) + '\n')
+}
