@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { registerIdentityCommands } from './identity.ts'
+import { registerCodecCommands } from './codec.ts'
 
 // ../../package.json from both src/cli/main.ts and dist/cli/main.js.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -18,6 +19,7 @@ const program = new Command('tzp2p')
 // Command groups, one module each: identity (generate|show|check); codec (decode|encode), run and
 // devnet register themselves here the same way.
 registerIdentityCommands(program)
+registerCodecCommands(program)
 
 try {
   await program.parseAsync(process.argv)
