@@ -136,13 +136,16 @@ function describe (v: unknown): string {
 }
 
 /**
- * The identity's JSON form as one object, for `tzp2p codec … identity`: `encode` gives the object
- * Octez writes (all four keys), `decode` validates any JSON value with `identityFromJson`'s rules
- * and throws `IdentityFileError` naming the key at fault. `binary` is the Data_encoding form.
+ * `identity` for `tzp2p codec`, shaped like the wire encodings' registry entries (name,
+ * description, binary codec, JSON converter). `json.fromJson` validates with `identityFromJson`'s
+ * rules and throws `IdentityFileError` naming the key at fault; `path` labels the value in errors.
  */
-export const identityJsonCodec = {
+export const identityEncoding = {
   name: 'identity',
-  binary: identityCodec,
-  encode: (identity: Identity): Required<IdentityJson> => identityToJson(identity),
-  decode: (json: unknown): Identity => identityFromJson(json)
+  description: 'P2P identity (identity.json): optional peer_id, X25519 public and secret keys, proof-of-work stamp',
+  codec: identityCodec,
+  json: {
+    toJson: (identity: Identity): Required<IdentityJson> => identityToJson(identity),
+    fromJson: (json: unknown, path?: string): Identity => identityFromJson(json, path)
+  }
 } as const

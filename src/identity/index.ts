@@ -7,7 +7,7 @@ export {
   type IdentityFileProblem
 } from './errors.ts'
 export {
-  type IdentityJson, identityToJson, identityFromJson, parseIdentityJson, formatIdentityJson, identityCodec, identityJsonCodec
+  type IdentityJson, identityToJson, identityFromJson, parseIdentityJson, formatIdentityJson, identityCodec, identityEncoding
 } from './identity-json.ts'
 export {
   IDENTITY_FILE_NAME, identityFilePath, loadIdentity, saveIdentity, type LoadIdentityOptions, type SaveIdentityOptions

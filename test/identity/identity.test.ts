@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   IdentityFileError, IdentityKeysMismatchError, IdentityMismatchError, InsufficientProofOfWorkError,
-  checkIdentity, formatIdentityJson, identityCodec, identityJsonCodec, identityFromJson, identityToJson, loadIdentity,
+  checkIdentity, formatIdentityJson, identityCodec, identityEncoding, identityFromJson, identityToJson, loadIdentity,
   parseIdentityJson, powDifficultyOf, saveIdentity, peerIdOfPublicKey, type Identity
 } from '../../src/identity/index.ts'
 import { DecodeError, decodeExact, encode, fromHex, toHex } from '../../src/encoding/index.ts'
@@ -190,10 +190,11 @@ test('identity binary codec: optional peer id ‖ pk ‖ sk ‖ stamp, peer id r
   assert.throws(() => decodeExact(identityCodec, new Uint8Array([...bytes, 0])), DecodeError)
 })
 
-test('identityJsonCodec: the JSON form under the name "identity"', () => {
-  assert.equal(identityJsonCodec.name, 'identity')
-  assert.equal(identityJsonCodec.binary, identityCodec)
-  const id = identityJsonCodec.decode(fileJson(ocaml))
-  assert.deepEqual(identityJsonCodec.encode(id), fileJson(ocaml))
-  assert.throws(() => identityJsonCodec.decode({ public_key: 'x' }), IdentityFileError)
+test('identityEncoding: binary codec and JSON under the name "identity"', () => {
+  assert.equal(identityEncoding.name, 'identity')
+  assert.equal(identityEncoding.codec, identityCodec)
+  const id = identityEncoding.json.fromJson(fileJson(ocaml))
+  assert.deepEqual(identityEncoding.json.toJson(id), fileJson(ocaml))
+  assert.throws(() => identityEncoding.json.fromJson({ public_key: 'x' }, '$'),
+    (e: unknown) => e instanceof IdentityFileError && e.key === 'public_key' && e.message.startsWith('$: '))
 })
