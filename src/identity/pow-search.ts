@@ -140,7 +140,13 @@ export async function searchProofOfWork (publicKey: Uint8Array, target: bigint, 
 
   for (let i = 0; i < workerCount && !settled; i++) {
     const data: PowWorkerData = { publicKey, startStamp: randomBytes(POW_STAMP_BYTES), target, chunk }
-    const worker = new Worker(WORKER_URL, { workerData: data })
+    let worker: Worker
+    try {
+      worker = new Worker(WORKER_URL, { workerData: data })
+    } catch (e) {
+      finish(() => { reject(new PowWorkerError(`cannot start a proof-of-work worker: ${(e as Error).message}`, { cause: e })) })
+      break
+    }
     workers.push(worker)
     worker.on('message', (m: PowWorkerMessage) => {
       if (settled) return
