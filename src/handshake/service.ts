@@ -1,0 +1,426 @@
+import type { Connection, PeerId, PeerStore, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { Identity } from '../identity/identity.ts'
+import { makePowTarget } from '../identity/pow.ts'
+import { ipOfMultiaddr, isRefused, type AccessControl } from '../peers/gater.ts'
+import type { ConnectionMetadata } from '../wire/metadata.ts'
+import { formatPoint } from '../wire/point.ts'
+import type { NackMotive } from '../wire/ack.ts'
+import { authenticate, MAX_NACK_POINTS_SENT, type AdmissionPolicy, type RemoteCandidate } from './authenticate.ts'
+import { AuthenticatedPeers, type AuthenticatedPeer } from './authenticated-peers.ts'
+import {
+  HandshakeClosedError, HandshakeError, HandshakeProtocolError, HandshakeTimeoutError, PeerRejectedError,
+  RejectedByPeerError, SelfConnectionError
+} from './errors.ts'
+import type { LocalVersions } from './versions.ts'
+
+export const HANDSHAKE_PROTOCOL = '/tzp2p/handshake/1.0.0'
+/** Octez `authentication_timeout`. */
+export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5000
+/** Peer-store tag carried by every libp2p peer with an authenticated connection. */
+export const AUTHENTICATED_TAG = 'tzp2p-authenticated'
+/** Peer-store metadata key holding the peer's Tezos peer id (UTF-8 `id…`). */
+export const TEZOS_PEER_ID_METADATA = 'tzp2p-peer-id'
+/** How long a rejected connection may take to flush its Nack before it is cut. */
+const NACK_FLUSH_MS = 1000
+
+/** Why a connection failed to authenticate, as reported to listeners. */
+export interface HandshakeFailure {
+  libp2pPeerId: PeerId
+  remoteAddress: string
+  direction: 'inbound' | 'outbound'
+  /** Known once the remote's connection message was read. */
+  tezosPeerId?: string
+  error: Error
+  /** Whether the remote IP and peer ids were greylisted for it. */
+  greylisted: boolean
+}
+
+/** Callbacks through which the service reports to the node (which turns them into events). */
+export interface HandshakeListener {
+  authenticated: (peer: AuthenticatedPeer) => void
+  disconnected: (peer: AuthenticatedPeer) => void
+  failed: (failure: HandshakeFailure) => void
+}
+
+export interface HandshakeInit {
+  identity: Identity
+  /** Difficulty demanded from every remote (Octez `p2p.expected-proof-of-work`). */
+  expectedPow: number
+  versions: LocalVersions
+  metadata: ConnectionMetadata
+  /** Octez `authentication-timeout`, in milliseconds. */
+  authenticationTimeoutMs?: number
+  /** Authenticated connections at which further ones are answered Too_many_connections. */
+  maxConnections: number
+  /** Port announced in our connection messages (0 = none); read when each handshake starts. */
+  advertisedPort: () => number
+  /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
+  knownPoints?: () => string[]
+  acl: AccessControl
+  logger: Logger
+  listener?: Partial<HandshakeListener>
+  maxInboundStreams?: number
+}
+
+/** The libp2p components the service uses (a structural subset of libp2p's own). */
+export interface HandshakeComponents {
+  peerId: PeerId
+  registrar: {
+    handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
+    unhandle: (protocol: string) => Promise<void>
+  }
+  events: EventTarget
+  peerStore: PeerStore
+}
+
+/** Per-connection bookkeeping from `connection:open` until authenticated, failed or closed. */
+interface PendingConnection {
+  connection: Connection
+  deadline: AbortController
+  timer?: ReturnType<typeof setTimeout>
+  started: boolean
+  settled: boolean
+  tezosPeerId?: string
+  result: PromiseWithResolvers<AuthenticatedPeer>
+}
+
+/**
+ * `/tzp2p/handshake/1.0.0` as a libp2p service: the dialer opens the handshake stream as soon as a
+ * connection opens, the listener answers, and a connection that is not authenticated within the
+ * timeout is closed. It owns the record of authenticated peers that every other tzp2p protocol
+ * checks (see `authenticatedOnly`).
+ */
+export class HandshakeService implements Startable {
+  readonly peers = new AuthenticatedPeers()
+  /** Points found to be ourselves (Octez `Myself`): never worth dialling again. */
+  readonly ownPoints = new Set<string>()
+
+  private readonly components: HandshakeComponents
+  private readonly init: HandshakeInit
+  private readonly powTarget: bigint
+  private readonly timeoutMs: number
+  private readonly log: Logger
+  private readonly pending = new Map<string, PendingConnection>()
+  /** Tezos peer id → connection id holding the slot between our Ack and theirs. */
+  private readonly reserved = new Map<string, string>()
+  private running = false
+
+  constructor (components: HandshakeComponents, init: HandshakeInit) {
+    this.components = components
+    this.init = init
+    this.powTarget = makePowTarget(init.expectedPow)
+    this.timeoutMs = init.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS
+    if (!(this.timeoutMs > 0)) throw new RangeError(`authentication timeout must be positive, got ${this.timeoutMs}`)
+    this.log = init.logger.child({ module: 'handshake' })
+    this.onConnectionOpen = this.onConnectionOpen.bind(this)
+    this.onConnectionClose = this.onConnectionClose.bind(this)
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = 'tzp2p/handshake'
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(HANDSHAKE_PROTOCOL, this.handleStream, {
+      // One handshake per connection; a second stream is refused by the handler anyway.
+      maxInboundStreams: this.init.maxInboundStreams ?? 1,
+      maxOutboundStreams: 1
+    })
+    this.components.events.addEventListener('connection:open', this.onConnectionOpen)
+    this.components.events.addEventListener('connection:close', this.onConnectionClose)
+    this.running = true
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.components.registrar.unhandle(HANDSHAKE_PROTOCOL)
+    for (const p of this.pending.values()) this.settleFailure(p, new HandshakeClosedError('node stopping'), false)
+  }
+
+  /** libp2p closes connections while services stop; their close events are handled until here. */
+  async afterStop (): Promise<void> {
+    this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    this.components.events.removeEventListener('connection:close', this.onConnectionClose)
+    for (const p of this.pending.values()) clearTimeout(p.timer)
+    this.pending.clear()
+    for (const peer of this.peers.list()) {
+      this.peers.removeConnection(peer.connectionId)
+      this.notify('disconnected', peer)
+    }
+    this.reserved.clear()
+  }
+
+  isAuthenticated (connection: Pick<Connection, 'id'>): boolean {
+    return this.peers.isAuthenticated(connection)
+  }
+
+  /**
+   * Resolves when this connection is authenticated, rejects with the `HandshakeError` that ended it.
+   * Connections this service has not seen (another node's, or already forgotten) reject at once.
+   */
+  async authenticated (connection: Connection): Promise<AuthenticatedPeer> {
+    const done = this.peers.ofConnection(connection)
+    if (done !== undefined) return done
+    const p = this.pending.get(connection.id) ?? (connection.status === 'open' ? this.track(connection) : undefined)
+    if (p === undefined) throw new HandshakeClosedError(`connection ${connection.id} is ${connection.status}`)
+    return await p.result.promise
+  }
+
+  private onConnectionOpen (evt: Event): void {
+    const connection = (evt as CustomEvent<Connection>).detail
+    const p = this.track(connection)
+    if (connection.direction === 'outbound' && !p.started) void this.runDialer(p)
+  }
+
+  private onConnectionClose (evt: Event): void {
+    const connection = (evt as CustomEvent<Connection>).detail
+    const p = this.pending.get(connection.id)
+    // A running handshake may still hold the peer's last chunk (a Nack sent just before it closed):
+    // it settles itself when its reads drain or fail, with the deadline as a backstop.
+    if (p !== undefined && !p.started) this.settleFailure(p, new HandshakeClosedError('the connection closed'), false)
+    const peer = this.peers.removeConnection(connection.id)
+    if (peer !== undefined) {
+      this.log.info({ tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString() }, 'peer disconnected')
+      void this.untag(peer.libp2pPeerId)
+      this.notify('disconnected', peer)
+    }
+  }
+
+  private track (connection: Connection): PendingConnection {
+    const existing = this.pending.get(connection.id)
+    if (existing !== undefined) return existing
+    const p: PendingConnection = {
+      connection,
+      deadline: new AbortController(),
+      started: false,
+      settled: false,
+      result: Promise.withResolvers<AuthenticatedPeer>()
+    }
+    // Nobody may be awaiting it; the rejection is still reported through `failed`.
+    p.result.promise.catch(() => {})
+    p.timer = setTimeout(() => {
+      const err = new HandshakeTimeoutError(this.timeoutMs)
+      p.deadline.abort(err)
+      this.fail(p, err)
+    }, this.timeoutMs)
+    this.pending.set(connection.id, p)
+    return p
+  }
+
+  private async runDialer (p: PendingConnection): Promise<void> {
+    p.started = true
+    let stream: Stream
+    try {
+      stream = await p.connection.newStream(HANDSHAKE_PROTOCOL, { signal: p.deadline.signal })
+    } catch (err) {
+      const reason = p.deadline.signal.aborted
+        ? p.deadline.signal.reason as Error
+        : new HandshakeProtocolError(`cannot open ${HANDSHAKE_PROTOCOL}: ${(err as Error).message}`)
+      this.fail(p, reason)
+      return
+    }
+    await this.run(p, stream)
+  }
+
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    if (connection.direction === 'outbound') {
+      // The dialer speaks first on its own stream; a handshake offered by the listener is refused.
+      stream.abort(new HandshakeProtocolError('only the dialling side opens the handshake stream'))
+      return
+    }
+    const p = this.pending.get(connection.id) ?? (this.peers.isAuthenticated(connection) ? undefined : this.track(connection))
+    if (p === undefined || p.started || p.settled) {
+      stream.abort(new HandshakeProtocolError('one handshake per connection'))
+      return
+    }
+    p.started = true
+    await this.run(p, stream)
+  }
+
+  private async run (p: PendingConnection, stream: Stream): Promise<void> {
+    const { connection } = p
+    const incoming = connection.direction === 'inbound'
+    try {
+      const result = await authenticate({
+        stream,
+        signal: p.deadline.signal,
+        incoming,
+        localLibp2pPeerId: this.components.peerId.toMultihash().bytes,
+        remoteLibp2pPeerId: connection.remotePeer.toMultihash().bytes,
+        remoteAddress: connection.remoteAddr.toString(),
+        local: {
+          identity: this.init.identity,
+          powTarget: this.powTarget,
+          expectedPow: this.init.expectedPow,
+          versions: this.init.versions,
+          metadata: this.init.metadata,
+          advertisedPort: this.init.advertisedPort()
+        },
+        policy: this.policyFor(connection),
+        onIdentified: id => { p.tezosPeerId = id }
+      })
+      if (p.settled) return
+      const peer: AuthenticatedPeer = {
+        tezosPeerId: result.tezosPeerId,
+        publicKey: result.publicKey,
+        libp2pPeerId: connection.remotePeer,
+        connectionId: connection.id,
+        direction: connection.direction,
+        remoteAddress: connection.remoteAddr,
+        remoteIp: ipOfMultiaddr(connection.remoteAddr),
+        advertisedPort: result.advertisedPort,
+        metadata: result.metadata,
+        version: result.version,
+        authenticatedAt: Date.now()
+      }
+      this.succeed(p, peer)
+      // The handshake stream has done its job; application protocols open their own streams.
+      stream.close().catch(() => { stream.abort(new HandshakeClosedError('handshake stream close failed')) })
+    } catch (err) {
+      this.fail(p, err instanceof Error ? err : new Error(String(err)), stream)
+    } finally {
+      if (this.reserved.get(p.tezosPeerId ?? '') === connection.id) this.reserved.delete(p.tezosPeerId ?? '')
+    }
+  }
+
+  /** Octez's connect decision for one connection (reference §2.1 step 7). */
+  private policyFor (connection: Connection): AdmissionPolicy {
+    return {
+      isRefused: tezosPeerId => isRefused(this.init.acl, tezosPeerId),
+      admit: (remote: RemoteCandidate): NackMotive | undefined => {
+        if (this.peers.size + this.reserved.size >= this.init.maxConnections) return 'Too_many_connections'
+        if (this.peers.hasTezosPeer(remote.tezosPeerId) || this.reserved.has(remote.tezosPeerId)) return 'Already_connected'
+        this.reserved.set(remote.tezosPeerId, connection.id)
+        return undefined
+      },
+      knownPoints: () => (this.init.knownPoints ?? this.defaultKnownPoints)().slice(0, MAX_NACK_POINTS_SENT)
+    }
+  }
+
+  /** Authenticated, non-private peers that announced a listening port, as Octez `ip:port` points. */
+  private readonly defaultKnownPoints = (): string[] => {
+    const points: string[] = []
+    for (const peer of this.peers.list()) {
+      if (peer.metadata.privateNode || peer.advertisedPort === 0 || peer.remoteIp === undefined) continue
+      points.push(formatPoint({ address: peer.remoteIp, port: peer.advertisedPort }))
+      if (points.length >= MAX_NACK_POINTS_SENT) break
+    }
+    return points
+  }
+
+  private succeed (p: PendingConnection, peer: AuthenticatedPeer): void {
+    p.settled = true
+    clearTimeout(p.timer)
+    this.pending.delete(p.connection.id)
+    if (p.connection.status !== 'open') {
+      p.result.reject(new HandshakeClosedError('the connection closed as the handshake ended'))
+      return
+    }
+    this.peers.add(peer)
+    this.log.info({
+      tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString(), direction: peer.direction,
+      remote: peer.remoteAddress.toString()
+    }, 'peer authenticated')
+    void this.tag(peer)
+    p.result.resolve(peer)
+    this.notify('authenticated', peer)
+  }
+
+  /** Ends a connection that failed its handshake: greylist where Octez does, then close. */
+  private fail (p: PendingConnection, error: Error, stream?: Stream): void {
+    if (p.settled) return
+    const { connection } = p
+    const greylisted = error instanceof HandshakeError && error.greylist
+    if (greylisted) {
+      const ip = ipOfMultiaddr(connection.remoteAddr)
+      const peers: Array<string | PeerId> = [connection.remotePeer]
+      if (p.tezosPeerId !== undefined) peers.push(p.tezosPeerId)
+      this.init.acl.greylist.greylist({ ip, peers }, error.name)
+    }
+    if (error instanceof SelfConnectionError) this.rememberOwnPoint(connection)
+    this.log[greylisted ? 'warn' : 'debug']({
+      remote: connection.remoteAddr.toString(), direction: connection.direction, tezosPeerId: p.tezosPeerId,
+      err: error.message, greylisted
+    }, 'handshake failed')
+    this.settleFailure(p, error, greylisted)
+    void this.close(connection, error, stream)
+  }
+
+  private settleFailure (p: PendingConnection, error: Error, greylisted: boolean): void {
+    if (p.settled) return
+    p.settled = true
+    clearTimeout(p.timer)
+    p.deadline.abort(error)
+    this.pending.delete(p.connection.id)
+    p.result.reject(error)
+    const { connection } = p
+    this.notify('failed', {
+      libp2pPeerId: connection.remotePeer,
+      remoteAddress: connection.remoteAddr.toString(),
+      direction: connection.direction,
+      tezosPeerId: p.tezosPeerId,
+      error,
+      greylisted
+    })
+  }
+
+  /** A Nack goes out before the connection closes; every other failure cuts it at once. */
+  private async close (connection: Connection, error: Error, stream?: Stream): Promise<void> {
+    if (connection.status !== 'open') return
+    if ((error instanceof PeerRejectedError || error instanceof RejectedByPeerError) && stream !== undefined) {
+      try {
+        const signal = AbortSignal.timeout(NACK_FLUSH_MS)
+        await stream.close({ signal })
+        await connection.close({ signal })
+        return
+      } catch {
+        // Fall through: a peer that does not let us close politely is cut.
+      }
+    }
+    connection.abort(error)
+  }
+
+  private rememberOwnPoint (connection: Connection): void {
+    const ip = ipOfMultiaddr(connection.remoteAddr)
+    const tcp = connection.remoteAddr.getComponents().find(c => c.name === 'tcp')?.value
+    if (ip !== undefined && tcp !== undefined && connection.direction === 'outbound') {
+      this.ownPoints.add(formatPoint({ address: ip, port: Number(tcp) }))
+    }
+  }
+
+  private async tag (peer: AuthenticatedPeer): Promise<void> {
+    try {
+      await this.components.peerStore.merge(peer.libp2pPeerId, {
+        tags: { [AUTHENTICATED_TAG]: { value: 100 } },
+        metadata: { [TEZOS_PEER_ID_METADATA]: new TextEncoder().encode(peer.tezosPeerId) }
+      })
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'could not tag an authenticated peer')
+    }
+  }
+
+  private async untag (peerId: PeerId): Promise<void> {
+    if (this.peers.hasLibp2pPeer(peerId) || !this.running) return
+    try {
+      await this.components.peerStore.merge(peerId, { tags: { [AUTHENTICATED_TAG]: undefined } })
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'could not untag a disconnected peer')
+    }
+  }
+
+  private notify<K extends keyof HandshakeListener> (kind: K, value: Parameters<HandshakeListener[K]>[0]): void {
+    const fn = this.init.listener?.[kind] as ((v: typeof value) => void) | undefined
+    if (fn === undefined) return
+    try {
+      fn(value)
+    } catch (err) {
+      // A listener's bug must not break the handshake of other connections.
+      this.log.error({ err: (err as Error).message, event: kind }, 'handshake listener threw')
+    }
+  }
+}
+
+/** The libp2p service factory: `services: { handshake: handshake(init) }`. */
+export function handshake (init: HandshakeInit): (components: HandshakeComponents) => HandshakeService {
+  return (components) => new HandshakeService(components, init)
+}

@@ -1,0 +1,124 @@
+import type { PrivateKey } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { Identity } from '../identity/identity.ts'
+import { DEFAULT_EXPECTED_POW } from '../identity/pow.ts'
+import type { GreylistOptions } from '../peers/greylist.ts'
+import { DEFAULT_AUTHENTICATION_TIMEOUT_MS } from '../handshake/service.ts'
+import { SUPPORTED_DISTRIBUTED_DB_VERSIONS, SUPPORTED_P2P_VERSIONS } from '../handshake/versions.ts'
+import { MAX_CONNECTION_MESSAGE_BYTES, MIN_CONNECTION_MESSAGE_BYTES } from '../handshake/channel.ts'
+
+/** Chain name of a tzp2p devnet unless told otherwise; nodes only talk to nodes with the same name. */
+export const DEFAULT_CHAIN_NAME = 'TZP2P_DEVNET'
+/** Octez's P2P port. */
+export const DEFAULT_P2P_PORT = 9732
+export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`]
+/** Octez `max-connections`. */
+export const DEFAULT_MAX_CONNECTIONS = 100
+
+export interface NodeOptions {
+  /**
+   * Data directory holding `identity.json` and the libp2p key; both are created on first use.
+   * Alternatively pass `identity` and `privateKey` (both, and no `dataDir`).
+   */
+  dataDir?: string
+  /** The Tezos identity (X25519 key + PoW stamp). */
+  identity?: Identity
+  /** The libp2p Ed25519 key (the node's PeerId). */
+  privateKey?: PrivateKey
+  /** Networks are told apart by name (Octez `chain_name`); default `TZP2P_DEVNET`. */
+  chainName?: string
+  /** Difficulty required of our identity and demanded from every peer; default 26, as Octez. */
+  expectedPow?: number
+  /** libp2p listen multiaddrs; default `/ip4/0.0.0.0/tcp/9732`. */
+  listen?: string[]
+  /** Multiaddrs announced instead of the listen addresses (behind NAT, in containers). */
+  announce?: string[]
+  /**
+   * Port put in connection messages (Octez `advertised-net-port`); default the first TCP port we
+   * listen on, 0 if none.
+   */
+  advertisedPort?: number
+  /** Octez `authentication-timeout`, ms; default 5000. */
+  authenticationTimeoutMs?: number
+  /** Authenticated connections beyond which peers are refused with Too_many_connections; default 100. */
+  maxConnections?: number
+  /** Announced in chunk #0 (Octez `--disable-mempool`). */
+  disableMempool?: boolean
+  /** Announced in chunk #0 (Octez `--private-mode`): peers must not advertise us. */
+  privateMode?: boolean
+  /** Versions spoken; defaults are Octez's ([0,1,2] and [0,1]). Tests narrow them to provoke Nacks. */
+  distributedDbVersions?: number[]
+  p2pVersions?: number[]
+  greylist?: GreylistOptions
+  /** Points given to rejected peers; default: authenticated, non-private peers. */
+  knownPoints?: () => string[]
+  /** A pino logger; default silent. */
+  logger?: Logger
+}
+
+export class InvalidNodeOptionsError extends Error {
+  override readonly name = 'InvalidNodeOptionsError'
+  constructor (reason: string) { super(`invalid node options: ${reason}`) }
+}
+
+/** The options after defaults and checks (keys and identity are resolved separately). */
+export interface ResolvedNodeOptions {
+  chainName: string
+  expectedPow: number
+  listen: string[]
+  announce: string[]
+  advertisedPort?: number
+  authenticationTimeoutMs: number
+  maxConnections: number
+  disableMempool: boolean
+  privateMode: boolean
+  distributedDbVersions: number[]
+  p2pVersions: number[]
+}
+
+function checkVersions (what: string, versions: number[]): number[] {
+  if (versions.length === 0 || !versions.every(v => Number.isInteger(v) && v >= 0 && v <= 0xffff)) {
+    throw new InvalidNodeOptionsError(`${what} must be a non-empty list of integers in [0, 65535]`)
+  }
+  return [...versions]
+}
+
+export function resolveNodeOptions (options: NodeOptions): ResolvedNodeOptions {
+  const chainName = options.chainName ?? DEFAULT_CHAIN_NAME
+  // The chain name must fit our own bound on connection messages (a longer one could never match).
+  const maxName = MAX_CONNECTION_MESSAGE_BYTES - MIN_CONNECTION_MESSAGE_BYTES
+  if (new TextEncoder().encode(chainName).length > maxName) {
+    throw new InvalidNodeOptionsError(`chainName is longer than ${maxName} bytes`)
+  }
+  const expectedPow = options.expectedPow ?? DEFAULT_EXPECTED_POW
+  if (!(expectedPow >= 0 && expectedPow <= 256)) throw new InvalidNodeOptionsError(`expectedPow must be in [0, 256], got ${expectedPow}`)
+  const authenticationTimeoutMs = options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS
+  if (!(authenticationTimeoutMs > 0)) throw new InvalidNodeOptionsError('authenticationTimeoutMs must be positive')
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  if (!(Number.isInteger(maxConnections) && maxConnections >= 0)) {
+    throw new InvalidNodeOptionsError('maxConnections must be a non-negative integer')
+  }
+  const port = options.advertisedPort
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 0xffff)) {
+    throw new InvalidNodeOptionsError(`advertisedPort must be in [0, 65535], got ${port}`)
+  }
+  if (options.dataDir !== undefined && (options.identity !== undefined || options.privateKey !== undefined)) {
+    throw new InvalidNodeOptionsError('pass either dataDir or identity + privateKey, not both')
+  }
+  if (options.dataDir === undefined && (options.identity === undefined || options.privateKey === undefined)) {
+    throw new InvalidNodeOptionsError('pass dataDir, or both identity and privateKey')
+  }
+  return {
+    chainName,
+    expectedPow,
+    listen: options.listen ?? DEFAULT_LISTEN,
+    announce: options.announce ?? [],
+    advertisedPort: port,
+    authenticationTimeoutMs,
+    maxConnections,
+    disableMempool: options.disableMempool ?? false,
+    privateMode: options.privateMode ?? false,
+    distributedDbVersions: checkVersions('distributedDbVersions', options.distributedDbVersions ?? [...SUPPORTED_DISTRIBUTED_DB_VERSIONS]),
+    p2pVersions: checkVersions('p2pVersions', options.p2pVersions ?? [...SUPPORTED_P2P_VERSIONS])
+  }
+}
