@@ -158,6 +158,7 @@ export class DnsBootstrap {
 
   private schedule (): void {
     if (this.stopped || this.intervalMs === null) return
+    if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       this.timer = undefined
       // resolveAll reports every failure through onError; nothing can reject here.

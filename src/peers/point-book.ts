@@ -93,8 +93,12 @@ export interface PointBookOptions {
   privateMode?: boolean
   /** `--disable-peer-discovery`: Advertise/Nack lists are neither taken in nor given. */
   disablePeerDiscovery?: boolean
-  /** Banned or greylisted (by IP, pinned peer id…): such points are skipped, never removed. */
-  isBanned?: (point: PointAddress) => boolean
+  /**
+   * Banned or greylisted (by the host's IP, or by the peer ids pinned on or last seen at the
+   * point): such points are skipped, never removed. Asked afresh each time, as bans and greylist
+   * entries come and go.
+   */
+  isBanned?: (point: PointInfo) => boolean
   now?: () => number
   /** Uniform in [0, 1); ties and samples are drawn from it (inject a seeded one in tests). */
   random?: () => number
@@ -127,7 +131,7 @@ export class PointBook {
   private readonly reconnectionConfig: ReconnectionConfig
   private readonly privateMode: boolean
   private readonly disablePeerDiscovery: boolean
-  private readonly isBanned: (point: PointAddress) => boolean
+  private readonly isBanned: (point: PointInfo) => boolean
   private readonly now: () => number
   private readonly random: () => number
 
@@ -306,7 +310,7 @@ export class PointBook {
     const now = this.now()
     const found: Array<{ point: PointInfo, miss: number | undefined }> = []
     for (const p of this.points.values()) {
-      if (seen.has(p.key) || (this.privateMode && !p.trusted) || this.isBanned(p.address)) continue
+      if (seen.has(p.key) || (this.privateMode && !p.trusted) || this.isBanned(p)) continue
       seen.add(p.key)
       if (p.state !== 'disconnected') continue
       const miss = lastMiss(p)
@@ -324,7 +328,7 @@ export class PointBook {
   /** Trusted points that are disconnected, allowed and out of back-off: maintenance redials them even within bounds. */
   trustedToRedial (): PointInfo[] {
     const now = this.now()
-    return [...this.points.values()].filter(p => p.trusted && p.state === 'disconnected' && !this.isBanned(p.address) &&
+    return [...this.points.values()].filter(p => p.trusted && p.state === 'disconnected' && !this.isBanned(p) &&
       (p.reconnection === undefined || now > p.reconnection.endTime))
   }
 
@@ -340,7 +344,7 @@ export class PointBook {
     const size = options.size ?? 50
     const best = Math.min(options.best ?? 30, size)
     const eligible = [...this.points.values()].filter(p =>
-      !(options.ignorePrivate === true && !p.knownPublic) && !(options.ipOnly === true && !isIpPoint(p.address)) && !this.isBanned(p.address))
+      !(options.ignorePrivate === true && !p.knownPublic) && !(options.ipOnly === true && !isIpPoint(p.address)) && !this.isBanned(p))
     this.shuffle(eligible)
     eligible.sort(compareForSharing)
     if (eligible.length <= size) return eligible

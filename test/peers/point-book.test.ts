@@ -101,7 +101,7 @@ test('state transitions are checked; a duplicate close is harmless', () => {
 test('candidates: no recorded miss first, then the oldest miss; skipped: connected, in back-off, banned, failed during the pass', () => {
   const c = clock()
   const banned = new Set<string>([key(7)])
-  const book = new PointBook({ now: c.now, random: seeded(1), isBanned: p => banned.has(pointKey(p)) })
+  const book = new PointBook({ now: c.now, random: seeded(1), isBanned: p => banned.has(p.key) })
   for (let i = 1; i <= 8; i++) book.register(pt(i))
   // Misses at different times: 3 oldest, then 2, then 4.
   const fail = (i: number): void => { book.setRequested(key(i)); book.setDisconnected(key(i)) }
@@ -217,7 +217,7 @@ test('list of known points for Nack/Advertise: Octez order, 30 best + 20 distinc
   book.register(pt(6))
   assert.equal(book.listKnownPoints({ ignorePrivate: true }).length, 5)
   assert.equal(book.listKnownPoints().length, 6)
-  const bannedBook = new PointBook({ isBanned: p => p.host === '10.0.0.1' })
+  const bannedBook = new PointBook({ isBanned: p => p.address.host === '10.0.0.1' })
   bannedBook.register(pt(1)); bannedBook.register(pt(2))
   assert.deepEqual(bannedBook.listKnownPoints().map(p => p.key), [key(2)])
   // ipOnly drops DNS points.
