@@ -53,6 +53,8 @@ export class InvalidBlockError extends Error {
   override readonly name = 'InvalidBlockError'
   readonly code: InvalidBlockCode
   readonly operation?: OperationFault
+  /** The block found invalid (set by the chain, which knows the hash). */
+  block?: { hash: string, level: number }
 
   constructor (code: InvalidBlockCode, message: string, operation?: OperationFault) {
     super(`${code}: ${message}`)

@@ -57,6 +57,17 @@ export interface Protocol {
    */
   makeBlock: (input: MakeBlockInput) => Promise<BakedBlock>
 
+  /**
+   * Optional: checks, for a run of blocks at once and possibly on other threads, what does not
+   * depend on the state (signatures). The chain calls it before validating the run; the protocol
+   * may remember which exact header and operation objects passed and not check them again. It
+   * never refuses anything: a block that fails here fails again in `validateHeader`/`applyBlock`.
+   */
+  precheckBlocks?: (blocks: ReadonlyArray<{ header: BlockHeader, operations: Operation[][] }>) => Promise<void>
+
+  /** Optional: releases resources (worker threads). */
+  close?: () => Promise<void>
+
   /** JSON view of an operation's data for RPC and logs; malformed data is described, not thrown. */
   describeOperation: (op: Operation) => Record<string, unknown>
 

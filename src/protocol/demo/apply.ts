@@ -22,8 +22,11 @@ export type TransferOutcome =
   | { ok: true, pass: number, transfer: Transfer }
   | { ok: false, error: InvalidOperationError }
 
-/** Decodes and checks everything that does not depend on the state (shape, key, signature). */
-export function checkTransferStatically (op: Operation, validationPasses: number): TransferOutcome {
+/**
+ * Decodes and checks everything that does not depend on the state (shape, key, signature).
+ * `verified` holds operation objects whose signature was already checked (see `precheck.ts`).
+ */
+export function checkTransferStatically (op: Operation, validationPasses: number, verified?: WeakSet<Operation>): TransferOutcome {
   let t: Transfer
   try {
     t = decodeTransfer(op.data)
@@ -36,7 +39,7 @@ export function checkTransferStatically (op: Operation, validationPasses: number
   }
   if (t.amount <= 0n) return { ok: false, error: new InvalidOperationError('invalid_amount', `amount must be positive, got ${t.amount}`) }
   if (t.fee < 0n) return { ok: false, error: new InvalidOperationError('invalid_amount', `fee must not be negative, got ${t.fee}`) }
-  if (!checkTransferSignature(op.branch, op.data, t)) {
+  if (verified?.has(op) !== true && !checkTransferSignature(op.branch, op.data, t)) {
     return { ok: false, error: new InvalidOperationError('bad_signature', 'the signature does not match the source key') }
   }
   return { ok: true, pass: transferPass(t.source, validationPasses), transfer: t }

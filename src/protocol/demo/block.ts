@@ -39,7 +39,7 @@ export function decodeDemoProtocolData (data: Uint8Array): DemoProtocolData | un
   }
 }
 
-function blockSignedBytes (shell: ShellHeader): Uint8Array {
+export function blockSignedBytes (shell: ShellHeader): Uint8Array {
   const body = encode(shellHeaderCodec, shell)
   const out = new Uint8Array(1 + body.length)
   out[0] = BLOCK_WATERMARK

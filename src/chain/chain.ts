@@ -1,0 +1,444 @@
+import { EventEmitter } from 'node:events'
+import { b58Encode } from '../crypto/index.ts'
+import { encode, toHex } from '../encoding/index.ts'
+import { blockHashOfBytes, blockHeaderCodec, type BlockHeader } from '../wire/block-header.ts'
+import { compareFitness } from '../wire/fitness.ts'
+import type { Operation } from '../wire/operation.ts'
+import { InvalidBlockError } from '../protocol/errors.ts'
+import type { Protocol } from '../protocol/protocol.ts'
+import type { StateReader } from '../protocol/state.ts'
+import type { Database } from '../storage/database.ts'
+import { checkHeader, prepareOperations, type PreparedOperations } from './checks.ts'
+import {
+  CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, NotAChainError, UnknownPredecessorError
+} from './errors.ts'
+import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
+import { BLOCK_STORED, BLOCK_VALID, type InvalidRecord } from './records.ts'
+import {
+  ChainStore, ChainStoreError, decodePassOperations, storedHeader, type Checkpoint, type StoreCacheSizes, type StoredHeader
+} from './store.ts'
+import { Transition, type PreparedBlock } from './transition.ts'
+
+export interface ChainOptions {
+  protocol: Protocol
+  genesis: GenesisConfig
+  /** Seconds a block's timestamp may be ahead of our clock (Octez: 1 s). */
+  maxClockDrift?: number
+  /** Clock in milliseconds (defaults to `Date.now`). */
+  now?: () => number
+  cache?: StoreCacheSizes
+  /** While applying a long run of blocks, commit every this many (default 100). */
+  commitEvery?: number
+}
+
+export interface BlockInput {
+  header: BlockHeader
+  operations: Operation[][]
+}
+
+/** A change of head, emitted after it is committed. */
+export interface HeadChange {
+  head: StoredHeader
+  previous: StoredHeader
+  /** Blocks that joined the current chain, oldest first. */
+  applied: StoredHeader[]
+  /** Blocks that left it (a branch switch), newest first. */
+  removed: StoredHeader[]
+}
+
+export interface AddBlocksResult {
+  head: StoredHeader
+  headChanged: boolean
+  /** Blocks written by this call (applied or only stored). */
+  stored: number
+  /** Blocks that were already stored. */
+  known: number
+}
+
+interface ChainEvents {
+  head: [HeadChange]
+}
+
+const b58 = (hash: Uint8Array): string => b58Encode('blockHash', hash)
+
+/**
+ * The chain: the store plus the protocol plus fork choice. Every change goes through
+ * `addBlocks`, one call at a time: headers are checked (shell, then protocol), operations are
+ * checked against operations_hash, and if the new branch has a better fitness than the head the
+ * chain rewinds to the common ancestor and applies the branch, committing atomically. Blocks that
+ * do not beat the head are stored, not applied (equal fitness keeps the current head, as Octez).
+ */
+export class Chain extends EventEmitter<ChainEvents> {
+  readonly protocol: Protocol
+  readonly genesis: Genesis
+  readonly store: ChainStore
+  private readonly maxClockDrift: number
+  private readonly now: () => number
+  private readonly commitEvery: number
+  private queue: Promise<unknown> = Promise.resolve()
+
+  private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis) {
+    super()
+    this.store = store
+    this.protocol = options.protocol
+    this.genesis = genesis
+    this.maxClockDrift = options.maxClockDrift ?? 1
+    this.now = options.now ?? Date.now
+    this.commitEvery = Math.max(1, options.commitEvery ?? 100)
+  }
+
+  /** Opens (or creates, from the genesis) the chain in `db`. */
+  static async open (db: Database, options: ChainOptions): Promise<Chain> {
+    const genesis = resolveGenesis(options.genesis)
+    if (genesis.protocol !== options.protocol.hash) {
+      throw new GenesisConfigError(`genesis names protocol ${genesis.protocol} but the node runs ${options.protocol.name} ${options.protocol.hash}`)
+    }
+    const initial = options.protocol.genesis()
+    const store = await ChainStore.open(db, genesis, { header: genesisHeader(genesis, initial.context), state: initial.writes }, options.cache)
+    return new Chain(store, options, genesis)
+  }
+
+  get head (): StoredHeader {
+    return this.store.head
+  }
+
+  get checkpoint (): Checkpoint {
+    return this.store.checkpoint
+  }
+
+  /** The protocol state as of the head. */
+  get state (): StateReader {
+    return this.store.state
+  }
+
+  async getHeader (hash: Uint8Array): Promise<StoredHeader | undefined> {
+    return await this.store.getHeader(toHex(hash))
+  }
+
+  /** The current chain's block at `level`. */
+  async getBlockByLevel (level: number): Promise<StoredHeader | undefined> {
+    const hex = await this.store.mainChainAt(level)
+    return hex === undefined ? undefined : await this.store.getHeader(hex)
+  }
+
+  /** Header and operations are stored (applied or not). */
+  async hasBlock (hash: Uint8Array): Promise<boolean> {
+    return await this.store.getBlockRecord(toHex(hash)) !== undefined
+  }
+
+  async isOnMainChain (hash: Uint8Array, level: number): Promise<boolean> {
+    return await this.store.mainChainAt(level) === toHex(hash)
+  }
+
+  async isKnownInvalid (hash: Uint8Array): Promise<InvalidRecord | undefined> {
+    return await this.store.getInvalid(toHex(hash))
+  }
+
+  async getOperations (hash: Uint8Array, pass: number): Promise<Operation[] | undefined> {
+    return await this.store.getOperations(toHex(hash), pass)
+  }
+
+  /** One pass's operations in their stored (wire) list encoding. */
+  async getEncodedOperations (hash: Uint8Array, pass: number): Promise<Uint8Array | undefined> {
+    return await this.store.getEncodedOperations(toHex(hash), pass)
+  }
+
+  /** The Lo hash of every pass (for Merkle paths), if the block is stored. */
+  async getOperationListHashes (hash: Uint8Array): Promise<Uint8Array[] | undefined> {
+    return (await this.store.getBlockRecord(toHex(hash)))?.listHashes
+  }
+
+  /**
+   * The block `distance` levels below `hash` on its branch. On the current chain this is one
+   * level-index lookup; off it, predecessors are followed until the branch meets the current
+   * chain, then the index is used.
+   */
+  async getAncestor (hash: Uint8Array, distance: number): Promise<StoredHeader | undefined> {
+    let cur = await this.store.getHeader(toHex(hash))
+    if (cur === undefined || distance < 0) return undefined
+    const target = cur.header.shell.level - distance
+    if (target < 0) return undefined
+    while (cur.header.shell.level > target) {
+      if (await this.store.mainChainAt(cur.header.shell.level) === cur.hex) {
+        const hex = await this.store.mainChainAt(target)
+        return hex === undefined ? undefined : await this.store.getHeader(hex)
+      }
+      const pred: StoredHeader | undefined = await this.store.getHeader(toHex(cur.header.shell.predecessor))
+      if (pred === undefined) return undefined
+      cur = pred
+    }
+    return cur
+  }
+
+  /** Whether an operation branched on `branch` may enter the next block on the head (Octez TTL). */
+  async isLiveBranch (branch: Uint8Array): Promise<boolean> {
+    const hex = toHex(branch)
+    const h = await this.store.getHeader(hex)
+    if (h === undefined) return false
+    const next = this.head.header.shell.level + 1
+    const level = h.header.shell.level
+    return next - level <= this.protocol.maxOperationsTtl && await this.store.mainChainAt(level) === hex
+  }
+
+  /**
+   * Runs `fn` while no block can be added, so the head and its state stay the same throughout
+   * (a baker builds its block this way). `fn` must not add blocks itself.
+   */
+  async atHead<T> (fn: (head: StoredHeader, state: StateReader) => Promise<T>): Promise<T> {
+    return await this.exclusive(async () => await fn(this.head, this.state))
+  }
+
+  /** Sets the checkpoint: later blocks at its level must be it, and no branch may fork below it. */
+  async setCheckpoint (hash: Uint8Array): Promise<void> {
+    await this.exclusive(async () => {
+      const h = await this.store.getHeader(toHex(hash))
+      if (h === undefined) throw new ChainStoreError(`checkpoint ${b58(hash)} is not a stored block`)
+      const batch = this.store.newBatch()
+      batch.setCheckpoint({ hash: h.hash, level: h.header.shell.level })
+      await this.store.commit(batch)
+    })
+  }
+
+  /** Checks a header against its predecessor (shell rules, then the protocol's), as a sync does before fetching operations. */
+  precheckHeader (header: BlockHeader, predecessor: BlockHeader): ReturnType<typeof checkHeader> {
+    return checkHeader(this.protocol, header, predecessor)
+  }
+
+  async addBlock (header: BlockHeader, operations: Operation[][]): Promise<AddBlocksResult> {
+    return await this.addBlocks([{ header, operations }])
+  }
+
+  /**
+   * Adds a run of blocks, each the predecessor of the next (one block is a run of one). Blocks are
+   * checked in order; at the first refusal the blocks before it are still taken, then the error is
+   * thrown: `UnknownPredecessorError`, `KnownInvalidBlockError`, `FutureBlockError`,
+   * `CheckpointConflictError`, `OperationsMismatchError` (nothing recorded), or `InvalidBlockError`
+   * (the block, and the given blocks after it, are recorded known invalid; `error.block` names it).
+   */
+  async addBlocks (blocks: readonly BlockInput[]): Promise<AddBlocksResult> {
+    return await this.exclusive(async () => await this.addBlocksNow(blocks))
+  }
+
+  private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  /**
+   * Works through the run in chunks of `commitEvery` blocks. Signature prechecks of every chunk
+   * are started at once (on the protocol's worker threads), so while one chunk is applied here
+   * the next ones are being verified elsewhere.
+   */
+  private async addBlocksNow (blocks: readonly BlockInput[]): Promise<AddBlocksResult> {
+    const chunks: Array<readonly BlockInput[]> = []
+    for (let i = 0; i < blocks.length; i += this.commitEvery) chunks.push(blocks.slice(i, i + this.commitEvery))
+    const precheck = this.protocol.precheckBlocks
+    const prechecks = chunks.map(async chunk => { await precheck?.(chunk).catch(() => {}) })
+    const startHead = this.head
+    const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
+    for (let k = 0; k < chunks.length; k++) {
+      await prechecks[k]
+      const { prepared, known, failure } = await this.prepare(chunks[k])
+      total.known += known
+      if (prepared.length > 0) total.stored += (await this.choose(prepared)).stored
+      if (failure !== undefined) {
+        await Promise.all(prechecks)
+        throw failure
+      }
+    }
+    total.head = this.head
+    total.headChanged = this.head.hex !== startHead.hex
+    return total
+  }
+
+  /** Header-level checks of each block, stopping at the first refusal (which is returned, not thrown). */
+  private async prepare (blocks: readonly BlockInput[]): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
+    const prepared: PreparedBlock[] = []
+    let known = 0
+    const headers = blocks.map(block => {
+      const bytes = encode(blockHeaderCodec, block.header)
+      return storedHeader(blockHashOfBytes(bytes), block.header, bytes)
+    })
+    // One multi-get each for the whole run instead of two LevelDB round trips per block.
+    const hexes = headers.map(h => h.hex)
+    const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
+    let predecessor: StoredHeader | undefined
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[i]
+      const stored = headers[i]
+      try {
+        const invalidRecord = invalids[i]
+        if (invalidRecord !== undefined) throw new KnownInvalidBlockError(b58(stored.hash), invalidRecord)
+        const predHex = toHex(block.header.shell.predecessor)
+        if (predecessor !== undefined && predecessor.hex !== predHex) {
+          throw new NotAChainError(`block ${b58(stored.hash)} does not follow ${b58(predecessor.hash)}`)
+        }
+        if (predecessor === undefined) {
+          // The run's first block: its predecessor comes from the store, and may be known invalid
+          // (invalid blocks found while applying a branch stay stored; others are not stored at all).
+          predecessor = await this.store.getHeader(predHex)
+          if (await this.store.getInvalid(predHex) !== undefined) {
+            throw await this.recordInvalid([stored], new InvalidBlockError('invalid_predecessor', `predecessor ${b58(block.header.shell.predecessor)} is invalid`))
+          }
+          if (predecessor === undefined) throw new UnknownPredecessorError(b58(stored.hash), b58(block.header.shell.predecessor))
+        }
+        const record = records[i]
+        if (record !== undefined) {
+          known++
+          prepared.push({ stored, ops: await this.loadOperations(stored, record.listHashes), isNew: false })
+        } else {
+          prepared.push({ stored, ops: await this.checkNewBlock(stored, block.operations, predecessor), isNew: true })
+        }
+        predecessor = stored
+      } catch (e) {
+        return { prepared, known, failure: e as Error }
+      }
+    }
+    return { prepared, known }
+  }
+
+  private async checkNewBlock (stored: StoredHeader, operations: Operation[][], predecessor: StoredHeader): Promise<PreparedOperations> {
+    const { header, hash } = stored
+    const checkpoint = this.store.checkpoint
+    if (header.shell.level === checkpoint.level && toHex(checkpoint.hash) !== stored.hex) {
+      throw new CheckpointConflictError(b58(hash), `the checkpoint at level ${checkpoint.level} is ${b58(checkpoint.hash)}`)
+    }
+    if (Number(header.shell.timestamp) > this.now() / 1000 + this.maxClockDrift) {
+      throw new FutureBlockError(b58(hash), header.shell.timestamp, this.now())
+    }
+    const verdict = checkHeader(this.protocol, header, predecessor.header)
+    if (!verdict.ok) throw await this.recordInvalid([stored], verdict.error)
+    return prepareOperations(header, operations, hash)
+  }
+
+  private async loadOperations (stored: StoredHeader, listHashes: Uint8Array[]): Promise<PreparedOperations> {
+    const operations: Operation[][] = []
+    const encodedPasses: Uint8Array[] = []
+    for (let pass = 0; pass < listHashes.length; pass++) {
+      const encoded = await this.store.getEncodedOperations(stored.hex, pass)
+      if (encoded === undefined) throw new ChainStoreError(`operations of ${stored.hex} pass ${pass} are missing`)
+      encodedPasses.push(encoded)
+      operations.push(decodePassOperations(encoded))
+    }
+    return { operations, encodedPasses, listHashes, hashes: [] }
+  }
+
+  /**
+   * Fork choice for a checked run: if its last block beats the head, rewind to the common
+   * ancestor and apply the branch (committing every `commitEvery` blocks once the branch is
+   * ahead); otherwise only store the new blocks.
+   */
+  private async choose (prepared: PreparedBlock[]): Promise<{ stored: number }> {
+    const fresh = prepared.filter(b => b.isNew).length
+    const startHead = this.head
+    const tip = prepared[prepared.length - 1].stored
+    if (compareFitness(tip.header.shell.fitness, startHead.header.shell.fitness) <= 0) {
+      await this.storeOnly(prepared)
+      return { stored: fresh }
+    }
+    // Blocks already on the current chain need nothing; the branch starts after them.
+    let first = 0
+    while (first < prepared.length && await this.store.mainChainAt(prepared[first].stored.header.shell.level) === prepared[first].stored.hex) first++
+    const branch = [...await this.storedBranchBelow(prepared[first]), ...prepared.slice(first)]
+    const forkLevel = branch[0].stored.header.shell.level - 1
+    const checkpoint = this.store.checkpoint
+    if (forkLevel < checkpoint.level && startHead.header.shell.level >= checkpoint.level) {
+      throw new CheckpointConflictError(b58(tip.hash), `the branch forks at level ${forkLevel}, below the checkpoint level ${checkpoint.level}`)
+    }
+    let t = new Transition(this.store, this.protocol)
+    while (t.tip.header.shell.level > forkLevel) await t.undoTip()
+    let failure: InvalidBlockError | undefined
+    let failedAt = branch.length
+    for (let i = 0; i < branch.length; i++) {
+      try {
+        await t.apply(branch[i])
+      } catch (e) {
+        if (!(e instanceof InvalidBlockError)) throw e
+        failure = e
+        failedAt = i
+        break
+      }
+      if (t.applied.length >= this.commitEvery && this.beatsHead(t.tip) && i < branch.length - 1) {
+        await this.commitTransition(t)
+        t = new Transition(this.store, this.protocol)
+      }
+    }
+    if (failure !== undefined) {
+      await this.recordInvalid(branch.slice(failedAt).map(b => b.stored), failure, t)
+    }
+    if (!t.isEmpty && this.beatsHead(t.tip)) {
+      await this.commitTransition(t)
+    } else {
+      // The branch did not get ahead: keep its new blocks (valid ones as such) and any invalid records.
+      const batch = this.store.newBatch()
+      batch.ops.push(...t.batch.ops.filter(op => op.sublevel === this.store.invalidLevel))
+      this.addStoreOnly(batch, branch.slice(0, failedAt), BLOCK_VALID)
+      await this.store.commit(batch)
+    }
+    if (failure !== undefined) throw failure
+    return { stored: fresh }
+  }
+
+  private beatsHead (h: StoredHeader): boolean {
+    return compareFitness(h.header.shell.fitness, this.head.header.shell.fitness) > 0
+  }
+
+  /** Stored blocks (not on the current chain) between the current chain and `block`, oldest first. */
+  private async storedBranchBelow (block: PreparedBlock | undefined): Promise<PreparedBlock[]> {
+    if (block === undefined) return []
+    const out: PreparedBlock[] = []
+    let hex = toHex(block.stored.header.shell.predecessor)
+    for (;;) {
+      const h = await this.store.getHeader(hex)
+      if (h === undefined) throw new ChainStoreError(`block ${hex} of a stored branch is missing`)
+      if (await this.store.mainChainAt(h.header.shell.level) === hex) break
+      const invalidRecord = await this.store.getInvalid(hex)
+      if (invalidRecord !== undefined) throw new KnownInvalidBlockError(b58(h.hash), invalidRecord)
+      const record = await this.store.getBlockRecord(hex)
+      if (record === undefined) throw new ChainStoreError(`operations of stored block ${hex} are missing`)
+      out.push({ stored: h, ops: await this.loadOperations(h, record.listHashes), isNew: false })
+      hex = toHex(h.header.shell.predecessor)
+    }
+    return out.reverse()
+  }
+
+  private async commitTransition (t: Transition): Promise<void> {
+    const previous = this.head
+    await this.store.commit(t.finish())
+    this.emit('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+  }
+
+  private async storeOnly (prepared: PreparedBlock[]): Promise<void> {
+    const batch = this.store.newBatch()
+    this.addStoreOnly(batch, prepared, BLOCK_STORED)
+    if (batch.ops.length > 0) await this.store.commit(batch)
+  }
+
+  private addStoreOnly (batch: ReturnType<ChainStore['newBatch']>, blocks: PreparedBlock[], status: typeof BLOCK_STORED | typeof BLOCK_VALID): void {
+    for (const b of blocks) {
+      if (!b.isNew) continue
+      batch.putHeader(b.stored)
+      b.ops.encodedPasses.forEach((e, pass) => batch.putOperations(b.stored.hex, pass, e))
+      batch.putBlockRecord(b.stored.hex, { status, listHashes: b.ops.listHashes })
+    }
+  }
+
+  /**
+   * Records `blocks[0]` invalid for `error`, and the blocks after it (its descendants) as having
+   * an invalid predecessor; written with `t` if given, else at once. Returns the error, naming the block.
+   */
+  private async recordInvalid (blocks: StoredHeader[], error: InvalidBlockError, t?: Transition): Promise<InvalidBlockError> {
+    const batch = t?.batch ?? this.store.newBatch()
+    const at = this.now()
+    blocks.forEach((b, i) => {
+      const record = i === 0
+        ? { level: b.header.shell.level, code: error.code, message: error.message, at }
+        : { level: b.header.shell.level, code: 'invalid_predecessor', message: `descends from invalid block ${b58(blocks[0].hash)}`, at }
+      batch.putInvalid(b.hex, record)
+    })
+    if (t === undefined) await this.store.commit(batch)
+    error.block = { hash: b58(blocks[0].hash), level: blocks[0].header.shell.level }
+    return error
+  }
+}

@@ -1,0 +1,71 @@
+import { b58Encode } from '../crypto/index.ts'
+import { bytesEqual, encode } from '../encoding/index.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import { compareFitness } from '../wire/fitness.ts'
+import { operationListHash, operationListListHash } from '../wire/merkle.ts'
+import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
+import { InvalidBlockError, invalid, type Verdict } from '../protocol/errors.ts'
+import type { Protocol } from '../protocol/protocol.ts'
+import { OperationsMismatchError } from './errors.ts'
+import { encodePassOperations } from './store.ts'
+
+/**
+ * What Octez's shell checks of a header against its predecessor before asking the protocol:
+ * level + 1, a strictly later timestamp, the protocol's number of validation passes and a strictly
+ * greater fitness. Then the protocol's own header checks.
+ */
+export function checkHeader (protocol: Protocol, header: BlockHeader, predecessor: BlockHeader): Verdict<InvalidBlockError> {
+  const s = header.shell
+  const p = predecessor.shell
+  if (s.level !== p.level + 1) {
+    return invalid(new InvalidBlockError('bad_level', `level ${s.level} on a predecessor at level ${p.level}`))
+  }
+  if (s.timestamp <= p.timestamp) {
+    return invalid(new InvalidBlockError('non_increasing_timestamp', `timestamp ${s.timestamp} is not after the predecessor's ${p.timestamp}`))
+  }
+  if (s.validationPass !== protocol.validationPasses) {
+    return invalid(new InvalidBlockError('bad_validation_passes', `${s.validationPass} validation passes, the protocol has ${protocol.validationPasses}`))
+  }
+  if (compareFitness(s.fitness, p.fitness) <= 0) {
+    return invalid(new InvalidBlockError('bad_fitness', 'fitness does not increase over the predecessor'))
+  }
+  return protocol.validateHeader(header, predecessor)
+}
+
+/** A block's operations, hashed and encoded once for the Merkle check and for storage. */
+export interface PreparedOperations {
+  operations: Operation[][]
+  /** Per pass, the stored list encoding. */
+  encodedPasses: Uint8Array[]
+  /** Per pass, the Lo hash. */
+  listHashes: Uint8Array[]
+  /** Every operation hash, pass by pass (for the mempool). */
+  hashes: Uint8Array[]
+}
+
+/**
+ * Checks operations against their header: one list per validation pass, and the two-level
+ * Merkle root equal to the header's operations_hash. A mismatch is the operations' fault
+ * (`OperationsMismatchError`), never grounds to call the block invalid.
+ */
+export function prepareOperations (header: BlockHeader, operations: Operation[][], hash: Uint8Array): PreparedOperations {
+  if (operations.length !== header.shell.validationPass) {
+    throw new OperationsMismatchError(b58Encode('blockHash', hash),
+      `${operations.length} operation list(s) for ${header.shell.validationPass} validation pass(es)`)
+  }
+  const encodedPasses: Uint8Array[] = []
+  const listHashes: Uint8Array[] = []
+  const hashes: Uint8Array[] = []
+  for (const pass of operations) {
+    const encoded = pass.map(op => encode(operationCodec, op))
+    const passHashes = encoded.map(operationHashOfBytes)
+    hashes.push(...passHashes)
+    encodedPasses.push(encodePassOperations(encoded))
+    listHashes.push(operationListHash(passHashes))
+  }
+  if (!bytesEqual(operationListListHash(listHashes), header.shell.operationsHash)) {
+    throw new OperationsMismatchError(b58Encode('blockHash', hash), 'their Merkle root is not the operations_hash')
+  }
+  return { operations, encodedPasses, listHashes, hashes }
+}
+

@@ -1,0 +1,242 @@
+import { b58Encode } from '../crypto/index.ts'
+import { encode, toHex } from '../encoding/index.ts'
+import { operationCodec, operationHashOfBytes, OPERATION_MAX_BYTES, type Operation } from '../wire/operation.ts'
+import type { InvalidOperationCode, InvalidOperationError } from '../protocol/errors.ts'
+import { ScratchState } from '../protocol/state.ts'
+import { BoundedCache } from './cache.ts'
+import type { Chain, HeadChange } from './chain.ts'
+
+/**
+ * Validated operations waiting for a block (Octez's prevalidator, simplified).
+ *
+ * Operations are checked in arrival order against the head's state plus the effects of the
+ * operations admitted before them, so a second transfer of an account is admitted with the next
+ * counter. The pool is bounded in count and bytes; a full pool refuses newcomers (it never evicts:
+ * evicting a transfer would strand the later ones of the same account). New operations are
+ * announced in batches: hashes collected for `announceDelayMs` (100 ms, Octez's advertisement
+ * delay) are handed to `onAnnounce` together, which the gossip layer puts in Current_head.
+ *
+ * On a new head, the operations the new blocks include leave the pool, those of blocks taken
+ * off the chain by a branch switch come back, and everything is checked again on the new state:
+ * what became invalid (counter already used, branch too old) is dropped.
+ */
+
+export type MempoolRefusalCode =
+  | 'invalid' // the protocol refuses it (see `cause`)
+  | 'branch_not_live' // its branch is unknown or older than the protocol's TTL
+  | 'too_large'
+  | 'full'
+  | 'stopped'
+
+export class MempoolRefusedError extends Error {
+  override readonly name = 'MempoolRefusedError'
+  readonly code: MempoolRefusalCode
+  /** b58 `o…`. */
+  readonly operation: string
+  readonly protocolError?: InvalidOperationError
+
+  constructor (code: MempoolRefusalCode, operation: string, message: string, protocolError?: InvalidOperationError) {
+    super(`operation ${operation} refused (${code}): ${message}`)
+    this.code = code
+    this.operation = operation
+    if (protocolError !== undefined) this.protocolError = protocolError
+  }
+}
+
+export interface MempoolOptions {
+  chain: Chain
+  /** Most operations held (default 5000). */
+  maxOperations?: number
+  /** Most bytes held, counting encoded operations (default 8 MiB). */
+  maxBytes?: number
+  /** Batching delay of announcements (default 100 ms). */
+  announceDelayMs?: number
+  /** Receives the hashes of operations admitted during the last delay. */
+  onAnnounce?: (hashes: Uint8Array[]) => void
+}
+
+export interface PendingOperation {
+  hash: Uint8Array
+  operation: Operation
+  bytes: number
+  pass: number
+}
+
+export interface AddResult {
+  hash: Uint8Array
+  /** `known` when it was already in the pool. */
+  status: 'added' | 'known'
+}
+
+/** Protocol verdicts that hold whatever the state: a bad signature stays bad, a used counter stays used. */
+const PERMANENT_REFUSALS = new Set<InvalidOperationCode>([
+  'malformed', 'bad_signature', 'bad_public_key', 'invalid_amount', 'counter_in_the_past'
+])
+
+const opHash = (hash: Uint8Array): string => b58Encode('operationHash', hash)
+
+export class Mempool {
+  readonly chain: Chain
+  readonly maxOperations: number
+  readonly maxBytes: number
+  private readonly announceDelayMs: number
+  private readonly onAnnounce?: (hashes: Uint8Array[]) => void
+  /** Admitted operations in admission order (Map keeps insertion order). */
+  private pending = new Map<string, PendingOperation>()
+  private totalBytes = 0
+  private scratch: ScratchState
+  /** Recently refused operations: a peer re-announcing one is not re-validated. */
+  private readonly refused = new BoundedCache<string, MempoolRefusedError>(10_000)
+  private toAnnounce: Uint8Array[] = []
+  private announceTimer: NodeJS.Timeout | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+  private stopped = false
+  private readonly onHead: (change: HeadChange) => void
+
+  constructor (options: MempoolOptions) {
+    this.chain = options.chain
+    this.maxOperations = options.maxOperations ?? 5000
+    this.maxBytes = options.maxBytes ?? 8 * 1024 * 1024
+    this.announceDelayMs = options.announceDelayMs ?? 100
+    if (options.onAnnounce !== undefined) this.onAnnounce = options.onAnnounce
+    this.scratch = new ScratchState(this.chain.state)
+    this.onHead = change => { void this.exclusive(async () => { await this.reclassify(change) }).catch(() => {}) }
+    this.chain.on('head', this.onHead)
+  }
+
+  get size (): number {
+    return this.pending.size
+  }
+
+  get bytes (): number {
+    return this.totalBytes
+  }
+
+  has (hash: Uint8Array): boolean {
+    return this.pending.has(toHex(hash))
+  }
+
+  get (hash: Uint8Array): Operation | undefined {
+    return this.pending.get(toHex(hash))?.operation
+  }
+
+  /** Admitted operations in admission order (what a baker takes). */
+  operations (): Operation[] {
+    return [...this.pending.values()].map(p => p.operation)
+  }
+
+  hashes (): Uint8Array[] {
+    return [...this.pending.values()].map(p => p.hash)
+  }
+
+  /** Validates and admits an operation (injected locally or fetched from a peer); throws `MempoolRefusedError`. */
+  async add (operation: Operation): Promise<AddResult> {
+    return await this.exclusive(async () => await this.admit(operation))
+  }
+
+  /** Waits for pending work (admissions and head changes) to finish. */
+  async idle (): Promise<void> {
+    await this.exclusive(async () => {})
+  }
+
+  /** Stops announcing and reacting to heads; later `add` calls are refused. */
+  stop (): void {
+    this.stopped = true
+    this.chain.off('head', this.onHead)
+    if (this.announceTimer !== undefined) clearTimeout(this.announceTimer)
+    this.announceTimer = undefined
+    this.toAnnounce = []
+  }
+
+  private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  private async admit (operation: Operation): Promise<AddResult> {
+    const bytes = encode(operationCodec, operation)
+    const hash = operationHashOfBytes(bytes)
+    const hex = toHex(hash)
+    if (this.stopped) throw new MempoolRefusedError('stopped', opHash(hash), 'the mempool is stopped')
+    if (this.pending.has(hex)) return { hash, status: 'known' }
+    const earlier = this.refused.get(hex)
+    if (earlier !== undefined) throw earlier
+    if (bytes.length > OPERATION_MAX_BYTES) throw new MempoolRefusedError('too_large', opHash(hash), `${bytes.length} bytes`)
+    if (this.pending.size >= this.maxOperations) {
+      throw new MempoolRefusedError('full', opHash(hash), `the mempool holds its maximum of ${this.maxOperations} operations`)
+    }
+    if (this.totalBytes + bytes.length > this.maxBytes) {
+      throw new MempoolRefusedError('full', opHash(hash), `the mempool holds ${this.totalBytes} of at most ${this.maxBytes} bytes`)
+    }
+    const refusal = await this.check(operation, hash, bytes.length, true)
+    if (refusal !== undefined) throw this.remember(hex, refusal)
+    return { hash, status: 'added' }
+  }
+
+  /** Checks against the scratch state and admits; returns the refusal instead of throwing. */
+  private async check (operation: Operation, hash: Uint8Array, size: number, announce: boolean): Promise<MempoolRefusedError | undefined> {
+    if (!await this.chain.isLiveBranch(operation.branch)) {
+      return new MempoolRefusedError('branch_not_live', opHash(hash), `branch ${b58Encode('blockHash', operation.branch)} is unknown or too old`)
+    }
+    const verdict = await this.chain.protocol.validateOperation(operation, this.scratch)
+    if (!verdict.ok) return new MempoolRefusedError('invalid', opHash(hash), verdict.error.message, verdict.error)
+    this.pending.set(toHex(hash), { hash, operation, bytes: size, pass: verdict.pass })
+    this.totalBytes += size
+    if (announce) this.announce(hash)
+    return undefined
+  }
+
+  /** Remembers refusals that no later state can lift (Octez's "refused" class), so they are not re-checked. */
+  private remember (hex: string, refusal: MempoolRefusedError): MempoolRefusedError {
+    const code = refusal.protocolError?.code
+    if (code !== undefined && PERMANENT_REFUSALS.has(code)) this.refused.set(hex, refusal)
+    return refusal
+  }
+
+  private announce (hash: Uint8Array): void {
+    if (this.onAnnounce === undefined || this.stopped) return
+    this.toAnnounce.push(hash)
+    this.announceTimer ??= setTimeout(() => {
+      this.announceTimer = undefined
+      const batch = this.toAnnounce.filter(h => this.has(h))
+      this.toAnnounce = []
+      if (batch.length > 0) this.onAnnounce?.(batch)
+    }, this.announceDelayMs)
+  }
+
+  /** New head: drop what it includes, take back what a switch removed, re-check the rest on the new state. */
+  private async reclassify (change: HeadChange): Promise<void> {
+    if (this.stopped) return
+    const candidates: Operation[] = []
+    for (const block of change.removed) {
+      for (let pass = 0; pass < block.header.shell.validationPass; pass++) {
+        candidates.push(...await this.chain.getOperations(block.hash, pass) ?? [])
+      }
+    }
+    const fromRemoved = candidates.length
+    candidates.push(...[...this.pending.values()].map(p => p.operation))
+    const included = new Set<string>()
+    if (candidates.length > 0 && change.applied.length <= this.chain.protocol.maxOperationsTtl) {
+      // Beyond the TTL every held operation's branch is dead anyway; no need to read those blocks.
+      for (const block of change.applied) {
+        for (let pass = 0; pass < block.header.shell.validationPass; pass++) {
+          for (const op of await this.chain.getOperations(block.hash, pass) ?? []) included.add(toHex(operationHashOfBytes(encode(operationCodec, op))))
+        }
+      }
+    }
+    this.pending = new Map()
+    this.totalBytes = 0
+    this.scratch = new ScratchState(this.chain.state)
+    for (let i = 0; i < candidates.length; i++) {
+      const bytes = encode(operationCodec, candidates[i])
+      const hash = operationHashOfBytes(bytes)
+      const hex = toHex(hash)
+      if (included.has(hex) || this.pending.has(hex)) continue
+      if (this.pending.size >= this.maxOperations || this.totalBytes + bytes.length > this.maxBytes) continue
+      // Operations back from removed blocks are news to peers; the others were announced already.
+      const refusal = await this.check(candidates[i], hash, bytes.length, i < fromRemoved)
+      if (refusal !== undefined) this.remember(hex, refusal)
+    }
+  }
+}

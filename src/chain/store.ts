@@ -1,0 +1,338 @@
+import type { Database, Sublevel } from '../storage/database.ts'
+import { sublevel } from '../storage/database.ts'
+import { Reader, Writer, decodeExact, encode, toHex, bytesEqual } from '../encoding/index.ts'
+import { blockHeaderCodec, type BlockHeader } from '../wire/block-header.ts'
+import { operationCodec, OPERATION_MAX_BYTES, type Operation } from '../wire/operation.ts'
+import type { StateReader, StateWrite } from '../protocol/state.ts'
+import { BoundedCache } from './cache.ts'
+import type { Genesis } from './genesis.ts'
+import {
+  decodeBlockRecord, decodeInvalidRecord, decodeStateWrites, encodeBlockRecord, encodeInvalidRecord, encodeStateWrites,
+  levelKey, operationsKey, type BlockRecord, type InvalidRecord
+} from './records.ts'
+
+/**
+ * The chain store: classic-level sublevels of the node database.
+ *
+ * | sublevel | key | value |
+ * | --- | --- | --- |
+ * | `chain` | `genesis`, `head`, `checkpoint` | genesis record, head hash, checkpoint hash ‖ level |
+ * | `chain-header` | hex block hash | the Octez binary header |
+ * | `chain-block` | hex block hash | `BlockRecord`: applied-once flag and per-pass Lo hashes |
+ * | `chain-ops` | `<hex hash>:<pass>` | the pass's operations as Octez lists them in Operations_for_blocks (each uint30-length-prefixed) |
+ * | `chain-level` | 8 hex digits | hash of the current chain's block at that level |
+ * | `chain-undo` | hex block hash | for blocks of the current chain: previous values of the state keys the block wrote |
+ * | `chain-invalid` | hex block hash | `InvalidRecord` (JSON) |
+ * | `chain-state` | protocol key | protocol state as of the head |
+ *
+ * Every change goes through a `StoreBatch` committed with one `db.batch`, so a crash leaves the
+ * store either before or after a whole block (header, operations, state, undo, level, head).
+ * Small caches keep the head, recent headers, recent levels and hot state keys in memory; they are
+ * updated only after a batch commits.
+ */
+
+export interface StoredHeader {
+  hash: Uint8Array
+  hex: string
+  header: BlockHeader
+  /** The header as stored (its BLAKE2b-256 is the hash, except for genesis). */
+  bytes: Uint8Array
+}
+
+export interface Checkpoint {
+  hash: Uint8Array
+  level: number
+}
+
+export interface StoreCacheSizes {
+  headers?: number
+  levels?: number
+  state?: number
+}
+
+const HEAD_KEY = 'head'
+const GENESIS_KEY = 'genesis'
+const CHECKPOINT_KEY = 'checkpoint'
+
+export class ChainStoreError extends Error {
+  override readonly name = 'ChainStoreError'
+}
+
+type BatchOp = { type: 'put', sublevel: Sublevel, key: string, value: Uint8Array } | { type: 'del', sublevel: Sublevel, key: string }
+
+/** One atomic change to the store; `ChainStore.commit` writes it and then updates the caches. */
+export class StoreBatch {
+  readonly ops: BatchOp[] = []
+  readonly headers: StoredHeader[] = []
+  readonly levels: Array<[number, string | undefined]> = []
+  readonly state: StateWrite[] = []
+  head?: StoredHeader
+  checkpoint?: Checkpoint
+  private readonly store: ChainStore
+
+  constructor (store: ChainStore) {
+    this.store = store
+  }
+
+  putHeader (h: StoredHeader): void {
+    this.ops.push({ type: 'put', sublevel: this.store.headerLevel, key: h.hex, value: h.bytes })
+    this.headers.push(h)
+  }
+
+  putOperations (hex: string, pass: number, encodedPass: Uint8Array): void {
+    this.ops.push({ type: 'put', sublevel: this.store.operationsLevel, key: operationsKey(hex, pass), value: encodedPass })
+  }
+
+  putBlockRecord (hex: string, record: BlockRecord): void {
+    this.ops.push({ type: 'put', sublevel: this.store.blockLevel, key: hex, value: encodeBlockRecord(record) })
+  }
+
+  setLevel (level: number, hex: string | undefined): void {
+    const key = levelKey(level)
+    this.ops.push(hex === undefined
+      ? { type: 'del', sublevel: this.store.levelLevel, key }
+      : { type: 'put', sublevel: this.store.levelLevel, key, value: new TextEncoder().encode(hex) })
+    this.levels.push([level, hex])
+  }
+
+  putUndo (hex: string, previous: readonly StateWrite[]): void {
+    this.ops.push({ type: 'put', sublevel: this.store.undoLevel, key: hex, value: encodeStateWrites(previous) })
+  }
+
+  deleteUndo (hex: string): void {
+    this.ops.push({ type: 'del', sublevel: this.store.undoLevel, key: hex })
+  }
+
+  writeState (writes: readonly StateWrite[]): void {
+    for (const w of writes) {
+      this.ops.push(w.value === undefined
+        ? { type: 'del', sublevel: this.store.stateLevel, key: w.key }
+        : { type: 'put', sublevel: this.store.stateLevel, key: w.key, value: w.value })
+      this.state.push(w)
+    }
+  }
+
+  putInvalid (hex: string, record: InvalidRecord): void {
+    this.ops.push({ type: 'put', sublevel: this.store.invalidLevel, key: hex, value: encodeInvalidRecord(record) })
+  }
+
+  setHead (h: StoredHeader): void {
+    this.ops.push({ type: 'put', sublevel: this.store.metaLevel, key: HEAD_KEY, value: h.hash })
+    this.head = h
+  }
+
+  setCheckpoint (c: Checkpoint): void {
+    const v = new Uint8Array(36)
+    v.set(c.hash)
+    new DataView(v.buffer).setInt32(32, c.level)
+    this.ops.push({ type: 'put', sublevel: this.store.metaLevel, key: CHECKPOINT_KEY, value: v })
+    this.checkpoint = c
+  }
+}
+
+/** Encodes one pass's operations as Octez lists them: each operation uint30-length-prefixed. */
+export function encodePassOperations (encodedOperations: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(encodedOperations.reduce((n, b) => n + 4 + b.length, 0) || 1)
+  for (const b of encodedOperations) w.bytes(b)
+  return w.finish()
+}
+
+export function decodePassOperations (b: Uint8Array): Operation[] {
+  const r = new Reader(b)
+  return r.variableList('operations', Number.MAX_SAFE_INTEGER, r => r.dynamic('operation', OPERATION_MAX_BYTES, operationCodec.decode))
+}
+
+function decodeHeader (hash: Uint8Array, hex: string, bytes: Uint8Array): StoredHeader {
+  return { hash, hex, header: decodeExact(blockHeaderCodec, bytes), bytes }
+}
+
+export function storedHeader (hash: Uint8Array, header: BlockHeader, bytes = encode(blockHeaderCodec, header)): StoredHeader {
+  return { hash, hex: toHex(hash), header, bytes }
+}
+
+function encodeGenesis (g: Genesis): Uint8Array {
+  return new Writer().fixed(g.hash, 32).int64(g.timestamp).string(g.protocol).finish()
+}
+
+const untext = new TextDecoder()
+
+export class ChainStore {
+  readonly db: Database
+  readonly genesis: Genesis
+  readonly metaLevel: Sublevel
+  readonly headerLevel: Sublevel
+  readonly blockLevel: Sublevel
+  readonly operationsLevel: Sublevel
+  readonly levelLevel: Sublevel
+  readonly undoLevel: Sublevel
+  readonly invalidLevel: Sublevel
+  readonly stateLevel: Sublevel
+  private readonly headerCache: BoundedCache<string, StoredHeader>
+  private readonly levelCache: BoundedCache<number, string>
+  private readonly stateCache: BoundedCache<string, Uint8Array | null>
+  private currentHead!: StoredHeader
+  private currentCheckpoint!: Checkpoint
+  /** The committed state, read through the cache. */
+  readonly state: StateReader
+
+  private constructor (db: Database, genesis: Genesis, cache: StoreCacheSizes) {
+    this.db = db
+    this.genesis = genesis
+    this.metaLevel = sublevel(db, 'chain')
+    this.headerLevel = sublevel(db, 'chain-header')
+    this.blockLevel = sublevel(db, 'chain-block')
+    this.operationsLevel = sublevel(db, 'chain-ops')
+    this.levelLevel = sublevel(db, 'chain-level')
+    this.undoLevel = sublevel(db, 'chain-undo')
+    this.invalidLevel = sublevel(db, 'chain-invalid')
+    this.stateLevel = sublevel(db, 'chain-state')
+    this.headerCache = new BoundedCache(cache.headers ?? 8192)
+    this.levelCache = new BoundedCache(cache.levels ?? 8192)
+    this.stateCache = new BoundedCache(cache.state ?? 100_000)
+    this.state = { get: async key => await this.readState(key) }
+  }
+
+  /**
+   * Opens the chain store of `db`. A fresh store is initialised in one batch with the genesis
+   * header, the protocol's genesis state and head = genesis; an existing one must have been
+   * created for the same genesis, and resumes from its stored head.
+   */
+  static async open (db: Database, genesis: Genesis, initial: { header: BlockHeader, state: StateWrite[] }, cache: StoreCacheSizes = {}): Promise<ChainStore> {
+    const store = new ChainStore(db, genesis, cache)
+    const stored = await store.metaLevel.get(GENESIS_KEY)
+    const expected = encodeGenesis(genesis)
+    if (stored === undefined) {
+      const g = storedHeader(genesis.hash, initial.header)
+      const batch = new StoreBatch(store)
+      batch.ops.push({ type: 'put', sublevel: store.metaLevel, key: GENESIS_KEY, value: expected })
+      batch.putHeader(g)
+      batch.putBlockRecord(g.hex, { status: 1, listHashes: [] })
+      batch.setLevel(0, g.hex)
+      batch.writeState(initial.state)
+      batch.setHead(g)
+      batch.setCheckpoint({ hash: genesis.hash, level: 0 })
+      await store.commit(batch)
+      return store
+    }
+    if (!bytesEqual(stored, expected)) {
+      throw new ChainStoreError(`the store was created for another genesis or protocol (stored ${toHex(stored)}, configured ${toHex(expected)})`)
+    }
+    const head = await store.metaLevel.get(HEAD_KEY)
+    const checkpoint = await store.metaLevel.get(CHECKPOINT_KEY)
+    if (head === undefined || checkpoint === undefined) throw new ChainStoreError('the store has a genesis but no head or checkpoint')
+    const headHeader = await store.getHeader(toHex(head))
+    if (headHeader === undefined) throw new ChainStoreError(`the stored head ${toHex(head)} has no header`)
+    store.currentHead = headHeader
+    store.currentCheckpoint = { hash: checkpoint.slice(0, 32), level: new DataView(checkpoint.buffer, checkpoint.byteOffset + 32, 4).getInt32(0) }
+    return store
+  }
+
+  get head (): StoredHeader {
+    return this.currentHead
+  }
+
+  get checkpoint (): Checkpoint {
+    return this.currentCheckpoint
+  }
+
+  async getHeader (hex: string): Promise<StoredHeader | undefined> {
+    const cached = this.headerCache.get(hex)
+    if (cached !== undefined) return cached
+    const bytes = await this.headerLevel.get(hex)
+    if (bytes === undefined) return undefined
+    const h = decodeHeader(Uint8Array.from(Buffer.from(hex, 'hex')), hex, bytes)
+    this.headerCache.set(hex, h)
+    return h
+  }
+
+  /** Many headers at once (one LevelDB multi-get for the ones not cached); missing ones are undefined. */
+  async getHeaders (hexes: readonly string[]): Promise<Array<StoredHeader | undefined>> {
+    const out: Array<StoredHeader | undefined> = hexes.map(h => this.headerCache.get(h))
+    const missing = hexes.filter((_, i) => out[i] === undefined)
+    if (missing.length === 0) return out
+    const values = await this.headerLevel.getMany(missing)
+    let j = 0
+    for (let i = 0; i < out.length; i++) {
+      if (out[i] !== undefined) continue
+      const bytes = values[j]
+      const hex = missing[j++]
+      if (bytes === undefined) continue
+      const h = decodeHeader(Uint8Array.from(Buffer.from(hex, 'hex')), hex, bytes)
+      this.headerCache.set(hex, h)
+      out[i] = h
+    }
+    return out
+  }
+
+  async getBlockRecord (hex: string): Promise<BlockRecord | undefined> {
+    const b = await this.blockLevel.get(hex)
+    return b === undefined ? undefined : decodeBlockRecord(b)
+  }
+
+  async getBlockRecords (hexes: readonly string[]): Promise<Array<BlockRecord | undefined>> {
+    if (hexes.length === 0) return []
+    return (await this.blockLevel.getMany(hexes as string[])).map(b => b === undefined ? undefined : decodeBlockRecord(b))
+  }
+
+  async getInvalids (hexes: readonly string[]): Promise<Array<InvalidRecord | undefined>> {
+    if (hexes.length === 0) return []
+    return (await this.invalidLevel.getMany(hexes as string[])).map(b => b === undefined ? undefined : decodeInvalidRecord(b))
+  }
+
+  /** One pass's operations as stored (the Operations_for_blocks list encoding). */
+  async getEncodedOperations (hex: string, pass: number): Promise<Uint8Array | undefined> {
+    return await this.operationsLevel.get(operationsKey(hex, pass))
+  }
+
+  async getOperations (hex: string, pass: number): Promise<Operation[] | undefined> {
+    const b = await this.getEncodedOperations(hex, pass)
+    return b === undefined ? undefined : decodePassOperations(b)
+  }
+
+  /** Hex hash of the current chain's block at `level`. */
+  async mainChainAt (level: number): Promise<string | undefined> {
+    if (level < 0 || level > this.currentHead.header.shell.level) return undefined
+    const cached = this.levelCache.get(level)
+    if (cached !== undefined) return cached
+    const b = await this.levelLevel.get(levelKey(level))
+    if (b === undefined) return undefined
+    const hex = untext.decode(b)
+    this.levelCache.set(level, hex)
+    return hex
+  }
+
+  async getUndo (hex: string): Promise<StateWrite[] | undefined> {
+    const b = await this.undoLevel.get(hex)
+    return b === undefined ? undefined : decodeStateWrites(b)
+  }
+
+  async getInvalid (hex: string): Promise<InvalidRecord | undefined> {
+    const b = await this.invalidLevel.get(hex)
+    return b === undefined ? undefined : decodeInvalidRecord(b)
+  }
+
+  async readState (key: string): Promise<Uint8Array | undefined> {
+    const cached = this.stateCache.get(key)
+    if (cached !== undefined) return cached ?? undefined
+    const v = await this.stateLevel.get(key)
+    this.stateCache.set(key, v ?? null)
+    return v
+  }
+
+  newBatch (): StoreBatch {
+    return new StoreBatch(this)
+  }
+
+  /** Writes the batch atomically, then brings the caches and the in-memory head up to date. */
+  async commit (batch: StoreBatch): Promise<void> {
+    if (batch.ops.length > 0) await this.db.batch(batch.ops)
+    for (const h of batch.headers) this.headerCache.set(h.hex, h)
+    for (const [level, hex] of batch.levels) {
+      if (hex === undefined) this.levelCache.delete(level)
+      else this.levelCache.set(level, hex)
+    }
+    for (const w of batch.state) this.stateCache.set(w.key, w.value ?? null)
+    if (batch.head !== undefined) this.currentHead = batch.head
+    if (batch.checkpoint !== undefined) this.currentCheckpoint = batch.checkpoint
+  }
+}

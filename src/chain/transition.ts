@@ -1,0 +1,148 @@
+import { toHex } from '../encoding/index.ts'
+import { InvalidBlockError } from '../protocol/errors.ts'
+import type { Protocol } from '../protocol/protocol.ts'
+import { ScratchState, type StateWrite } from '../protocol/state.ts'
+import type { PreparedOperations } from './checks.ts'
+import { BLOCK_VALID } from './records.ts'
+import { ChainStoreError, type ChainStore, type StoreBatch, type StoredHeader } from './store.ts'
+
+/** A block ready to be applied: its header (hashed) and its checked operations. */
+export interface PreparedBlock {
+  stored: StoredHeader
+  ops: PreparedOperations
+  /** Header and operations are not in the store yet. */
+  isNew: boolean
+}
+
+/**
+ * A move of the current chain, built in memory and committed as one batch: rewind the head
+ * block by block (each block's undo record restores the state keys it wrote), then apply blocks
+ * on top. The state seen by each step is the store's state overlaid with the changes of the
+ * steps before it, so a reorganisation is computed completely before anything is written.
+ *
+ * Why undo records: the state is kept only for the head, which makes reads a single lookup and
+ * keeps the store small; a block of the current chain stores the previous values of the keys it
+ * wrote (a few dozen bytes for a transfer), which is all a switch to another branch needs to go
+ * back to the common ancestor. Blocks off the current chain are stored with their operations but
+ * not applied; they are applied when their branch becomes the best.
+ */
+export class Transition {
+  private readonly store: ChainStore
+  private readonly protocol: Protocol
+  readonly batch: StoreBatch
+  readonly state: ScratchState
+  /** Main-chain changes made by this transition (undefined = level removed). */
+  private readonly levels = new Map<number, string | undefined>()
+  private readonly pendingUndo = new Map<string, StateWrite[]>()
+  private readonly pendingHeaders = new Map<string, StoredHeader>()
+  tip: StoredHeader
+  /** Blocks this transition put on the current chain, oldest first. */
+  readonly applied: StoredHeader[] = []
+  /** Blocks it took off the current chain, newest first. */
+  readonly removed: StoredHeader[] = []
+
+  constructor (store: ChainStore, protocol: Protocol) {
+    this.store = store
+    this.protocol = protocol
+    this.batch = store.newBatch()
+    this.state = new ScratchState(store.state)
+    this.tip = store.head
+  }
+
+  get isEmpty (): boolean {
+    return this.applied.length === 0 && this.removed.length === 0
+  }
+
+  async mainChainAt (level: number): Promise<string | undefined> {
+    if (level > this.tip.header.shell.level) return undefined
+    if (this.levels.has(level)) return this.levels.get(level)
+    return await this.store.mainChainAt(level)
+  }
+
+  async getHeader (hex: string): Promise<StoredHeader | undefined> {
+    return this.pendingHeaders.get(hex) ?? await this.store.getHeader(hex)
+  }
+
+  /** Takes the tip off the current chain, restoring the state of its predecessor. */
+  async undoTip (): Promise<void> {
+    const tip = this.tip
+    if (tip.header.shell.level === 0) throw new ChainStoreError('cannot rewind below genesis')
+    const undo = this.pendingUndo.get(tip.hex) ?? await this.store.getUndo(tip.hex)
+    if (undo === undefined) throw new ChainStoreError(`block ${tip.hex} of the current chain has no undo record`)
+    for (const w of undo) this.state.set(w.key, w.value)
+    this.batch.deleteUndo(tip.hex)
+    this.pendingUndo.delete(tip.hex)
+    this.levels.set(tip.header.shell.level, undefined)
+    this.batch.setLevel(tip.header.shell.level, undefined)
+    const predecessor = await this.getHeader(toHex(tip.header.shell.predecessor))
+    if (predecessor === undefined) throw new ChainStoreError(`predecessor of ${tip.hex} is missing`)
+    this.removed.push(tip)
+    this.tip = predecessor
+  }
+
+  /**
+   * Applies a block on the tip (its predecessor): operation branches must be live, then the
+   * protocol applies it. Throws `InvalidBlockError`; the transition is then unchanged.
+   */
+  async apply (block: PreparedBlock): Promise<void> {
+    const header = block.stored.header
+    const level = header.shell.level
+    await this.checkBranches(block)
+    const { writes } = await this.protocol.applyBlock({
+      header, operations: block.ops.operations, predecessor: this.tip.header, state: this.state
+    })
+    const previous: StateWrite[] = []
+    for (const w of writes) previous.push({ key: w.key, value: await this.state.get(w.key) })
+    for (const w of writes) this.state.set(w.key, w.value)
+    const hex = block.stored.hex
+    if (block.isNew) {
+      this.batch.putHeader(block.stored)
+      block.ops.encodedPasses.forEach((b, pass) => this.batch.putOperations(hex, pass, b))
+      this.pendingHeaders.set(hex, block.stored)
+    }
+    this.batch.putBlockRecord(hex, { status: BLOCK_VALID, listHashes: block.ops.listHashes })
+    this.batch.putUndo(hex, previous)
+    this.pendingUndo.set(hex, previous)
+    this.levels.set(level, hex)
+    this.batch.setLevel(level, hex)
+    this.applied.push(block.stored)
+    this.tip = block.stored
+  }
+
+  /**
+   * Octez's liveness rule, checked by the shell: an operation's branch must be a block of the
+   * chain being extended, at most `maxOperationsTtl` levels below the new block.
+   */
+  private async checkBranches (block: PreparedBlock): Promise<void> {
+    const level = block.stored.header.shell.level
+    const seen = new Set<string>()
+    for (let pass = 0; pass < block.ops.operations.length; pass++) {
+      const ops = block.ops.operations[pass]
+      for (let index = 0; index < ops.length; index++) {
+        const branch = toHex(ops[index].branch)
+        if (seen.has(branch)) continue
+        const reason = await this.branchProblem(branch, level)
+        if (reason !== undefined) {
+          throw new InvalidBlockError('operation_branch_not_live', `operation ${index} of pass ${pass}: ${reason}`)
+        }
+        seen.add(branch)
+      }
+    }
+  }
+
+  private async branchProblem (branch: string, level: number): Promise<string | undefined> {
+    const h = await this.getHeader(branch)
+    if (h === undefined) return `branch ${branch} is unknown`
+    const bl = h.header.shell.level
+    if (bl >= level || level - bl > this.protocol.maxOperationsTtl) return `branch at level ${bl} is not live at level ${level}`
+    if (await this.mainChainAt(bl) !== branch) return `branch ${branch} is not an ancestor`
+    return undefined
+  }
+
+  /** Adds the state changes and the new head to the batch (call once, before committing). */
+  finish (): StoreBatch {
+    this.batch.writeState(this.state.writes())
+    this.batch.setHead(this.tip)
+    return this.batch
+  }
+}

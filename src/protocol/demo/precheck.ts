@@ -1,0 +1,56 @@
+import type { BlockHeader } from '../../wire/block-header.ts'
+import type { Operation } from '../../wire/operation.ts'
+import type { Ed25519VerifyPool, SignatureCheck } from '../ed25519-pool.ts'
+import { blockSignedBytes, decodeDemoProtocolData } from './block.ts'
+import { TRANSFER_BYTES, TRANSFER_UNSIGNED_BYTES, transferSignedBytes } from './transfer.ts'
+
+/** Below this many signatures a run is verified inline: a worker round trip would cost more. */
+const MIN_POOLED_SIGNATURES = 32
+
+/**
+ * Signature checks of a run of demo blocks on the verification pool. Headers and operations whose
+ * signature is valid are remembered by identity (the chain hands the very same objects to
+ * `validateHeader` and `applyBlock` afterwards), so those calls skip the check. Anything else —
+ * malformed data, bad signatures, a pool failure — is simply not remembered and gets checked, and
+ * refused, inline.
+ */
+export async function precheckDemoBlocks (
+  pool: Ed25519VerifyPool,
+  blocks: ReadonlyArray<{ header: BlockHeader, operations: Operation[][] }>,
+  verifiedHeaders: WeakSet<BlockHeader>,
+  verifiedOperations: WeakSet<Operation>
+): Promise<void> {
+  const checks: SignatureCheck[] = []
+  const subjects: Array<BlockHeader | Operation> = []
+  for (const { header, operations } of blocks) {
+    const data = decodeDemoProtocolData(header.protocolData)
+    if (data !== undefined && !verifiedHeaders.has(header)) {
+      checks.push({ publicKey: data.bakerPublicKey, signature: data.signature, message: blockSignedBytes(header.shell) })
+      subjects.push(header)
+    }
+    for (const pass of operations) {
+      for (const op of pass) {
+        if (op.data.length !== TRANSFER_BYTES || verifiedOperations.has(op)) continue
+        checks.push({
+          publicKey: op.data.subarray(21, 53),
+          signature: op.data.subarray(TRANSFER_UNSIGNED_BYTES),
+          message: transferSignedBytes(op.branch, op.data.subarray(0, TRANSFER_UNSIGNED_BYTES))
+        })
+        subjects.push(op)
+      }
+    }
+  }
+  if (checks.length < MIN_POOLED_SIGNATURES || !pool.usable) return
+  let results: Uint8Array
+  try {
+    results = await pool.verify(checks)
+  } catch {
+    return
+  }
+  for (let i = 0; i < subjects.length; i++) {
+    if (results[i] !== 1) continue
+    const s = subjects[i]
+    if ('shell' in s) verifiedHeaders.add(s)
+    else verifiedOperations.add(s)
+  }
+}

@@ -1,0 +1,78 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { toHex } from '../../src/encoding/index.ts'
+import { blockHash } from '../../src/wire/block-header.ts'
+import { readAccount } from '../../src/protocol/demo/index.ts'
+import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { ChainStoreError } from '../../src/chain/store.ts'
+import { GenesisConfigError } from '../../src/chain/genesis.ts'
+import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
+
+test('a 2 000-block demo chain with transfers in 2 passes: balances, counters and hashes match the builder and survive a reopen', async () => {
+  const setup = demoSetup({ name: 'chain-2000', accounts: 12, validationPasses: 2 })
+  const builder = new DemoChainBuilder(setup)
+  const blocks = await builder.grow(2000, 3)
+  const dir = await tempDir()
+  try {
+    const node = await openChain(dir, setup, { commitEvery: 64 })
+    const heads: number[] = []
+    node.chain.on('head', change => heads.push(change.head.header.shell.level))
+    // Mostly long runs (as a sync applies them), the end block by block (as gossip delivers them).
+    for (let i = 0; i < 1980; i += 330) {
+      const r = await node.chain.addBlocks(blocks.slice(i, i + 330))
+      assert.equal(r.stored, Math.min(330, 1980 - i))
+    }
+    for (const b of blocks.slice(1980)) assert.equal((await node.chain.addBlock(b.header, b.operations)).headChanged, true)
+    assert.equal(node.chain.head.header.shell.level, 2000)
+    assert.equal(node.chain.head.hex, toHex(builder.head.hash))
+    assert.deepEqual(heads.slice(-3), [1998, 1999, 2000])
+    assert.ok(heads.every((l, i) => i === 0 || l > heads[i - 1]), 'heads only go up')
+    for (let i = 0; i < setup.accounts.length; i++) {
+      const account = await readAccount(node.chain.state, setup.accounts[i].publicKeyHash)
+      assert.equal(account?.balance, await builder.balance(i))
+    }
+    // Counters: every transfer used the next counter, so the sum of counters is the number of transfers.
+    let counters = 0n
+    for (const a of setup.accounts) counters += (await readAccount(node.chain.state, a.publicKeyHash))?.counter ?? 0n
+    assert.equal(counters, 6000n)
+    assert.deepEqual(await dumpState(node.chain), builder.stateSnapshot())
+    // Re-adding known blocks changes nothing.
+    const again = await node.chain.addBlocks(blocks.slice(100, 110))
+    assert.deepEqual([again.known, again.stored, again.headChanged], [10, 0, false])
+    await node.close()
+
+    const reopened = await openChain(dir, setup)
+    assert.equal(reopened.chain.head.hex, toHex(builder.head.hash))
+    for (let level = 1; level <= 2000; level++) {
+      const h = await reopened.chain.getBlockByLevel(level)
+      assert.equal(h?.hex, toHex(blockHash(blocks[level - 1].header)), `level ${level}`)
+    }
+    const mid = blocks[999]
+    const ops = await reopened.chain.getOperations(blockHash(mid.header), 1)
+    assert.deepEqual(ops?.map(o => toHex(o.data)), mid.operations[1].map(o => toHex(o.data)))
+    assert.equal((await reopened.chain.getAncestor(builder.head.hash, 1500))?.header.shell.level, 500)
+    assert.equal((await reopened.chain.getAncestor(builder.head.hash, 1500))?.hex, toHex(blockHash(blocks[499].header)))
+    assert.deepEqual(await dumpState(reopened.chain), builder.stateSnapshot())
+    await reopened.close()
+  } finally {
+    await setup.protocol.close?.()
+    await removeDir(dir)
+  }
+})
+
+test('a store refuses another genesis or protocol; a genesis must name the protocol the node runs', async () => {
+  const a = demoSetup({ name: 'genesis-a', verifyWorkers: 0 })
+  const b = demoSetup({ name: 'genesis-b', verifyWorkers: 0 })
+  const dir = await tempDir()
+  try {
+    await (await openChain(dir, a)).close()
+    await assert.rejects(openChain(dir, b), ChainStoreError)
+    await assert.rejects(openChain(dir, { protocol: a.protocol, genesis: b.genesis }), GenesisConfigError)
+    const again = await openChain(dir, a)
+    assert.equal(again.chain.head.header.shell.level, 0)
+    assert.equal(again.chain.head.hex, toHex(again.chain.genesis.hash))
+    await again.close()
+  } finally {
+    await removeDir(dir)
+  }
+})
