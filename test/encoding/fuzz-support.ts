@@ -6,7 +6,8 @@
 import fc from 'fast-check'
 import { DecodeError, decodeExact, encode, fromHex, type Codec } from '../../src/encoding/index.ts'
 import {
-  WIRE_ENCODINGS, decodeConnectionFrame, merklePathCodec, p2pMessageBodyLength, p2pMessageCodec, pointStringCodec
+  WIRE_ENCODINGS, decodeConnectionFrame, merklePathCodec, p2pMessageBodyCodec, p2pMessageBodyLength, p2pMessageCodec,
+  pointStringCodec
 } from '../../src/wire/index.ts'
 import { identityCodec } from '../../src/identity/index.ts'
 import { ARBITRARIES } from './arbitraries.ts'
@@ -66,7 +67,10 @@ export function fuzzTargets (generatedPerEncoding = 30): FuzzTarget[] {
   const multiaddrMessages = p2pMessageCodec({ points: pointStringCodec(256, 'multiaddr'), name: 'tzp2p_peers_message' })
   const deepPath = merklePathCodec(1 + 33 * 32, 'merkle_path.deep')
   const p2pCorpus = targets.find(t => t.name === 'p2p_message')!.corpus
+  // Without the outer length, mutations reach the fields inside messages far more often.
+  const body = p2pMessageBodyCodec()
   targets.push(
+    { name: 'p2p_message.body', decode: b => decodeExact(body, b), encode: v => encode(body, v), corpus: p2pCorpus.map(b => b.subarray(4)) },
     { name: 'tzp2p_peers_message', decode: b => decodeExact(multiaddrMessages, b), encode: v => encode(multiaddrMessages, v), corpus: p2pCorpus },
     { name: 'merkle_path.deep', decode: b => decodeExact(deepPath, b), encode: v => encode(deepPath, v), corpus: corpus['operation_list_list_hash.path'] },
     { name: 'connection_frame', decode: decodeConnectionFrame, corpus: corpus['connection_message.frame'] },
