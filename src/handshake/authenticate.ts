@@ -66,8 +66,12 @@ export interface HandshakeRun {
   remoteAddress: string
   local: LocalHandshakeParty
   policy: AdmissionPolicy
-  /** Told as soon as the remote's Tezos peer id is known, so failures can greylist it too. */
-  onIdentified?: (tezosPeerId: string) => void
+  /**
+   * Told the Tezos peer id the remote claims as soon as its connection message is read, and again
+   * with `proven` once a chunk sealed under that key has opened: only a proven id may be
+   * greylisted, or anyone could get an honest peer greylisted by sending its public key.
+   */
+  onIdentified?: (tezosPeerId: string, proven: boolean) => void
 }
 
 export interface HandshakeResult extends RemoteCandidate {
@@ -98,76 +102,84 @@ export async function authenticate (run: HandshakeRun): Promise<HandshakeResult>
   const { local, policy } = run
   const transport = new HandshakeTransport(run.stream, run.signal)
 
-  const ownMessage: ConnectionMessage = {
-    port: local.advertisedPort,
-    publicKey: local.identity.publicKey,
-    proofOfWorkStamp: local.identity.powStamp,
-    messageNonce: randomBytes(MESSAGE_NONCE_BYTES),
-    version: announcedVersion(local.versions)
-  }
-  const ownFrame = encodeConnectionFrame(ownMessage)
-  await transport.write(ownFrame)
-  const remoteFrame = await transport.readConnectionFrame()
-  const remote = decodeOrMalformed('connection message', () => decodeConnectionFrame(remoteFrame))
-
-  const tezosPeerId = peerIdOfPublicKey(remote.publicKey)
-  run.onIdentified?.(tezosPeerId)
-  // Octez checks the work before deriving anything from the key: a peer without it costs one hash.
-  if (!checkProofOfWork(remote.publicKey, remote.proofOfWorkStamp, local.powTarget)) {
-    throw new NotEnoughProofOfWorkError(tezosPeerId, local.expectedPow)
-  }
-
-  let channelKey: Uint8Array
   try {
-    channelKey = precomputeChannelKey(remote.publicKey, local.identity.secretKey)
-  } catch (err) {
-    // A low-order public key: no shared secret exists, exactly what a deciphering failure means.
-    if (err instanceof DecipherError) throw new HandshakeDecipherError('the channel key (invalid public key)')
-    throw err
-  }
-  const [dialer, listener] = run.incoming
-    ? [run.remoteLibp2pPeerId, run.localLibp2pPeerId]
-    : [run.localLibp2pPeerId, run.remoteLibp2pPeerId]
-  const nonces = boundNonces(ownFrame, remoteFrame, run.incoming, dialer, listener)
-  const cipher = new ChunkCipher(channelKey, nonces.local, nonces.remote)
+    const ownMessage: ConnectionMessage = {
+      port: local.advertisedPort,
+      publicKey: local.identity.publicKey,
+      proofOfWorkStamp: local.identity.powStamp,
+      messageNonce: randomBytes(MESSAGE_NONCE_BYTES),
+      version: announcedVersion(local.versions)
+    }
+    const ownFrame = encodeConnectionFrame(ownMessage)
+    transport.write(ownFrame)
+    const remoteFrame = await transport.readConnectionFrame()
+    const remote = decodeOrMalformed('connection message', () => decodeConnectionFrame(remoteFrame))
 
-  await transport.write(cipher.seal(encode(connectionMetadataCodec, local.metadata)))
-  const metadataChunk = await transport.readChunk('metadata chunk', CONNECTION_METADATA_BYTES)
-  const metadataBytes = cipher.open(metadataChunk, 'the metadata chunk')
-  const metadata = decodeOrMalformed('metadata', () => decodeExact(connectionMetadataCodec, metadataBytes))
+    const tezosPeerId = peerIdOfPublicKey(remote.publicKey)
+    run.onIdentified?.(tezosPeerId, false)
+    // Octez checks the work before deriving anything from the key: a peer without it costs one hash.
+    if (!checkProofOfWork(remote.publicKey, remote.proofOfWorkStamp, local.powTarget)) {
+      throw new NotEnoughProofOfWorkError(tezosPeerId, local.expectedPow)
+    }
 
-  if (tezosPeerId === local.identity.peerId) throw new SelfConnectionError(run.remoteAddress)
+    let channelKey: Uint8Array
+    try {
+      channelKey = precomputeChannelKey(remote.publicKey, local.identity.secretKey)
+    } catch (err) {
+      // A low-order public key: no shared secret exists, exactly what a deciphering failure means.
+      if (err instanceof DecipherError) throw new HandshakeDecipherError('the channel key (invalid public key)')
+      throw err
+    }
+    const [dialer, listener] = run.incoming
+      ? [run.remoteLibp2pPeerId, run.localLibp2pPeerId]
+      : [run.localLibp2pPeerId, run.remoteLibp2pPeerId]
+    const nonces = boundNonces(ownFrame, remoteFrame, run.incoming, dialer, listener)
+    const cipher = new ChunkCipher(channelKey, nonces.local, nonces.remote)
 
-  const candidate: RemoteCandidate = {
-    tezosPeerId, publicKey: remote.publicKey, advertisedPort: remote.port, announced: remote.version, metadata
-  }
-  if (policy.isRefused(tezosPeerId)) throw new PeerRefusedError(tezosPeerId)
-  const selection = selectVersion(local.versions, remote.version)
-  const motive = selection.ok ? policy.admit(candidate) : selection.motive
-  if (motive !== undefined || !selection.ok) {
-    const chosen: NackMotive = motive ?? 'No_motive'
-    // Peers on p2p version 0 predate Nack with motive and points.
-    const nack: AckMessage = remote.version.p2pVersion > 0
-      ? { tag: 'Nack', motive: chosen, points: policy.knownPoints().slice(0, MAX_NACK_POINTS_SENT) }
-      : { tag: 'Nack_v_0' }
-    // Our decision stands even if the peer already hung up (it may have rejected us too).
-    await transport.write(cipher.seal(encode(ackCodec, nack))).catch(() => {})
-    throw new PeerRejectedError(chosen)
-  }
+    transport.write(cipher.seal(encode(connectionMetadataCodec, local.metadata)))
+    const metadataChunk = await transport.readChunk('metadata chunk', CONNECTION_METADATA_BYTES)
+    const metadataBytes = cipher.open(metadataChunk, 'the metadata chunk')
+    run.onIdentified?.(tezosPeerId, true)
+    const metadata = decodeOrMalformed('metadata', () => decodeExact(connectionMetadataCodec, metadataBytes))
 
-  // A peer that rejects us writes its Nack and closes, possibly before our Ack goes out: a failed
-  // write must not hide the Nack already waiting to be read.
-  let writeError: unknown
-  await transport.write(cipher.seal(encode(ackCodec, { tag: 'Ack' }))).catch((err: unknown) => { writeError = err })
-  let ackChunk: Uint8Array
-  try {
-    ackChunk = await transport.readChunk('ack chunk', MAX_ACK_BYTES)
-  } catch (err) {
-    throw writeError ?? err
+    // As in Octez, our metadata has gone out before any decision, so the peer can reach its own
+    // (it too sees it dialled itself); corking may still hold it if theirs was already here.
+    if (tezosPeerId === local.identity.peerId) {
+      await transport.flush().catch(() => {})
+      throw new SelfConnectionError(run.remoteAddress)
+    }
+
+    const candidate: RemoteCandidate = {
+      tezosPeerId, publicKey: remote.publicKey, advertisedPort: remote.port, announced: remote.version, metadata
+    }
+    if (policy.isRefused(tezosPeerId)) {
+      await transport.flush().catch(() => {})
+      throw new PeerRefusedError(tezosPeerId)
+    }
+    const selection = selectVersion(local.versions, remote.version)
+    const motive = selection.ok ? policy.admit(candidate) : selection.motive
+    if (motive !== undefined || !selection.ok) {
+      const chosen: NackMotive = motive ?? 'No_motive'
+      // Peers on p2p version 0 predate Nack with motive and points.
+      const nack: AckMessage = remote.version.p2pVersion > 0
+        ? { tag: 'Nack', motive: chosen, points: policy.knownPoints().slice(0, MAX_NACK_POINTS_SENT) }
+        : { tag: 'Nack_v_0' }
+      transport.write(cipher.seal(encode(ackCodec, nack)))
+      // Our decision stands even if the peer already hung up (it may have rejected us too).
+      await transport.flush().catch(() => {})
+      throw new PeerRejectedError(chosen)
+    }
+
+    transport.write(cipher.seal(encode(ackCodec, { tag: 'Ack' })))
+    const ackChunk = await transport.readChunk('ack chunk', MAX_ACK_BYTES)
+    const ackBytes = cipher.open(ackChunk, 'the ack chunk')
+    const ack = decodeOrMalformed('ack', () => decodeExact(ackCodec, ackBytes))
+    if (ack.tag === 'Nack') throw new RejectedByPeerError(ack.motive, ack.points)
+    if (ack.tag === 'Nack_v_0') throw new RejectedByPeerError('No_motive', [])
+    // Our Ack may still be queued if theirs was already here when we wrote it.
+    await transport.flush()
+    return { ...candidate, version: selection.version }
+  } finally {
+    transport.detach()
   }
-  const ackBytes = cipher.open(ackChunk, 'the ack chunk')
-  const ack = decodeOrMalformed('ack', () => decodeExact(ackCodec, ackBytes))
-  if (ack.tag === 'Nack') throw new RejectedByPeerError(ack.motive, ack.points)
-  if (ack.tag === 'Nack_v_0') throw new RejectedByPeerError('No_motive', [])
-  return { ...candidate, version: selection.version }
 }

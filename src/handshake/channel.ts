@@ -1,8 +1,7 @@
-import { byteStream, type ByteStream } from '@libp2p/utils'
-import type { Stream } from '@libp2p/interface'
+import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import { DecipherError, incrementNonce, openWithKey, sealWithKey, BOX_TAG_BYTES } from '../crypto/index.ts'
 import { CONNECTION_FRAME_HEADER_BYTES } from '../wire/connection-message.ts'
-import { HandshakeClosedError, HandshakeDecipherError, MalformedHandshakeError } from './errors.ts'
+import { HandshakeClosedError, HandshakeDecipherError, HandshakeError, MalformedHandshakeError } from './errors.ts'
 
 /** Every frame and chunk length is a 2-byte big-endian integer. */
 export const LENGTH_PREFIX_BYTES = 2
@@ -26,7 +25,7 @@ export const MAX_CONNECTION_MESSAGE_BYTES = 1024
 
 /**
  * Enough buffered input for everything an honest peer may send before we read it (its connection
- * message and two chunks); more is a flood and aborts the stream.
+ * message and two chunks); more is a flood and ends the handshake.
  */
 const READ_BUFFER_LIMIT = 3 * (LENGTH_PREFIX_BYTES + MAX_CHUNK_BYTES)
 
@@ -34,38 +33,87 @@ function bigEndian16 (b: Uint8Array): number {
   return (b[0] << 8) | b[1]
 }
 
+function concat (parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+}
+
 /**
  * The handshake's view of its libp2p stream: whole frames in, whole frames out, each read bounded
  * before anything is buffered and raced against the authentication deadline (`signal`).
+ *
+ * Writes are corked: they are queued and sent together when a read has to wait for the peer (the
+ * peer can only answer what it has received) or on `flush()`. Each side's steps are "write, then
+ * read", so when the peer's data is already here the next frame goes out with the previous one —
+ * connection message and metadata from the dialer, metadata and Ack from the listener — saving a
+ * trip through the muxer and Noise for each.
  */
 export class HandshakeTransport {
   private readonly stream: Stream
-  private readonly bytes: ByteStream<Stream>
   private readonly signal: AbortSignal
+  private incoming: Uint8Array[] = []
+  private buffered = 0
+  private outgoing: Uint8Array[] = []
+  private outgoingBytes = 0
+  /**
+   * Set once no more input will come (closed, reset, remote end closed). Errors are built
+   * only when a read actually fails: a peer's FIN right after its last frame is the normal case.
+   */
+  private ended: (() => Error) | undefined
+  private wake: (() => void) | undefined
 
   constructor (stream: Stream, signal: AbortSignal) {
     this.stream = stream
     this.signal = signal
-    this.bytes = byteStream(stream, { maxBufferSize: READ_BUFFER_LIMIT })
+    this.onMessage = this.onMessage.bind(this)
+    this.onClose = this.onClose.bind(this)
+    this.onRemoteCloseWrite = this.onRemoteCloseWrite.bind(this)
+    this.onAbort = this.onAbort.bind(this)
+    stream.addEventListener('message', this.onMessage)
+    stream.addEventListener('close', this.onClose)
+    stream.addEventListener('remoteCloseWrite', this.onRemoteCloseWrite)
+    signal.addEventListener('abort', this.onAbort)
   }
 
-  async write (data: Uint8Array): Promise<void> {
+  /** Queues bytes; they leave with the next flush. */
+  write (data: Uint8Array): void {
+    this.outgoing.push(data)
+    this.outgoingBytes += data.length
+  }
+
+  /** Sends everything queued, as one message on the stream. */
+  async flush (): Promise<void> {
+    if (this.outgoing.length === 0) return
+    const data = concat(this.outgoing, this.outgoingBytes)
+    this.outgoing = []
+    this.outgoingBytes = 0
     try {
-      await this.bytes.write(data, { signal: this.signal })
+      if (!this.stream.send(data)) await this.stream.onDrain({ signal: this.signal })
     } catch (err) {
       throw this.translate(err, 'writing')
     }
   }
 
+  /** Stops listening to the stream (the handshake is over; the stream is closed or left to its owner). */
+  detach (): void {
+    this.stream.removeEventListener('message', this.onMessage)
+    this.stream.removeEventListener('close', this.onClose)
+    this.stream.removeEventListener('remoteCloseWrite', this.onRemoteCloseWrite)
+    this.signal.removeEventListener('abort', this.onAbort)
+  }
+
   /** Reads the remote connection message; returns the whole frame (length prefix included). */
   async readConnectionFrame (): Promise<Uint8Array> {
-    const header = await this.readExact(LENGTH_PREFIX_BYTES, 'connection message length')
+    const header = await this.readExact(LENGTH_PREFIX_BYTES)
     const length = bigEndian16(header)
     if (length < MIN_CONNECTION_MESSAGE_BYTES || length > MAX_CONNECTION_MESSAGE_BYTES) {
       throw new MalformedHandshakeError(
         `connection message announces ${length} bytes, outside [${MIN_CONNECTION_MESSAGE_BYTES}, ${MAX_CONNECTION_MESSAGE_BYTES}]`)
     }
-    const body = await this.readExact(length, 'connection message')
+    const body = await this.readExact(length)
     const frame = new Uint8Array(CONNECTION_FRAME_HEADER_BYTES + length)
     frame.set(header, 0)
     frame.set(body, CONNECTION_FRAME_HEADER_BYTES)
@@ -78,7 +126,7 @@ export class HandshakeTransport {
    * so it is refused before the bytes are read.
    */
   async readChunk (what: string, maxPlaintext: number): Promise<Uint8Array> {
-    const header = await this.readExact(LENGTH_PREFIX_BYTES, `${what} length`)
+    const header = await this.readExact(LENGTH_PREFIX_BYTES)
     const length = bigEndian16(header)
     if (length < BOX_TAG_BYTES) {
       throw new MalformedHandshakeError(`${what} announces ${length} bytes, less than its ${BOX_TAG_BYTES}-byte tag`)
@@ -86,29 +134,83 @@ export class HandshakeTransport {
     if (length - BOX_TAG_BYTES > maxPlaintext) {
       throw new MalformedHandshakeError(`${what} announces ${length - BOX_TAG_BYTES} plaintext bytes, at most ${maxPlaintext} fit`)
     }
-    return await this.readExact(length, what)
+    return await this.readExact(length)
   }
 
-  private async readExact (n: number, what: string): Promise<Uint8Array> {
-    try {
-      const list = await this.bytes.read({ bytes: n, signal: this.signal })
-      return list.subarray()
-    } catch (err) {
-      throw this.translate(err, `reading the ${what}`)
+  private async readExact (n: number): Promise<Uint8Array> {
+    for (;;) {
+      if (this.buffered > READ_BUFFER_LIMIT) {
+        throw new MalformedHandshakeError(`flooded the handshake stream with more than ${READ_BUFFER_LIMIT} unread bytes`)
+      }
+      if (this.buffered >= n) return this.take(n)
+      if (this.signal.aborted) throw this.deadlineError()
+      if (this.ended !== undefined) throw this.ended()
+      if (this.outgoing.length > 0) {
+        // A peer that already hung up may still have left its last frame (a Nack) for us to read:
+        // a failed write is reported only if nothing more arrives.
+        await this.flush().catch((err: Error) => { this.ended ??= () => err })
+        continue
+      }
+      await new Promise<void>(resolve => { this.wake = resolve })
+      this.wake = undefined
     }
+  }
+
+  private take (n: number): Uint8Array {
+    const first = this.incoming[0]
+    let out: Uint8Array
+    if (first.length >= n) {
+      out = first.subarray(0, n)
+      if (first.length === n) this.incoming.shift()
+      else this.incoming[0] = first.subarray(n)
+    } else {
+      out = new Uint8Array(n)
+      let at = 0
+      while (at < n) {
+        const chunk = this.incoming[0]
+        const used = Math.min(chunk.length, n - at)
+        out.set(chunk.subarray(0, used), at)
+        at += used
+        if (used === chunk.length) this.incoming.shift()
+        else this.incoming[0] = chunk.subarray(used)
+      }
+    }
+    this.buffered -= n
+    return out
+  }
+
+  private onMessage (evt: Event): void {
+    const data = (evt as StreamMessageEvent).data.subarray()
+    this.incoming.push(data)
+    this.buffered += data.length
+    this.wake?.()
+  }
+
+  private onClose (evt: Event): void {
+    const error = (evt as StreamCloseEvent).error
+    this.ended ??= () => new HandshakeClosedError(error?.message ?? 'the stream closed', { cause: error })
+    this.wake?.()
+  }
+
+  private onRemoteCloseWrite (): void {
+    this.ended ??= () => new HandshakeClosedError('the peer closed its end of the stream')
+    this.wake?.()
+  }
+
+  private onAbort (): void {
+    this.wake?.()
+  }
+
+  private deadlineError (): Error {
+    const reason: unknown = this.signal.reason
+    return reason instanceof Error ? reason : new Error(String(reason))
   }
 
   /** A deadline abort surfaces as the deadline's own reason; anything else means the peer went away. */
   private translate (err: unknown, doing: string): Error {
-    if (this.signal.aborted) return this.signal.reason instanceof Error ? this.signal.reason : new Error(String(this.signal.reason))
-    if (err instanceof Error && err.name === 'StreamBufferError') {
-      return new MalformedHandshakeError(`flooded the handshake stream while we were ${doing}`, { cause: err })
-    }
+    if (this.signal.aborted) return this.deadlineError()
+    if (err instanceof HandshakeError) return err
     return new HandshakeClosedError(`${doing}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-  }
-
-  get status (): string {
-    return this.stream.status
   }
 }
 

@@ -29,7 +29,7 @@ export interface HandshakeFailure {
   libp2pPeerId: PeerId
   remoteAddress: string
   direction: 'inbound' | 'outbound'
-  /** Known once the remote's connection message was read. */
+  /** The Tezos peer id the remote claimed, once its connection message was read. */
   tezosPeerId?: string
   error: Error
   /** Whether the remote IP and peer ids were greylisted for it. */
@@ -81,7 +81,10 @@ interface PendingConnection {
   timer?: ReturnType<typeof setTimeout>
   started: boolean
   settled: boolean
+  /** As claimed in the remote's connection message. */
   tezosPeerId?: string
+  /** Whether a chunk sealed under that id's key has opened (only then is the id greylisted). */
+  tezosPeerIdProven: boolean
   result: PromiseWithResolvers<AuthenticatedPeer>
 }
 
@@ -194,6 +197,7 @@ export class HandshakeService implements Startable {
       deadline: new AbortController(),
       started: false,
       settled: false,
+      tezosPeerIdProven: false,
       result: Promise.withResolvers<AuthenticatedPeer>()
     }
     // Nobody may be awaiting it; the rejection is still reported through `failed`.
@@ -257,7 +261,7 @@ export class HandshakeService implements Startable {
           advertisedPort: this.init.advertisedPort()
         },
         policy: this.policyFor(connection),
-        onIdentified: id => { p.tezosPeerId = id }
+        onIdentified: (id, proven) => { p.tezosPeerId = id; p.tezosPeerIdProven = proven }
       })
       if (p.settled) return
       const peer: AuthenticatedPeer = {
@@ -334,7 +338,7 @@ export class HandshakeService implements Startable {
     if (greylisted) {
       const ip = ipOfMultiaddr(connection.remoteAddr)
       const peers: Array<string | PeerId> = [connection.remotePeer]
-      if (p.tezosPeerId !== undefined) peers.push(p.tezosPeerId)
+      if (p.tezosPeerId !== undefined && p.tezosPeerIdProven) peers.push(p.tezosPeerId)
       this.init.acl.greylist.greylist({ ip, peers }, error.name)
     }
     if (error instanceof SelfConnectionError) this.rememberOwnPoint(connection)

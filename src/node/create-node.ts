@@ -125,11 +125,15 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     connectionGater: createConnectionGater({ greylist, banList }),
     connectionManager: {
       // A safety net above tzp2p's own limit: tzp2p decides whom to refuse (with a Nack).
-      maxConnections: opts.maxConnections * 2 + 16
+      maxConnections: opts.maxConnections * 2 + 16,
+      maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
+      inboundConnectionThreshold: opts.inboundConnectionsPerIpPerSecond
     },
     nodeInfo: { name: 'tzp2p', version: '0.1.0' },
     services: {
-      identify: identify(),
+      // Identify only authenticated peers: an unauthenticated one must not cost us its signed
+      // peer record's verification and peer-store writes. Started below, after the handshake.
+      identify: identify({ runOnConnectionOpen: false }),
       ping: ping(),
       handshake: handshake({
         identity,
@@ -155,6 +159,13 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     }
   })
   const service = libp2p.services.handshake
+  events.on('peer:authenticated', peer => {
+    const connection = libp2p.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId)
+    if (connection === undefined) return
+    libp2p.services.identify.identify(connection).catch((err: Error) => {
+      logger.debug({ err: err.message, libp2pPeerId: peer.libp2pPeerId.toString() }, 'identify failed')
+    })
+  })
 
   return {
     libp2p,

@@ -14,6 +14,10 @@ export const DEFAULT_P2P_PORT = 9732
 export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`]
 /** Octez `max-connections`. */
 export const DEFAULT_MAX_CONNECTIONS = 100
+/** Octez `max-incoming-connections`. */
+export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 20
+/** libp2p's default per-IP inbound rate; Octez has none, tzp2p keeps libp2p's guard. */
+export const DEFAULT_INBOUND_CONNECTIONS_PER_IP_PER_SECOND = 5
 
 export interface NodeOptions {
   /**
@@ -49,6 +53,13 @@ export interface NodeOptions {
   /** Versions spoken; defaults are Octez's ([0,1,2] and [0,1]). Tests narrow them to provoke Nacks. */
   distributedDbVersions?: number[]
   p2pVersions?: number[]
+  /**
+   * Octez `max-incoming-connections`: sockets accepted but not yet upgraded at once; default 20.
+   * (libp2p's `maxIncomingPendingConnections`.)
+   */
+  maxIncomingPendingConnections?: number
+  /** New inbound connections accepted per second from one IP (libp2p's rate limit); default 5. */
+  inboundConnectionsPerIpPerSecond?: number
   greylist?: GreylistOptions
   /** Points given to rejected peers; default: authenticated, non-private peers. */
   knownPoints?: () => string[]
@@ -74,6 +85,14 @@ export interface ResolvedNodeOptions {
   privateMode: boolean
   distributedDbVersions: number[]
   p2pVersions: number[]
+  maxIncomingPendingConnections: number
+  inboundConnectionsPerIpPerSecond: number
+}
+
+function positiveInteger (what: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback
+  if (!(Number.isInteger(v) && v > 0)) throw new InvalidNodeOptionsError(`${what} must be a positive integer, got ${v}`)
+  return v
 }
 
 function checkVersions (what: string, versions: number[]): number[] {
@@ -119,6 +138,10 @@ export function resolveNodeOptions (options: NodeOptions): ResolvedNodeOptions {
     disableMempool: options.disableMempool ?? false,
     privateMode: options.privateMode ?? false,
     distributedDbVersions: checkVersions('distributedDbVersions', options.distributedDbVersions ?? [...SUPPORTED_DISTRIBUTED_DB_VERSIONS]),
-    p2pVersions: checkVersions('p2pVersions', options.p2pVersions ?? [...SUPPORTED_P2P_VERSIONS])
+    p2pVersions: checkVersions('p2pVersions', options.p2pVersions ?? [...SUPPORTED_P2P_VERSIONS]),
+    maxIncomingPendingConnections: positiveInteger('maxIncomingPendingConnections',
+      options.maxIncomingPendingConnections, DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS),
+    inboundConnectionsPerIpPerSecond: positiveInteger('inboundConnectionsPerIpPerSecond',
+      options.inboundConnectionsPerIpPerSecond, DEFAULT_INBOUND_CONNECTIONS_PER_IP_PER_SECOND)
   }
 }

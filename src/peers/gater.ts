@@ -29,7 +29,9 @@ export interface AccessControl {
  */
 export function isRefused (acl: AccessControl, key: string | PeerId | undefined): boolean {
   if (key === undefined) return false
-  return acl.banList.isBanned(key) || acl.greylist.isGreylisted(key)
+  // Every connection passes here several times; with empty lists there is nothing to parse.
+  return (acl.banList.size > 0 && acl.banList.isBanned(key)) ||
+    (acl.greylist.mayContainEntries && acl.greylist.isGreylisted(key))
 }
 
 /**
@@ -40,7 +42,8 @@ export function isRefused (acl: AccessControl, key: string | PeerId | undefined)
  */
 export function createConnectionGater (acl: AccessControl): ConnectionGater {
   const refusedAddr = (ma: Multiaddr): boolean =>
-    isRefused(acl, ipOfMultiaddr(ma)) || isRefused(acl, peerIdStringOf(ma))
+    (acl.banList.size > 0 || acl.greylist.mayContainEntries) &&
+    (isRefused(acl, ipOfMultiaddr(ma)) || isRefused(acl, peerIdStringOf(ma)))
   return {
     denyDialPeer: (peerId: PeerId) => isRefused(acl, peerId),
     denyDialMultiaddr: (ma: Multiaddr) => refusedAddr(ma),

@@ -33,7 +33,14 @@ export interface GreylistOptions {
   maxPeers?: number
   /** Clock, injectable so expiry can be tested without waiting. */
   now?: () => number
+  /** Told about every addition and removal, e.g. to persist the greylist across restarts. */
+  onChange?: (change: GreylistChange) => void
 }
+
+export type GreylistChange =
+  | { type: 'add', entry: GreylistEntry }
+  | { type: 'remove', kind: GreylistKind, key: string }
+  | { type: 'clear' }
 
 /** What `greylist()` records in one call: Octez's `greylist_peer` puts both the IP and the peer id in. */
 export interface GreylistTarget {
@@ -77,16 +84,26 @@ class ExpiringTable {
     this.now = now
   }
 
-  add (key: string, reason: string): void {
+  add (key: string, reason: string): Stored {
     const since = this.now()
-    this.sweep(since)
+    return this.put(key, { reason, since, until: since + this.ttlMs })
+  }
+
+  put (key: string, stored: Stored): Stored {
+    this.sweep(this.now())
     this.entries.delete(key)
-    this.entries.set(key, { reason, since, until: since + this.ttlMs })
+    this.entries.set(key, stored)
     while (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value
       if (oldest === undefined) break
       this.entries.delete(oldest)
     }
+    return stored
+  }
+
+  /** Whether anything is stored, expired or not: a cheap "nothing to check" test. */
+  get empty (): boolean {
+    return this.entries.size === 0
   }
 
   has (key: string): boolean {
@@ -108,13 +125,9 @@ class ExpiringTable {
   }
 
   list (kind: GreylistKind): GreylistEntry[] {
-    this.sweep(this.now())
-    return [...this.entries].map(([key, e]) => ({ kind, key, ...e }))
-  }
-
-  get size (): number {
-    this.sweep(this.now())
-    return this.entries.size
+    const now = this.now()
+    this.sweep(now)
+    return [...this.entries].filter(([, e]) => e.until > now).map(([key, e]) => ({ kind, key, ...e }))
   }
 
   private sweep (now: number): void {
@@ -134,9 +147,13 @@ class ExpiringTable {
 export class Greylist {
   private readonly ips: ExpiringTable
   private readonly peers: ExpiringTable
+  private readonly now: () => number
+  private readonly onChange: (change: GreylistChange) => void
 
   constructor (options: GreylistOptions = {}) {
     const now = options.now ?? Date.now
+    this.now = now
+    this.onChange = options.onChange ?? (() => {})
     const ipTtl = options.ipTtlMs ?? DEFAULT_GREYLIST_TTL_MS
     this.ips = new ExpiringTable(ipTtl, options.maxIps ?? DEFAULT_MAX_GREYLISTED_IPS, now)
     this.peers = new ExpiringTable(options.peerTtlMs ?? ipTtl, options.maxPeers ?? DEFAULT_MAX_GREYLISTED_PEERS, now)
@@ -145,17 +162,38 @@ export class Greylist {
   greylistIp (ip: string, reason: string): void {
     const key = normaliseIp(ip)
     if (key === undefined) throw new InvalidGreylistKeyError(ip)
-    this.ips.add(key, reason)
+    this.onChange({ type: 'add', entry: { kind: 'ip', key, ...this.ips.add(key, reason) } })
   }
 
   greylistPeer (peer: string | PeerId, reason: string): void {
-    this.peers.add(peerKey(peer), reason)
+    const key = peerKey(peer)
+    this.onChange({ type: 'add', entry: { kind: 'peer', key, ...this.peers.add(key, reason) } })
+  }
+
+  /**
+   * Reloads persisted entries with their own expiry (already expired ones are skipped); no change
+   * notifications, since they are stored already.
+   */
+  restore (entries: ReadonlyArray<Pick<GreylistEntry, 'kind' | 'key' | 'until'> & Partial<GreylistEntry>>): void {
+    const now = this.now()
+    for (const e of [...entries].sort((x, y) => x.until - y.until)) {
+      if (e.until <= now) continue
+      const key = e.kind === 'ip' ? normaliseIp(e.key) : e.key
+      if (key === undefined) throw new InvalidGreylistKeyError(e.key)
+      const table = e.kind === 'ip' ? this.ips : this.peers
+      table.put(key, { reason: e.reason ?? 'restored', since: e.since ?? now, until: e.until })
+    }
   }
 
   /** Greylists an IP and peer ids together (Octez `greylist_peer`); a missing IP is skipped. */
   greylist (target: GreylistTarget, reason: string): void {
     if (target.ip !== undefined && normaliseIp(target.ip) !== undefined) this.greylistIp(target.ip, reason)
     for (const p of target.peers ?? []) this.greylistPeer(p, reason)
+  }
+
+  /** False only when nothing at all is greylisted: lets hot paths skip parsing their keys. */
+  get mayContainEntries (): boolean {
+    return !this.ips.empty || !this.peers.empty
   }
 
   /** True if the IP (when `key` is an IP literal) or the peer id is currently greylisted. */
@@ -167,14 +205,19 @@ export class Greylist {
 
   /** Lifts one entry early (an operator's `/network/greylist` clear of a single key). */
   remove (key: string | PeerId): boolean {
-    if (typeof key !== 'string') return this.peers.delete(key.toString())
-    const ip = normaliseIp(key)
-    return ip !== undefined ? this.ips.delete(ip) : this.peers.delete(key)
+    const ip = typeof key === 'string' ? normaliseIp(key) : undefined
+    const [kind, k, table] = ip !== undefined
+      ? ['ip' as const, ip, this.ips]
+      : ['peer' as const, typeof key === 'string' ? key : key.toString(), this.peers]
+    const removed = table.delete(k)
+    if (removed) this.onChange({ type: 'remove', kind, key: k })
+    return removed
   }
 
   clear (): void {
     this.ips.clear()
     this.peers.clear()
+    this.onChange({ type: 'clear' })
   }
 
   list (): GreylistEntry[] {
@@ -182,6 +225,6 @@ export class Greylist {
   }
 
   get size (): number {
-    return this.ips.size + this.peers.size
+    return this.ips.list('ip').length + this.peers.list('peer').length
   }
 }

@@ -61,7 +61,8 @@ export class RawHandshake {
   }
 
   async send (bytes: Uint8Array): Promise<void> {
-    await this.transport.write(bytes)
+    this.transport.write(bytes)
+    await this.transport.flush()
   }
 
   async sendMessage (message: ConnectionMessage): Promise<Uint8Array> {

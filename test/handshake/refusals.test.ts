@@ -25,7 +25,8 @@ describe('handshake refusals', () => {
       assert.equal(failure.tezosPeerId, weak.identity.peerId)
       assert.ok(b.greylist.isGreylisted('127.0.0.1'))
       assert.ok(b.greylist.isGreylisted(weak.peerId))
-      assert.ok(b.greylist.isGreylisted(weak.identity.peerId))
+      // The Tezos id was only claimed (anyone can send someone else's public key): not greylisted.
+      assert.ok(!b.greylist.isGreylisted(weak.identity.peerId))
       assert.equal(b.peers.size, 0)
       // The whole IP is now refused by the connection gater, even for a peer that has the work.
       await assert.rejects(other.dial(addressOf(b)))
@@ -101,6 +102,8 @@ describe('handshake refusals', () => {
       assert.ok(failure.libp2pPeerId.equals(relay.peerId))
       assert.ok(b.greylist.isGreylisted(relay.peerId))
       assert.ok(b.greylist.isGreylisted('127.0.0.1'))
+      // A's Tezos id came through the relay unproven: A is not punished for R's relaying.
+      assert.ok(!b.greylist.isGreylisted(a.identity.peerId))
       assert.equal(b.peers.size, 0)
       assert.equal(a.peers.size, 0)
       // What the binding prevents: with Octez's unbound derivation A's sealing nonce is exactly

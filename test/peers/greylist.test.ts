@@ -72,6 +72,29 @@ describe('greylist', () => {
     assert.deepEqual(g.list(), [])
   })
 
+  it('reports every change and restores persisted entries with their own expiry', () => {
+    const clock = manualClock()
+    const changes: string[] = []
+    const g = new Greylist({ ipTtlMs: 1000, now: clock.now, onChange: c => { changes.push(c.type === 'add' ? `add ${c.entry.key} ${c.entry.until}` : c.type === 'remove' ? `remove ${c.key}` : 'clear') } })
+    g.greylist({ ip: '::ffff:10.0.0.1', peers: ['idq'] }, 'x')
+    g.remove('idq')
+    g.clear()
+    assert.deepEqual(changes, ['add 10.0.0.1 1001000', 'add idq 1001000', 'remove idq', 'clear'])
+
+    const restored = new Greylist({ now: clock.now })
+    restored.restore([
+      { kind: 'ip', key: '10.0.0.2', until: clock.now() + 500, reason: 'MalformedHandshakeError' },
+      { kind: 'peer', key: 'idr', until: clock.now() - 1 },
+      { kind: 'peer', key: 'ids', until: clock.now() + 10 }
+    ])
+    assert.ok(restored.isGreylisted('10.0.0.2'))
+    assert.ok(!restored.isGreylisted('idr'), 'already expired when restored')
+    assert.ok(restored.isGreylisted('ids'))
+    clock.advance(10)
+    assert.ok(!restored.isGreylisted('ids'))
+    assert.deepEqual(restored.list().map(e => [e.key, e.reason]), [['10.0.0.2', 'MalformedHandshakeError']])
+  })
+
   it('refuses nonsense sizes and TTLs', () => {
     assert.throws(() => new Greylist({ ipTtlMs: 0 }), RangeError)
     assert.throws(() => new Greylist({ maxPeers: 0 }), RangeError)

@@ -1,0 +1,176 @@
+/**
+ * What the Tezos handshake costs on top of a bare libp2p connection, on loopback, in one process
+ * (both ends share one JavaScript thread, so connections/s is what one core sustains for both).
+ *
+ *   (a) bare:          libp2p.dial → connection open (TCP + Noise + yamux), then close
+ *   (b) authenticated: node.dial → Tezos handshake done both ways, then close
+ *
+ * Both use the same libp2p configuration (TCP, Noise, yamux/mplex, identify, ping); (b) adds the
+ * handshake service. Dials are sequential fresh connections; rounds of (a) and (b) alternate after
+ * a warm-up so drift (JIT, GC, CPU frequency) hits both alike.
+ *
+ *   npm run bench:handshake [-- --dials 300 --rounds 5 --json]
+ */
+import { parseArgs } from 'node:util'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { mplex } from '@libp2p/mplex'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { randomBytes, x25519Keypair } from '../../src/crypto/index.ts'
+import { makeIdentity } from '../../src/identity/identity.ts'
+import { createNode, type TzNode } from '../../src/node/create-node.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    dials: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '200' },
+    json: { type: 'boolean', default: false }
+  }
+})
+const DIALS = Number(args.dials)
+const ROUNDS = Number(args.rounds)
+const WARMUP = Number(args.warmup)
+
+const LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+async function bareHost (): Promise<Libp2p> {
+  const host = await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    addresses: { listen: LISTEN },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux(), mplex()],
+    services: { identify: identify(), ping: ping() },
+    // Sequential dials from one loopback IP exceed libp2p's default of 5 new connections/s.
+    connectionManager: { inboundConnectionThreshold: 1_000_000 }
+  })
+  await host.start()
+  return host
+}
+
+async function tezosNode (): Promise<TzNode> {
+  // Difficulty 0: the bench measures the handshake, not the identity search.
+  const { publicKey, secretKey } = x25519Keypair()
+  const node = await createNode({
+    identity: makeIdentity(publicKey, secretKey, randomBytes(24)),
+    privateKey: await generateKeyPair('Ed25519'),
+    expectedPow: 0,
+    chainName: 'TZP2P_BENCH',
+    listen: LISTEN,
+    inboundConnectionsPerIpPerSecond: 1_000_000
+  })
+  await node.start()
+  return node
+}
+
+/** One sequential dial → ready → close; returns the dial-to-ready latency in ms. */
+type DialOnce = () => Promise<number>
+
+interface RoundResult { latencies: number[], elapsedMs: number, cpuMs: number }
+
+async function run (dialOnce: DialOnce, n: number): Promise<RoundResult> {
+  const latencies: number[] = []
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  for (let i = 0; i < n; i++) latencies.push(await dialOnce())
+  const elapsedMs = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  return { latencies, elapsedMs, cpuMs: (used.user + used.system) / 1000 }
+}
+
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
+interface Summary { connectionsPerSecond: number, cpuMsPerConnection: number, p50Ms: number, p99Ms: number, dials: number }
+
+function summarise (r: RoundResult): Summary {
+  const sorted = [...r.latencies].sort((x, y) => x - y)
+  return {
+    dials: r.latencies.length,
+    connectionsPerSecond: r.latencies.length / (r.elapsedMs / 1000),
+    cpuMsPerConnection: r.cpuMs / r.latencies.length,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99)
+  }
+}
+
+const bareDialer = await bareHost()
+const bareListener = await bareHost()
+const bareTarget: Multiaddr = bareListener.getMultiaddrs()[0]
+const bare: DialOnce = async () => {
+  const t0 = performance.now()
+  const connection = await bareDialer.dial(bareTarget)
+  const dt = performance.now() - t0
+  await connection.close()
+  return dt
+}
+
+const tezosDialer = await tezosNode()
+const tezosListener = await tezosNode()
+const tezosTarget: Multiaddr = tezosListener.getMultiaddrs()[0]
+const authenticated: DialOnce = async () => {
+  const t0 = performance.now()
+  const peer = await tezosDialer.dial(tezosTarget)
+  const dt = performance.now() - t0
+  const connection = tezosDialer.libp2p.getConnections().find(c => c.id === peer.connectionId)
+  await connection?.close()
+  return dt
+}
+
+await run(bare, WARMUP)
+await run(authenticated, WARMUP)
+
+const empty = (): RoundResult => ({ latencies: [], elapsedMs: 0, cpuMs: 0 })
+const results = { bare: empty(), authenticated: empty() }
+for (let r = 0; r < ROUNDS; r++) {
+  // Alternate which mode goes first so neither always runs right after a GC-heavy round.
+  const order = r % 2 === 0 ? (['bare', 'authenticated'] as const) : (['authenticated', 'bare'] as const)
+  for (const name of order) {
+    const round = await run(name === 'bare' ? bare : authenticated, DIALS)
+    results[name].latencies.push(...round.latencies)
+    results[name].elapsedMs += round.elapsedMs
+    results[name].cpuMs += round.cpuMs
+  }
+}
+
+await Promise.all([bareDialer.stop(), bareListener.stop(), tezosDialer.stop(), tezosListener.stop()])
+
+const a = summarise(results.bare)
+const b = summarise(results.authenticated)
+const report = {
+  node: process.version,
+  dialsPerMode: a.dials,
+  bare: a,
+  authenticated: b,
+  ratio: {
+    /** Time per connection, authenticated over bare (1.15 = the handshake adds 15 %). */
+    timePerConnection: a.connectionsPerSecond / b.connectionsPerSecond,
+    /** CPU per connection (both ends), authenticated over bare: robust when the machine is busy. */
+    cpuPerConnection: b.cpuMsPerConnection / a.cpuMsPerConnection,
+    p50: b.p50Ms / a.p50Ms,
+    p99: b.p99Ms / a.p99Ms
+  }
+}
+
+if (args.json) {
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+} else {
+  const row = (name: string, s: Summary): string =>
+    `${name.padEnd(15)} ${s.connectionsPerSecond.toFixed(0).padStart(6)} conn/s   CPU ${s.cpuMsPerConnection.toFixed(2)} ms/conn   ` +
+    `p50 ${s.p50Ms.toFixed(2).padStart(6)} ms   p99 ${s.p99Ms.toFixed(2).padStart(6)} ms`
+  process.stdout.write([
+    `tzp2p handshake bench — Node ${process.version}, loopback TCP, both ends in one process, ${a.dials} sequential dials per mode`,
+    row('(a) bare', a),
+    row('(b) handshake', b),
+    `b/a: time per connection ×${report.ratio.timePerConnection.toFixed(3)} (+${((report.ratio.timePerConnection - 1) * 100).toFixed(1)} %), ` +
+      `CPU per connection ×${report.ratio.cpuPerConnection.toFixed(3)}, p50 ×${report.ratio.p50.toFixed(3)}, p99 ×${report.ratio.p99.toFixed(3)}`,
+    ''
+  ].join('\n'))
+}
