@@ -68,10 +68,11 @@ export interface AddResult {
   status: 'added' | 'known'
 }
 
-/** Protocol verdicts that hold whatever the state: a bad signature stays bad, a used counter stays used. */
-const PERMANENT_REFUSALS = new Set<InvalidOperationCode>([
-  'malformed', 'bad_signature', 'bad_public_key', 'invalid_amount', 'counter_in_the_past'
-])
+/**
+ * Protocol verdicts that hold whatever the state (Octez's "refused" class): a bad signature stays
+ * bad. A used counter is not among them: a branch switch can make it unused again.
+ */
+const PERMANENT_REFUSALS = new Set<InvalidOperationCode>(['malformed', 'bad_signature', 'bad_public_key', 'invalid_amount'])
 
 const opHash = (hash: Uint8Array): string => b58Encode('operationHash', hash)
 

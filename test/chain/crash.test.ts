@@ -1,0 +1,87 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { toHex } from '../../src/encoding/index.ts'
+import { blockHash } from '../../src/wire/block-header.ts'
+import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
+
+const CHILD = fileURLToPath(new URL('./fixtures/apply-child.ts', import.meta.url))
+const TOTAL = 600
+
+/**
+ * Runs the child until it reports a level ≥ `killAt`, then SIGKILLs it `delayMs` later, in the
+ * middle of its next run of blocks (or lets it finish).
+ */
+async function runChild (dir: string, killAt: number | undefined, delayMs = 0): Promise<{ killed: boolean, lastReported: number }> {
+  const child = spawn(process.execPath, [CHILD, dir, String(TOTAL)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let lastReported = -1
+  let buffered = ''
+  let killed = false
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    buffered += chunk
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const m = /^(applied|resumed) (\d+)$/.exec(buffered.slice(0, nl))
+      buffered = buffered.slice(nl + 1)
+      if (m === null) continue
+      lastReported = Number(m[2])
+      if (m[1] === 'applied' && killAt !== undefined && lastReported >= killAt && !killed) {
+        killed = true
+        setTimeout(() => { if (child.exitCode === null) process.kill(child.pid as number, 'SIGKILL') }, delayMs)
+      }
+    }
+  })
+  const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
+  if (!killed) assert.equal(code, 0, 'the child finished cleanly')
+  return { killed, lastReported }
+}
+
+test('SIGKILL while applying blocks never leaves a half-applied block; restarts resume from the stored head', { timeout: 120_000 }, async () => {
+  const setup = demoSetup({ name: 'crash', accounts: 10, validationPasses: 2, verifyWorkers: 0 })
+  const builder = new DemoChainBuilder(setup)
+  const snapshots: Array<Map<string, string>> = [builder.stateSnapshot()]
+  const blocks = []
+  for (let i = 0; i < TOTAL; i++) {
+    blocks.push(...await builder.grow(1, 3))
+    snapshots.push(builder.stateSnapshot())
+  }
+  const dir = await tempDir()
+  try {
+    let previousHead = 0
+    const kills: Array<[number | undefined, number]> = [[60, 2], [200, 9], [330, 17], [400, 5], [480, 23], [undefined, 0]]
+    for (const [killAt, delayMs] of kills) {
+      const run = await runChild(dir, killAt, delayMs)
+      const node = await openChain(dir, setup)
+      const head = node.chain.head.header.shell.level
+      assert.ok(head >= previousHead, 'the head never goes back')
+      assert.ok(head >= run.lastReported && head <= TOTAL)
+      if (!run.killed) assert.equal(head, TOTAL)
+      // The head is a block of the chain, and every level below it is complete.
+      assert.equal(node.chain.head.hex, toHex(blockHash(blocks[head - 1].header)))
+      for (let level = 1; level <= head; level++) {
+        const hash = blockHash(blocks[level - 1].header)
+        assert.equal((await node.chain.getBlockByLevel(level))?.hex, toHex(hash), `level ${level}`)
+        assert.equal((await node.chain.getOperationListHashes(hash))?.length, 2)
+        for (let pass = 0; pass < 2; pass++) {
+          assert.equal((await node.chain.getOperations(hash, pass))?.length, blocks[level - 1].operations[pass].length)
+        }
+        assert.ok(await node.chain.store.getUndo(toHex(hash)) !== undefined, `undo record of level ${level}`)
+      }
+      assert.equal(await node.chain.store.levelLevel.get((head + 1).toString(16).padStart(8, '0')), undefined)
+      // Every stored header has its record and operations (no block is half written).
+      for await (const hex of node.chain.store.headerLevel.keys()) {
+        const record = await node.chain.store.getBlockRecord(hex)
+        assert.ok(record !== undefined, `record of ${hex}`)
+        for (let pass = 0; pass < record.listHashes.length; pass++) assert.ok(await node.chain.store.getEncodedOperations(hex, pass) !== undefined)
+      }
+      // The state is exactly the state after `head` blocks.
+      assert.deepEqual(await dumpState(node.chain), snapshots[head])
+      await node.close()
+      previousHead = head
+    }
+  } finally {
+    await removeDir(dir)
+  }
+})

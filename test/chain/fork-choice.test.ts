@@ -1,0 +1,105 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { toHex } from '../../src/encoding/index.ts'
+import { blockHash } from '../../src/wire/block-header.ts'
+import { InvalidBlockError } from '../../src/protocol/errors.ts'
+import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import type { HeadChange } from '../../src/chain/chain.ts'
+import { dumpState, forgeDemoBlock, openChain, removeDir, tempDir, type OpenedChain } from './helpers.ts'
+
+const hexes = (blocks: Array<{ header: Parameters<typeof blockHash>[0] }>): string[] => blocks.map(b => toHex(blockHash(b.header)))
+
+async function mainChain (node: OpenedChain): Promise<string[]> {
+  const out: string[] = []
+  for (let level = 1; level <= node.chain.head.header.shell.level; level++) out.push((await node.chain.getBlockByLevel(level))?.hex ?? '?')
+  return out
+}
+
+test('fork choice: a better branch forking below the head wins, state equals a node that only saw that branch, and back again', async () => {
+  const setup = demoSetup({ name: 'forks', accounts: 6, validationPasses: 2, verifyWorkers: 0 })
+  const base = new DemoChainBuilder(setup)
+  const common = await base.grow(10, 2)
+  const a = base.fork('branch a')
+  const b = base.fork('branch b')
+  const aBlocks = await a.grow(20, 3) // levels 11..30
+  const bBlocks = await b.grow(25, 3) // levels 11..35
+  const dirs = [await tempDir(), await tempDir()]
+  try {
+    const node = await openChain(dirs[0], setup)
+    const changes: HeadChange[] = []
+    node.chain.on('head', c => changes.push(c))
+    await node.chain.addBlocks([...common, ...aBlocks])
+    assert.equal(node.chain.head.hex, toHex(a.head.hash))
+
+    // b up to level 30: not better (equal fitness keeps the first head), only stored.
+    const r = await node.chain.addBlocks(bBlocks.slice(0, 20))
+    assert.deepEqual([r.headChanged, r.stored], [false, 20])
+    assert.equal(node.chain.head.hex, toHex(a.head.hash))
+    assert.equal(await node.chain.hasBlock(blockHash(bBlocks[19].header)), true)
+    assert.equal(await node.chain.isOnMainChain(blockHash(bBlocks[19].header), 30), false)
+    assert.equal((await node.chain.getAncestor(blockHash(bBlocks[19].header), 25))?.hex, toHex(blockHash(common[4].header)))
+
+    // Level 31 of b arrives alone (as gossip would deliver it): the chain switches to b.
+    changes.length = 0
+    await node.chain.addBlock(bBlocks[20].header, bBlocks[20].operations)
+    assert.equal(changes.length, 1)
+    assert.deepEqual(changes[0].removed.map(h => h.hex), hexes(aBlocks).reverse())
+    assert.deepEqual(changes[0].applied.map(h => h.hex), hexes(bBlocks.slice(0, 21)))
+    for (const block of bBlocks.slice(21)) await node.chain.addBlock(block.header, block.operations)
+    assert.equal(node.chain.head.hex, toHex(b.head.hash))
+    assert.deepEqual(await dumpState(node.chain), b.stateSnapshot())
+
+    // A fresh node that only ever saw b ends in the same place.
+    const fresh = await openChain(dirs[1], setup)
+    await fresh.chain.addBlocks([...common, ...bBlocks])
+    assert.deepEqual(await dumpState(fresh.chain), await dumpState(node.chain))
+    assert.deepEqual(await mainChain(fresh), await mainChain(node))
+    assert.deepEqual(await mainChain(node), hexes([...common, ...bBlocks]))
+    await fresh.close()
+
+    // a grows past b: the chain switches back, across a store reopen.
+    await node.close()
+    const again = await openChain(dirs[0], setup)
+    const aMore = await a.grow(10, 2) // levels 31..40
+    const back = await again.chain.addBlocks(aMore)
+    assert.equal(back.headChanged, true)
+    assert.equal(again.chain.head.hex, toHex(a.head.hash))
+    assert.deepEqual(await dumpState(again.chain), a.stateSnapshot())
+    assert.deepEqual(await mainChain(again), hexes([...common, ...aBlocks, ...aMore]))
+    await again.close()
+  } finally {
+    for (const d of dirs) await removeDir(d)
+  }
+})
+
+test('a better branch with an invalid block: the chain moves to its valid part if that beats the head, and records the rest invalid', async () => {
+  const setup = demoSetup({ name: 'forks-invalid', accounts: 4, verifyWorkers: 0 })
+  const base = new DemoChainBuilder(setup)
+  const common = await base.grow(5, 1)
+  const a = base.fork('a')
+  const c = base.fork('c')
+  const aBlocks = await a.grow(10, 2) // levels 6..15
+  const cBlocks = await c.grow(12, 2) // levels 6..17
+  // Level 18 of c spends more than the account holds; level 19 builds on it.
+  const [spend] = c.transfers([{ from: 1, to: 2, amount: 5_000_000_000_000n }])
+  const bad = forgeDemoBlock(setup, c.head, [[spend]])
+  const badHash = blockHash(bad)
+  const child = forgeDemoBlock(setup, { hash: badHash, header: bad }, [[]])
+  const dir = await tempDir()
+  try {
+    const node = await openChain(dir, setup)
+    await node.chain.addBlocks([...common, ...aBlocks])
+    await assert.rejects(
+      node.chain.addBlocks([...cBlocks, { header: bad, operations: [[spend]] }, { header: child, operations: [[]] }]),
+      (e: InvalidBlockError) => e.code === 'invalid_operation' && e.operation?.error.code === 'balance_too_low' && e.block?.level === 18)
+    assert.equal(node.chain.head.hex, toHex(c.head.hash))
+    assert.equal(node.chain.head.header.shell.level, 17)
+    assert.deepEqual(await dumpState(node.chain), c.stateSnapshot())
+    assert.equal((await node.chain.isKnownInvalid(badHash))?.code, 'invalid_operation')
+    assert.equal((await node.chain.isKnownInvalid(blockHash(child)))?.code, 'invalid_predecessor')
+    assert.equal(await node.chain.hasBlock(badHash), false)
+    await node.close()
+  } finally {
+    await removeDir(dir)
+  }
+})

@@ -1,0 +1,132 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { toHex } from '../../src/encoding/index.ts'
+import { blake2b256 } from '../../src/crypto/index.ts'
+import { operationHash, type Operation } from '../../src/wire/operation.ts'
+import { signTransfer } from '../../src/protocol/demo/index.ts'
+import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { Mempool, MempoolRefusedError } from '../../src/chain/mempool.ts'
+import { openChain, removeDir, tempDir, type OpenedChain } from './helpers.ts'
+
+/** A signed transfer branched on `branch` with an explicit counter. */
+function transfer (setup: DemoSetup, branch: Uint8Array, from: number, to: number, amount: bigint, counter: bigint): Operation {
+  const a = setup.accounts[from]
+  return { branch, data: signTransfer(branch, { publicKey: a.publicKey, destination: setup.accounts[to].publicKeyHash, amount, fee: 1n, counter }, a.secretKey) }
+}
+
+async function withChain (name: string, fn: (node: OpenedChain, setup: DemoSetup, builder: DemoChainBuilder) => Promise<void>): Promise<void> {
+  const setup = demoSetup({ name, accounts: 5, verifyWorkers: 0 })
+  const builder = new DemoChainBuilder(setup)
+  const dir = await tempDir()
+  const node = await openChain(dir, setup)
+  try {
+    await node.chain.addBlocks(await builder.grow(2, 0))
+    await fn(node, setup, builder)
+  } finally {
+    await node.close()
+    await removeDir(dir)
+  }
+}
+
+const refusal = (code: string, protocolCode?: string) => (e: unknown): boolean => {
+  assert.ok(e instanceof MempoolRefusedError)
+  assert.equal(e.code, code)
+  if (protocolCode !== undefined) assert.equal(e.protocolError?.code, protocolCode)
+  return true
+}
+
+test('admission: valid operations in sequence, dedupe by hash, typed refusals, dead branches', async () => {
+  await withChain('mempool-admit', async (node, setup, builder) => {
+    const mempool = new Mempool({ chain: node.chain })
+    const head = builder.head.hash
+    const first = transfer(setup, head, 0, 1, 10n, 1n)
+    assert.deepEqual(await mempool.add(first), { hash: operationHash(first), status: 'added' })
+    assert.equal((await mempool.add(first)).status, 'known')
+    assert.equal((await mempool.add(transfer(setup, head, 0, 2, 5n, 2n))).status, 'added')
+    await assert.rejects(mempool.add(transfer(setup, head, 0, 2, 5n, 2n + 2n)), refusal('invalid', 'counter_in_the_future'))
+    await assert.rejects(mempool.add(transfer(setup, head, 0, 2, 5n, 1n)), refusal('invalid', 'counter_in_the_past'))
+    await assert.rejects(mempool.add(transfer(setup, head, 1, 2, 2_000_000_000_000n, 1n)), refusal('invalid', 'balance_too_low'))
+    const forged = transfer(setup, head, 3, 2, 5n, 1n)
+    forged.data[75] ^= 1
+    await assert.rejects(mempool.add(forged), refusal('invalid', 'bad_signature'))
+    await assert.rejects(mempool.add(forged), refusal('invalid', 'bad_signature'))
+    await assert.rejects(mempool.add(transfer(setup, blake2b256(Uint8Array.of(7)), 3, 2, 5n, 1n)), refusal('branch_not_live'))
+    assert.equal(mempool.size, 2)
+    assert.deepEqual(mempool.hashes().map(toHex), [toHex(operationHash(first)), toHex(operationHash(mempool.operations()[1]))])
+    assert.equal(mempool.has(operationHash(first)), true)
+    assert.equal(mempool.get(operationHash(first))?.data.length, 161)
+    mempool.stop()
+    await assert.rejects(mempool.add(transfer(setup, head, 4, 2, 5n, 1n)), refusal('stopped'))
+  })
+})
+
+test('bounds: a full mempool (by count or by bytes) refuses newcomers with "full"', async () => {
+  await withChain('mempool-bounds', async (node, setup, builder) => {
+    const head = builder.head.hash
+    const byCount = new Mempool({ chain: node.chain, maxOperations: 3 })
+    for (let i = 0; i < 3; i++) await byCount.add(transfer(setup, head, i, 4, 1n, 1n))
+    await assert.rejects(byCount.add(transfer(setup, head, 3, 4, 1n, 1n)), refusal('full'))
+    assert.equal(byCount.size, 3)
+    byCount.stop()
+    const byBytes = new Mempool({ chain: node.chain, maxBytes: 2 * 193 + 100 })
+    await byBytes.add(transfer(setup, head, 0, 4, 1n, 1n))
+    await byBytes.add(transfer(setup, head, 1, 4, 1n, 1n))
+    assert.equal(byBytes.bytes, 2 * 193)
+    await assert.rejects(byBytes.add(transfer(setup, head, 2, 4, 1n, 1n)), refusal('full'))
+    byBytes.stop()
+  })
+})
+
+test('announcements are batched: hashes admitted within the delay arrive together; stop() cancels a pending batch', async () => {
+  await withChain('mempool-batch', async (node, setup, builder) => {
+    const head = builder.head.hash
+    const batches: string[][] = []
+    let delivered: () => void = () => {}
+    const mempool = new Mempool({
+      chain: node.chain,
+      announceDelayMs: 30,
+      onAnnounce: hashes => { batches.push(hashes.map(toHex)); delivered() }
+    })
+    const wait = async (): Promise<void> => await new Promise<void>(resolve => { delivered = resolve })
+    let next = wait()
+    const ops = [transfer(setup, head, 0, 1, 1n, 1n), transfer(setup, head, 1, 2, 1n, 1n), transfer(setup, head, 2, 3, 1n, 1n)]
+    await Promise.all(ops.map(async op => await mempool.add(op)))
+    await next
+    assert.deepEqual(batches, [ops.map(op => toHex(operationHash(op)))])
+    next = wait()
+    const late = transfer(setup, head, 0, 1, 1n, 2n)
+    await mempool.add(late)
+    await next
+    assert.deepEqual(batches[1], [toHex(operationHash(late))])
+    // A batch pending at stop() is never delivered (and the timer does not keep the process alive).
+    await mempool.add(transfer(setup, head, 3, 1, 1n, 1n))
+    mempool.stop()
+    await new Promise(resolve => setTimeout(resolve, 60))
+    assert.equal(batches.length, 2)
+  })
+})
+
+test('a new head removes the operations it includes and drops those it made invalid; a branch switch brings operations back', async () => {
+  await withChain('mempool-head', async (node, setup, builder) => {
+    const mempool = new Mempool({ chain: node.chain })
+    const head = builder.head.hash
+    const kept = transfer(setup, head, 2, 3, 7n, 1n)
+    const included = transfer(setup, head, 0, 1, 10n, 1n)
+    const conflicting = transfer(setup, head, 1, 4, 3n, 1n) // the block uses account 1's counter 1 for another transfer
+    for (const op of [included, conflicting, kept]) await mempool.add(op)
+    const fork = builder.fork('side')
+    const block = await builder.bake([included, transfer(setup, head, 1, 0, 99n, 1n)])
+    await node.chain.addBlock(block.header, block.operations)
+    await mempool.idle()
+    assert.deepEqual(mempool.hashes().map(toHex), [toHex(operationHash(kept))])
+    // A longer side branch without those transfers takes over: they come back.
+    const side = await fork.grow(2, 0)
+    await node.chain.addBlocks(side)
+    await mempool.idle()
+    const back = new Set(mempool.hashes().map(toHex))
+    assert.ok(back.has(toHex(operationHash(included))))
+    assert.ok(back.has(toHex(operationHash(kept))))
+    assert.equal(back.size, 3) // `included`, `kept` and the block's other transfer
+    mempool.stop()
+  })
+})
