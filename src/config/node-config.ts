@@ -1,0 +1,127 @@
+import type { P2pLimits, ReconnectionConfig } from '../peers/limits.ts'
+import type { PointAddress } from '../peers/point.ts'
+import type { HostPort } from './addresses.ts'
+import type { ProtocolName } from './values.ts'
+
+/**
+ * The node's configuration once defaults, the config file and the command line are merged and
+ * checked: TypeScript names, runtime units (milliseconds, bytes, bigint balances), addresses
+ * parsed. Everything `tzp2p run` needs to start a node comes from here.
+ */
+export interface NodeConfig {
+  /** Absolute data directory. */
+  dataDir: string
+  /** The config file that was read (absolute), or null when none was. */
+  configFile: string | null
+  /** Octez `disable-config-validation`: allows `--connections` above 100. */
+  disableConfigValidation: boolean
+  network: NetworkConfig
+  p2p: P2pConfig
+  shell: ShellConfig
+  rpc: RpcConfig
+  /** Extra listeners serving only `/metrics`. */
+  metricsAddrs: HostPort[]
+  protocol: ProtocolConfig
+  baker: BakerConfig
+  log: LogConfig
+  /** Things worth telling the user that do not stop the node (Octez keys without effect, risky settings). */
+  warnings: string[]
+}
+
+export interface NetworkConfig {
+  /** The preset the network came from, or null for a network object. */
+  preset: 'devnet' | null
+  chainName: string
+  genesis: {
+    /** b58 `B…`. */
+    block: string
+    /** RFC 3339, UTC. */
+    timestamp: string
+    /** Seconds since the epoch. */
+    timestampSeconds: bigint
+    /** b58 `P…`, or null: the hash of the configured protocol (see `genesisProtocolOf`). */
+    protocol: string | null
+  }
+  defaultBootstrapPeers: PointAddress[]
+}
+
+export interface P2pConfig {
+  listenAddr: HostPort
+  /** libp2p listen multiaddr, e.g. `/ip4/0.0.0.0/tcp/9732`. */
+  listenMultiaddr: string
+  /** Port put in connection messages; null: the listening port. */
+  advertisedNetPort: number | null
+  expectedPow: number
+  /** Trusted points from `p2p.bootstrap-peers` (or the network's defaults), after `--no-bootstrap-peers`. */
+  bootstrapPeers: PointAddress[]
+  /** Trusted points from `--peer`. */
+  peers: PointAddress[]
+  /** `host[:port][#id]` names for DNS bootstrap, as configured. */
+  bootstrapDns: string[]
+  /** DNS servers (`ip:port`, `[ipv6]:port`); empty: the system's. */
+  dnsResolvers: string[]
+  privateMode: boolean
+  disableMempool: boolean
+  disablePeerDiscovery: boolean
+  limits: P2pLimits
+  reconnection: ReconnectionConfig
+}
+
+export interface ShellConfig {
+  /** Synchronised peers needed before the node is bootstrapped. */
+  synchronisationThreshold: number
+  /** A peer whose head is younger than this is synchronised. */
+  latencyMs: number
+}
+
+export interface RpcConfig {
+  /** Empty: no RPC server. */
+  listenAddrs: HostPort[]
+  corsOrigins: string[]
+  corsHeaders: string[]
+}
+
+export interface BootstrapAccountConfig {
+  /** 20 bytes (BLAKE2b-160 of the public key). */
+  publicKeyHash: Uint8Array
+  balance: bigint
+}
+
+/** The demo protocol's parameters, in the shape `createDemoProtocol` takes. */
+export interface DemoParametersConfig {
+  bakerPublicKey: Uint8Array
+  bootstrapAccounts: BootstrapAccountConfig[]
+  validationPasses: number
+  maxOperationsTtl: number
+  maxOperationsPerBlock: number
+}
+
+/** The accept-all protocol's parameters, in the shape `createAcceptAllProtocol` takes. */
+export interface AcceptAllParametersConfig {
+  validationPasses: number
+  maxOperationsTtl: number
+}
+
+export type ProtocolConfig =
+  | { name: 'demo', parameters: DemoParametersConfig }
+  | { name: 'accept-all', parameters: AcceptAllParametersConfig }
+
+export interface BakerConfig {
+  enabled: boolean
+  intervalMs: number
+  /** Absolute path of the seed file, or null: the devnet baker's well-known key. */
+  keyFile: string | null
+}
+
+/** pino's level names. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+
+export interface LogConfig {
+  level: LogLevel
+  /** 'auto': pretty when the output is a terminal. */
+  pretty: boolean | 'auto'
+  /** 'stdout', 'stderr', or an absolute file path. */
+  output: string
+}
+
+export type { ProtocolName }
