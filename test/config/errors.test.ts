@@ -4,9 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
+import fc from 'fast-check'
 import {
   ConfigError, ConfigFileError, closestNames, editDistance, flagsToConfigOverrides, loadConfig, parseConfigText,
-  registerRunOptions, resolveConfig, type ConfigProblem
+  registerRunOptions, resolveConfig, SETTINGS, type ConfigProblem
 } from '../../src/config/index.ts'
 
 function runOptions (args: string[]): Record<string, unknown> {
@@ -182,4 +183,30 @@ test('edit distance and suggestions', () => {
   assert.deepEqual(closestNames('min-conections', ['min-connections', 'max-connections', 'backlog']), ['min-connections', 'max-connections'])
   assert.deepEqual(closestNames('disable-mempool', ['disable_mempool', 'private-mode']), ['disable_mempool'])
   assert.deepEqual(closestNames('zzz', ['backlog']), [])
+})
+
+test('any JSON at any known key gives a configuration or a ConfigError, never another exception', () => {
+  const keys = SETTINGS.map(s => s.key.replace(/\[\]\..*$/, '')).concat(['network', 'p2p', 'p2p.limits', 'protocol', 'protocol.parameters'])
+  const nest = (key: string, value: unknown): Record<string, unknown> =>
+    key.split('.').reduceRight<unknown>((inner, segment) => ({ [segment]: inner }), value) as Record<string, unknown>
+  const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+    const out = { ...a }
+    for (const [k, v] of Object.entries(b)) {
+      const prev = out[k]
+      out[k] = prev !== null && typeof prev === 'object' && !Array.isArray(prev) && v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? merge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v
+    }
+    return out
+  }
+  const entry = fc.tuple(fc.constantFrom(...keys), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('devnet', 'accept-all', '127.0.0.1:1', '', null, -1, 1e300)))
+  fc.assert(fc.property(fc.array(entry, { maxLength: 6 }), (entries) => {
+    const json = entries.reduce<Record<string, unknown>>((acc, [k, v]) => merge(acc, nest(k, v)), {})
+    try {
+      resolveConfig(json, {}, { env: {} })
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e
+      assert.ok(e.problems.length > 0)
+    }
+  }), { numRuns: 300, seed: 7 })
 })

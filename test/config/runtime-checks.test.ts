@@ -8,6 +8,7 @@ import { createAcceptAllProtocol } from '../../src/protocol/accept-all.ts'
 import { ed25519FromName, encodePublicKey } from '../../src/protocol/demo/keys.ts'
 import { toHex } from '../../src/encoding/index.ts'
 import { blake2b } from '../../src/crypto/index.ts'
+import { namedGenesis, resolveGenesis, type GenesisConfig } from '../../src/chain/genesis.ts'
 
 test('genesisFor: null takes the protocol\'s hash; a named protocol must be the one configured', () => {
   const acceptAll = resolveConfig({}, { protocol: 'accept-all' }, { env: {} })
@@ -23,6 +24,10 @@ test('genesisFor: null takes the protocol\'s hash; a named protocol must be the 
     return true
   })
   assert.equal(genesisFor(pinned, other).protocol, other)
+  // What the chain module takes, and the same devnet genesis as its named genesis "devnet".
+  const forChain: GenesisConfig = genesis
+  assert.equal(resolveGenesis(forChain).timestamp, 1735689600n)
+  assert.equal(namedGenesis('devnet', 0, hash).block, genesis.block)
 })
 
 test('loadBakerKey: the devnet key by default, a seed file that must match baker-public-key, clear errors', async () => {
