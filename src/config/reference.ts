@@ -50,7 +50,7 @@ export function renderConfigReference (): string {
     '',
     `Accepted so that an Octez config file loads, without effect in tzp2p (each one present is reported as a warning): ${withoutEffect.join(', ')}.`,
     '',
-    `Refused: ${refused.map(s => `${code(s.key)} (${cell(s.description)})`).join('; ')}`,
+    `Refused (an error if present): ${refused.map(s => `${code(s.key)} (${cell(s.description.replace(/^Refused: /, ''))})`).join('; ')}`,
     '',
     '### `tzp2p run` options',
     '',
