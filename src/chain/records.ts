@@ -1,4 +1,4 @@
-import { DecodeError, Reader, Writer } from '../encoding/index.ts'
+import { DecodeError, Reader } from '../encoding/index.ts'
 import type { StateWrite } from '../protocol/state.ts'
 
 /**
@@ -45,13 +45,26 @@ export function decodeBlockRecord (b: Uint8Array): BlockRecord {
  * (0x00 absent / 0xFF present) ‖ value as `bytes`.
  */
 export function encodeStateWrites (writes: readonly StateWrite[]): Uint8Array {
-  const w = new Writer()
-  w.uint32(writes.length)
+  // Sized up front and written in one buffer: an undo record is written for every block.
+  let size = 4
+  for (const { key, value } of writes) size += 4 + Buffer.byteLength(key, 'utf8') + 1 + (value === undefined ? 0 : 4 + value.length)
+  const out = Buffer.allocUnsafe(size)
+  out.writeUInt32BE(writes.length, 0)
+  let at = 4
   for (const { key, value } of writes) {
-    w.string(key)
-    w.optional(value, (w, v) => w.bytes(v))
+    const n = out.write(key, at + 4, 'utf8')
+    out.writeUInt32BE(n, at)
+    at += 4 + n
+    if (value === undefined) {
+      out[at++] = 0x00
+    } else {
+      out[at++] = 0xff
+      out.writeUInt32BE(value.length, at)
+      out.set(value, at + 4)
+      at += 4 + value.length
+    }
   }
-  return w.finish()
+  return out
 }
 
 export function decodeStateWrites (b: Uint8Array): StateWrite[] {

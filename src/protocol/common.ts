@@ -35,26 +35,29 @@ export function operationsHashOf (operations: readonly (readonly Operation[])[])
   return operationsHashOfPasses(operations.map(pass => pass.map(operationHash)))
 }
 
-const text = new TextEncoder()
-
 /**
  * A digest of a block's state writes, in the order given (protocols give them sorted by key):
  * for each write, key length (uint16 BE) ‖ UTF-8 key ‖ 0x00 for a deletion, or 0xFF ‖ value length
  * (uint32 BE) ‖ value. Protocols chain it into their header's context hash so that a block
- * commits to the state it produces.
+ * commits to the state it produces. (Built in one buffer: it runs once per block.)
  */
 export function stateWritesDigest (writes: readonly StateWrite[]): Uint8Array {
-  const parts: Uint8Array[] = []
+  let size = 0
+  for (const { key, value } of writes) size += 2 + Buffer.byteLength(key, 'utf8') + 1 + (value === undefined ? 0 : 4 + value.length)
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
   for (const { key, value } of writes) {
-    const k = text.encode(key)
-    const head = new Uint8Array(2 + k.length + 1 + (value === undefined ? 0 : 4))
-    const v = new DataView(head.buffer)
-    v.setUint16(0, k.length)
-    head.set(k, 2)
-    head[2 + k.length] = value === undefined ? 0x00 : 0xff
-    if (value !== undefined) v.setUint32(3 + k.length, value.length)
-    parts.push(head)
-    if (value !== undefined) parts.push(value)
+    const n = out.write(key, at + 2, 'utf8')
+    out.writeUInt16BE(n, at)
+    at += 2 + n
+    if (value === undefined) {
+      out[at++] = 0x00
+    } else {
+      out[at++] = 0xff
+      out.writeUInt32BE(value.length, at)
+      out.set(value, at + 4)
+      at += 4 + value.length
+    }
   }
-  return blake2b256(parts)
+  return blake2b256(out)
 }

@@ -43,7 +43,7 @@ export interface DemoProtocolConfig {
   maxOperationsPerBlock?: number
   /**
    * Worker threads verifying signatures of runs of blocks ahead of their application (default:
-   * one per core, started on first use); 0 verifies everything in the calling thread.
+   * one per core but one, started on first use); 0 verifies everything in the calling thread.
    */
   verifyWorkers?: number
 }
@@ -77,7 +77,8 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   for (const a of config.bootstrapAccounts) description.raw(a.publicKeyHash).int64(a.balance)
   const hash = protocolHashOf(description.finish())
 
-  const workers = config.verifyWorkers ?? availableParallelism()
+  // One core stays for the thread that applies blocks.
+  const workers = config.verifyWorkers ?? availableParallelism() - 1
   const pool = workers > 0 ? new Ed25519VerifyPool(workers) : undefined
   const verifiedHeaders = new WeakSet<BlockHeader>()
   const verifiedOperations = new WeakSet<Operation>()
