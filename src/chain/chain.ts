@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events'
 import { b58Encode } from '../crypto/index.ts'
 import { encode, toHex } from '../encoding/index.ts'
 import { blockHashOfBytes, blockHeaderCodec, type BlockHeader } from '../wire/block-header.ts'
@@ -13,11 +12,14 @@ import {
   CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, NotAChainError, UnknownPredecessorError
 } from './errors.ts'
 import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
-import { BLOCK_STORED, BLOCK_VALID, type InvalidRecord } from './records.ts'
+import { BLOCK_STORED, BLOCK_VALID } from './records.ts'
 import {
-  ChainStore, ChainStoreError, decodePassOperations, storedHeader, type Checkpoint, type StoreCacheSizes, type StoredHeader
+  ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
 import { Transition, type PreparedBlock } from './transition.ts'
+import { ChainReader } from './chain-reader.ts'
+
+export type { HeadChange, ChainEvents } from './chain-reader.ts'
 
 export interface ChainOptions {
   protocol: Protocol
@@ -36,16 +38,6 @@ export interface BlockInput {
   operations: Operation[][]
 }
 
-/** A change of head, emitted after it is committed. */
-export interface HeadChange {
-  head: StoredHeader
-  previous: StoredHeader
-  /** Blocks that joined the current chain, oldest first. */
-  applied: StoredHeader[]
-  /** Blocks that left it (a branch switch), newest first. */
-  removed: StoredHeader[]
-}
-
 export interface AddBlocksResult {
   head: StoredHeader
   headChanged: boolean
@@ -53,10 +45,6 @@ export interface AddBlocksResult {
   stored: number
   /** Blocks that were already stored. */
   known: number
-}
-
-interface ChainEvents {
-  head: [HeadChange]
 }
 
 const b58 = (hash: Uint8Array): string => b58Encode('blockHash', hash)
@@ -68,20 +56,14 @@ const b58 = (hash: Uint8Array): string => b58Encode('blockHash', hash)
  * chain rewinds to the common ancestor and applies the branch, committing atomically. Blocks that
  * do not beat the head are stored, not applied (equal fitness keeps the current head, as Octez).
  */
-export class Chain extends EventEmitter<ChainEvents> {
-  readonly protocol: Protocol
-  readonly genesis: Genesis
-  readonly store: ChainStore
+export class Chain extends ChainReader {
   private readonly maxClockDrift: number
   private readonly now: () => number
   private readonly commitEvery: number
   private queue: Promise<unknown> = Promise.resolve()
 
   private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis) {
-    super()
-    this.store = store
-    this.protocol = options.protocol
-    this.genesis = genesis
+    super(store, options.protocol, genesis)
     this.maxClockDrift = options.maxClockDrift ?? 1
     this.now = options.now ?? Date.now
     this.commitEvery = Math.max(1, options.commitEvery ?? 100)
@@ -96,88 +78,6 @@ export class Chain extends EventEmitter<ChainEvents> {
     const initial = options.protocol.genesis()
     const store = await ChainStore.open(db, genesis, { header: genesisHeader(genesis, initial.context), state: initial.writes }, options.cache)
     return new Chain(store, options, genesis)
-  }
-
-  get head (): StoredHeader {
-    return this.store.head
-  }
-
-  get checkpoint (): Checkpoint {
-    return this.store.checkpoint
-  }
-
-  /** The protocol state as of the head. */
-  get state (): StateReader {
-    return this.store.state
-  }
-
-  async getHeader (hash: Uint8Array): Promise<StoredHeader | undefined> {
-    return await this.store.getHeader(toHex(hash))
-  }
-
-  /** The current chain's block at `level`. */
-  async getBlockByLevel (level: number): Promise<StoredHeader | undefined> {
-    const hex = await this.store.mainChainAt(level)
-    return hex === undefined ? undefined : await this.store.getHeader(hex)
-  }
-
-  /** Header and operations are stored (applied or not). */
-  async hasBlock (hash: Uint8Array): Promise<boolean> {
-    return await this.store.getBlockRecord(toHex(hash)) !== undefined
-  }
-
-  async isOnMainChain (hash: Uint8Array, level: number): Promise<boolean> {
-    return await this.store.mainChainAt(level) === toHex(hash)
-  }
-
-  async isKnownInvalid (hash: Uint8Array): Promise<InvalidRecord | undefined> {
-    return await this.store.getInvalid(toHex(hash))
-  }
-
-  async getOperations (hash: Uint8Array, pass: number): Promise<Operation[] | undefined> {
-    return await this.store.getOperations(toHex(hash), pass)
-  }
-
-  /** One pass's operations in their stored (wire) list encoding. */
-  async getEncodedOperations (hash: Uint8Array, pass: number): Promise<Uint8Array | undefined> {
-    return await this.store.getEncodedOperations(toHex(hash), pass)
-  }
-
-  /** The Lo hash of every pass (for Merkle paths), if the block is stored. */
-  async getOperationListHashes (hash: Uint8Array): Promise<Uint8Array[] | undefined> {
-    return (await this.store.getBlockRecord(toHex(hash)))?.listHashes
-  }
-
-  /**
-   * The block `distance` levels below `hash` on its branch. On the current chain this is one
-   * level-index lookup; off it, predecessors are followed until the branch meets the current
-   * chain, then the index is used.
-   */
-  async getAncestor (hash: Uint8Array, distance: number): Promise<StoredHeader | undefined> {
-    let cur = await this.store.getHeader(toHex(hash))
-    if (cur === undefined || distance < 0) return undefined
-    const target = cur.header.shell.level - distance
-    if (target < 0) return undefined
-    while (cur.header.shell.level > target) {
-      if (await this.store.mainChainAt(cur.header.shell.level) === cur.hex) {
-        const hex = await this.store.mainChainAt(target)
-        return hex === undefined ? undefined : await this.store.getHeader(hex)
-      }
-      const pred: StoredHeader | undefined = await this.store.getHeader(toHex(cur.header.shell.predecessor))
-      if (pred === undefined) return undefined
-      cur = pred
-    }
-    return cur
-  }
-
-  /** Whether an operation branched on `branch` may enter the next block on the head (Octez TTL). */
-  async isLiveBranch (branch: Uint8Array): Promise<boolean> {
-    const hex = toHex(branch)
-    const h = await this.store.getHeader(hex)
-    if (h === undefined) return false
-    const next = this.head.header.shell.level + 1
-    const level = h.header.shell.level
-    return next - level <= this.protocol.maxOperationsTtl && await this.store.mainChainAt(level) === hex
   }
 
   /**

@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events'
+import { toHex } from '../encoding/index.ts'
+import type { Operation } from '../wire/operation.ts'
+import type { Protocol } from '../protocol/protocol.ts'
+import type { StateReader } from '../protocol/state.ts'
+import type { Genesis } from './genesis.ts'
+import type { InvalidRecord } from './records.ts'
+import type { ChainStore, Checkpoint, StoredHeader } from './store.ts'
+
+/** A change of head, emitted after it is committed. */
+export interface HeadChange {
+  head: StoredHeader
+  previous: StoredHeader
+  /** Blocks that joined the current chain, oldest first. */
+  applied: StoredHeader[]
+  /** Blocks that left it (a branch switch), newest first. */
+  removed: StoredHeader[]
+}
+
+export interface ChainEvents {
+  head: [HeadChange]
+}
+
+/**
+ * Read access to the chain: what the sync and gossip services answer peers from, and what RPCs
+ * show. Reads see committed data only and never wait for a block being applied.
+ */
+export class ChainReader extends EventEmitter<ChainEvents> {
+  readonly protocol: Protocol
+  readonly genesis: Genesis
+  readonly store: ChainStore
+
+  protected constructor (store: ChainStore, protocol: Protocol, genesis: Genesis) {
+    super()
+    this.store = store
+    this.protocol = protocol
+    this.genesis = genesis
+  }
+
+  get head (): StoredHeader {
+    return this.store.head
+  }
+
+  get checkpoint (): Checkpoint {
+    return this.store.checkpoint
+  }
+
+  /** The protocol state as of the head. */
+  get state (): StateReader {
+    return this.store.state
+  }
+
+  async getHeader (hash: Uint8Array): Promise<StoredHeader | undefined> {
+    return await this.store.getHeader(toHex(hash))
+  }
+
+  /** Many headers at once (a sync answers Get_block_headers with up to 10). */
+  async getHeaders (hashes: readonly Uint8Array[]): Promise<Array<StoredHeader | undefined>> {
+    return await this.store.getHeaders(hashes.map(toHex))
+  }
+
+  /** The current chain's block at `level`. */
+  async getBlockByLevel (level: number): Promise<StoredHeader | undefined> {
+    const hex = await this.store.mainChainAt(level)
+    return hex === undefined ? undefined : await this.store.getHeader(hex)
+  }
+
+  /** Header and operations are stored (applied or not). */
+  async hasBlock (hash: Uint8Array): Promise<boolean> {
+    return await this.store.getBlockRecord(toHex(hash)) !== undefined
+  }
+
+  async isOnMainChain (hash: Uint8Array, level: number): Promise<boolean> {
+    return await this.store.mainChainAt(level) === toHex(hash)
+  }
+
+  async isKnownInvalid (hash: Uint8Array): Promise<InvalidRecord | undefined> {
+    return await this.store.getInvalid(toHex(hash))
+  }
+
+  async getOperations (hash: Uint8Array, pass: number): Promise<Operation[] | undefined> {
+    return await this.store.getOperations(toHex(hash), pass)
+  }
+
+  /** One pass's operations in their stored (wire) list encoding. */
+  async getEncodedOperations (hash: Uint8Array, pass: number): Promise<Uint8Array | undefined> {
+    return await this.store.getEncodedOperations(toHex(hash), pass)
+  }
+
+  /** The Lo hash of every pass (for Merkle paths), if the block is stored. */
+  async getOperationListHashes (hash: Uint8Array): Promise<Uint8Array[] | undefined> {
+    return (await this.store.getBlockRecord(toHex(hash)))?.listHashes
+  }
+
+  /**
+   * The block `distance` levels below `hash` on its branch. On the current chain this is one
+   * level-index lookup; off it, predecessors are followed until the branch meets the current
+   * chain, then the index is used.
+   */
+  async getAncestor (hash: Uint8Array, distance: number): Promise<StoredHeader | undefined> {
+    let cur = await this.store.getHeader(toHex(hash))
+    if (cur === undefined || distance < 0) return undefined
+    const target = cur.header.shell.level - distance
+    if (target < 0) return undefined
+    while (cur.header.shell.level > target) {
+      if (await this.store.mainChainAt(cur.header.shell.level) === cur.hex) {
+        const hex = await this.store.mainChainAt(target)
+        return hex === undefined ? undefined : await this.store.getHeader(hex)
+      }
+      const pred: StoredHeader | undefined = await this.store.getHeader(toHex(cur.header.shell.predecessor))
+      if (pred === undefined) return undefined
+      cur = pred
+    }
+    return cur
+  }
+
+  /** Whether an operation branched on `branch` may enter the next block on the head (Octez TTL). */
+  async isLiveBranch (branch: Uint8Array): Promise<boolean> {
+    const hex = toHex(branch)
+    const h = await this.store.getHeader(hex)
+    if (h === undefined) return false
+    const next = this.head.header.shell.level + 1
+    const level = h.header.shell.level
+    return next - level <= this.protocol.maxOperationsTtl && await this.store.mainChainAt(level) === hex
+  }
+}
