@@ -62,8 +62,8 @@ export interface HandshakeRun {
   /** libp2p PeerId multihash bytes of both ends, bound into the nonces (DESIGN §3). */
   localLibp2pPeerId: Uint8Array
   remoteLibp2pPeerId: Uint8Array
-  /** Printable remote address for errors. */
-  remoteAddress: string
+  /** The remote address, printed only into errors. */
+  remoteAddress: { toString: () => string }
   local: LocalHandshakeParty
   policy: AdmissionPolicy
   /**
@@ -146,7 +146,7 @@ export async function authenticate (run: HandshakeRun): Promise<HandshakeResult>
     // (it too sees it dialled itself); corking may still hold it if theirs was already here.
     if (tezosPeerId === local.identity.peerId) {
       await transport.flush().catch(() => {})
-      throw new SelfConnectionError(run.remoteAddress)
+      throw new SelfConnectionError(run.remoteAddress.toString())
     }
 
     const candidate: RemoteCandidate = {

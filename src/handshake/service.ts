@@ -108,6 +108,7 @@ export class HandshakeService implements Startable {
   /** Tezos peer id → connection id holding the slot between our Ack and theirs. */
   private readonly reserved = new Map<string, string>()
   private running = false
+  private readonly localPeerIdBytes: Uint8Array
 
   constructor (components: HandshakeComponents, init: HandshakeInit) {
     this.components = components
@@ -116,6 +117,7 @@ export class HandshakeService implements Startable {
     this.timeoutMs = init.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS
     if (!(this.timeoutMs > 0)) throw new RangeError(`authentication timeout must be positive, got ${this.timeoutMs}`)
     this.log = init.logger.child({ module: 'handshake' })
+    this.localPeerIdBytes = components.peerId.toMultihash().bytes
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
     this.onConnectionClose = this.onConnectionClose.bind(this)
     this.handleStream = this.handleStream.bind(this)
@@ -183,7 +185,9 @@ export class HandshakeService implements Startable {
     if (p !== undefined && !p.started) this.settleFailure(p, new HandshakeClosedError('the connection closed'), false)
     const peer = this.peers.removeConnection(connection.id)
     if (peer !== undefined) {
-      this.log.info({ tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString() }, 'peer disconnected')
+      if (this.log.isLevelEnabled('info')) {
+        this.log.info({ tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString() }, 'peer disconnected')
+      }
       void this.untag(peer.libp2pPeerId)
       this.notify('disconnected', peer)
     }
@@ -249,9 +253,9 @@ export class HandshakeService implements Startable {
         stream,
         signal: p.deadline.signal,
         incoming,
-        localLibp2pPeerId: this.components.peerId.toMultihash().bytes,
+        localLibp2pPeerId: this.localPeerIdBytes,
         remoteLibp2pPeerId: connection.remotePeer.toMultihash().bytes,
-        remoteAddress: connection.remoteAddr.toString(),
+        remoteAddress: connection.remoteAddr,
         local: {
           identity: this.init.identity,
           powTarget: this.powTarget,
@@ -321,10 +325,12 @@ export class HandshakeService implements Startable {
       return
     }
     this.peers.add(peer)
-    this.log.info({
-      tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString(), direction: peer.direction,
-      remote: peer.remoteAddress.toString()
-    }, 'peer authenticated')
+    if (this.log.isLevelEnabled('info')) {
+      this.log.info({
+        tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString(), direction: peer.direction,
+        remote: peer.remoteAddress.toString()
+      }, 'peer authenticated')
+    }
     void this.tag(peer)
     p.result.resolve(peer)
     this.notify('authenticated', peer)
