@@ -17,3 +17,4 @@ export {
   ChunkCipher, HandshakeTransport, MAX_CHUNK_BYTES, MAX_CHUNK_PLAINTEXT_BYTES, MAX_CONNECTION_MESSAGE_BYTES,
   MIN_CONNECTION_MESSAGE_BYTES
 } from './channel.ts'
+export { ConnectionAdmission, type AdmissionInit } from './admission.ts'

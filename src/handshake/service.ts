@@ -2,11 +2,11 @@ import type { Connection, PeerId, PeerStore, Startable, Stream, StreamHandler, S
 import type { Logger } from 'pino'
 import type { Identity } from '../identity/identity.ts'
 import { makePowTarget } from '../identity/pow.ts'
-import { ipOfMultiaddr, isRefused, type AccessControl } from '../peers/gater.ts'
+import { ipOfMultiaddr, type AccessControl } from '../peers/gater.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
 import { formatPoint } from '../wire/point.ts'
-import type { NackMotive } from '../wire/ack.ts'
-import { authenticate, MAX_NACK_POINTS_SENT, type AdmissionPolicy, type RemoteCandidate } from './authenticate.ts'
+import { ConnectionAdmission } from './admission.ts'
+import { authenticate } from './authenticate.ts'
 import { AuthenticatedPeers, type AuthenticatedPeer } from './authenticated-peers.ts'
 import {
   HandshakeClosedError, HandshakeError, HandshakeProtocolError, HandshakeTimeoutError, PeerRejectedError,
@@ -105,8 +105,7 @@ export class HandshakeService implements Startable {
   private readonly timeoutMs: number
   private readonly log: Logger
   private readonly pending = new Map<string, PendingConnection>()
-  /** Tezos peer id → connection id holding the slot between our Ack and theirs. */
-  private readonly reserved = new Map<string, string>()
+  private readonly admission: ConnectionAdmission
   private running = false
   private readonly localPeerIdBytes: Uint8Array
 
@@ -118,6 +117,7 @@ export class HandshakeService implements Startable {
     if (!(this.timeoutMs > 0)) throw new RangeError(`authentication timeout must be positive, got ${this.timeoutMs}`)
     this.log = init.logger.child({ module: 'handshake' })
     this.localPeerIdBytes = components.peerId.toMultihash().bytes
+    this.admission = new ConnectionAdmission(this.peers, init)
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
     this.onConnectionClose = this.onConnectionClose.bind(this)
     this.handleStream = this.handleStream.bind(this)
@@ -152,7 +152,7 @@ export class HandshakeService implements Startable {
       this.peers.removeConnection(peer.connectionId)
       this.notify('disconnected', peer)
     }
-    this.reserved.clear()
+    this.admission.clear()
   }
 
   isAuthenticated (connection: Pick<Connection, 'id'>): boolean {
@@ -264,7 +264,7 @@ export class HandshakeService implements Startable {
           metadata: this.init.metadata,
           advertisedPort: this.init.advertisedPort()
         },
-        policy: this.policyFor(connection),
+        policy: this.admission.policyFor(connection),
         onIdentified: (id, proven) => { p.tezosPeerId = id; p.tezosPeerIdProven = proven }
       })
       if (p.settled) return
@@ -287,33 +287,8 @@ export class HandshakeService implements Startable {
     } catch (err) {
       this.fail(p, err instanceof Error ? err : new Error(String(err)), stream)
     } finally {
-      if (this.reserved.get(p.tezosPeerId ?? '') === connection.id) this.reserved.delete(p.tezosPeerId ?? '')
+      this.admission.release(connection, p.tezosPeerId)
     }
-  }
-
-  /** Octez's connect decision for one connection (reference §2.1 step 7). */
-  private policyFor (connection: Connection): AdmissionPolicy {
-    return {
-      isRefused: tezosPeerId => isRefused(this.init.acl, tezosPeerId),
-      admit: (remote: RemoteCandidate): NackMotive | undefined => {
-        if (this.peers.size + this.reserved.size >= this.init.maxConnections) return 'Too_many_connections'
-        if (this.peers.hasTezosPeer(remote.tezosPeerId) || this.reserved.has(remote.tezosPeerId)) return 'Already_connected'
-        this.reserved.set(remote.tezosPeerId, connection.id)
-        return undefined
-      },
-      knownPoints: () => (this.init.knownPoints ?? this.defaultKnownPoints)().slice(0, MAX_NACK_POINTS_SENT)
-    }
-  }
-
-  /** Authenticated, non-private peers that announced a listening port, as Octez `ip:port` points. */
-  private readonly defaultKnownPoints = (): string[] => {
-    const points: string[] = []
-    for (const peer of this.peers.list()) {
-      if (peer.metadata.privateNode || peer.advertisedPort === 0 || peer.remoteIp === undefined) continue
-      points.push(formatPoint({ address: peer.remoteIp, port: peer.advertisedPort }))
-      if (points.length >= MAX_NACK_POINTS_SENT) break
-    }
-    return points
   }
 
   private succeed (p: PendingConnection, peer: AuthenticatedPeer): void {

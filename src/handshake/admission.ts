@@ -1,0 +1,66 @@
+import type { Connection } from '@libp2p/interface'
+import { isRefused, type AccessControl } from '../peers/gater.ts'
+import type { NackMotive } from '../wire/ack.ts'
+import { formatPoint } from '../wire/point.ts'
+import { MAX_NACK_POINTS_SENT, type AdmissionPolicy, type RemoteCandidate } from './authenticate.ts'
+import type { AuthenticatedPeers } from './authenticated-peers.ts'
+
+export interface AdmissionInit {
+  acl: AccessControl
+  /** Authenticated connections at which further ones are answered Too_many_connections. */
+  maxConnections: number
+  /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
+  knownPoints?: () => string[]
+}
+
+/**
+ * The node's connect decision (Octez `raw_authenticate`, reference §2.1 step 7) over the set of
+ * authenticated peers. A connection it accepts holds a slot for its Tezos peer id from our Ack until
+ * the handshake ends, so two connections of one peer racing through the handshake cannot both get
+ * in, and the limit counts them before they finish.
+ */
+export class ConnectionAdmission {
+  private readonly peers: AuthenticatedPeers
+  private readonly init: AdmissionInit
+  /** Tezos peer id → id of the connection holding its slot between our Ack and theirs. */
+  private readonly reserved = new Map<string, string>()
+
+  constructor (peers: AuthenticatedPeers, init: AdmissionInit) {
+    this.peers = peers
+    this.init = init
+  }
+
+  /** The policy one handshake consults. */
+  policyFor (connection: Pick<Connection, 'id'>): AdmissionPolicy {
+    return {
+      isRefused: tezosPeerId => isRefused(this.init.acl, tezosPeerId),
+      admit: (remote: RemoteCandidate): NackMotive | undefined => {
+        if (this.peers.size + this.reserved.size >= this.init.maxConnections) return 'Too_many_connections'
+        if (this.peers.hasTezosPeer(remote.tezosPeerId) || this.reserved.has(remote.tezosPeerId)) return 'Already_connected'
+        this.reserved.set(remote.tezosPeerId, connection.id)
+        return undefined
+      },
+      knownPoints: () => (this.init.knownPoints ?? this.defaultKnownPoints)().slice(0, MAX_NACK_POINTS_SENT)
+    }
+  }
+
+  /** Frees the slot a connection held, once its handshake is over (either way). */
+  release (connection: Pick<Connection, 'id'>, tezosPeerId: string | undefined): void {
+    if (tezosPeerId !== undefined && this.reserved.get(tezosPeerId) === connection.id) this.reserved.delete(tezosPeerId)
+  }
+
+  clear (): void {
+    this.reserved.clear()
+  }
+
+  /** Authenticated, non-private peers that announced a listening port, as Octez `ip:port` points. */
+  private readonly defaultKnownPoints = (): string[] => {
+    const points: string[] = []
+    for (const peer of this.peers.list()) {
+      if (peer.metadata.privateNode || peer.advertisedPort === 0 || peer.remoteIp === undefined) continue
+      points.push(formatPoint({ address: peer.remoteIp, port: peer.advertisedPort }))
+      if (points.length >= MAX_NACK_POINTS_SENT) break
+    }
+    return points
+  }
+}
