@@ -133,13 +133,14 @@ export class Chain extends ChainReader {
   private async addBlocksNow (blocks: readonly BlockInput[]): Promise<AddBlocksResult> {
     const chunks: Array<readonly BlockInput[]> = []
     for (let i = 0; i < blocks.length; i += this.commitEvery) chunks.push(blocks.slice(i, i + this.commitEvery))
-    const precheck = this.protocol.precheckBlocks
-    const prechecks = chunks.map(async chunk => { await precheck?.(chunk).catch(() => {}) })
+    const prechecks = chunks.map(async chunk => { await this.protocol.precheckBlocks?.(chunk).catch(() => {}) })
     const startHead = this.head
     const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
+    let last: StoredHeader | undefined
     for (let k = 0; k < chunks.length; k++) {
       await prechecks[k]
-      const { prepared, known, failure } = await this.prepare(chunks[k])
+      const { prepared, known, failure } = await this.prepare(chunks[k], last)
+      last = prepared[prepared.length - 1]?.stored
       total.known += known
       if (prepared.length > 0) total.stored += (await this.choose(prepared)).stored
       if (failure !== undefined) {
@@ -152,8 +153,11 @@ export class Chain extends ChainReader {
     return total
   }
 
-  /** Header-level checks of each block, stopping at the first refusal (which is returned, not thrown). */
-  private async prepare (blocks: readonly BlockInput[]): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
+  /**
+   * Header-level checks of each block, stopping at the first refusal (which is returned, not
+   * thrown). `after` is the block just before the run when the caller has already checked it.
+   */
+  private async prepare (blocks: readonly BlockInput[], after?: StoredHeader): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
     const prepared: PreparedBlock[] = []
     let known = 0
     const headers = blocks.map(block => {
@@ -163,7 +167,7 @@ export class Chain extends ChainReader {
     // One multi-get each for the whole run instead of two LevelDB round trips per block.
     const hexes = headers.map(h => h.hex)
     const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
-    let predecessor: StoredHeader | undefined
+    let predecessor: StoredHeader | undefined = after
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
       const stored = headers[i]

@@ -16,7 +16,7 @@ export interface BenchChainOptions {
   transfersPerBlock: number
   validationPasses?: number
   accounts?: number
-  /** Signature worker threads of the importing protocol (default 0: verify in the main thread). */
+  /** Signature worker threads of the importing protocol (default: the protocol's, one per spare core). */
   verifyWorkers?: number
 }
 
@@ -36,7 +36,7 @@ export async function generateBenchChain (options: BenchChainOptions): Promise<B
     name: `bench-${options.blocks}-${options.transfersPerBlock}`,
     accounts: options.accounts ?? 200,
     validationPasses: options.validationPasses ?? 1,
-    verifyWorkers: options.verifyWorkers ?? 0
+    ...(options.verifyWorkers === undefined ? {} : { verifyWorkers: options.verifyWorkers })
   })
   const setup = freshSetup()
   const builder = new DemoChainBuilder(setup)

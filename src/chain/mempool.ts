@@ -74,6 +74,14 @@ export interface AddResult {
  */
 const PERMANENT_REFUSALS = new Set<InvalidOperationCode>(['malformed', 'bad_signature', 'bad_public_key', 'invalid_amount'])
 
+/** Admitted operations in admission order (a Map keeps insertion order) and the state after them. */
+class Contents {
+  readonly pending = new Map<string, PendingOperation>()
+  bytes = 0
+  readonly scratch: ScratchState
+  constructor (scratch: ScratchState) { this.scratch = scratch }
+}
+
 const opHash = (hash: Uint8Array): string => b58Encode('operationHash', hash)
 
 export class Mempool {
@@ -82,10 +90,7 @@ export class Mempool {
   readonly maxBytes: number
   private readonly announceDelayMs: number
   private readonly onAnnounce?: (hashes: Uint8Array[]) => void
-  /** Admitted operations in admission order (Map keeps insertion order). */
-  private pending = new Map<string, PendingOperation>()
-  private totalBytes = 0
-  private scratch: ScratchState
+  private contents: Contents
   /** Recently refused operations: a peer re-announcing one is not re-validated. */
   private readonly refused = new BoundedCache<string, MempoolRefusedError>(10_000)
   private toAnnounce: Uint8Array[] = []
@@ -100,34 +105,34 @@ export class Mempool {
     this.maxBytes = options.maxBytes ?? 8 * 1024 * 1024
     this.announceDelayMs = options.announceDelayMs ?? 100
     if (options.onAnnounce !== undefined) this.onAnnounce = options.onAnnounce
-    this.scratch = new ScratchState(this.chain.state)
+    this.contents = new Contents(new ScratchState(this.chain.state))
     this.onHead = change => { void this.exclusive(async () => { await this.reclassify(change) }).catch(() => {}) }
     this.chain.on('head', this.onHead)
   }
 
   get size (): number {
-    return this.pending.size
+    return this.contents.pending.size
   }
 
   get bytes (): number {
-    return this.totalBytes
+    return this.contents.bytes
   }
 
   has (hash: Uint8Array): boolean {
-    return this.pending.has(toHex(hash))
+    return this.contents.pending.has(toHex(hash))
   }
 
   get (hash: Uint8Array): Operation | undefined {
-    return this.pending.get(toHex(hash))?.operation
+    return this.contents.pending.get(toHex(hash))?.operation
   }
 
   /** Admitted operations in admission order (what a baker takes). */
   operations (): Operation[] {
-    return [...this.pending.values()].map(p => p.operation)
+    return [...this.contents.pending.values()].map(p => p.operation)
   }
 
   hashes (): Uint8Array[] {
-    return [...this.pending.values()].map(p => p.hash)
+    return [...this.contents.pending.values()].map(p => p.hash)
   }
 
   /** Validates and admits an operation (injected locally or fetched from a peer); throws `MempoolRefusedError`. */
@@ -160,30 +165,31 @@ export class Mempool {
     const hash = operationHashOfBytes(bytes)
     const hex = toHex(hash)
     if (this.stopped) throw new MempoolRefusedError('stopped', opHash(hash), 'the mempool is stopped')
-    if (this.pending.has(hex)) return { hash, status: 'known' }
+    const contents = this.contents
+    if (contents.pending.has(hex)) return { hash, status: 'known' }
     const earlier = this.refused.get(hex)
     if (earlier !== undefined) throw earlier
     if (bytes.length > OPERATION_MAX_BYTES) throw new MempoolRefusedError('too_large', opHash(hash), `${bytes.length} bytes`)
-    if (this.pending.size >= this.maxOperations) {
+    if (contents.pending.size >= this.maxOperations) {
       throw new MempoolRefusedError('full', opHash(hash), `the mempool holds its maximum of ${this.maxOperations} operations`)
     }
-    if (this.totalBytes + bytes.length > this.maxBytes) {
-      throw new MempoolRefusedError('full', opHash(hash), `the mempool holds ${this.totalBytes} of at most ${this.maxBytes} bytes`)
+    if (contents.bytes + bytes.length > this.maxBytes) {
+      throw new MempoolRefusedError('full', opHash(hash), `the mempool holds ${contents.bytes} of at most ${this.maxBytes} bytes`)
     }
-    const refusal = await this.check(operation, hash, bytes.length, true)
+    const refusal = await this.check(contents, operation, hash, bytes.length, true)
     if (refusal !== undefined) throw this.remember(hex, refusal)
     return { hash, status: 'added' }
   }
 
   /** Checks against the scratch state and admits; returns the refusal instead of throwing. */
-  private async check (operation: Operation, hash: Uint8Array, size: number, announce: boolean): Promise<MempoolRefusedError | undefined> {
+  private async check (contents: Contents, operation: Operation, hash: Uint8Array, size: number, announce: boolean): Promise<MempoolRefusedError | undefined> {
     if (!await this.chain.isLiveBranch(operation.branch)) {
       return new MempoolRefusedError('branch_not_live', opHash(hash), `branch ${b58Encode('blockHash', operation.branch)} is unknown or too old`)
     }
-    const verdict = await this.chain.protocol.validateOperation(operation, this.scratch)
+    const verdict = await this.chain.protocol.validateOperation(operation, contents.scratch)
     if (!verdict.ok) return new MempoolRefusedError('invalid', opHash(hash), verdict.error.message, verdict.error)
-    this.pending.set(toHex(hash), { hash, operation, bytes: size, pass: verdict.pass })
-    this.totalBytes += size
+    contents.pending.set(toHex(hash), { hash, operation, bytes: size, pass: verdict.pass })
+    contents.bytes += size
     if (announce) this.announce(hash)
     return undefined
   }
@@ -216,7 +222,7 @@ export class Mempool {
       }
     }
     const fromRemoved = candidates.length
-    candidates.push(...[...this.pending.values()].map(p => p.operation))
+    candidates.push(...[...this.contents.pending.values()].map(p => p.operation))
     const included = new Set<string>()
     if (candidates.length > 0 && change.applied.length <= this.chain.protocol.maxOperationsTtl) {
       // Beyond the TTL every held operation's branch is dead anyway; no need to read those blocks.
@@ -226,18 +232,18 @@ export class Mempool {
         }
       }
     }
-    this.pending = new Map()
-    this.totalBytes = 0
-    this.scratch = new ScratchState(this.chain.state)
+    // Built aside and swapped in at the end, so readers (a baker) never see a half-rebuilt pool.
+    const next = new Contents(new ScratchState(this.chain.state))
     for (let i = 0; i < candidates.length; i++) {
       const bytes = encode(operationCodec, candidates[i])
       const hash = operationHashOfBytes(bytes)
       const hex = toHex(hash)
-      if (included.has(hex) || this.pending.has(hex)) continue
-      if (this.pending.size >= this.maxOperations || this.totalBytes + bytes.length > this.maxBytes) continue
+      if (included.has(hex) || next.pending.has(hex)) continue
+      if (next.pending.size >= this.maxOperations || next.bytes + bytes.length > this.maxBytes) continue
       // Operations back from removed blocks are news to peers; the others were announced already.
-      const refusal = await this.check(candidates[i], hash, bytes.length, i < fromRemoved)
+      const refusal = await this.check(next, candidates[i], hash, bytes.length, i < fromRemoved)
       if (refusal !== undefined) this.remember(hex, refusal)
     }
+    this.contents = next
   }
 }
