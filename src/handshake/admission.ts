@@ -11,6 +11,17 @@ export interface AdmissionInit {
   maxConnections: number
   /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
   knownPoints?: () => string[]
+  /**
+   * The connection manager's rules, consulted once the remote is known: `refuse` (close without a
+   * Nack, e.g. a peer id other than the one pinned for the point) before the version check, `admit`
+   * (a motive to Nack with, e.g. private mode or the inbound share) before the connection limit.
+   */
+  hooks?: AdmissionHooks
+}
+
+export interface AdmissionHooks {
+  refuse?: (tezosPeerId: string, connection: Connection) => boolean
+  admit?: (remote: RemoteCandidate, connection: Connection) => NackMotive | undefined
 }
 
 /**
@@ -31,10 +42,13 @@ export class ConnectionAdmission {
   }
 
   /** The policy one handshake consults. */
-  policyFor (connection: Pick<Connection, 'id'>): AdmissionPolicy {
+  policyFor (connection: Connection): AdmissionPolicy {
+    const hooks = this.init.hooks
     return {
-      isRefused: tezosPeerId => isRefused(this.init.acl, tezosPeerId),
+      isRefused: tezosPeerId => isRefused(this.init.acl, tezosPeerId) || hooks?.refuse?.(tezosPeerId, connection) === true,
       admit: (remote: RemoteCandidate): NackMotive | undefined => {
+        const motive = hooks?.admit?.(remote, connection)
+        if (motive !== undefined) return motive
         if (this.peers.size + this.reserved.size >= this.init.maxConnections) return 'Too_many_connections'
         if (this.peers.hasTezosPeer(remote.tezosPeerId) || this.reserved.has(remote.tezosPeerId)) return 'Already_connected'
         this.reserved.set(remote.tezosPeerId, connection.id)

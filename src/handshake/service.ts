@@ -5,7 +5,7 @@ import { makePowTarget } from '../identity/pow.ts'
 import { ipOfMultiaddr, type AccessControl } from '../peers/gater.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
 import { formatPoint } from '../wire/point.ts'
-import { ConnectionAdmission } from './admission.ts'
+import { ConnectionAdmission, type AdmissionHooks } from './admission.ts'
 import { authenticate } from './authenticate.ts'
 import { AuthenticatedPeers, type AuthenticatedPeer } from './authenticated-peers.ts'
 import {
@@ -57,6 +57,8 @@ export interface HandshakeInit {
   advertisedPort: () => number
   /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
   knownPoints?: () => string[]
+  /** The connection manager's admission rules (see `AdmissionHooks`). */
+  hooks?: AdmissionHooks
   acl: AccessControl
   logger: Logger
   listener?: Partial<HandshakeListener>
