@@ -310,7 +310,12 @@ export class Chain extends ChainReader {
   private async commitTransition (t: Transition): Promise<void> {
     const previous = this.head
     await this.store.commit(t.finish())
-    this.emit('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+    try {
+      this.emit('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+    } catch (e) {
+      // The head is committed whatever a listener does; its bug surfaces on its own.
+      process.nextTick(() => { throw e })
+    }
   }
 
   private async storeOnly (prepared: PreparedBlock[]): Promise<void> {

@@ -5,7 +5,11 @@ import { blockHash } from '../../src/wire/block-header.ts'
 import { readAccount } from '../../src/protocol/demo/index.ts'
 import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
 import { ChainStoreError } from '../../src/chain/store.ts'
-import { GenesisConfigError } from '../../src/chain/genesis.ts'
+import { GenesisConfigError, namedGenesis } from '../../src/chain/genesis.ts'
+import { Mempool } from '../../src/chain/mempool.ts'
+import { Baker } from '../../src/chain/baker.ts'
+import { createAcceptAllProtocol } from '../../src/protocol/accept-all.ts'
+import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
 
 test('a 2 000-block demo chain with transfers in 2 passes: balances, counters and hashes match the builder and survive a reopen', async () => {
@@ -72,6 +76,33 @@ test('a store refuses another genesis or protocol; a genesis must name the proto
     assert.equal(again.chain.head.header.shell.level, 0)
     assert.equal(again.chain.head.hex, toHex(again.chain.genesis.hash))
     await again.close()
+  } finally {
+    await removeDir(dir)
+  }
+})
+
+test('the chain runs the accept-all protocol: any operation, blocks checked only by the shell rules', async () => {
+  const protocol = createAcceptAllProtocol({ validationPasses: 2 })
+  const genesis = namedGenesis('accept-all', 1_600_000_000, protocol.hash)
+  const dir = await tempDir()
+  try {
+    const node = await openChain(dir, { protocol, genesis })
+    const mempool = new Mempool({ chain: node.chain })
+    const branch = node.chain.head.hash
+    for (let i = 0; i < 5; i++) await mempool.add({ branch, data: Uint8Array.of(i, 42, i) })
+    const baker = new Baker({ chain: node.chain, mempool, now: () => 1_600_000_100_000 })
+    const baked = await baker.bakeNow()
+    assert.equal(baked.operations, 5)
+    const hash = node.chain.head.hash
+    assert.deepEqual((await node.chain.getOperations(hash, 0))?.map(o => o.data[0]), [0, 2, 4])
+    assert.deepEqual((await node.chain.getOperations(hash, 1))?.map(o => o.data[0]), [1, 3])
+    await mempool.idle()
+    assert.equal(mempool.size, 0)
+    // The shell still refuses a block that does not follow its predecessor's level.
+    const wrong = { ...baked.header, shell: { ...baked.header.shell, level: 5 } }
+    await assert.rejects(node.chain.addBlock(wrong, [[], []]), (e: InvalidBlockError) => e.code === 'bad_level')
+    mempool.stop()
+    await node.close()
   } finally {
     await removeDir(dir)
   }

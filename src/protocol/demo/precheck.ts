@@ -2,7 +2,7 @@ import type { BlockHeader } from '../../wire/block-header.ts'
 import type { Operation } from '../../wire/operation.ts'
 import type { Ed25519VerifyPool, SignatureCheck } from '../ed25519-pool.ts'
 import { blockSignedBytes, decodeDemoProtocolData } from './block.ts'
-import { TRANSFER_BYTES, TRANSFER_UNSIGNED_BYTES, transferSignedBytes } from './transfer.ts'
+import { TRANSFER_BYTES, TRANSFER_PUBLIC_KEY_OFFSET, TRANSFER_UNSIGNED_BYTES, transferSignedBytes } from './transfer.ts'
 
 /** Below this many signatures a run is verified inline: a worker round trip would cost more. */
 const MIN_POOLED_SIGNATURES = 32
@@ -32,7 +32,7 @@ export async function precheckDemoBlocks (
       for (const op of pass) {
         if (op.data.length !== TRANSFER_BYTES || verifiedOperations.has(op)) continue
         checks.push({
-          publicKey: op.data.subarray(21, 53),
+          publicKey: op.data.subarray(TRANSFER_PUBLIC_KEY_OFFSET, TRANSFER_PUBLIC_KEY_OFFSET + 32),
           signature: op.data.subarray(TRANSFER_UNSIGNED_BYTES),
           message: transferSignedBytes(op.branch, op.data.subarray(0, TRANSFER_UNSIGNED_BYTES))
         })

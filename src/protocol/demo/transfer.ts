@@ -30,6 +30,8 @@ export const TRANSFER_TAG = 0x01
 export const OPERATION_WATERMARK = 0x03
 export const TRANSFER_UNSIGNED_BYTES = 1 + PUBLIC_KEY_HASH_BYTES + ED25519_PUBLIC_KEY_BYTES + PUBLIC_KEY_HASH_BYTES + 8 + 8 + 8
 export const TRANSFER_BYTES = TRANSFER_UNSIGNED_BYTES + ED25519_SIGNATURE_BYTES
+/** Where the source public key sits in the data (after the tag and the source hash). */
+export const TRANSFER_PUBLIC_KEY_OFFSET = 1 + PUBLIC_KEY_HASH_BYTES
 
 export interface Transfer {
   source: Uint8Array
