@@ -170,6 +170,12 @@ export class ChainStore {
   private readonly headerCache: BoundedCache<string, StoredHeader>
   private readonly levelCache: BoundedCache<number, string>
   private readonly stateCache: BoundedCache<string, Uint8Array | null>
+  /**
+   * Bumped by every commit. A read that missed the cache caches its result only if no commit
+   * happened while it was in flight: LevelDB may have answered from before the commit, and a
+   * stale value in the cache would outlive the commit that replaced it.
+   */
+  private generation = 0
   private currentHead!: StoredHeader
   private currentCheckpoint!: Checkpoint
   /** The committed state, read through the cache. */
@@ -189,7 +195,7 @@ export class ChainStore {
     this.headerCache = new BoundedCache(cache.headers ?? 8192)
     this.levelCache = new BoundedCache(cache.levels ?? 8192)
     this.stateCache = new BoundedCache(cache.state ?? 100_000)
-    this.state = { get: async key => await this.readState(key) }
+    this.state = { get: key => this.readState(key) }
   }
 
   /**
@@ -294,10 +300,11 @@ export class ChainStore {
     if (level < 0 || level > this.currentHead.header.shell.level) return undefined
     const cached = this.levelCache.get(level)
     if (cached !== undefined) return cached
+    const generation = this.generation
     const b = await this.levelLevel.get(levelKey(level))
     if (b === undefined) return undefined
     const hex = untext.decode(b)
-    this.levelCache.set(level, hex)
+    if (generation === this.generation) this.levelCache.set(level, hex)
     return hex
   }
 
@@ -311,12 +318,14 @@ export class ChainStore {
     return b === undefined ? undefined : decodeInvalidRecord(b)
   }
 
-  async readState (key: string): Promise<Uint8Array | undefined> {
+  readState (key: string): Promise<Uint8Array | undefined> {
     const cached = this.stateCache.get(key)
-    if (cached !== undefined) return cached ?? undefined
-    const v = await this.stateLevel.get(key)
-    this.stateCache.set(key, v ?? null)
-    return v
+    if (cached !== undefined) return Promise.resolve(cached ?? undefined)
+    const generation = this.generation
+    return this.stateLevel.get(key).then(v => {
+      if (generation === this.generation) this.stateCache.set(key, v ?? null)
+      return v
+    })
   }
 
   newBatch (): StoreBatch {
@@ -325,7 +334,9 @@ export class ChainStore {
 
   /** Writes the batch atomically, then brings the caches and the in-memory head up to date. */
   async commit (batch: StoreBatch): Promise<void> {
+    this.generation++
     if (batch.ops.length > 0) await this.db.batch(batch.ops)
+    this.generation++
     for (const h of batch.headers) this.headerCache.set(h.hex, h)
     for (const [level, hex] of batch.levels) {
       if (hex === undefined) this.levelCache.delete(level)

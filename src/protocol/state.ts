@@ -30,9 +30,11 @@ export class ScratchState implements StateReader {
     this.base = base
   }
 
-  async get (key: string): Promise<Uint8Array | undefined> {
-    if (this.changes.has(key)) return this.changes.get(key)
-    return await this.base.get(key)
+  // Not `async`: reads are the hot path of block application, and scratch states nest (protocol
+  // over chain over store), so each level hands on its base's promise instead of wrapping it.
+  get (key: string): Promise<Uint8Array | undefined> {
+    if (this.changes.has(key)) return Promise.resolve(this.changes.get(key))
+    return this.base.get(key)
   }
 
   set (key: string, value: Uint8Array | undefined): void {
