@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { bytesEqual, toHex, Writer } from '../../encoding/index.ts'
 import { blake2b256, b58Encode } from '../../crypto/index.ts'
 import type { BlockHeader, ShellHeader } from '../../wire/block-header.ts'
@@ -9,6 +10,7 @@ import {
 import { InvalidBlockError, InvalidOperationError, VALID, invalid, type Verdict } from '../errors.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlockInput, OperationVerdict, Protocol } from '../protocol.ts'
 import { ScratchState, type StateWrite } from '../state.ts'
+import { Ed25519VerifyPool } from '../ed25519-pool.ts'
 import { encodeAccount, accountKey } from './account.ts'
 import { applyTransfer, checkTransferStatically } from './apply.ts'
 import {
@@ -17,8 +19,6 @@ import {
 import { encodePublicKey, encodePublicKeyHash, publicKeyHash } from './keys.ts'
 import { decodeTransfer, type Transfer } from './transfer.ts'
 import { precheckDemoBlocks } from './precheck.ts'
-import { Ed25519VerifyPool } from '../ed25519-pool.ts'
-import { availableParallelism } from 'node:os'
 
 export * from './keys.ts'
 export { signTransfer, decodeTransfer, encodeTransfer, TRANSFER_BYTES, type Transfer } from './transfer.ts'
