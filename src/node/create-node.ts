@@ -21,9 +21,15 @@ import { handshake, type HandshakeFailure, type HandshakeService } from '../hand
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { SelfConnectionError } from '../handshake/errors.ts'
 import { resolveNodeOptions, type NodeOptions } from './options.ts'
+import { Registry } from 'prom-client'
+import { openDatabase, type Database } from '../storage/database.ts'
+import { peerExchange, type PeerExchangeService } from '../peers/exchange/index.ts'
+import type { PointBook } from '../peers/point-book.ts'
+import type { Misbehaviour, PeerScores, ScoreVerdict } from '../peers/score.ts'
+import { ConnectionManager, type ConnectionManagerEvents, type ConnectionManagerInit } from './connection-manager.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
-export interface NodeEventMap {
+export interface NodeEventMap extends ConnectionManagerEvents {
   'peer:authenticated': [AuthenticatedPeer]
   'peer:disconnected': [AuthenticatedPeer]
   'handshake:failed': [HandshakeFailure]
@@ -33,6 +39,8 @@ export interface NodeServices extends Record<string, unknown> {
   identify: Identify
   ping: Ping
   handshake: HandshakeService
+  /** `/tzp2p/peers/1.0.0`; absent with `manageConnections: false`. */
+  peerExchange?: PeerExchangeService
 }
 
 export interface DialTezosOptions extends AbortOptions {
@@ -60,6 +68,21 @@ export interface TzNode {
   dial: (address: Multiaddr | string, options?: DialTezosOptions) => Promise<AuthenticatedPeer>
   /** Addresses we listen on, with `/p2p/<peer id>`. */
   getMultiaddrs: () => Multiaddr[]
+  /** Limits, maintenance, trusted points, peer exchange, scores; undefined with `manageConnections: false`. */
+  readonly connectionManager?: ConnectionManager
+  /** Known points (the connection manager's). */
+  readonly pointBook?: PointBook
+  /** Peer scores (the connection manager's). */
+  readonly scores?: PeerScores
+  /** The node's store (`<dataDir>/store`), open from createNode until stop(); undefined without a data dir. */
+  readonly store?: Database
+  /** prom-client registry holding the node's `tzp2p_*` metrics. */
+  readonly metricsRegistry: Registry
+  /**
+   * Records a peer's misbehaviour (by Tezos peer id or libp2p PeerId); below the score threshold the
+   * peer is disconnected and greylisted. Undefined for an unknown peer or an unmanaged node.
+   */
+  penalize: (peer: string | PeerId, kind: Misbehaviour, detail?: string) => ScoreVerdict | undefined
 }
 
 function firstTcpPort (addresses: Multiaddr[]): number {
@@ -103,8 +126,6 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   checkIdentity(identity, { expectedPow: opts.expectedPow })
 
   const logger = (options.logger ?? pino({ level: 'silent' })).child({ tezosPeerId: identity.peerId })
-  const greylist = new Greylist(options.greylist)
-  const banList = new BanList()
   const events = new EventEmitter<NodeEventMap>()
   const emit = <K extends keyof NodeEventMap>(name: K, ...args: NodeEventMap[K]): void => {
     try {
@@ -114,6 +135,29 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     }
   }
   let advertisedPort = opts.advertisedPort ?? 0
+  const metricsRegistry = options.metricsRegistry ?? new Registry()
+  const manager = opts.manageConnections
+    ? new ConnectionManager({
+      limits: opts.limits,
+      reconnection: opts.reconnection,
+      trustedPoints: opts.trustedPoints,
+      bootstrapDns: options.bootstrapDns,
+      dnsServers: options.dnsResolvers,
+      dnsRefreshIntervalMs: options.dnsRefreshIntervalMs,
+      privateMode: opts.privateMode,
+      disablePeerDiscovery: opts.disablePeerDiscovery,
+      greylist: options.greylist,
+      scores: options.score,
+      persistIntervalMs: options.persistIntervalMs,
+      metricsRegistry,
+      logger,
+      // NodeEventMap extends the manager's events, so its emitter serves them.
+      emit: emit as ConnectionManagerInit['emit']
+    })
+    : undefined
+  const greylist = manager?.greylist ?? new Greylist(options.greylist)
+  const banList = manager?.banList ?? new BanList()
+  const acl = manager?.accessControl() ?? { greylist, banList }
 
   const libp2p = await createLibp2p({
     privateKey,
@@ -122,12 +166,14 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux(), mplex()],
-    connectionGater: createConnectionGater({ greylist, banList }),
+    connectionGater: createConnectionGater(acl),
     connectionManager: {
       // A safety net above tzp2p's own limit: tzp2p decides whom to refuse (with a Nack).
       maxConnections: opts.maxConnections * 2 + 16,
       maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
-      inboundConnectionThreshold: opts.inboundConnectionsPerIpPerSecond
+      // With a connection manager the gater applies the per-IP rate; libp2p's stays as a looser net.
+      inboundConnectionThreshold: manager !== undefined ? Math.max(100, opts.inboundConnectionsPerIpPerSecond * 4) : opts.inboundConnectionsPerIpPerSecond,
+      dialTimeout: opts.limits.connectionTimeoutMs
     },
     nodeInfo: { name: 'tzp2p', version: '0.1.0' },
     services: {
@@ -147,15 +193,17 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
         authenticationTimeoutMs: opts.authenticationTimeoutMs,
         maxConnections: opts.maxConnections,
         advertisedPort: () => advertisedPort,
-        knownPoints: options.knownPoints,
-        acl: { greylist, banList },
+        knownPoints: options.knownPoints ?? manager?.knownPointsForNack,
+        hooks: manager?.admissionHooks,
+        acl,
         logger,
         listener: {
           authenticated: peer => { emit('peer:authenticated', peer) },
           disconnected: peer => { emit('peer:disconnected', peer) },
           failed: failure => { emit('handshake:failed', failure) }
         }
-      })
+      }),
+      ...(manager !== undefined ? { peerExchange: peerExchange({ host: manager.exchangeHost, logger }) } : {})
     }
   })
   const service = libp2p.services.handshake
@@ -167,6 +215,32 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     })
   })
 
+  const dial = async (address: Multiaddr | string, dialOptions: DialTezosOptions = {}): Promise<AuthenticatedPeer> => {
+    const ma = typeof address === 'string' ? multiaddr(address) : address
+    const point = pointOf(ma)
+    if (point !== undefined && service.ownPoints.has(point)) throw new SelfConnectionError(point)
+    const connection = await libp2p.dial(ma, dialOptions)
+    return await service.authenticated(connection)
+  }
+  if (manager !== undefined) {
+    const exchange = libp2p.services.peerExchange
+    if (exchange === undefined) throw new Error('peer exchange service missing')
+    manager.attach({
+      peers: service.peers,
+      exchange,
+      connections: () => libp2p.getConnections(),
+      dial,
+      listenAddresses: () => libp2p.getMultiaddrs()
+    })
+    // Registered before any embedder's listener: by the time they hear of a peer, the manager has it.
+    events.on('peer:authenticated', peer => { manager.onAuthenticated(peer) })
+    events.on('peer:disconnected', peer => { manager.onDisconnected(peer) })
+    events.on('handshake:failed', failure => { manager.onHandshakeFailed(failure) })
+  }
+  // Opened last, so a failure above leaves no database held open.
+  const store = options.dataDir !== undefined ? await openDatabase(options.dataDir, { chainName: opts.chainName }) : undefined
+  manager?.useStore(store)
+
   return {
     libp2p,
     identity,
@@ -177,22 +251,28 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     handshake: service,
     events,
     logger,
+    connectionManager: manager,
+    pointBook: manager?.pointBook,
+    scores: manager?.scores,
+    store,
+    metricsRegistry,
+    penalize: (peer, kind, detail) => manager?.penalize(peer, kind, detail),
     async start () {
+      // The greylist and bans are back before the first socket is accepted.
+      await manager?.load()
       await libp2p.start()
       if (opts.advertisedPort === undefined) advertisedPort = firstTcpPort(libp2p.getMultiaddrs())
+      await manager?.start()
       logger.info({ libp2pPeerId: libp2p.peerId.toString(), addresses: libp2p.getMultiaddrs().map(String) }, 'node started')
     },
     async stop () {
+      await manager?.stop()
       await libp2p.stop()
+      await manager?.afterStop()
+      await store?.close()
       logger.info('node stopped')
     },
-    async dial (address, dialOptions = {}) {
-      const ma = typeof address === 'string' ? multiaddr(address) : address
-      const point = pointOf(ma)
-      if (point !== undefined && service.ownPoints.has(point)) throw new SelfConnectionError(point)
-      const connection = await libp2p.dial(ma, dialOptions)
-      return await service.authenticated(connection)
-    },
+    dial,
     getMultiaddrs: () => libp2p.getMultiaddrs()
   }
 }

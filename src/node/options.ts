@@ -3,6 +3,12 @@ import type { Logger } from 'pino'
 import type { Identity } from '../identity/identity.ts'
 import { DEFAULT_EXPECTED_POW } from '../identity/pow.ts'
 import type { GreylistOptions } from '../peers/greylist.ts'
+import {
+  DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG, validateP2pLimits, type P2pLimits, type ReconnectionConfig
+} from '../peers/limits.ts'
+import { parsePoint, type PointAddress } from '../peers/point.ts'
+import type { PeerScoresOptions } from '../peers/score.ts'
+import type { Registry } from 'prom-client'
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS } from '../handshake/service.ts'
 import { SUPPORTED_DISTRIBUTED_DB_VERSIONS, SUPPORTED_P2P_VERSIONS } from '../handshake/versions.ts'
 import { MAX_CONNECTION_MESSAGE_BYTES, MIN_CONNECTION_MESSAGE_BYTES } from '../handshake/channel.ts'
@@ -65,6 +71,37 @@ export interface NodeOptions {
   knownPoints?: () => string[]
   /** A pino logger; default silent. */
   logger?: Logger
+  // --- connection manager (src/node/connection-manager.ts) ---
+  /**
+   * Run the connection manager (maintenance, trusted points, private mode, peer exchange, DNS
+   * bootstrap, scores, persistence); default true. False leaves a bare host that only
+   * authenticates the connections it is given (for tests of the handshake itself).
+   */
+  manageConnections?: boolean
+  /**
+   * Octez's `p2p.limits` (defaults: Octez's). `maxConnections`, `authenticationTimeoutMs`,
+   * `maxIncomingPendingConnections` and `inboundConnectionsPerIpPerSecond` above, when given, win
+   * over the same fields here; `maxConnections` alone also lowers min/expected to fit under it.
+   */
+  limits?: Partial<P2pLimits>
+  /** Reconnection back-off (Octez `Point_reconnection_config`). */
+  reconnection?: Partial<ReconnectionConfig>
+  /** Trusted points: `--peer` and bootstrap peers, as multiaddrs or `host[:port][#id…]`. */
+  peers?: Array<string | PointAddress>
+  /** DNS bootstrap names, `host[:port][#id…]`, resolved to trusted points (A, AAAA, TXT). */
+  bootstrapDns?: string[]
+  /** DNS servers for the bootstrap names (`ip[:port]`); default the system's. */
+  dnsResolvers?: string[]
+  /** Re-resolution period of the bootstrap names; null: only when out of candidates. Default 10 min. */
+  dnsRefreshIntervalMs?: number | null
+  /** Octez `--disable-peer-discovery`: no Bootstrap/Advertise, Nack lists ignored. */
+  disablePeerDiscovery?: boolean
+  /** Peer score tuning (threshold, half-life, penalties). */
+  score?: PeerScoresOptions
+  /** How often known points and scores are written to the store (default 30 s). */
+  persistIntervalMs?: number
+  /** prom-client registry for the node's `tzp2p_*` metrics; default a new one (`node.metricsRegistry`). */
+  metricsRegistry?: Registry
 }
 
 export class InvalidNodeOptionsError extends Error {
@@ -87,6 +124,11 @@ export interface ResolvedNodeOptions {
   p2pVersions: number[]
   maxIncomingPendingConnections: number
   inboundConnectionsPerIpPerSecond: number
+  manageConnections: boolean
+  limits: P2pLimits
+  reconnection: ReconnectionConfig
+  trustedPoints: PointAddress[]
+  disablePeerDiscovery: boolean
 }
 
 function positiveInteger (what: string, value: number | undefined, fallback: number): number {
@@ -111,7 +153,7 @@ export function resolveNodeOptions (options: NodeOptions): ResolvedNodeOptions {
   }
   const expectedPow = options.expectedPow ?? DEFAULT_EXPECTED_POW
   if (!(expectedPow >= 0 && expectedPow <= 256)) throw new InvalidNodeOptionsError(`expectedPow must be in [0, 256], got ${expectedPow}`)
-  const authenticationTimeoutMs = options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS
+  const authenticationTimeoutMs = options.authenticationTimeoutMs ?? options.limits?.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS
   if (!(authenticationTimeoutMs > 0)) throw new InvalidNodeOptionsError('authenticationTimeoutMs must be positive')
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
   if (!(Number.isInteger(maxConnections) && maxConnections >= 0)) {
@@ -127,21 +169,48 @@ export function resolveNodeOptions (options: NodeOptions): ResolvedNodeOptions {
   if (options.dataDir === undefined && (options.identity === undefined || options.privateKey === undefined)) {
     throw new InvalidNodeOptionsError('pass dataDir, or both identity and privateKey')
   }
+  const manageConnections = options.manageConnections ?? true
+  const limits = resolveLimits(options)
+  if (manageConnections) validateP2pLimits(limits)
+  const trustedPoints = (options.peers ?? []).map(p => typeof p === 'string' ? parsePoint(p) : p)
   return {
+    manageConnections,
+    limits,
+    reconnection: { ...DEFAULT_RECONNECTION_CONFIG, ...options.reconnection },
+    trustedPoints,
+    disablePeerDiscovery: options.disablePeerDiscovery ?? false,
     chainName,
     expectedPow,
     listen: options.listen ?? DEFAULT_LISTEN,
     announce: options.announce ?? [],
     advertisedPort: port,
     authenticationTimeoutMs,
-    maxConnections,
+    maxConnections: limits.maxConnections,
     disableMempool: options.disableMempool ?? false,
     privateMode: options.privateMode ?? false,
     distributedDbVersions: checkVersions('distributedDbVersions', options.distributedDbVersions ?? [...SUPPORTED_DISTRIBUTED_DB_VERSIONS]),
     p2pVersions: checkVersions('p2pVersions', options.p2pVersions ?? [...SUPPORTED_P2P_VERSIONS]),
     maxIncomingPendingConnections: positiveInteger('maxIncomingPendingConnections',
-      options.maxIncomingPendingConnections, DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS),
+      options.maxIncomingPendingConnections ?? options.limits?.maxIncomingConnections, DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS),
     inboundConnectionsPerIpPerSecond: positiveInteger('inboundConnectionsPerIpPerSecond',
       options.inboundConnectionsPerIpPerSecond, DEFAULT_INBOUND_CONNECTIONS_PER_IP_PER_SECOND)
   }
+}
+
+/**
+ * The P2P limits: Octez's defaults, then `options.limits`, then the older top-level options when
+ * given. A top-level `maxConnections` without min/expected in `limits` brings them down to fit
+ * (a node told "at most 4" must not insist on 10).
+ */
+function resolveLimits (options: NodeOptions): P2pLimits {
+  const limits: P2pLimits = { ...DEFAULT_P2P_LIMITS, ...options.limits }
+  if (options.maxConnections !== undefined) {
+    limits.maxConnections = options.maxConnections
+    if (options.limits?.expectedConnections === undefined) limits.expectedConnections = Math.min(limits.expectedConnections, limits.maxConnections)
+    if (options.limits?.minConnections === undefined) limits.minConnections = Math.min(limits.minConnections, limits.expectedConnections)
+  }
+  if (options.authenticationTimeoutMs !== undefined) limits.authenticationTimeoutMs = options.authenticationTimeoutMs
+  if (options.maxIncomingPendingConnections !== undefined) limits.maxIncomingConnections = options.maxIncomingPendingConnections
+  if (options.inboundConnectionsPerIpPerSecond !== undefined) limits.inboundConnectionsPerIpPerSecond = options.inboundConnectionsPerIpPerSecond
+  return limits
 }

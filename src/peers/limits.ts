@@ -221,10 +221,15 @@ export function maintenanceBounds (limits: Pick<P2pLimits, 'minConnections' | 'e
  * tzp2p does the same: inbound connections may fill the slots up to the point where maintenance
  * stops accepting (`maxThreshold`) minus the reserved outbound slots (by default `min-connections`,
  * so the urgent minimum can always be reached by our own dials).
+ *
+ * The default reservation never exceeds half of `maxThreshold`: every connection is inbound at one
+ * end, so nodes that all reserved every slot (min = max) could never connect to each other. An
+ * explicit `reserved-outbound-connections` is taken as it is.
  */
 export function inboundConnectionCap (limits: P2pLimits): number {
-  const reserved = limits.reservedOutboundConnections ?? limits.minConnections
-  return Math.max(0, maintenanceBounds(limits).maxThreshold - reserved)
+  const { maxThreshold } = maintenanceBounds(limits)
+  const reserved = limits.reservedOutboundConnections ?? Math.min(limits.minConnections, Math.floor(maxThreshold / 2))
+  return Math.max(0, maxThreshold - reserved)
 }
 
 export class InvalidConnectionsError extends RangeError {

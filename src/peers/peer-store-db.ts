@@ -254,3 +254,117 @@ function checkAclKey (storeKey: string, prefix: string, kind: BanKind, value: st
     throw new PeerStoreRecordError(storeKey, `${JSON.stringify(value)} is not a normalised ${kind === 'ip' ? 'IP address' : 'peer id'}`)
   }
 }
+
+// --- keeping the store in step with the live state --------------------------------------------------
+
+/** The live peer state a journal persists. */
+export interface PersistedPeerState {
+  pointBook: { snapshot: () => PointRecord[], restore: (records: readonly PointRecord[]) => void }
+  scores: { snapshot: () => ScoreRecord[], restore: (records: readonly ScoreRecord[]) => void }
+  greylist: { restore: (records: readonly GreylistRecord[]) => void }
+  banList: { restore: (records: readonly BanRecord[]) => void }
+}
+
+export interface PeerStateJournalOptions {
+  /** Points and scores change with every connection; they are written at most this often (default 30 s). */
+  flushIntervalMs?: number
+  /** A write that failed (the node keeps running; the next write tries again). */
+  onError?: (error: Error) => void
+}
+
+export type JournalChange =
+  | { type: 'add', entry: GreylistRecord }
+  | { type: 'remove', kind: BanKind, key: string }
+  | { type: 'ban', record: BanRecord }
+  | { type: 'unban', kind: BanKind, key: string }
+  | { type: 'clear-greylist' }
+  | { type: 'clear-bans' }
+
+/**
+ * Keeps the store in step with the live peer state. Greylist and ban changes are rare and matter
+ * (a lost ban lets a banned peer back in after a crash), so each is written as it happens, in
+ * order, through one queue. The point book and the scores change on every connection, so they are
+ * written as whole snapshots at most every `flushIntervalMs`, and on `close()`.
+ */
+export class PeerStateJournal {
+  private readonly store: PeerStore
+  private readonly state: PersistedPeerState
+  private readonly flushIntervalMs: number
+  private readonly onError: (error: Error) => void
+  private queue: Promise<void> = Promise.resolve()
+  private dirty = false
+  private timer: ReturnType<typeof setInterval> | undefined
+  private closed = false
+
+  constructor (store: PeerStore, state: PersistedPeerState, options: PeerStateJournalOptions = {}) {
+    this.store = store
+    this.state = state
+    this.flushIntervalMs = options.flushIntervalMs ?? 30_000
+    this.onError = options.onError ?? (() => {})
+  }
+
+  /**
+   * Restores every stored record into the live state, then starts the periodic flush. A record that
+   * does not decode throws `PeerStoreRecordError`: the node must not start on a half-read store.
+   */
+  async load (): Promise<{ points: number, greylist: number, bans: number, scores: number }> {
+    const [points, greylist, bans, scores] = await Promise.all([
+      this.store.loadPoints(), this.store.loadGreylist(), this.store.loadBans(), this.store.loadScores()
+    ])
+    this.state.banList.restore(bans)
+    this.state.greylist.restore(greylist)
+    this.state.pointBook.restore(points)
+    this.state.scores.restore(scores)
+    this.timer = setInterval(() => { if (this.dirty) void this.flush() }, this.flushIntervalMs)
+    this.timer.unref()
+    return { points: points.length, greylist: greylist.length, bans: bans.length, scores: scores.length }
+  }
+
+  /** Records one greylist or ban change (queued, written in order). */
+  record (change: JournalChange): void {
+    if (this.closed) return
+    this.enqueue(async () => {
+      switch (change.type) {
+        case 'add': await this.store.saveGreylistEntry(change.entry); break
+        case 'remove': await this.store.deleteGreylistEntry(change.kind, change.key); break
+        case 'ban': await this.store.saveBan(change.record); break
+        case 'unban': await this.store.deleteBan(change.kind, change.key); break
+        case 'clear-greylist': await this.store.replaceGreylist([]); break
+        case 'clear-bans': await this.store.replaceBans([]); break
+      }
+    })
+  }
+
+  /** Points or scores changed: they go out with the next flush. */
+  markDirty (): void {
+    this.dirty = true
+  }
+
+  /** Writes the point book and the scores now (after the changes already queued). */
+  async flush (): Promise<void> {
+    this.dirty = false
+    const points = this.state.pointBook.snapshot()
+    const scores = this.state.scores.snapshot()
+    this.enqueue(async () => {
+      await this.store.replacePoints(points)
+      await this.store.replaceScores(scores)
+    })
+    await this.queue
+  }
+
+  /** Final flush; later changes are ignored. */
+  async close (): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    if (this.closed) { await this.queue; return }
+    await this.flush()
+    this.closed = true
+  }
+
+  private enqueue (write: () => Promise<void>): void {
+    this.queue = this.queue.then(write).catch((err: Error) => {
+      this.dirty = true
+      this.onError(err)
+    })
+  }
+}

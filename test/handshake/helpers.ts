@@ -35,6 +35,8 @@ export async function startNode (options: Partial<NodeOptions> = {}): Promise<Tz
     chainName: TEST_CHAIN,
     expectedPow: 0,
     listen: ['/ip4/127.0.0.1/tcp/0'],
+    // A bare host: these tests drive every connection themselves (no maintenance, no peer exchange).
+    manageConnections: false,
     ...options
   })
   await node.start()

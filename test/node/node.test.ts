@@ -39,7 +39,8 @@ describe('node lifecycle', () => {
       const peerId = first.peerId.toString()
       const tezosPeerId = first.identity.peerId
       await first.stop()
-      assert.deepEqual((await readdir(dataDir)).sort(), ['identity.json', 'libp2p-key'])
+      // The keys, and the node's store (known points, bans, chain) beside them.
+      assert.deepEqual((await readdir(dataDir)).sort(), ['identity.json', 'libp2p-key', 'store'])
       const second = await createNode({ dataDir, expectedPow: 0, chainName: 'TZP2P_TEST', listen: ['/ip4/127.0.0.1/tcp/0'] })
       assert.equal(second.peerId.toString(), peerId)
       assert.equal(second.identity.peerId, tezosPeerId)
