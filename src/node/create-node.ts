@@ -27,9 +27,12 @@ import { peerExchange, type PeerExchangeService } from '../peers/exchange/index.
 import type { PointBook } from '../peers/point-book.ts'
 import type { Misbehaviour, PeerScores, ScoreVerdict } from '../peers/score.ts'
 import { ConnectionManager, type ConnectionManagerEvents, type ConnectionManagerInit } from './connection-manager.ts'
+import { chainNodeFields, prepareChainNode, type ChainNodeEvents, type ChainNodeFields, type ChainNodeHost } from './chain-node.ts'
+import type { GossipService } from '../gossip/service.ts'
+import type { SyncService } from '../sync/service.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
-export interface NodeEventMap extends ConnectionManagerEvents {
+export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
   'peer:authenticated': [AuthenticatedPeer]
   'peer:disconnected': [AuthenticatedPeer]
   'handshake:failed': [HandshakeFailure]
@@ -41,6 +44,9 @@ export interface NodeServices extends Record<string, unknown> {
   handshake: HandshakeService
   /** `/tzp2p/peers/1.0.0`; absent with `manageConnections: false`. */
   peerExchange?: PeerExchangeService
+  /** `/tzp2p/gossip/1.0.0` and `/tzp2p/sync/1.0.0`; present when the node runs a chain (`options.chain`). */
+  gossip?: GossipService
+  sync?: SyncService
 }
 
 export interface DialTezosOptions extends AbortOptions {
@@ -49,7 +55,7 @@ export interface DialTezosOptions extends AbortOptions {
 }
 
 /** A tzp2p node: one libp2p host with the Tezos handshake in front of every tzp2p protocol. */
-export interface TzNode {
+export interface TzNode extends ChainNodeFields {
   readonly libp2p: Libp2p<NodeServices>
   readonly identity: Identity
   /** The libp2p PeerId (from the Ed25519 key). */
@@ -159,6 +165,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   const banList = manager?.banList ?? new BanList()
   const acl = manager?.accessControl() ?? { greylist, banList }
 
+  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger })
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
@@ -177,6 +184,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     },
     nodeInfo: { name: 'tzp2p', version: '0.1.0' },
     services: {
+      ...chainNode?.services(),
       // Identify only authenticated peers: an unauthenticated one must not cost us its signed
       // peer record's verification and peer-store writes. Started below, after the handshake.
       identify: identify({ runOnConnectionOpen: false }),
@@ -240,6 +248,13 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   // Opened last, so a failure above leaves no database held open.
   const store = options.dataDir !== undefined ? await openDatabase(options.dataDir, { chainName: opts.chainName }) : undefined
   manager?.useStore(store)
+  if (chainNode !== undefined) {
+    await chainNode.open({
+      store, peers: service.peers, greylist, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services,
+      penalize: (peer, kind, detail) => manager?.penalize(peer, kind, detail),
+      connections: peer => libp2p.getConnections(peer)
+    }).catch(async (err: Error) => { await store?.close(); throw err })
+  }
 
   return {
     libp2p,
@@ -263,16 +278,20 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       await libp2p.start()
       if (opts.advertisedPort === undefined) advertisedPort = firstTcpPort(libp2p.getMultiaddrs())
       await manager?.start()
+      chainNode?.start()
       logger.info({ libp2pPeerId: libp2p.peerId.toString(), addresses: libp2p.getMultiaddrs().map(String) }, 'node started')
     },
     async stop () {
       await manager?.stop()
+      await chainNode?.stop()
       await libp2p.stop()
       await manager?.afterStop()
+      await chainNode?.close()
       await store?.close()
       logger.info('node stopped')
     },
     dial,
-    getMultiaddrs: () => libp2p.getMultiaddrs()
+    getMultiaddrs: () => libp2p.getMultiaddrs(),
+    ...chainNodeFields(chainNode)
   }
 }

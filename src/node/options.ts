@@ -9,6 +9,7 @@ import {
 import { parsePoint, type PointAddress } from '../peers/point.ts'
 import type { PeerScoresOptions } from '../peers/score.ts'
 import type { Registry } from 'prom-client'
+import type { ChainNodeOptions } from './chain-node.ts'
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS } from '../handshake/service.ts'
 import { SUPPORTED_DISTRIBUTED_DB_VERSIONS, SUPPORTED_P2P_VERSIONS } from '../handshake/versions.ts'
 import { MAX_CONNECTION_MESSAGE_BYTES, MIN_CONNECTION_MESSAGE_BYTES } from '../handshake/channel.ts'
@@ -102,6 +103,8 @@ export interface NodeOptions {
   persistIntervalMs?: number
   /** prom-client registry for the node's `tzp2p_*` metrics; default a new one (`node.metricsRegistry`). */
   metricsRegistry?: Registry
+  /** Run a chain (store, mempool, gossip, sync, bootstrap; see `src/node/chain-node.ts`). */
+  chain?: ChainNodeOptions
 }
 
 export class InvalidNodeOptionsError extends Error {

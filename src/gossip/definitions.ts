@@ -1,0 +1,51 @@
+import { LOCATOR_MAX_HISTORY } from '../wire/locator.ts'
+import { MEMPOOL_MAX_BYTES } from '../wire/mempool.ts'
+import type { P2pMessageTag } from '../wire/p2p-message.ts'
+import type { RateSpec } from './rate-limit.ts'
+
+/**
+ * `/tzp2p/gossip/1.0.0` (normative text: `protocols/gossip.md`): one long-lived stream per
+ * direction and authenticated connection, opened by the side that writes on it. It carries
+ * announcements only — hashes and headers, never operation bodies.
+ */
+export const GOSSIP_PROTOCOL = '/tzp2p/gossip/1.0.0'
+
+/** Messages that may travel on a gossip stream; anything else is a protocol violation. */
+export const GOSSIP_MESSAGES: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag>([
+  'Get_current_branch', 'Current_branch', 'Get_current_head', 'Current_head', 'Deactivate'
+])
+
+/**
+ * tzp2p's bound on one gossip envelope. The largest legal message is a Current_head with a header
+ * of at most 1 MiB and a full mempool (4000 hashes), or a Current_branch with a 1 MiB header and
+ * 1000 history hashes. Octez allows 8 MiB headers; tzp2p gossips headers of at most 1 MiB.
+ */
+export const GOSSIP_MAX_HEADER_BYTES = 1024 * 1024
+export const GOSSIP_MAX_MESSAGE_BYTES = 4 + 2 + 4 + 4 + GOSSIP_MAX_HEADER_BYTES + Math.max(MEMPOOL_MAX_BYTES, LOCATOR_MAX_HISTORY * 32)
+
+/**
+ * Receive throttles per peer (Octez: Get_current_branch, Current_branch, Get_current_head and
+ * Deactivate at most once per 4 s, with a small burst since on connect both are legitimate at
+ * once). Current_head is not throttled by Octez; tzp2p allows 20 per second, bursts of 50.
+ * Messages over the limit are dropped, not queued.
+ */
+export const GOSSIP_THROTTLES: Record<string, RateSpec> = {
+  Get_current_branch: { rate: 0.25, burst: 2 },
+  Current_branch: { rate: 0.25, burst: 2 },
+  Get_current_head: { rate: 0.25, burst: 2 },
+  Deactivate: { rate: 0.25, burst: 2 },
+  Current_head: { rate: 20, burst: 50 }
+}
+
+/** Octez `new_head_request_timeout`: a peer silent this long is sent Get_current_head. */
+export const NEW_HEAD_REQUEST_TIMEOUT_MS = 90_000
+
+/** Octez `Clock_drift.max_timestamp_drift`: a head dated further ahead is a future block, ignored. */
+export const MAX_CLOCK_DRIFT_SECONDS = 1
+
+/** How many block and operation hashes are remembered per peer as "known to it". */
+export const KNOWN_BLOCKS_PER_PEER = 1024
+export const KNOWN_OPERATIONS_PER_PEER = 8192
+
+/** Inbound gossip streams per connection: one, plus one while a broken one is being replaced. */
+export const GOSSIP_MAX_INBOUND_STREAMS = 2

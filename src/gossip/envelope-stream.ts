@@ -1,0 +1,180 @@
+import type { AbortOptions, Stream } from '@libp2p/interface'
+import { DecodeError, Reader } from '../encoding/index.ts'
+import { p2pMessageBodyCodec, P2P_MESSAGE_LENGTH_BYTES, P2P_MESSAGE_TAG_BYTES, type P2pMessage } from '../wire/p2p-message.ts'
+
+/**
+ * Octez P2P envelopes (4-byte big-endian length ‖ 2-byte tag ‖ payload) over a libp2p stream.
+ *
+ * Every read is bounded by the protocol's own limit before anything is buffered: the announced
+ * length is checked first, so a peer announcing a huge message costs us 4 bytes, not the message.
+ * Octez bounds an envelope to 100 MiB; tzp2p's protocols use tighter limits (see
+ * `protocols/gossip.md` and `protocols/sync.md`).
+ */
+
+/** The peer announced a message longer than the protocol allows. */
+export class MessageTooLargeError extends Error {
+  override readonly name = 'MessageTooLargeError'
+  readonly length: number
+  readonly limit: number
+  constructor (protocol: string, length: number, limit: number) {
+    super(`${protocol}: a message of ${length} bytes exceeds the limit of ${limit}`)
+    this.length = length
+    this.limit = limit
+  }
+}
+
+/** A message that decodes but may not be sent on this protocol (a request on a reply stream, …). */
+export class UnexpectedMessageError extends Error {
+  override readonly name = 'UnexpectedMessageError'
+  readonly tag: string
+  constructor (protocol: string, tag: string, why = 'not allowed here') {
+    super(`${protocol}: ${tag} is ${why}`)
+    this.tag = tag
+  }
+}
+
+/** The stream ended in the middle of a message (the peer went away or cut its answer short). */
+export class TruncatedMessageError extends Error {
+  override readonly name = 'TruncatedMessageError'
+}
+
+const bodyCodec = p2pMessageBodyCodec()
+
+/** Decodes an envelope body (tag ‖ payload) that must be used exactly. */
+export function decodeEnvelopeBody (body: Uint8Array): P2pMessage {
+  const r = new Reader(body)
+  const m = bodyCodec.decode(r)
+  r.expectEnd(bodyCodec.name)
+  return m
+}
+
+/** One whole envelope (length included) from a body already encoded as tag ‖ payload. */
+export function envelopeOf (body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(P2P_MESSAGE_LENGTH_BYTES + body.length)
+  new DataView(out.buffer).setUint32(0, body.length)
+  out.set(body, P2P_MESSAGE_LENGTH_BYTES)
+  return out
+}
+
+export interface ReadMessage {
+  message: P2pMessage
+  /** Body size (tag ‖ payload), for accounting. */
+  size: number
+}
+
+/**
+ * Reads and writes envelopes on one stream. Incoming data is buffered only up to one message
+ * beyond what is being read: past that the stream is paused, so the muxer's flow control makes
+ * the peer wait instead of our memory grow.
+ */
+export class EnvelopeStream {
+  readonly stream: Stream
+  private readonly protocol: string
+  private readonly maxBody: number
+  private readonly highWater: number
+  private chunks: Uint8Array[] = []
+  private buffered = 0
+  private paused = false
+  private ended: Error | 'eof' | undefined
+  private wake: (() => void) | undefined
+
+  /** `maxMessageBytes` bounds a whole envelope (length prefix included). */
+  constructor (stream: Stream, protocol: string, maxMessageBytes: number) {
+    this.stream = stream
+    this.protocol = protocol
+    this.maxBody = maxMessageBytes - P2P_MESSAGE_LENGTH_BYTES
+    this.highWater = maxMessageBytes
+    stream.addEventListener('message', evt => {
+      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
+      this.chunks.push(data)
+      this.buffered += data.length
+      if (this.buffered > this.highWater && !this.paused) {
+        this.paused = true
+        stream.pause()
+      }
+      this.wake?.()
+    })
+    stream.addEventListener('remoteCloseWrite', () => { this.ended ??= 'eof'; this.wake?.() })
+    stream.addEventListener('close', evt => {
+      this.ended ??= evt.error ?? 'eof'
+      this.wake?.()
+    })
+  }
+
+  /**
+   * The next message, or `undefined` when the peer closed its end cleanly between messages.
+   * Throws `MessageTooLargeError`, `DecodeError`, `TruncatedMessageError`, the stream's error, or
+   * the signal's reason.
+   */
+  async read (options: AbortOptions = {}): Promise<ReadMessage | undefined> {
+    if (!await this.waitFor(1, options)) return undefined
+    if (!await this.waitFor(P2P_MESSAGE_LENGTH_BYTES, options)) throw this.truncated()
+    const prefix = this.take(P2P_MESSAGE_LENGTH_BYTES)
+    const length = ((prefix[0] << 24) >>> 0) + (prefix[1] << 16) + (prefix[2] << 8) + prefix[3]
+    if (length > this.maxBody) {
+      throw new MessageTooLargeError(this.protocol, length + P2P_MESSAGE_LENGTH_BYTES, this.maxBody + P2P_MESSAGE_LENGTH_BYTES)
+    }
+    if (length < P2P_MESSAGE_TAG_BYTES) throw new DecodeError('p2p_message.length', 0, `length ${length} leaves no room for the 2-byte tag`)
+    if (!await this.waitFor(length, options)) throw this.truncated()
+    return { message: decodeEnvelopeBody(this.take(length)), size: length }
+  }
+
+  /** Sends a whole envelope, waiting for the stream to drain when its buffer is full. */
+  async write (envelope: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    if (!this.stream.send(envelope)) await this.stream.onDrain(options)
+  }
+
+  private truncated (): Error {
+    return this.ended instanceof Error ? this.ended : new TruncatedMessageError(`${this.protocol}: the stream ended inside a message`)
+  }
+
+  /** Waits until `n` bytes are buffered; false if the stream ended first (cleanly). */
+  private async waitFor (n: number, options: AbortOptions): Promise<boolean> {
+    const signal = options.signal
+    while (this.buffered < n) {
+      if (signal?.aborted === true) throw signal.reason
+      if (this.ended !== undefined) {
+        if (this.ended instanceof Error) throw this.ended
+        return false
+      }
+      if (this.paused) {
+        this.paused = false
+        this.stream.resume()
+      }
+      await new Promise<void>(resolve => {
+        const onAbort = (): void => { resolve() }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        this.wake = () => { signal?.removeEventListener('abort', onAbort); resolve() }
+      })
+      this.wake = undefined
+    }
+    return true
+  }
+
+  private take (n: number): Uint8Array {
+    let out: Uint8Array
+    const first = this.chunks[0]
+    if (first.length >= n) {
+      out = first.subarray(0, n)
+      if (first.length === n) this.chunks.shift()
+      else this.chunks[0] = first.subarray(n)
+    } else {
+      out = new Uint8Array(n)
+      let at = 0
+      while (at < n) {
+        const chunk = this.chunks[0]
+        const used = Math.min(chunk.length, n - at)
+        out.set(chunk.subarray(0, used), at)
+        at += used
+        if (used === chunk.length) this.chunks.shift()
+        else this.chunks[0] = chunk.subarray(used)
+      }
+    }
+    this.buffered -= n
+    if (this.paused && this.buffered <= this.highWater) {
+      this.paused = false
+      this.stream.resume()
+    }
+    return out
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Per-peer token buckets: `rate` messages per second on average, bursts of up to `burst`.
+ * Octez throttles incoming shell messages per connection (reference §4, `make_throttle_state`);
+ * tzp2p counts per remote peer so that opening more streams does not buy a peer more answers.
+ */
+export interface RateSpec {
+  /** Tokens added per second. */
+  rate: number
+  /** Bucket size. */
+  burst: number
+}
+
+interface Bucket {
+  tokens: number
+  at: number
+}
+
+export class RateLimiter {
+  private readonly specs: ReadonlyMap<string, RateSpec>
+  private readonly buckets = new Map<string, Bucket>()
+  private readonly now: () => number
+  /** Buckets untouched this long are full again and can be forgotten. */
+  private readonly maxIdleMs: number
+
+  constructor (specs: Record<string, RateSpec>, now: () => number = Date.now) {
+    this.specs = new Map(Object.entries(specs))
+    this.now = now
+    let idle = 0
+    for (const s of this.specs.values()) {
+      if (!(s.rate > 0 && s.burst >= 1)) throw new RangeError(`a rate limit needs rate > 0 and burst ≥ 1, got ${JSON.stringify(s)}`)
+      idle = Math.max(idle, s.burst / s.rate * 1000)
+    }
+    this.maxIdleMs = idle
+  }
+
+  /** Takes one token of `kind` for `peer`; false when the peer is over its limit. Unknown kinds are free. */
+  take (peer: string, kind: string): boolean {
+    const spec = this.specs.get(kind)
+    if (spec === undefined) return true
+    const key = `${kind}\u0000${peer}`
+    const now = this.now()
+    const b = this.buckets.get(key) ?? { tokens: spec.burst, at: now }
+    b.tokens = Math.min(spec.burst, b.tokens + (now - b.at) / 1000 * spec.rate)
+    b.at = now
+    this.buckets.set(key, b)
+    if (this.buckets.size > 10_000) this.sweep(now)
+    if (b.tokens < 1) return false
+    b.tokens -= 1
+    return true
+  }
+
+  /** Forgets a peer's buckets (it disconnected). */
+  forget (peer: string): void {
+    for (const key of this.buckets.keys()) if (key.endsWith(`\u0000${peer}`)) this.buckets.delete(key)
+  }
+
+  private sweep (now: number): void {
+    for (const [key, b] of this.buckets) if (now - b.at > this.maxIdleMs) this.buckets.delete(key)
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The requester (Octez `requester.ml`, reference §4): fetches objects by key from peers.
+ *
+ * - A key is never in flight twice: a second `fetch` of a pending key waits for the first.
+ * - Keys are grouped into requests of at most `maxKeysPerRequest` (10) per peer, spread over the
+ *   peers with the fewest requests in flight (at most `maxInFlightPerPeer` each).
+ * - A key a peer does not answer (unknown keys are simply not answered) or answers wrongly is
+ *   retried on another peer after a delay that grows ×1.5 (`initialDelayMs` first); peers not
+ *   yet tried for the key, and the key's preferred peers (who announced it), come first.
+ * - Each key has a deadline (`timeoutMs`); past it the fetch fails with `RequestTimeoutError`.
+ *
+ * The transport is injected (`request`), so the scheduling is tested without sockets; the sync
+ * service provides the real one. `request` checks the answers and returns the accepted values by
+ * key id; it throws when the peer misbehaved (the error goes to `onRequestError`, which may
+ * penalise the peer) or the request failed.
+ */
+
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError'
+  readonly key: string
+  constructor (what: string, key: string, ms: number) {
+    super(`${what} ${key}: no peer answered within ${ms} ms`)
+    this.key = key
+  }
+}
+
+export class RequestCancelledError extends Error {
+  override readonly name = 'RequestCancelledError'
+}
+
+export interface RequesterOptions<K, V> {
+  /** What is fetched (`block header`, `operations`), for errors and logs. */
+  name: string
+  /** Stable identity of a key (e.g. hex hash). */
+  keyId: (key: K) => string
+  /** Sends one request for `keys` to `peer`; resolves with the accepted answers by key id. */
+  request: (peer: string, keys: K[], signal: AbortSignal) => Promise<Map<string, V>>
+  /** Peers that may be asked now. */
+  peers: () => string[]
+  onRequestError?: (peer: string, error: Error, keys: K[]) => void
+  maxKeysPerRequest?: number
+  maxInFlightPerPeer?: number
+  /** Delay before the first retry of a key; grows ×`backoff` (default 1.5) per retry. */
+  initialDelayMs?: number
+  backoff?: number
+  maxDelayMs?: number
+  /** Default per-key deadline. */
+  timeoutMs?: number
+  /** How long one request may take before its keys are retried elsewhere. */
+  requestTimeoutMs?: number
+}
+
+export interface FetchOptions {
+  /** Peers to ask first (those that announced the object). */
+  preferred?: readonly string[]
+  /** Peers never to ask for this key. */
+  exclude?: readonly string[]
+  timeoutMs?: number
+}
+
+export interface Fetched<V> {
+  value: V
+  /** The peer whose answer was accepted. */
+  peer: string
+}
+
+interface Entry<K, V> {
+  id: string
+  key: K
+  preferred: Set<string>
+  exclude: Set<string>
+  tried: Set<string>
+  waiters: Array<PromiseWithResolvers<Fetched<V>>>
+  state: 'ready' | 'in-flight' | 'waiting' | 'done'
+  delayMs: number
+  deadline: ReturnType<typeof setTimeout>
+  retry?: ReturnType<typeof setTimeout>
+}
+
+export class Requester<K, V> {
+  private readonly o: Required<Omit<RequesterOptions<K, V>, 'onRequestError'>> & Pick<RequesterOptions<K, V>, 'onRequestError'>
+  private readonly entries = new Map<string, Entry<K, V>>()
+  /** Retries first, then new keys, each in arrival order. */
+  private readonly retryQueue = new Set<string>()
+  private readonly newQueue = new Set<string>()
+  private readonly inFlight = new Map<string, number>()
+  private pumpScheduled = false
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private stopped = false
+  private sentRequests = 0
+
+  constructor (options: RequesterOptions<K, V>) {
+    this.o = {
+      maxKeysPerRequest: 10,
+      maxInFlightPerPeer: 4,
+      initialDelayMs: 500,
+      backoff: 1.5,
+      maxDelayMs: 30_000,
+      timeoutMs: 300_000,
+      requestTimeoutMs: 10_000,
+      ...options
+    }
+    if (!(this.o.maxKeysPerRequest >= 1 && this.o.maxInFlightPerPeer >= 1)) throw new RangeError(`${this.o.name} requester: bad limits`)
+  }
+
+  /** Keys waiting or in flight. */
+  get pending (): number {
+    return this.entries.size
+  }
+
+  /** Requests sent so far (for tests and metrics). */
+  get requestsSent (): number {
+    return this.sentRequests
+  }
+
+  has (key: K): boolean {
+    return this.entries.has(this.o.keyId(key))
+  }
+
+  fetch (key: K, options: FetchOptions = {}): Promise<Fetched<V>> {
+    if (this.stopped) return Promise.reject(new RequestCancelledError(`${this.o.name} requester is stopped`))
+    const id = this.o.keyId(key)
+    const waiter = Promise.withResolvers<Fetched<V>>()
+    const existing = this.entries.get(id)
+    if (existing !== undefined) {
+      for (const p of options.preferred ?? []) existing.preferred.add(p)
+      existing.waiters.push(waiter)
+      return waiter.promise
+    }
+    const timeoutMs = options.timeoutMs ?? this.o.timeoutMs
+    const entry: Entry<K, V> = {
+      id,
+      key,
+      preferred: new Set(options.preferred),
+      exclude: new Set(options.exclude),
+      tried: new Set(),
+      waiters: [waiter],
+      state: 'ready',
+      delayMs: this.o.initialDelayMs,
+      deadline: setTimeout(() => { this.settle(entry, new RequestTimeoutError(this.o.name, id, timeoutMs)) }, timeoutMs)
+    }
+    this.entries.set(id, entry)
+    this.newQueue.add(id)
+    this.schedulePump()
+    return waiter.promise
+  }
+
+  /** Gives up on one key (its fetches reject with `RequestCancelledError`). */
+  cancel (key: K): void {
+    const e = this.entries.get(this.o.keyId(key))
+    if (e !== undefined) this.settle(e, new RequestCancelledError(`${this.o.name} ${e.id}: cancelled`))
+  }
+
+  /** Call when peers connect: keys waiting for a peer are tried again at once. */
+  peersChanged (): void {
+    this.schedulePump()
+  }
+
+  /** Cancels everything pending; later fetches are refused. */
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.idleTimer)
+    for (const e of [...this.entries.values()]) this.settle(e, new RequestCancelledError(`${this.o.name} requester stopped`))
+  }
+
+  private settle (e: Entry<K, V>, outcome: Error | Fetched<V>): void {
+    if (e.state === 'done') return
+    e.state = 'done'
+    clearTimeout(e.deadline)
+    clearTimeout(e.retry)
+    this.entries.delete(e.id)
+    this.retryQueue.delete(e.id)
+    this.newQueue.delete(e.id)
+    for (const w of e.waiters) {
+      if (outcome instanceof Error) w.reject(outcome)
+      else w.resolve(outcome)
+    }
+  }
+
+  private schedulePump (): void {
+    if (this.pumpScheduled || this.stopped) return
+    this.pumpScheduled = true
+    queueMicrotask(() => { this.pumpScheduled = false; this.pump() })
+  }
+
+  /** Assigns ready keys to peers and sends the requests. */
+  private pump (): void {
+    const peers = this.o.peers()
+    if (peers.length === 0) { this.wakeLater(); return }
+    const groups = new Map<string, Array<Entry<K, V>>>()
+    const send = (peer: string): void => {
+      const group = groups.get(peer)
+      if (group === undefined || group.length === 0) return
+      groups.delete(peer)
+      void this.send(peer, group)
+    }
+    const capacity = (p: string): boolean => (this.inFlight.get(p) ?? 0) < this.o.maxInFlightPerPeer
+    let starved = false
+    for (const queue of [this.retryQueue, this.newQueue]) {
+      for (const id of queue) {
+        if (!peers.some(capacity)) { starved = true; break }
+        const e = this.entries.get(id)
+        if (e === undefined) { queue.delete(id); continue }
+        const peer = this.choosePeer(e, peers, groups, capacity)
+        if (peer === undefined) continue
+        queue.delete(id)
+        e.state = 'in-flight'
+        e.tried.add(peer)
+        const group = groups.get(peer) ?? []
+        group.push(e)
+        groups.set(peer, group)
+        if (group.length === 1) this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
+        if (group.length >= this.o.maxKeysPerRequest) send(peer)
+      }
+      if (starved) break
+    }
+    for (const peer of [...groups.keys()]) send(peer)
+    if (this.retryQueue.size + this.newQueue.size > 0) this.wakeLater()
+  }
+
+  /**
+   * A peer for one key: not excluded; among those not yet tried for it (all, once every one has
+   * been tried); preferred peers first; a peer whose request is still being filled before one
+   * that would need a new request; then the least busy.
+   */
+  private choosePeer (e: Entry<K, V>, peers: string[], groups: Map<string, Array<Entry<K, V>>>, capacity: (p: string) => boolean): string | undefined {
+    let allowed = peers.filter(p => !e.exclude.has(p))
+    if (allowed.length === 0) return undefined
+    const untried = allowed.filter(p => !e.tried.has(p))
+    if (untried.length === 0) e.tried.clear()
+    else allowed = untried
+    const usable = allowed.filter(p => groups.has(p) || capacity(p))
+    if (usable.length === 0) return undefined
+    const preferred = usable.filter(p => e.preferred.has(p))
+    const pool = preferred.length > 0 ? preferred : usable
+    let best: string | undefined
+    let bestScore = Infinity
+    for (const p of pool) {
+      const filling = groups.has(p) ? -1000 : 0
+      const score = filling + (this.inFlight.get(p) ?? 0)
+      if (score < bestScore) { best = p; bestScore = score }
+    }
+    return best
+  }
+
+  /** Keys are waiting for a peer or for capacity: look again soon even if nothing else happens. */
+  private wakeLater (): void {
+    if (this.idleTimer !== undefined || this.stopped) return
+    this.idleTimer = setTimeout(() => { this.idleTimer = undefined; this.schedulePump() }, 200)
+  }
+
+  private async send (peer: string, group: Array<Entry<K, V>>): Promise<void> {
+    this.sentRequests++
+    let answers: Map<string, V> | undefined
+    try {
+      answers = await this.o.request(peer, group.map(e => e.key), AbortSignal.timeout(this.o.requestTimeoutMs))
+    } catch (err) {
+      this.o.onRequestError?.(peer, err as Error, group.map(e => e.key))
+    } finally {
+      const n = (this.inFlight.get(peer) ?? 1) - 1
+      if (n <= 0) this.inFlight.delete(peer)
+      else this.inFlight.set(peer, n)
+    }
+    for (const e of group) {
+      if (e.state === 'done') continue
+      const value = answers?.get(e.id)
+      if (value !== undefined || answers?.has(e.id) === true) {
+        this.settle(e, { value: value as V, peer })
+        continue
+      }
+      this.retryLater(e)
+    }
+    this.schedulePump()
+  }
+
+  private retryLater (e: Entry<K, V>): void {
+    e.state = 'waiting'
+    const delay = e.delayMs
+    e.delayMs = Math.min(this.o.maxDelayMs, e.delayMs * this.o.backoff)
+    // A key that has peers it was not yet sent to goes to them at once; the delay applies to re-asking.
+    const others = this.o.peers().some(p => !e.tried.has(p) && !e.exclude.has(p))
+    if (others) {
+      e.state = 'ready'
+      this.retryQueue.add(e.id)
+      return
+    }
+    e.retry = setTimeout(() => {
+      if (e.state !== 'waiting') return
+      e.state = 'ready'
+      this.retryQueue.add(e.id)
+      this.schedulePump()
+    }, delay)
+  }
+}

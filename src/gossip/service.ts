@@ -1,0 +1,357 @@
+import { EventEmitter } from 'node:events'
+import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { b58Encode } from '../crypto/index.ts'
+import { bytesEqual, toHex } from '../encoding/index.ts'
+import type { ChainReader } from '../chain/chain-reader.ts'
+import { BoundedCache } from '../chain/cache.ts'
+import { authenticatedOnly } from '../handshake/guard.ts'
+import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import { blockHash, type BlockHeader } from '../wire/block-header.ts'
+import type { BlockLocator } from '../wire/locator.ts'
+import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mempool.ts'
+import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
+import { currentBranchFor, peerIdBytes } from './branch.ts'
+import {
+  GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
+  KNOWN_BLOCKS_PER_PEER, KNOWN_OPERATIONS_PER_PEER, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
+} from './definitions.ts'
+import { EnvelopeStream, UnexpectedMessageError } from './envelope-stream.ts'
+import { RateLimiter } from './rate-limit.ts'
+
+/** A peer announced a head or branch naming a block we know to be invalid (Octez greylists it). */
+export class KnownInvalidAnnouncementError extends Error {
+  override readonly name = 'KnownInvalidAnnouncementError'
+}
+
+export interface HeadAnnouncement {
+  peer: AuthenticatedPeer
+  hash: Uint8Array
+  header: BlockHeader
+  mempool: WireMempool
+}
+
+export interface BranchAnnouncement {
+  peer: AuthenticatedPeer
+  headHash: Uint8Array
+  locator: BlockLocator
+}
+
+export interface GossipEvents {
+  head: [HeadAnnouncement]
+  branch: [BranchAnnouncement]
+}
+
+export interface GossipInit {
+  chain: ChainReader
+  /** Our own Tezos peer id (`id…`): the sender half of locator seeds. */
+  tezosPeerId: string
+  peers: AuthenticatedPeers
+  /** Operation hashes of our mempool, in order (Current_head's known_valid). */
+  mempoolHashes: () => Uint8Array[]
+  /** Called for a peer that broke the protocol or announced a known-invalid block. */
+  penalize: (peer: AuthenticatedPeer, reason: string, error: Error) => void
+  logger: Logger
+  now?: () => number
+  /** Clock drift beyond which a head is a future block (seconds, default 1). */
+  maxClockDrift?: number
+  newHeadRequestTimeoutMs?: number
+}
+
+export interface GossipComponents {
+  registrar: {
+    handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
+    unhandle: (protocol: string) => Promise<void>
+  }
+  connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
+}
+
+/** Per authenticated peer: our outbound stream to it and what it is known to have. */
+interface PeerGossip {
+  peer: AuthenticatedPeer
+  out?: EnvelopeStream
+  opening?: Promise<EnvelopeStream | undefined>
+  writes: Promise<void>
+  queued: number
+  /** The peer sent Deactivate: no more announcements to it. */
+  inactive: boolean
+  knownBlocks: BoundedCache<string, true>
+  knownOperations: BoundedCache<string, true>
+  lastHeard: number
+  silenceTimer?: ReturnType<typeof setInterval>
+}
+
+/** Announcements queued beyond this per peer are dropped (newer ones supersede them anyway). */
+const MAX_QUEUED_WRITES = 64
+
+/**
+ * `/tzp2p/gossip/1.0.0`: announces our head (Current_head with the mempool's operation hashes)
+ * and branch (Current_branch) to authenticated peers that do not know them, answers
+ * Get_current_branch / Get_current_head on our own outbound stream, and reports what peers
+ * announce as `head` and `branch` events for the chain validator.
+ */
+export class GossipService extends EventEmitter<GossipEvents> implements Startable {
+  private readonly components: GossipComponents
+  private readonly init: GossipInit
+  private readonly log: Logger
+  private readonly byPeer = new Map<string, PeerGossip>()
+  private readonly throttle = new RateLimiter(GOSSIP_THROTTLES)
+  private readonly now: () => number
+  private readonly drift: number
+  private running = false
+  /** Counters for metrics and tests. */
+  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0 }
+
+  constructor (components: GossipComponents, init: GossipInit) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = init.logger.child({ module: 'gossip' })
+    this.now = init.now ?? Date.now
+    this.drift = init.maxClockDrift ?? MAX_CLOCK_DRIFT_SECONDS
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = 'tzp2p/gossip'
+
+  /** Read when needed: a node builds its services before it opens its chain. */
+  private get chainId (): Uint8Array {
+    return this.init.chain.genesis.chainId
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(GOSSIP_PROTOCOL, authenticatedOnly(this.init.peers, this.handleStream), {
+      maxInboundStreams: GOSSIP_MAX_INBOUND_STREAMS,
+      maxOutboundStreams: GOSSIP_MAX_INBOUND_STREAMS
+    })
+    this.running = true
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
+    for (const state of this.byPeer.values()) this.drop(state)
+    this.byPeer.clear()
+  }
+
+  /** A newly authenticated peer: open our stream to it and ask for its branch (Octez does on connect). */
+  addPeer (peer: AuthenticatedPeer): void {
+    if (!this.running || this.byPeer.has(peer.tezosPeerId)) return
+    const state: PeerGossip = {
+      peer,
+      writes: Promise.resolve(),
+      queued: 0,
+      inactive: false,
+      knownBlocks: new BoundedCache(KNOWN_BLOCKS_PER_PEER),
+      knownOperations: new BoundedCache(KNOWN_OPERATIONS_PER_PEER),
+      lastHeard: this.now()
+    }
+    this.byPeer.set(peer.tezosPeerId, state)
+    const timeout = this.init.newHeadRequestTimeoutMs ?? NEW_HEAD_REQUEST_TIMEOUT_MS
+    state.silenceTimer = setInterval(() => {
+      // Octez's peer validator asks a silent peer for its head; it also keeps the connection busy.
+      if (this.now() - state.lastHeard >= timeout) this.send(state, { tag: 'Get_current_head', chainId: this.chainId })
+    }, Math.max(1000, Math.floor(timeout / 2)))
+    state.silenceTimer.unref()
+    this.send(state, { tag: 'Get_current_branch', chainId: this.chainId })
+  }
+
+  removePeer (peer: AuthenticatedPeer): void {
+    const state = this.byPeer.get(peer.tezosPeerId)
+    if (state === undefined || state.peer.connectionId !== peer.connectionId) return
+    this.byPeer.delete(peer.tezosPeerId)
+    this.throttle.forget(peer.tezosPeerId)
+    this.drop(state)
+  }
+
+  /** Peers we gossip with (Tezos peer ids). */
+  peerIds (): string[] {
+    return [...this.byPeer.keys()]
+  }
+
+  /** Whether `peer` is known to have block `hash` (it announced it, or we did to it). */
+  peerKnowsBlock (peer: string, hash: Uint8Array): boolean {
+    return this.byPeer.get(peer)?.knownBlocks.has(toHex(hash)) ?? false
+  }
+
+  /** Marks a block as known to a peer (it served it to us). */
+  noteBlockKnown (peer: string, hash: Uint8Array): void {
+    this.byPeer.get(peer)?.knownBlocks.set(toHex(hash), true)
+  }
+
+  /**
+   * Announces the head to every active peer that does not know it, with the mempool's operation
+   * hashes that peer does not know (Octez sends Current_head on every new head).
+   */
+  announceHead (): void {
+    const head = this.init.chain.head
+    const ops = this.init.mempoolHashes()
+    for (const state of this.byPeer.values()) {
+      if (state.inactive || state.knownBlocks.has(head.hex)) continue
+      this.sendCurrentHead(state, ops)
+    }
+  }
+
+  /** Announces new mempool operations (a 100 ms batch) with the current head to peers lacking them. */
+  announceOperations (hashes: readonly Uint8Array[]): void {
+    for (const state of this.byPeer.values()) {
+      if (state.inactive) continue
+      const unknown = hashes.filter(h => !state.knownOperations.has(toHex(h)))
+      if (unknown.length > 0) this.sendCurrentHead(state, unknown)
+    }
+  }
+
+  private sendCurrentHead (state: PeerGossip, ops: readonly Uint8Array[]): void {
+    const head = this.init.chain.head
+    const knownValid = ops.filter(h => !state.knownOperations.has(toHex(h))).slice(0, MEMPOOL_MAX_OPERATIONS)
+    for (const h of knownValid) state.knownOperations.set(toHex(h), true)
+    state.knownBlocks.set(head.hex, true)
+    this.send(state, { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid, pending: [] } })
+  }
+
+  private async sendCurrentBranch (state: PeerGossip): Promise<void> {
+    const locator = await currentBranchFor(this.init.chain, {
+      senderId: peerIdBytes(this.init.tezosPeerId),
+      receiverId: peerIdBytes(state.peer.tezosPeerId)
+    })
+    state.knownBlocks.set(this.init.chain.head.hex, true)
+    this.send(state, { tag: 'Current_branch', chainId: this.chainId, locator })
+  }
+
+  /** Queues a message on our stream to the peer; a slow peer loses announcements, never blocks us. */
+  private send (state: PeerGossip, message: P2pMessage): void {
+    if (!this.running || this.byPeer.get(state.peer.tezosPeerId) !== state) return
+    if (state.queued >= MAX_QUEUED_WRITES) {
+      this.stats.dropped++
+      return
+    }
+    const envelope = encodeP2pMessage(message)
+    state.queued++
+    state.writes = state.writes.then(async () => {
+      try {
+        const out = await this.outbound(state)
+        if (out === undefined) return
+        await out.write(envelope, { signal: AbortSignal.timeout(30_000) })
+        this.stats.sent++
+      } catch (err) {
+        this.log.debug({ peer: state.peer.tezosPeerId, err: (err as Error).message }, 'gossip write failed')
+        state.out?.stream.abort(err as Error)
+        state.out = undefined
+      } finally {
+        state.queued--
+      }
+    })
+  }
+
+  /** Our long-lived stream to the peer, opened on first use and again after a failure. */
+  private async outbound (state: PeerGossip): Promise<EnvelopeStream | undefined> {
+    if (state.out !== undefined && state.out.stream.writeStatus === 'writable') return state.out
+    const connection = this.connectionOf(state.peer)
+    if (connection === undefined) return undefined
+    const stream = await connection.newStream(GOSSIP_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+    state.out = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+    return state.out
+  }
+
+  private connectionOf (peer: AuthenticatedPeer): Connection | undefined {
+    return this.components.connectionManager.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId && c.status === 'open')
+  }
+
+  private drop (state: PeerGossip): void {
+    clearInterval(state.silenceTimer)
+    state.out?.stream.close().catch(() => {})
+    state.out = undefined
+  }
+
+  /** The peer's stream to us: read announcements until it ends. */
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const peer = this.init.peers.ofConnection(connection)
+    if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
+    const reader = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+    try {
+      for (;;) {
+        const read = await reader.read()
+        if (read === undefined) break
+        this.stats.received++
+        await this.receive(peer, read.message)
+      }
+      await stream.close().catch(() => {})
+    } catch (err) {
+      const error = err as Error
+      if (!this.running || connection.status !== 'open') return
+      // Octez greylists a peer whose message does not decode; an oversized or out-of-place message
+      // is the same breach of the protocol. A reset stream is not the peer's fault.
+      if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError' || error instanceof UnexpectedMessageError ||
+          error instanceof KnownInvalidAnnouncementError) {
+        this.init.penalize(peer, `gossip: ${error.message}`, error)
+      } else {
+        this.log.debug({ peer: peer.tezosPeerId, err: error.message }, 'gossip stream ended')
+      }
+      stream.abort(error)
+    }
+  }
+
+  private async receive (peer: AuthenticatedPeer, message: P2pMessage): Promise<void> {
+    if (!GOSSIP_MESSAGES.has(message.tag)) throw new UnexpectedMessageError(GOSSIP_PROTOCOL, message.tag, 'not a gossip message')
+    const m = message as Extract<P2pMessage, { chainId: Uint8Array }>
+    if (!bytesEqual(m.chainId, this.chainId)) {
+      // Octez counts and ignores messages for chains it does not run.
+      this.stats.otherChain++
+      return
+    }
+    const state = this.byPeer.get(peer.tezosPeerId)
+    if (state === undefined) return
+    state.lastHeard = this.now()
+    if (!this.throttle.take(peer.tezosPeerId, message.tag)) {
+      this.stats.dropped++
+      return
+    }
+    switch (message.tag) {
+      case 'Get_current_branch':
+        state.inactive = false
+        await this.sendCurrentBranch(state)
+        return
+      case 'Get_current_head':
+        this.sendCurrentHead(state, this.init.mempoolHashes())
+        return
+      case 'Deactivate':
+        state.inactive = true
+        return
+      case 'Current_head': {
+        const hash = blockHash(message.header)
+        if (!await this.acceptable(peer, state, hash, message.header)) return
+        for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
+        for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
+        this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })
+        return
+      }
+      case 'Current_branch': {
+        const hash = blockHash(message.locator.headHeader)
+        if (!await this.acceptable(peer, state, hash, message.locator.headHeader)) return
+        this.emit('branch', { peer, headHash: hash, locator: message.locator })
+      }
+    }
+  }
+
+  /** Future heads are ignored; one we hold invalid condemns the peer (Octez). */
+  private async acceptable (peer: AuthenticatedPeer, state: PeerGossip, hash: Uint8Array, header: BlockHeader): Promise<boolean> {
+    if (Number(header.shell.timestamp) > this.now() / 1000 + this.drift) {
+      this.stats.futureBlocks++
+      this.log.debug({ peer: peer.tezosPeerId, block: b58Encode('blockHash', hash) }, 'ignored a future block')
+      return false
+    }
+    if (await this.init.chain.isKnownInvalid(hash) !== undefined) {
+      throw new KnownInvalidAnnouncementError(`announced known-invalid block ${b58Encode('blockHash', hash)}`)
+    }
+    if (await this.init.chain.isKnownInvalid(header.shell.predecessor) !== undefined) {
+      throw new KnownInvalidAnnouncementError(`announced a block on known-invalid block ${b58Encode('blockHash', header.shell.predecessor)}`)
+    }
+    state.knownBlocks.set(toHex(hash), true)
+    return true
+  }
+}
+
+/** The libp2p service factory: `services: { gossip: gossip(init) }`. */
+export function gossip (init: GossipInit): (components: GossipComponents) => GossipService {
+  return (components) => new GossipService(components, init)
+}

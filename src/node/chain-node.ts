@@ -1,0 +1,316 @@
+import type { Connection, PeerId } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { decodeExact } from '../encoding/index.ts'
+import { Baker, type BakeResult } from '../chain/baker.ts'
+import { Chain, type HeadChange } from '../chain/chain.ts'
+import type { GenesisConfig } from '../chain/genesis.ts'
+import { Mempool, type AddResult } from '../chain/mempool.ts'
+import type { StoredHeader } from '../chain/store.ts'
+import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import { gossip, type GossipService } from '../gossip/service.ts'
+import type { Greylist } from '../peers/greylist.ts'
+import type { Misbehaviour } from '../peers/score.ts'
+import type { Protocol } from '../protocol/protocol.ts'
+import type { Database } from '../storage/database.ts'
+import type { BootstrapPipelineOptions, BootstrapProgress } from '../sync/bootstrap-pipeline.ts'
+import { ChainValidator, type HeaderFetchMode } from '../sync/chain-validator.ts'
+import type { SyncRequest } from '../sync/answers.ts'
+import { sync, type SyncService } from '../sync/service.ts'
+import type { SynchronisationOptions } from '../sync/synchronisation.ts'
+import { operationCodec, type Operation } from '../wire/operation.ts'
+
+/**
+ * The chain inside a node: store, chain, mempool, optional baker, the gossip and sync services
+ * and the chain validator that joins them. `createNode` builds it when `NodeOptions.chain` is
+ * given: `prepareChainNode` before libp2p exists (for the service entries), `open` once the store
+ * is open, `start`/`stop` with the node.
+ */
+export interface ChainNodeOptions {
+  /** The protocol validating the chain (an embedder may pass its own); the node closes it on stop. */
+  protocol: Protocol
+  genesis: GenesisConfig
+  /** Database holding the chain; default the node's store (`<dataDir>/store`). */
+  store?: Database
+  /** A devnet baker: the protocol's signing key, and a period (ms; 0 or absent: only `bake()`). */
+  baker?: { key: Uint8Array, intervalMs?: number }
+  mempool?: { maxOperations?: number, maxBytes?: number, announceDelayMs?: number }
+  /** Octez's bootstrapped heuristic (threshold 4 peers, latency 50 s by default). */
+  synchronisation?: SynchronisationOptions
+  /** How a bootstrap fetches headers: `ranges` (several peers in parallel, default) or `walk` (Octez). */
+  headerFetchMode?: HeaderFetchMode
+  pipeline?: BootstrapPipelineOptions
+  /** Seconds a block may be ahead of our clock (Octez 1). */
+  maxClockDrift?: number
+  /** Test-only fault injection on the answers this node serves (see `SyncInit.rewriteAnswer`). */
+  rewriteSyncAnswer?: (envelope: Uint8Array, request: SyncRequest) => Uint8Array
+}
+
+export interface OperationEvent {
+  hash: Uint8Array
+  operation: Operation
+}
+
+/** Events of the chain part of a node (merged into `NodeEventMap`). */
+export interface ChainNodeEvents {
+  /** A new head was committed (after a block, a run of blocks, or a branch switch). */
+  head: [HeadChange]
+  /** An operation entered the mempool (injected here or fetched from a peer). */
+  operation: [OperationEvent]
+  /** Octez's bootstrapped state was reached (once). */
+  bootstrapped: []
+  /** Bootstrap progress: levels/s and ETA. */
+  'sync:progress': [BootstrapProgress]
+}
+
+/** What a node with a chain offers (fields of `TzNode`). */
+export interface ChainNodeFields {
+  /** The chain (undefined without `NodeOptions.chain`). */
+  readonly chain?: Chain
+  readonly mempool?: Mempool
+  /** The head, or undefined without a chain. */
+  head: () => StoredHeader | undefined
+  /** Validates an operation (Octez binary: branch ‖ data) and adds it to the mempool; it is then gossiped. */
+  inject: (operationBytes: Uint8Array) => Promise<AddResult>
+  /** Bakes one block now (needs `chain.baker`). */
+  bake: () => Promise<BakeResult>
+  /** Whether the node reached Octez's bootstrapped state. */
+  isBootstrapped: () => boolean
+}
+
+export class NoChainError extends Error {
+  override readonly name = 'NoChainError'
+  constructor () { super('this node runs no chain (pass NodeOptions.chain)') }
+}
+
+export class NoBakerError extends Error {
+  override readonly name = 'NoBakerError'
+  constructor () { super('this node has no baker (pass NodeOptions.chain.baker)') }
+}
+
+/** What `open` needs from the node. */
+export interface ChainNodeHost {
+  store: Database | undefined
+  peers: AuthenticatedPeers
+  greylist: Greylist
+  events: {
+    on: ((name: 'peer:authenticated', listener: (peer: AuthenticatedPeer) => void) => unknown) &
+    ((name: 'peer:disconnected', listener: (peer: AuthenticatedPeer) => void) => unknown)
+  }
+  emit: <K extends keyof ChainNodeEvents>(name: K, ...args: ChainNodeEvents[K]) => void
+  /** The connection manager's penalty; undefined when the node has none. */
+  penalize: (peer: string, kind: Misbehaviour, detail: string) => unknown
+  connections: (peer: PeerId) => Connection[]
+  services: { gossip?: GossipService, sync?: SyncService }
+}
+
+/** Which penalty a fault earns (Octez greylists for all of them). */
+function misbehaviourOf (error: Error): Misbehaviour {
+  if (error.name === 'DecodeError') return 'malformed-message'
+  if (error.name === 'MessageTooLargeError' || error.name === 'UnexpectedMessageError' || error.name === 'BadSyncRequestError') return 'invalid-message'
+  return 'invalid-data'
+}
+
+export class ChainNode {
+  private readonly options: ChainNodeOptions
+  private readonly tezosPeerId: string
+  private readonly log: Logger
+  private host: ChainNodeHost | undefined
+  private chainValue: Chain | undefined
+  private mempoolValue: Mempool | undefined
+  private baker: Baker | undefined
+  private validator: ChainValidator | undefined
+
+  constructor (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }) {
+    this.options = options
+    this.tezosPeerId = context.tezosPeerId
+    this.log = context.logger
+  }
+
+  /** Service entries for `createLibp2p`; they read the chain only once the node is started. */
+  services (): { gossip: ReturnType<typeof gossip>, sync: ReturnType<typeof sync> } {
+    // Getters: libp2p builds its services before the store is open and the handshake's peer table exists.
+    const self = this
+    const penalize = (peer: AuthenticatedPeer, reason: string, error: Error): void => { this.penalize(peer.tezosPeerId, reason, error) }
+    return {
+      gossip: gossip({
+        get chain () { return self.requireChain() },
+        tezosPeerId: this.tezosPeerId,
+        get peers () { return self.requireHost().peers },
+        mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
+        penalize,
+        logger: this.log,
+        ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
+      }),
+      sync: sync({
+        get chain () { return self.requireChain() },
+        tezosPeerId: this.tezosPeerId,
+        get peers () { return self.requireHost().peers },
+        mempool: {
+          get: hash => this.mempoolValue?.get(hash),
+          hashes: () => this.mempoolValue?.hashes() ?? []
+        },
+        penalize,
+        logger: this.log,
+        ...(this.options.rewriteSyncAnswer === undefined ? {} : { rewriteAnswer: this.options.rewriteSyncAnswer })
+      })
+    }
+  }
+
+  /** Opens the chain in the store and wires mempool, baker, validator and services together. */
+  async open (host: ChainNodeHost): Promise<void> {
+    const store = this.options.store ?? host.store
+    if (store === undefined) throw new NoChainStoreError()
+    this.host = host
+    const chain = await Chain.open(store, {
+      protocol: this.options.protocol,
+      genesis: this.options.genesis,
+      ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
+    })
+    this.chainValue = chain
+    const gossipService = host.services.gossip
+    const syncService = host.services.sync
+    if (gossipService === undefined || syncService === undefined) throw new Error('the gossip and sync services are missing')
+    const mempool = new Mempool({
+      chain,
+      ...this.options.mempool,
+      onAnnounce: hashes => {
+        gossipService.announceOperations(hashes)
+        for (const hash of hashes) {
+          const operation = mempool.get(hash)
+          if (operation !== undefined) host.emit('operation', { hash, operation })
+        }
+      }
+    })
+    const validator = new ChainValidator({
+      chain,
+      mempool,
+      client: syncService.client,
+      tezosPeerId: this.tezosPeerId,
+      peers: () => gossipService.peerIds(),
+      penalize: (peer, reason, error) => { this.penalize(peer, reason, error) },
+      logger: this.log,
+      ...(this.options.synchronisation === undefined ? {} : { synchronisation: this.options.synchronisation }),
+      ...(this.options.headerFetchMode === undefined ? {} : { headerFetchMode: this.options.headerFetchMode }),
+      ...(this.options.pipeline === undefined ? {} : { pipeline: this.options.pipeline }),
+      ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
+    })
+    chain.on('head', change => {
+      // During a bootstrap every committed run moves the head; peers hear of the result at the end.
+      if (!validator.syncing) gossipService.announceHead()
+      host.emit('head', change)
+    })
+    validator.on('pipeline:end', () => { gossipService.announceHead() })
+    validator.on('progress', p => { host.emit('sync:progress', p) })
+    validator.on('bootstrapped', () => { host.emit('bootstrapped') })
+    gossipService.on('head', a => { validator.handleHead(a) })
+    gossipService.on('branch', a => { validator.handleBranch(a) })
+    host.events.on('peer:authenticated', peer => { gossipService.addPeer(peer); validator.peerConnected() })
+    host.events.on('peer:disconnected', peer => {
+      gossipService.removePeer(peer)
+      syncService.forgetPeer(peer.tezosPeerId)
+      validator.peerGone(peer.tezosPeerId)
+    })
+    if (this.options.baker !== undefined) {
+      this.baker = new Baker({
+        chain,
+        mempool,
+        bakerKey: this.options.baker.key,
+        ...(this.options.baker.intervalMs === undefined ? {} : { intervalMs: this.options.baker.intervalMs }),
+        onBake: r => {
+          if (r instanceof Error) this.log.warn({ err: r.message }, 'baking failed')
+          else this.log.info({ block: r.hash, level: r.header.shell.level, operations: r.operations }, 'baked a block')
+        }
+      })
+    }
+    this.mempoolValue = mempool
+    this.validator = validator
+  }
+
+  /** After libp2p started: automatic baking, and bootstrapped at once when the threshold is 0. */
+  start (): void {
+    if (this.validator?.bootstrapped === true) this.host?.emit('bootstrapped')
+    if ((this.options.baker?.intervalMs ?? 0) > 0) this.baker?.start()
+  }
+
+  async stop (): Promise<void> {
+    await this.baker?.stop()
+    this.validator?.stop()
+    this.mempoolValue?.stop()
+  }
+
+  /** After libp2p stopped, before the store closes. */
+  async close (): Promise<void> {
+    await this.options.protocol.close?.()
+  }
+
+  fields (): ChainNodeFields {
+    return {
+      ...(this.chainValue === undefined ? {} : { chain: this.chainValue }),
+      ...(this.mempoolValue === undefined ? {} : { mempool: this.mempoolValue }),
+      head: () => this.chainValue?.head,
+      inject: async (bytes) => {
+        if (this.mempoolValue === undefined) throw new NoChainError()
+        return await this.mempoolValue.add(decodeExact(operationCodec, bytes))
+      },
+      bake: async () => {
+        if (this.chainValue === undefined) throw new NoChainError()
+        if (this.baker === undefined) throw new NoBakerError()
+        return await this.baker.bakeNow()
+      },
+      isBootstrapped: () => this.validator?.bootstrapped ?? false
+    }
+  }
+
+  get chain (): Chain | undefined { return this.chainValue }
+  get mempool (): Mempool | undefined { return this.mempoolValue }
+  get chainValidator (): ChainValidator | undefined { return this.validator }
+
+  private requireHost (): ChainNodeHost {
+    if (this.host === undefined) throw new NoChainError()
+    return this.host
+  }
+
+  private requireChain (): Chain {
+    if (this.chainValue === undefined) throw new NoChainError()
+    return this.chainValue
+  }
+
+  /**
+   * Octez greylists a peer for these faults; tzp2p hands them to the connection manager's score
+   * (which greylists and disconnects below its threshold) or, on a node without one, greylists the
+   * peer's ids and closes its connection at once.
+   */
+  private penalize (tezosPeerId: string, reason: string, error: Error): void {
+    const host = this.host
+    if (host === undefined) return
+    const detail = `${reason}: ${error.message}`
+    this.log.warn({ peer: tezosPeerId, reason: detail }, 'peer misbehaved')
+    if (host.penalize(tezosPeerId, misbehaviourOf(error), detail) !== undefined) return
+    const peer = host.peers.get(tezosPeerId)
+    host.greylist.greylist({ peers: [tezosPeerId, ...(peer === undefined ? [] : [peer.libp2pPeerId])] }, detail)
+    if (peer !== undefined) {
+      for (const c of host.connections(peer.libp2pPeerId)) if (c.id === peer.connectionId) c.abort(error)
+    }
+  }
+}
+
+export class NoChainStoreError extends Error {
+  override readonly name = 'NoChainStoreError'
+  constructor () { super('a chain needs a store: give the node a dataDir, or pass chain.store') }
+}
+
+/** The chain fields of a node: the chain node's, or those of a node without a chain. */
+export function chainNodeFields (chainNode: ChainNode | undefined): ChainNodeFields {
+  if (chainNode !== undefined) return chainNode.fields()
+  return {
+    head: () => undefined,
+    inject: async () => { throw new NoChainError() },
+    bake: async () => { throw new NoChainError() },
+    isBootstrapped: () => false
+  }
+}
+
+/** Builds the chain part of a node (see `ChainNode`). */
+export function prepareChainNode (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }): ChainNode {
+  return new ChainNode(options, context)
+}

@@ -1,0 +1,96 @@
+import { Writer, bytesEqual, encode } from '../encoding/index.ts'
+import type { ChainReader } from '../chain/chain-reader.ts'
+import { currentBranchFor, peerIdBytes } from '../gossip/branch.ts'
+import { envelopeOf } from '../gossip/envelope-stream.ts'
+import { MEMPOOL_MAX_OPERATIONS } from '../wire/mempool.ts'
+import { merklePath, operationsHashPathCodec } from '../wire/merkle.ts'
+import type { Operation } from '../wire/operation.ts'
+import { encodeP2pMessage, p2pMessageCode, type P2pMessage } from '../wire/p2p-message.ts'
+import type { SyncRequestTag } from './definitions.ts'
+
+/**
+ * The responder's side of `/tzp2p/sync/1.0.0`: the answer envelopes for one request, read from
+ * the store. Headers and operation lists are sent as stored (they are kept in their wire
+ * encodings), so answering costs a lookup and a copy, not a decode and re-encode.
+ */
+export interface AnswerSource {
+  chain: ChainReader
+  /** Our Tezos peer id (locator seeds). */
+  tezosPeerId: string
+  /** Mempool lookups for Get_operations and Current_head; absent: nothing to offer. */
+  mempool?: { get: (hash: Uint8Array) => Operation | undefined, hashes: () => Uint8Array[] }
+}
+
+export type SyncRequest = Extract<P2pMessage, { tag: SyncRequestTag }>
+
+const BLOCK_HEADER_TAG = p2pMessageCode('Block_header')
+const PREDECESSOR_HEADER_TAG = p2pMessageCode('Predecessor_header')
+const OPERATIONS_FOR_BLOCKS_TAG = p2pMessageCode('Operations_for_blocks')
+
+/** Answers for `requests` (all of one kind, from peer `to`); unknown keys yield nothing. */
+export async function answersFor (source: AnswerSource, to: string, requests: readonly SyncRequest[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = []
+  const chainId = source.chain.genesis.chainId
+  for (const request of requests) {
+    switch (request.tag) {
+      case 'Get_current_branch': {
+        if (!bytesEqual(request.chainId, chainId)) break
+        const locator = await currentBranchFor(source.chain, { senderId: peerIdBytes(source.tezosPeerId), receiverId: peerIdBytes(to) })
+        out.push(encodeP2pMessage({ tag: 'Current_branch', chainId, locator }))
+        break
+      }
+      case 'Get_current_head': {
+        if (!bytesEqual(request.chainId, chainId)) break
+        const knownValid = (source.mempool?.hashes() ?? []).slice(0, MEMPOOL_MAX_OPERATIONS)
+        out.push(encodeP2pMessage({ tag: 'Current_head', chainId, header: source.chain.head.header, mempool: { knownValid, pending: [] } }))
+        break
+      }
+      case 'Get_checkpoint': {
+        if (!bytesEqual(request.chainId, chainId)) break
+        const checkpoint = await source.chain.getHeader(source.chain.checkpoint.hash)
+        if (checkpoint !== undefined) out.push(encodeP2pMessage({ tag: 'Checkpoint', chainId, header: checkpoint.header }))
+        break
+      }
+      case 'Get_block_headers': {
+        const headers = await source.chain.getHeaders(request.blockHashes)
+        for (const h of headers) if (h !== undefined) out.push(envelopeOf(new Writer(2 + h.bytes.length).uint16(BLOCK_HEADER_TAG).raw(h.bytes).finish()))
+        break
+      }
+      case 'Get_predecessor_header': {
+        if (request.offset < 0) break
+        const h = await source.chain.getAncestor(request.blockHash, request.offset)
+        if (h === undefined) break
+        out.push(envelopeOf(new Writer(2 + 36 + h.bytes.length)
+          .uint16(PREDECESSOR_HEADER_TAG).raw(request.blockHash).int32(request.offset).raw(h.bytes).finish()))
+        break
+      }
+      case 'Get_operations_for_blocks': {
+        for (const key of request.keys) {
+          const envelope = await operationsForBlock(source.chain, key.blockHash, key.validationPass)
+          if (envelope !== undefined) out.push(envelope)
+        }
+        break
+      }
+      case 'Get_operations': {
+        for (const hash of request.operationHashes) {
+          const op = source.mempool?.get(hash)
+          if (op !== undefined) out.push(encodeP2pMessage({ tag: 'Operation', operation: op }))
+        }
+        break
+      }
+    }
+  }
+  return out
+}
+
+/** Operations_for_blocks for one pass: hash ‖ pass ‖ Merkle path ‖ the pass's stored operation list. */
+async function operationsForBlock (chain: ChainReader, hash: Uint8Array, pass: number): Promise<Uint8Array | undefined> {
+  if (pass < 0) return undefined
+  const listHashes = await chain.getOperationListHashes(hash)
+  if (listHashes === undefined || pass >= listHashes.length) return undefined
+  const list = await chain.getEncodedOperations(hash, pass)
+  if (list === undefined) return undefined
+  const path = encode(operationsHashPathCodec, merklePath(listHashes, pass))
+  return envelopeOf(new Writer(2 + 33 + path.length + list.length)
+    .uint16(OPERATIONS_FOR_BLOCKS_TAG).raw(hash).int8(pass).raw(path).raw(list).finish())
+}

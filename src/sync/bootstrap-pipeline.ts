@@ -1,0 +1,218 @@
+import type { Operation } from '../wire/operation.ts'
+import type { HashedHeader } from './checks.ts'
+import { BoundedQueue } from './queue.ts'
+import type { PlannedStep, StepHeaderFetcher } from './step-headers.ts'
+
+/**
+ * The bootstrap pipeline (Octez `bootstrap_pipeline.ml`, reference §6.4): three stages joined by
+ * bounded queues.
+ *
+ * 1. Headers: the locator's steps, oldest first; each step's headers are fetched top-down and
+ *    verified by hash (`StepHeaderFetcher`: in chunks from several peers in parallel, which is
+ *    where tzp2p departs from Octez's one-header-at-a-time walk), then checked (`checkHeader`:
+ *    future blocks, checkpoint) and queued oldest first. Several steps are fetched at once.
+ * 2. Operations: for the queued headers in order, every validation pass of every block is fetched
+ *    in parallel (checked against the header's operations_hash by the requester), up to
+ *    `blocksAhead` blocks ahead of the application.
+ * 3. Application: strictly oldest to newest, in runs of the blocks whose operations are in, through
+ *    `apply` (the chain, which validates with the protocol and stores atomically).
+ *
+ * Any error aborts the whole pipeline and is thrown by `run()`; the caller decides whom to blame
+ * (an invalid block or a lying locator is the fault of the peer whose branch this is; answers that
+ * fail their checks were already dealt with by the fetchers).
+ */
+export interface PipelineBlock {
+  header: HashedHeader
+  operations: Operation[][]
+}
+
+export interface BootstrapPlan {
+  /** The peer whose branch this is. */
+  peer: string
+  /** Oldest first; the oldest step ends on a block we have. */
+  steps: PlannedStep[]
+  /** Level of the block we have below the oldest step. */
+  startLevel: number
+  targetLevel: number
+  targetHash: Uint8Array
+}
+
+export interface BootstrapProgress {
+  peer: string
+  level: number
+  startLevel: number
+  targetLevel: number
+  /** Levels applied per second since the pipeline started. */
+  levelsPerSecond: number
+  /** Seconds left at that rate (undefined until something was applied). */
+  etaSeconds: number | undefined
+  headersFetched: number
+  blocksFetched: number
+}
+
+export interface BootstrapPipelineDeps {
+  fetchStepHeaders: StepHeaderFetcher
+  /** A block's operations, one list per validation pass, checked against its header. */
+  fetchOperations: (header: HashedHeader) => Promise<Operation[][]>
+  /** Throws to refuse a header before its operations are fetched. */
+  checkHeader?: (header: HashedHeader) => void
+  apply: (blocks: PipelineBlock[]) => Promise<void>
+  onProgress?: (progress: BootstrapProgress) => void
+  now?: () => number
+}
+
+export interface BootstrapPipelineOptions {
+  /** Steps whose headers are fetched at once (default 16). */
+  stepsAhead?: number
+  /** Headers fetched but not yet handed to the operations stage (default 4096). */
+  headersAhead?: number
+  /** Blocks whose operations are being fetched or wait for application (default 2048). */
+  blocksAhead?: number
+  /** Most blocks per `apply` call (default 500). */
+  maxRun?: number
+}
+
+export interface BootstrapResult {
+  applied: number
+  level: number
+  milliseconds: number
+}
+
+export class PipelineAbortedError extends Error {
+  override readonly name = 'PipelineAbortedError'
+}
+
+interface InFlightBlock {
+  header: HashedHeader
+  operations?: Operation[][]
+  done: Promise<void>
+}
+
+export class BootstrapPipeline {
+  readonly plan: BootstrapPlan
+  private readonly deps: BootstrapPipelineDeps
+  private readonly stepsAhead: number
+  private readonly maxRun: number
+  private readonly headers: BoundedQueue<HashedHeader[]>
+  private readonly blocks: BoundedQueue<InFlightBlock>
+  private readonly now: () => number
+  private failure: Error | undefined
+  private startedAt = 0
+  private level: number
+  private headersFetched = 0
+  private blocksFetched = 0
+
+  constructor (plan: BootstrapPlan, deps: BootstrapPipelineDeps, options: BootstrapPipelineOptions = {}) {
+    this.plan = plan
+    this.deps = deps
+    this.stepsAhead = options.stepsAhead ?? 16
+    this.maxRun = options.maxRun ?? 500
+    // Queue items are whole steps; bound them so that about `headersAhead` headers wait.
+    const meanStep = Math.max(1, (plan.targetLevel - plan.startLevel) / Math.max(1, plan.steps.length))
+    this.headers = new BoundedQueue(Math.max(2, Math.ceil((options.headersAhead ?? 4096) / meanStep)))
+    this.blocks = new BoundedQueue(options.blocksAhead ?? 2048)
+    this.now = deps.now ?? Date.now
+    this.level = plan.startLevel
+  }
+
+  /** Stops the pipeline; `run()` rejects with `reason`. */
+  abort (reason: Error = new PipelineAbortedError('bootstrap pipeline aborted')): void {
+    this.failure ??= reason
+    this.headers.fail(this.failure)
+    this.blocks.fail(this.failure)
+  }
+
+  get aborted (): boolean {
+    return this.failure !== undefined
+  }
+
+  async run (): Promise<BootstrapResult> {
+    this.startedAt = this.now()
+    const stages = [this.fetchHeaders(), this.fetchOperations(), this.applyBlocks()]
+    const guarded = stages.map(async stage => { try { await stage } catch (e) { this.abort(e as Error); throw e } })
+    const results = await Promise.allSettled(guarded)
+    if (this.failure !== undefined) throw this.failure
+    for (const r of results) if (r.status === 'rejected') throw r.reason
+    return { applied: this.level - this.plan.startLevel, level: this.level, milliseconds: this.now() - this.startedAt }
+  }
+
+  /** Stage 1: steps oldest first, `stepsAhead` of them in flight, each handed over bottom-up. */
+  private async fetchHeaders (): Promise<void> {
+    const steps = this.plan.steps
+    const inFlight: Array<Promise<HashedHeader[]>> = []
+    let next = 0
+    const launch = (): void => {
+      while (next < steps.length && inFlight.length < this.stepsAhead && !this.aborted) {
+        const p = this.deps.fetchStepHeaders(steps[next++])
+        p.catch(() => {})
+        inFlight.push(p)
+      }
+    }
+    for (let i = 0; i < steps.length; i++) {
+      launch()
+      const topDown = await inFlight.shift() as HashedHeader[]
+      if (this.aborted) return
+      const bottomUp = topDown.reverse()
+      for (const h of bottomUp) this.deps.checkHeader?.(h)
+      this.headersFetched += bottomUp.length
+      await this.headers.push(bottomUp)
+    }
+    this.headers.close()
+  }
+
+  /** Stage 2: every pass of every block fetched in parallel, handed over in order. */
+  private async fetchOperations (): Promise<void> {
+    for (;;) {
+      const batch = await this.headers.shift()
+      if (batch === undefined) break
+      for (const header of batch) {
+        const block: InFlightBlock = { header, done: Promise.resolve() }
+        block.done = this.deps.fetchOperations(header).then(ops => { block.operations = ops; this.blocksFetched++ })
+        block.done.catch(() => {})
+        await this.blocks.push(block)
+      }
+    }
+    this.blocks.close()
+  }
+
+  /** Stage 3: oldest first, in runs of whatever has its operations already. */
+  private async applyBlocks (): Promise<void> {
+    let lastReport = 0
+    for (;;) {
+      const first = await this.blocks.shift()
+      if (first === undefined) break
+      await first.done
+      const run: PipelineBlock[] = [{ header: first.header, operations: first.operations as Operation[][] }]
+      while (run.length < this.maxRun) {
+        const next = this.blocks.peek()
+        if (next?.operations === undefined) break
+        await this.blocks.shift()
+        run.push({ header: next.header, operations: next.operations })
+      }
+      if (this.aborted) return
+      await this.deps.apply(run)
+      this.level = run[run.length - 1].header.header.shell.level
+      const now = this.now()
+      if (now - lastReport >= 1000 || this.level >= this.plan.targetLevel) {
+        lastReport = now
+        this.report(now)
+      }
+    }
+  }
+
+  private report (now: number): void {
+    const seconds = Math.max(0.001, (now - this.startedAt) / 1000)
+    const done = this.level - this.plan.startLevel
+    const rate = done / seconds
+    this.deps.onProgress?.({
+      peer: this.plan.peer,
+      level: this.level,
+      startLevel: this.plan.startLevel,
+      targetLevel: this.plan.targetLevel,
+      levelsPerSecond: rate,
+      etaSeconds: rate > 0 ? Math.max(0, this.plan.targetLevel - this.level) / rate : undefined,
+      headersFetched: this.headersFetched,
+      blocksFetched: this.blocksFetched
+    })
+  }
+}

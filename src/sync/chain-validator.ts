@@ -1,0 +1,315 @@
+import { EventEmitter } from 'node:events'
+import type { Logger } from 'pino'
+import { b58Encode } from '../crypto/index.ts'
+import { toHex } from '../encoding/index.ts'
+import { BoundedCache } from '../chain/cache.ts'
+import type { Chain } from '../chain/chain.ts'
+import { CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, UnknownPredecessorError } from '../chain/errors.ts'
+import type { Mempool } from '../chain/mempool.ts'
+import { peerIdBytes } from '../gossip/branch.ts'
+import type { BranchAnnouncement, HeadAnnouncement } from '../gossip/service.ts'
+import { InvalidBlockError } from '../protocol/errors.ts'
+import { compareFitness } from '../wire/fitness.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import type { BlockLocator } from '../wire/locator.ts'
+import {
+  BootstrapPipeline, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult
+} from './bootstrap-pipeline.ts'
+import { hashHeader, type HashedHeader } from './checks.ts'
+import type { SyncClient } from './client.ts'
+import { Fetchers } from './fetchers.ts'
+import { planFromLocator, type BlockStatus } from './plan.ts'
+import { InvalidLocatorError, rangeStepFetcher, walkStepFetcher } from './step-headers.ts'
+import { SynchronisationHeuristic, type SynchronisationOptions } from './synchronisation.ts'
+
+/**
+ * What the node does with what peers announce (Octez's chain validator and peer validators):
+ *
+ * - A Current_head whose predecessor we have and whose fitness beats our head: fetch its
+ *   operations and apply it. Its predecessor unknown: ask that peer for its branch.
+ * - A Current_branch (or a fetched one) better than our head: plan a bootstrap from its locator
+ *   and run the pipeline. One pipeline runs at a time (tzp2p fetches each branch from all peers);
+ *   when it ends, the best remaining announcement is taken up.
+ * - Mempool hashes we lack are fetched and offered to the mempool.
+ * - Blame: an invalid block, a lying locator or a known-invalid announcement is the announcing
+ *   peer's fault (`penalize`, which greylists); wrong answers are dealt with by the fetchers.
+ * - `bootstrapped` follows Octez's synchronisation heuristic.
+ */
+export type HeaderFetchMode = 'ranges' | 'walk'
+
+export interface ChainValidatorInit {
+  chain: Chain
+  mempool?: Mempool
+  client: SyncClient
+  /** Our Tezos peer id. */
+  tezosPeerId: string
+  /** Peers we may ask (gossiping, authenticated). */
+  peers: () => string[]
+  penalize: (peer: string, reason: string, error: Error) => void
+  logger: Logger
+  synchronisation?: SynchronisationOptions
+  headerFetchMode?: HeaderFetchMode
+  pipeline?: BootstrapPipelineOptions
+  blockDataTimeoutMs?: number
+  now?: () => number
+  maxClockDrift?: number
+}
+
+export interface PipelineEnd {
+  peer: string
+  result?: BootstrapResult
+  error?: Error
+}
+
+export interface ChainValidatorEvents {
+  progress: [BootstrapProgress]
+  bootstrapped: []
+  'pipeline:end': [PipelineEnd]
+}
+
+interface Target {
+  peer: string
+  headHash: Uint8Array
+  header: BlockHeader
+  locator: BlockLocator
+}
+
+export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
+  readonly fetchers: Fetchers
+  readonly synchronisation: SynchronisationHeuristic
+  private readonly init: ChainValidatorInit
+  private readonly log: Logger
+  private readonly chain: Chain
+  private readonly now: () => number
+  private readonly targets = new Map<string, Target>()
+  /** Heads announced while a pipeline ran, looked at again when it ends. */
+  private readonly laterHeads = new Map<string, HeadAnnouncement>()
+  private readonly seenOperations = new BoundedCache<string, true>(50_000)
+  private running: BootstrapPipeline | undefined
+  private stopped = false
+
+  constructor (init: ChainValidatorInit) {
+    super()
+    this.init = init
+    this.chain = init.chain
+    this.log = init.logger.child({ module: 'chain-validator' })
+    this.now = init.now ?? Date.now
+    this.synchronisation = new SynchronisationHeuristic({ now: this.now, ...init.synchronisation })
+    this.fetchers = new Fetchers({
+      client: init.client,
+      peers: init.peers,
+      penalize: (peer, error) => { this.blame(peer, 'wrong answer', error) },
+      onError: (peer, error) => { this.log.debug({ peer, err: error.message }, 'request failed') },
+      ...(init.blockDataTimeoutMs === undefined ? {} : { blockDataTimeoutMs: init.blockDataTimeoutMs })
+    })
+  }
+
+  get bootstrapped (): boolean {
+    return this.synchronisation.bootstrapped
+  }
+
+  /** A pipeline is running (the node is catching up). */
+  get syncing (): boolean {
+    return this.running !== undefined
+  }
+
+  handleHead (a: HeadAnnouncement): void {
+    this.onHead(a).catch((err: Error) => { this.log.warn({ peer: a.peer.tezosPeerId, err: err.message }, 'head handling failed') })
+  }
+
+  handleBranch (a: BranchAnnouncement): void {
+    this.onBranch(a.peer.tezosPeerId, a.locator).catch((err: Error) => { this.log.warn({ peer: a.peer.tezosPeerId, err: err.message }, 'branch handling failed') })
+  }
+
+  peerConnected (): void {
+    this.fetchers.peersChanged()
+  }
+
+  peerGone (peer: string): void {
+    this.targets.delete(peer)
+    this.laterHeads.delete(peer)
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.running?.abort()
+    this.fetchers.stop()
+  }
+
+  private async status (hash: Uint8Array): Promise<BlockStatus> {
+    if (await this.chain.isKnownInvalid(hash) !== undefined) return 'invalid'
+    return await this.chain.hasBlock(hash) ? 'valid' : 'unknown'
+  }
+
+  /** A peer's block we hold valid counts towards the synchronisation heuristic. */
+  private noteValid (peer: string, header: BlockHeader): void {
+    if (this.synchronisation.update(peer, Number(header.shell.timestamp))) {
+      this.log.info({ peer }, 'bootstrapped')
+      this.emit('bootstrapped')
+    }
+  }
+
+  private beatsHead (header: BlockHeader): boolean {
+    return compareFitness(header.shell.fitness, this.chain.head.header.shell.fitness) > 0
+  }
+
+  private async onHead (a: HeadAnnouncement): Promise<void> {
+    const peer = a.peer.tezosPeerId
+    this.fetchMempool(peer, a.mempool.knownValid)
+    const status = await this.status(a.hash)
+    if (status === 'valid') { this.noteValid(peer, a.header); return }
+    if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped) return
+    if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
+    if (await this.status(a.header.shell.predecessor) !== 'valid') {
+      const locator = await this.init.client.currentBranch(peer).catch(() => undefined)
+      if (locator !== undefined) await this.onBranch(peer, locator)
+      return
+    }
+    const header = hashHeader(a.header)
+    try {
+      const operations = await this.fetchers.operationsOf(header, { preferred: [peer] })
+      await this.chain.addBlock(a.header, operations)
+      this.noteValid(peer, a.header)
+    } catch (err) {
+      if (err instanceof InvalidBlockError || err instanceof KnownInvalidBlockError || err instanceof CheckpointConflictError) {
+        this.blame(peer, 'announced an invalid block', err)
+      } else if (err instanceof UnknownPredecessorError) {
+        const locator = await this.init.client.currentBranch(peer).catch(() => undefined)
+        if (locator !== undefined) await this.onBranch(peer, locator)
+      } else if (!(err instanceof FutureBlockError)) {
+        this.log.debug({ peer, err: (err as Error).message }, 'could not take an announced head')
+      }
+    }
+  }
+
+  private async onBranch (peer: string, locator: BlockLocator): Promise<void> {
+    const header = locator.headHeader
+    const headHash = hashHeader(header).hash
+    const status = await this.status(headHash)
+    if (status === 'valid') { this.noteValid(peer, header); return }
+    if (status === 'invalid') { this.blame(peer, 'announced a known-invalid branch', new InvalidLocatorError('the branch head is known invalid')); return }
+    if (!this.beatsHead(header)) return
+    const existing = this.targets.get(peer)
+    if (existing === undefined || compareFitness(header.shell.fitness, existing.header.shell.fitness) >= 0) {
+      this.targets.set(peer, { peer, headHash, header, locator })
+    }
+    void this.schedule()
+  }
+
+  /** Starts a pipeline towards the best announced branch unless one runs. */
+  private async schedule (): Promise<void> {
+    if (this.running !== undefined || this.stopped) return
+    const target = [...this.targets.values()]
+      .filter(t => this.beatsHead(t.header))
+      .sort((a, b) => compareFitness(b.header.shell.fitness, a.header.shell.fitness))[0]
+    for (const t of this.targets.values()) if (!this.beatsHead(t.header)) this.targets.delete(t.peer)
+    if (target === undefined) return
+    this.targets.delete(target.peer)
+    let outcome
+    try {
+      outcome = await planFromLocator({
+        peer: target.peer,
+        locator: target.locator,
+        seed: { senderId: peerIdBytes(target.peer), receiverId: peerIdBytes(this.init.tezosPeerId) },
+        status: async h => await this.status(h),
+        levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level
+      })
+    } catch (err) {
+      this.blame(target.peer, 'sent an invalid locator', err as Error)
+      return await this.schedule()
+    }
+    if (outcome.kind !== 'plan') {
+      if (outcome.kind === 'known') this.noteValid(target.peer, target.header)
+      else this.log.info({ peer: target.peer }, 'no common ancestor with the peer\'s branch')
+      return await this.schedule()
+    }
+    if (this.running !== undefined) { this.targets.set(target.peer, target); return }
+    const pipeline = this.makePipeline(target, outcome.plan)
+    this.running = pipeline
+    this.log.info({ peer: target.peer, from: outcome.plan.startLevel, to: outcome.plan.targetLevel, steps: outcome.plan.steps.length }, 'bootstrap pipeline started')
+    let end: PipelineEnd
+    try {
+      const result = await pipeline.run()
+      end = { peer: target.peer, result }
+      this.log.info({ peer: target.peer, level: result.level, applied: result.applied, ms: Math.round(result.milliseconds) }, 'bootstrap pipeline finished')
+      this.noteValid(target.peer, target.header)
+    } catch (err) {
+      end = { peer: target.peer, error: err as Error }
+      if (err instanceof InvalidBlockError || err instanceof KnownInvalidBlockError || err instanceof InvalidLocatorError || err instanceof CheckpointConflictError) {
+        this.blame(target.peer, 'its branch failed to bootstrap', err)
+      } else {
+        this.log.warn({ peer: target.peer, err: (err as Error).message }, 'bootstrap pipeline stopped')
+      }
+    } finally {
+      this.running = undefined
+    }
+    this.emit('pipeline:end', end)
+    await this.afterPipeline()
+  }
+
+  private async afterPipeline (): Promise<void> {
+    const heads = [...this.laterHeads.values()]
+    this.laterHeads.clear()
+    for (const a of heads) await this.onHead(a).catch(() => {})
+    await this.schedule()
+  }
+
+  /** Ops the peer holds valid that we have not seen: fetched (≤ 10 per request) and offered to the mempool. */
+  private fetchMempool (peer: string, hashes: readonly Uint8Array[]): void {
+    const mempool = this.init.mempool
+    if (mempool === undefined) return
+    for (const hash of hashes) {
+      const hex = toHex(hash)
+      if (this.seenOperations.has(hex) || mempool.has(hash)) continue
+      this.seenOperations.set(hex, true)
+      this.fetchers.mempoolOperations.fetch(hash, { preferred: [peer] })
+        .then(async ({ value }) => { await mempool.add(value) })
+        .catch((err: Error) => { this.log.debug({ peer, operation: b58Encode('operationHash', hash), err: err.message }, 'announced operation not taken') })
+    }
+  }
+
+  private blame (peer: string, reason: string, error: Error): void {
+    this.log.warn({ peer, reason, err: error.message }, 'peer penalised')
+    this.targets.delete(peer)
+    this.init.penalize(peer, reason, error)
+  }
+
+  /** The pipeline towards `target`, over the shared fetchers, the target's peer asked first. */
+  private makePipeline (target: Target, plan: BootstrapPlan): BootstrapPipeline {
+    const preferred = (): string[] => [target.peer]
+    const fetchers = this.fetchers
+    const fetchStepHeaders = (this.init.headerFetchMode ?? 'ranges') === 'ranges'
+      ? rangeStepFetcher({
+        fetchChunk: async (chunk, exclude) => await fetchers.ancestors.fetch(chunk, { preferred: preferred(), exclude }),
+        penalize: (p, e) => { this.blame(p, 'wrong answer', e) }
+      })
+      : walkStepFetcher({ fetchHeader: async hash => await fetchers.headers.fetch(hash, { preferred: preferred() }) })
+    const drift = this.init.maxClockDrift ?? 1
+    const checkpoint = this.chain.checkpoint
+    const passes = this.chain.protocol.validationPasses
+    return new BootstrapPipeline(
+      plan,
+      {
+        fetchStepHeaders,
+        fetchOperations: async (h: HashedHeader) => await fetchers.operationsOf(h, { preferred: preferred() }),
+        checkHeader: (h: HashedHeader) => {
+          const s = h.header.shell
+          if (Number(s.timestamp) > this.now() / 1000 + drift) throw new FutureBlockError(b58Encode('blockHash', h.hash), s.timestamp, this.now())
+          if (s.level === checkpoint.level && toHex(checkpoint.hash) !== h.hex) {
+            throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `the checkpoint at level ${checkpoint.level} is another block`)
+          }
+          if (s.validationPass !== passes) {
+            throw new InvalidBlockError('bad_validation_passes', `block ${b58Encode('blockHash', h.hash)} has ${s.validationPass} validation passes, the protocol has ${passes}`)
+          }
+        },
+        apply: async blocks => { await this.chain.addBlocks(blocks.map(b => ({ header: b.header.header, operations: b.operations }))) },
+        onProgress: p => {
+          this.log.info({ peer: p.peer, level: p.level, target: p.targetLevel, levelsPerSecond: Math.round(p.levelsPerSecond), etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds) }, 'bootstrapping')
+          this.emit('progress', p)
+        },
+        now: this.now
+      },
+      this.init.pipeline
+    )
+  }
+}

@@ -1,0 +1,80 @@
+import { b58Encode } from '../crypto/index.ts'
+import { bytesEqual, encode, toHex } from '../encoding/index.ts'
+import { blockHeaderCodec, blockHashOfBytes, type BlockHeader } from '../wire/block-header.ts'
+import { checkMerklePath, operationListHash, type MerklePath } from '../wire/merkle.ts'
+import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
+
+/**
+ * Checks of what a peer answers, before anything is used: a header must hash to the requested
+ * block, operations must lead through the Merkle path to the header's operations_hash at the
+ * requested validation pass, an operation must hash to the requested hash. A failed check is the
+ * answering peer's fault (`InvalidAnswerError`): the node penalises it and asks another peer.
+ */
+export class InvalidAnswerError extends Error {
+  override readonly name = 'InvalidAnswerError'
+  readonly peer: string
+  constructor (peer: string, message: string) {
+    super(`peer ${peer}: ${message}`)
+    this.peer = peer
+  }
+}
+
+const blockB58 = (hash: Uint8Array): string => b58Encode('blockHash', hash)
+
+/** A header with its hash computed once from its wire bytes. */
+export interface HashedHeader {
+  hash: Uint8Array
+  hex: string
+  header: BlockHeader
+  bytes: Uint8Array
+}
+
+export function hashHeader (header: BlockHeader): HashedHeader {
+  const bytes = encode(blockHeaderCodec, header)
+  const hash = blockHashOfBytes(bytes)
+  return { hash, hex: toHex(hash), header, bytes }
+}
+
+/** What a Get_operations_for_blocks key must lead to. */
+export interface OperationsKeyCheck {
+  blockHash: Uint8Array
+  validationPass: number
+  /** The block header's operations_hash (LLo). */
+  operationsHash: Uint8Array
+}
+
+/**
+ * Octez's acceptance test for Operations_for_blocks: the Lo hash of the operations, carried up the
+ * path, must give the header's operations_hash, and the path's position must be the requested pass.
+ */
+export function checkOperationsAnswer (peer: string, key: OperationsKeyCheck, path: MerklePath, operations: readonly Operation[]): void {
+  const listHash = operationListHash(operations.map(op => operationHashOfBytes(encode(operationCodec, op))))
+  const { root, position } = checkMerklePath(path, listHash)
+  if (!bytesEqual(root, key.operationsHash)) {
+    throw new InvalidAnswerError(peer, `operations of ${blockB58(key.blockHash)} pass ${key.validationPass} do not match its operations_hash through the Merkle path`)
+  }
+  if (position !== key.validationPass) {
+    throw new InvalidAnswerError(peer, `operations of ${blockB58(key.blockHash)}: the Merkle path leads to pass ${position}, not ${key.validationPass}`)
+  }
+}
+
+/**
+ * A run of ancestors answered by Get_predecessor_header: `headers[i]` is `offsets[i]` levels below
+ * `top` (offsets consecutive, increasing). Each must sit at its level and be the predecessor of
+ * the one above it; the first must be the predecessor of `above` (the header at the offset just
+ * before the run) when it is known.
+ */
+export function checkAncestorRun (peer: string, top: Uint8Array, topLevel: number, firstOffset: number, headers: readonly HashedHeader[], above?: BlockHeader): void {
+  let expectedHash = above?.shell.predecessor
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]
+    const level = topLevel - firstOffset - i
+    if (h.header.shell.level !== level) {
+      throw new InvalidAnswerError(peer, `the ancestor of ${blockB58(top)} at offset ${firstOffset + i} is at level ${h.header.shell.level}, not ${level}`)
+    }
+    if (expectedHash !== undefined && !bytesEqual(expectedHash, h.hash)) {
+      throw new InvalidAnswerError(peer, `the ancestor of ${blockB58(top)} at offset ${firstOffset + i} is ${blockB58(h.hash)}, not the predecessor ${blockB58(expectedHash)}`)
+    }
+    expectedHash = h.header.shell.predecessor
+  }
+}

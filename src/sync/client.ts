@@ -1,0 +1,156 @@
+import type { Stream } from '@libp2p/interface'
+import { bytesEqual, toHex } from '../encoding/index.ts'
+import { EnvelopeStream, UnexpectedMessageError } from '../gossip/envelope-stream.ts'
+import type { BlockLocator } from '../wire/locator.ts'
+import type { Mempool as WireMempool } from '../wire/mempool.ts'
+import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
+import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
+import { encode } from '../encoding/index.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import type { SyncRequest } from './answers.ts'
+import { checkOperationsAnswer, hashHeader, InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
+import { SYNC_ANSWER_TIMEOUT_MS, SYNC_PROTOCOL, SYNC_REQUESTS } from './definitions.ts'
+
+/**
+ * The requesting side of `/tzp2p/sync/1.0.0`: one stream per request, every answer checked.
+ * Methods return what was answered and correct; missing keys are simply absent (the requester
+ * asks someone else), a wrong answer throws `InvalidAnswerError` naming the peer.
+ */
+export interface SyncClientInit {
+  chainId: Uint8Array
+  /** Opens a sync stream to an authenticated peer (Tezos peer id). */
+  openStream: (peer: string, signal: AbortSignal) => Promise<Stream>
+  answerTimeoutMs?: number
+}
+
+export class SyncClient {
+  private readonly init: SyncClientInit
+  readonly stats = { requests: 0, answers: 0, answerBytes: 0 }
+
+  constructor (init: SyncClientInit) {
+    this.init = init
+  }
+
+  /**
+   * Sends `requests` (one, or up to 10 Get_predecessor_header) on a new stream and collects the
+   * answers until the responder closes or `signal` fires (what arrived by then is kept).
+   */
+  async request (peer: string, requests: readonly SyncRequest[], signal?: AbortSignal): Promise<P2pMessage[]> {
+    const kind = SYNC_REQUESTS[requests[0].tag]
+    const deadline = signal ?? AbortSignal.timeout(this.init.answerTimeoutMs ?? SYNC_ANSWER_TIMEOUT_MS)
+    this.stats.requests++
+    const stream = await this.init.openStream(peer, deadline)
+    const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, kind.maxAnswerBytes)
+    const answers: P2pMessage[] = []
+    try {
+      for (const r of requests) stream.send(encodeP2pMessage(r))
+      await stream.close({ signal: deadline })
+      for (;;) {
+        const read = await reader.read({ signal: deadline })
+        if (read === undefined) break
+        if (read.message.tag !== kind.answer) throw new InvalidAnswerError(peer, new UnexpectedMessageError(SYNC_PROTOCOL, read.message.tag, `not an answer to ${requests[0].tag}`).message)
+        if (answers.length >= kind.maxAnswers * requests.length) throw new InvalidAnswerError(peer, `more answers than keys to ${requests[0].tag}`)
+        this.stats.answers++
+        this.stats.answerBytes += read.size
+        answers.push(read.message)
+      }
+    } catch (err) {
+      stream.abort(err as Error)
+      if (deadline.aborted && !(err instanceof InvalidAnswerError)) return answers
+      if ((err as Error).name === 'DecodeError' || (err as Error).name === 'MessageTooLargeError') {
+        throw new InvalidAnswerError(peer, (err as Error).message)
+      }
+      throw err
+    }
+    return answers
+  }
+
+  /** Block headers by hash; each must hash to a requested block. Keyed by hex hash. */
+  async blockHeaders (peer: string, hashes: readonly Uint8Array[], signal?: AbortSignal): Promise<Map<string, HashedHeader>> {
+    const wanted = new Set(hashes.map(toHex))
+    const out = new Map<string, HashedHeader>()
+    for (const m of await this.request(peer, [{ tag: 'Get_block_headers', blockHashes: [...hashes] }], signal)) {
+      const h = hashHeader((m as Extract<P2pMessage, { tag: 'Block_header' }>).header)
+      if (!wanted.has(h.hex) || out.has(h.hex)) throw new InvalidAnswerError(peer, `answered block header ${h.hex}, which was not requested`)
+      out.set(h.hex, h)
+    }
+    return out
+  }
+
+  /**
+   * Ancestors of `block` at `offsets` (Get_predecessor_header, one envelope per offset). Keyed by
+   * offset; each answer must name the requested block and offset. Their chaining is checked by
+   * the caller, which knows the levels.
+   */
+  async predecessorHeaders (peer: string, block: Uint8Array, offsets: readonly number[], signal?: AbortSignal): Promise<Map<number, HashedHeader>> {
+    const wanted = new Set(offsets)
+    const out = new Map<number, HashedHeader>()
+    const requests: SyncRequest[] = offsets.map(offset => ({ tag: 'Get_predecessor_header', blockHash: block, offset }))
+    for (const m of await this.request(peer, requests, signal)) {
+      const a = m as Extract<P2pMessage, { tag: 'Predecessor_header' }>
+      if (!bytesEqual(a.blockHash, block) || !wanted.has(a.offset) || out.has(a.offset)) {
+        throw new InvalidAnswerError(peer, `answered predecessor header (${toHex(a.blockHash)}, ${a.offset}), which was not requested`)
+      }
+      out.set(a.offset, hashHeader(a.header))
+    }
+    return out
+  }
+
+  /** Operations per validation pass, checked against each block's operations_hash. Keyed by `operationsKeyId`. */
+  async operationsForBlocks (peer: string, keys: readonly OperationsKeyCheck[], signal?: AbortSignal): Promise<Map<string, Operation[]>> {
+    const byId = new Map(keys.map(k => [operationsKeyId(k.blockHash, k.validationPass), k]))
+    const out = new Map<string, Operation[]>()
+    const request: SyncRequest = { tag: 'Get_operations_for_blocks', keys: keys.map(k => ({ blockHash: k.blockHash, validationPass: k.validationPass })) }
+    for (const m of await this.request(peer, [request], signal)) {
+      const a = m as Extract<P2pMessage, { tag: 'Operations_for_blocks' }>
+      const id = operationsKeyId(a.blockHash, a.validationPass)
+      const key = byId.get(id)
+      if (key === undefined || out.has(id)) throw new InvalidAnswerError(peer, `answered operations ${id}, which were not requested`)
+      checkOperationsAnswer(peer, key, a.path, a.operations)
+      out.set(id, a.operations)
+    }
+    return out
+  }
+
+  /** Mempool operations by hash; each must hash to a requested one. Keyed by hex hash. */
+  async operations (peer: string, hashes: readonly Uint8Array[], signal?: AbortSignal): Promise<Map<string, Operation>> {
+    const wanted = new Set(hashes.map(toHex))
+    const out = new Map<string, Operation>()
+    for (const m of await this.request(peer, [{ tag: 'Get_operations', operationHashes: [...hashes] }], signal)) {
+      const op = (m as Extract<P2pMessage, { tag: 'Operation' }>).operation
+      const hex = toHex(operationHashOfBytes(encode(operationCodec, op)))
+      if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered operation ${hex}, which was not requested`)
+      out.set(hex, op)
+    }
+    return out
+  }
+
+  async currentBranch (peer: string, signal?: AbortSignal): Promise<BlockLocator | undefined> {
+    const [a] = await this.request(peer, [{ tag: 'Get_current_branch', chainId: this.init.chainId }], signal)
+    if (a === undefined) return undefined
+    const m = a as Extract<P2pMessage, { tag: 'Current_branch' }>
+    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Current_branch for another chain')
+    return m.locator
+  }
+
+  async currentHead (peer: string, signal?: AbortSignal): Promise<{ header: BlockHeader, mempool: WireMempool } | undefined> {
+    const [a] = await this.request(peer, [{ tag: 'Get_current_head', chainId: this.init.chainId }], signal)
+    if (a === undefined) return undefined
+    const m = a as Extract<P2pMessage, { tag: 'Current_head' }>
+    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Current_head for another chain')
+    return { header: m.header, mempool: m.mempool }
+  }
+
+  async checkpoint (peer: string, signal?: AbortSignal): Promise<BlockHeader | undefined> {
+    const [a] = await this.request(peer, [{ tag: 'Get_checkpoint', chainId: this.init.chainId }], signal)
+    if (a === undefined) return undefined
+    const m = a as Extract<P2pMessage, { tag: 'Checkpoint' }>
+    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Checkpoint for another chain')
+    return m.header
+  }
+}
+
+/** `<hex block hash>:<pass>`: the identity of one Get_operations_for_blocks key. */
+export function operationsKeyId (blockHash: Uint8Array, pass: number): string {
+  return `${toHex(blockHash)}:${pass}`
+}

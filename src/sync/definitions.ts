@@ -1,0 +1,87 @@
+import type { RateSpec } from '../gossip/rate-limit.ts'
+import { BLOCK_HEADER_MAX_BYTES } from '../wire/block-header.ts'
+import { DDB_MAX_KEYS_PER_REQUEST, OPERATION_LIST_MAX_BYTES } from '../wire/ddb-messages.ts'
+import { LOCATOR_MAX_HISTORY } from '../wire/locator.ts'
+import { MEMPOOL_MAX_BYTES } from '../wire/mempool.ts'
+import { OPERATIONS_HASH_PATH_MAX_BYTES } from '../wire/merkle.ts'
+import { OPERATION_MAX_BYTES } from '../wire/operation.ts'
+import type { P2pMessageTag } from '../wire/p2p-message.ts'
+
+/**
+ * `/tzp2p/sync/1.0.0` (normative text: `protocols/sync.md`): request/response, one stream per
+ * request. The requester writes one request envelope (or up to 10 Get_predecessor_header
+ * envelopes, one key each), closes its write side and reads the answers until the responder
+ * closes. Keys the responder does not know are simply not answered.
+ */
+export const SYNC_PROTOCOL = '/tzp2p/sync/1.0.0'
+
+export type SyncRequestTag =
+  | 'Get_current_branch' | 'Get_current_head' | 'Get_block_headers' | 'Get_operations'
+  | 'Get_operations_for_blocks' | 'Get_predecessor_header' | 'Get_checkpoint'
+
+/** Per request kind: the answer kind, the envelopes one request may hold, and the answer bound. */
+export interface SyncRequestKind {
+  answer: P2pMessageTag
+  /** Request envelopes allowed on one stream (Get_predecessor_header carries one key per envelope). */
+  maxRequestMessages: number
+  /** Most answer envelopes (one per key). */
+  maxAnswers: number
+  /** Bound on one answer envelope, length prefix included. */
+  maxAnswerBytes: number
+}
+
+const ENVELOPE = 4 + 2
+const HEADER = BLOCK_HEADER_MAX_BYTES
+
+export const SYNC_REQUESTS: Readonly<Record<SyncRequestTag, SyncRequestKind>> = {
+  Get_current_branch: { answer: 'Current_branch', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + 4 + HEADER + LOCATOR_MAX_HISTORY * 32 },
+  Get_current_head: { answer: 'Current_head', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + 4 + HEADER + MEMPOOL_MAX_BYTES },
+  Get_block_headers: { answer: 'Block_header', maxRequestMessages: 1, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + HEADER },
+  Get_operations: { answer: 'Operation', maxRequestMessages: 1, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + OPERATION_MAX_BYTES },
+  Get_operations_for_blocks: {
+    answer: 'Operations_for_blocks',
+    maxRequestMessages: 1,
+    maxAnswers: DDB_MAX_KEYS_PER_REQUEST,
+    maxAnswerBytes: ENVELOPE + 32 + 1 + OPERATIONS_HASH_PATH_MAX_BYTES + OPERATION_LIST_MAX_BYTES
+  },
+  Get_predecessor_header: {
+    answer: 'Predecessor_header',
+    maxRequestMessages: DDB_MAX_KEYS_PER_REQUEST,
+    maxAnswers: DDB_MAX_KEYS_PER_REQUEST,
+    maxAnswerBytes: ENVELOPE + 32 + 4 + HEADER
+  },
+  Get_checkpoint: { answer: 'Checkpoint', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + HEADER }
+}
+
+export function isSyncRequest (tag: P2pMessageTag): tag is SyncRequestTag {
+  return Object.hasOwn(SYNC_REQUESTS, tag)
+}
+
+/** The largest request envelope (Get_operations_for_blocks with 10 keys is 340 bytes). */
+export const SYNC_MAX_REQUEST_BYTES = 1024
+
+/**
+ * Per-peer request rates the responder grants (token buckets). Octez throttles Get_current_branch
+ * and Get_current_head to one per 4 s, the unused Get_checkpoint/Get_predecessor_header to one
+ * per 10 s, and leaves headers and operations unthrottled. tzp2p bootstraps with
+ * Get_predecessor_header, so it is limited like the other data requests; every data request is
+ * bounded (≤ 10 keys), so 1000 per second per peer caps what one peer can make us read.
+ */
+export const SYNC_THROTTLES: Record<SyncRequestTag, RateSpec> = {
+  Get_current_branch: { rate: 0.25, burst: 4 },
+  Get_current_head: { rate: 0.25, burst: 4 },
+  Get_checkpoint: { rate: 0.1, burst: 2 },
+  Get_block_headers: { rate: 1000, burst: 1000 },
+  Get_predecessor_header: { rate: 1000, burst: 1000 },
+  Get_operations_for_blocks: { rate: 1000, burst: 1000 },
+  Get_operations: { rate: 1000, burst: 1000 }
+}
+
+/** Sync streams a peer may have open to us at once (per connection). */
+export const SYNC_MAX_INBOUND_STREAMS = 64
+/** Sync streams we open to one peer at once. */
+export const SYNC_MAX_OUTBOUND_STREAMS = 64
+/** The responder waits this long for the request before resetting the stream. */
+export const SYNC_REQUEST_READ_TIMEOUT_MS = 5_000
+/** The requester waits this long for all answers of one request (then keeps what it got). */
+export const SYNC_ANSWER_TIMEOUT_MS = 10_000

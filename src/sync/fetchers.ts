@@ -1,0 +1,96 @@
+import { toHex } from '../encoding/index.ts'
+import { Requester, type FetchOptions } from '../gossip/requester.ts'
+import type { Operation } from '../wire/operation.ts'
+import { InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
+import { operationsKeyId, type SyncClient } from './client.ts'
+import { ancestorChunkId, checkAncestorChunk, type AncestorChunk } from './step-headers.ts'
+
+/**
+ * The node's requesters over the sync client, one per kind of object (Octez keeps one per
+ * table): headers by hash, chunks of ancestors, operations per validation pass, mempool
+ * operations. Answers are checked in the request functions, so a requester only ever resolves
+ * with verified data; a peer whose answer fails a check is reported to `penalize`.
+ */
+export interface FetchersInit {
+  client: SyncClient
+  peers: () => string[]
+  penalize: (peer: string, error: Error) => void
+  onError?: (peer: string, error: Error) => void
+  /** Per-key deadline of block data (headers, operations), ms (default 60 s). */
+  blockDataTimeoutMs?: number
+  /** Per-key deadline of mempool operations, ms (default 10 s). */
+  mempoolTimeoutMs?: number
+}
+
+export class Fetchers {
+  readonly headers: Requester<Uint8Array, HashedHeader>
+  readonly ancestors: Requester<AncestorChunk, HashedHeader[]>
+  readonly blockOperations: Requester<OperationsKeyCheck, Operation[]>
+  readonly mempoolOperations: Requester<Uint8Array, Operation>
+
+  constructor (init: FetchersInit) {
+    const onRequestError = (peer: string, error: Error): void => {
+      if (error instanceof InvalidAnswerError) init.penalize(peer, error)
+      else init.onError?.(peer, error)
+    }
+    const blockTimeout = init.blockDataTimeoutMs ?? 60_000
+    const common = { peers: init.peers, onRequestError, timeoutMs: blockTimeout }
+    this.headers = new Requester({
+      ...common,
+      name: 'block header',
+      keyId: toHex,
+      request: async (peer, hashes, signal) => await init.client.blockHeaders(peer, hashes, signal)
+    })
+    this.ancestors = new Requester({
+      ...common,
+      name: 'ancestor headers',
+      keyId: ancestorChunkId,
+      // One chunk is already 10 keys on the wire (10 Get_predecessor_header envelopes).
+      maxKeysPerRequest: 1,
+      maxInFlightPerPeer: 8,
+      request: async (peer, [chunk], signal) => {
+        const offsets = Array.from({ length: chunk.count }, (_, i) => chunk.first + i)
+        const got = await init.client.predecessorHeaders(peer, chunk.top, offsets, signal)
+        if (got.size < chunk.count) return new Map()
+        const headers = offsets.map(o => got.get(o) as HashedHeader)
+        checkAncestorChunk(peer, chunk, headers)
+        return new Map([[ancestorChunkId(chunk), headers]])
+      }
+    })
+    this.blockOperations = new Requester({
+      ...common,
+      name: 'block operations',
+      keyId: k => operationsKeyId(k.blockHash, k.validationPass),
+      maxInFlightPerPeer: 8,
+      // Octez waits 1 s before re-asking for operations_for_blocks.
+      initialDelayMs: 1000,
+      request: async (peer, keys, signal) => await init.client.operationsForBlocks(peer, keys, signal)
+    })
+    this.mempoolOperations = new Requester({
+      ...common,
+      timeoutMs: init.mempoolTimeoutMs ?? 10_000,
+      name: 'operation',
+      keyId: toHex,
+      request: async (peer, hashes, signal) => await init.client.operations(peer, hashes, signal)
+    })
+  }
+
+  /** A block's operations, every pass in parallel. */
+  async operationsOf (header: HashedHeader, options: FetchOptions = {}): Promise<Operation[][]> {
+    const passes = header.header.shell.validationPass
+    const keys = Array.from({ length: passes }, (_, pass) => ({ blockHash: header.hash, validationPass: pass, operationsHash: header.header.shell.operationsHash }))
+    return await Promise.all(keys.map(async k => (await this.blockOperations.fetch(k, options)).value))
+  }
+
+  peersChanged (): void {
+    for (const r of this.all()) r.peersChanged()
+  }
+
+  stop (): void {
+    for (const r of this.all()) r.stop()
+  }
+
+  private all (): Array<{ peersChanged: () => void, stop: () => void }> {
+    return [this.headers, this.ancestors, this.blockOperations, this.mempoolOperations]
+  }
+}

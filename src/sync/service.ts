@@ -1,0 +1,163 @@
+import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { ChainReader } from '../chain/chain-reader.ts'
+import { authenticatedOnly } from '../handshake/guard.ts'
+import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import { EnvelopeStream, UnexpectedMessageError } from '../gossip/envelope-stream.ts'
+import { RateLimiter } from '../gossip/rate-limit.ts'
+import type { Operation } from '../wire/operation.ts'
+import { answersFor, type SyncRequest } from './answers.ts'
+import { SyncClient } from './client.ts'
+import {
+  isSyncRequest, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_OUTBOUND_STREAMS, SYNC_MAX_REQUEST_BYTES, SYNC_PROTOCOL,
+  SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_REQUESTS, SYNC_THROTTLES, type SyncRequestTag
+} from './definitions.ts'
+
+/** A peer opened a sync stream with something other than a well-formed request. */
+export class BadSyncRequestError extends Error {
+  override readonly name = 'BadSyncRequestError'
+}
+
+export class PeerNotConnectedError extends Error {
+  override readonly name = 'PeerNotConnectedError'
+}
+
+export interface SyncInit {
+  chain: ChainReader
+  tezosPeerId: string
+  peers: AuthenticatedPeers
+  mempool?: { get: (hash: Uint8Array) => Operation | undefined, hashes: () => Uint8Array[] }
+  /** Called for a peer that sent a malformed or out-of-place request. */
+  penalize: (peer: AuthenticatedPeer, reason: string, error: Error) => void
+  logger: Logger
+  /**
+   * Fault injection for tests only: rewrites each answer envelope before it is sent. Production
+   * nodes never set it.
+   */
+  rewriteAnswer?: (envelope: Uint8Array, request: SyncRequest) => Uint8Array
+}
+
+export interface SyncComponents {
+  registrar: {
+    handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
+    unhandle: (protocol: string) => Promise<void>
+  }
+  connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
+}
+
+/**
+ * `/tzp2p/sync/1.0.0` as a libp2p service: answers peers' requests from the store (with per-peer
+ * rate limits) and, through `client`, sends ours.
+ */
+export class SyncService implements Startable {
+  private readonly components: SyncComponents
+  private readonly init: SyncInit
+  private readonly log: Logger
+  private readonly throttle = new RateLimiter(SYNC_THROTTLES)
+  private syncClient: SyncClient | undefined
+  readonly stats = { served: 0, answers: 0, throttled: 0, badRequests: 0 }
+
+  constructor (components: SyncComponents, init: SyncInit) {
+    this.components = components
+    this.init = init
+    this.log = init.logger.child({ module: 'sync' })
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = 'tzp2p/sync'
+
+  /** Our requests to peers. Built on first use: a node builds its services before it opens its chain. */
+  get client (): SyncClient {
+    this.syncClient ??= new SyncClient({
+      chainId: this.init.chain.genesis.chainId,
+      openStream: async (peer, signal) => await this.openStream(peer, signal)
+    })
+    return this.syncClient
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(SYNC_PROTOCOL, authenticatedOnly(this.init.peers, this.handleStream), {
+      maxInboundStreams: SYNC_MAX_INBOUND_STREAMS,
+      maxOutboundStreams: SYNC_MAX_OUTBOUND_STREAMS
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(SYNC_PROTOCOL)
+  }
+
+  forgetPeer (tezosPeerId: string): void {
+    this.throttle.forget(tezosPeerId)
+  }
+
+  private async openStream (peer: string, signal: AbortSignal): Promise<Stream> {
+    const p = this.init.peers.get(peer)
+    const connection = p === undefined
+      ? undefined
+      : this.components.connectionManager.getConnections(p.libp2pPeerId).find(c => c.id === p.connectionId && c.status === 'open')
+    if (connection === undefined) throw new PeerNotConnectedError(`peer ${peer} is not connected`)
+    return await connection.newStream(SYNC_PROTOCOL, { signal })
+  }
+
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const peer = this.init.peers.ofConnection(connection)
+    if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
+    const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, SYNC_MAX_REQUEST_BYTES)
+    const signal = AbortSignal.timeout(SYNC_REQUEST_READ_TIMEOUT_MS)
+    let requests: SyncRequest[]
+    try {
+      requests = await this.readRequests(reader, signal)
+    } catch (err) {
+      const error = err as Error
+      stream.abort(error)
+      if (signal.aborted || connection.status !== 'open') return
+      if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError' || error instanceof BadSyncRequestError ||
+          error instanceof UnexpectedMessageError) {
+        this.stats.badRequests++
+        this.init.penalize(peer, `sync: ${error.message}`, error)
+      }
+      return
+    }
+    if (requests.length === 0) { await stream.close().catch(() => {}); return }
+    const tag = requests[0].tag as SyncRequestTag
+    if (!this.throttle.take(peer.tezosPeerId, tag)) {
+      // Over its rate: the keys are simply not answered (the peer's requester asks elsewhere or later).
+      this.stats.throttled++
+      await stream.close().catch(() => {})
+      return
+    }
+    try {
+      const answers = await answersFor({ chain: this.init.chain, tezosPeerId: this.init.tezosPeerId, ...(this.init.mempool === undefined ? {} : { mempool: this.init.mempool }) }, peer.tezosPeerId, requests)
+      this.stats.served++
+      const write = AbortSignal.timeout(30_000)
+      for (const answer of answers) {
+        const bytes = this.init.rewriteAnswer?.(answer, requests[0]) ?? answer
+        await reader.write(bytes, { signal: write })
+        this.stats.answers++
+      }
+      await stream.close({ signal: write })
+    } catch (err) {
+      this.log.debug({ peer: peer.tezosPeerId, err: (err as Error).message }, 'sync answer failed')
+      stream.abort(err as Error)
+    }
+  }
+
+  /** One request envelope, or several Get_predecessor_header, up to the requester's half-close. */
+  private async readRequests (reader: EnvelopeStream, signal: AbortSignal): Promise<SyncRequest[]> {
+    const requests: SyncRequest[] = []
+    for (;;) {
+      const read = await reader.read({ signal })
+      if (read === undefined) return requests
+      const m = read.message
+      if (!isSyncRequest(m.tag)) throw new UnexpectedMessageError(SYNC_PROTOCOL, m.tag, 'not a sync request')
+      if (requests.length > 0 && m.tag !== requests[0].tag) throw new BadSyncRequestError(`a ${m.tag} after a ${requests[0].tag} on one stream`)
+      if (requests.length >= SYNC_REQUESTS[m.tag].maxRequestMessages) throw new BadSyncRequestError(`more than ${SYNC_REQUESTS[m.tag].maxRequestMessages} ${m.tag} on one stream`)
+      requests.push(m as SyncRequest)
+    }
+  }
+}
+
+/** The libp2p service factory: `services: { sync: sync(init) }`. */
+export function sync (init: SyncInit): (components: SyncComponents) => SyncService {
+  return (components) => new SyncService(components, init)
+}
