@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { registerIdentityCommands } from './identity.ts'
 import { registerCodecCommands } from './codec.ts'
+import { registerConfigCommands } from './config.ts'
+import { registerRunCommand } from './run.ts'
 
 // ../../package.json from both src/cli/main.ts and dist/cli/main.js.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -20,6 +22,8 @@ const program = new Command('tzp2p')
 // devnet register themselves here the same way.
 registerIdentityCommands(program)
 registerCodecCommands(program)
+registerConfigCommands(program)
+registerRunCommand(program)
 
 try {
   await program.parseAsync(process.argv)

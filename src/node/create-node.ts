@@ -4,6 +4,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -67,6 +68,10 @@ export interface TzNode extends ChainNodeFields {
   /** The handshake service; `authenticatedOnly(node.handshake, handler)` guards other protocols. */
   readonly handshake: HandshakeService
   readonly events: EventEmitter<NodeEventMap>
+  /** `node.events.on`, for embedders: `node.on('head', change => …)`. */
+  on: <K extends keyof NodeEventMap>(name: K, listener: (...args: NodeEventMap[K]) => void) => TzNode
+  off: <K extends keyof NodeEventMap>(name: K, listener: (...args: NodeEventMap[K]) => void) => TzNode
+  once: <K extends keyof NodeEventMap>(name: K, listener: (...args: NodeEventMap[K]) => void) => TzNode
   readonly logger: Logger
   start: () => Promise<void>
   stop: () => Promise<void>
@@ -183,6 +188,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       dialTimeout: opts.limits.connectionTimeoutMs
     },
     nodeInfo: { name: 'tzp2p', version: '0.1.0' },
+    // Into the node's registry beside the tzp2p_* metrics already in it (hence preserve).
+    ...(options.libp2pMetrics === true ? { metrics: prometheusMetrics({ registry: metricsRegistry, preserveExistingMetrics: true }) } : {}),
     services: {
       ...chainNode?.services(),
       // Identify only authenticated peers: an unauthenticated one must not cost us its signed
@@ -292,6 +299,9 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     },
     dial,
     getMultiaddrs: () => libp2p.getMultiaddrs(),
+    on (name, listener) { events.on(name, listener as never); return this as TzNode },
+    off (name, listener) { events.off(name, listener as never); return this as TzNode },
+    once (name, listener) { events.once(name, listener as never); return this as TzNode },
     ...chainNodeFields(chainNode)
   }
 }

@@ -103,6 +103,12 @@ export interface NodeOptions {
   persistIntervalMs?: number
   /** prom-client registry for the node's `tzp2p_*` metrics; default a new one (`node.metricsRegistry`). */
   metricsRegistry?: Registry
+  /**
+   * Also register libp2p's own metrics (`libp2p_*`: connections, streams, bytes per protocol) and
+   * the process's (`nodejs_*`, `process_*`) in `metricsRegistry`; default false. `tzp2p run` turns
+   * it on; embedders serving `/metrics` may too.
+   */
+  libp2pMetrics?: boolean
   /** Run a chain (store, mempool, gossip, sync, bootstrap; see `src/node/chain-node.ts`). */
   chain?: ChainNodeOptions
 }

@@ -1,0 +1,125 @@
+import type { FastifyInstance } from 'fastify'
+import { banTargetOf } from '../peers/bans.ts'
+import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
+import type { RpcContext } from './context.ts'
+import { sendJsonString } from './reply.ts'
+import { BadRequestError, NotFoundError } from './errors.ts'
+import { banJson, connectionJson, greylistJson, peerInfoJson, pointInfoJson, pointText, type PeerInfoJson } from './network-json.ts'
+import { parsePoint, pointKey } from '../peers/point.ts'
+
+/**
+ * `/network/*`: who this node is, whom it is connected to, the greylist and bans. Peers are named
+ * by their Tezos peer id (`id…`), as in Octez; the libp2p PeerId is accepted too.
+ */
+export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): void {
+  const { node } = ctx
+
+  const facts = (peer: AuthenticatedPeer): PeerInfoJson => peerInfoJson(peer, {
+    score: node.scores?.score(peer.tezosPeerId) ?? 0,
+    trusted: node.connectionManager?.isTrustedPeer(peer) ?? false,
+    latencyMs: ctx.latency.latencyOf(peer.tezosPeerId)
+  })
+
+  /** An authenticated peer by Tezos or libp2p id; 400 for something that is neither, 404 if not connected. */
+  const connectedPeer = (id: string): AuthenticatedPeer => {
+    checkPeerId(id)
+    const peer = node.peers.get(id)
+    if (peer === undefined) throw new NotFoundError(`peer ${id} is not connected`)
+    return peer
+  }
+
+  app.get('/network/self', async (_req, reply) => await sendJsonString(reply, node.identity.peerId))
+
+  app.get('/network/peers', async () => node.peers.list().map(p => [p.tezosPeerId, facts(p)]))
+
+  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId', async req => facts(connectedPeer(req.params.peerId)))
+
+  app.get('/network/connections', async () => node.peers.list().map(p => connectionJson(p, ctx.local)))
+
+  app.get<{ Params: { peerId: string } }>('/network/connections/:peerId', async req =>
+    connectionJson(connectedPeer(req.params.peerId), ctx.local))
+
+  /** Closes the connections to a peer (Octez `DELETE /network/connections/<peer_id>`). */
+  app.delete<{ Params: { peerId: string } }>('/network/connections/:peerId', async req => {
+    const peer = connectedPeer(req.params.peerId)
+    await node.libp2p.hangUp(peer.libp2pPeerId)
+    return {}
+  })
+
+  app.get('/network/points', async () => {
+    const book = node.pointBook
+    if (book === undefined) return []
+    return book.all().map(p => [pointText(p), pointInfoJson(p, greylistedUntil(p.address.host))])
+  })
+
+  app.get<{ Params: { point: string } }>('/network/points/:point', async req => {
+    const book = node.pointBook
+    let key: string
+    try {
+      key = pointKey(parsePoint(req.params.point))
+    } catch (e) {
+      throw new BadRequestError(`invalid point ${JSON.stringify(req.params.point)}: expected ip:port, [ipv6]:port or a multiaddr`, { cause: e })
+    }
+    const p = book?.get(key)
+    if (p === undefined) throw new NotFoundError(`unknown point ${req.params.point}`)
+    return pointInfoJson(p, greylistedUntil(p.address.host))
+  })
+
+  const greylistedUntil = (ip: string): number | undefined => node.greylist.list().find(e => e.kind === 'ip' && e.key === ip)?.until
+
+  app.get('/network/greylist', async () => greylistJson(node.greylist.list()))
+  app.get('/network/greylist/ips', async () => greylistJson(node.greylist.list()).ips.map(e => e.addr))
+  app.get('/network/greylist/peers', async () => greylistJson(node.greylist.list()).peers.map(e => e.peer_id))
+  app.delete('/network/greylist', async () => {
+    node.greylist.clear()
+    return {}
+  })
+
+  app.get('/network/bans', async () => node.banList.list().map(banJson))
+
+  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId/banned', async req => {
+    checkPeerId(req.params.peerId)
+    return node.banList.isBanned(req.params.peerId)
+  })
+
+  /**
+   * Bans a peer: its Tezos peer id (and, if it is connected, its libp2p PeerId) is refused from
+   * now on and its connections are closed. A peer that is not connected can be banned in advance.
+   * Both records carry the same reason, so that lifting the ban by either id lifts both.
+   */
+  app.put<{ Params: { peerId: string } }>('/network/peers/:peerId/ban', async req => {
+    const id = req.params.peerId
+    checkPeerId(id)
+    const peer = node.peers.get(id)
+    const reason = rpcBanReason(peer?.tezosPeerId ?? id)
+    const records = [node.banList.banPeer(id, reason)]
+    if (peer !== undefined) {
+      records.push(node.banList.banPeer(peer.tezosPeerId === id ? peer.libp2pPeerId : peer.tezosPeerId, reason))
+      await node.libp2p.hangUp(peer.libp2pPeerId)
+    }
+    ctx.logger.info({ peer: id }, 'peer banned through the RPC')
+    return records.map(banJson)
+  })
+
+  app.delete<{ Params: { peerId: string } }>('/network/peers/:peerId/ban', async req => {
+    const id = req.params.peerId
+    checkPeerId(id)
+    const key = banTargetOf(id)?.key
+    const record = node.banList.list().find(r => r.kind === 'peer' && r.key === key)
+    if (record === undefined) throw new NotFoundError(`peer ${id} is not banned`)
+    for (const r of node.banList.list()) {
+      if (r.key === key || (record.reason !== undefined && r.reason === record.reason && r.reason.startsWith(RPC_BAN))) node.banList.unban(r.key)
+    }
+    return {}
+  })
+}
+
+const RPC_BAN = 'banned through the RPC'
+const rpcBanReason = (tezosPeerId: string): string => `${RPC_BAN}: ${tezosPeerId}`
+
+/** 400 unless `id` is a Tezos peer id (`id…`) or a libp2p PeerId. */
+function checkPeerId (id: string): void {
+  if (banTargetOf(id)?.kind !== 'peer') {
+    throw new BadRequestError(`${JSON.stringify(id)} is not a peer id: expected a Tezos peer id (id…) or a libp2p PeerId (12D3Koo…)`)
+  }
+}

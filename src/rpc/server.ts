@@ -1,0 +1,156 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import { pino, type Logger } from 'pino'
+import { Registry } from 'prom-client'
+import type { TzNode } from '../node/create-node.ts'
+import type { RpcContext } from './context.ts'
+import { RpcError, type RpcErrorBody } from './errors.ts'
+import { LatencySampler } from './latency.ts'
+import { registerNetworkRoutes } from './network-routes.ts'
+import { registerChainRoutes } from './chain-routes.ts'
+import { registerMonitorRoutes } from './monitor-routes.ts'
+import { registerHealthRoutes, registerMetricsRoute, RpcMetrics } from './metrics-routes.ts'
+import { registerStatusRoutes, StatusHistory } from './status-routes.ts'
+import { applyCors, type CorsOptions } from './cors.ts'
+
+/** Where an RPC server listens; `port` 0 lets the system pick one. */
+export interface ListenAddress {
+  host: string
+  port: number
+}
+
+export interface RpcServerOptions {
+  node: TzNode
+  /** Addresses to serve the full RPC and the status page on (default 127.0.0.1:8732). */
+  listen?: ListenAddress[]
+  /** Addresses serving only `/metrics`. */
+  metricsListen?: ListenAddress[]
+  /** Registry `/metrics` serves; default the node's (`node.metricsRegistry`), else a new one. */
+  registry?: Registry
+  logger?: Logger
+  /** What the node announces in handshakes (Octez `local_metadata`); default both false. */
+  local?: { disableMempool: boolean, privateNode: boolean }
+  cors?: CorsOptions
+  /** Period of the latency pings, ms (default 10 s). */
+  latencyIntervalMs?: number
+  /** Period of the status page's history samples, ms (default 1 s). */
+  historyIntervalMs?: number
+}
+
+export const DEFAULT_RPC_LISTEN: ListenAddress = { host: '127.0.0.1', port: 8732 }
+
+/** A running RPC: one fastify app per listen address, sharing the node's helpers. */
+export interface RpcServer {
+  /** `http://host:port` of each RPC listener, in the order given. */
+  readonly urls: string[]
+  readonly metricsUrls: string[]
+  /** The first RPC app (for `inject()` in tests and embedders). */
+  readonly app: FastifyInstance | undefined
+  close: () => Promise<void>
+}
+
+function urlOf (app: FastifyInstance): string {
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('the RPC server is not listening on TCP')
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}
+
+function baseApp (logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger.child({ module: 'rpc' }) as FastifyBaseLogger,
+    // One line per request would drown the node's own logs (the status page polls every second).
+    logController: new LogController({ disableRequestLogging: true }),
+    // Streams (`/monitor/heads`) and keep-alive sockets must not hold a shutdown.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    // An injected operation is a few kilobytes; a config-sized limit keeps bodies cheap to refuse.
+    bodyLimit: 1 << 20
+  })
+  app.setErrorHandler((error: FastifyError | RpcError, request, reply) => {
+    const status = error instanceof RpcError
+      ? error.statusCode
+      : typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    if (status >= 500) request.log.error({ err: error.message, url: request.url }, 'RPC failed')
+    const body: RpcErrorBody = { error: status >= 500 && !(error instanceof RpcError) ? `internal error: ${error.message}` : error.message }
+    void reply.code(status).type('application/json').send(body)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const body: RpcErrorBody = { error: `no such RPC: ${request.method} ${request.url.split('?')[0]} (GET / shows the status page; see the README for the RPC list)` }
+    void reply.code(404).send(body)
+  })
+  return app
+}
+
+/**
+ * Starts the node's HTTP RPC (JSON, Octez-like paths), the status page at `/`, `/metrics` and
+ * `/health`. Listens on loopback unless told otherwise: the RPC has no authentication and can ban
+ * peers and inject operations.
+ */
+export async function startRpcServer (options: RpcServerOptions): Promise<RpcServer> {
+  const { node } = options
+  const logger = options.logger ?? node.logger ?? pino({ level: 'silent' })
+  const registry = options.registry ?? node.metricsRegistry ?? new Registry()
+  const latency = new LatencySampler(node, { intervalMs: options.latencyIntervalMs, logger })
+  const history = new StatusHistory(node, { intervalMs: options.historyIntervalMs })
+  const metrics = RpcMetrics.register(registry)
+  const closers: Array<() => void> = []
+  const ctx: RpcContext = {
+    node,
+    latency,
+    registry,
+    logger,
+    local: options.local ?? { disableMempool: false, privateNode: false },
+    onClose: fn => { closers.push(fn) }
+  }
+  const apps: FastifyInstance[] = []
+  const metricsApps: FastifyInstance[] = []
+  try {
+    for (const address of options.listen ?? [DEFAULT_RPC_LISTEN]) {
+      const app = baseApp(logger)
+      if (options.cors !== undefined) applyCors(app, options.cors)
+      metrics.instrument(app)
+      registerNetworkRoutes(app, ctx)
+      registerChainRoutes(app, ctx)
+      registerMonitorRoutes(app, ctx)
+      registerMetricsRoute(app, ctx)
+      registerHealthRoutes(app, ctx)
+      registerStatusRoutes(app, ctx, history, latency)
+      apps.push(app)
+      await app.listen({ host: address.host, port: address.port })
+    }
+    for (const address of options.metricsListen ?? []) {
+      const app = baseApp(logger)
+      registerMetricsRoute(app, ctx)
+      metricsApps.push(app)
+      await app.listen({ host: address.host, port: address.port })
+    }
+  } catch (e) {
+    await Promise.all([...apps, ...metricsApps].map(async a => { await a.close() }))
+    throw new RpcListenError(e as Error)
+  }
+  latency.start()
+  history.start()
+  let closed: Promise<void> | undefined
+  return {
+    urls: apps.map(urlOf),
+    metricsUrls: metricsApps.map(urlOf),
+    app: apps[0],
+    close: async () => {
+      closed ??= (async () => {
+        for (const fn of closers) fn()
+        history.stop()
+        await latency.stop()
+        await Promise.all([...apps, ...metricsApps].map(async a => { await a.close() }))
+      })()
+      await closed
+    }
+  }
+}
+
+/** The RPC could not listen (address in use, not an address of this machine, …). */
+export class RpcListenError extends Error {
+  override readonly name = 'RpcListenError'
+  constructor (cause: Error) {
+    super(`the RPC server cannot listen: ${cause.message}`, { cause })
+  }
+}

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import { b58Encode } from '../crypto/index.ts'
+import type { TzNode } from '../node/create-node.ts'
+import { chainIdToJson } from '../wire/json.ts'
+import { chainAccessOf } from './chain-access.ts'
+import type { RpcContext } from './context.ts'
+import type { LatencySampler } from './latency.ts'
+import { greylistJson, rfc3339, type GreylistJson } from './network-json.ts'
+
+/** One point of the status page's chart. */
+export interface HistorySample {
+  /** ms since the epoch. */
+  t: number
+  connections: number
+  /** Head level, null without a chain. */
+  level: number | null
+}
+
+/**
+ * Connections and head level sampled every `intervalMs` (default 1 s), the last `size` samples
+ * (default 600: ten minutes), so the status page draws a chart with history as soon as it opens.
+ */
+export class StatusHistory {
+  private readonly node: TzNode
+  private readonly intervalMs: number
+  private readonly size: number
+  private readonly samples: HistorySample[] = []
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (node: TzNode, options: { intervalMs?: number, size?: number } = {}) {
+    this.node = node
+    this.intervalMs = options.intervalMs ?? 1000
+    this.size = options.size ?? 600
+  }
+
+  start (): void {
+    if (this.timer !== undefined) return
+    this.sample()
+    this.timer = setInterval(() => { this.sample() }, this.intervalMs)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  /** Samples taken after `since` (ms), oldest first. */
+  after (since: number): HistorySample[] {
+    return this.samples.filter(s => s.t > since)
+  }
+
+  private sample (): void {
+    const chain = chainAccessOf(this.node)?.chain
+    this.samples.push({ t: Date.now(), connections: this.node.peers.size, level: chain?.head.header.shell.level ?? null })
+    if (this.samples.length > this.size) this.samples.splice(0, this.samples.length - this.size)
+  }
+}
+
+export interface StatusJson {
+  now: string
+  identity: { peer_id: string, libp2p_peer_id: string, addresses: string[] }
+  chain: null | {
+    chain_id: string
+    protocol: string
+    head: { level: number, hash: string, timestamp: string, age_s: number }
+    bootstrapped: boolean
+    mempool: number | null
+  }
+  peers: Array<{
+    peer_id: string
+    libp2p_peer_id: string
+    direction: 'inbound' | 'outbound'
+    address: string
+    latency_ms: number | null
+    score: number | null
+    trusted: boolean
+    since: string
+  }>
+  points: { known: number, trusted: number } | null
+  greylist: GreylistJson
+  bans: number
+  history: HistorySample[]
+}
+
+/** What the status page shows, in one JSON it polls. */
+export function statusJson (ctx: RpcContext, history: StatusHistory, latency: LatencySampler, since: number): StatusJson {
+  const { node } = ctx
+  const access = chainAccessOf(node)
+  const now = Date.now()
+  let chain: StatusJson['chain'] = null
+  if (access !== undefined) {
+    const head = access.chain.head
+    const seconds = Number(head.header.shell.timestamp)
+    chain = {
+      chain_id: chainIdToJson(access.chainId),
+      protocol: access.chain.protocol.hash,
+      head: {
+        level: head.header.shell.level,
+        hash: b58Encode('blockHash', head.hash),
+        timestamp: rfc3339(seconds * 1000),
+        age_s: Math.max(0, Math.round(now / 1000 - seconds))
+      },
+      bootstrapped: access.bootstrapped(),
+      mempool: access.mempool?.size ?? null
+    }
+  }
+  const book = node.pointBook
+  return {
+    now: new Date(now).toISOString(),
+    identity: {
+      peer_id: node.identity.peerId,
+      libp2p_peer_id: node.peerId.toString(),
+      addresses: node.getMultiaddrs().map(String)
+    },
+    chain,
+    peers: node.peers.list().map(p => ({
+      peer_id: p.tezosPeerId,
+      libp2p_peer_id: p.libp2pPeerId.toString(),
+      direction: p.direction,
+      address: p.remoteAddress.toString(),
+      latency_ms: latency.latencyOf(p.tezosPeerId),
+      score: node.scores?.score(p.tezosPeerId) ?? null,
+      trusted: node.connectionManager?.isTrustedPeer(p) ?? false,
+      since: rfc3339(p.authenticatedAt)
+    })),
+    points: book === undefined ? null : { known: book.size, trusted: book.all().filter(p => p.trusted).length },
+    greylist: greylistJson(node.greylist.list()),
+    bans: node.banList.size,
+    history: history.after(since)
+  }
+}
+
+/** The page's files, read once: `status-page/` beside this module (copied to `dist/` by the build). */
+const asset = (name: string): string => readFileSync(new URL(`./status-page/${name}`, import.meta.url), 'utf8')
+
+/** `/` (the status page), its script and style, and `/status` (what it polls). */
+export function registerStatusRoutes (app: FastifyInstance, ctx: RpcContext, history: StatusHistory, latency: LatencySampler): void {
+  const page = asset('index.html')
+  const script = asset('status.js')
+  const style = asset('status.css')
+  app.get('/', async (_req, reply) => await reply.type('text/html; charset=utf-8').send(page))
+  app.get('/status.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(script))
+  app.get('/status.css', async (_req, reply) => await reply.type('text/css; charset=utf-8').send(style))
+  app.get<{ Querystring: { since?: string } }>('/status', async req => {
+    const since = req.query.since === undefined ? 0 : Number(req.query.since)
+    return statusJson(ctx, history, latency, Number.isFinite(since) ? since : 0)
+  })
+}

@@ -1,0 +1,90 @@
+import { mkdir } from 'node:fs/promises'
+import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
+import type { NodeConfig } from '../config/node-config.ts'
+import { loadOrCreateNodeKeys, type PowProgress } from '../identity/index.ts'
+import { createNode, type TzNode } from '../node/create-node.ts'
+import { startRpcServer, type RpcServer } from '../rpc/server.ts'
+import { chainOptionsFromConfig } from './chain-options.ts'
+import { networkOptionsFromConfig } from './node-options.ts'
+
+export interface StartNodeRuntimeOptions {
+  logger: Logger
+  /** Told when a new identity is being generated (first run), then of the search's progress. */
+  onIdentityGeneration?: (difficulty: number) => void
+  onPowProgress?: (progress: PowProgress) => void
+  /** Aborts an identity generation in progress. */
+  signal?: AbortSignal
+}
+
+/** A node started from a configuration, with its RPC. */
+export interface NodeRuntime {
+  readonly config: NodeConfig
+  readonly node: TzNode
+  /** Undefined when `rpc.listen-addrs` is empty. */
+  readonly rpc: RpcServer | undefined
+  /** Whether this start generated the identity. */
+  readonly identityCreated: boolean
+  /** Closes the RPC, then the node (peers closed, store flushed and closed). Idempotent. */
+  stop: () => Promise<void>
+}
+
+/**
+ * What `tzp2p run` does once the configuration is loaded: create the data dir, load or generate
+ * the identity (at `p2p.expected-proof-of-work`, as Octez on its first run), build the node with
+ * its chain, start it, and start the RPC and metrics listeners.
+ */
+export async function startNodeRuntime (config: NodeConfig, options: StartNodeRuntimeOptions): Promise<NodeRuntime> {
+  const { logger } = options
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const keys = await loadOrCreateNodeKeys(config.dataDir, {
+    expectedPow: config.p2p.expectedPow,
+    signal: options.signal,
+    onProgress: (() => {
+      let told = false
+      return (p: PowProgress) => {
+        if (!told) { told = true; options.onIdentityGeneration?.(config.p2p.expectedPow) }
+        options.onPowProgress?.(p)
+      }
+    })()
+  })
+  if (keys.created.identity) logger.info({ peerId: keys.identity.peerId, dataDir: config.dataDir }, 'generated a new identity')
+
+  const metricsRegistry = new Registry()
+  const node = await createNode({
+    ...networkOptionsFromConfig(config, { logger, metricsRegistry }),
+    ...await chainOptionsFromConfig(config)
+  })
+  let rpc: RpcServer | undefined
+  try {
+    await node.start()
+    if (config.rpc.listenAddrs.length > 0 || config.metricsAddrs.length > 0) {
+      rpc = await startRpcServer({
+        node,
+        listen: config.rpc.listenAddrs.map(a => ({ host: a.host, port: a.port })),
+        metricsListen: config.metricsAddrs.map(a => ({ host: a.host, port: a.port })),
+        registry: metricsRegistry,
+        logger,
+        local: { disableMempool: config.p2p.disableMempool, privateNode: config.p2p.privateMode },
+        ...(config.rpc.corsOrigins.length > 0 ? { cors: { origins: config.rpc.corsOrigins, headers: config.rpc.corsHeaders } } : {})
+      })
+    }
+  } catch (e) {
+    await node.stop().catch(() => {})
+    throw e
+  }
+  let stopped: Promise<void> | undefined
+  return {
+    config,
+    node,
+    rpc,
+    identityCreated: keys.created.identity,
+    stop: async () => {
+      stopped ??= (async () => {
+        await rpc?.close()
+        await node.stop()
+      })()
+      await stopped
+    }
+  }
+}
