@@ -151,6 +151,9 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
 export class RpcListenError extends Error {
   override readonly name = 'RpcListenError'
   constructor (cause: Error) {
-    super(`the RPC server cannot listen: ${cause.message}`, { cause })
+    const hint = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? ' (another program, or another node, uses it: pick another port with --rpc-addr or rpc.listen-addrs)'
+      : (cause as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL' ? ' (not an address of this machine: check --rpc-addr or rpc.listen-addrs)' : ''
+    super(`the RPC server cannot listen: ${cause.message}${hint}`, { cause })
   }
 }

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises'
+import { access, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { NodeConfig } from '../config/node-config.ts'
-import { loadOrCreateNodeKeys, type PowProgress } from '../identity/index.ts'
+import { IDENTITY_FILE_NAME, loadOrCreateNodeKeys, type PowProgress } from '../identity/index.ts'
 import { createNode, type TzNode } from '../node/create-node.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
 import { chainOptionsFromConfig } from './chain-options.ts'
@@ -37,24 +38,26 @@ export interface NodeRuntime {
 export async function startNodeRuntime (config: NodeConfig, options: StartNodeRuntimeOptions): Promise<NodeRuntime> {
   const { logger } = options
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  // Told before the search starts: at low difficulties it ends before its first progress report.
+  const hasIdentity = await access(join(config.dataDir, IDENTITY_FILE_NAME)).then(() => true, () => false)
+  if (!hasIdentity) options.onIdentityGeneration?.(config.p2p.expectedPow)
   const keys = await loadOrCreateNodeKeys(config.dataDir, {
     expectedPow: config.p2p.expectedPow,
     signal: options.signal,
-    onProgress: (() => {
-      let told = false
-      return (p: PowProgress) => {
-        if (!told) { told = true; options.onIdentityGeneration?.(config.p2p.expectedPow) }
-        options.onPowProgress?.(p)
-      }
-    })()
+    onProgress: options.onPowProgress
   })
   if (keys.created.identity) logger.info({ peerId: keys.identity.peerId, dataDir: config.dataDir }, 'generated a new identity')
 
   const metricsRegistry = new Registry()
-  const node = await createNode({
-    ...networkOptionsFromConfig(config, { logger, metricsRegistry }),
-    ...await chainOptionsFromConfig(config)
-  })
+  const chainOptions = await chainOptionsFromConfig(config)
+  let node: TzNode
+  try {
+    node = await createNode({ ...networkOptionsFromConfig(config, { logger, metricsRegistry }), ...chainOptions })
+  } catch (e) {
+    // The node closes the protocol once it runs; until then it is ours to close.
+    await chainOptions.chain.protocol.close?.()
+    throw e
+  }
   let rpc: RpcServer | undefined
   try {
     await node.start()
