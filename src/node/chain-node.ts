@@ -75,6 +75,15 @@ export interface ChainNodeFields {
   bake: () => Promise<BakeResult>
   /** Whether the node reached Octez's bootstrapped state. */
   isBootstrapped: () => boolean
+  /** Bootstrap state: bootstrapped, a pipeline running, and how many answers each peer gave us. */
+  syncStatus: () => SyncStatus
+}
+
+export interface SyncStatus {
+  bootstrapped: boolean
+  syncing: boolean
+  /** Accepted answers (keys) per Tezos peer id since start. */
+  acceptedFrom: Record<string, number>
 }
 
 export class NoChainError extends Error {
@@ -215,6 +224,7 @@ export class ChainNode {
         chain,
         mempool,
         bakerKey: this.options.baker.key,
+        ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
         ...(this.options.baker.intervalMs === undefined ? {} : { intervalMs: this.options.baker.intervalMs }),
         onBake: r => {
           if (r instanceof Error) this.log.warn({ err: r.message }, 'baking failed')
@@ -257,7 +267,12 @@ export class ChainNode {
         if (this.baker === undefined) throw new NoBakerError()
         return await this.baker.bakeNow()
       },
-      isBootstrapped: () => this.validator?.bootstrapped ?? false
+      isBootstrapped: () => this.validator?.bootstrapped ?? false,
+      syncStatus: () => ({
+        bootstrapped: this.validator?.bootstrapped ?? false,
+        syncing: this.validator?.syncing ?? false,
+        acceptedFrom: Object.fromEntries(this.validator?.fetchers.acceptedFrom ?? [])
+      })
     }
   }
 
@@ -306,7 +321,8 @@ export function chainNodeFields (chainNode: ChainNode | undefined): ChainNodeFie
     head: () => undefined,
     inject: async () => { throw new NoChainError() },
     bake: async () => { throw new NoChainError() },
-    isBootstrapped: () => false
+    isBootstrapped: () => false,
+    syncStatus: () => ({ bootstrapped: false, syncing: false, acceptedFrom: {} })
   }
 }
 

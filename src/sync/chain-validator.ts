@@ -82,6 +82,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private readonly chain: Chain
   private readonly now: () => number
   private readonly targets = new Map<string, Target>()
+  /** Each peer's latest announced head, looked at again when blocks arrive (the heuristic counts it once we have it). */
+  private readonly announced = new Map<string, BlockHeader>()
   /** Heads announced while a pipeline ran, looked at again when it ends. */
   private readonly laterHeads = new Map<string, HeadAnnouncement>()
   private readonly seenOperations = new BoundedCache<string, true>(50_000)
@@ -127,6 +129,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
 
   peerGone (peer: string): void {
     this.targets.delete(peer)
+    this.announced.delete(peer)
     this.laterHeads.delete(peer)
   }
 
@@ -155,6 +158,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
 
   private async onHead (a: HeadAnnouncement): Promise<void> {
     const peer = a.peer.tezosPeerId
+    this.announced.set(peer, a.header)
     this.fetchMempool(peer, a.mempool.knownValid)
     const status = await this.status(a.hash)
     if (status === 'valid') { this.noteValid(peer, a.header); return }
@@ -184,6 +188,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
 
   private async onBranch (peer: string, locator: BlockLocator): Promise<void> {
     const header = locator.headHeader
+    this.announced.set(peer, header)
     const headHash = hashHeader(header).hash
     const status = await this.status(headHash)
     if (status === 'valid') { this.noteValid(peer, header); return }
@@ -248,6 +253,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   }
 
   private async afterPipeline (): Promise<void> {
+    for (const [peer, header] of this.announced) {
+      if (await this.status(hashHeader(header).hash) === 'valid') this.noteValid(peer, header)
+    }
     const heads = [...this.laterHeads.values()]
     this.laterHeads.clear()
     for (const a of heads) await this.onHead(a).catch(() => {})

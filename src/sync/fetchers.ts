@@ -27,8 +27,14 @@ export class Fetchers {
   readonly ancestors: Requester<AncestorChunk, HashedHeader[]>
   readonly blockOperations: Requester<OperationsKeyCheck, Operation[]>
   readonly mempoolOperations: Requester<Uint8Array, Operation>
+  /** Accepted answers (keys) per peer: who the node actually fetched from. */
+  readonly acceptedFrom = new Map<string, number>()
 
   constructor (init: FetchersInit) {
+    const counted = <V>(peer: string, answers: Map<string, V>): Map<string, V> => {
+      if (answers.size > 0) this.acceptedFrom.set(peer, (this.acceptedFrom.get(peer) ?? 0) + answers.size)
+      return answers
+    }
     const onRequestError = (peer: string, error: Error): void => {
       if (error instanceof InvalidAnswerError) init.penalize(peer, error)
       else init.onError?.(peer, error)
@@ -39,7 +45,7 @@ export class Fetchers {
       ...common,
       name: 'block header',
       keyId: toHex,
-      request: async (peer, hashes, signal) => await init.client.blockHeaders(peer, hashes, signal)
+      request: async (peer, hashes, signal) => counted(peer, await init.client.blockHeaders(peer, hashes, signal))
     })
     this.ancestors = new Requester({
       ...common,
@@ -54,7 +60,7 @@ export class Fetchers {
         if (got.size < chunk.count) return new Map()
         const headers = offsets.map(o => got.get(o) as HashedHeader)
         checkAncestorChunk(peer, chunk, headers)
-        return new Map([[ancestorChunkId(chunk), headers]])
+        return counted(peer, new Map([[ancestorChunkId(chunk), headers]]))
       }
     })
     this.blockOperations = new Requester({
@@ -64,14 +70,14 @@ export class Fetchers {
       maxInFlightPerPeer: 8,
       // Octez waits 1 s before re-asking for operations_for_blocks.
       initialDelayMs: 1000,
-      request: async (peer, keys, signal) => await init.client.operationsForBlocks(peer, keys, signal)
+      request: async (peer, keys, signal) => counted(peer, await init.client.operationsForBlocks(peer, keys, signal))
     })
     this.mempoolOperations = new Requester({
       ...common,
       timeoutMs: init.mempoolTimeoutMs ?? 10_000,
       name: 'operation',
       keyId: toHex,
-      request: async (peer, hashes, signal) => await init.client.operations(peer, hashes, signal)
+      request: async (peer, hashes, signal) => counted(peer, await init.client.operations(peer, hashes, signal))
     })
   }
 

@@ -1,0 +1,171 @@
+/**
+ * A tzp2p node with a demo chain in its own process, driven by the chain end-to-end tests.
+ *
+ *   node test/e2e/chain-child.ts '<json ChildConfig>'
+ *
+ * Prints one JSON object per line on stdout (`ready`, `head`, `operation`, `bootstrapped`,
+ * `progress`, `penalized`, `dump`, `error`) and reads commands, one JSON object per line, on stdin:
+ * `dial`, `trust` (add a trusted point and dial it), `inject`, `bake`, `dump`, `stop`.
+ *
+ * `corrupt` (tests only) makes the node serve one corrupted answer, altering the real bytes it
+ * sends: the operations or the Merkle path of its first Operations_for_blocks answer, or the
+ * header of its first header answer.
+ */
+import { createInterface } from 'node:readline'
+import { pino } from 'pino'
+import { b58Encode } from '../../src/crypto/index.ts'
+import { fromHex, toHex } from '../../src/encoding/index.ts'
+import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import { demoSetup } from '../../src/chain/demo-chain.ts'
+import { readAccount } from '../../src/protocol/demo/index.ts'
+import { operationHash } from '../../src/wire/operation.ts'
+import type { SyncRequest } from '../../src/sync/answers.ts'
+import { parsePoint } from '../../src/peers/point.ts'
+
+export interface ChildConfig {
+  dataDir: string
+  /** Demo chain name (keys and genesis derive from it). */
+  chain: string
+  accounts: number
+  validationPasses: number
+  synchronisationThreshold?: number
+  maxClockDrift?: number
+  headerFetchMode?: 'ranges' | 'walk'
+  /** Bake automatically every this many ms (0: only on the `bake` command). */
+  bakeIntervalMs?: number
+  baker?: boolean
+  corrupt?: 'operations' | 'path' | 'header'
+  logLevel?: string
+}
+
+const config = JSON.parse(process.argv[2]) as ChildConfig
+const out = (event: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(event) + '\n') }
+const setup = demoSetup({ name: config.chain, accounts: config.accounts, validationPasses: config.validationPasses, verifyWorkers: 1 })
+
+/** Corrupts the first answer of the chosen kind, then serves honestly. */
+function corrupter (mode: NonNullable<ChildConfig['corrupt']>): (envelope: Uint8Array, request: SyncRequest) => Uint8Array {
+  let done = false
+  return (envelope, request) => {
+    if (done) return envelope
+    const copy = envelope.slice()
+    if (mode === 'header' && (request.tag === 'Get_predecessor_header' || request.tag === 'Get_block_headers')) {
+      // The last byte is the end of the protocol data (the baker's signature): the hash changes.
+      copy[copy.length - 1] ^= 0xff
+    } else if (mode === 'operations' && request.tag === 'Get_operations_for_blocks' && copy.length > 4 + 2 + 33 + 34 + 40) {
+      // The last byte is inside the last operation's signature: its hash, hence the Merkle root, changes.
+      copy[copy.length - 1] ^= 0xff
+    } else if (mode === 'path' && request.tag === 'Get_operations_for_blocks') {
+      // Length 4, tag 2, block hash 32, pass 1; then the path: one tag byte and a 32-byte sibling
+      // in either order; byte 5 of the path lies inside the sibling.
+      copy[4 + 2 + 33 + 5] ^= 0xff
+    } else {
+      return envelope
+    }
+    done = true
+    out({ event: 'corrupted', request: request.tag })
+    return copy
+  }
+}
+
+const node: TzNode = await createNode({
+  dataDir: config.dataDir,
+  expectedPow: 0,
+  chainName: 'TZP2P_E2E',
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  disablePeerDiscovery: true,
+  logger: pino({ level: config.logLevel ?? 'silent' }, pino.destination(2)),
+  chain: {
+    protocol: setup.protocol,
+    genesis: setup.genesis,
+    synchronisation: { threshold: config.synchronisationThreshold ?? 1 },
+    ...(config.maxClockDrift === undefined ? {} : { maxClockDrift: config.maxClockDrift }),
+    ...(config.headerFetchMode === undefined ? {} : { headerFetchMode: config.headerFetchMode }),
+    ...(config.baker === true ? { baker: { key: setup.baker.secretKey, intervalMs: config.bakeIntervalMs ?? 0 } } : {}),
+    ...(config.corrupt === undefined ? {} : { rewriteSyncAnswer: corrupter(config.corrupt) })
+  }
+})
+
+const chain = node.chain
+const mempool = node.mempool
+if (chain === undefined || mempool === undefined) throw new Error('the node has no chain')
+
+node.events.on('head', change => {
+  out({ event: 'head', level: change.head.header.shell.level, hash: b58Encode('blockHash', change.head.hash), applied: change.applied.length, removed: change.removed.length })
+})
+node.events.on('operation', e => { out({ event: 'operation', hash: b58Encode('operationHash', e.hash) }) })
+node.events.on('bootstrapped', () => { out({ event: 'bootstrapped' }) })
+node.events.on('sync:progress', p => { out({ event: 'progress', level: p.level, target: p.targetLevel, levelsPerSecond: p.levelsPerSecond }) })
+node.events.on('peer:penalized', p => { out({ event: 'penalized', peer: p.peerId, kind: p.kind, action: p.action, detail: p.detail }) })
+node.events.on('peer:authenticated', p => { out({ event: 'connected', peer: p.tezosPeerId }) })
+node.events.on('peer:disconnected', p => { out({ event: 'disconnected', peer: p.tezosPeerId }) })
+
+/** Every block hash of the current chain, balances and counters of every account, the mempool. */
+async function dump (): Promise<Record<string, unknown>> {
+  const head = chain!.head
+  const hashes: string[] = []
+  for (let level = 0; level <= head.header.shell.level; level++) hashes.push((await chain!.getBlockByLevel(level))?.hex ?? 'missing')
+  const accounts: Array<{ balance: string, counter: string } | null> = []
+  for (const a of setup.accounts) {
+    const acct = await readAccount(chain!.state, a.publicKeyHash)
+    accounts.push(acct === undefined ? null : { balance: acct.balance.toString(), counter: acct.counter.toString() })
+  }
+  const headOperations: string[] = []
+  for (let pass = 0; pass < head.header.shell.validationPass; pass++) {
+    for (const op of await chain!.getOperations(head.hash, pass) ?? []) headOperations.push(b58Encode('operationHash', operationHash(op)))
+  }
+  return {
+    event: 'dump',
+    level: head.header.shell.level,
+    head: head.hex,
+    hashes,
+    accounts,
+    headOperations,
+    mempool: mempool!.hashes().map(h => b58Encode('operationHash', h)),
+    greylisted: node.greylist.list().map(e => e.key),
+    ...node.syncStatus()
+  }
+}
+
+async function command (c: Record<string, unknown>): Promise<void> {
+  switch (c.cmd) {
+    case 'dial':
+      await node.dial(c.address as string)
+      out({ event: 'dialled', address: c.address })
+      return
+    case 'trust': {
+      // A trusted point bypasses the greylist (on loopback every peer shares the greylisted IP).
+      node.connectionManager?.addTrustedPoint(parsePoint(c.address as string))
+      await node.dial(c.address as string)
+      out({ event: 'dialled', address: c.address })
+      return
+    }
+    case 'inject': {
+      const result = await node.inject(fromHex(c.hex as string))
+      out({ event: 'injected', hash: b58Encode('operationHash', result.hash) })
+      return
+    }
+    case 'bake': {
+      const r = await node.bake()
+      out({ event: 'baked', hash: r.hash, level: r.header.shell.level, operations: r.operations })
+      return
+    }
+    case 'dump':
+      out(await dump())
+      return
+    case 'stop':
+      await node.stop()
+      out({ event: 'stopped' })
+      process.exit(0)
+  }
+}
+
+await node.start()
+out({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.identity.peerId, level: chain.head.header.shell.level, head: toHex(chain.head.hash) })
+
+const lines = createInterface({ input: process.stdin })
+lines.on('line', line => {
+  let c: Record<string, unknown>
+  try { c = JSON.parse(line) as Record<string, unknown> } catch { return }
+  command(c).catch((err: Error) => { out({ event: 'error', cmd: c.cmd, name: err.name, message: err.message }) })
+})
+lines.on('close', () => { void node.stop().then(() => process.exit(0)) })
