@@ -1,0 +1,184 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { b58Encode } from '../../src/crypto/index.ts'
+import { encode, toHex } from '../../src/encoding/index.ts'
+import { demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import { signTransfer } from '../../src/protocol/demo/index.ts'
+import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
+import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
+import { startNode, stopAll } from '../handshake/helpers.ts'
+
+async function call (url: string, init?: RequestInit): Promise<{ status: number, json: any }> {
+  const response = await fetch(url, init)
+  const text = await response.text()
+  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) }
+}
+
+const post = (url: string, body: string): Promise<{ status: number, json: any }> =>
+  call(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+
+describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node with a demo chain', () => {
+  let dir: string
+  let setup: DemoSetup
+  let node: TzNode
+  let rpc: RpcServer
+  let base: string
+
+  /** A transfer of `amount` from account 0 to account 1 with the given counter, branched on the head. */
+  const transfer = (counter: bigint, amount = 5n): Operation => {
+    const branch = node.head()!.hash
+    const from = setup.accounts[0]
+    const data = signTransfer(branch, { publicKey: from.publicKey, destination: setup.accounts[1].publicKeyHash, amount, fee: 0n, counter }, from.secretKey)
+    return { branch, data }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tzp2p-rpc-chain-'))
+    setup = demoSetup({ name: 'rpc-test', accounts: 2, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
+    node = await createNode({
+      dataDir: dir,
+      expectedPow: 0,
+      chainName: 'TZP2P_TEST',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      manageConnections: false,
+      chain: { protocol: setup.protocol, genesis: setup.genesis, baker: { key: setup.baker.secretKey }, maxClockDrift: 3600 }
+    })
+    await node.start()
+    rpc = await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }] })
+    base = rpc.urls[0]
+    for (let i = 0; i < 3; i++) await node.bake()
+  })
+  after(async () => {
+    await rpc?.close()
+    await node?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('shows the head in Octez form: block, header, hash, by level, by hash and with ~n', async () => {
+    const head = node.head()!
+    const hash = b58Encode('blockHash', head.hash)
+    const block = await call(`${base}/chains/main/blocks/head`)
+    assert.equal(block.status, 200)
+    assert.equal(block.json.hash, hash)
+    assert.equal(block.json.protocol, setup.protocol.hash)
+    assert.match(block.json.chain_id, /^Net/)
+    assert.equal(block.json.header.level, 3)
+    assert.equal(block.json.header.predecessor, b58Encode('blockHash', head.header.shell.predecessor))
+    assert.deepEqual(block.json.operations, [[]])
+    assert.match(block.json.metadata.protocol_data.baker, /^edpk/)
+    const header = await call(`${base}/chains/main/blocks/head/header`)
+    assert.deepEqual(Object.keys(header.json).slice(0, 4), ['protocol', 'chain_id', 'hash', 'level'])
+    assert.equal(header.json.hash, hash)
+    assert.equal((await call(`${base}/chains/main/blocks/head/hash`)).json, hash)
+    assert.equal((await call(`${base}/chains/main/blocks/3/hash`)).json, hash)
+    assert.equal((await call(`${base}/chains/main/blocks/${hash}/header`)).json.level, 3)
+    assert.equal((await call(`${base}/chains/main/blocks/head~2/header`)).json.level, 1)
+    assert.equal((await call(`${base}/chains/main/blocks/${hash}~3/hash`)).json, setup.genesis.block)
+    assert.equal((await call(`${base}/chains/main/blocks/genesis/hash`)).json, setup.genesis.block)
+    assert.equal((await call(`${base}/chains/${block.json.chain_id}/blocks/head/hash`)).json, hash)
+    assert.equal((await call(`${base}/chains/main/chain_id`)).json, block.json.chain_id)
+  })
+
+  it('answers 400 for malformed block ids and chains and 404 for unknown ones', async () => {
+    for (const bad of ['nope', 'head~x', 'B123', '-1', 'head~99999999999']) {
+      const r = await call(`${base}/chains/main/blocks/${bad}/header`)
+      assert.equal(r.status, 400, bad)
+      assert.equal(typeof r.json.error, 'string')
+    }
+    assert.match((await call(`${base}/chains/main/blocks/nope`)).json.error, /expected head, genesis, a level or a block hash/)
+    const far = await call(`${base}/chains/main/blocks/1000`)
+    assert.equal(far.status, 404)
+    assert.match(far.json.error, /no block at level 1000 on the current chain \(head is at 3\)/)
+    const unknown = b58Encode('blockHash', new Uint8Array(32).fill(7))
+    assert.equal((await call(`${base}/chains/main/blocks/${unknown}`)).status, 404)
+    assert.equal((await call(`${base}/chains/main/blocks/head~4`)).status, 404)
+    assert.equal((await call(`${base}/chains/other/blocks/head`)).status, 400)
+    assert.equal((await call(`${base}/chains/NetXdQprcVkpaWU/blocks/head`)).status, 404)
+  })
+
+  it('injects an operation (a JSON hex string), lists it as pending, and shows it in the baked block', async () => {
+    const op = transfer(1n)
+    const hex = toHex(encode(operationCodec, op))
+    const injected = await post(`${base}/injection/operation`, JSON.stringify(hex))
+    assert.equal(injected.status, 200, JSON.stringify(injected.json))
+    const opHash = b58Encode('operationHash', operationHash(op))
+    assert.equal(injected.json, opHash)
+    const pending = await call(`${base}/chains/main/mempool/pending_operations`)
+    assert.deepEqual(pending.json.validated.map((o: any) => o.hash), [opHash])
+    assert.equal(pending.json.validated[0].contents.amount, '5')
+    const baked = await node.bake()
+    assert.equal(baked.operations, 1)
+    const ops = await call(`${base}/chains/main/blocks/head/operations`)
+    assert.deepEqual(ops.json.map((pass: any[]) => pass.map(o => o.hash)), [[opHash]])
+    assert.deepEqual((await call(`${base}/chains/main/blocks/head/operation_hashes`)).json, [[opHash]])
+    assert.deepEqual((await call(`${base}/chains/main/mempool/pending_operations`)).json.validated, [])
+  })
+
+  it('refuses bad injections with 400 and a message: not a string, not hex, not an operation, an invalid transfer', async () => {
+    const notString = await post(`${base}/injection/operation`, JSON.stringify({ hex: 'ab' }))
+    assert.equal(notString.status, 400)
+    assert.match(notString.json.error, /the body must be a JSON string holding the operation in hex/)
+    const notHex = await post(`${base}/injection/operation`, JSON.stringify('xyz'))
+    assert.equal(notHex.status, 400)
+    assert.match(notHex.json.error, /even number of hex digits/)
+    const short = await post(`${base}/injection/operation`, JSON.stringify('abcd'))
+    assert.equal(short.status, 400)
+    assert.match(short.json.error, /^not an operation: /)
+    const notJson = await post(`${base}/injection/operation`, '{')
+    assert.equal(notJson.status, 400)
+    // Counter 1 was used by the previous test: the protocol refuses it.
+    const replay = transfer(1n)
+    const refused = await post(`${base}/injection/operation`, JSON.stringify(toHex(encode(operationCodec, replay))))
+    assert.equal(refused.status, 400)
+    assert.match(refused.json.error, /refused \(invalid\)/)
+  })
+
+  it('streams one JSON head per line on /monitor/heads until the client closes', async () => {
+    const abort = new AbortController()
+    const response = await fetch(`${base}/monitor/heads`, { signal: abort.signal })
+    assert.equal(response.status, 200)
+    const reader = response.body!.getReader()
+    const decoder = new TextDecoder()
+    let buffered = ''
+    const nextLine = async (): Promise<any> => {
+      for (;;) {
+        const nl = buffered.indexOf('\n')
+        if (nl >= 0) {
+          const line = buffered.slice(0, nl)
+          buffered = buffered.slice(nl + 1)
+          return JSON.parse(line)
+        }
+        const { value, done } = await reader.read()
+        if (done) throw new Error('stream ended')
+        buffered += decoder.decode(value, { stream: true })
+      }
+    }
+    const first = await nextLine()
+    assert.equal(first.hash, b58Encode('blockHash', node.head()!.hash))
+    const baked = await node.bake()
+    const second = await nextLine()
+    assert.equal(second.hash, baked.hash)
+    assert.equal(second.level, first.level + 1)
+    assert.equal(second.predecessor, first.hash)
+    abort.abort()
+    await reader.cancel().catch(() => {})
+  })
+
+  it('answers the chain RPCs with 503 on a node without a chain', async () => {
+    const bare = await startNode()
+    const bareRpc = await startRpcServer({ node: bare, listen: [{ host: '127.0.0.1', port: 0 }] })
+    try {
+      const r = await call(`${bareRpc.urls[0]}/chains/main/blocks/head`)
+      assert.equal(r.status, 503)
+      assert.match(r.json.error, /runs no chain/)
+      assert.equal((await call(`${bareRpc.urls[0]}/health`)).json.bootstrapped, null)
+    } finally {
+      await bareRpc.close()
+      await stopAll(bare)
+    }
+  })
+})
