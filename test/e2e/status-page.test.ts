@@ -1,0 +1,86 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { b58Encode } from '../../src/crypto/index.ts'
+import { demoSetup } from '../../src/chain/demo-chain.ts'
+import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
+import { addressOf, startNode, stopAll } from '../handshake/helpers.ts'
+
+/** Debian's chromium (`.ci/run` installs it with apt-get); playwright-core never downloads one. */
+const CHROMIUM = '/usr/bin/chromium'
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the status page test`
+
+describe('status page in headless Chromium', { skip }, () => {
+  let dir: string
+  let node: TzNode
+  let peers: TzNode[]
+  let rpc: RpcServer
+  let browser: Browser
+  let page: Page
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tzp2p-status-'))
+    const setup = demoSetup({ name: 'status-page', accounts: 2, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
+    node = await createNode({
+      dataDir: dir,
+      expectedPow: 0,
+      chainName: 'TZP2P_TEST',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      manageConnections: false,
+      chain: { protocol: setup.protocol, genesis: setup.genesis, baker: { key: setup.baker.secretKey }, maxClockDrift: 3600 }
+    })
+    await node.start()
+    await node.bake()
+    peers = [await startNode(), await startNode()]
+    await peers[0].dial(addressOf(node))
+    await node.dial(addressOf(peers[1]))
+    rpc = await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }], historyIntervalMs: 250, latencyIntervalMs: 500 })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    })
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+  })
+  after(async () => {
+    await browser?.close()
+    await rpc?.close()
+    await stopAll(node, ...(peers ?? []))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('loads, shows the node\'s identity, peer count and head, and updates when a block arrives without a reload', async () => {
+    const errors: string[] = []
+    page.on('pageerror', e => { errors.push(e.message) })
+    page.on('console', m => { if (m.type() === 'error') errors.push(m.text()) })
+    await page.goto(rpc.urls[0])
+    const text = async (id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? ''
+
+    await page.waitForFunction(() => document.querySelector('[data-testid="peer-count"]')?.textContent === '2')
+    assert.equal(await text('self-peer-id'), node.identity.peerId)
+    assert.equal(await text('head-level'), '1')
+    assert.equal(await text('head-hash'), b58Encode('blockHash', node.head()!.hash))
+    const rows = await page.getByTestId('peers').locator('tr').allTextContents()
+    assert.equal(rows.length, 2)
+    assert.ok(rows.some(r => r.includes('inbound')) && rows.some(r => r.includes('outbound')), rows.join('\n'))
+    // Latency from libp2p pings shows up in the table.
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="peers"] tr')].every(tr => / ms$/.test(tr.children[3]?.textContent ?? '')))
+
+    // A marker on the window survives only if the page is never reloaded.
+    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
+    const baked = await node.bake()
+    await page.waitForFunction(level => document.querySelector('[data-testid="head-level"]')?.textContent === level, String(baked.header.shell.level))
+    assert.equal(await text('head-hash'), baked.hash)
+    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42)
+
+    // The chart has drawn both series.
+    await page.waitForFunction(() => document.querySelectorAll('#chart polyline').length === 2)
+    const screenshot = process.env.TZP2P_SCREENSHOT
+    if (screenshot !== undefined && screenshot !== '') await page.screenshot({ path: screenshot, fullPage: true })
+    assert.deepEqual(errors, [])
+  })
+})
