@@ -9,6 +9,7 @@ import { registerIdentityCommands } from './identity.ts'
 import { registerCodecCommands } from './codec.ts'
 import { registerConfigCommands } from './config.ts'
 import { registerRunCommand } from './run.ts'
+import { registerDevnetCommands } from './devnet.ts'
 
 // ../../package.json from both src/cli/main.ts and dist/cli/main.js.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -24,6 +25,7 @@ registerIdentityCommands(program)
 registerCodecCommands(program)
 registerConfigCommands(program)
 registerRunCommand(program)
+registerDevnetCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,0 +1,17 @@
+/**
+ * `npm run devnet -- --nodes 5`: a local devnet in the foreground (Ctrl-C stops it), i.e.
+ * `tzp2p devnet up …`. `npm run devnet -- status` and `npm run devnet -- down` work as well.
+ */
+import { Command } from 'commander'
+import { registerDevnetCommands } from '../src/cli/devnet.ts'
+
+const program = new Command('npm run devnet --').showHelpAfterError('(add --help for usage)')
+registerDevnetCommands(program)
+const args = process.argv.slice(2)
+const sub = ['up', 'status', 'down', 'help', '--help', '-h'].includes(args[0] ?? '') ? [] : ['up']
+try {
+  await program.parseAsync(['devnet', ...sub, ...args], { from: 'user' })
+} catch (e) {
+  process.stderr.write(`tzp2p: ${(e as Error).message}\n`)
+  process.exitCode = 1
+}

@@ -1,0 +1,180 @@
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { resolve } from 'node:path'
+import { devnetStatus, renderStatusTable } from '../runtime/devnet/status.ts'
+import { readDevnetState } from '../runtime/devnet/state.ts'
+import { DevnetError, startDevnet, stopDevnet, type DevnetOptions, type RunningDevnet } from '../runtime/devnet/supervisor.ts'
+import { onShutdownSignals } from '../runtime/signals.ts'
+
+/** Default devnet ports: clear of Octez's 9732/8732 so a devnet and a node can run side by side. */
+export const DEVNET_BASE_P2P_PORT = 19730
+export const DEVNET_BASE_RPC_PORT = 18730
+export const DEFAULT_DEVNET_DIR = '.devnet'
+
+function integer (min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`)
+    return n
+  }
+}
+
+function seconds (value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0.1 || n > 86400) throw new InvalidArgumentError('expected a number of seconds from 0.1 to 86400.')
+  return n
+}
+
+const dirOption = (): Option => new Option('--dir <dir>', 'directory holding the nodes\' data dirs, logs and devnet.json').default(DEFAULT_DEVNET_DIR)
+
+/** Adds the `up` options to a command (shared by `tzp2p devnet up` and `npm run devnet`). */
+export function addDevnetUpOptions (command: Command): Command {
+  return command
+    .addOption(new Option('--nodes <n>', 'number of nodes').argParser(integer(1, 200)).default(5))
+    .addOption(dirOption())
+    .addOption(new Option('--bake-interval <seconds>', 'time between two blocks (node0 bakes)').argParser(seconds).default(2))
+    .addOption(new Option('--base-p2p-port <port>', 'P2P port of node0; node i uses base + i (0: any free port)').argParser(integer(0, 65535)).default(DEVNET_BASE_P2P_PORT))
+    .addOption(new Option('--base-rpc-port <port>', 'RPC port of node0; node i uses base + i (0: any free port)').argParser(integer(0, 65535)).default(DEVNET_BASE_RPC_PORT))
+    .addOption(new Option('--protocol <name>', 'protocol of the chain').choices(['demo', 'accept-all']).default('demo'))
+    .option('--net-namespaces', 'run each node in its own network namespace, linked by veth pairs to a bridge (Linux, root)')
+    .option('--clean', 'remove the nodes\' data dirs first: a new chain from genesis')
+    .option('--detach', 'start the nodes and return; stop them with `tzp2p devnet down`')
+    .addOption(new Option('--log-level <level>', 'log level of the nodes (logs go to <dir>/nodeN/node.log)').default('info'))
+}
+
+interface UpOptions {
+  nodes: number
+  dir: string
+  bakeInterval: number
+  baseP2pPort: number
+  baseRpcPort: number
+  protocol: 'demo' | 'accept-all'
+  netNamespaces?: boolean
+  clean?: boolean
+  detach?: boolean
+  logLevel: string
+}
+
+/** `tzp2p devnet up|status|down`. */
+export function registerDevnetCommands (program: Command): void {
+  const devnet = program.command('devnet')
+    .description('a local network of tzp2p nodes: N child processes, own data dirs, PoW 0, one baker, wired through a seed node')
+
+  addDevnetUpOptions(devnet.command('up')
+    .description('start the devnet, print each node\'s RPC URL and a status table; Ctrl-C stops every node'))
+    .addHelpText('after', `
+node0 is the seed and the only baker; every other node is given node0 as its one trusted peer
+and finds the others through peer exchange. The chain is the devnet preset: the demo protocol
+with well-known accounts (see the README), so transfers can be injected at once.
+
+Examples:
+  $ tzp2p devnet up --nodes 5                 # foreground; Ctrl-C stops it
+  $ tzp2p devnet up --nodes 3 --detach && tzp2p devnet status && tzp2p devnet down
+  $ sudo tzp2p devnet up --nodes 4 --net-namespaces`)
+    .action(async (opts: UpOptions) => { await upCommand(opts) })
+
+  devnet.command('status')
+    .description('print the status table of the devnet (level, head, peers of each node)')
+    .addOption(dirOption())
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: { dir: string, json?: boolean }) => {
+      const state = await readDevnetState(resolve(opts.dir))
+      if (state === undefined) throw new DevnetError(`no devnet runs in ${resolve(opts.dir)} (start one with \`tzp2p devnet up\`)`)
+      const rows = await devnetStatus(state)
+      process.stdout.write(opts.json === true ? `${JSON.stringify(rows, null, 2)}\n` : renderStatusTable(rows))
+    })
+
+  devnet.command('down')
+    .description('stop every node of the devnet (cleanly: SIGTERM, then SIGKILL after 20 s) and remove its namespaces')
+    .addOption(dirOption())
+    .action(async (opts: { dir: string }) => {
+      const report = await stopDevnet(opts.dir)
+      for (const r of report) process.stdout.write(`${r.name}: ${r.result}\n`)
+    })
+}
+
+function printNodes (running: RunningDevnet): void {
+  const lines = running.state.nodes.map(n => `  ${n.name.padEnd(7)} ${n.rpc.padEnd(26)} status page ${n.rpc}/${n.baker ? '   (seed, baker)' : ''}`)
+  process.stdout.write(`RPC:\n${lines.join('\n')}\n`)
+}
+
+export async function upCommand (opts: UpOptions): Promise<void> {
+  const options: DevnetOptions = {
+    dir: opts.dir,
+    nodes: opts.nodes,
+    bakeInterval: opts.bakeInterval,
+    baseP2pPort: opts.baseP2pPort,
+    baseRpcPort: opts.baseRpcPort,
+    protocol: opts.protocol,
+    netNamespaces: opts.netNamespaces === true,
+    clean: opts.clean === true,
+    logLevel: opts.logLevel,
+    onNode: n => { process.stderr.write(`${n.name} running: ${n.rpc} (p2p ${n.p2p}${n.namespace !== undefined ? `, namespace ${n.namespace}` : ''}, log ${n.logFile})\n`) }
+  }
+  process.stderr.write(`Starting a devnet of ${opts.nodes} node${opts.nodes === 1 ? '' : 's'} in ${resolve(opts.dir)}\n`)
+  const running = await startDevnet(options)
+  printNodes(running)
+  process.stdout.write(renderStatusTable(await devnetStatus(running.state)))
+  if (opts.detach === true) {
+    process.stdout.write(`devnet up (detached): \`tzp2p devnet status --dir ${opts.dir}\`, \`tzp2p devnet down --dir ${opts.dir}\`\n`)
+    return
+  }
+  process.stdout.write('devnet up: Ctrl-C stops every node\n')
+  await superviseDevnet(running, opts.dir)
+}
+
+/**
+ * The foreground `up`: redraws the table on a terminal, reports nodes that exit, and stops them
+ * all on the first Ctrl-C (a second one kills them). Returns once every node has exited, which
+ * also happens when `tzp2p devnet down` is run from another shell.
+ */
+async function superviseDevnet (running: RunningDevnet, dir: string): Promise<void> {
+  const live = process.stdout.isTTY === true
+  let stopping = false
+  let remaining = running.children.length
+  const allExited = Promise.withResolvers<void>()
+  for (const [i, child] of running.children.entries()) {
+    const name = running.state.nodes[i]?.name ?? `node${i}`
+    child.on('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`${name} exited (${code ?? signal}); see ${running.state.nodes[i]?.logFile}\n`)
+      if (--remaining === 0) allExited.resolve()
+    })
+    // Keep this process alive while it supervises (the children were unref'd for --detach).
+    child.ref()
+  }
+  let lines = 0
+  const timer = live
+    ? setInterval(() => {
+      void devnetStatus(running.state).then(rows => {
+        if (stopping) return
+        const table = renderStatusTable(rows)
+        // Redraw in place: up over the previous table, clear to the end of the screen.
+        process.stdout.write(`${lines > 0 ? `\x1b[${lines}A\x1b[J` : ''}${table}`)
+        lines = table.split('\n').length - 1
+      })
+    }, 2000)
+    : undefined
+  let stopped: Promise<void> = Promise.resolve()
+  const removeHandlers = onShutdownSignals(signal => {
+    stopping = true
+    process.stderr.write(`${signal}: stopping the devnet (again to kill the nodes at once)\n`)
+    stopped = stopDevnet(dir).then(report => {
+      for (const r of report) process.stdout.write(`${r.name}: ${r.result}\n`)
+      process.stdout.write('devnet stopped\n')
+    }, (e: Error) => {
+      process.stderr.write(`tzp2p: ${e.message}\n`)
+      process.exitCode = 1
+    })
+  }, {
+    onForce: () => { for (const c of running.children) c.kill('SIGKILL') }
+  })
+  await allExited.promise
+  if (timer !== undefined) clearInterval(timer)
+  // Namespaces and the state file go after the nodes.
+  await stopped
+  removeHandlers()
+  if (!stopping) {
+    // Stopped from outside (`devnet down`): its state is already gone.
+    stopping = true
+    process.stdout.write('devnet stopped\n')
+  }
+}

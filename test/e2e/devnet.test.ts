@@ -1,0 +1,142 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { b58Decode, b58Encode } from '../../src/crypto/index.ts'
+import { encode, toHex } from '../../src/encoding/index.ts'
+import { devnetAccountKeypairs } from '../../src/config/presets.ts'
+import { signTransfer } from '../../src/protocol/demo/index.ts'
+import { isAlive } from '../../src/runtime/devnet/processes.ts'
+import type { DevnetState } from '../../src/runtime/devnet/state.ts'
+import { operationCodec, operationHash } from '../../src/wire/operation.ts'
+import { Child, ROOT } from '../rpc/child.ts'
+
+const DEVNET_SCRIPT = join(ROOT, 'scripts/devnet.ts')
+/** Any free ports: tests must not depend on which ports this machine has free. */
+const FREE_PORTS = ['--base-p2p-port', '0', '--base-rpc-port', '0']
+
+async function getJson (url: string): Promise<any> {
+  const response = await fetch(url)
+  assert.equal(response.status, 200, `${url}: ${response.status} ${await response.clone().text()}`)
+  return await response.json()
+}
+
+async function until<T> (what: string, probe: () => Promise<T | undefined>, deadlineMs = 60_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    const found = await probe().catch(() => undefined)
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
+async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-devnet-'))
+  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
+}
+
+const readState = async (dir: string): Promise<DevnetState> => JSON.parse(await readFile(join(dir, 'devnet.json'), 'utf8')) as DevnetState
+
+/** A transfer of `amount` from devnet account 0 to account 1 (its first: counter 1), branched on `branch`. */
+function firstTransfer (branchB58: string, amount: bigint): { hex: string, hash: string } {
+  const [from, to] = devnetAccountKeypairs()
+  const branch = b58Decode('blockHash', branchB58)
+  const data = signTransfer(branch, { publicKey: from.publicKey, destination: to.publicKeyHash, amount, fee: 0n, counter: 1n }, from.secretKey)
+  const op = { branch, data }
+  return { hex: toHex(encode(operationCodec, op)), hash: b58Encode('operationHash', operationHash(op)) }
+}
+
+describe('devnet', () => {
+  it('npm run devnet -- --nodes 5: an operation injected on one node is in a block on every node; status; down', async () => {
+    await withDir(async dir => {
+      const up = new Child([DEVNET_SCRIPT, '--nodes', '5', '--dir', dir, '--bake-interval', '1', ...FREE_PORTS])
+      try {
+        await up.waitFor(c => c.stdout.includes('devnet up: Ctrl-C stops every node') ? true : undefined, 'the devnet to be up', 120_000)
+        const state = await readState(dir)
+        assert.equal(state.nodes.length, 5)
+        assert.deepEqual(state.nodes.map(n => n.baker), [true, false, false, false, false])
+        for (const n of state.nodes) assert.ok(up.stdout.includes(n.rpc), `${n.name}'s RPC URL is printed`)
+        assert.match(up.stdout, /^node +pid +rpc +p2p +level +head +peers +bootstrapped/m)
+
+        // Inject on the last node: it reaches the baker only through gossip.
+        const entry = state.nodes[4].rpc
+        const branch = await getJson(`${entry}/chains/main/blocks/head/hash`) as string
+        const op = firstTransfer(branch, 1234n)
+        const injected = await fetch(`${entry}/injection/operation`, { method: 'POST', body: JSON.stringify(op.hex), headers: { 'content-type': 'application/json' } })
+        assert.equal(injected.status, 200, await injected.clone().text())
+        assert.equal(await injected.json(), op.hash)
+
+        // The baker includes it in a block; find that block on node0.
+        const baker = state.nodes[0].rpc
+        const included = await until('the operation in a block on the baker', async () => {
+          const head = await getJson(`${baker}/chains/main/blocks/head/header`)
+          for (let level = head.level; level >= 1; level--) {
+            const hashes = await getJson(`${baker}/chains/main/blocks/${level}/operation_hashes`) as string[][]
+            if (hashes.flat().includes(op.hash)) return { level, hash: await getJson(`${baker}/chains/main/blocks/${level}/hash`) as string }
+          }
+          return undefined
+        })
+        // Every node has that very block, with the operation in it.
+        for (const n of state.nodes) {
+          await until(`block ${included.level} on ${n.name}`, async () =>
+            (await getJson(`${n.rpc}/chains/main/blocks/${included.level}/hash`)) === included.hash ? true : undefined)
+          const ops = await getJson(`${n.rpc}/chains/main/blocks/${included.hash}/operations`) as Array<Array<{ hash: string, contents: { amount: string } }>>
+          const found = ops.flat().find(o => o.hash === op.hash)
+          assert.equal(found?.contents.amount, '1234', n.name)
+        }
+
+        const status = Child.tzp2p(['devnet', 'status', '--dir', dir])
+        assert.equal((await status.exited).code, 0, status.stderr)
+        const rows = status.stdout.trim().split('\n')
+        assert.equal(rows.length, 6)
+        for (const [i, row] of rows.slice(1).entries()) {
+          assert.match(row, new RegExp(`^node${i} +${state.nodes[i].pid} +${state.nodes[i].rpc.replace(/\./g, '\\.')} `))
+          const level = Number(row.split(/ +/)[4])
+          assert.ok(level >= included.level, row)
+        }
+
+        const down = Child.tzp2p(['devnet', 'down', '--dir', dir])
+        assert.equal((await down.exited).code, 0, down.stderr)
+        assert.deepEqual(down.stdout.trim().split('\n').sort(), state.nodes.map(n => `${n.name}: stopped`).sort())
+        // The foreground `up` sees its nodes go and returns.
+        assert.deepEqual(await up.exited, { code: 0, signal: null }, up.stderr)
+        assert.match(up.stdout, /devnet stopped/)
+        assert.equal(existsSync(join(dir, 'devnet.json')), false)
+        for (const n of state.nodes) assert.equal(await isAlive(n.pid), false, n.name)
+        // Each node shut down cleanly.
+        for (const n of state.nodes) assert.match(await readFile(n.logFile, 'utf8'), /"msg":"node stopped cleanly"/, n.name)
+      } finally {
+        if (up.running) {
+          Child.tzp2p(['devnet', 'down', '--dir', dir])
+          up.kill('SIGINT')
+          await up.exited
+        }
+      }
+    })
+  })
+
+  it('tzp2p devnet up --detach returns, refuses a second devnet in the same dir, and down stops it', async () => {
+    await withDir(async dir => {
+      const up = Child.tzp2p(['devnet', 'up', '--nodes', '2', '--dir', dir, '--detach', ...FREE_PORTS])
+      try {
+        assert.equal((await up.exited).code, 0, up.stderr)
+        assert.match(up.stdout, /devnet up \(detached\)/)
+        const state = await readState(dir)
+        for (const n of state.nodes) assert.equal(await isAlive(n.pid), true)
+        const again = Child.tzp2p(['devnet', 'up', '--nodes', '2', '--dir', dir, '--detach', ...FREE_PORTS])
+        assert.equal((await again.exited).code, 1)
+        assert.match(again.stderr, /^tzp2p: a devnet already runs in .*: see `tzp2p devnet status/m)
+      } finally {
+        const down = Child.tzp2p(['devnet', 'down', '--dir', dir])
+        assert.equal((await down.exited).code, 0, down.stderr)
+      }
+      assert.equal(existsSync(join(dir, 'devnet.json')), false)
+      const none = Child.tzp2p(['devnet', 'status', '--dir', dir])
+      assert.equal((await none.exited).code, 1)
+      assert.match(none.stderr, /no devnet runs in/)
+    })
+  })
+})
