@@ -60,7 +60,8 @@ describe('status page in headless Chromium', { skip }, () => {
     await page.goto(rpc.urls[0])
     const text = async (id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? ''
 
-    await page.waitForFunction(() => document.querySelector('[data-testid="peer-count"]')?.textContent === '2')
+    // Functions run in the page are given as text: this project's TypeScript has no DOM types.
+    await page.waitForFunction('document.querySelector(\'[data-testid="peer-count"]\')?.textContent === "2"')
     assert.equal(await text('self-peer-id'), node.identity.peerId)
     assert.equal(await text('head-level'), '1')
     assert.equal(await text('head-hash'), b58Encode('blockHash', node.head()!.hash))
@@ -68,17 +69,17 @@ describe('status page in headless Chromium', { skip }, () => {
     assert.equal(rows.length, 2)
     assert.ok(rows.some(r => r.includes('inbound')) && rows.some(r => r.includes('outbound')), rows.join('\n'))
     // Latency from libp2p pings shows up in the table.
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="peers"] tr')].every(tr => / ms$/.test(tr.children[3]?.textContent ?? '')))
+    await page.waitForFunction('[...document.querySelectorAll(\'[data-testid="peers"] tr\')].every(tr => / ms$/.test(tr.children[3]?.textContent ?? ""))')
 
     // A marker on the window survives only if the page is never reloaded.
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
+    await page.evaluate('window.marker = 42')
     const baked = await node.bake()
-    await page.waitForFunction(level => document.querySelector('[data-testid="head-level"]')?.textContent === level, String(baked.header.shell.level))
+    await page.waitForFunction(`document.querySelector('[data-testid="head-level"]')?.textContent === "${baked.header.shell.level}"`)
     assert.equal(await text('head-hash'), baked.hash)
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42)
+    assert.equal(await page.evaluate('window.marker'), 42)
 
     // The chart has drawn both series.
-    await page.waitForFunction(() => document.querySelectorAll('#chart polyline').length === 2)
+    await page.waitForFunction('document.querySelectorAll("#chart polyline").length === 2')
     const screenshot = process.env.TZP2P_SCREENSHOT
     if (screenshot !== undefined && screenshot !== '') await page.screenshot({ path: screenshot, fullPage: true })
     assert.deepEqual(errors, [])
