@@ -214,7 +214,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       senderId: peerIdBytes(this.init.tezosPeerId),
       receiverId: peerIdBytes(state.peer.tezosPeerId)
     })
-    state.knownBlocks.set(this.init.chain.head.hex, true)
+    // The head may have moved while the locator was built: the peer learns of the locator's head only.
+    state.knownBlocks.set(toHex(blockHash(locator.headHeader)), true)
     this.send(state, { tag: 'Current_branch', chainId: this.chainId, locator })
   }
 

@@ -37,6 +37,9 @@ import { SynchronisationHeuristic, type SynchronisationOptions } from './synchro
  */
 export type HeaderFetchMode = 'ranges' | 'walk'
 
+/** Octez answers Get_current_branch once per 4 s per peer: an unanswered request is retried after that. */
+const BRANCH_RETRY_MS = 4000
+
 export interface ChainValidatorInit {
   chain: Chain
   mempool?: Mempool
@@ -89,6 +92,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private readonly seenOperations = new BoundedCache<string, true>(50_000)
   private running: BootstrapPipeline | undefined
   private stopped = false
+  private readonly branchRequests = new Set<string>()
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (init: ChainValidatorInit) {
     super()
@@ -135,6 +140,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
 
   stop (): void {
     this.stopped = true
+    clearTimeout(this.retryTimer)
     this.running?.abort()
     this.fetchers.stop()
   }
@@ -165,8 +171,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped) return
     if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
     if (await this.status(a.header.shell.predecessor) !== 'valid') {
-      const locator = await this.init.client.currentBranch(peer).catch(() => undefined)
-      if (locator !== undefined) await this.onBranch(peer, locator)
+      await this.askBranch(peer, a)
       return
     }
     const header = hashHeader(a.header)
@@ -178,11 +183,36 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       if (err instanceof InvalidBlockError || err instanceof KnownInvalidBlockError || err instanceof CheckpointConflictError) {
         this.blame(peer, 'announced an invalid block', err)
       } else if (err instanceof UnknownPredecessorError) {
-        const locator = await this.init.client.currentBranch(peer).catch(() => undefined)
-        if (locator !== undefined) await this.onBranch(peer, locator)
+        await this.askBranch(peer, a)
       } else if (!(err instanceof FutureBlockError)) {
         this.log.debug({ peer, err: (err as Error).message }, 'could not take an announced head')
       }
+    }
+  }
+
+  /**
+   * A head whose predecessor we lack: ask its peer for its branch (Octez does the same). One
+   * request per peer at a time; a request left unanswered (the peer throttles Get_current_branch
+   * to one per 4 s) is tried again later with the peer's latest head.
+   */
+  private async askBranch (peer: string, a: HeadAnnouncement): Promise<void> {
+    if (this.branchRequests.has(peer)) { this.laterHeads.set(peer, a); return }
+    this.branchRequests.add(peer)
+    let locator: BlockLocator | undefined
+    try {
+      locator = await this.init.client.currentBranch(peer).catch(() => undefined)
+    } finally {
+      this.branchRequests.delete(peer)
+    }
+    if (locator !== undefined) {
+      await this.onBranch(peer, locator)
+    } else if (!this.stopped) {
+      this.laterHeads.set(peer, a)
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined
+        if (this.running === undefined) void this.afterPipeline()
+      }, BRANCH_RETRY_MS)
+      this.retryTimer.unref()
     }
   }
 
