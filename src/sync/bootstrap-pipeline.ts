@@ -56,6 +56,11 @@ export interface BootstrapPipelineDeps {
   fetchOperations: (header: HashedHeader) => Promise<Operation[][]>
   /** Throws to refuse a header before its operations are fetched. */
   checkHeader?: (header: HashedHeader) => void
+  /**
+   * Whether we already have a block. The locator is sparse, so its first known entry may lie below
+   * our head; blocks we have are skipped (Octez stops walking a step at a block it has).
+   */
+  isKnown?: (header: HashedHeader) => Promise<boolean>
   apply: (blocks: PipelineBlock[]) => Promise<void>
   onProgress?: (progress: BootstrapProgress) => void
   now?: () => number
@@ -100,6 +105,8 @@ export class BootstrapPipeline {
   private startedAt = 0
   private level: number
   private headersFetched = 0
+  /** Still in the part of the branch we already have. */
+  private skipping = true
   private blocksFetched = 0
 
   constructor (plan: BootstrapPlan, deps: BootstrapPipelineDeps, options: BootstrapPipelineOptions = {}) {
@@ -152,7 +159,14 @@ export class BootstrapPipeline {
       launch()
       const topDown = await inFlight.shift() as HashedHeader[]
       if (this.aborted) return
-      const bottomUp = topDown.reverse()
+      let bottomUp = topDown.reverse()
+      if (this.skipping && this.deps.isKnown !== undefined) {
+        let known = 0
+        while (known < bottomUp.length && await this.deps.isKnown(bottomUp[known])) known++
+        if (known < bottomUp.length) this.skipping = false
+        bottomUp = bottomUp.slice(known)
+        if (bottomUp.length === 0) continue
+      }
       for (const h of bottomUp) this.deps.checkHeader?.(h)
       this.headersFetched += bottomUp.length
       await this.headers.push(bottomUp)

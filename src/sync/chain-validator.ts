@@ -340,6 +340,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
             throw new InvalidBlockError('bad_validation_passes', `block ${b58Encode('blockHash', h.hash)} has ${s.validationPass} validation passes, the protocol has ${passes}`)
           }
         },
+        isKnown: async h => await this.chain.hasBlock(h.hash),
         apply: async blocks => { await this.chain.addBlocks(blocks.map(b => ({ header: b.header.header, operations: b.operations }))) },
         onProgress: p => {
           this.log.info({ peer: p.peer, level: p.level, target: p.targetLevel, levelsPerSecond: Math.round(p.levelsPerSecond), etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds) }, 'bootstrapping')
