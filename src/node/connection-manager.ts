@@ -6,25 +6,24 @@ import type { AdmissionHooks } from '../handshake/admission.ts'
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { RejectedByPeerError, SelfConnectionError } from '../handshake/errors.ts'
 import type { HandshakeFailure } from '../handshake/service.ts'
-import { BanList, banTargetOf, type BanRecord } from '../peers/bans.ts'
-import { applyDnsChange, DnsBootstrap, type DnsBootstrapError } from '../peers/dns-bootstrap.ts'
-import type { PeerExchangeHost, PeerExchangeService, SwapProposal } from '../peers/exchange/index.ts'
-import { ipOfMultiaddr, tcpPortOfMultiaddr, type AccessControl, type TrustPolicy } from '../peers/gater.ts'
+import { BanList, type BanRecord } from '../peers/bans.ts'
+import type { PeerExchangeHost, PeerExchangeService } from '../peers/exchange/index.ts'
+import { ConnectionTable, observedPoint } from '../peers/connection-table.ts'
+import { ipOfMultiaddr, tcpPortOfMultiaddr, type AccessControl } from '../peers/gater.ts'
 import { Greylist, type GreylistEntry, type GreylistOptions } from '../peers/greylist.ts'
 import { inboundConnectionCap, InboundRateLimiter, maintenanceBounds, type MaintenanceBounds, type P2pLimits, type ReconnectionConfig } from '../peers/limits.ts'
 import { Maintenance, type MaintenanceReport } from '../peers/maintenance.ts'
 import { PeerMetrics } from '../peers/metrics.ts'
 import { PeerStateJournal, PeerStore } from '../peers/peer-store-db.ts'
 import { PointBook, type PointInfo } from '../peers/point-book.ts'
-import {
-  fromOctezPointString, isIpPoint, normaliseIpAddress, pointFromMultiaddr, pointKey, pointToMultiaddr, toOctezPointString, type PointAddress
-} from '../peers/point.ts'
+import { pointFromMultiaddr, pointKey, pointToMultiaddr, toOctezPointString, type PointAddress } from '../peers/point.ts'
 import { PeerScores, type Misbehaviour, type PeerScoresOptions, type ScoreVerdict } from '../peers/score.ts'
 import type { Database } from '../storage/database.ts'
 import { SwapCoordinator } from '../peers/exchange/swap.ts'
+import { PeerDiscovery, type PointSource } from '../peers/exchange/discovery.ts'
+import { PeerTrust } from '../peers/trust.ts'
 
-/** Where a point was learnt. */
-export type PointSource = 'config' | 'dns' | 'connection' | 'advertise' | 'nack' | 'swap'
+export type { PointSource }
 
 export interface PointDiscovered {
   key: string
@@ -78,12 +77,6 @@ export interface ManagedNode {
   listenAddresses: () => Multiaddr[]
 }
 
-interface Tracked {
-  peer: AuthenticatedPeer
-  /** Points this connection runs on (the observed one, and the dialled one when it differs: DNS). */
-  points: Set<string>
-}
-
 /**
  * The node's connection manager: Octez's pool and maintenance on libp2p. It owns the point book,
  * the peer scores, the greylist and ban list (persisted in the node's store), the maintenance loop,
@@ -105,10 +98,9 @@ export class ConnectionManager {
   private readonly log: Logger
   private readonly inboundCap: number
   private readonly inboundRate: InboundRateLimiter | undefined
-  private readonly tracked = new Map<string, Tracked>()
-  /** Tezos and libp2p ids of peers met on trusted points. */
-  private readonly learnedTrusted = new Set<string>()
-  private readonly dns: DnsBootstrap | undefined
+  private readonly tracked: ConnectionTable
+  private readonly trust: PeerTrust
+  private readonly discovery: PeerDiscovery
   private journal: PeerStateJournal | undefined
   private readonly swaps: SwapCoordinator
   private node: ManagedNode | undefined
@@ -143,31 +135,36 @@ export class ConnectionManager {
       }
     })
     this.scores = new PeerScores(init.scores)
+    this.trust = new PeerTrust(() => this.pointBook, this.greylist, this.banList)
     this.pointBook = new PointBook({
       maxKnownPoints: init.limits.maxKnownPoints,
       reconnection: init.reconnection,
       privateMode: init.privateMode,
       disablePeerDiscovery: init.disablePeerDiscovery,
-      isBanned: p => this.pointRefused(p)
+      isBanned: p => this.trust.pointRefused(p)
     })
+    this.tracked = new ConnectionTable(this.pointBook)
     this.pointBook.subscribe(() => { this.journal?.markDirty() })
-    if (init.bootstrapDns !== undefined && init.bootstrapDns.length > 0) {
-      this.dns = new DnsBootstrap({
-        names: init.bootstrapDns,
-        servers: init.dnsServers,
-        intervalMs: init.dnsRefreshIntervalMs,
-        // Maintenance asks when it runs out of candidates; let it, as often as it does.
-        minRefreshIntervalMs: Math.min(init.limits.timeBetweenLookingForPeersMs, 30_000),
-        onChange: change => {
-          applyDnsChange(this.pointBook, change)
-          for (const p of change.added) this.discovered(p.key, 'dns', true)
-          if (change.added.length > 0) this.maintenance.newContact()
-        },
-        onError: (err: DnsBootstrapError) => { this.log.warn({ err: err.message, code: err.code }, 'DNS bootstrap') }
-      })
-    }
+    this.discovery = new PeerDiscovery({
+      book: this.pointBook,
+      privateMode: init.privateMode,
+      disablePeerDiscovery: init.disablePeerDiscovery,
+      bootstrapDns: init.bootstrapDns,
+      dnsServers: init.dnsServers,
+      dnsRefreshIntervalMs: init.dnsRefreshIntervalMs,
+      // Maintenance asks when it runs out of candidates; let it, as often as it does.
+      minDnsRefreshIntervalMs: Math.min(init.limits.timeBetweenLookingForPeersMs, 30_000),
+      askable: () => this.tracked.all().filter(t => !t.peer.metadata.privateNode)
+        .map(t => this.connectionById(t.peer.connectionId)).filter((c): c is Connection => c !== undefined),
+      exchange: () => this.attached().exchange,
+      onDiscovered: (point, source) => {
+        this.discovered(point.key, source, point.trusted)
+        this.maintenance.newContact()
+      },
+      logger: this.log
+    })
     this.metrics = new PeerMetrics(init.metricsRegistry, {
-      connections: () => this.directionCounts(),
+      connections: () => this.tracked.directionCounts(),
       greylist: () => {
         const entries = this.greylist.list()
         return { ip: entries.filter(e => e.kind === 'ip').length, peer: entries.filter(e => e.kind === 'peer').length }
@@ -179,12 +176,12 @@ export class ConnectionManager {
     this.swaps = new SwapCoordinator({
       swapLingerMs: init.limits.swapLingerMs,
       enabled: !init.privateMode && !init.disablePeerDiscovery,
-      connections: () => [...this.tracked.values()].map(t => ({ peer: t.peer, point: this.publicPointOf(t) })),
+      connections: () => this.tracked.all().map(t => ({ peer: t.peer, point: this.tracked.publicPointOf(t) })),
       connectionOf: id => this.connectionById(id),
       exchange: () => this.attached().exchange,
       isConnected: tezosPeerId => this.attached().peers.hasTezosPeer(tezosPeerId),
       isTrusted: peer => this.isTrustedPeer(peer),
-      acceptPoint: (point, source) => this.registerFromPeers([point], source)[0],
+      acceptPoint: (point, source) => this.discovery.fromPeers([point], source)[0],
       connect: async (point, signal) => await this.connect(point, signal),
       disconnect: async id => { await this.disconnect(id) },
       logger: this.log
@@ -194,9 +191,9 @@ export class ConnectionManager {
       pointBook: this.pointBook,
       activeConnections: () => this.tracked.size,
       connect: async (point, signal) => await this.connect(point, signal),
-      pruneCandidates: () => [...this.tracked.values()].filter(t => !this.isTrustedPeer(t.peer)).map(t => t.peer.connectionId),
+      pruneCandidates: () => this.tracked.all().filter(t => !this.isTrustedPeer(t.peer)).map(t => t.peer.connectionId),
       disconnect: async id => { await this.disconnect(id); this.metrics.pruned.inc() },
-      askForMoreContacts: async signal => { await this.askForMoreContacts(signal) },
+      askForMoreContacts: async signal => { await this.discovery.askForMore(signal) },
       trySwap: async signal => await this.swaps.propose(signal),
       privateMode: init.privateMode,
       idleTimeMs: init.limits.maintenanceIdleTimeMs,
@@ -217,15 +214,7 @@ export class ConnectionManager {
 
   /** The gater's view: lists, trust, per-IP inbound rate. */
   accessControl (): AccessControl {
-    const trust: TrustPolicy = {
-      isTrustedAddress: (ip, port) => this.pointAt(ip, port)?.trusted === true,
-      isTrustedPeer: id => this.isTrustedId(id),
-      hostsTrustedPoint: ip => {
-        const host = normaliseIpAddress(ip)?.address
-        return this.pointBook.all().some(p => p.trusted && p.address.host === host)
-      }
-    }
-    return { greylist: this.greylist, banList: this.banList, trust, inboundRate: this.inboundRate }
+    return { greylist: this.greylist, banList: this.banList, trust: this.trust.policy(), inboundRate: this.inboundRate }
   }
 
   /** Handshake admission: peer-id pins, private mode, the inbound share and maintenance's threshold. */
@@ -234,7 +223,7 @@ export class ConnectionManager {
       if (connection.direction !== 'outbound') return false
       const ip = ipOfMultiaddr(connection.remoteAddr)
       const port = tcpPortOfMultiaddr(connection.remoteAddr)
-      const point = ip === undefined || port === undefined ? undefined : this.pointAt(ip, port)
+      const point = ip === undefined || port === undefined ? undefined : this.trust.pointAt(ip, port)
       if (point?.expectedPeerId === undefined || point.expectedPeerId === tezosPeerId) return false
       // Octez Identity_check_failure: the address is greylisted, not the peer (it may be honest, only not the one expected).
       this.greylist.greylistIp(point.address.host, 'Identity_check_failure')
@@ -242,12 +231,12 @@ export class ConnectionManager {
       return true
     },
     admit: (remote, connection) => {
-      const trusted = this.isTrustedRemote(remote.tezosPeerId, remote.advertisedPort, connection)
+      const trusted = this.trust.isTrustedRemote(remote.tezosPeerId, remote.advertisedPort, connection)
       if (this.init.privateMode && connection.direction === 'inbound' && !trusted) return 'No_motive'
       if (trusted) return undefined
       const active = this.tracked.size
       if (this.maintenance.enabled && active >= this.bounds.maxThreshold) return 'Too_many_connections'
-      if (connection.direction === 'inbound' && this.directionCounts().inbound >= this.inboundCap) return 'Too_many_connections'
+      if (connection.direction === 'inbound' && this.tracked.directionCounts().inbound >= this.inboundCap) return 'Too_many_connections'
       return undefined
     }
   }
@@ -297,17 +286,15 @@ export class ConnectionManager {
       try { this.pointBook.markSelf(pointFromMultiaddr(ma)) } catch { /* not a TCP point */ }
     }
     this.started = true
-    if (this.dns !== undefined) {
-      // The first resolution runs alongside maintenance; its points wake maintenance when they arrive.
-      void this.dns.start().catch(() => {})
-    }
+    // The first DNS resolution runs alongside maintenance; its points wake maintenance when they arrive.
+    this.discovery.start()
     this.maintenance.start()
   }
 
   /** Before libp2p stops: no new dials or resolutions. */
   async stop (): Promise<void> {
     this.started = false
-    await Promise.all([this.maintenance.stop(), this.dns?.stop()])
+    await Promise.all([this.maintenance.stop(), this.discovery.stop()])
   }
 
   /** After libp2p stopped (its connections are closed): the last write of the peer state. */
@@ -318,22 +305,19 @@ export class ConnectionManager {
   // --- connection events (wired to the node's events) ----------------------------------------------
 
   onAuthenticated (peer: AuthenticatedPeer): void {
-    const t: Tracked = { peer, points: new Set() }
-    this.tracked.set(peer.connectionId, t)
-    const address = this.observedPoint(peer)
+    const t = this.tracked.add(peer)
+    const address = observedPoint(peer)
     if (address !== undefined) {
-      const key = pointKey(address)
-      let point = this.pointBook.get(key)
+      let point = this.pointBook.get(pointKey(address))
       // A private node's address is never recorded from its own connection: nothing to leak.
       if (point === undefined && !(peer.direction === 'inbound' && peer.metadata.privateNode)) {
         point = this.pointBook.register(address)
         if (point !== undefined) this.discovered(point.key, 'connection', false)
       }
-      if (point !== undefined) {
-        if (point.expectedPeerId === undefined || point.expectedPeerId === peer.tezosPeerId) {
-          this.associate(t, point.key)
-          if (point.trusted && (peer.direction === 'outbound' || point.expectedPeerId !== undefined)) this.learnTrusted(peer)
-        }
+      // A peer other than the one pinned for the point does not run it (an inbound peer could claim any port).
+      if (point !== undefined && (point.expectedPeerId === undefined || point.expectedPeerId === peer.tezosPeerId)) {
+        this.tracked.associate(t, point.key)
+        if (point.trusted && (peer.direction === 'outbound' || point.expectedPeerId !== undefined)) this.trust.learn(peer)
       }
     }
     this.journal?.markDirty()
@@ -342,26 +326,14 @@ export class ConnectionManager {
   }
 
   onDisconnected (peer: AuthenticatedPeer): void {
-    const t = this.tracked.get(peer.connectionId)
-    if (t === undefined) return
-    this.tracked.delete(peer.connectionId)
-    for (const key of t.points) {
-      const p = this.pointBook.get(key)
-      if (p?.currentPeerId === peer.tezosPeerId) this.pointBook.setDisconnected(key)
-    }
+    if (this.tracked.remove(peer.connectionId) === undefined) return
     this.journal?.markDirty()
     if (this.started && this.tracked.size < this.limits.minConnections) this.maintenance.trigger('too-few')
   }
 
   onHandshakeFailed (failure: HandshakeFailure): void {
     this.metrics.handshakeFailures.inc({ reason: failure.error.name })
-    if (failure.error instanceof RejectedByPeerError && failure.error.points.length > 0) {
-      const addresses: PointAddress[] = []
-      for (const text of failure.error.points) {
-        try { addresses.push(fromOctezPointString(text)) } catch { /* a Nack point is checked by its codec only; skip bad ones */ }
-      }
-      if (this.registerFromPeers(addresses, 'nack').some(p => p !== undefined)) this.maintenance.newContact()
-    }
+    if (failure.error instanceof RejectedByPeerError) this.discovery.fromNack(failure.error.points)
   }
 
   // --- actions --------------------------------------------------------------------------------------
@@ -396,7 +368,7 @@ export class ConnectionManager {
   /** Bans an IP or a peer id (Tezos or libp2p) and closes its connections. */
   ban (target: string | PeerId, reason?: string): BanRecord {
     const record = this.banList.ban(target, reason)
-    for (const t of this.tracked.values()) {
+    for (const t of this.tracked.all()) {
       const p = t.peer
       if (p.remoteIp === record.key || p.tezosPeerId === record.key || p.libp2pPeerId.toString() === record.key) void this.disconnect(p.connectionId)
     }
@@ -414,6 +386,14 @@ export class ConnectionManager {
     return p
   }
 
+  /**
+   * Proposes a swap now, as maintenance does after a pass within bounds; resolves once it is done
+   * (false when swapping is off, lingering, or there is nobody to swap).
+   */
+  async proposeSwap (): Promise<boolean> {
+    return await this.swaps.propose(AbortSignal.timeout(this.limits.connectionTimeoutMs + this.limits.authenticationTimeoutMs))
+  }
+
   /** Asks for a maintenance pass now (Octez's RPC `maintain`). */
   maintain (): void {
     this.maintenance.trigger('request')
@@ -421,16 +401,12 @@ export class ConnectionManager {
 
   /** Authenticated connections by direction. */
   directionCounts (): { inbound: number, outbound: number } {
-    let inbound = 0
-    for (const t of this.tracked.values()) if (t.peer.direction === 'inbound') inbound++
-    return { inbound, outbound: this.tracked.size - inbound }
+    return this.tracked.directionCounts()
   }
 
   /** Whether a connected peer is trusted: met on a trusted point, or pinned by one. */
   isTrustedPeer (peer: AuthenticatedPeer): boolean {
-    if (this.isTrustedId(peer.tezosPeerId) || this.isTrustedId(peer.libp2pPeerId.toString())) return true
-    const t = this.tracked.get(peer.connectionId)
-    return t !== undefined && [...t.points].some(k => this.pointBook.get(k)?.trusted === true && peer.direction === 'outbound')
+    return this.trust.isTrustedPeer(peer)
   }
 
   /** Flushes points and scores to the store now (they are otherwise written every `persistIntervalMs`). */
@@ -471,9 +447,9 @@ export class ConnectionManager {
         await this.disconnect(peer.connectionId)
         return false
       }
-      this.associate(t, key)
+      this.tracked.associate(t, key)
     }
-    if (point.trusted) this.learnTrusted(peer)
+    if (point.trusted) this.trust.learn(peer)
     return true
   }
 
@@ -488,102 +464,9 @@ export class ConnectionManager {
   }
 
   /** Octez `ask_for_more_contacts`: Bootstrap to every connected non-private peer, and a DNS refresh. */
-  private async askForMoreContacts (signal: AbortSignal): Promise<void> {
-    const asks: Array<Promise<unknown>> = []
-    if (!this.init.privateMode && !this.init.disablePeerDiscovery) {
-      for (const t of this.tracked.values()) {
-        if (t.peer.metadata.privateNode) continue
-        const connection = this.connectionById(t.peer.connectionId)
-        if (connection === undefined) continue
-        asks.push(this.attached().exchange.requestPoints(connection).then(points => {
-          if (!signal.aborted && this.registerFromPeers(points, 'advertise').some(p => p !== undefined)) this.maintenance.newContact()
-        }).catch((err: Error) => { this.log.debug({ err: err.message }, 'Bootstrap got no answer') }))
-      }
-    }
-    if (this.dns !== undefined) asks.push(this.dns.refresh().catch(() => {}))
-    await Promise.all(asks)
-  }
-
-  /** Points heard from peers (Advertise, Nack, swap): registered unless private mode or discovery is off. */
-  private registerFromPeers (addresses: readonly PointAddress[], source: PointSource): Array<PointInfo | undefined> {
-    if (this.init.privateMode || this.init.disablePeerDiscovery) return addresses.map(() => undefined)
-    return addresses.map(a => {
-      const key = pointKey(a)
-      const known = this.pointBook.get(key)
-      if (known !== undefined) return known
-      // A heard address never carries a Tezos pin: only configuration may pin.
-      const p = this.pointBook.register({ hostKind: a.hostKind, host: a.host, port: a.port, ...(a.libp2pPeerId !== undefined ? { libp2pPeerId: a.libp2pPeerId } : {}) })
-      if (p !== undefined) this.discovered(p.key, source, false)
-      return p
-    })
-  }
-
   private discovered (key: string, source: PointSource, trusted: boolean): void {
     this.metrics.pointsDiscovered.inc({ source })
     this.init.emit('point:discovered', { key, source, trusted })
-  }
-
-  /** Marks the point as run by this connection (Octez: accepted, then running). */
-  private associate (t: Tracked, key: string): void {
-    const p = this.pointBook.get(key)
-    if (p === undefined || (p.state !== 'disconnected' && p.state !== 'requested')) return
-    this.pointBook.setAccepted(key, t.peer.tezosPeerId)
-    this.pointBook.setRunning(key, t.peer.tezosPeerId)
-    this.pointBook.setPrivate(key, t.peer.metadata.privateNode)
-    t.points.add(key)
-  }
-
-  private learnTrusted (peer: AuthenticatedPeer): void {
-    this.learnedTrusted.add(peer.tezosPeerId)
-    this.learnedTrusted.add(peer.libp2pPeerId.toString())
-  }
-
-  /** The point a connection shows: the dialled `ip:port`, or the remote IP with its advertised port. */
-  private observedPoint (peer: AuthenticatedPeer): PointAddress | undefined {
-    if (peer.remoteIp === undefined) return undefined
-    const ip = normaliseIpAddress(peer.remoteIp)
-    if (ip === undefined) return undefined
-    const port = peer.direction === 'outbound' ? tcpPortOfMultiaddr(peer.remoteAddress) : peer.advertisedPort
-    if (port === undefined || port === 0) return undefined
-    return { hostKind: ip.kind, host: ip.address, port }
-  }
-
-  /** The point of a connection that may be shared (swap): known to be public. */
-  private publicPointOf (t: Tracked): PointAddress | undefined {
-    for (const key of t.points) {
-      const p = this.pointBook.get(key)
-      if (p !== undefined && p.knownPublic && isIpPoint(p.address)) return p.address
-    }
-    return undefined
-  }
-
-  private pointAt (ip: string, port: number): PointInfo | undefined {
-    const a = normaliseIpAddress(ip)
-    return a === undefined ? undefined : this.pointBook.get(pointKey({ hostKind: a.kind, host: a.address, port }))
-  }
-
-  private isTrustedId (id: string): boolean {
-    if (this.learnedTrusted.has(id)) return true
-    return this.pointBook.all().some(p => p.trusted && (p.expectedPeerId === id || p.libp2pPeerId === id))
-  }
-
-  /** During the handshake: is the remote a trusted peer or on a trusted point (pins respected)? */
-  private isTrustedRemote (tezosPeerId: string, advertisedPort: number, connection: Connection): boolean {
-    if (this.isTrustedId(tezosPeerId) || this.isTrustedId(connection.remotePeer.toString())) return true
-    const ip = ipOfMultiaddr(connection.remoteAddr)
-    const port = connection.direction === 'outbound' ? tcpPortOfMultiaddr(connection.remoteAddr) : advertisedPort
-    if (ip === undefined || port === undefined || port === 0) return false
-    const point = this.pointAt(ip, port)
-    return point?.trusted === true && (point.expectedPeerId === undefined || point.expectedPeerId === tezosPeerId)
-  }
-
-  /** The point book's ban predicate: bans always; the greylist unless the point is trusted. */
-  private pointRefused (p: PointInfo): boolean {
-    const keys = [isIpPoint(p.address) ? p.address.host : undefined, p.expectedPeerId, p.libp2pPeerId, p.lastEstablishedConnection?.peerId]
-      .filter((k): k is string => k !== undefined && k !== '')
-    if (this.banList.size > 0 && keys.some(k => banTargetOf(k) !== undefined && this.banList.isBanned(k))) return true
-    if (p.trusted || !this.greylist.mayContainEntries) return false
-    return keys.some(k => this.greylist.isGreylisted(k))
   }
 
   private connectionById (id: string): Connection | undefined {

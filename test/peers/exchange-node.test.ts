@@ -61,6 +61,31 @@ describe('peer exchange', () => {
     }
   })
 
+  it('swap: the proposer and the peer it asks each trade one connection and keep their counts', async () => {
+    const [r, a, b, c, d] = await Promise.all(Array.from({ length: 5 }, async () => await startManaged()))
+    try {
+      // R knows A and B; A also has C, B also has D.
+      await connect(r, a)
+      await connect(r, b)
+      await connect(a, c)
+      await connect(b, d)
+      const id = (n: TzNode): string => n.identity.peerId
+      assert.equal(await r.connectionManager?.proposeSwap(), true)
+      // R asked one of A/B to connect to the other; it answered with its own other peer (C or D),
+      // which R connected to in place of the one it proposed.
+      await until('R traded a connection', () => r.peers.get(id(c)) !== undefined || r.peers.get(id(d)) !== undefined)
+      const [asked, proposed, given] = r.peers.get(id(c)) !== undefined ? [a, b, c] : [b, a, d]
+      await until('both sides completed the swap', () =>
+        r.peers.get(id(proposed)) === undefined && asked.peers.get(id(proposed)) !== undefined && asked.peers.get(id(given)) === undefined)
+      assert.equal(r.peers.size, 2)
+      assert.equal(asked.peers.size, 2)
+      // Within the linger time neither side swaps again.
+      assert.equal(await r.connectionManager?.proposeSwap(), false)
+    } finally {
+      await stopAll(r, a, b, c, d)
+    }
+  })
+
   it('registers the points of a Nack', async () => {
     const full = await startManaged({ limits: { minConnections: 1, expectedConnections: 1, maxConnections: 1 } })
     const a = await startManaged()
