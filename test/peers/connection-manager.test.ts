@@ -31,6 +31,42 @@ describe('connection manager', () => {
     }
   })
 
+  it('the per-IP inbound rate refuses a host that opens connections too fast, at the socket', async () => {
+    const a = await startManaged({ limits: { inboundConnectionsPerIpPerSecond: 2 } })
+    const others = await Promise.all(Array.from({ length: 3 }, async () => await startNode()))
+    try {
+      // All three come from 127.0.0.1 within far less than a second: the third is cut before any handshake.
+      const results = await Promise.allSettled(others.map(async n => await n.dial(addressOf(a))))
+      assert.equal(results.filter(r => r.status === 'fulfilled').length, 2)
+      await until('a counts both', () => a.peers.size === 2)
+    } finally {
+      await stopAll(a, ...others)
+    }
+  })
+
+  it('with peer discovery disabled, no list is given or taken in', async () => {
+    const quiet = await startManaged({ disablePeerDiscovery: true, limits: { minConnections: 1, expectedConnections: 1, maxConnections: 1 } })
+    const a = await startManaged()
+    const b = await startManaged({ disablePeerDiscovery: true })
+    try {
+      await connect(a, quiet)
+      // Asked for points, it answers none, although it knows A.
+      assert.deepEqual(await a.libp2p.services.peerExchange?.requestPoints(a.libp2p.getConnections(quiet.peerId)[0]), [])
+      assert.deepEqual(quiet.connectionManager?.knownPointsForNack(), [])
+      // And a Nack's points are not registered.
+      const full = await startManaged({ limits: { minConnections: 1, expectedConnections: 1, maxConnections: 1 } })
+      try {
+        await connect(a, full)
+        await assert.rejects(b.dial(addressOf(full)), isTooMany)
+        assert.equal(b.pointBook?.get(pointKeyOf(a)), undefined)
+      } finally {
+        await stopAll(full)
+      }
+    } finally {
+      await stopAll(quiet, a, b)
+    }
+  })
+
   it('above max-threshold maintenance prunes untrusted peers only', async () => {
     // 1/4/7 → bounds 2/3/5/6; up to 5 inbound.
     const a = await startManaged({ limits: { minConnections: 1, expectedConnections: 4, maxConnections: 7, maintenanceIdleTimeMs: 60_000 } })
