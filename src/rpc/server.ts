@@ -11,6 +11,7 @@ import { registerMonitorRoutes } from './monitor-routes.ts'
 import { registerHealthRoutes, registerMetricsRoute, RpcMetrics } from './metrics-routes.ts'
 import { registerStatusRoutes, StatusHistory } from './status-routes.ts'
 import { applyCors, type CorsOptions } from './cors.ts'
+import { registerChainMetrics } from './chain-metrics.ts'
 
 /** Where an RPC server listens; `port` 0 lets the system pick one. */
 export interface ListenAddress {
@@ -93,6 +94,7 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
   const latency = new LatencySampler(node, { intervalMs: options.latencyIntervalMs, logger })
   const history = new StatusHistory(node, { intervalMs: options.historyIntervalMs })
   const metrics = RpcMetrics.register(registry)
+  registerChainMetrics(registry, node)
   const closers: Array<() => void> = []
   const ctx: RpcContext = {
     node,

@@ -168,6 +168,18 @@ describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node wit
     await reader.cancel().catch(() => {})
   })
 
+  it('exports the chain\'s metrics: head level and timestamp, bootstrapped, mempool, blocks applied', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text()
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    const head = node.head()!
+    assert.equal(value('tzp2p_head_level'), head.header.shell.level)
+    assert.equal(value('tzp2p_head_timestamp_seconds'), Number(head.header.shell.timestamp))
+    assert.equal(value('tzp2p_mempool_operations'), node.mempool!.size)
+    // The RPC (and its metrics) started at genesis: every block since joined the chain.
+    assert.equal(value('tzp2p_blocks_applied_total'), head.header.shell.level)
+    assert.equal(value('tzp2p_bootstrapped'), node.isBootstrapped() ? 1 : 0)
+  })
+
   it('answers the chain RPCs with 503 on a node without a chain', async () => {
     const bare = await startNode()
     const bareRpc = await startRpcServer({ node: bare, listen: [{ host: '127.0.0.1', port: 0 }] })
