@@ -198,7 +198,7 @@ export class Requester<K, V> {
     let starved = false
     for (const queue of [this.retryQueue, this.newQueue]) {
       for (const id of queue) {
-        if (!peers.some(capacity)) { starved = true; break }
+        if (!peers.some(p => groups.has(p) || capacity(p))) { starved = true; break }
         const e = this.entries.get(id)
         if (e === undefined) { queue.delete(id); continue }
         const peer = this.choosePeer(e, peers, groups, capacity)
