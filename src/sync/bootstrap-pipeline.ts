@@ -180,10 +180,12 @@ export class BootstrapPipeline {
       const batch = await this.headers.shift()
       if (batch === undefined) break
       for (const header of batch) {
-        const block: InFlightBlock = { header, done: Promise.resolve() }
-        block.done = this.deps.fetchOperations(header).then(ops => { block.operations = ops; this.blocksFetched++ })
+        // Queued first, fetched once queued: at most `blocksAhead` blocks wait, plus the one being applied.
+        const started = Promise.withResolvers<void>()
+        const block: InFlightBlock = { header, done: started.promise }
         block.done.catch(() => {})
         await this.blocks.push(block)
+        this.deps.fetchOperations(header).then(ops => { block.operations = ops; this.blocksFetched++; started.resolve() }, started.reject)
       }
     }
     this.blocks.close()
