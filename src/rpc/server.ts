@@ -7,6 +7,7 @@ import { RpcError, type RpcErrorBody } from './errors.ts'
 import { LatencySampler } from './latency.ts'
 import { registerNetworkRoutes } from './network-routes.ts'
 import { registerChainRoutes } from './chain-routes.ts'
+import { registerContextRoutes } from './context-routes.ts'
 import { registerMonitorRoutes } from './monitor-routes.ts'
 import { registerHealthRoutes, registerMetricsRoute, RpcMetrics } from './metrics-routes.ts'
 import { registerStatusRoutes, StatusHistory } from './status-routes.ts'
@@ -113,6 +114,7 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
       metrics.instrument(app)
       registerNetworkRoutes(app, ctx)
       registerChainRoutes(app, ctx)
+      registerContextRoutes(app, ctx)
       registerMonitorRoutes(app, ctx)
       registerMetricsRoute(app, ctx)
       registerHealthRoutes(app, ctx)

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { b58Encode } from '../crypto/index.ts'
+import type { ChainReader } from '../chain/chain-reader.ts'
+import type { StoredHeader } from '../chain/store.ts'
 import type { TzNode } from '../node/create-node.ts'
 import { chainIdToJson } from '../wire/json.ts'
 import { chainAccessOf } from './chain-access.ts'
@@ -58,6 +60,56 @@ export class StatusHistory {
   }
 }
 
+/** A line of the status page's block list. */
+export interface BlockSummary {
+  level: number
+  hash: string
+  timestamp: string
+  operations: number
+}
+
+/**
+ * The last `size` blocks of the current chain for the status page's explorer, with their
+ * operation counts; summaries are cached by hash, so a poll reads the store only for new blocks.
+ */
+export class RecentBlocks {
+  private readonly cache = new Map<string, BlockSummary>()
+  private readonly size: number
+
+  constructor (size = 12) {
+    this.size = size
+  }
+
+  async list (chain: ChainReader): Promise<BlockSummary[]> {
+    const out: BlockSummary[] = []
+    let h: StoredHeader | undefined = chain.head
+    while (h !== undefined && out.length < this.size) {
+      let summary = this.cache.get(h.hex)
+      if (summary === undefined) {
+        const passes = h.header.shell.level === 0 ? 0 : chain.protocol.validationPasses
+        let operations = 0
+        for (let pass = 0; pass < passes; pass++) operations += (await chain.getOperations(h.hash, pass))?.length ?? 0
+        summary = {
+          level: h.header.shell.level,
+          hash: b58Encode('blockHash', h.hash),
+          timestamp: rfc3339(Number(h.header.shell.timestamp) * 1000),
+          operations
+        }
+        this.cache.set(h.hex, summary)
+      }
+      out.push(summary)
+      if (h.header.shell.level === 0) break
+      h = await chain.getHeader(h.header.shell.predecessor)
+    }
+    // Forget what fell out of the window (or off the chain).
+    if (this.cache.size > this.size * 4) {
+      const keep = new Set(out.map(b => b.hash))
+      for (const [hex, b] of this.cache) if (!keep.has(b.hash)) this.cache.delete(hex)
+    }
+    return out
+  }
+}
+
 export interface StatusJson {
   now: string
   identity: { peer_id: string, libp2p_peer_id: string, addresses: string[] }
@@ -67,6 +119,8 @@ export interface StatusJson {
     head: { level: number, hash: string, timestamp: string, age_s: number }
     bootstrapped: boolean
     mempool: number | null
+    /** The latest blocks, newest first. */
+    blocks: BlockSummary[]
   }
   peers: Array<{
     peer_id: string
@@ -85,7 +139,7 @@ export interface StatusJson {
 }
 
 /** What the status page shows, in one JSON it polls. */
-export function statusJson (ctx: RpcContext, history: StatusHistory, latency: LatencySampler, since: number): StatusJson {
+export async function statusJson (ctx: RpcContext, history: StatusHistory, latency: LatencySampler, recent: RecentBlocks, since: number): Promise<StatusJson> {
   const { node } = ctx
   const access = chainAccessOf(node)
   const now = Date.now()
@@ -103,7 +157,8 @@ export function statusJson (ctx: RpcContext, history: StatusHistory, latency: La
         age_s: Math.max(0, Math.round(now / 1000 - seconds))
       },
       bootstrapped: access.bootstrapped(),
-      mempool: access.mempool?.size ?? null
+      mempool: access.mempool?.size ?? null,
+      blocks: await recent.list(access.chain)
     }
   }
   const book = node.pointBook
@@ -140,11 +195,12 @@ export function registerStatusRoutes (app: FastifyInstance, ctx: RpcContext, his
   const page = asset('index.html')
   const script = asset('status.js')
   const style = asset('status.css')
+  const recent = new RecentBlocks()
   app.get('/', async (_req, reply) => await reply.type('text/html; charset=utf-8').send(page))
   app.get('/status.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(script))
   app.get('/status.css', async (_req, reply) => await reply.type('text/css; charset=utf-8').send(style))
   app.get<{ Querystring: { since?: string } }>('/status', async req => {
     const since = req.query.since === undefined ? 0 : Number(req.query.since)
-    return statusJson(ctx, history, latency, Number.isFinite(since) ? since : 0)
+    return await statusJson(ctx, history, latency, recent, Number.isFinite(since) ? since : 0)
   })
 }

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { b58Encode } from '../../src/crypto/index.ts'
-import { demoSetup } from '../../src/chain/demo-chain.ts'
+import { demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { encode } from '../../src/encoding/index.ts'
+import { signTransfer } from '../../src/protocol/demo/index.ts'
+import { operationCodec } from '../../src/wire/operation.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { addressOf, startNode, stopAll } from '../handshake/helpers.ts'
@@ -22,10 +25,11 @@ describe('status page in headless Chromium', { skip }, () => {
   let rpc: RpcServer
   let browser: Browser
   let page: Page
+  let setup: DemoSetup
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tzp2p-status-'))
-    const setup = demoSetup({ name: 'status-page', accounts: 2, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
+    setup = demoSetup({ name: 'status-page', accounts: 2, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
     node = await createNode({
       dataDir: dir,
       expectedPow: 0,
@@ -73,10 +77,25 @@ describe('status page in headless Chromium', { skip }, () => {
 
     // A marker on the window survives only if the page is never reloaded.
     await page.evaluate('window.marker = 42')
+    // A transfer goes into the next block, which the explorer then shows.
+    const from = setup.accounts[0]
+    const branch = node.head()!.hash
+    const data = signTransfer(branch, { publicKey: from.publicKey, destination: setup.accounts[1].publicKeyHash, amount: 77n, fee: 0n, counter: 1n }, from.secretKey)
+    const injected = await node.inject(encode(operationCodec, { branch, data }))
+    const opHash = b58Encode('operationHash', injected.hash)
     const baked = await node.bake()
+    assert.equal(baked.operations, 1)
     await page.waitForFunction(`document.querySelector('[data-testid="head-level"]')?.textContent === "${baked.header.shell.level}"`)
     assert.equal(await text('head-hash'), baked.hash)
     assert.equal(await page.evaluate('window.marker'), 42)
+
+    // The explorer lists the new block with its operation; opening it shows the transfer.
+    await page.waitForFunction(`document.querySelector('[data-testid="blocks"] tr')?.dataset.hash === "${baked.hash}"`)
+    const firstRow = page.getByTestId('blocks').locator('tr').first()
+    assert.equal((await firstRow.locator('td').nth(3).textContent())?.trim(), '1')
+    await firstRow.click()
+    await page.waitForFunction(`document.querySelector('[data-testid="block-operations"]')?.textContent.includes("${opHash}")`)
+    assert.match(await page.getByTestId('block-detail').textContent() ?? '', /amount 77/)
 
     // The chart has drawn both series.
     await page.waitForFunction('document.querySelectorAll("#chart polyline").length === 2')

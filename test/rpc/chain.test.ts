@@ -7,7 +7,7 @@ import { b58Encode } from '../../src/crypto/index.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
 import { demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
-import { signTransfer } from '../../src/protocol/demo/index.ts'
+import { encodePublicKeyHash, signTransfer } from '../../src/protocol/demo/index.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
 import { startNode, stopAll } from '../handshake/helpers.ts'
@@ -116,6 +116,21 @@ describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node wit
     assert.deepEqual(ops.json.map((pass: any[]) => pass.map(o => o.hash)), [[opHash]])
     assert.deepEqual((await call(`${base}/chains/main/blocks/head/operation_hashes`)).json, [[opHash]])
     assert.deepEqual((await call(`${base}/chains/main/mempool/pending_operations`)).json.validated, [])
+  })
+
+  it('serves the demo accounts at the head (Octez contracts RPC): balance and counter after the transfer', async () => {
+    const [from, to] = setup.accounts.map(a => encodePublicKeyHash(a.publicKeyHash))
+    const account = await call(`${base}/chains/main/blocks/head/context/contracts/${from}`)
+    assert.equal(account.status, 200)
+    assert.deepEqual(account.json, { balance: String(1_000_000_000_000n - 5n), counter: '1' })
+    assert.equal((await call(`${base}/chains/main/blocks/head/context/contracts/${to}/balance`)).json, String(1_000_000_000_000n + 5n))
+    assert.equal((await call(`${base}/chains/main/blocks/head/context/contracts/${to}/counter`)).json, '0')
+    assert.equal((await call(`${base}/chains/main/blocks/head/context/contracts/tz1nope`)).status, 400)
+    const stranger = encodePublicKeyHash(new Uint8Array(20).fill(9))
+    assert.equal((await call(`${base}/chains/main/blocks/head/context/contracts/${stranger}`)).status, 404)
+    const old = await call(`${base}/chains/main/blocks/head~1/context/contracts/${from}`)
+    assert.equal(old.status, 400)
+    assert.match(old.json.error, /only the head's state is kept/)
   })
 
   it('refuses bad injections with 400 and a message: not a string, not hex, not an operation, an invalid transfer', async () => {

@@ -72,6 +72,85 @@ function renderPeers (peers) {
   fillTable($('peers'), rows, 6, 'no peers')
 }
 
+let selectedBlock = null
+
+function renderBlocks (blocks) {
+  const rows = blocks.map(b => {
+    const tr = document.createElement('tr')
+    tr.dataset.hash = b.hash
+    if (b.hash === selectedBlock) tr.className = 'selected'
+    tr.appendChild(cell(String(b.level), 'num'))
+    tr.appendChild(cell(short(b.hash, 10, 6), 'mono'))
+    tr.appendChild(cell(localTime(b.timestamp)))
+    tr.appendChild(cell(String(b.operations), 'num'))
+    tr.addEventListener('click', () => { void showBlock(b.hash) })
+    return tr
+  })
+  fillTable($('blocks'), rows, 4, 'no blocks')
+}
+
+/** One operation's protocol view (`contents`) as "key value" pairs. */
+function describeContents (contents) {
+  const span = document.createElement('div')
+  span.className = 'fields mono'
+  for (const [k, v] of Object.entries(contents ?? {})) {
+    const b = document.createElement('b')
+    b.textContent = `${k} `
+    span.appendChild(b)
+    span.appendChild(document.createTextNode(`${typeof v === 'string' ? v : JSON.stringify(v)}  `))
+  }
+  return span
+}
+
+/** The explorer: a block's header and operations, from the node's own RPC. */
+async function showBlock (hash) {
+  selectedBlock = hash
+  for (const tr of $('blocks').children) tr.classList.toggle('selected', tr.dataset.hash === hash)
+  const detail = $('block-detail')
+  const response = await fetch(`/chains/main/blocks/${hash}`, { cache: 'no-store' })
+  if (!response.ok) {
+    detail.textContent = `cannot load ${hash}: HTTP ${response.status}`
+    return
+  }
+  const block = await response.json()
+  setText('block-title', `Block ${block.header.level}`)
+  setText('block-meta', localTime(block.header.timestamp))
+  const dl = document.createElement('dl')
+  const fields = [
+    ['Hash', block.hash],
+    ['Predecessor', block.header.predecessor],
+    ['Operations hash', block.header.operations_hash],
+    ['Context', block.header.context],
+    ...Object.entries(block.metadata?.protocol_data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])
+  ]
+  for (const [k, v] of fields) {
+    const dt = document.createElement('dt')
+    dt.textContent = k
+    const dd = document.createElement('dd')
+    dd.className = 'mono'
+    dd.textContent = v
+    dl.append(dt, dd)
+  }
+  const ops = block.operations.flat()
+  const list = document.createElement('div')
+  list.setAttribute('data-testid', 'block-operations')
+  if (ops.length === 0) {
+    list.className = 'muted'
+    list.textContent = 'No operations.'
+  }
+  for (const op of ops) {
+    const div = document.createElement('div')
+    div.className = 'op'
+    const h = document.createElement('div')
+    h.className = 'hash mono'
+    h.textContent = op.hash
+    div.append(h, describeContents(op.contents))
+    list.appendChild(div)
+  }
+  detail.className = ''
+  detail.replaceChildren(dl, list)
+}
+
 function renderGreylist (greylist) {
   const entries = [
     ...greylist.ips.map(e => ({ who: e.addr, reason: e.reason, until: e.until })),
@@ -152,6 +231,7 @@ function render (s) {
     setText('head-age', '–')
     setText('mempool', '–')
     setText('id-chain', 'none')
+    renderBlocks([])
     setText('id-protocol', 'none')
     boot.textContent = 'no chain'
     boot.className = 'pill'
@@ -172,6 +252,8 @@ function render (s) {
     setText('mempool', s.chain.mempool === null ? '–' : String(s.chain.mempool))
     setText('id-chain', s.chain.chain_id)
     setText('id-protocol', s.chain.protocol)
+    renderBlocks(s.chain.blocks)
+    if (selectedBlock === null && s.chain.blocks.length > 0) void showBlock(s.chain.blocks[0].hash)
     const b = s.chain.bootstrapped
     boot.textContent = b === null ? 'no sync' : b ? 'bootstrapped' : 'syncing'
     boot.className = `pill ${b === true ? 'ok' : b === false ? 'warn' : ''}`
