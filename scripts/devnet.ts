@@ -1,6 +1,6 @@
 /**
  * `npm run devnet -- --nodes 5`: a local devnet in the foreground (Ctrl-C stops it), i.e.
- * `tzp2p devnet up …`. `npm run devnet -- status` and `npm run devnet -- down` work as well.
+ * `tzp2p devnet up …`. `npm run devnet -- status|down|transfer|accounts` work as well.
  */
 import { Command } from 'commander'
 import { registerDevnetCommands } from '../src/cli/devnet.ts'
@@ -8,7 +8,7 @@ import { registerDevnetCommands } from '../src/cli/devnet.ts'
 const program = new Command('npm run devnet --').showHelpAfterError('(add --help for usage)')
 registerDevnetCommands(program)
 const args = process.argv.slice(2)
-const sub = ['up', 'status', 'down', 'help', '--help', '-h'].includes(args[0] ?? '') ? [] : ['up']
+const sub = ['up', 'status', 'down', 'transfer', 'accounts', 'help', '--help', '-h'].includes(args[0] ?? '') ? [] : ['up']
 try {
   await program.parseAsync(['devnet', ...sub, ...args], { from: 'user' })
 } catch (e) {

@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { resolve } from 'node:path'
 import { devnetStatus, renderStatusTable } from '../runtime/devnet/status.ts'
-import { readDevnetState } from '../runtime/devnet/state.ts'
+import { readDevnetState, type DevnetNodeState } from '../runtime/devnet/state.ts'
+import { devnetAccounts, headLevel, injectDevnetTransfer, waitForInclusion } from '../runtime/devnet/transfer.ts'
 import { DevnetError, startDevnet, stopDevnet, type DevnetOptions, type RunningDevnet } from '../runtime/devnet/supervisor.ts'
 import { onShutdownSignals } from '../runtime/signals.ts'
 
@@ -83,6 +84,34 @@ Examples:
       process.stdout.write(opts.json === true ? `${JSON.stringify(rows, null, 2)}\n` : renderStatusTable(rows))
     })
 
+  devnet.command('transfer')
+    .description('inject a transfer between two of the devnet\'s well-known accounts (the demo protocol\'s)')
+    .requiredOption('--amount <n>', 'amount to transfer', parseAmount)
+    .addOption(new Option('--from <i>', 'source account index').argParser(integer(0, 7)).default(0))
+    .addOption(new Option('--to <j>', 'destination account index').argParser(integer(0, 7)).default(1))
+    .addOption(new Option('--node <k>', 'node to inject through (default: the last one, so the operation travels by gossip to the baker)').argParser(integer(0, 199)))
+    .option('--wait', 'wait until a block includes it')
+    .addOption(dirOption())
+    .action(async (opts: { amount: bigint, from: number, to: number, node?: number, wait?: boolean, dir: string }) => {
+      const node = await devnetNode(opts.dir, opts.node)
+      const level = await headLevel(node.rpc)
+      const t = await injectDevnetTransfer({ rpc: node.rpc, from: opts.from, to: opts.to, amount: opts.amount })
+      process.stdout.write(`injected ${t.hash} through ${node.name}: ${opts.amount} from account ${opts.from} (${t.source}) to account ${opts.to} (${t.destination}), counter ${t.counter}\n`)
+      if (opts.wait === true) {
+        const block = await waitForInclusion(node.rpc, t.hash, level + 1)
+        process.stdout.write(`included in block ${block.level} ${block.hash}\n`)
+      }
+    })
+
+  devnet.command('accounts')
+    .description('list the devnet\'s well-known accounts with their balances and counters')
+    .addOption(new Option('--node <k>', 'node to ask').argParser(integer(0, 199)).default(0))
+    .addOption(dirOption())
+    .action(async (opts: { node: number, dir: string }) => {
+      const node = await devnetNode(opts.dir, opts.node)
+      for (const a of await devnetAccounts(node.rpc)) process.stdout.write(`${a.index}  ${a.address}  balance ${a.balance}  counter ${a.counter}\n`)
+    })
+
   devnet.command('down')
     .description('stop every node of the devnet (cleanly: SIGTERM, then SIGKILL after 20 s) and remove its namespaces')
     .addOption(dirOption())
@@ -90,6 +119,20 @@ Examples:
       const report = await stopDevnet(opts.dir)
       for (const r of report) process.stdout.write(`${r.name}: ${r.result}\n`)
     })
+}
+
+function parseAmount (value: string): bigint {
+  if (!/^[0-9]{1,18}$/.test(value) || BigInt(value) === 0n) throw new InvalidArgumentError('expected a positive whole number.')
+  return BigInt(value)
+}
+
+/** A node of the devnet in `dir` (default: the last one). */
+async function devnetNode (dir: string, index: number | undefined): Promise<DevnetNodeState> {
+  const state = await readDevnetState(resolve(dir))
+  if (state === undefined) throw new DevnetError(`no devnet runs in ${resolve(dir)} (start one with \`tzp2p devnet up\`)`)
+  const node = state.nodes[index ?? state.nodes.length - 1]
+  if (node === undefined) throw new DevnetError(`--node ${index}: the devnet has nodes 0 to ${state.nodes.length - 1}`)
+  return node
 }
 
 function printNodes (running: RunningDevnet): void {

@@ -98,6 +98,18 @@ describe('devnet', () => {
           assert.ok(level >= included.level, row)
         }
 
+        // The CLI's transfer between well-known accounts: the next counter of account 2, through node 4, waited for.
+        const transfer = Child.tzp2p(['devnet', 'transfer', '--dir', dir, '--from', '2', '--to', '3', '--amount', '10', '--wait'])
+        assert.equal((await transfer.exited).code, 0, transfer.stderr)
+        assert.match(transfer.stdout, /^injected o\w+ through node4: 10 from account 2 \(tz1\w+\) to account 3 \(tz1\w+\), counter 1$/m)
+        assert.match(transfer.stdout, /^included in block \d+ B\w+$/m)
+        const accounts = Child.tzp2p(['devnet', 'accounts', '--dir', dir, '--node', '0'])
+        assert.equal((await accounts.exited).code, 0, accounts.stderr)
+        const lines = accounts.stdout.trim().split('\n')
+        assert.equal(lines.length, 8)
+        assert.match(lines[0], /^0 {2}tz1\w+ {2}balance 999999998766 {2}counter 1$/)
+        assert.match(lines[2], /^2 {2}tz1\w+ {2}balance 999999999990 {2}counter 1$/)
+
         const down = Child.tzp2p(['devnet', 'down', '--dir', dir])
         assert.equal((await down.exited).code, 0, down.stderr)
         assert.deepEqual(down.stdout.trim().split('\n').sort(), state.nodes.map(n => `${n.name}: stopped`).sort())
