@@ -101,6 +101,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private running = false
   /** Counters for metrics and tests. */
   readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0 }
+  /** Messages received, by kind. */
+  readonly receivedByTag = new Map<string, number>()
 
   constructor (components: GossipComponents, init: GossipInit) {
     super()
@@ -274,6 +276,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         const read = await reader.read()
         if (read === undefined) break
         this.stats.received++
+        this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
         await this.receive(peer, read.message)
       }
       await stream.close().catch(() => {})

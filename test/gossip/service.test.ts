@@ -1,0 +1,112 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { GOSSIP_PROTOCOL } from '../../src/gossip/definitions.ts'
+import { InvalidBlockError } from '../../src/protocol/errors.ts'
+import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
+import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
+import { addressOf } from '../handshake/helpers.ts'
+import { forgeDemoBlock } from '../chain/helpers.ts'
+import { eventually, rawStream, startChainNode, startPlainNode, type ChainTestNode } from '../sync/nodes.ts'
+
+describe('/tzp2p/gossip/1.0.0', () => {
+  let setup: DemoSetup
+  let builder: DemoChainBuilder
+  let a: ChainTestNode
+  let invalid: BlockHeader
+
+  before(async () => {
+    setup = demoSetup({ name: 'gossip-service', verifyWorkers: 0 })
+    builder = new DemoChainBuilder(setup)
+    a = await startChainNode(setup, { baker: { key: setup.baker.secretKey } })
+    await a.node.chain?.addBlocks(await builder.grow(5, 1))
+    // A block whose header is well signed but whose operations are not valid: A holds it invalid.
+    const [bad] = builder.transfers([{ from: 0, to: 1, amount: 1n }])
+    invalid = forgeDemoBlock(setup, builder.head, [[{ ...bad, data: bad.data.map((x, i) => i === bad.data.length - 1 ? x ^ 1 : x) }]])
+    await assert.rejects(a.node.chain?.addBlock(invalid, [[{ ...bad, data: bad.data.map((x, i) => i === bad.data.length - 1 ? x ^ 1 : x) }]]) ?? Promise.reject(new Error('no chain')), InvalidBlockError)
+  })
+
+  after(async () => { await a?.close() })
+
+  const chainId = (): Uint8Array => a.node.chain?.genesis.chainId ?? new Uint8Array(4)
+  const gossipOf = (n: ChainTestNode): NonNullable<typeof n.node.libp2p.services.gossip> => {
+    const g = n.node.libp2p.services.gossip
+    if (g === undefined) throw new Error('no gossip service')
+    return g
+  }
+
+  /** Connects a hand-driven peer and writes `messages` on its gossip stream to A. */
+  async function rogueSends (...messages: Uint8Array[]): Promise<Awaited<ReturnType<typeof startPlainNode>>> {
+    const rogue = await startPlainNode()
+    await rogue.dial(addressOf(a.node))
+    const stream = await rawStream(rogue, a.node, GOSSIP_PROTOCOL)
+    for (const m of messages) stream.send(m)
+    return rogue
+  }
+
+  it('ignores a head dated more than 1 s ahead (a future block) without blaming the peer', async () => {
+    const header = structuredClone(a.node.chain?.head.header) as BlockHeader
+    header.shell.timestamp = BigInt(Math.floor(Date.now() / 1000) + 60)
+    const before = gossipOf(a).stats.futureBlocks
+    const rogue = await rogueSends(encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header, mempool: { knownValid: [], pending: [] } }))
+    try {
+      await eventually(() => gossipOf(a).stats.futureBlocks === before + 1)
+      assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
+      assert.ok(a.node.peers.get(rogue.identity.peerId) !== undefined, 'still connected')
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('greylists and disconnects a peer announcing a head it holds invalid', async () => {
+    assert.ok(await a.node.chain?.isKnownInvalid(blockHash(invalid)) !== undefined)
+    const rogue = await rogueSends(encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: invalid, mempool: { knownValid: [], pending: [] } }))
+    try {
+      await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
+      await eventually(() => a.node.peers.get(rogue.identity.peerId) === undefined)
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('greylists a peer sending what is not a gossip message', async () => {
+    const rogue = await rogueSends(encodeP2pMessage({ tag: 'Get_block_headers', blockHashes: [] }))
+    try {
+      await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('ignores messages for another chain', async () => {
+    const before = gossipOf(a).stats.otherChain
+    const rogue = await rogueSends(encodeP2pMessage({ tag: 'Get_current_head', chainId: new Uint8Array([1, 2, 3, 4]) }))
+    try {
+      await eventually(() => gossipOf(a).stats.otherChain === before + 1)
+      assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('announces a new head to a peer once, never back to the peer it came from', async () => {
+    const b = await startChainNode(demoSetup({ name: 'gossip-service', verifyWorkers: 0 }), { baker: { key: setup.baker.secretKey } })
+    try {
+      await b.node.dial(addressOf(a.node))
+      const level = a.node.head()?.header.shell.level ?? 0
+      await eventually(() => b.node.head()?.header.shell.level === level)
+      const heads = (): number => gossipOf(a).receivedByTag.get('Current_head') ?? 0
+      const before = heads()
+      // A bakes: B hears of it and applies it, and must not announce it back to A.
+      await a.node.bake()
+      await eventually(() => b.node.head()?.header.shell.level === level + 1)
+      // Then B bakes: A hears of that one. Messages on B's stream arrive in order, so an echo of
+      // A's block would have come first.
+      await b.node.bake()
+      await eventually(() => a.node.head()?.header.shell.level === level + 2)
+      assert.equal(heads() - before, 1, 'A received exactly one Current_head from B: its own block')
+    } finally {
+      await b.close()
+    }
+  })
+})

@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Stream } from '@libp2p/interface'
+import type { DemoSetup } from '../../src/chain/demo-chain.ts'
+import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import type { ChainNodeOptions } from '../../src/node/chain-node.ts'
+import { openDatabase, type Database } from '../../src/storage/database.ts'
+import { identityWithPow, TEST_CHAIN } from '../handshake/helpers.ts'
+
+/**
+ * In-process nodes running a demo chain on loopback, each with its own store in a temporary
+ * directory; without a connection manager, so a penalty greylists the peer at once.
+ */
+export interface ChainTestNode {
+  node: TzNode
+  db: Database
+  close: () => Promise<void>
+}
+
+export async function startChainNode (setup: Pick<DemoSetup, 'protocol' | 'genesis'>, options: Partial<ChainNodeOptions> = {}): Promise<ChainTestNode> {
+  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-sync-'))
+  const db = await openDatabase(dir, { chainName: TEST_CHAIN })
+  const node = await createNode({
+    identity: identityWithPow(0),
+    privateKey: await generateKeyPair('Ed25519'),
+    chainName: TEST_CHAIN,
+    expectedPow: 0,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    manageConnections: false,
+    chain: { protocol: setup.protocol, genesis: setup.genesis, store: db, synchronisation: { threshold: 1 }, ...options }
+  })
+  await node.start()
+  return {
+    node,
+    db,
+    close: async () => {
+      await node.stop()
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A plain node (no chain): a peer that speaks the protocols by hand. */
+export async function startPlainNode (): Promise<TzNode> {
+  const node = await createNode({
+    identity: identityWithPow(0),
+    privateKey: await generateKeyPair('Ed25519'),
+    chainName: TEST_CHAIN,
+    expectedPow: 0,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    manageConnections: false
+  })
+  await node.start()
+  return node
+}
+
+/** Opens a stream for `protocol` from `from` to the authenticated peer `to`. */
+export async function rawStream (from: TzNode, to: TzNode, protocol: string): Promise<Stream> {
+  const connection = from.libp2p.getConnections(to.peerId).find(c => from.peers.isAuthenticated(c))
+  if (connection === undefined) throw new Error('not connected')
+  return await connection.newStream(protocol)
+}
+
+/** Resolves when `check` holds, polling; the deadline is a safety net. */
+export async function eventually (check: () => boolean | Promise<boolean>, deadlineMs = 15_000): Promise<void> {
+  const end = Date.now() + deadlineMs
+  while (!await check()) {
+    if (Date.now() > end) throw new Error('condition not met before the deadline')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
