@@ -315,6 +315,7 @@ export class PeerStateJournal {
     this.state.greylist.restore(greylist)
     this.state.pointBook.restore(points)
     this.state.scores.restore(scores)
+    if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = setInterval(() => { if (this.dirty) void this.flush() }, this.flushIntervalMs)
     this.timer.unref()
     return { points: points.length, greylist: greylist.length, bans: bans.length, scores: scores.length }
