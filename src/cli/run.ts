@@ -66,7 +66,8 @@ async function runCommand (opts: Record<string, unknown>): Promise<void> {
         process.stderr.write(`No identity in ${config.dataDir}: generating one with proof-of-work difficulty ${difficulty} ` +
           `(~${formatCount(expected)} attempts on average); Ctrl-C to stop\n`)
       },
-      onPowProgress: p => { line.update(formatPowProgress(p)) }
+      onPowProgress: p => { line.update(formatPowProgress(p)) },
+      onIdentityReady: () => { line.clear() }
     })
   } catch (e) {
     removeHandlers()

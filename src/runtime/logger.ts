@@ -42,7 +42,7 @@ export function createNodeLogger (config: LogConfig, options: CreateNodeLoggerOp
   } else {
     const stream = terminal as NodeJS.WritableStream
     destination = pretty
-      ? PinoPretty({ destination: stream, colorize: terminal?.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? PinoPretty({ destination: stream, colorize: terminal?.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true })
       : stream as DestinationStream
     flush = async () => {
       // Wait until what was written has left Node's buffer (a pipe may be slower than the node).

@@ -14,6 +14,8 @@ export interface StartNodeRuntimeOptions {
   /** Told when a new identity is being generated (first run), then of the search's progress. */
   onIdentityGeneration?: (difficulty: number) => void
   onPowProgress?: (progress: PowProgress) => void
+  /** Told once the identity is loaded or generated (e.g. to clear a progress line). */
+  onIdentityReady?: () => void
   /** Aborts an identity generation in progress. */
   signal?: AbortSignal
 }
@@ -46,6 +48,7 @@ export async function startNodeRuntime (config: NodeConfig, options: StartNodeRu
     signal: options.signal,
     onProgress: options.onPowProgress
   })
+  options.onIdentityReady?.()
   if (keys.created.identity) logger.info({ peerId: keys.identity.peerId, dataDir: config.dataDir }, 'generated a new identity')
 
   const metricsRegistry = new Registry()
