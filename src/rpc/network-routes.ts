@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { banTargetOf } from '../peers/bans.ts'
+import type { PeerId } from '@libp2p/interface'
+import { banTargetOf, type BanRecord } from '../peers/bans.ts'
 import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
 import type { RpcContext } from './context.ts'
 import { sendJsonString } from './reply.ts'
@@ -92,9 +93,11 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
     checkPeerId(id)
     const peer = node.peers.get(id)
     const reason = rpcBanReason(peer?.tezosPeerId ?? id)
-    const records = [node.banList.banPeer(id, reason)]
+    // Through the connection manager when there is one: it closes what it tracks and tells listeners.
+    const ban = (target: string | PeerId): BanRecord => node.connectionManager?.ban(target, reason) ?? node.banList.banPeer(target, reason)
+    const records = [ban(id)]
     if (peer !== undefined) {
-      records.push(node.banList.banPeer(peer.tezosPeerId === id ? peer.libp2pPeerId : peer.tezosPeerId, reason))
+      records.push(ban(peer.tezosPeerId === id ? peer.libp2pPeerId : peer.tezosPeerId))
       await node.libp2p.hangUp(peer.libp2pPeerId)
     }
     ctx.logger.info({ peer: id }, 'peer banned through the RPC')
@@ -108,7 +111,10 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
     const record = node.banList.list().find(r => r.kind === 'peer' && r.key === key)
     if (record === undefined) throw new NotFoundError(`peer ${id} is not banned`)
     for (const r of node.banList.list()) {
-      if (r.key === key || (record.reason !== undefined && r.reason === record.reason && r.reason.startsWith(RPC_BAN))) node.banList.unban(r.key)
+      if (r.key === key || (record.reason !== undefined && r.reason === record.reason && r.reason.startsWith(RPC_BAN))) {
+        if (node.connectionManager !== undefined) node.connectionManager.unban(r.key)
+        else node.banList.unban(r.key)
+      }
     }
     return {}
   })

@@ -33,6 +33,17 @@ describe('RPC /network/points, CORS and the metrics-only listener', () => {
       // The peer is trusted in /network/peers too (it was met on a trusted point).
       const peers = await (await fetch(`${rpc.urls[0]}/network/peers`)).json() as Array<[string, any]>
       assert.equal(peers.find(([id]) => id === seed.identity.peerId)?.[1].trusted, true)
+
+      // A ban through the connection manager closes the connection, even to a trusted peer.
+      const gone = nextEvent(node, 'peer:disconnected', p => p.tezosPeerId === seed.identity.peerId)
+      const ban = await fetch(`${rpc.urls[0]}/network/peers/${seed.identity.peerId}/ban`, { method: 'PUT' })
+      assert.equal(ban.status, 200)
+      await gone
+      const bans = await (await fetch(`${rpc.urls[0]}/network/bans`)).json() as Array<{ target: string }>
+      assert.deepEqual(bans.map(b => b.target).sort(), [seed.identity.peerId, seed.peerId.toString()].sort())
+      // Lifting it by the libp2p id lifts both records.
+      assert.equal((await fetch(`${rpc.urls[0]}/network/peers/${seed.peerId.toString()}/ban`, { method: 'DELETE' })).status, 200)
+      assert.equal(node.banList.size, 0)
     } finally {
       await rpc.close()
       await stopAll(node, seed)
