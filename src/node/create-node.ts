@@ -5,7 +5,7 @@ import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
-import { tcp } from '@libp2p/tcp'
+import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { pino, type Logger } from 'pino'
@@ -116,6 +116,12 @@ function pointOf (ma: Multiaddr): string | undefined {
   }
 }
 
+/** `net.connect`'s `localAddress`, which @libp2p/tcp passes through though its type omits it. */
+function sourceAddressOption (localAddress: string): TCPSocketOptions {
+  const dialOpts: TCPSocketOptions & { localAddress: string } = { localAddress }
+  return dialOpts
+}
+
 async function resolveKeys (options: NodeOptions, expectedPow: number): Promise<{ identity: Identity, privateKey: PrivateKey }> {
   if (options.dataDir !== undefined) {
     // Octez generates the identity on first run at the expected difficulty; so do we.
@@ -175,7 +181,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     privateKey,
     start: false,
     addresses: { listen: opts.listen, announce: opts.announce },
-    transports: [tcp()],
+    transports: [tcp(options.sourceAddress === undefined ? undefined : { dialOpts: sourceAddressOption(options.sourceAddress) })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux(), mplex()],
     connectionGater: createConnectionGater(acl),
@@ -234,7 +240,15 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     const ma = typeof address === 'string' ? multiaddr(address) : address
     const point = pointOf(ma)
     if (point !== undefined && service.ownPoints.has(point)) throw new SelfConnectionError(point)
-    const connection = await libp2p.dial(ma, dialOptions)
+    const connection = await libp2p.dial(ma, dialOptions).catch((err: Error) => {
+      // libp2p stops a dial that reaches our own key after Noise, before any Tezos handshake: the
+      // point is ours all the same (Octez `Myself`), so remember it and never dial it again.
+      if (err.name === 'InvalidPeerIdError' && /dial self/i.test(err.message) && point !== undefined) {
+        service.ownPoints.add(point)
+        throw new SelfConnectionError(point)
+      }
+      throw err
+    })
     return await service.authenticated(connection)
   }
   if (manager !== undefined) {

@@ -45,6 +45,11 @@ export interface NodeOptions {
   /** Multiaddrs announced instead of the listen addresses (behind NAT, in containers). */
   announce?: string[]
   /**
+   * Local IP address outgoing TCP connections are made from (a multi-homed host choosing its
+   * source address); default: the system's choice.
+   */
+  sourceAddress?: string
+  /**
    * Port put in connection messages (Octez `advertised-net-port`); default the first TCP port we
    * listen on, 0 if none.
    */
