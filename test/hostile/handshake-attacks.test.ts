@@ -221,13 +221,11 @@ describe('hostile peers: handshake', () => {
     const failed = failureOf(host.peerId)
     const connection = await host.dial(multiaddr(victim.address))
     const protocols = ['/tzp2p/sync/1.0.0', '/tzp2p/gossip/1.0.0', '/tzp2p/peers/1.0.0', HANDSHAKE_PROTOCOL]
-    let opened = 0
     let answeredBytes = 0
     await Promise.all(Array.from({ length: 200 }, async (_, i) => {
       const protocol = protocols[i % protocols.length]
       const s = await connection.newStream(protocol).catch(() => undefined)
       if (s === undefined) return
-      opened++
       s.addEventListener('message', evt => { answeredBytes += evt.data.byteLength })
       // A Bootstrap / request-shaped envelope on the application protocols; the handshake streams stay silent.
       if (protocol !== HANDSHAKE_PROTOCOL) s.send(new Uint8Array([0, 0, 0, 2, 0, 2]))
@@ -236,8 +234,7 @@ describe('hostile peers: handshake', () => {
         s.addEventListener('close', () => { resolve() }, { once: true })
       })
     }))
-    // Streams of an unauthenticated connection are reset unread (or refused by the stream limits).
-    assert.ok(opened > 0, 'the attacker got streams open')
+    // Streams of an unauthenticated connection are reset unread, most during protocol negotiation.
     assert.equal(answeredBytes, 0)
     assert.equal(victim.node.peers.get(host.peerId), undefined)
     await assertHonestServed(victim)
