@@ -114,6 +114,36 @@ export class ChainReader extends EventEmitter<ChainEvents> {
     return cur
   }
 
+  /**
+   * Ancestors of `hash` at several distances (a sync answers Get_predecessor_header runs with it):
+   * on the current chain, two multi-gets; off it, one walk per distance.
+   */
+  async getAncestors (hash: Uint8Array, distances: readonly number[]): Promise<Array<StoredHeader | undefined>> {
+    const top = await this.store.getHeader(toHex(hash))
+    if (top === undefined) return distances.map(() => undefined)
+    const level = top.header.shell.level
+    if (await this.store.mainChainAt(level) !== top.hex) return await Promise.all(distances.map(async d => await this.getAncestor(hash, d)))
+    const hexes = await this.store.mainChainAtMany(distances.map(d => d < 0 ? -1 : level - d))
+    const present = hexes.filter((h): h is string => h !== undefined)
+    const headers = new Map((await this.store.getHeaders(present)).map((h, i) => [present[i], h]))
+    return hexes.map(h => h === undefined ? undefined : headers.get(h))
+  }
+
+  /** For each (block, pass): the pass's stored operation list and every pass's Lo hash, if stored. */
+  async getOperationPasses (keys: ReadonlyArray<{ hash: Uint8Array, pass: number }>): Promise<Array<{ encoded: Uint8Array, listHashes: Uint8Array[] } | undefined>> {
+    const hexes = keys.map(k => toHex(k.hash))
+    const [records, lists] = await Promise.all([
+      this.store.getBlockRecords(hexes),
+      this.store.getEncodedOperationsMany(keys.map((k, i) => ({ hex: hexes[i], pass: k.pass })))
+    ])
+    return keys.map((k, i) => {
+      const record = records[i]
+      const encoded = lists[i]
+      if (record === undefined || encoded === undefined || k.pass < 0 || k.pass >= record.listHashes.length) return undefined
+      return { encoded, listHashes: record.listHashes }
+    })
+  }
+
   /** Whether an operation branched on `branch` may enter the next block on the head (Octez TTL). */
   async isLiveBranch (branch: Uint8Array): Promise<boolean> {
     const hex = toHex(branch)

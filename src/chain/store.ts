@@ -290,6 +290,31 @@ export class ChainStore {
     return await this.operationsLevel.get(operationsKey(hex, pass))
   }
 
+  /** Many passes' operation lists at once (one LevelDB multi-get). */
+  async getEncodedOperationsMany (keys: ReadonlyArray<{ hex: string, pass: number }>): Promise<Array<Uint8Array | undefined>> {
+    if (keys.length === 0) return []
+    return await this.operationsLevel.getMany(keys.map(k => operationsKey(k.hex, k.pass)))
+  }
+
+  /** Hex hashes of the current chain's blocks at `levels` (one multi-get for those not cached). */
+  async mainChainAtMany (levels: readonly number[]): Promise<Array<string | undefined>> {
+    const headLevel = this.currentHead.header.shell.level
+    const out: Array<string | undefined> = levels.map(l => l < 0 || l > headLevel ? undefined : this.levelCache.get(l))
+    const missing = levels.filter((l, i) => out[i] === undefined && l >= 0 && l <= headLevel)
+    if (missing.length === 0) return out
+    const generation = this.generation
+    const values = await this.levelLevel.getMany(missing.map(levelKey))
+    const found = new Map<number, string>()
+    missing.forEach((l, i) => {
+      const b = values[i]
+      if (b === undefined) return
+      const hex = untext.decode(b)
+      found.set(l, hex)
+      if (generation === this.generation) this.levelCache.set(l, hex)
+    })
+    return levels.map((l, i) => out[i] ?? found.get(l))
+  }
+
   async getOperations (hex: string, pass: number): Promise<Operation[] | undefined> {
     const b = await this.getEncodedOperations(hex, pass)
     return b === undefined ? undefined : decodePassOperations(b)

@@ -1,4 +1,4 @@
-import { Writer, bytesEqual, encode } from '../encoding/index.ts'
+import { Writer, bytesEqual, encode, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { currentBranchFor, peerIdBytes } from '../gossip/branch.ts'
 import { envelopeOf } from '../gossip/envelope-stream.ts'
@@ -56,19 +56,15 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
         for (const h of headers) if (h !== undefined) out.push(envelopeOf(new Writer(2 + h.bytes.length).uint16(BLOCK_HEADER_TAG).raw(h.bytes).finish()))
         break
       }
-      case 'Get_predecessor_header': {
-        if (request.offset < 0) break
-        const h = await source.chain.getAncestor(request.blockHash, request.offset)
-        if (h === undefined) break
-        out.push(envelopeOf(new Writer(2 + 36 + h.bytes.length)
-          .uint16(PREDECESSOR_HEADER_TAG).raw(request.blockHash).int32(request.offset).raw(h.bytes).finish()))
+      case 'Get_predecessor_header':
+        // Handled below, all of a stream's at once.
         break
-      }
       case 'Get_operations_for_blocks': {
-        for (const key of request.keys) {
-          const envelope = await operationsForBlock(source.chain, key.blockHash, key.validationPass)
-          if (envelope !== undefined) out.push(envelope)
-        }
+        const passes = await source.chain.getOperationPasses(request.keys.map(k => ({ hash: k.blockHash, pass: k.validationPass })))
+        request.keys.forEach((key, i) => {
+          const p = passes[i]
+          if (p !== undefined) out.push(operationsForBlock(key.blockHash, key.validationPass, p.listHashes, p.encoded))
+        })
         break
       }
       case 'Get_operations': {
@@ -80,16 +76,32 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
       }
     }
   }
+  const ancestry = requests.filter((r): r is Extract<SyncRequest, { tag: 'Get_predecessor_header' }> => r.tag === 'Get_predecessor_header' && r.offset >= 0)
+  out.push(...await predecessorHeaders(source.chain, ancestry))
+  return out
+}
+
+/** Predecessor_header answers, the offsets of each block looked up together. */
+async function predecessorHeaders (chain: ChainReader, requests: ReadonlyArray<{ blockHash: Uint8Array, offset: number }>): Promise<Uint8Array[]> {
+  const byBlock = new Map<string, Array<{ blockHash: Uint8Array, offset: number }>>()
+  for (const r of requests) {
+    const hex = toHex(r.blockHash)
+    byBlock.set(hex, [...byBlock.get(hex) ?? [], r])
+  }
+  const out: Uint8Array[] = []
+  for (const group of byBlock.values()) {
+    const headers = await chain.getAncestors(group[0].blockHash, group.map(r => r.offset))
+    group.forEach((r, i) => {
+      const h = headers[i]
+      if (h === undefined) return
+      out.push(envelopeOf(new Writer(2 + 36 + h.bytes.length).uint16(PREDECESSOR_HEADER_TAG).raw(r.blockHash).int32(r.offset).raw(h.bytes).finish()))
+    })
+  }
   return out
 }
 
 /** Operations_for_blocks for one pass: hash ‖ pass ‖ Merkle path ‖ the pass's stored operation list. */
-async function operationsForBlock (chain: ChainReader, hash: Uint8Array, pass: number): Promise<Uint8Array | undefined> {
-  if (pass < 0) return undefined
-  const listHashes = await chain.getOperationListHashes(hash)
-  if (listHashes === undefined || pass >= listHashes.length) return undefined
-  const list = await chain.getEncodedOperations(hash, pass)
-  if (list === undefined) return undefined
+function operationsForBlock (hash: Uint8Array, pass: number, listHashes: Uint8Array[], list: Uint8Array): Uint8Array {
   const path = encode(operationsHashPathCodec, merklePath(listHashes, pass))
   return envelopeOf(new Writer(2 + 33 + path.length + list.length)
     .uint16(OPERATIONS_FOR_BLOCKS_TAG).raw(hash).int8(pass).raw(path).raw(list).finish())

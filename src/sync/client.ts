@@ -10,6 +10,7 @@ import type { BlockHeader } from '../wire/block-header.ts'
 import type { SyncRequest } from './answers.ts'
 import { checkOperationsAnswer, hashHeader, InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
 import { SYNC_ANSWER_TIMEOUT_MS, SYNC_PROTOCOL, SYNC_REQUESTS } from './definitions.ts'
+import { StreamBatcher } from './stream-batcher.ts'
 
 /**
  * The requesting side of `/tzp2p/sync/1.0.0`: one stream per request, every answer checked.
@@ -25,25 +26,43 @@ export interface SyncClientInit {
 
 export class SyncClient {
   private readonly init: SyncClientInit
-  readonly stats = { requests: 0, answers: 0, answerBytes: 0 }
+  private readonly batcher: StreamBatcher
+  /** `streams`: sync streams opened; `requests`: request messages sent. */
+  readonly stats = { streams: 0, requests: 0, answers: 0, answerBytes: 0 }
 
   constructor (init: SyncClientInit) {
     this.init = init
+    this.batcher = new StreamBatcher({
+      exchange: async (peer, requests) => await this.exchange(peer, requests),
+      maxPerStream: tag => SYNC_REQUESTS[tag].maxRequestMessages
+    })
   }
 
   /**
-   * Sends `requests` (one, or up to 10 Get_predecessor_header) on a new stream and collects the
-   * answers until the responder closes or `signal` fires (what arrived by then is kept).
+   * Sends `requests` (of one kind) and returns their answers. Data requests sent to the same peer
+   * in the same tick share a stream (`StreamBatcher`); the others get a stream each.
    */
   async request (peer: string, requests: readonly SyncRequest[], signal?: AbortSignal): Promise<P2pMessage[]> {
+    if (BATCHED.has(requests[0].tag)) return await this.batcher.request(peer, requests)
+    return await this.exchange(peer, requests, signal)
+  }
+
+  /**
+   * Sends request messages on a new stream and collects the answers until the responder closes
+   * or `signal` fires (what arrived by then is kept).
+   */
+  private async exchange (peer: string, requests: readonly SyncRequest[], signal?: AbortSignal): Promise<P2pMessage[]> {
     const kind = SYNC_REQUESTS[requests[0].tag]
     const deadline = signal ?? AbortSignal.timeout(this.init.answerTimeoutMs ?? SYNC_ANSWER_TIMEOUT_MS)
-    this.stats.requests++
+    this.stats.streams++
+    this.stats.requests += requests.length
     const stream = await this.init.openStream(peer, deadline)
     const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, kind.maxAnswerBytes)
     const answers: P2pMessage[] = []
     try {
-      for (const r of requests) stream.send(encodeP2pMessage(r))
+      // One write for all request messages (one muxer frame, one encrypted message).
+      const encoded = requests.map(r => encodeP2pMessage(r))
+      stream.send(encoded.length === 1 ? encoded[0] : Buffer.concat(encoded))
       await stream.close({ signal: deadline })
       for (;;) {
         const read = await reader.read({ signal: deadline })
@@ -149,6 +168,8 @@ export class SyncClient {
     return m.header
   }
 }
+
+const BATCHED = new Set<SyncRequest['tag']>(['Get_block_headers', 'Get_operations', 'Get_operations_for_blocks', 'Get_predecessor_header'])
 
 /** `<hex block hash>:<pass>`: the identity of one Get_operations_for_blocks key. */
 export function operationsKeyId (blockHash: Uint8Array, pass: number): string {

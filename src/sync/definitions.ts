@@ -8,10 +8,10 @@ import { OPERATION_MAX_BYTES } from '../wire/operation.ts'
 import type { P2pMessageTag } from '../wire/p2p-message.ts'
 
 /**
- * `/tzp2p/sync/1.0.0` (normative text: `protocols/sync.md`): request/response, one stream per
- * request. The requester writes one request envelope (or up to 10 Get_predecessor_header
- * envelopes, one key each), closes its write side and reads the answers until the responder
- * closes. Keys the responder does not know are simply not answered.
+ * `/tzp2p/sync/1.0.0` (normative text: `protocols/sync.md`): request/response. The requester
+ * opens a stream, writes its request messages (one kind per stream; a data stream may carry
+ * several requests, each within Octez's 10-key bound), closes its write side and reads the
+ * answers until the responder closes. Keys the responder does not know are simply not answered.
  */
 export const SYNC_PROTOCOL = '/tzp2p/sync/1.0.0'
 
@@ -22,13 +22,16 @@ export type SyncRequestTag =
 /** Per request kind: the answer kind, the envelopes one request may hold, and the answer bound. */
 export interface SyncRequestKind {
   answer: P2pMessageTag
-  /** Request envelopes allowed on one stream (Get_predecessor_header carries one key per envelope). */
+  /** Request messages allowed on one stream. */
   maxRequestMessages: number
-  /** Most answer envelopes (one per key). */
+  /** Most answer envelopes per request message (one per key). */
   maxAnswers: number
   /** Bound on one answer envelope, length prefix included. */
   maxAnswerBytes: number
 }
+
+/** Request messages of a list kind one stream may carry (each ≤ 10 keys): at most 80 keys a stream. */
+export const DATA_REQUESTS_PER_STREAM = 8
 
 const ENVELOPE = 4 + 2
 const HEADER = BLOCK_HEADER_MAX_BYTES
@@ -36,18 +39,19 @@ const HEADER = BLOCK_HEADER_MAX_BYTES
 export const SYNC_REQUESTS: Readonly<Record<SyncRequestTag, SyncRequestKind>> = {
   Get_current_branch: { answer: 'Current_branch', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + 4 + HEADER + LOCATOR_MAX_HISTORY * 32 },
   Get_current_head: { answer: 'Current_head', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + 4 + HEADER + MEMPOOL_MAX_BYTES },
-  Get_block_headers: { answer: 'Block_header', maxRequestMessages: 1, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + HEADER },
-  Get_operations: { answer: 'Operation', maxRequestMessages: 1, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + OPERATION_MAX_BYTES },
+  Get_block_headers: { answer: 'Block_header', maxRequestMessages: DATA_REQUESTS_PER_STREAM, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + HEADER },
+  Get_operations: { answer: 'Operation', maxRequestMessages: DATA_REQUESTS_PER_STREAM, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + OPERATION_MAX_BYTES },
   Get_operations_for_blocks: {
     answer: 'Operations_for_blocks',
-    maxRequestMessages: 1,
+    maxRequestMessages: DATA_REQUESTS_PER_STREAM,
     maxAnswers: DDB_MAX_KEYS_PER_REQUEST,
     maxAnswerBytes: ENVELOPE + 32 + 1 + OPERATIONS_HASH_PATH_MAX_BYTES + OPERATION_LIST_MAX_BYTES
   },
   Get_predecessor_header: {
     answer: 'Predecessor_header',
-    maxRequestMessages: DDB_MAX_KEYS_PER_REQUEST,
-    maxAnswers: DDB_MAX_KEYS_PER_REQUEST,
+    // One key per message: as many messages as the other kinds carry keys.
+    maxRequestMessages: DATA_REQUESTS_PER_STREAM * DDB_MAX_KEYS_PER_REQUEST,
+    maxAnswers: 1,
     maxAnswerBytes: ENVELOPE + 32 + 4 + HEADER
   },
   Get_checkpoint: { answer: 'Checkpoint', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + HEADER }

@@ -13,6 +13,9 @@ import {
   SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_REQUESTS, SYNC_THROTTLES, type SyncRequestTag
 } from './definitions.ts'
 
+/** Answer envelopes are gathered into writes of about this size. */
+const ANSWER_WRITE_BYTES = 64 * 1024
+
 /** A peer opened a sync stream with something other than a well-formed request. */
 export class BadSyncRequestError extends Error {
   override readonly name = 'BadSyncRequestError'
@@ -120,9 +123,13 @@ export class SyncService implements Startable {
     }
     if (requests.length === 0) { await stream.close().catch(() => {}); return }
     const tag = requests[0].tag as SyncRequestTag
-    if (!this.throttle.take(peer.tezosPeerId, tag)) {
-      // Over its rate: the keys are simply not answered (the peer's requester asks elsewhere or later).
-      this.stats.throttled++
+    // One token per request message; those over the peer's rate are simply not answered (its
+    // requester asks elsewhere or later).
+    let granted = 0
+    while (granted < requests.length && this.throttle.take(peer.tezosPeerId, tag)) granted++
+    if (granted < requests.length) this.stats.throttled += requests.length - granted
+    requests = requests.slice(0, granted)
+    if (requests.length === 0) {
       await stream.close().catch(() => {})
       return
     }
@@ -130,11 +137,24 @@ export class SyncService implements Startable {
       const answers = await answersFor({ chain: this.init.chain, tezosPeerId: this.init.tezosPeerId, ...(this.init.mempool === undefined ? {} : { mempool: this.init.mempool }) }, peer.tezosPeerId, requests)
       this.stats.served++
       const write = AbortSignal.timeout(30_000)
+      // Answers leave in as few writes as fit in `ANSWER_WRITE_BYTES`: each write is a muxer frame
+      // and an encrypted message, so writing envelopes one by one multiplies frames and syscalls.
+      let pending: Uint8Array[] = []
+      let size = 0
+      const flush = async (): Promise<void> => {
+        if (pending.length === 0) return
+        await reader.write(pending.length === 1 ? pending[0] : Buffer.concat(pending, size), { signal: write })
+        pending = []
+        size = 0
+      }
       for (const answer of answers) {
         const bytes = this.init.rewriteAnswer?.(answer, requests[0]) ?? answer
-        await reader.write(bytes, { signal: write })
+        if (size + bytes.length > ANSWER_WRITE_BYTES) await flush()
+        pending.push(bytes)
+        size += bytes.length
         this.stats.answers++
       }
+      await flush()
       await stream.close({ signal: write })
     } catch (err) {
       this.log.debug({ peer: peer.tezosPeerId, err: (err as Error).message }, 'sync answer failed')
@@ -142,7 +162,7 @@ export class SyncService implements Startable {
     }
   }
 
-  /** One request envelope, or several Get_predecessor_header, up to the requester's half-close. */
+  /** The request messages (one kind, within the per-stream bound), up to the requester's half-close. */
   private async readRequests (reader: EnvelopeStream, signal: AbortSignal): Promise<SyncRequest[]> {
     const requests: SyncRequest[] = []
     for (;;) {

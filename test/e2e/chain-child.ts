@@ -36,6 +36,8 @@ export interface ChildConfig {
   baker?: boolean
   corrupt?: 'operations' | 'path' | 'header'
   logLevel?: string
+  /** Network (chain) name of the node and its store (default TZP2P_E2E). */
+  networkName?: string
 }
 
 const config = JSON.parse(process.argv[2]) as ChildConfig
@@ -70,7 +72,7 @@ function corrupter (mode: NonNullable<ChildConfig['corrupt']>): (envelope: Uint8
 const node: TzNode = await createNode({
   dataDir: config.dataDir,
   expectedPow: 0,
-  chainName: 'TZP2P_E2E',
+  chainName: config.networkName ?? 'TZP2P_E2E',
   listen: ['/ip4/127.0.0.1/tcp/0'],
   disablePeerDiscovery: true,
   logger: pino({ level: config.logLevel ?? 'silent' }, pino.destination(2)),

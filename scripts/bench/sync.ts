@@ -1,0 +1,162 @@
+/**
+ * Sync benchmark, in one run on the same generated demo chain (default 10 000 blocks × 2 transfers):
+ *
+ *   (a) local import: the blocks handed to the chain in memory (header hash, Merkle check,
+ *       signatures, protocol application, atomic store writes);
+ *   (b) bootstrap over loopback: a fresh node in this process syncs the chain from 4 peer
+ *       processes that hold it (TCP, Noise, yamux, the Tezos handshake, /tzp2p/gossip and
+ *       /tzp2p/sync, the bootstrap pipeline, then the same application as (a)).
+ *
+ * Prints blocks/s of each and b/a.
+ *
+ *   node scripts/bench/sync.ts [--blocks N] [--transfers K] [--peers P] [--headers ranges|walk]
+ *                              [--workers W] [--profile file.cpuprofile]
+ *
+ * `--profile` writes a CPU profile of this process during (b) (the syncing node);
+ * `--profile-peer dir` has the first peer write its own profile into `dir` when it exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Chain } from '../../src/chain/chain.ts'
+import { generateBenchChain, importBenchChain } from '../../src/chain/import-bench.ts'
+import { createNode } from '../../src/node/create-node.ts'
+import { openDatabase } from '../../src/storage/database.ts'
+
+const { values } = parseArgs({
+  options: {
+    blocks: { type: 'string', default: '10000' },
+    transfers: { type: 'string', default: '2' },
+    peers: { type: 'string', default: '4' },
+    headers: { type: 'string', default: 'ranges' },
+    workers: { type: 'string' },
+    profile: { type: 'string' },
+    'profile-peer': { type: 'string' }
+  }
+})
+const BLOCKS = Number(values.blocks)
+const TRANSFERS = Number(values.transfers)
+const PEERS = Number(values.peers)
+const NETWORK = 'TZP2P_BENCH'
+const headerFetchMode = values.headers === 'walk' ? 'walk' : 'ranges'
+const NODE = join(process.cwd(), 'node_modules', '.bin', 'node')
+const CHILD = join(import.meta.dirname, '..', '..', 'test', 'e2e', 'chain-child.ts')
+
+/** User + system CPU seconds of a process so far (Linux /proc). */
+async function cpuSecondsOf (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+const t = performance.now()
+const chain = await generateBenchChain({
+  blocks: BLOCKS,
+  transfersPerBlock: TRANSFERS,
+  ...(values.workers === undefined ? {} : { verifyWorkers: Number(values.workers) })
+})
+console.log(`generated ${BLOCKS} blocks × ${TRANSFERS} transfers in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+
+// (a) Local import, after a short untimed warm-up (a syncing node is a warm process too).
+await importBenchChain({ ...chain, blocks: chain.blocks.slice(0, 1000) })
+const local = await importBenchChain(chain)
+console.log(`(a) local import: ${local.blocks} blocks in ${(local.milliseconds / 1000).toFixed(2)} s = ${local.blocksPerSecond.toFixed(0)} blocks/s`)
+
+// (b) The peers' stores: one import, copied.
+const dirs: string[] = []
+const temp = async (label: string): Promise<string> => { const d = await mkdtemp(join(tmpdir(), `tzp2p-bench-${label}-`)); dirs.push(d); return d }
+const seed = await temp('seed')
+{
+  const db = await openDatabase(seed, { chainName: NETWORK })
+  const { protocol, genesis } = chain.freshSetup()
+  const c = await Chain.open(db, { protocol, genesis })
+  for (let i = 0; i < BLOCKS; i += 1000) await c.addBlocks(chain.blocks.slice(i, i + 1000))
+  await protocol.close?.()
+  await db.close()
+}
+const children: ChildProcess[] = []
+const addresses: string[] = []
+try {
+  for (let i = 0; i < PEERS; i++) {
+    const dir = await temp(`peer${i}`)
+    await cp(join(seed, 'store'), join(dir, 'store'), { recursive: true })
+    const profilePeer = values['profile-peer'] !== undefined && i === 0 ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-peer']}`] : []
+    const child = spawn(NODE, [...profilePeer, CHILD, JSON.stringify({
+      dataDir: dir, chain: chain.setup.name, accounts: 200, validationPasses: 1, networkName: NETWORK
+    })], { stdio: ['pipe', 'pipe', 'inherit'] })
+    children.push(child)
+    addresses.push(await new Promise<string>((resolve, reject) => {
+      let buffer = ''
+      child.stdout?.on('data', (d: Buffer) => {
+        buffer += d.toString()
+        const line = buffer.split('\n').find(l => l.includes('"ready"'))
+        if (line !== undefined) resolve((JSON.parse(line) as { address: string }).address)
+      })
+      child.on('exit', () => { reject(new Error('a peer process exited')) })
+    }))
+  }
+
+  const { protocol, genesis } = chain.freshSetup()
+  const node = await createNode({
+    dataDir: await temp('joiner'),
+    expectedPow: 0,
+    chainName: NETWORK,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    disablePeerDiscovery: true,
+    chain: { protocol, genesis, headerFetchMode, synchronisation: { threshold: PEERS } }
+  })
+  await node.start()
+  // Time spent applying (the same work as (a)), to tell it from the networking around it.
+  let applyMs = 0
+  const nodeChain = node.chain
+  if (nodeChain !== undefined) {
+    const addBlocks = nodeChain.addBlocks.bind(nodeChain)
+    nodeChain.addBlocks = async blocks => {
+      const t0 = performance.now()
+      try { return await addBlocks(blocks) } finally { applyMs += performance.now() - t0 }
+    }
+  }
+  const done = Promise.withResolvers<void>()
+  node.events.on('head', change => { if (change.head.header.shell.level >= BLOCKS) done.resolve() })
+  const session = new Session()
+  if (values.profile !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
+  const start = performance.now()
+  const cpuStart = process.cpuUsage()
+  const peersCpuStart = await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))
+  await Promise.all(addresses.map(async a => await node.dial(a)))
+  await done.promise
+  const ms = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
+  const peersCpu = (await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))).reduce((n, x, i) => n + x - peersCpuStart[i], 0)
+  if (values.profile !== undefined) {
+    const { profile } = await session.post('Profiler.stop')
+    await writeFile(values.profile, JSON.stringify(profile))
+  }
+  const rate = BLOCKS / (ms / 1000)
+  const status = node.syncStatus()
+  const sync = node.libp2p.services.sync
+  console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
+  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${((sync?.client.stats.answerBytes ?? 0) / 1e6).toFixed(1)} MB received`)
+  console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s`)
+  console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
+  console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.5)`)
+  await node.stop()
+} finally {
+  // Closing stdin stops a peer cleanly (a profiled one writes its profile on exit).
+  await Promise.all(children.map(async c => {
+    const exited = new Promise(resolve => { c.once('exit', resolve) })
+    c.stdin?.end()
+    const timer = setTimeout(() => { c.kill('SIGKILL') }, 10_000)
+    await exited
+    clearTimeout(timer)
+  }))
+  await chain.setup.protocol.close?.()
+  await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+}
