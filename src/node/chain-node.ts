@@ -114,8 +114,9 @@ export interface ChainNodeHost {
 
 /** Which penalty a fault earns (Octez greylists for all of them). */
 function misbehaviourOf (error: Error): Misbehaviour {
-  if (error.name === 'DecodeError') return 'malformed-message'
-  if (error.name === 'MessageTooLargeError' || error.name === 'UnexpectedMessageError' || error.name === 'BadSyncRequestError') return 'invalid-message'
+  // Octez's check_size failures are decoding errors: an oversized message is a malformed one.
+  if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError') return 'malformed-message'
+  if (error.name === 'UnexpectedMessageError' || error.name === 'BadSyncRequestError') return 'invalid-message'
   return 'invalid-data'
 }
 
