@@ -94,6 +94,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private stopped = false
   private readonly branchRequests = new Set<string>()
   private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>()
 
   constructor (init: ChainValidatorInit) {
     super()
@@ -141,6 +142,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   stop (): void {
     this.stopped = true
     clearTimeout(this.retryTimer)
+    for (const t of this.retryTimers) clearTimeout(t)
     this.running?.abort()
     this.fetchers.stop()
   }
@@ -274,12 +276,26 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         this.blame(target.peer, 'its branch failed to bootstrap', err)
       } else {
         this.log.warn({ peer: target.peer, err: (err as Error).message }, 'bootstrap pipeline stopped')
+        // Nobody to blame (a key no peer served in time): try that branch again later if its peer
+        // is still there, even if it announces nothing new.
+        if (this.init.peers().includes(target.peer)) this.retryTargetLater(target)
       }
     } finally {
       this.running = undefined
     }
     this.emit('pipeline:end', end)
     await this.afterPipeline()
+  }
+
+  private retryTargetLater (target: Target): void {
+    if (this.stopped) return
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer)
+      if (!this.targets.has(target.peer) && this.init.peers().includes(target.peer)) this.targets.set(target.peer, target)
+      void this.schedule()
+    }, BRANCH_RETRY_MS)
+    timer.unref()
+    this.retryTimers.add(timer)
   }
 
   private async afterPipeline (): Promise<void> {
