@@ -13,6 +13,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { pino } from 'pino'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
 import { toHex } from '../../src/encoding/index.ts'
@@ -22,6 +23,7 @@ import { createNode, type TzNode } from '../../src/node/create-node.ts'
 import type { ChainNodeOptions } from '../../src/node/chain-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
 import { SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
+import type { SyncRequest } from '../../src/sync/answers.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
 import { identityWithPow, TEST_CHAIN } from '../handshake/helpers.ts'
@@ -89,6 +91,8 @@ export async function startVictim (options: { name: string, blocks?: number, nod
     dataDir: dir,
     chainName: TEST_CHAIN,
     listen: ['/ip4/127.0.0.1/tcp/0'],
+    // HOSTILE_LOG=debug shows what the victim made of each attack.
+    ...(process.env.HOSTILE_LOG !== undefined ? { logger: pino({ level: process.env.HOSTILE_LOG }, pino.destination(2)) } : {}),
     // No dialling of its own: every connection in these tests is the attacker's or the honest peer's.
     limits: { minConnections: 0, expectedConnections: 20, maxConnections: 40 },
     ...options.node,
@@ -223,6 +227,37 @@ export async function assertHonestServed (victim: Victim, identity?: Identity): 
   } finally {
     await honest.stop()
   }
+}
+
+/**
+ * Serves `/tzp2p/sync/1.0.0` on a node without a chain by hand: each request stream's messages go
+ * to `answer`, whose envelopes are written back before the stream closes; `undefined` means
+ * "never answer" (the stream is held open until the requester gives up).
+ */
+export async function serveSyncByHand (node: TzNode, answer: (request: SyncRequest) => Uint8Array[] | undefined): Promise<{ requests: SyncRequest[] }> {
+  const seen: SyncRequest[] = []
+  await node.libp2p.handle(SYNC_PROTOCOL, async (stream) => {
+    const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, 1 << 16)
+    const out: Uint8Array[] = []
+    let silent = false
+    try {
+      for (;;) {
+        const read = await reader.read()
+        if (read === undefined) break
+        const request = read.message as SyncRequest
+        seen.push(request)
+        const answers = answer(request)
+        if (answers === undefined) silent = true
+        else out.push(...answers)
+      }
+      if (silent) return
+      for (const a of out) await reader.write(a)
+      await stream.close()
+    } catch (err) {
+      stream.abort(err as Error)
+    }
+  }, { maxInboundStreams: 256 })
+  return { requests: seen }
 }
 
 /** A stream for `protocol` on `from`'s authenticated connection to `to`. */

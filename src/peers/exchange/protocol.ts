@@ -70,7 +70,9 @@ export function encodePeerMessage (message: PeerMessage): Uint8Array {
  * before anything is buffered for it.
  */
 export function announcedBodyLength (prefix: Uint8Array): number {
-  const n = new Reader(prefix).uint30('peers_message.length')
+  // Read as uint32: a prefix beyond uint30 is as malformed as any other out-of-bound length (and
+  // must cost the sender the same), not a different error.
+  const n = new Reader(prefix).uint32('peers_message.length')
   if (n < P2P_MESSAGE_TAG_BYTES || n > MAX_MESSAGE_BODY_BYTES) {
     throw new MalformedPeerMessageError(`message announces ${n} bytes, outside [${P2P_MESSAGE_TAG_BYTES}, ${MAX_MESSAGE_BODY_BYTES}]`)
   }
