@@ -1,5 +1,5 @@
 import { DecodeError, Reader } from '../encoding/index.ts'
-import type { StateWrite } from '../protocol/state.ts'
+import { serializeStateWrites, type StateWrite } from '../protocol/state.ts'
 
 /**
  * Binary records the chain store keeps besides Octez structures (headers and operations are
@@ -45,26 +45,7 @@ export function decodeBlockRecord (b: Uint8Array): BlockRecord {
  * (0x00 absent / 0xFF present) ‖ value as `bytes`.
  */
 export function encodeStateWrites (writes: readonly StateWrite[]): Uint8Array {
-  // Sized up front and written in one buffer: an undo record is written for every block.
-  let size = 4
-  for (const { key, value } of writes) size += 4 + Buffer.byteLength(key, 'utf8') + 1 + (value === undefined ? 0 : 4 + value.length)
-  const out = Buffer.allocUnsafe(size)
-  out.writeUInt32BE(writes.length, 0)
-  let at = 4
-  for (const { key, value } of writes) {
-    const n = out.write(key, at + 4, 'utf8')
-    out.writeUInt32BE(n, at)
-    at += 4 + n
-    if (value === undefined) {
-      out[at++] = 0x00
-    } else {
-      out[at++] = 0xff
-      out.writeUInt32BE(value.length, at)
-      out.set(value, at + 4)
-      at += 4 + value.length
-    }
-  }
-  return out
+  return serializeStateWrites(writes, { countPrefix: true, keyLengthBytes: 4 })
 }
 
 export function decodeStateWrites (b: Uint8Array): StateWrite[] {

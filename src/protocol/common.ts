@@ -3,7 +3,7 @@ import type { Fitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
 import { operationHash } from '../wire/operation.ts'
 import { operationsHashOfPasses } from '../wire/merkle.ts'
-import type { StateWrite } from './state.ts'
+import { serializeStateWrites, type StateWrite } from './state.ts'
 
 /** Octez bounds the Merkle path of operations_hash to 8 validation passes. */
 export const MAX_VALIDATION_PASSES = 8
@@ -42,22 +42,5 @@ export function operationsHashOf (operations: readonly (readonly Operation[])[])
  * commits to the state it produces. (Built in one buffer: it runs once per block.)
  */
 export function stateWritesDigest (writes: readonly StateWrite[]): Uint8Array {
-  let size = 0
-  for (const { key, value } of writes) size += 2 + Buffer.byteLength(key, 'utf8') + 1 + (value === undefined ? 0 : 4 + value.length)
-  const out = Buffer.allocUnsafe(size)
-  let at = 0
-  for (const { key, value } of writes) {
-    const n = out.write(key, at + 2, 'utf8')
-    out.writeUInt16BE(n, at)
-    at += 2 + n
-    if (value === undefined) {
-      out[at++] = 0x00
-    } else {
-      out[at++] = 0xff
-      out.writeUInt32BE(value.length, at)
-      out.set(value, at + 4)
-      at += 4 + value.length
-    }
-  }
-  return blake2b256(out)
+  return blake2b256(serializeStateWrites(writes, { countPrefix: false, keyLengthBytes: 2 }))
 }

@@ -17,6 +17,39 @@ export interface StateWrite {
 }
 
 /**
+ * Lays a list of state writes out in one pre-sized buffer (it runs once per block, for undo records
+ * and for the context digest): optionally a uint32 count, then per write the UTF-8 key behind a
+ * big-endian length of `keyLengthBytes` (2 or 4) ‖ 0x00 for a deletion, or 0xFF ‖ value length
+ * (uint32 BE) ‖ value. The callers' layouts are fixed (stored on disk, hashed into headers).
+ */
+export function serializeStateWrites (
+  writes: readonly StateWrite[],
+  layout: { countPrefix: boolean, keyLengthBytes: 2 | 4 }
+): Buffer {
+  const k = layout.keyLengthBytes
+  let size = layout.countPrefix ? 4 : 0
+  for (const { key, value } of writes) size += k + Buffer.byteLength(key, 'utf8') + 1 + (value === undefined ? 0 : 4 + value.length)
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  if (layout.countPrefix) { out.writeUInt32BE(writes.length, 0); at = 4 }
+  for (const { key, value } of writes) {
+    const n = out.write(key, at + k, 'utf8')
+    if (k === 2) out.writeUInt16BE(n, at)
+    else out.writeUInt32BE(n, at)
+    at += k + n
+    if (value === undefined) {
+      out[at++] = 0x00
+    } else {
+      out[at++] = 0xff
+      out.writeUInt32BE(value.length, at)
+      out.set(value, at + 4)
+      at += 4 + value.length
+    }
+  }
+  return out
+}
+
+/**
  * Copy-on-write view over a base state: reads see the local changes first, writes stay local.
  * Protocols use it to apply a block's operations one after the other (each sees the previous
  * ones' effects); the mempool uses it to check pending operations in sequence against the head.
