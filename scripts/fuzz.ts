@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util'
 import { DecodeError } from '../src/encoding/index.ts'
+import { seededRandom } from '../test/helpers/seeded-random.ts'
 import {
   INFLATED_LENGTHS, UnexpectedDecoderError, applyMutation, exercise, fuzzTargets, type FuzzTarget, type Mutation
 } from '../test/encoding/fuzz-support.ts'
@@ -32,19 +33,7 @@ const seed = Number(values.seed)
 if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`)
 if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`)
 
-/** mulberry32: small, fast, seedable; statistical quality is ample for choosing mutations. */
-function prng (s: number): () => number {
-  let a = s >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const rand = prng(seed)
+const rand = seededRandom(seed)
 const int = (n: number): number => Math.floor(rand() * n)
 
 function randomBytes (max: number): Uint8Array {

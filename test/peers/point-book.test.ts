@@ -4,22 +4,11 @@ import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { PointBook, PointStateError, lastMiss, type PointBookEvent } from '../../src/peers/point-book.ts'
 import { parsePoint, pointKey, type PointAddress } from '../../src/peers/point.ts'
 import { DEFAULT_RECONNECTION_CONFIG } from '../../src/peers/limits.ts'
+import { seededRandom } from '../helpers/seeded-random.ts'
 
 const ID_A = vectors.identities[0].peer_id
 const ID_B = vectors.identities[1].peer_id
 const LIBP2P_ID = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
-
-/** A seeded PRNG so shuffles and samples are reproducible. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function clock (start = 1_700_000_000_000): { now: () => number, advance: (ms: number) => void, set: (t: number) => void } {
   let t = start
@@ -101,7 +90,7 @@ test('state transitions are checked; a duplicate close is harmless', () => {
 test('candidates: no recorded miss first, then the oldest miss; skipped: connected, in back-off, banned, failed during the pass', () => {
   const c = clock()
   const banned = new Set<string>([key(7)])
-  const book = new PointBook({ now: c.now, random: seeded(1), isBanned: p => banned.has(p.key) })
+  const book = new PointBook({ now: c.now, random: seededRandom(1), isBanned: p => banned.has(p.key) })
   for (let i = 1; i <= 8; i++) book.register(pt(i))
   // Misses at different times: 3 oldest, then 2, then 4.
   const fail = (i: number): void => { book.setRequested(key(i)); book.setDisconnected(key(i)) }
@@ -138,7 +127,7 @@ test('candidates: no recorded miss first, then the oldest miss; skipped: connect
 test('ties among never-missed candidates are broken at random', () => {
   const orders = new Set<string>()
   for (let seed = 1; seed <= 20; seed++) {
-    const book = new PointBook({ random: seeded(seed) })
+    const book = new PointBook({ random: seededRandom(seed) })
     for (let i = 1; i <= 5; i++) book.register(pt(i))
     orders.add(book.selectCandidates({ startTime: Date.now(), max: 5 }).candidates.map(p => p.key).join(','))
   }
@@ -202,7 +191,7 @@ test('GC cannot remove trusted or connected points; the table then grows past it
 
 test('list of known points for Nack/Advertise: Octez order, 30 best + 20 distinct random, filters', () => {
   const c = clock()
-  const book = new PointBook({ now: c.now, random: seeded(7) })
+  const book = new PointBook({ now: c.now, random: seededRandom(7) })
   // Connected points: 1 connected long ago, 2 recently.
   book.register(pt(1)); book.setRunning(key(1), ID_A); c.advance(1000)
   book.register(pt(2)); book.setRunning(key(2), ID_B); c.advance(1000)
@@ -226,7 +215,7 @@ test('list of known points for Nack/Advertise: Octez order, 30 best + 20 distinc
   assert.ok(!book.listKnownPoints({ ipOnly: true }).some(p => p.address.hostKind === 'dns'))
 
   // With many points: the 30 best, then 20 distinct others.
-  const big = new PointBook({ now: c.now, random: seeded(3), maxKnownPoints: null })
+  const big = new PointBook({ now: c.now, random: seededRandom(3), maxKnownPoints: null })
   for (let i = 1; i <= 200; i++) {
     big.register(pt(i))
     if (i <= 40) { big.setRunning(key(i), ID_A); c.advance(10) }
