@@ -52,6 +52,16 @@ async function runCommand (opts: Record<string, unknown>): Promise<void> {
     abort.abort()
     if (runtime !== undefined) void stopRuntime(runtime, log).then(finished.resolve)
   }
+  // The store cannot be written (disk full, read-only): stop cleanly and exit with an error.
+  let failed = false
+  const fail = (error: Error): void => {
+    if (failed) return
+    failed = true
+    process.exitCode = 1
+    process.stderr.write(`tzp2p: ${error.message}; stopping\n`)
+    abort.abort()
+    if (runtime !== undefined && signal === undefined) void stopRuntime(runtime, log).then(finished.resolve)
+  }
   const removeHandlers = onShutdownSignals(stop, {
     onForce: s => { process.stderr.write(`tzp2p: ${s} again: exiting now\n`) }
   })
@@ -67,7 +77,8 @@ async function runCommand (opts: Record<string, unknown>): Promise<void> {
           `(~${formatCount(expected)} attempts on average); Ctrl-C to stop\n`)
       },
       onPowProgress: p => { line.update(formatPowProgress(p)) },
-      onIdentityReady: () => { line.clear() }
+      onIdentityReady: () => { line.clear() },
+      onFatal: fail
     })
   } catch (e) {
     removeHandlers()
@@ -77,8 +88,8 @@ async function runCommand (opts: Record<string, unknown>): Promise<void> {
   } finally {
     line.clear()
   }
-  if (signal !== undefined) {
-    // A signal arrived while the node was starting: stop it now that it can be stopped.
+  if (signal !== undefined || failed) {
+    // A signal or a store failure arrived while the node was starting: stop it now that it can be stopped.
     void stopRuntime(runtime, log).then(finished.resolve)
   } else {
     printBanner(runtime, config)

@@ -1,3 +1,4 @@
+import { onStoreWriteFailure, type StorageWriteError } from '../storage/write-failure.ts'
 import { EventEmitter } from 'node:events'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -37,6 +38,8 @@ export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
   'peer:authenticated': [AuthenticatedPeer]
   'peer:disconnected': [AuthenticatedPeer]
   'handshake:failed': [HandshakeFailure]
+  /** A write to the store failed for a machine reason (disk full, read-only, I/O): the node cannot go on. */
+  'storage:failure': [StorageWriteError]
 }
 
 export interface NodeServices extends Record<string, unknown> {
@@ -268,6 +271,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   }
   // Opened last, so a failure above leaves no database held open.
   const store = options.dataDir !== undefined ? await openDatabase(options.dataDir, { chainName: opts.chainName }) : undefined
+  if (store !== undefined) onStoreWriteFailure(store, error => { emit('storage:failure', error) })
   manager?.useStore(store)
   if (chainNode !== undefined) {
     await chainNode.open({

@@ -1,9 +1,11 @@
-import { access, mkdir } from 'node:fs/promises'
+import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { NodeConfig } from '../config/node-config.ts'
 import { IDENTITY_FILE_NAME, loadOrCreateNodeKeys, type PowProgress } from '../identity/index.ts'
+import { prepareDataDir } from '../identity/data-dir.ts'
+import type { StorageWriteError } from '../storage/write-failure.ts'
 import { createNode, type TzNode } from '../node/create-node.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
 import { chainOptionsFromConfig } from './chain-options.ts'
@@ -18,6 +20,11 @@ export interface StartNodeRuntimeOptions {
   onIdentityReady?: () => void
   /** Aborts an identity generation in progress. */
   signal?: AbortSignal
+  /**
+   * Told, once, when the store can no longer be written (disk full, read-only, I/O error): the
+   * runtime has logged it; the caller stops the runtime and exits with an error.
+   */
+  onFatal?: (error: StorageWriteError) => void
 }
 
 /** A node started from a configuration, with its RPC. */
@@ -39,7 +46,7 @@ export interface NodeRuntime {
  */
 export async function startNodeRuntime (config: NodeConfig, options: StartNodeRuntimeOptions): Promise<NodeRuntime> {
   const { logger } = options
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  await prepareDataDir(config.dataDir)
   // Told before the search starts: at low difficulties it ends before its first progress report.
   const hasIdentity = await access(join(config.dataDir, IDENTITY_FILE_NAME)).then(() => true, () => false)
   if (!hasIdentity) options.onIdentityGeneration?.(config.p2p.expectedPow)
@@ -61,6 +68,14 @@ export async function startNodeRuntime (config: NodeConfig, options: StartNodeRu
     await chainOptions.chain.protocol.close?.()
     throw e
   }
+  let fatal = false
+  node.events.on('storage:failure', error => {
+    if (fatal) return
+    fatal = true
+    logger.fatal({ dataDir: config.dataDir, err: error.message },
+      `${error.message}. The node stops; every block committed before this is kept, and a restart resumes from it`)
+    options.onFatal?.(error)
+  })
   let rpc: RpcServer | undefined
   try {
     await node.start()
