@@ -3,12 +3,15 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { toHex } from '../../src/encoding/index.ts'
+import { seededRandom } from '../helpers/seeded-random.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
 import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/apply-child.ts', import.meta.url))
 const TOTAL = 600
+const KILLS = 10
+const KILL_SEED = 424242
 
 /**
  * Runs the child until it reports a level ≥ `killAt`, then SIGKILLs it `delayMs` later, in the
@@ -38,7 +41,7 @@ async function runChild (dir: string, killAt: number | undefined, delayMs = 0): 
   return { killed, lastReported }
 }
 
-test('SIGKILL while applying blocks never leaves a half-applied block; restarts resume from the stored head', { timeout: 120_000 }, async () => {
+test('SIGKILL while applying blocks never leaves a half-applied block; restarts resume from the stored head', { timeout: 300_000 }, async () => {
   const setup = demoSetup({ name: 'crash', accounts: 10, validationPasses: 2, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
   const snapshots: Array<Map<string, string>> = [builder.stateSnapshot()]
@@ -50,9 +53,14 @@ test('SIGKILL while applying blocks never leaves a half-applied block; restarts 
   const dir = await tempDir()
   try {
     let previousHead = 0
-    const kills: Array<[number | undefined, number]> = [[60, 2], [200, 9], [330, 17], [400, 5], [480, 23], [undefined, 0]]
+    // Ten kills at seeded random moments (a random level, then a random 0–24 ms into the next run
+    // of blocks), then a run to the end.
+    const random = seededRandom(KILL_SEED)
+    const killLevels = Array.from({ length: KILLS }, () => 20 + Math.floor(random() * (TOTAL - 40))).sort((a, b) => a - b)
+    const kills: Array<[number | undefined, number]> = [...killLevels.map(l => [l, Math.floor(random() * 25)] as [number, number]), [undefined, 0]]
     for (const [killAt, delayMs] of kills) {
       const run = await runChild(dir, killAt, delayMs)
+      if (killAt !== undefined) assert.ok(run.killed, `the child was killed after level ${killAt}`)
       const node = await openChain(dir, setup)
       const head = node.chain.head.header.shell.level
       assert.ok(head >= previousHead, 'the head never goes back')
