@@ -1,6 +1,8 @@
 /**
  * `npm run fuzz [-- --runs N] [--seed S] [--target NAME]`: feeds every decoder N random and mutated
- * inputs (default 10^6 per decoder) and fails if any decoder throws anything but DecodeError.
+ * inputs (default 10^6 per decoder) and fails if any decoder throws anything but DecodeError; then
+ * sends N random and mutated requests to a real node's RPC (`--target rpc` for that alone) and
+ * fails on any 5xx, any error answer that is not JSON `{ error }`, or any request left hanging.
  *
  * Inputs: 1 in 5 are random bytes; the rest are real Octez vectors and generated encodings mutated
  * 1–4 times (bit flips, truncation, length-prefix inflation and off-by-few, splicing two inputs,
@@ -8,6 +10,7 @@
  * so a failure is reproduced by rerunning with the printed seed.
  */
 import { parseArgs } from 'node:util'
+import { rpcAnswerProblem, rpcRequestGenerator, startRpcFuzzEnv } from '../test/rpc/fuzz-support.ts'
 import { DecodeError } from '../src/encoding/index.ts'
 import { seededRandom } from '../test/helpers/seeded-random.ts'
 import {
@@ -63,6 +66,42 @@ function nextInput (t: FuzzTarget): Uint8Array {
   return input
 }
 
+const RPC_TARGET = 'rpc'
+
+/**
+ * The RPC's inputs: `runs` random and mutated requests to a real node's RPC (see
+ * test/rpc/fuzz-support.ts); fails on a 5xx, an error answer that is not JSON `{ error }`, or a
+ * request still unanswered after 10 s.
+ */
+async function fuzzRpcInputs (): Promise<boolean> {
+  const env = await startRpcFuzzEnv()
+  const next = rpcRequestGenerator(rand, env.corpus)
+  const statuses = new Map<number, number>()
+  const problems: string[] = []
+  const t0 = process.hrtime.bigint()
+  try {
+    for (let i = 0; i < runs && problems.length < 5; i++) {
+      const req = next()
+      let timer: NodeJS.Timeout | undefined
+      const hang = new Promise<'hang'>(resolve => { timer = setTimeout(() => { resolve('hang') }, 10_000) })
+      const response = await Promise.race([env.app.inject(req), hang])
+      clearTimeout(timer)
+      const what = `${req.method as string} ${JSON.stringify(req.url)}`
+      if (response === 'hang') { problems.push(`${what}: no answer after 10 s`); continue }
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
+      const problem = rpcAnswerProblem(response, req.method as string, req.url as string)
+      if (problem !== undefined) problems.push(`${what}: ${problem}`)
+    }
+  } finally {
+    await env.close()
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  const byStatus = [...statuses.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(', ')
+  process.stdout.write(`\n${RPC_TARGET}: ${runs} requests in ${seconds.toFixed(1)} s — ${byStatus}; problems ${problems.length}\n`)
+  for (const p of problems) process.stdout.write(`  FAIL ${p}\n`)
+  return problems.length === 0
+}
+
 interface Stats { decoded: number, decodeErrors: Map<string, number>, unexpected: UnexpectedDecoderError[] }
 
 /** Groups DecodeErrors by the field that failed, without offsets, e.g. `block_header.level: needs`. */
@@ -79,9 +118,10 @@ function errorKey (input: Uint8Array, t: FuzzTarget): string {
 }
 
 const targets = fuzzTargets(50).filter(t => values.target === undefined || t.name === values.target)
-if (targets.length === 0) throw new Error(`no decoder named ${values.target}`)
+const fuzzRpc = values.target === undefined || values.target === RPC_TARGET
+if (targets.length === 0 && !fuzzRpc) throw new Error(`no decoder named ${values.target} (the RPC target is ${RPC_TARGET})`)
 
-process.stdout.write(`fuzzing ${targets.length} decoder(s), ${runs} inputs each, seed ${seed}\n`)
+process.stdout.write(`fuzzing ${targets.length} decoder(s)${fuzzRpc ? ' and the RPC' : ''}, ${runs} inputs each, seed ${seed}\n`)
 const started = process.hrtime.bigint()
 let failed = false
 for (const t of targets) {
@@ -111,6 +151,8 @@ for (const t of targets) {
   for (const e of stats.unexpected) process.stdout.write(`  FAIL ${e.message}\n`)
   if (stats.unexpected.length > 0) failed = true
 }
+if (fuzzRpc && !await fuzzRpcInputs()) failed = true
 const total = Number(process.hrtime.bigint() - started) / 1e9
-process.stdout.write(`\n${failed ? 'FAILED' : 'OK'}: ${targets.length * runs} inputs in ${total.toFixed(1)} s (seed ${seed})\n`)
+const inputs = (targets.length + (fuzzRpc ? 1 : 0)) * runs
+process.stdout.write(`\n${failed ? 'FAILED' : 'OK'}: ${inputs} inputs in ${total.toFixed(1)} s (seed ${seed})\n`)
 process.exitCode = failed ? 1 : 0
