@@ -101,6 +101,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private running = false
   /** Counters for metrics and tests. */
   readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0 }
+  /** The most announcements ever queued for one peer at once (bounded by `MAX_QUEUED_WRITES`). */
+  queueHighWater = 0
   /** Messages received, by kind. */
   readonly receivedByTag = new Map<string, number>()
 
@@ -221,6 +223,13 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     this.send(state, { tag: 'Current_branch', chainId: this.chainId, locator })
   }
 
+  /** Announcements queued now, over all peers, and the bound per peer. */
+  queuedWrites (): { total: number, perPeerBound: number } {
+    let total = 0
+    for (const state of this.byPeer.values()) total += state.queued
+    return { total, perPeerBound: MAX_QUEUED_WRITES }
+  }
+
   /** Queues a message on our stream to the peer; a slow peer loses announcements, never blocks us. */
   private send (state: PeerGossip, message: P2pMessage): void {
     if (!this.running || this.byPeer.get(state.peer.tezosPeerId) !== state) return
@@ -230,6 +239,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     }
     const envelope = encodeP2pMessage(message)
     state.queued++
+    if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
     state.writes = state.writes.then(async () => {
       try {
         const out = await this.outbound(state)

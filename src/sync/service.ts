@@ -59,6 +59,11 @@ export class SyncService implements Startable {
   private readonly throttle = new RateLimiter(SYNC_THROTTLES)
   private syncClient: SyncClient | undefined
   readonly stats = { served: 0, answers: 0, throttled: 0, badRequests: 0 }
+  /**
+   * Request streams being read or answered now, and the most ever at once. Bounded by the muxer:
+   * at most `SYNC_MAX_INBOUND_STREAMS` per connection, times the connection limit.
+   */
+  readonly load = { inFlight: 0, highWater: 0 }
 
   constructor (components: SyncComponents, init: SyncInit) {
     this.components = components
@@ -103,6 +108,16 @@ export class SyncService implements Startable {
   }
 
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    this.load.inFlight++
+    if (this.load.inFlight > this.load.highWater) this.load.highWater = this.load.inFlight
+    try {
+      await this.serveStream(stream, connection)
+    } finally {
+      this.load.inFlight--
+    }
+  }
+
+  private async serveStream (stream: Stream, connection: Connection): Promise<void> {
     const peer = this.init.peers.ofConnection(connection)
     if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
     const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, SYNC_MAX_REQUEST_BYTES)

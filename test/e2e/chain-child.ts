@@ -38,6 +38,8 @@ export interface ChildConfig {
   logLevel?: string
   /** Network (chain) name of the node and its store (default TZP2P_E2E). */
   networkName?: string
+  /** Listen on this loopback address instead of 127.0.0.1 (and dial from it). */
+  ip?: string
 }
 
 const config = JSON.parse(process.argv[2]) as ChildConfig
@@ -73,7 +75,8 @@ const node: TzNode = await createNode({
   dataDir: config.dataDir,
   expectedPow: 0,
   chainName: config.networkName ?? 'TZP2P_E2E',
-  listen: ['/ip4/127.0.0.1/tcp/0'],
+  listen: [`/ip4/${config.ip ?? '127.0.0.1'}/tcp/0`],
+  ...(config.ip === undefined ? {} : { sourceAddress: config.ip }),
   disablePeerDiscovery: true,
   logger: pino({ level: config.logLevel ?? 'silent' }, pino.destination(2)),
   chain: {
@@ -92,7 +95,8 @@ const mempool = node.mempool
 if (chain === undefined || mempool === undefined) throw new Error('the node has no chain')
 
 node.events.on('head', change => {
-  out({ event: 'head', level: change.head.header.shell.level, hash: b58Encode('blockHash', change.head.hash), applied: change.applied.length, removed: change.removed.length })
+  // `at`: milliseconds since the epoch, comparable between processes of one machine.
+  out({ event: 'head', level: change.head.header.shell.level, hash: b58Encode('blockHash', change.head.hash), applied: change.applied.length, removed: change.removed.length, at: performance.timeOrigin + performance.now() })
 })
 node.events.on('operation', e => { out({ event: 'operation', hash: b58Encode('operationHash', e.hash) }) })
 node.events.on('bootstrapped', () => { out({ event: 'bootstrapped' }) })
@@ -128,6 +132,36 @@ async function dump (): Promise<Record<string, unknown>> {
   }
 }
 
+/** Memory, connections and the bounded queues, for the resource-bound tests and benchmark. */
+function stats (collect: boolean): Record<string, unknown> {
+  if (collect) (globalThis as { gc?: () => void }).gc?.()
+  const memory = process.memoryUsage()
+  const connections = node.libp2p.getConnections()
+  const { gossip, sync } = node.libp2p.services
+  return {
+    event: 'stats',
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
+    connections: connections.length,
+    maxStreamsPerConnection: Math.max(0, ...connections.map(c => c.streams.length)),
+    streams: connections.reduce((n, c) => n + c.streams.length, 0),
+    authenticated: node.peers.list().length,
+    greylisted: node.greylist.list().length,
+    gossipQueued: gossip?.queuedWrites().total ?? 0,
+    gossipQueueHighWater: gossip?.queueHighWater ?? 0,
+    gossipQueueBound: gossip?.queuedWrites().perPeerBound ?? 0,
+    gossipDropped: gossip?.stats.dropped ?? 0,
+    syncInFlight: sync?.load.inFlight ?? 0,
+    syncHighWater: sync?.load.highWater ?? 0,
+    syncThrottled: sync?.stats.throttled ?? 0,
+    syncBadRequests: sync?.stats.badRequests ?? 0,
+    mempool: mempool!.hashes().length,
+    level: chain!.head.header.shell.level
+  }
+}
+
 async function command (c: Record<string, unknown>): Promise<void> {
   switch (c.cmd) {
     case 'dial':
@@ -153,6 +187,9 @@ async function command (c: Record<string, unknown>): Promise<void> {
     }
     case 'dump':
       out(await dump())
+      return
+    case 'stats':
+      out(stats(c.gc === true))
       return
     case 'stop':
       await node.stop()

@@ -100,7 +100,7 @@ export class ChildNode {
   private constructor (name: string, config: ChildConfig) {
     this.name = name
     this.config = config
-    this.process = spawn(NODE, [CHILD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.process = spawn(NODE, ['--expose-gc', CHILD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
     let buffer = ''
     this.process.stdout?.on('data', (d: Buffer) => {
       buffer += d.toString()
