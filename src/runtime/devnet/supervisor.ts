@@ -84,6 +84,72 @@ function hostPortOfMultiaddr (ma: string): string {
 }
 
 /**
+ * Starts node `i` of a devnet (`tzp2p run` in its own process, detached, logging to
+ * `<dir>/node<i>/node.log`) and waits until it runs. Node 0 is the baker; the others are given
+ * `seed` as their trusted peer. With fixed base ports a restarted node gets its old ports back.
+ * `onSpawned` hears of the process as soon as it exists (to clean it up if the start fails).
+ */
+export async function startDevnetNode (
+  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel'>,
+  i: number,
+  seed: string | undefined,
+  layout?: NamespaceLayout,
+  onSpawned?: (child: ChildProcess) => void
+): Promise<{ child: ChildProcess, node: DevnetNodeState }> {
+  const dir = resolve(options.dir)
+  const name = `node${i}`
+  const dataDir = join(dir, name)
+  if (options.clean) await rm(dataDir, { recursive: true, force: true })
+  await mkdir(dataDir, { recursive: true })
+  const host = layout?.nodes[i].address ?? '127.0.0.1'
+  const port = (base: number): number => base === 0 ? 0 : base + i
+  // In its own namespace a node may use the default ports: the address tells nodes apart.
+  const p2pPort = layout !== undefined ? 9732 : port(options.baseP2pPort)
+  const rpcPort = layout !== undefined ? 8732 : port(options.baseRpcPort)
+  const baker = seed === undefined
+  const args = [
+    TZP2P_BIN, 'run',
+    '--data-dir', dataDir,
+    '--expected-pow', '0',
+    '--net-addr', `${host}:${p2pPort}`,
+    '--rpc-addr', `${host}:${rpcPort}`,
+    '--protocol', options.protocol,
+    '--log-level', options.logLevel,
+    '--log-output', 'stdout',
+    // The baker is the chain's source: bootstrapped from the start. The others once one peer is in sync.
+    '--synchronisation-threshold', baker ? '0' : '1',
+    ...(baker ? ['--baker', '--bake-interval', String(options.bakeInterval)] : ['--peer', seed])
+  ]
+  const logFile = join(dataDir, 'node.log')
+  const fd = openSync(logFile, 'a')
+  // A reused data dir keeps the log of earlier runs: only what this run writes counts.
+  const logStart = fstatSync(fd).size
+  const command = layout !== undefined ? inNamespace(layout.nodes[i].namespace, process.execPath, args) : { command: process.execPath, args }
+  let child: ChildProcess
+  try {
+    child = spawn(command.command, command.args, { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, TZP2P_DATA_DIR: '' } })
+  } finally {
+    closeSync(fd)
+  }
+  onSpawned?.(child)
+  child.unref()
+  const pid = child.pid
+  if (pid === undefined) throw new DevnetError(`${name} could not be started`)
+  const running = await waitRunning(child, name, logFile, logStart)
+  const node: DevnetNodeState = {
+    name,
+    pid,
+    dataDir,
+    logFile,
+    p2p: hostPortOfMultiaddr(running.addresses[0]),
+    rpc: running.rpc[0],
+    baker,
+    ...(layout !== undefined ? { namespace: layout.nodes[i].namespace } : {})
+  }
+  return { child, node }
+}
+
+/**
  * Starts the devnet and records it in `<dir>/devnet.json`. Refuses if one already runs there.
  * Returns the children (they run in their own process groups, so a terminal's Ctrl-C reaches
  * only the caller, which then stops them in order).
@@ -122,55 +188,7 @@ export async function startDevnet (options: DevnetOptions): Promise<RunningDevne
     await saving
   }
   const startNode = async (i: number, seed: string | undefined): Promise<DevnetNodeState> => {
-    const name = `node${i}`
-    const dataDir = join(dir, name)
-    if (options.clean) await rm(dataDir, { recursive: true, force: true })
-    await mkdir(dataDir, { recursive: true })
-    const host = layout?.nodes[i].address ?? '127.0.0.1'
-    const port = (base: number): number => base === 0 ? 0 : base + i
-    // In its own namespace a node may use the default ports: the address tells nodes apart.
-    const p2pPort = layout !== undefined ? 9732 : port(options.baseP2pPort)
-    const rpcPort = layout !== undefined ? 8732 : port(options.baseRpcPort)
-    const baker = seed === undefined
-    const args = [
-      TZP2P_BIN, 'run',
-      '--data-dir', dataDir,
-      '--expected-pow', '0',
-      '--net-addr', `${host}:${p2pPort}`,
-      '--rpc-addr', `${host}:${rpcPort}`,
-      '--protocol', options.protocol,
-      '--log-level', options.logLevel,
-      '--log-output', 'stdout',
-      // The baker is the chain's source: bootstrapped from the start. The others once one peer is in sync.
-      '--synchronisation-threshold', baker ? '0' : '1',
-      ...(baker ? ['--baker', '--bake-interval', String(options.bakeInterval)] : ['--peer', seed])
-    ]
-    const logFile = join(dataDir, 'node.log')
-    const fd = openSync(logFile, 'a')
-    // A reused data dir keeps the log of earlier runs: only what this run writes counts.
-    const logStart = fstatSync(fd).size
-    const command = layout !== undefined ? inNamespace(layout.nodes[i].namespace, process.execPath, args) : { command: process.execPath, args }
-    let child: ChildProcess
-    try {
-      child = spawn(command.command, command.args, { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, TZP2P_DATA_DIR: '' } })
-    } finally {
-      closeSync(fd)
-    }
-    children.push(child)
-    child.unref()
-    const pid = child.pid
-    if (pid === undefined) throw new DevnetError(`${name} could not be started`)
-    const running = await waitRunning(child, name, logFile, logStart)
-    const node: DevnetNodeState = {
-      name,
-      pid,
-      dataDir,
-      logFile,
-      p2p: hostPortOfMultiaddr(running.addresses[0]),
-      rpc: running.rpc[0],
-      baker,
-      ...(layout !== undefined ? { namespace: layout.nodes[i].namespace } : {})
-    }
+    const { node } = await startDevnetNode(options, i, seed, layout, child => { children.push(child) })
     nodes[i] = node
     await save()
     options.onNode?.(node)
