@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ChildProcess } from 'node:child_process'
 import { startDevnet, startDevnetNode, stopDevnet } from '../src/runtime/devnet/supervisor.ts'
+import { terminate } from '../src/runtime/devnet/processes.ts'
 import type { DevnetNodeState } from '../src/runtime/devnet/state.ts'
 import { DEVNET_ACCOUNT_COUNT } from '../src/config/presets.ts'
 import { injectDevnetTransfer } from '../src/runtime/devnet/transfer.ts'
@@ -73,6 +74,19 @@ const churned = new Set<number>()
 const samples = new Map<number, Array<{ t: number, rss: number, heap: number }>>()
 const counts = { kills: 0, sigkills: 0, restarts: 0, transfers: 0, transferErrors: 0, restartErrors: 0 }
 say(`devnet up: ${nodes.map(n => n?.rpc).join(' ')}`)
+
+/** Restarted nodes are not in the devnet's state file: stop every process this run started. */
+async function stopAll (): Promise<void> {
+  await Promise.all(nodes.map(async n => { if (n !== undefined) await terminate(n.pid) }))
+  await stopDevnet(dir).catch(() => [])
+}
+let interrupted = false
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130)
+  interrupted = true
+  say('interrupted: stopping every node')
+  void stopAll().finally(() => process.exit(130))
+})
 
 async function metricsOf (rpc: string): Promise<{ rss: number, heap: number } | undefined> {
   try {
@@ -207,7 +221,7 @@ for (const [i, list] of samples) {
 }
 flatness.sort((a, b) => a.node - b.node)
 
-await stopDevnet(dir)
+await stopAll()
 if (args.dir === undefined) await rm(dir, { recursive: true, force: true })
 
 const sameHead = agreed !== undefined
