@@ -1,8 +1,8 @@
 /**
- * `npm run soak [-- --nodes 20 --minutes 10 --bake-interval 2 --seed 1 --dir <dir> --json <file>]`
+ * `npm run soak [-- --nodes 20 --minutes 10 --bake-interval 2 --stable 3 --seed 1 --dir <dir> --json <file>]`
  *
  * A devnet of `--nodes` `tzp2p run` processes (node0 bakes) under random churn for `--minutes`:
- * every few seconds a random non-baking node is killed (SIGKILL or SIGTERM, at random) and
+ * every few seconds a random node other than the baker and nodes 1…`--stable` is killed (SIGKILL or SIGTERM, at random) and
  * restarted on its data dir and ports a few seconds later, while transfers are injected through
  * random live nodes. Every 30 s it records each live node's RSS and heap (its `/metrics`). At the
  * end the churn stops, downed nodes come back, and it waits for every node to report the same head.
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '10' },
     'bake-interval': { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
+    stable: { type: 'string', default: '3' },
     'base-port': { type: 'string', default: '29700' },
     dir: { type: 'string' },
     json: { type: 'string' }
@@ -39,6 +40,8 @@ const NODES = Number(args.nodes)
 const MINUTES = Number(args.minutes)
 const BAKE_INTERVAL = Number(args['bake-interval'])
 const SEED = Number(args.seed)
+/** Nodes 1…STABLE are never churned: with the baker, they show whether memory stays flat. */
+const STABLE = Number(args.stable)
 const BASE_PORT = Number(args['base-port'])
 for (const [name, v, min] of [['--nodes', NODES, 2], ['--minutes', MINUTES, 0.1], ['--bake-interval', BAKE_INTERVAL, 0.1], ['--base-port', BASE_PORT, 1024]] as const) {
   if (!Number.isFinite(v) || v < min) { process.stderr.write(`soak: ${name} must be a number ≥ ${min}, got ${String(v)}\n`); process.exit(2) }
@@ -163,9 +166,9 @@ const downed = new Set<Promise<void>>()
 while (Date.now() < end) {
   await sleep(3000 + int(9000))
   if (Date.now() >= end) break
-  const candidates = nodes.map((n, i) => ({ n, i })).filter(x => x.i !== 0 && x.n !== undefined)
+  const candidates = nodes.map((n, i) => ({ n, i })).filter(x => x.i > STABLE && x.n !== undefined)
   // Keep most of the network up: at most a quarter of the nodes down at once.
-  if (candidates.length <= Math.ceil(NODES * 3 / 4) - 1) continue
+  if (candidates.length + STABLE + 1 <= Math.ceil(NODES * 3 / 4) || candidates.length === 0) continue
   const victim = candidates[int(candidates.length)]
   const signal: NodeJS.Signals = random() < 0.5 ? 'SIGKILL' : 'SIGTERM'
   const child = children[victim.i]
