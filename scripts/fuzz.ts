@@ -10,7 +10,7 @@
  * so a failure is reproduced by rerunning with the printed seed.
  */
 import { parseArgs } from 'node:util'
-import { rpcAnswerProblem, rpcRequestGenerator, startRpcFuzzEnv } from '../test/rpc/fuzz-support.ts'
+import { rpcAnswerProblem, rpcRequestGenerator, sendFuzzRequest, startRpcFuzzEnv } from '../test/rpc/fuzz-support.ts'
 import { DecodeError } from '../src/encoding/index.ts'
 import { seededRandom } from '../test/helpers/seeded-random.ts'
 import {
@@ -84,7 +84,7 @@ async function fuzzRpcInputs (): Promise<boolean> {
       const req = next()
       let timer: NodeJS.Timeout | undefined
       const hang = new Promise<'hang'>(resolve => { timer = setTimeout(() => { resolve('hang') }, 10_000) })
-      const response = await Promise.race([env.app.inject(req), hang])
+      const response = await Promise.race([sendFuzzRequest(env, req), hang])
       clearTimeout(timer)
       const what = `${req.method as string} ${JSON.stringify(req.url)}`
       if (response === 'hang') { problems.push(`${what}: no answer after 10 s`); continue }

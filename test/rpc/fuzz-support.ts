@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
@@ -211,4 +212,48 @@ export function rpcAnswerProblem (response: LightMyRequestResponse | { statusCod
     return `status ${status} without an "error" message: ${response.body.slice(0, 200)}`
   }
   return undefined
+}
+
+export interface RawAnswer { statusCode: number, body: string, headers: Record<string, unknown> }
+
+/**
+ * Sends a request as raw bytes over TCP (`Connection: close`) and parses the answer's status line
+ * and body: for request targets that HTTP clients refuse to build (`/\\`, spaces, controls), which
+ * a hostile client can still send.
+ */
+export async function rawHttpRequest (base: string, req: InjectOptions): Promise<RawAnswer> {
+  const url = new URL(base)
+  const body = typeof req.payload === 'string' ? Buffer.from(req.payload) : undefined
+  const headers = Object.entries(req.headers ?? {}).map(([k, v]) => `${k}: ${String(v)}\r\n`).join('')
+  const head = `${String(req.method ?? 'GET')} ${String(req.url)} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n${headers}` +
+    (body !== undefined ? `Content-Length: ${body.length}\r\n` : '') + '\r\n'
+  return await new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname)
+    const chunks: Buffer[] = []
+    socket.setTimeout(10_000, () => { socket.destroy(new Error('no answer after 10 s')) })
+    socket.on('data', (d: Buffer) => chunks.push(d))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1')
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
+      if (m === null) { reject(new Error(`not an HTTP answer: ${JSON.stringify(text.slice(0, 100))}`)); return }
+      const split = text.indexOf('\r\n\r\n')
+      resolve({ statusCode: Number(m[1]), body: split < 0 ? '' : Buffer.from(text.slice(split + 4), 'latin1').toString('utf8'), headers: {} })
+    })
+    socket.write(Buffer.from(head, 'latin1'))
+    if (body !== undefined) socket.write(body)
+  })
+}
+
+/**
+ * Sends `req` through `app.inject()`, or raw over TCP when the inject client cannot even build its
+ * URL; either way the server's answer.
+ */
+export async function sendFuzzRequest (env: RpcFuzzEnv, req: InjectOptions): Promise<RawAnswer | LightMyRequestResponse> {
+  try {
+    return await env.app.inject(req)
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_INVALID_URL') throw e
+    return await rawHttpRequest(env.rpc.urls[0], req)
+  }
 }

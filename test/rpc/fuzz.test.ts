@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { seededRandom } from '../helpers/seeded-random.ts'
-import { rpcAnswerProblem, rpcRequestGenerator, startRpcFuzzEnv, type RpcFuzzEnv } from './fuzz-support.ts'
+import { rawHttpRequest, rpcAnswerProblem, rpcRequestGenerator, sendFuzzRequest, startRpcFuzzEnv, type RpcFuzzEnv } from './fuzz-support.ts'
 
 /** The short version of `npm run fuzz -- --target rpc` (10^6 requests there). */
 describe('RPC input fuzzing (a real node and RPC; random and mutated requests)', () => {
@@ -15,13 +15,21 @@ describe('RPC input fuzzing (a real node and RPC; random and mutated requests)',
     const statuses = new Map<number, number>()
     for (let i = 0; i < 3000; i++) {
       const req = next()
-      const response = await env.app.inject(req)
+      const response = await sendFuzzRequest(env, req)
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
       const problem = rpcAnswerProblem(response, req.method as string, req.url as string)
       assert.equal(problem, undefined, `${req.method as string} ${req.url as string}: ${problem}`)
     }
     // The generator reaches both the handlers (200) and the refusals (400, 404).
     for (const s of [200, 400, 404]) assert.ok((statuses.get(s) ?? 0) > 50, `status ${s}: ${JSON.stringify([...statuses])}`)
+  })
+
+  it('request targets no HTTP client builds, sent raw: answered 4xx with JSON { error }', async () => {
+    for (const url of ['/\\', '/\\\\..\\', '//', '/%', '/%zz', '/chains/main/blocks/%ff%fe', '/\u00ff']) {
+      const answer = await rawHttpRequest(env.rpc.urls[0], { method: 'GET', url })
+      assert.ok(answer.statusCode >= 400 && answer.statusCode < 500, `${url}: ${answer.statusCode}`)
+      assert.equal(rpcAnswerProblem(answer, 'GET', url), undefined, url)
+    }
   })
 
   it('300 requests over real TCP: the same, and the server still answers afterwards', async () => {
