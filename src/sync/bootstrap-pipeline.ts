@@ -122,11 +122,24 @@ export class BootstrapPipeline {
     this.level = plan.startLevel
   }
 
-  /** Stops the pipeline; `run()` rejects with `reason`. */
+  /**
+   * Settles when the pipeline is aborted. `run()` races its stages against it: a stage waiting on
+   * a fetch (which ends only when the fetch succeeds or runs out of retries) must not keep a
+   * pipeline alive once its branch is abandoned, e.g. when the peer behind it is greylisted.
+   */
+  private readonly abortion = Promise.withResolvers<never>()
+
+  /** Stops the pipeline; `run()` rejects with `reason` at once. Fetches in flight end on their own. */
   abort (reason: Error = new PipelineAbortedError('bootstrap pipeline aborted')): void {
     this.failure ??= reason
     this.headers.fail(this.failure)
     this.blocks.fail(this.failure)
+    this.abortion.reject(this.failure)
+  }
+
+  /** The peer whose branch this pipeline follows. */
+  get peer (): string {
+    return this.plan.peer
   }
 
   get aborted (): boolean {
@@ -137,7 +150,8 @@ export class BootstrapPipeline {
     this.startedAt = this.now()
     const stages = [this.fetchHeaders(), this.fetchOperations(), this.applyBlocks()]
     const guarded = stages.map(async stage => { try { await stage } catch (e) { this.abort(e as Error); throw e } })
-    const results = await Promise.allSettled(guarded)
+    this.abortion.promise.catch(() => {})
+    const results = await Promise.race([Promise.allSettled(guarded), this.abortion.promise])
     if (this.failure !== undefined) throw this.failure
     for (const r of results) if (r.status === 'rejected') throw r.reason
     return { applied: this.level - this.plan.startLevel, level: this.level, milliseconds: this.now() - this.startedAt }

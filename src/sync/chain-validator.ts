@@ -13,7 +13,7 @@ import { compareFitness } from '../wire/fitness.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import {
-  BootstrapPipeline, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult
+  BootstrapPipeline, PipelineAbortedError, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult
 } from './bootstrap-pipeline.ts'
 import { hashHeader, type HashedHeader } from './checks.ts'
 import type { SyncClient } from './client.ts'
@@ -137,6 +137,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     this.targets.delete(peer)
     this.announced.delete(peer)
     this.laterHeads.delete(peer)
+    // As Octez cancels a peer's bootstrap with the peer: the branch it announced is abandoned (what
+    // was applied stays), and the next best branch, if any, starts from our head.
+    if (this.running?.peer === peer) this.running.abort(new PipelineAbortedError(`peer ${peer} is gone`))
   }
 
   stop (): void {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { toHex } from '../../src/encoding/index.ts'
 import { Requester } from '../../src/gossip/requester.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
-import { BootstrapPipeline, type BootstrapPlan, type BootstrapProgress, type PipelineBlock } from '../../src/sync/bootstrap-pipeline.ts'
+import { BootstrapPipeline, PipelineAbortedError, type BootstrapPlan, type BootstrapProgress, type PipelineBlock } from '../../src/sync/bootstrap-pipeline.ts'
 import type { HashedHeader } from '../../src/sync/checks.ts'
 import { planFromLocator, type BlockStatus } from '../../src/sync/plan.ts'
 import {
@@ -135,6 +135,32 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     assert.equal(last.targetLevel, 1500)
     assert.ok(last.levelsPerSecond > 0)
     assert.equal(last.etaSeconds, 0)
+  })
+
+  it('an abort ends run() at once, even while a stage waits on a fetch that never returns (the branch\'s peer was greylisted)', async () => {
+    const chain = syntheticChain(300)
+    const plan = await planFor(chain, 0)
+    const { fetchStepHeaders, requester } = servedBy(chain, ['p1'])
+    const applied: number[] = []
+    let fetches = 0
+    const pipeline = new BootstrapPipeline(plan, {
+      fetchStepHeaders,
+      // Operations of level 50 and above never come (their only source is gone).
+      fetchOperations: async h => {
+        fetches++
+        if (h.header.shell.level >= 50) return await new Promise<Operation[][]>(() => {})
+        return await noOperations(h)
+      },
+      apply: async (blocks: PipelineBlock[]) => { for (const b of blocks) applied.push(b.header.header.shell.level) }
+    }, { blocksAhead: 16 })
+    const running = pipeline.run()
+    // Wait until the pipeline is stuck on level 50's operations.
+    while (applied[applied.length - 1] !== 49 || fetches < 51) await new Promise(resolve => setTimeout(resolve, 5))
+    pipeline.abort(new PipelineAbortedError('peer p1 is gone'))
+    await assert.rejects(running, { name: 'PipelineAbortedError', message: 'peer p1 is gone' })
+    requester.stop()
+    assert.deepEqual(applied, Array.from({ length: 49 }, (_, i) => i + 1), 'what was applied stays; nothing after')
+    assert.equal(pipeline.peer, plan.peer)
   })
 
   it('greylists a peer whose chunk does not continue the chain and takes the chunk from another', async () => {
