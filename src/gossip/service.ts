@@ -184,15 +184,17 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /**
-   * Announces the head to every active peer that does not know it, with the mempool's operation
-   * hashes that peer does not know (Octez sends Current_head on every new head).
+   * Announces a new head to every active peer that does not know it (Octez sends Current_head on
+   * every new head), without mempool operations: at this moment the mempool is still being
+   * reclassified against the new head and lists the operations the new block contains, which
+   * peers would then ask for in vain. The operations still pending afterwards were announced
+   * already, or are by the mempool's next batch; a peer asking Get_current_head gets them all.
    */
   announceHead (): void {
     const head = this.init.chain.head
-    const ops = this.init.mempoolHashes()
     for (const state of this.byPeer.values()) {
       if (state.inactive || state.knownBlocks.has(head.hex)) continue
-      this.sendCurrentHead(state, ops)
+      this.sendCurrentHead(state, [])
     }
   }
 

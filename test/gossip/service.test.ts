@@ -1,7 +1,9 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { encode, toHex } from '../../src/encoding/index.ts'
 import { GOSSIP_PROTOCOL } from '../../src/gossip/definitions.ts'
+import { operationCodec } from '../../src/wire/operation.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
@@ -105,6 +107,31 @@ describe('/tzp2p/gossip/1.0.0', () => {
       await b.node.bake()
       await eventually(() => a.node.head()?.header.shell.level === level + 2)
       assert.equal(heads() - before, 1, 'A received exactly one Current_head from B: its own block')
+    } finally {
+      await b.close()
+    }
+  })
+
+  it('announces a new head without the operations that block contains (peers would ask for them in vain)', async () => {
+    const b = await startChainNode(demoSetup({ name: 'gossip-service', verifyWorkers: 0 }))
+    try {
+      // A admits a few new connections per second per IP, and every test here dials it from 127.0.0.1.
+      await eventually(async () => await b.node.dial(addressOf(a.node)).then(() => true, () => false))
+      const level = a.node.head()?.header.shell.level ?? 0
+      await eventually(() => b.node.head()?.header.shell.level === level)
+      const announced: Array<{ level: number, ops: string[] }> = []
+      gossipOf(b).on('head', h => { announced.push({ level: h.header.shell.level, ops: h.mempool.knownValid.map(x => toHex(x)) }) })
+      // Once the clock allows a new block, injected and baked at once, before the mempool's 100 ms
+      // announcement batch: peers learn of the operation only through the head announcement.
+      await eventually(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n))
+      const [op] = builder.transfers([{ from: 0, to: 1, amount: 1n }])
+      const { hash } = await a.node.inject(encode(operationCodec, op))
+      const baked = await a.node.bake()
+      assert.equal(baked.operations, 1, 'the block carries the operation')
+      await eventually(() => b.node.head()?.header.shell.level === level + 1)
+      const forBlock = announced.filter(x => x.level === level + 1)
+      assert.ok(forBlock.length > 0)
+      for (const x of forBlock) assert.ok(!x.ops.includes(toHex(hash)), 'the included operation is not announced as pending')
     } finally {
       await b.close()
     }
