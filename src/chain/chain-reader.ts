@@ -6,6 +6,7 @@ import type { ProtocolRegistry } from '../protocol/registry.ts'
 import type { StateReader } from '../protocol/state.ts'
 import type { UnknownProtocolError } from './errors.ts'
 import type { Genesis } from './genesis.ts'
+import { ProtocolWatch } from './protocol-watch.ts'
 import { FIRST_PROTO_LEVEL, protocolLevelAfter, readProtocolLevels, type ProtocolLevel } from './protocol-levels.ts'
 import type { InvalidRecord } from './records.ts'
 import type { ChainStore, Checkpoint, StoredHeader } from './store.ts'
@@ -35,6 +36,8 @@ export class ChainReader extends EventEmitter<ChainEvents> {
   readonly registry: ProtocolRegistry
   readonly genesis: Genesis
   readonly store: ChainStore
+  /** Protocols blocks needed that were not installed (for the RPC and the protocol fetcher). */
+  readonly missingProtocols = new ProtocolWatch()
   private levels: ProtocolLevel[]
   private next: ProtocolLevel
 

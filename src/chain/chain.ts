@@ -91,6 +91,7 @@ export class Chain extends ChainReader {
     const store = await ChainStore.open(db, genesis, { header: genesisHeader(genesis, initial.context), state: initial.writes }, options.cache)
     const chain = new Chain(store, options, genesis, registry)
     await chain.refreshProtocolLevels()
+    registry.onRegister((_, hash) => { chain.missingProtocols.update(hash, { state: 'installed' }) })
     return chain
   }
 
@@ -325,7 +326,7 @@ export class Chain extends ChainReader {
     }
     if (failure !== undefined) throw failure
     if (unknownProtocol !== undefined) {
-      this.emit('protocol:missing', unknownProtocol)
+      if (this.missingProtocols.note(unknownProtocol, this.now())) this.emit('protocol:missing', unknownProtocol)
       throw unknownProtocol
     }
     return { stored: fresh }

@@ -17,6 +17,7 @@ import type { BootstrapPipelineOptions, BootstrapProgress } from '../sync/bootst
 import { ChainValidator, type HeaderFetchMode } from '../sync/chain-validator.ts'
 import type { SyncRequest } from '../sync/answers.ts'
 import { sync, type SyncService } from '../sync/service.ts'
+import { ProtocolFetcher } from '../sync/protocol-fetcher.ts'
 import type { SynchronisationOptions } from '../sync/synchronisation.ts'
 import { operationCodec, type Operation } from '../wire/operation.ts'
 
@@ -138,6 +139,7 @@ export class ChainNode {
   private mempoolValue: Mempool | undefined
   private baker: Baker | undefined
   private validator: ChainValidator | undefined
+  private protocolFetcher: ProtocolFetcher | undefined
   /** Installed protocols: the genesis one and `options.protocols`. */
   readonly registry: ProtocolRegistry
 
@@ -224,6 +226,20 @@ export class ChainNode {
       host.emit('head', change)
     })
     validator.on('pipeline:end', () => { gossipService.announceHead() })
+    const protocolFetcher = new ProtocolFetcher({
+      registry: this.registry,
+      watch: chain.missingProtocols,
+      client: syncService.client,
+      peers: () => gossipService.peerIds(),
+      penalize: (peer, error) => { this.penalize(peer, 'wrong protocol answer', error) },
+      logger: this.log
+    })
+    this.protocolFetcher = protocolFetcher
+    // The one line an operator needs; the details are in the RPC (`/chains/main/protocols`).
+    chain.on('protocol:missing', e => { this.log.warn({ protocol: e.protocol, level: e.level, block: e.block }, e.message) })
+    validator.on('protocol:missing', ({ peer, error }) => {
+      protocolFetcher.fetch(error.protocol, [peer]).catch((err: Error) => { this.log.warn({ err: err.message }, 'protocol fetch failed') })
+    })
     validator.on('progress', p => { host.emit('sync:progress', p) })
     validator.on('bootstrapped', () => { host.emit('bootstrapped') })
     gossipService.on('head', a => { validator.handleHead(a) })
@@ -233,6 +249,7 @@ export class ChainNode {
       gossipService.removePeer(peer)
       syncService.forgetPeer(peer.tezosPeerId)
       validator.peerGone(peer.tezosPeerId)
+      protocolFetcher.forgetPeer(peer.tezosPeerId)
     })
     if (this.options.baker !== undefined) {
       this.baker = new Baker({
@@ -260,6 +277,7 @@ export class ChainNode {
 
   async stop (): Promise<void> {
     await this.baker?.stop()
+    this.protocolFetcher?.stop()
     this.validator?.stop()
     this.mempoolValue?.stop()
   }
