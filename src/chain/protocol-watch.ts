@@ -1,5 +1,6 @@
 import type { ProtocolManifest } from '../protocol/manifest.ts'
 import type { UnknownProtocolError } from './errors.ts'
+import type { ProtocolLevel } from './protocol-levels.ts'
 
 /**
  * Protocols the chain needed but did not have, and what became of them: the RPC shows them
@@ -19,8 +20,8 @@ export interface MissingProtocolRecord {
   protoLevel: number
   /** Level of the first block that needs it. */
   level: number
-  /** b58 `B…` of that block. */
-  block: string
+  /** b58 `B…` of that block (unknown when the node found the protocol missing in its own store at start). */
+  block?: string
   state: MissingProtocolState
   /** The manifest a peer sent, when it was a tzp2p manifest. */
   manifest?: ProtocolManifest
@@ -45,6 +46,16 @@ export class ProtocolWatch {
       if (oldest !== undefined) this.records.delete(oldest)
     }
     this.records.set(e.protocol, { protocol: e.protocol, protoLevel: e.protoLevel, level: e.level, block: e.block, state: 'fetching', since: now })
+    return true
+  }
+
+  /**
+   * Records a protocol the head leads to that is not installed, found without a block (at start,
+   * from the stored protocol table); false if it is already recorded.
+   */
+  noteLevel (level: ProtocolLevel, now: number): boolean {
+    if (this.records.has(level.protocol) && this.records.get(level.protocol)?.state !== 'installed') return false
+    this.records.set(level.protocol, { protocol: level.protocol, protoLevel: level.protoLevel, level: level.firstLevel, state: 'fetching', since: now })
     return true
   }
 

@@ -237,14 +237,26 @@ export class ChainNode {
     this.protocolFetcher = protocolFetcher
     // The one line an operator needs; the details are in the RPC (`/chains/main/protocols`).
     chain.on('protocol:missing', e => { this.log.warn({ protocol: e.protocol, level: e.level, block: e.block }, e.message) })
-    validator.on('protocol:missing', ({ peer, error }) => {
-      protocolFetcher.fetch(error.protocol, [peer]).catch((err: Error) => { this.log.warn({ err: err.message }, 'protocol fetch failed') })
-    })
+    const fetchProtocol = (protocol: string, peers: string[]): void => {
+      protocolFetcher.fetch(protocol, peers).catch((err: Error) => { this.log.warn({ err: err.message }, 'protocol fetch failed') })
+    }
+    validator.on('protocol:missing', ({ peer, error }) => { fetchProtocol(error.protocol, [peer]) })
+    // A store that stopped at an activation (an earlier run): say so now, and ask peers as they come.
+    const stoppedAt = chain.missingProtocol
+    if (stoppedAt !== undefined && chain.missingProtocols.noteLevel(stoppedAt, Date.now())) {
+      this.log.warn({ protocol: stoppedAt.protocol, level: stoppedAt.firstLevel }, `unknown protocol ${stoppedAt.protocol} at level ${stoppedAt.firstLevel}: not installed; branch not followed`)
+    }
     validator.on('progress', p => { host.emit('sync:progress', p) })
     validator.on('bootstrapped', () => { host.emit('bootstrapped') })
     gossipService.on('head', a => { validator.handleHead(a) })
     gossipService.on('branch', a => { validator.handleBranch(a) })
-    host.events.on('peer:authenticated', peer => { gossipService.addPeer(peer); validator.peerConnected() })
+    host.events.on('peer:authenticated', peer => {
+      gossipService.addPeer(peer)
+      validator.peerConnected()
+      const missing = chain.missingProtocol
+      const state = missing === undefined ? undefined : chain.missingProtocols.get(missing.protocol)?.state
+      if (missing !== undefined && (state === 'fetching' || state === 'unavailable')) fetchProtocol(missing.protocol, [peer.tezosPeerId])
+    })
     host.events.on('peer:disconnected', peer => {
       gossipService.removePeer(peer)
       syncService.forgetPeer(peer.tezosPeerId)

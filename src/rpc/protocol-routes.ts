@@ -12,7 +12,7 @@ function missingJson (r: MissingProtocolRecord): Record<string, unknown> {
     protocol: r.protocol,
     proto_level: r.protoLevel,
     first_level: r.level,
-    block: r.block,
+    ...(r.block === undefined ? {} : { block: r.block }),
     state: r.state,
     since: new Date(r.since).toISOString(),
     ...(r.manifest === undefined ? {} : { manifest: r.manifest }),

@@ -37,6 +37,7 @@ export class ProtocolFetcher {
   private readonly lastAsked = new Map<string, number>()
   private readonly running = new Map<string, Promise<void>>()
   private stopped = false
+  private readonly retries = new Map<string, ReturnType<typeof setTimeout>>()
 
   constructor (init: ProtocolFetcherInit) {
     this.init = init
@@ -55,6 +56,8 @@ export class ProtocolFetcher {
 
   stop (): void {
     this.stopped = true
+    for (const t of this.retries.values()) clearTimeout(t)
+    this.retries.clear()
   }
 
   forgetPeer (peer: string): void {
@@ -102,6 +105,16 @@ export class ProtocolFetcher {
       this.log.warn({ peer, protocol, manifest }, `protocol ${protocol} is ${manifest.name} v${manifest.version}, which is not installed; branch not followed`)
       return
     }
-    if (!this.init.registry.has(protocol)) this.init.watch.update(protocol, { state: 'unavailable' })
+    if (this.init.registry.has(protocol) || this.stopped) return
+    this.init.watch.update(protocol, { state: 'unavailable' })
+    // Nobody had it (or every peer was asked lately): ask again once the peers' throttles allow.
+    if (!this.retries.has(protocol)) {
+      const timer = setTimeout(() => {
+        this.retries.delete(protocol)
+        if (!this.stopped) this.fetch(protocol).catch(() => {})
+      }, PROTOCOL_REQUEST_INTERVAL_MS)
+      timer.unref()
+      this.retries.set(protocol, timer)
+    }
   }
 }

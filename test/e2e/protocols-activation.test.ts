@@ -160,6 +160,19 @@ describe('protocol activation across processes', () => {
         assert.deepEqual((await n.dump()).greylisted, [])
       }
       assert.equal(b58Decode('protocolHash', d20.v2 as string).length, 32)
+
+      // Restarted, it knows from its store where it stopped, says so, and asks its peers again.
+      await old.stop()
+      const again = await ChildNode.start('old-again', old.config)
+      nodes.push(again)
+      assert.equal(again.ready.level, ACTIVATION)
+      assert.match(again.stderrTail, /unknown protocol P\w{50} at level 21: not installed; branch not followed/)
+      await again.call({ cmd: 'trust', address: b.address }, 'dialled')
+      await until('the restarted node to fetch the manifest again', async () => {
+        const r = await getJson(`${again.ready.rpc as string}/protocols/${d20.v2 as string}`)
+        return r.body.missing?.state === 'not-installed' && r.body.manifest?.version === 2 ? true : undefined
+      })
+      assert.equal((await again.dump()).level, ACTIVATION)
     } finally {
       await stopAll(nodes)
       await removeAll(dirs)

@@ -185,6 +185,7 @@ test('the protocol fetcher installs a matching manifest under the received hash,
     await fetcher.fetch(absent)
     assert.equal(asked, 2)
     assert.equal(watch.get(absent)?.state, 'unavailable')
+    fetcher.stop()
   } finally {
     await opened.close()
     await removeDir(dir)
