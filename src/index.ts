@@ -31,7 +31,14 @@ export type { Chain, HeadChange, AddBlocksResult } from './chain/chain.ts'
 export type { ChainReader } from './chain/chain-reader.ts'
 export type { StoredHeader } from './chain/store.ts'
 export { MempoolRefusedError, type Mempool, type AddResult, type MempoolRefusalCode } from './chain/mempool.ts'
-export { TooEarlyToBakeError, type BakeResult } from './chain/baker.ts'
+export { TooEarlyToBakeError, CannotBakeError, type BakeResult, type ProtocolActivation } from './chain/baker.ts'
+export { UnknownProtocolError } from './chain/errors.ts'
+export type { ProtocolLevel } from './chain/protocol-levels.ts'
+export type { MissingProtocolRecord, MissingProtocolState } from './chain/protocol-watch.ts'
+export { ProtocolRegistry, ProtocolRegistryError } from './protocol/registry.ts'
+export {
+  makeManifest, manifestHash, manifestSources, parseManifest, canonicalManifestJson, ManifestError, type ProtocolManifest
+} from './protocol/manifest.ts'
 export type {
   Protocol, GenesisState, OperationVerdict, ApplyBlockInput, AppliedBlock, MakeBlockInput, BakedBlock
 } from './protocol/protocol.ts'
@@ -42,7 +49,9 @@ export {
 export { ScratchState, EMPTY_STATE, type StateReader, type StateWrite } from './protocol/state.ts'
 export { levelFitness, protocolHashOf, operationsHashOf, stateWritesDigest, MAX_VALIDATION_PASSES } from './protocol/common.ts'
 export { createAcceptAllProtocol, type AcceptAllConfig } from './protocol/accept-all.ts'
-export { createDemoProtocol, signTransfer, ed25519FromName, type DemoProtocolConfig, type BootstrapAccount } from './protocol/demo/index.ts'
+export {
+  createDemoProtocol, signTransfer, ed25519FromName, DEMO_V2_TRANSFER_CHARGE, type DemoProtocolConfig, type DemoVersion, type BootstrapAccount
+} from './protocol/demo/index.ts'
 
 // Wire structures and helpers.
 export { blockHeaderCodec, blockHash, type BlockHeader, type ShellHeader } from './wire/block-header.ts'

@@ -26,6 +26,22 @@ export interface BakerOptions {
   now?: () => number
   /** Called after each automatic bake (errors included), e.g. for logs. */
   onBake?: (result: BakeResult | Error) => void
+  /**
+   * Protocol activations this baker writes into the chain: the block it bakes at `level`
+   * activates `protocol` (b58 `P…`) for the blocks after it (see `ProtocolActivation`).
+   */
+  activations?: readonly ProtocolActivation[]
+}
+
+/** The block at `level` activates `protocol`; the next block runs it at protocol level + 1. */
+export interface ProtocolActivation {
+  level: number
+  protocol: string
+}
+
+/** The head's next protocol is not installed here: this node cannot bake on it. */
+export class CannotBakeError extends Error {
+  override readonly name = 'CannotBakeError'
 }
 
 export interface BakeResult {
@@ -48,6 +64,7 @@ export class Baker {
   private readonly maxClockDrift: number
   private readonly now: () => number
   private readonly onBake?: (result: BakeResult | Error) => void
+  private readonly activations: ReadonlyMap<number, string>
   private timer: NodeJS.Timeout | undefined
   private running: Promise<unknown> = Promise.resolve()
   private started = false
@@ -60,6 +77,13 @@ export class Baker {
     this.maxClockDrift = options.maxClockDrift ?? 1
     this.now = options.now ?? Date.now
     if (options.onBake !== undefined) this.onBake = options.onBake
+    const activations = new Map<number, string>()
+    for (const a of options.activations ?? []) {
+      if (!Number.isSafeInteger(a.level) || a.level < 1) throw new RangeError(`baker: activation level ${a.level} must be an integer ≥ 1`)
+      if (activations.has(a.level)) throw new RangeError(`baker: two activations at level ${a.level}`)
+      activations.set(a.level, a.protocol)
+    }
+    this.activations = activations
   }
 
   start (): void {
@@ -100,12 +124,17 @@ export class Baker {
       if (Number(timestamp) > nowSeconds + this.maxClockDrift) {
         throw new TooEarlyToBakeError(`the next block would be dated ${timestamp}, more than ${this.maxClockDrift} s ahead of the clock`)
       }
+      const missing = this.chain.missingProtocol
+      if (missing !== undefined) throw new CannotBakeError(`the next block runs protocol ${missing.protocol}, which is not installed`)
+      const activate = this.activations.get(head.header.shell.level + 1)
       return await this.chain.protocol.makeBlock({
         predecessor: head.header,
         predecessorHash: head.hash,
         timestamp,
         candidates,
         state,
+        protoLevel: this.chain.nextProtocolLevel.protoLevel,
+        ...(activate === undefined ? {} : { activate }),
         ...(this.bakerKey === undefined ? {} : { bakerKey: this.bakerKey })
       })
     })

@@ -2,8 +2,12 @@ import { EventEmitter } from 'node:events'
 import { toHex } from '../encoding/index.ts'
 import type { Operation } from '../wire/operation.ts'
 import type { Protocol } from '../protocol/protocol.ts'
+import type { ProtocolRegistry } from '../protocol/registry.ts'
 import type { StateReader } from '../protocol/state.ts'
+import type { UnknownProtocolError } from './errors.ts'
 import type { Genesis } from './genesis.ts'
+import { ProtocolWatch } from './protocol-watch.ts'
+import { FIRST_PROTO_LEVEL, protocolLevelAfter, readProtocolLevels, type ProtocolLevel } from './protocol-levels.ts'
 import type { InvalidRecord } from './records.ts'
 import type { ChainStore, Checkpoint, StoredHeader } from './store.ts'
 
@@ -19,6 +23,8 @@ export interface HeadChange {
 
 export interface ChainEvents {
   head: [HeadChange]
+  /** A block needed a protocol that is not installed (the branch stops before it). */
+  'protocol:missing': [UnknownProtocolError]
 }
 
 /**
@@ -26,15 +32,64 @@ export interface ChainEvents {
  * show. Reads see committed data only and never wait for a block being applied.
  */
 export class ChainReader extends EventEmitter<ChainEvents> {
-  readonly protocol: Protocol
+  /** Installed protocols (an embedder may register more while the node runs). */
+  readonly registry: ProtocolRegistry
   readonly genesis: Genesis
   readonly store: ChainStore
+  /** Protocols blocks needed that were not installed (for the RPC and the protocol fetcher). */
+  readonly missingProtocols = new ProtocolWatch()
+  private levels: ProtocolLevel[]
+  private next: ProtocolLevel
 
-  protected constructor (store: ChainStore, protocol: Protocol, genesis: Genesis) {
+  protected constructor (store: ChainStore, registry: ProtocolRegistry, genesis: Genesis) {
     super()
     this.store = store
-    this.protocol = protocol
+    this.registry = registry
     this.genesis = genesis
+    this.levels = [{ protoLevel: FIRST_PROTO_LEVEL, protocol: genesis.protocol, firstLevel: 1 }]
+    this.next = this.levels[0]
+  }
+
+  /** Reads the protocol table as of the head again (after every commit). */
+  protected async refreshProtocolLevels (): Promise<void> {
+    this.levels = await readProtocolLevels(this.store.state, this.genesis.protocol)
+    this.next = await protocolLevelAfter(this.store.state, this.head.header, this.genesis.protocol)
+  }
+
+  /** Protocol levels of the current chain, from 1 up (protocol hash, first block level). */
+  get protocolLevels (): readonly ProtocolLevel[] {
+    return this.levels
+  }
+
+  /** The protocol level the next block on the head runs at. */
+  get nextProtocolLevel (): ProtocolLevel {
+    return this.next
+  }
+
+  /**
+   * The protocol of the next block on the head (what the mempool and the baker use). When that
+   * one is not installed (see `missingProtocol`), the latest installed one of the current chain.
+   */
+  get protocol (): Protocol {
+    const p = this.registry.get(this.next.protocol)
+    if (p !== undefined) return p
+    for (let i = this.levels.length - 1; i >= 0; i--) {
+      const q = this.registry.get(this.levels[i].protocol)
+      if (q !== undefined) return q
+    }
+    return this.registry.get(this.genesis.protocol) as Protocol
+  }
+
+  /** The protocol level the head leads to, when its protocol is not installed: the chain cannot grow. */
+  get missingProtocol (): ProtocolLevel | undefined {
+    return this.registry.has(this.next.protocol) ? undefined : this.next
+  }
+
+  /** The installed protocol a stored header runs (by its protocol level on the current chain), if known. */
+  protocolOfHeader (header: { shell: { level: number, proto: number } }): Protocol | undefined {
+    if (header.shell.level === 0) return this.registry.get(this.genesis.protocol)
+    const entry = this.levels.find(l => l.protoLevel === header.shell.proto) ?? (this.next.protoLevel === header.shell.proto ? this.next : undefined)
+    return entry === undefined ? undefined : this.registry.get(entry.protocol)
   }
 
   get head (): StoredHeader {

@@ -5,24 +5,32 @@ import { compareFitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
 import { InvalidBlockError } from '../protocol/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
+import { ProtocolRegistry } from '../protocol/registry.ts'
 import type { StateReader } from '../protocol/state.ts'
 import type { Database } from '../storage/database.ts'
-import { checkHeader, prepareOperations, type PreparedOperations } from './checks.ts'
+import { type checkHeader, checkProtocolHeader, checkShellHeader, prepareOperations, type PreparedOperations } from './checks.ts'
 import {
-  CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, NotAChainError, UnknownPredecessorError
+  CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, NotAChainError, UnknownPredecessorError, UnknownProtocolError
 } from './errors.ts'
+import type { Verdict } from '../protocol/errors.ts'
 import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
 import { BLOCK_STORED, BLOCK_VALID } from './records.ts'
 import {
   ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
-import { Transition, type PreparedBlock } from './transition.ts'
+import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
 import { ChainReader } from './chain-reader.ts'
 
 export type { HeadChange, ChainEvents } from './chain-reader.ts'
 
 export interface ChainOptions {
+  /** The genesis protocol (the genesis names its hash); installed in `protocols` if it is not yet. */
   protocol: Protocol
+  /**
+   * The protocols installed besides the genesis one (those later blocks may activate): a registry
+   * the embedder keeps registering into, or a list. Default: only `protocol`.
+   */
+  protocols?: ProtocolRegistry | readonly Protocol[]
   genesis: GenesisConfig
   /** Seconds a block's timestamp may be ahead of our clock (Octez: 1 s). */
   maxClockDrift?: number
@@ -61,9 +69,11 @@ export class Chain extends ChainReader {
   private readonly now: () => number
   private readonly commitEvery: number
   private queue: Promise<unknown> = Promise.resolve()
+  private readonly protocolSource: ProtocolSource
 
-  private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis) {
-    super(store, options.protocol, genesis)
+  private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis, registry: ProtocolRegistry) {
+    super(store, registry, genesis)
+    this.protocolSource = { registry, genesisProtocol: genesis.protocol }
     this.maxClockDrift = options.maxClockDrift ?? 1
     this.now = options.now ?? Date.now
     this.commitEvery = Math.max(1, options.commitEvery ?? 100)
@@ -75,9 +85,14 @@ export class Chain extends ChainReader {
     if (genesis.protocol !== options.protocol.hash) {
       throw new GenesisConfigError(`genesis names protocol ${genesis.protocol} but the node runs ${options.protocol.name} ${options.protocol.hash}`)
     }
+    const registry = options.protocols instanceof ProtocolRegistry ? options.protocols : new ProtocolRegistry(options.protocols ?? [])
+    if (!registry.has(options.protocol.hash)) registry.register(options.protocol)
     const initial = options.protocol.genesis()
     const store = await ChainStore.open(db, genesis, { header: genesisHeader(genesis, initial.context), state: initial.writes }, options.cache)
-    return new Chain(store, options, genesis)
+    const chain = new Chain(store, options, genesis, registry)
+    await chain.refreshProtocolLevels()
+    registry.onRegister((_, hash) => { chain.missingProtocols.update(hash, { state: 'installed' }) })
+    return chain
   }
 
   /**
@@ -99,9 +114,27 @@ export class Chain extends ChainReader {
     })
   }
 
-  /** Checks a header against its predecessor (shell rules, then the protocol's), as a sync does before fetching operations. */
+  /**
+   * Checks a header against its predecessor (shell rules, then the protocol's), as a sync does
+   * before fetching operations. The protocol's checks run when the header's protocol is known
+   * from the current chain; otherwise (a level not activated yet here) they wait for `addBlocks`.
+   */
   precheckHeader (header: BlockHeader, predecessor: BlockHeader): ReturnType<typeof checkHeader> {
-    return checkHeader(this.protocol, header, predecessor)
+    return this.checkHeaderNow(header, predecessor).verdict
+  }
+
+  /** Shell checks, the protocol level's plausibility, and the protocol's checks when its protocol is known. */
+  private checkHeaderNow (header: BlockHeader, predecessor: BlockHeader): { verdict: Verdict<InvalidBlockError>, checkedBy?: Protocol } {
+    const shell = checkShellHeader(header, predecessor)
+    if (!shell.ok) return { verdict: shell }
+    const proto = header.shell.proto
+    const predProto = predecessor.shell.level === 0 ? 0 : predecessor.shell.proto
+    if (proto !== predProto && proto !== predProto + 1) {
+      return { verdict: { ok: false, error: new InvalidBlockError('bad_proto_level', `protocol level ${proto} after a block at protocol level ${predProto}`) } }
+    }
+    const protocol = this.protocolOfHeader(header)
+    if (protocol === undefined) return { verdict: shell }
+    return { verdict: checkProtocolHeader(protocol, header, predecessor), checkedBy: protocol }
   }
 
   async addBlock (header: BlockHeader, operations: Operation[][]): Promise<AddBlocksResult> {
@@ -133,7 +166,9 @@ export class Chain extends ChainReader {
   private async addBlocksNow (blocks: readonly BlockInput[]): Promise<AddBlocksResult> {
     const chunks: Array<readonly BlockInput[]> = []
     for (let i = 0; i < blocks.length; i += this.commitEvery) chunks.push(blocks.slice(i, i + this.commitEvery))
-    const prechecks = chunks.map(async chunk => { await this.protocol.precheckBlocks?.(chunk).catch(() => {}) })
+    // Signatures are prechecked by the protocol of the next block; blocks of another protocol level are checked when applied.
+    const precheck = this.protocol
+    const prechecks = chunks.map(async chunk => { await precheck.precheckBlocks?.(chunk).catch(() => {}) })
     const startHead = this.head
     const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
     let last: StoredHeader | undefined
@@ -192,7 +227,7 @@ export class Chain extends ChainReader {
           known++
           prepared.push({ stored, ops: await this.loadOperations(stored, record.listHashes), isNew: false })
         } else {
-          prepared.push({ stored, ops: await this.checkNewBlock(stored, block.operations, predecessor), isNew: true })
+          prepared.push({ ...await this.checkNewBlock(stored, block.operations, predecessor), stored, isNew: true })
         }
         predecessor = stored
       } catch (e) {
@@ -202,7 +237,7 @@ export class Chain extends ChainReader {
     return { prepared, known }
   }
 
-  private async checkNewBlock (stored: StoredHeader, operations: Operation[][], predecessor: StoredHeader): Promise<PreparedOperations> {
+  private async checkNewBlock (stored: StoredHeader, operations: Operation[][], predecessor: StoredHeader): Promise<{ ops: PreparedOperations, checkedBy?: Protocol }> {
     const { header, hash } = stored
     const checkpoint = this.store.checkpoint
     if (header.shell.level === checkpoint.level && toHex(checkpoint.hash) !== stored.hex) {
@@ -211,9 +246,10 @@ export class Chain extends ChainReader {
     if (Number(header.shell.timestamp) > this.now() / 1000 + this.maxClockDrift) {
       throw new FutureBlockError(b58(hash), header.shell.timestamp, this.now())
     }
-    const verdict = checkHeader(this.protocol, header, predecessor.header)
+    const { verdict, checkedBy } = this.checkHeaderNow(header, predecessor.header)
     if (!verdict.ok) throw await this.recordInvalid([stored], verdict.error)
-    return prepareOperations(header, operations, hash)
+    const ops = prepareOperations(header, operations, hash)
+    return checkedBy === undefined ? { ops } : { ops, checkedBy }
   }
 
   private async loadOperations (stored: StoredHeader, listHashes: Uint8Array[]): Promise<PreparedOperations> {
@@ -250,14 +286,22 @@ export class Chain extends ChainReader {
     if (forkLevel < checkpoint.level && startHead.header.shell.level >= checkpoint.level) {
       throw new CheckpointConflictError(b58(tip.hash), `the branch forks at level ${forkLevel}, below the checkpoint level ${checkpoint.level}`)
     }
-    let t = new Transition(this.store, this.protocol)
+    let t = new Transition(this.store, this.protocolSource)
     while (t.tip.header.shell.level > forkLevel) await t.undoTip()
     let failure: InvalidBlockError | undefined
+    let unknownProtocol: UnknownProtocolError | undefined
     let failedAt = branch.length
     for (let i = 0; i < branch.length; i++) {
       try {
         await t.apply(branch[i])
       } catch (e) {
+        if (e instanceof UnknownProtocolError) {
+          // Not the block's fault: the branch is followed up to its predecessor, and the block is
+          // left out of the store (it comes back from peers once the protocol is installed).
+          unknownProtocol = e
+          failedAt = i
+          break
+        }
         if (!(e instanceof InvalidBlockError)) throw e
         failure = e
         failedAt = i
@@ -265,7 +309,7 @@ export class Chain extends ChainReader {
       }
       if (t.applied.length >= this.commitEvery && this.beatsHead(t.tip) && i < branch.length - 1) {
         await this.commitTransition(t)
-        t = new Transition(this.store, this.protocol)
+        t = new Transition(this.store, this.protocolSource)
       }
     }
     if (failure !== undefined) {
@@ -281,6 +325,10 @@ export class Chain extends ChainReader {
       await this.store.commit(batch)
     }
     if (failure !== undefined) throw failure
+    if (unknownProtocol !== undefined) {
+      if (this.missingProtocols.note(unknownProtocol, this.now())) this.emit('protocol:missing', unknownProtocol)
+      throw unknownProtocol
+    }
     return { stored: fresh }
   }
 
@@ -310,6 +358,7 @@ export class Chain extends ChainReader {
   private async commitTransition (t: Transition): Promise<void> {
     const previous = this.head
     await this.store.commit(t.finish())
+    await this.refreshProtocolLevels()
     try {
       this.emit('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
     } catch (e) {

@@ -4,17 +4,17 @@ import type { BlockHeader } from '../wire/block-header.ts'
 import { compareFitness } from '../wire/fitness.ts'
 import { operationListHash, operationListListHash } from '../wire/merkle.ts'
 import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
-import { InvalidBlockError, invalid, type Verdict } from '../protocol/errors.ts'
+import { InvalidBlockError, VALID, invalid, type Verdict } from '../protocol/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { OperationsMismatchError } from './errors.ts'
 import { encodePassOperations } from './store.ts'
 
 /**
  * What Octez's shell checks of a header against its predecessor before asking the protocol:
- * level + 1, a strictly later timestamp, the protocol's number of validation passes and a strictly
- * greater fitness. Then the protocol's own header checks.
+ * level + 1, a strictly later timestamp and a strictly greater fitness. (The protocol level is
+ * checked where the chain knows which protocols were activated: `protocol-levels.ts`.)
  */
-export function checkHeader (protocol: Protocol, header: BlockHeader, predecessor: BlockHeader): Verdict<InvalidBlockError> {
+export function checkShellHeader (header: BlockHeader, predecessor: BlockHeader): Verdict<InvalidBlockError> {
   const s = header.shell
   const p = predecessor.shell
   if (s.level !== p.level + 1) {
@@ -23,11 +23,23 @@ export function checkHeader (protocol: Protocol, header: BlockHeader, predecesso
   if (s.timestamp <= p.timestamp) {
     return invalid(new InvalidBlockError('non_increasing_timestamp', `timestamp ${s.timestamp} is not after the predecessor's ${p.timestamp}`))
   }
-  if (s.validationPass !== protocol.validationPasses) {
-    return invalid(new InvalidBlockError('bad_validation_passes', `${s.validationPass} validation passes, the protocol has ${protocol.validationPasses}`))
-  }
   if (compareFitness(s.fitness, p.fitness) <= 0) {
     return invalid(new InvalidBlockError('bad_fitness', 'fitness does not increase over the predecessor'))
+  }
+  return VALID
+}
+
+/** The shell's checks, then the number of validation passes of `protocol` and the protocol's own header checks. */
+export function checkHeader (protocol: Protocol, header: BlockHeader, predecessor: BlockHeader): Verdict<InvalidBlockError> {
+  const shell = checkShellHeader(header, predecessor)
+  if (!shell.ok) return shell
+  return checkProtocolHeader(protocol, header, predecessor)
+}
+
+/** The part of `checkHeader` that depends on the protocol. */
+export function checkProtocolHeader (protocol: Protocol, header: BlockHeader, predecessor: BlockHeader): Verdict<InvalidBlockError> {
+  if (header.shell.validationPass !== protocol.validationPasses) {
+    return invalid(new InvalidBlockError('bad_validation_passes', `${header.shell.validationPass} validation passes, the protocol has ${protocol.validationPasses}`))
   }
   return protocol.validateHeader(header, predecessor)
 }

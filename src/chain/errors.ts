@@ -69,3 +69,25 @@ export class CheckpointConflictError extends Error {
 export class NotAChainError extends Error {
   override readonly name = 'NotAChainError'
 }
+
+/**
+ * The block runs a protocol this node has not installed (Octez's validator stops on a protocol it
+ * cannot fetch or compile). The block is neither invalid nor applied: the node stops following
+ * that branch at its predecessor, and the peer that sent it is not at fault.
+ */
+export class UnknownProtocolError extends Error {
+  override readonly name = 'UnknownProtocolError'
+  /** b58 `P…`. */
+  readonly protocol: string
+  readonly protoLevel: number
+  /** The first block that needs it. */
+  readonly block: string
+  readonly level: number
+  constructor (protocol: string, protoLevel: number, block: string, level: number) {
+    super(`unknown protocol ${protocol} at level ${level}: not installed; branch not followed`)
+    this.protocol = protocol
+    this.protoLevel = protoLevel
+    this.block = block
+    this.level = level
+  }
+}

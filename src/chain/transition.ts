@@ -1,8 +1,12 @@
+import { b58Decode, b58Encode } from '../crypto/index.ts'
 import { toHex } from '../encoding/index.ts'
 import { InvalidBlockError } from '../protocol/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
+import type { ProtocolRegistry } from '../protocol/registry.ts'
 import { ScratchState, type StateWrite } from '../protocol/state.ts'
-import type { PreparedOperations } from './checks.ts'
+import { checkProtocolHeader, type PreparedOperations } from './checks.ts'
+import { UnknownProtocolError } from './errors.ts'
+import { SHELL_KEY_PREFIX, protocolLevelAfter, protoLevelWrite } from './protocol-levels.ts'
 import { BLOCK_VALID } from './records.ts'
 import { ChainStoreError, type ChainStore, type StoreBatch, type StoredHeader } from './store.ts'
 
@@ -12,6 +16,15 @@ export interface PreparedBlock {
   ops: PreparedOperations
   /** Header and operations are not in the store yet. */
   isNew: boolean
+  /** The protocol whose header checks the block already passed (others check it again when applying). */
+  checkedBy?: Protocol
+}
+
+/** What a transition needs to pick each block's protocol. */
+export interface ProtocolSource {
+  registry: ProtocolRegistry
+  /** b58 `P…` of the genesis protocol (protocol level 1). */
+  genesisProtocol: string
 }
 
 /**
@@ -28,7 +41,7 @@ export interface PreparedBlock {
  */
 export class Transition {
   private readonly store: ChainStore
-  private readonly protocol: Protocol
+  private readonly protocols: ProtocolSource
   readonly batch: StoreBatch
   readonly state: ScratchState
   /** Main-chain changes made by this transition (undefined = level removed). */
@@ -41,9 +54,9 @@ export class Transition {
   /** Blocks it took off the current chain, newest first. */
   readonly removed: StoredHeader[] = []
 
-  constructor (store: ChainStore, protocol: Protocol) {
+  constructor (store: ChainStore, protocols: ProtocolSource) {
     this.store = store
-    this.protocol = protocol
+    this.protocols = protocols
     this.batch = store.newBatch()
     this.state = new ScratchState(store.state)
     this.tip = store.head
@@ -81,16 +94,42 @@ export class Transition {
   }
 
   /**
-   * Applies a block on the tip (its predecessor): operation branches must be live, then the
-   * protocol applies it. Throws `InvalidBlockError`; the transition is then unchanged.
+   * Applies a block on the tip (its predecessor): the protocol level must be the one the branch
+   * runs at this height, operation branches must be live, then that level's protocol applies it.
+   * Throws `InvalidBlockError`, or `UnknownProtocolError` when the protocol is not installed; the
+   * transition is then unchanged.
    */
   async apply (block: PreparedBlock): Promise<void> {
     const header = block.stored.header
     const level = header.shell.level
-    await this.checkBranches(block)
-    const { writes } = await this.protocol.applyBlock({
+    const expected = await protocolLevelAfter(this.state, this.tip.header, this.protocols.genesisProtocol)
+    if (header.shell.proto !== expected.protoLevel) {
+      throw new InvalidBlockError('bad_proto_level', `protocol level ${header.shell.proto}, expected ${expected.protoLevel}`)
+    }
+    const protocol = this.protocols.registry.get(expected.protocol)
+    if (protocol === undefined) throw new UnknownProtocolError(expected.protocol, expected.protoLevel, b58Encode('blockHash', block.stored.hash), level)
+    if (block.checkedBy !== protocol) {
+      const verdict = checkProtocolHeader(protocol, header, this.tip.header)
+      if (!verdict.ok) throw verdict.error
+    }
+    await this.checkBranches(block, protocol)
+    const applied = await protocol.applyBlock({
       header, operations: block.ops.operations, predecessor: this.tip.header, state: this.state
     })
+    const writes = [...applied.writes]
+    for (const w of writes) {
+      if (w.key.startsWith(SHELL_KEY_PREFIX)) throw new InvalidBlockError('refused', `the protocol wrote the shell-reserved key ${w.key}`)
+    }
+    if (applied.nextProtocol !== undefined && applied.nextProtocol !== expected.protocol) {
+      try {
+        b58Decode('protocolHash', applied.nextProtocol)
+      } catch {
+        throw new InvalidBlockError('refused', `the block activates ${JSON.stringify(applied.nextProtocol)}, which is not a protocol hash`)
+      }
+      // Octez's header field is a uint8.
+      if (expected.protoLevel >= 255) throw new InvalidBlockError('refused', 'the block activates a protocol beyond protocol level 255')
+      writes.push(protoLevelWrite({ protoLevel: expected.protoLevel + 1, protocol: applied.nextProtocol, firstLevel: level + 1 }))
+    }
     const previous: StateWrite[] = []
     for (const w of writes) previous.push({ key: w.key, value: await this.state.get(w.key) })
     for (const w of writes) this.state.set(w.key, w.value)
@@ -113,7 +152,7 @@ export class Transition {
    * Octez's liveness rule, checked by the shell: an operation's branch must be a block of the
    * chain being extended, at most `maxOperationsTtl` levels below the new block.
    */
-  private async checkBranches (block: PreparedBlock): Promise<void> {
+  private async checkBranches (block: PreparedBlock, protocol: Protocol): Promise<void> {
     const level = block.stored.header.shell.level
     const seen = new Set<string>()
     for (let pass = 0; pass < block.ops.operations.length; pass++) {
@@ -121,7 +160,7 @@ export class Transition {
       for (let index = 0; index < ops.length; index++) {
         const branch = toHex(ops[index].branch)
         if (seen.has(branch)) continue
-        const reason = await this.branchProblem(branch, level)
+        const reason = await this.branchProblem(branch, level, protocol.maxOperationsTtl)
         if (reason !== undefined) {
           throw new InvalidBlockError('operation_branch_not_live', `operation ${index} of pass ${pass}: ${reason}`)
         }
@@ -130,11 +169,11 @@ export class Transition {
     }
   }
 
-  private async branchProblem (branch: string, level: number): Promise<string | undefined> {
+  private async branchProblem (branch: string, level: number, maxOperationsTtl: number): Promise<string | undefined> {
     const h = await this.getHeader(branch)
     if (h === undefined) return `branch ${branch} is unknown`
     const bl = h.header.shell.level
-    if (bl >= level || level - bl > this.protocol.maxOperationsTtl) return `branch at level ${bl} is not live at level ${level}`
+    if (bl >= level || level - bl > maxOperationsTtl) return `branch at level ${bl} is not live at level ${level}`
     if (await this.mainChainAt(bl) !== branch) return `branch ${branch} is not an ancestor`
     return undefined
   }

@@ -36,6 +36,7 @@ export function addDevnetUpOptions (command: Command): Command {
     .addOption(new Option('--base-p2p-port <port>', 'P2P port of node0; node i uses base + i (0: any free port)').argParser(integer(0, 65535)).default(DEVNET_BASE_P2P_PORT))
     .addOption(new Option('--base-rpc-port <port>', 'RPC port of node0; node i uses base + i (0: any free port)').argParser(integer(0, 65535)).default(DEVNET_BASE_RPC_PORT))
     .addOption(new Option('--protocol <name>', 'protocol of the chain').choices(['demo', 'accept-all']).default('demo'))
+    .option('--activate <protocol@level>', 'node0 makes its block at level activate the protocol, e.g. demo-v2@20 (the nodes run demo v1 and v2)')
     .option('--net-namespaces', 'run each node in its own network namespace, linked by veth pairs to a bridge (Linux, root)')
     .option('--clean', 'remove the nodes\' data dirs first: a new chain from genesis')
     .option('--detach', 'start the nodes and return; stop them with `tzp2p devnet down`')
@@ -49,6 +50,7 @@ interface UpOptions {
   baseP2pPort: number
   baseRpcPort: number
   protocol: 'demo' | 'accept-all'
+  activate?: string
   netNamespaces?: boolean
   clean?: boolean
   detach?: boolean
@@ -148,6 +150,7 @@ export async function upCommand (opts: UpOptions): Promise<void> {
     baseP2pPort: opts.baseP2pPort,
     baseRpcPort: opts.baseRpcPort,
     protocol: opts.protocol,
+    ...(opts.activate === undefined ? {} : { activate: opts.activate }),
     netNamespaces: opts.netNamespaces === true,
     clean: opts.clean === true,
     logLevel: opts.logLevel,

@@ -44,7 +44,7 @@ export function defaultConfigJson (): Record<string, unknown> {
       chain_validator: { synchronisation_threshold: 4, latency: 50 }
     },
     protocol: { name: 'demo', parameters: devnetDemoParametersJson() },
-    baker: { enabled: false, interval: 5, 'key-file': null },
+    baker: { enabled: false, interval: 5, 'key-file': null, activations: [] },
     log: { level: 'info', pretty: 'auto', output: 'stdout' }
   }
 }

@@ -94,6 +94,8 @@ export interface DemoParametersConfig {
   validationPasses: number
   maxOperationsTtl: number
   maxOperationsPerBlock: number
+  /** Installed demo versions, 1 first (`protocol.parameters.versions`). */
+  versions: number[]
 }
 
 /** The accept-all protocol's parameters, in the shape `createAcceptAllProtocol` takes. */
@@ -111,6 +113,8 @@ export interface BakerConfig {
   intervalMs: number
   /** Absolute path of the seed file, or null: the devnet baker's well-known key. */
   keyFile: string | null
+  /** The block at `level` activates `protocol` (`demo-v<N>` or a protocol hash). */
+  activations: Array<{ level: number, protocol: string }>
 }
 
 /** pino's level names. */

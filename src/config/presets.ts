@@ -73,6 +73,7 @@ export function devnetDemoParametersJson (): Record<string, unknown> {
     })),
     'validation-passes': 1,
     'max-operations-ttl': 120,
-    'max-operations-per-block': 1000
+    'max-operations-per-block': 1000,
+    versions: [1, 2]
   }
 }

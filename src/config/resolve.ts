@@ -202,7 +202,8 @@ function resolveProtocol (json: Json, problems: ConfigProblem[]): ProtocolConfig
       bootstrapAccounts,
       validationPasses: p('validation-passes') as number,
       maxOperationsTtl: p('max-operations-ttl') as number,
-      maxOperationsPerBlock: p('max-operations-per-block') as number
+      maxOperationsPerBlock: p('max-operations-per-block') as number,
+      versions: (p('versions') as Array<number | string>).map(Number)
     }
   }
 }
@@ -221,7 +222,20 @@ function resolveBaker (json: Json, dataDir: string, protocol: ProtocolConfig | u
       hint: 'set baker.key-file (or --baker-key-file) to a file holding that key\'s seed as 64 hex characters'
     })
   }
-  return { enabled, intervalMs: Math.round(interval * 1000), keyFile }
+  const activations: BakerConfig['activations'] = []
+  const given = (valueAt(json, 'baker.activations') ?? []) as Array<string | { level: number, protocol: string }>
+  given.forEach((a, i) => {
+    const parsed = typeof a === 'string' ? { protocol: a.slice(0, a.lastIndexOf('@')), level: Number(a.slice(a.lastIndexOf('@') + 1)) } : { level: a.level, protocol: a.protocol }
+    const version = /^demo-v(\d+)$/.exec(parsed.protocol)
+    if (version !== null && (protocol?.name !== 'demo' || !protocol.parameters.versions.includes(Number(version[1])))) {
+      problems.push({ key: `baker.activations[${i}]`, ...flagOf('baker.activations'), message: `${parsed.protocol} is not installed`, hint: `add ${version[1]} to protocol.parameters.versions (--protocol-versions), or activate a protocol hash` })
+    }
+    if (activations.some(b => b.level === parsed.level)) {
+      problems.push({ key: `baker.activations[${i}]`, ...flagOf('baker.activations'), message: `a second activation at level ${parsed.level}`, hint: 'one block activates at most one protocol' })
+    }
+    activations.push(parsed)
+  })
+  return { enabled, intervalMs: Math.round(interval * 1000), keyFile, activations }
 }
 
 const LEVEL_ALIASES: Record<string, LogLevel> = { notice: 'info', warning: 'warn' }

@@ -118,11 +118,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'protocol.parameters.bootstrap-accounts[].balance', schema: v.balance, required: true, protocols: ['demo'], accepts: 'a whole number below 2^63, as a string or a number', octez: false, description: 'Initial balance.', defaultText: '—' },
   { key: 'protocol.parameters.validation-passes', schema: z.number().int().min(1).max(MAX_VALIDATION_PASSES), protocols: ['demo', 'accept-all'], accepts: `an integer from 1 to ${MAX_VALIDATION_PASSES}`, octez: false, description: 'Operation lists per block.' },
   { key: 'protocol.parameters.max-operations-ttl', schema: v.positiveUint16, protocols: ['demo', 'accept-all'], accepts: 'an integer from 1 to 65535', octez: false, description: 'How many latest blocks an operation may branch on.' },
+  { key: 'protocol.parameters.versions', schema: v.demoVersions, protocols: ['demo'], accepts: 'a list of demo versions, 1 then optionally 2', octez: false, description: 'Demo protocol versions installed. Version 1 runs from genesis; version 2 (every transfer also pays 1000 to the baker) runs once a block activates it (baker.activations). A node without a version stops before the first block that needs it.' },
   { key: 'protocol.parameters.max-operations-per-block', schema: v.positiveUint16, protocols: ['demo'], accepts: 'an integer from 1 to 65535', octez: false, description: 'Bound on the transfers of one block.' },
 
   // --- baker ---
   { key: 'baker.enabled', schema: v.bool, accepts: 'true or false', octez: false, description: 'Bake a block every baker.interval seconds with the mempool\'s operations (devnets).' },
   { key: 'baker.interval', schema: v.bakeInterval, accepts: 'a number of seconds from 0.1 to 86400', octez: false, description: 'Time between two blocks.' },
+  { key: 'baker.activations', schema: v.activations, accepts: 'a list of "<protocol>@<level>" or { "level": n, "protocol": "…" }, the protocol being demo-v2 or a protocol hash (P…)', octez: false, description: 'Protocol activations the baker writes: its block at level activates the protocol, which runs from the next block on.' },
   { key: 'baker.key-file', schema: v.nonEmptyString.nullable(), accepts: 'a file path, or null', octez: false, description: 'File holding the baker\'s Ed25519 seed as 64 hex characters (relative paths: from the data dir). null: the devnet baker\'s well-known key, allowed only with the devnet baker-public-key.' },
 
   // --- log ---

@@ -47,7 +47,8 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
         })),
         'validation-passes': c.protocol.parameters.validationPasses,
         'max-operations-ttl': c.protocol.parameters.maxOperationsTtl,
-        'max-operations-per-block': c.protocol.parameters.maxOperationsPerBlock
+        'max-operations-per-block': c.protocol.parameters.maxOperationsPerBlock,
+        versions: c.protocol.parameters.versions
       }
     : { 'validation-passes': c.protocol.parameters.validationPasses, 'max-operations-ttl': c.protocol.parameters.maxOperationsTtl }
   return {
@@ -82,7 +83,7 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
     metrics_addr: c.metricsAddrs.map(formatHostPort),
     shell: { chain_validator: { synchronisation_threshold: c.shell.synchronisationThreshold, latency: s(c.shell.latencyMs) } },
     protocol: { name: c.protocol.name, parameters },
-    baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile },
+    baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })) },
     log: { level: c.log.level, pretty: c.log.pretty, output: c.log.output }
   }
 }

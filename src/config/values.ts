@@ -124,6 +124,26 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'notice', 'warn', 'warning'
 export type LogLevelName = typeof LOG_LEVELS[number]
 export const logLevel = z.enum(LOG_LEVELS)
 
+/** Installed demo versions: 1 (the genesis protocol) and optionally 2; numbers or their text (flags). */
+export const demoVersions = z.array(z.coerce.number().int().min(1).max(2)).min(1).superRefine((list, ctx) => {
+  if (list[0] !== 1) ctx.addIssue({ code: 'custom', message: 'must start with 1: version 1 runs from genesis' })
+  if (new Set(list).size !== list.length) ctx.addIssue({ code: 'custom', message: 'lists a version twice' })
+})
+
+/** `"<protocol>@<level>"` or `{ "level": n, "protocol": "…" }`; the protocol is `demo-v<N>` or a protocol hash. */
+const activationProtocol = checkedString(s => /^demo-v\d+$/.test(s) ? undefined : b58Problem('protocolHash', s)?.replace(/^not a /, 'neither demo-v<N> nor a '))
+export const activation = z.union([
+  z.strictObject({ level: z.number().int().min(1).max(0x7fffffff), protocol: activationProtocol }),
+  checkedString(s => {
+    const m = /^([^@]+)@(\d+)$/.exec(s)
+    if (m === null) return 'expected <protocol>@<level>, e.g. demo-v2@20'
+    if (!(Number(m[2]) >= 1 && Number(m[2]) <= 0x7fffffff)) return `level ${m[2]} must be from 1 to 2147483647`
+    const p = activationProtocol.safeParse(m[1])
+    return p.success ? undefined : p.error.issues[0].message
+  })
+])
+export const activations = z.array(activation)
+
 export const PROTOCOL_NAMES = ['demo', 'accept-all'] as const
 export type ProtocolName = typeof PROTOCOL_NAMES[number]
 export const protocolName = z.enum(PROTOCOL_NAMES)

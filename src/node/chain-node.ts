@@ -1,7 +1,7 @@
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
-import { Baker, type BakeResult } from '../chain/baker.ts'
+import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
 import { Chain, type HeadChange } from '../chain/chain.ts'
 import type { GenesisConfig } from '../chain/genesis.ts'
 import { Mempool, type AddResult } from '../chain/mempool.ts'
@@ -11,11 +11,13 @@ import { gossip, type GossipService } from '../gossip/service.ts'
 import type { Greylist } from '../peers/greylist.ts'
 import type { Misbehaviour } from '../peers/score.ts'
 import type { Protocol } from '../protocol/protocol.ts'
+import { ProtocolRegistry } from '../protocol/registry.ts'
 import type { Database } from '../storage/database.ts'
 import type { BootstrapPipelineOptions, BootstrapProgress } from '../sync/bootstrap-pipeline.ts'
 import { ChainValidator, type HeaderFetchMode } from '../sync/chain-validator.ts'
 import type { SyncRequest } from '../sync/answers.ts'
 import { sync, type SyncService } from '../sync/service.ts'
+import { ProtocolFetcher } from '../sync/protocol-fetcher.ts'
 import type { SynchronisationOptions } from '../sync/synchronisation.ts'
 import { operationCodec, type Operation } from '../wire/operation.ts'
 
@@ -26,13 +28,21 @@ import { operationCodec, type Operation } from '../wire/operation.ts'
  * is open, `start`/`stop` with the node.
  */
 export interface ChainNodeOptions {
-  /** The protocol validating the chain (an embedder may pass its own); the node closes it on stop. */
+  /** The genesis protocol (an embedder may pass its own); the node closes it on stop. */
   protocol: Protocol
+  /**
+   * Protocols installed besides the genesis one, which later blocks may activate (a registry keeps
+   * taking `register` calls while the node runs). The node closes them on stop.
+   */
+  protocols?: ProtocolRegistry | readonly Protocol[]
   genesis: GenesisConfig
   /** Database holding the chain; default the node's store (`<dataDir>/store`). */
   store?: Database
-  /** A devnet baker: the protocol's signing key, and a period (ms; 0 or absent: only `bake()`). */
-  baker?: { key: Uint8Array, intervalMs?: number }
+  /**
+   * A devnet baker: the protocol's signing key, a period (ms; 0 or absent: only `bake()`), and the
+   * protocol activations it writes (the block at `level` activates `protocol`).
+   */
+  baker?: { key: Uint8Array, intervalMs?: number, activations?: readonly ProtocolActivation[] }
   mempool?: { maxOperations?: number, maxBytes?: number, announceDelayMs?: number }
   /** Octez's bootstrapped heuristic (threshold 4 peers, latency 50 s by default). */
   synchronisation?: SynchronisationOptions
@@ -129,9 +139,14 @@ export class ChainNode {
   private mempoolValue: Mempool | undefined
   private baker: Baker | undefined
   private validator: ChainValidator | undefined
+  private protocolFetcher: ProtocolFetcher | undefined
+  /** Installed protocols: the genesis one and `options.protocols`. */
+  readonly registry: ProtocolRegistry
 
   constructor (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }) {
     this.options = options
+    this.registry = options.protocols instanceof ProtocolRegistry ? options.protocols : new ProtocolRegistry(options.protocols ?? [])
+    if (!this.registry.has(options.protocol.hash)) this.registry.register(options.protocol)
     this.tezosPeerId = context.tezosPeerId
     this.log = context.logger
   }
@@ -173,6 +188,7 @@ export class ChainNode {
     this.host = host
     const chain = await Chain.open(store, {
       protocol: this.options.protocol,
+      protocols: this.registry,
       genesis: this.options.genesis,
       ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
     })
@@ -210,21 +226,49 @@ export class ChainNode {
       host.emit('head', change)
     })
     validator.on('pipeline:end', () => { gossipService.announceHead() })
+    const protocolFetcher = new ProtocolFetcher({
+      registry: this.registry,
+      watch: chain.missingProtocols,
+      client: syncService.client,
+      peers: () => gossipService.peerIds(),
+      penalize: (peer, error) => { this.penalize(peer, 'wrong protocol answer', error) },
+      logger: this.log
+    })
+    this.protocolFetcher = protocolFetcher
+    // The one line an operator needs; the details are in the RPC (`/chains/main/protocols`).
+    chain.on('protocol:missing', e => { this.log.warn({ protocol: e.protocol, level: e.level, block: e.block }, e.message) })
+    const fetchProtocol = (protocol: string, peers: string[]): void => {
+      protocolFetcher.fetch(protocol, peers).catch((err: Error) => { this.log.warn({ err: err.message }, 'protocol fetch failed') })
+    }
+    validator.on('protocol:missing', ({ peer, error }) => { fetchProtocol(error.protocol, [peer]) })
+    // A store that stopped at an activation (an earlier run): say so now, and ask peers as they come.
+    const stoppedAt = chain.missingProtocol
+    if (stoppedAt !== undefined && chain.missingProtocols.noteLevel(stoppedAt, Date.now())) {
+      this.log.warn({ protocol: stoppedAt.protocol, level: stoppedAt.firstLevel }, `unknown protocol ${stoppedAt.protocol} at level ${stoppedAt.firstLevel}: not installed; branch not followed`)
+    }
     validator.on('progress', p => { host.emit('sync:progress', p) })
     validator.on('bootstrapped', () => { host.emit('bootstrapped') })
     gossipService.on('head', a => { validator.handleHead(a) })
     gossipService.on('branch', a => { validator.handleBranch(a) })
-    host.events.on('peer:authenticated', peer => { gossipService.addPeer(peer); validator.peerConnected() })
+    host.events.on('peer:authenticated', peer => {
+      gossipService.addPeer(peer)
+      validator.peerConnected()
+      const missing = chain.missingProtocol
+      const state = missing === undefined ? undefined : chain.missingProtocols.get(missing.protocol)?.state
+      if (missing !== undefined && (state === 'fetching' || state === 'unavailable')) fetchProtocol(missing.protocol, [peer.tezosPeerId])
+    })
     host.events.on('peer:disconnected', peer => {
       gossipService.removePeer(peer)
       syncService.forgetPeer(peer.tezosPeerId)
       validator.peerGone(peer.tezosPeerId)
+      protocolFetcher.forgetPeer(peer.tezosPeerId)
     })
     if (this.options.baker !== undefined) {
       this.baker = new Baker({
         chain,
         mempool,
         bakerKey: this.options.baker.key,
+        ...(this.options.baker.activations === undefined ? {} : { activations: this.options.baker.activations }),
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
         ...(this.options.baker.intervalMs === undefined ? {} : { intervalMs: this.options.baker.intervalMs }),
         onBake: r => {
@@ -245,6 +289,7 @@ export class ChainNode {
 
   async stop (): Promise<void> {
     await this.baker?.stop()
+    this.protocolFetcher?.stop()
     this.validator?.stop()
     this.mempoolValue?.stop()
   }
@@ -252,6 +297,7 @@ export class ChainNode {
   /** After libp2p stopped, before the store closes. */
   async close (): Promise<void> {
     await this.options.protocol.close?.()
+    await Promise.all(this.registry.protocols().filter(p => p !== this.options.protocol).map(async p => { await p.close?.() }))
   }
 
   fields (): ChainNodeFields {

@@ -2,7 +2,8 @@ import { toHex } from '../encoding/index.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import { compareFitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
-import { checkValidationPasses, levelFitness, operationsHashOf, protocolHashOf } from './common.ts'
+import { checkValidationPasses, levelFitness, operationsHashOf } from './common.ts'
+import { makeManifest, manifestHash } from './manifest.ts'
 import { InvalidBlockError, VALID, invalid, type Verdict } from './errors.ts'
 import type { BakedBlock, MakeBlockInput, OperationVerdict, Protocol } from './protocol.ts'
 
@@ -22,7 +23,8 @@ export interface AcceptAllConfig {
 export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol {
   const passes = checkValidationPasses(config.validationPasses ?? 1, 'accept-all protocol')
   const ttl = config.maxOperationsTtl ?? 120
-  const hash = protocolHashOf(new TextEncoder().encode(`tzp2p accept-all protocol 1/${passes}/${ttl}`))
+  const manifest = makeManifest('accept-all', 1, new TextEncoder().encode(`tzp2p accept-all protocol 1/${passes}/${ttl}`))
+  const hash = manifestHash(manifest)
   const passOf = (op: Operation): number => op.data.length === 0 ? 0 : op.data[0] % passes
 
   function validateHeader (header: BlockHeader): Verdict<InvalidBlockError> {
@@ -43,7 +45,7 @@ export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol
       header: {
         shell: {
           level,
-          proto: input.predecessor.shell.proto,
+          proto: input.protoLevel ?? (input.predecessor.shell.level === 0 ? 1 : input.predecessor.shell.proto),
           predecessor: input.predecessorHash,
           timestamp: input.timestamp,
           validationPass: passes,
@@ -61,6 +63,7 @@ export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol
   return {
     name: 'accept-all',
     hash,
+    manifest,
     validationPasses: passes,
     maxOperationsTtl: ttl,
     genesis: () => ({ writes: [], context: new Uint8Array(32) }),

@@ -2,6 +2,7 @@ import type { BlockHeader } from '../wire/block-header.ts'
 import type { Fitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
 import type { InvalidBlockError, InvalidOperationError, Verdict } from './errors.ts'
+import type { ProtocolManifest } from './manifest.ts'
 import type { ScratchState, StateReader, StateWrite } from './state.ts'
 
 /**
@@ -21,8 +22,17 @@ import type { ScratchState, StateReader, StateWrite } from './state.ts'
 export interface Protocol {
   /** Short name used in logs and configs (`demo`, `accept-all`). */
   readonly name: string
-  /** Protocol hash, b58 `P…`; the chain's genesis names it. */
+  /**
+   * Protocol hash, b58 `P…`; the chain's genesis names the first protocol, later ones are named by
+   * the block that activates them. With a `manifest`, the hash of the manifest (`manifestHash`).
+   */
   readonly hash: string
+  /**
+   * Name, version and source digest: what peers receive for `Get_protocols` and what a node checks
+   * a received protocol against (see `manifest.ts`). Optional for embedders' protocols that are
+   * never fetched by peers.
+   */
+  readonly manifest?: ProtocolManifest
   /** Number of operation lists in every block (Octez `validation_passes`), ≥ 1. */
   readonly validationPasses: number
   /** An operation's branch must be one of this many latest blocks (Octez `max_operations_ttl`). */
@@ -36,7 +46,8 @@ export interface Protocol {
 
   /**
    * Cheap checks of a header against its predecessor, before any operation is fetched (a sync
-   * runs it on every header it downloads): protocol level, fitness, protocol data, signature.
+   * runs it on every header it downloads): fitness, protocol data, signature. (The protocol level
+   * is the shell's: it knows where each protocol was activated.)
    */
   validateHeader: (header: BlockHeader, predecessor: BlockHeader) => Verdict<InvalidBlockError>
 
@@ -97,6 +108,11 @@ export interface ApplyBlockInput {
 export interface AppliedBlock {
   /** The block's effect on the state, in key order. */
   writes: StateWrite[]
+  /**
+   * The protocol (b58 `P…`) that validates the blocks after this one, when this block activates
+   * a new one (Octez's `next_protocol`): the next block carries protocol level + 1.
+   */
+  nextProtocol?: string
 }
 
 export interface MakeBlockInput {
@@ -108,6 +124,10 @@ export interface MakeBlockInput {
   /** The state as of the predecessor. */
   state: StateReader
   bakerKey?: Uint8Array
+  /** The `proto` field the new header must carry (the shell knows it; default the predecessor's, 1 after genesis). */
+  protoLevel?: number
+  /** Make the new block activate this protocol (b58 `P…`) for the blocks after it, if the protocol can. */
+  activate?: string
 }
 
 export interface BakedBlock {

@@ -14,7 +14,8 @@ import { toHex } from '../encoding/index.ts'
 export function headerJson (chain: ChainReader, h: StoredHeader): JsonObject {
   const shellAndData = blockHeaderJson.toJson(h.header) as JsonObject
   return {
-    protocol: chain.protocol.hash,
+    // The protocol this block runs (by its protocol level), as Octez's `protocol` field.
+    protocol: (chain.protocolOfHeader(h.header) ?? chain.protocol).hash,
     chain_id: chainIdToJson(chain.genesis.chainId),
     ...shellAndData,
     // The stored hash: genesis is a configured constant, not the hash of its synthetic header.
@@ -40,7 +41,7 @@ export function operationJson (chain: ChainReader, op: Operation, hash = operati
 
 export async function blockOperations (chain: ChainReader, h: StoredHeader): Promise<Operation[][]> {
   // Genesis carries no operations; every other block has one (possibly empty) list per pass.
-  const passes = h.header.shell.level === 0 ? 0 : chain.protocol.validationPasses
+  const passes = h.header.shell.level === 0 ? 0 : h.header.shell.validationPass
   const lists: Operation[][] = []
   for (let pass = 0; pass < passes; pass++) lists.push(await chain.getOperations(h.hash, pass) ?? [])
   return lists
@@ -55,7 +56,7 @@ export async function blockJson (chain: ChainReader, h: StoredHeader): Promise<J
     chain_id: chainId,
     hash,
     header: shell,
-    metadata: { protocol_data: chain.protocol.describeProtocolData(h.header) as JsonObject },
+    metadata: { protocol_data: (chain.protocolOfHeader(h.header) ?? chain.protocol).describeProtocolData(h.header) as JsonObject },
     operations: operations.map(pass => pass.map(op => operationJson(chain, op)))
   }
 }

@@ -20,7 +20,8 @@ export function registerContextRoutes (app: FastifyInstance, ctx: RpcContext): v
     if (access === undefined) throw new UnavailableError('this node runs no chain (embedded without a protocol)')
     if (params.chain !== 'main') throw new BadRequestError('contracts are served for the chain "main"')
     const { chain } = access
-    if (chain.protocol.name !== 'demo') throw new NotFoundError(`the ${chain.protocol.name} protocol has no accounts`)
+    // Every version of the demo protocol keeps the same accounts.
+    if ((chain.protocol.manifest?.name ?? chain.protocol.name) !== 'demo') throw new NotFoundError(`the ${chain.protocol.name} protocol has no accounts`)
     let pkh: Uint8Array
     try {
       pkh = decodePublicKeyHash(params.pkh)

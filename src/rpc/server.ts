@@ -7,6 +7,7 @@ import { RpcError, type RpcErrorBody } from './errors.ts'
 import { LatencySampler } from './latency.ts'
 import { registerNetworkRoutes } from './network-routes.ts'
 import { registerChainRoutes } from './chain-routes.ts'
+import { registerProtocolRoutes } from './protocol-routes.ts'
 import { registerContextRoutes } from './context-routes.ts'
 import { registerMonitorRoutes } from './monitor-routes.ts'
 import { registerHealthRoutes, registerMetricsRoute, RpcMetrics } from './metrics-routes.ts'
@@ -114,6 +115,7 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
       metrics.instrument(app)
       registerNetworkRoutes(app, ctx)
       registerChainRoutes(app, ctx)
+      registerProtocolRoutes(app, ctx)
       registerContextRoutes(app, ctx)
       registerMonitorRoutes(app, ctx)
       registerMetricsRoute(app, ctx)

@@ -86,7 +86,7 @@ export class RecentBlocks {
     while (h !== undefined && out.length < this.size) {
       let summary = this.cache.get(h.hex)
       if (summary === undefined) {
-        const passes = h.header.shell.level === 0 ? 0 : chain.protocol.validationPasses
+        const passes = h.header.shell.level === 0 ? 0 : h.header.shell.validationPass
         let operations = 0
         for (let pass = 0; pass < passes; pass++) operations += (await chain.getOperations(h.hash, pass))?.length ?? 0
         summary = {

@@ -2,16 +2,37 @@ import type { NodeConfig } from '../config/node-config.ts'
 import { genesisFor, loadBakerKey } from '../config/runtime-checks.ts'
 import type { ChainNodeOptions } from '../node/chain-node.ts'
 import { createAcceptAllProtocol } from '../protocol/accept-all.ts'
-import { createDemoProtocol } from '../protocol/demo/index.ts'
+import { createDemoProtocol, type DemoVersion } from '../protocol/demo/index.ts'
+import type { ProtocolActivation } from '../chain/baker.ts'
+import { ConfigError } from '../config/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 
-/** The protocol a configuration names, built with its parameters. */
+/** The protocol a configuration names, built with its parameters (the genesis protocol: demo v1). */
 export function protocolFromConfig (config: NodeConfig): Protocol {
   const p = config.protocol
   switch (p.name) {
-    case 'demo': return createDemoProtocol(p.parameters)
+    case 'demo': return createDemoProtocol({ ...p.parameters, version: 1 })
     case 'accept-all': return createAcceptAllProtocol(p.parameters)
   }
+}
+
+/** The protocols installed besides the genesis one: the other demo versions of `protocol.parameters.versions`. */
+export function extraProtocolsFromConfig (config: NodeConfig): Protocol[] {
+  const p = config.protocol
+  if (p.name !== 'demo') return []
+  // Workers: the genesis protocol's pool verifies the bootstrap runs; later versions check inline.
+  return p.parameters.versions.filter(v => v !== 1).map(v => createDemoProtocol({ ...p.parameters, version: v as DemoVersion, verifyWorkers: 0 }))
+}
+
+/** `baker.activations` with `demo-v<N>` names replaced by the hashes of the installed versions. */
+function activationsOf (config: NodeConfig, installed: readonly Protocol[]): ProtocolActivation[] {
+  return config.baker.activations.map(a => {
+    const version = /^demo-v(\d+)$/.exec(a.protocol)
+    if (version === null) return { level: a.level, protocol: a.protocol }
+    const p = installed.find(q => q.manifest?.name === 'demo' && q.manifest.version === Number(version[1]))
+    if (p === undefined) throw new ConfigError([{ key: 'baker.activations', message: `${a.protocol} is not installed`, hint: 'add it to protocol.parameters.versions' }])
+    return { level: a.level, protocol: p.hash }
+  })
 }
 
 /**
@@ -23,11 +44,14 @@ export function protocolFromConfig (config: NodeConfig): Protocol {
 export async function chainOptionsFromConfig (config: NodeConfig): Promise<{ chain: ChainNodeOptions }> {
   const bakerKey = config.baker.enabled ? await loadBakerKey(config) : undefined
   const protocol = protocolFromConfig(config)
+  const protocols = extraProtocolsFromConfig(config)
   try {
     const genesis = genesisFor(config, protocol.hash)
+    const activations = activationsOf(config, [protocol, ...protocols])
     return {
       chain: {
         protocol,
+        protocols,
         genesis,
         synchronisation: {
           threshold: config.shell.synchronisationThreshold,
@@ -38,7 +62,8 @@ export async function chainOptionsFromConfig (config: NodeConfig): Promise<{ cha
               baker: {
                 // Protocols that sign nothing (accept-all) get an empty key they ignore.
                 key: bakerKey?.secretKey ?? new Uint8Array(0),
-                intervalMs: config.baker.intervalMs
+                intervalMs: config.baker.intervalMs,
+                ...(activations.length === 0 ? {} : { activations })
               }
             }
           : {})
@@ -46,6 +71,7 @@ export async function chainOptionsFromConfig (config: NodeConfig): Promise<{ cha
     }
   } catch (e) {
     await protocol.close?.()
+    for (const p of protocols) await p.close?.()
     throw e
   }
 }

@@ -1,3 +1,4 @@
+import { b58Encode } from '../crypto/index.ts'
 import { Writer, bytesEqual, encode, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { currentBranchFor, peerIdBytes } from '../gossip/branch.ts'
@@ -65,6 +66,14 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
           const p = passes[i]
           if (p !== undefined) out.push(operationsForBlock(key.blockHash, key.validationPass, p.listHashes, p.encoded))
         })
+        break
+      }
+      case 'Get_protocols': {
+        // Installed protocols with a manifest, in the Octez `Protocol` encoding (others: no answer).
+        for (const hash of request.protocolHashes) {
+          const protocol = source.chain.registry.sourcesOf(b58Encode('protocolHash', hash))
+          if (protocol !== undefined) out.push(encodeP2pMessage({ tag: 'Protocol', protocol }))
+        }
         break
       }
       case 'Get_operations': {

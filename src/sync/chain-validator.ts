@@ -4,7 +4,7 @@ import { b58Encode } from '../crypto/index.ts'
 import { toHex } from '../encoding/index.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import type { Chain } from '../chain/chain.ts'
-import { CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, UnknownPredecessorError } from '../chain/errors.ts'
+import { CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
 import type { Mempool } from '../chain/mempool.ts'
 import { peerIdBytes } from '../gossip/branch.ts'
 import type { BranchAnnouncement, HeadAnnouncement } from '../gossip/service.ts'
@@ -66,6 +66,8 @@ export interface PipelineEnd {
 
 export interface ChainValidatorEvents {
   progress: [BootstrapProgress]
+  /** A block from `peer` needs a protocol that is not installed. */
+  'protocol:missing': [{ peer: string, error: UnknownProtocolError }]
   bootstrapped: []
   'pipeline:end': [PipelineEnd]
 }
@@ -167,13 +169,29 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     return compareFitness(header.shell.fitness, this.chain.head.header.shell.fitness) > 0
   }
 
+  /**
+   * The head leads to a protocol we do not have, and `header` is at or past that protocol level:
+   * its branch is not followed (fetching it again would end at the same block). Branches that
+   * stay below the level are still taken.
+   */
+  private needsMissingProtocol (header: BlockHeader): boolean {
+    const missing = this.chain.missingProtocol
+    return missing !== undefined && header.shell.proto >= missing.protoLevel
+  }
+
+  /** A block needed a protocol we lack: never the peer's fault. */
+  private onUnknownProtocol (peer: string, err: UnknownProtocolError): void {
+    this.log.debug({ peer, protocol: err.protocol, level: err.level }, 'branch stops at a protocol that is not installed')
+    this.emit('protocol:missing', { peer, error: err })
+  }
+
   private async onHead (a: HeadAnnouncement): Promise<void> {
     const peer = a.peer.tezosPeerId
     this.announced.set(peer, a.header)
     this.fetchMempool(peer, a.mempool.knownValid)
     const status = await this.status(a.hash)
     if (status === 'valid') { this.noteValid(peer, a.header); return }
-    if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped) return
+    if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped || this.needsMissingProtocol(a.header)) return
     if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
     if (await this.status(a.header.shell.predecessor) !== 'valid') {
       await this.askBranch(peer, a)
@@ -189,6 +207,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         this.blame(peer, 'announced an invalid block', err)
       } else if (err instanceof UnknownPredecessorError) {
         await this.askBranch(peer, a)
+      } else if (err instanceof UnknownProtocolError) {
+        this.onUnknownProtocol(peer, err)
       } else if (!(err instanceof FutureBlockError)) {
         this.log.debug({ peer, err: (err as Error).message }, 'could not take an announced head')
       }
@@ -228,7 +248,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     const status = await this.status(headHash)
     if (status === 'valid') { this.noteValid(peer, header); return }
     if (status === 'invalid') { this.blame(peer, 'announced a known-invalid branch', new InvalidLocatorError('the branch head is known invalid')); return }
-    if (!this.beatsHead(header)) return
+    if (!this.beatsHead(header) || this.needsMissingProtocol(header)) return
     const existing = this.targets.get(peer)
     if (existing === undefined || compareFitness(header.shell.fitness, existing.header.shell.fitness) >= 0) {
       this.targets.set(peer, { peer, headHash, header, locator })
@@ -277,6 +297,10 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       end = { peer: target.peer, error: err as Error }
       if (err instanceof InvalidBlockError || err instanceof KnownInvalidBlockError || err instanceof InvalidLocatorError || err instanceof CheckpointConflictError) {
         this.blame(target.peer, 'its branch failed to bootstrap', err)
+      } else if (err instanceof UnknownProtocolError) {
+        // Applied up to the last block we can validate; the rest waits for the protocol.
+        this.log.info({ peer: target.peer, level: this.chain.head.header.shell.level, protocol: err.protocol }, 'bootstrap pipeline stopped at a protocol that is not installed')
+        this.onUnknownProtocol(target.peer, err)
       } else {
         this.log.warn({ peer: target.peer, err: (err as Error).message }, 'bootstrap pipeline stopped')
         // Nobody to blame (a key no peer served in time): try that branch again later if its peer
@@ -343,7 +367,6 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       : walkStepFetcher({ fetchHeader: async hash => await fetchers.headers.fetch(hash, { preferred: preferred() }) })
     const drift = this.init.maxClockDrift ?? 1
     const checkpoint = this.chain.checkpoint
-    const passes = this.chain.protocol.validationPasses
     return new BootstrapPipeline(
       plan,
       {
@@ -355,7 +378,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
           if (s.level === checkpoint.level && toHex(checkpoint.hash) !== h.hex) {
             throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `the checkpoint at level ${checkpoint.level} is another block`)
           }
-          if (s.validationPass !== passes) {
+          // Headers of a protocol level not activated here yet are checked when applied.
+          const passes = this.chain.protocolOfHeader(h.header)?.validationPasses
+          if (passes !== undefined && s.validationPass !== passes) {
             throw new InvalidBlockError('bad_validation_passes', `block ${b58Encode('blockHash', h.hash)} has ${s.validationPass} validation passes, the protocol has ${passes}`)
           }
         },

@@ -7,6 +7,7 @@ import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
 import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
 import { encode } from '../encoding/index.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
+import { protocolHash, type ProtocolSources } from '../wire/protocol-sources.ts'
 import type { SyncRequest } from './answers.ts'
 import { checkOperationsAnswer, hashHeader, InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
 import { SYNC_ANSWER_TIMEOUT_MS, SYNC_PROTOCOL, SYNC_REQUESTS } from './definitions.ts'
@@ -140,6 +141,19 @@ export class SyncClient {
       const hex = toHex(operationHashOfBytes(encode(operationCodec, op)))
       if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered operation ${hex}, which was not requested`)
       out.set(hex, op)
+    }
+    return out
+  }
+
+  /** Protocols by hash (Get_protocols); each must hash to a requested one. Keyed by hex hash. */
+  async protocols (peer: string, hashes: readonly Uint8Array[], signal?: AbortSignal): Promise<Map<string, ProtocolSources>> {
+    const wanted = new Set(hashes.map(toHex))
+    const out = new Map<string, ProtocolSources>()
+    for (const m of await this.request(peer, [{ tag: 'Get_protocols', protocolHashes: [...hashes] }], signal)) {
+      const sources = (m as Extract<P2pMessage, { tag: 'Protocol' }>).protocol
+      const hex = toHex(protocolHash(sources))
+      if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered protocol ${hex}, which was not requested`)
+      out.set(hex, sources)
     }
     return out
   }

@@ -5,6 +5,7 @@ import { LOCATOR_MAX_HISTORY } from '../wire/locator.ts'
 import { MEMPOOL_MAX_BYTES } from '../wire/mempool.ts'
 import { OPERATIONS_HASH_PATH_MAX_BYTES } from '../wire/merkle.ts'
 import { OPERATION_MAX_BYTES } from '../wire/operation.ts'
+import { PROTOCOL_MAX_BYTES } from '../wire/protocol-sources.ts'
 import type { P2pMessageTag } from '../wire/p2p-message.ts'
 
 /**
@@ -17,7 +18,7 @@ export const SYNC_PROTOCOL = '/tzp2p/sync/1.0.0'
 
 export type SyncRequestTag =
   | 'Get_current_branch' | 'Get_current_head' | 'Get_block_headers' | 'Get_operations'
-  | 'Get_operations_for_blocks' | 'Get_predecessor_header' | 'Get_checkpoint'
+  | 'Get_operations_for_blocks' | 'Get_predecessor_header' | 'Get_checkpoint' | 'Get_protocols'
 
 /** Per request kind: the answer kind, the envelopes one request may hold, and the answer bound. */
 export interface SyncRequestKind {
@@ -54,7 +55,8 @@ export const SYNC_REQUESTS: Readonly<Record<SyncRequestTag, SyncRequestKind>> = 
     maxAnswers: 1,
     maxAnswerBytes: ENVELOPE + 32 + 4 + HEADER
   },
-  Get_checkpoint: { answer: 'Checkpoint', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + HEADER }
+  Get_checkpoint: { answer: 'Checkpoint', maxRequestMessages: 1, maxAnswers: 1, maxAnswerBytes: ENVELOPE + 4 + HEADER },
+  Get_protocols: { answer: 'Protocol', maxRequestMessages: 1, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + PROTOCOL_MAX_BYTES }
 }
 
 export function isSyncRequest (tag: P2pMessageTag): tag is SyncRequestTag {
@@ -70,11 +72,13 @@ export const SYNC_MAX_REQUEST_BYTES = 1024
  * per 10 s, and leaves headers and operations unthrottled. tzp2p bootstraps with
  * Get_predecessor_header, so it is limited like the other data requests; every data request is
  * bounded (≤ 10 keys), so 1000 per second per peer caps what one peer can make us read.
+ * Get_protocols: one per 10 s, as Octez (a request over the rate is dropped, not answered).
  */
 export const SYNC_THROTTLES: Record<SyncRequestTag, RateSpec> = {
   Get_current_branch: { rate: 0.25, burst: 4 },
   Get_current_head: { rate: 0.25, burst: 4 },
   Get_checkpoint: { rate: 0.1, burst: 2 },
+  Get_protocols: { rate: 0.1, burst: 1 },
   Get_block_headers: { rate: 1000, burst: 1000 },
   Get_predecessor_header: { rate: 1000, burst: 1000 },
   Get_operations_for_blocks: { rate: 1000, burst: 1000 },
@@ -85,6 +89,9 @@ export const SYNC_THROTTLES: Record<SyncRequestTag, RateSpec> = {
 export const SYNC_MAX_INBOUND_STREAMS = 64
 /** Sync streams we open to one peer at once. */
 export const SYNC_MAX_OUTBOUND_STREAMS = 64
+/** We ask one peer for protocols at most this often (its responder drops more, as Octez's). */
+export const PROTOCOL_REQUEST_INTERVAL_MS = 10_000
+
 /** The responder waits this long for the request before resetting the stream. */
 export const SYNC_REQUEST_READ_TIMEOUT_MS = 5_000
 /** The requester waits this long for all answers of one request (then keeps what it got). */

@@ -17,7 +17,8 @@ import { b58Encode } from '../../src/crypto/index.ts'
 import { fromHex, toHex } from '../../src/encoding/index.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
 import { demoSetup } from '../../src/chain/demo-chain.ts'
-import { readAccount } from '../../src/protocol/demo/index.ts'
+import { createDemoProtocol, readAccount } from '../../src/protocol/demo/index.ts'
+import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { operationHash } from '../../src/wire/operation.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
 import { parsePoint } from '../../src/peers/point.ts'
@@ -40,11 +41,25 @@ export interface ChildConfig {
   networkName?: string
   /** Listen on this loopback address instead of 127.0.0.1 (and dial from it). */
   ip?: string
+  /** Install demo v2 besides demo v1 (test/e2e/protocols-*.test.ts). */
+  installV2?: boolean
+  /** As the baker: the block at this level activates demo v2. */
+  activateV2At?: number
+  /** Serve the RPC on a free loopback port (its URL is in the `ready` event). */
+  rpc?: boolean
 }
 
 const config = JSON.parse(process.argv[2]) as ChildConfig
 const out = (event: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(event) + '\n') }
 const setup = demoSetup({ name: config.chain, accounts: config.accounts, validationPasses: config.validationPasses, verifyWorkers: 1 })
+/** Demo v2 over the same keys and accounts (its genesis is v1's: it is only ever activated). */
+const demoV2 = createDemoProtocol({
+  bakerPublicKey: setup.baker.publicKey,
+  bootstrapAccounts: setup.accounts.map(a => ({ publicKeyHash: a.publicKeyHash, balance: 1_000_000_000_000n })),
+  validationPasses: config.validationPasses,
+  verifyWorkers: 0,
+  version: 2
+})
 
 /** Corrupts the first answer of the chosen kind, then serves honestly. */
 function corrupter (mode: NonNullable<ChildConfig['corrupt']>): (envelope: Uint8Array, request: SyncRequest) => Uint8Array {
@@ -81,11 +96,20 @@ const node: TzNode = await createNode({
   logger: pino({ level: config.logLevel ?? 'silent' }, pino.destination(2)),
   chain: {
     protocol: setup.protocol,
+    ...(config.installV2 === true ? { protocols: [demoV2] } : {}),
     genesis: setup.genesis,
     synchronisation: { threshold: config.synchronisationThreshold ?? 1 },
     ...(config.maxClockDrift === undefined ? {} : { maxClockDrift: config.maxClockDrift }),
     ...(config.headerFetchMode === undefined ? {} : { headerFetchMode: config.headerFetchMode }),
-    ...(config.baker === true ? { baker: { key: setup.baker.secretKey, intervalMs: config.bakeIntervalMs ?? 0 } } : {}),
+    ...(config.baker === true
+      ? {
+          baker: {
+            key: setup.baker.secretKey,
+            intervalMs: config.bakeIntervalMs ?? 0,
+            ...(config.activateV2At === undefined ? {} : { activations: [{ level: config.activateV2At, protocol: demoV2.hash }] })
+          }
+        }
+      : {}),
     ...(config.corrupt === undefined ? {} : { rewriteSyncAnswer: corrupter(config.corrupt) })
   }
 })
@@ -128,6 +152,11 @@ async function dump (): Promise<Record<string, unknown>> {
     headOperations,
     mempool: mempool!.hashes().map(h => b58Encode('operationHash', h)),
     greylisted: node.greylist.list().map(e => e.key),
+    proto: head.header.shell.proto,
+    bakerBalance: ((await readAccount(chain!.state, setup.baker.publicKeyHash))?.balance ?? 0n).toString(),
+    protocol: chain!.protocol.hash,
+    v2: demoV2.hash,
+    protocolLevels: chain!.protocolLevels,
     ...node.syncStatus()
   }
 }
@@ -192,6 +221,7 @@ async function command (c: Record<string, unknown>): Promise<void> {
       out(stats(c.gc === true))
       return
     case 'stop':
+      await rpc?.close()
       await node.stop()
       out({ event: 'stopped' })
       process.exit(0)
@@ -199,7 +229,8 @@ async function command (c: Record<string, unknown>): Promise<void> {
 }
 
 await node.start()
-out({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.identity.peerId, level: chain.head.header.shell.level, head: toHex(chain.head.hash) })
+const rpc: RpcServer | undefined = config.rpc === true ? await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }] }) : undefined
+out({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.identity.peerId, level: chain.head.header.shell.level, head: toHex(chain.head.hash), rpc: rpc?.urls[0] })
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', line => {
@@ -207,4 +238,4 @@ lines.on('line', line => {
   try { c = JSON.parse(line) as Record<string, unknown> } catch { return }
   command(c).catch((err: Error) => { out({ event: 'error', cmd: c.cmd, name: err.name, message: err.message }) })
 })
-lines.on('close', () => { void node.stop().then(() => process.exit(0)) })
+lines.on('close', () => { void (rpc?.close() ?? Promise.resolve()).then(async () => { await node.stop() }).then(() => process.exit(0)) })

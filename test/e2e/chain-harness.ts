@@ -122,6 +122,8 @@ export class ChildNode {
   }
 
   get address (): string { return this.ready.address as string }
+  /** The end of what the process wrote on stderr (its log, when `logLevel` is set). */
+  get stderrTail (): string { return this.stderr }
   get peerId (): string { return this.ready.peer as string }
 
   private push (e: ChildEvent): void {

@@ -124,8 +124,8 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
     for (const bytes of [
       // Get_block_headers announcing 11 keys (Octez bounds the list to 10).
       envelopeOf(new Uint8Array([0x00, 0x20, 0x00, 0x00, 0x01, 0x60, ...new Uint8Array(352)])),
-      // An answer sent as a request.
-      encodeP2pMessage({ tag: 'Get_protocols', protocolHashes: [] })
+      // An answer sent as a request (Get_protocols is a sync request since protocols are fetched over sync).
+      encodeP2pMessage({ tag: 'Protocol', protocol: { expectedEnvVersion: 0, components: [] } })
     ]) {
       const rogue = await startPlainNode()
       try {

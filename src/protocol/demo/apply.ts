@@ -47,10 +47,11 @@ export function checkTransferStatically (op: Operation, validationPasses: number
 
 /**
  * Applies a statically checked transfer to `state`: counter, balance, then the writes (source
- * debited by amount + fee, destination credited, fee credited to `feeRecipient`). Balances cannot
- * overflow: the genesis caps the total supply below 2^63.
+ * debited by amount + fee + `protocolFee`, destination credited, both fees credited to
+ * `feeRecipient`). Balances cannot overflow: the genesis caps the total supply below 2^63.
+ * `protocolFee` is demo v2's rule (a fixed charge per transfer paid to the baker); v1 charges none.
  */
-export async function applyTransfer (t: Transfer, state: ScratchState, feeRecipient: Uint8Array): Promise<InvalidOperationError | undefined> {
+export async function applyTransfer (t: Transfer, state: ScratchState, feeRecipient: Uint8Array, protocolFee = 0n): Promise<InvalidOperationError | undefined> {
   const source = await readAccount(state, t.source)
   if (source === undefined) return new InvalidOperationError('unknown_account', 'the source account does not exist')
   if (t.counter <= source.counter) {
@@ -59,16 +60,17 @@ export async function applyTransfer (t: Transfer, state: ScratchState, feeRecipi
   if (t.counter > source.counter + 1n) {
     return new InvalidOperationError('counter_in_the_future', `counter ${t.counter} skips ahead (expected ${source.counter + 1n})`)
   }
-  const spent = t.amount + t.fee
+  const toBaker = t.fee + protocolFee
+  const spent = t.amount + toBaker
   if (spent > source.balance) {
     return new InvalidOperationError('balance_too_low', `spends ${spent} with a balance of ${source.balance}`)
   }
   writeAccount(state, t.source, { balance: source.balance - spent, counter: t.counter })
   const destination = await readAccount(state, t.destination) ?? { balance: 0n, counter: 0n }
   writeAccount(state, t.destination, { balance: destination.balance + t.amount, counter: destination.counter })
-  if (t.fee > 0n) {
+  if (toBaker > 0n) {
     const baker = await readAccount(state, feeRecipient) ?? { balance: 0n, counter: 0n }
-    writeAccount(state, feeRecipient, { balance: baker.balance + t.fee, counter: baker.counter })
+    writeAccount(state, feeRecipient, { balance: baker.balance + toBaker, counter: baker.counter })
   }
   return undefined
 }

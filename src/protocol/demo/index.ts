@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os'
 import { bytesEqual, toHex, Writer } from '../../encoding/index.ts'
-import { blake2b256, b58Encode } from '../../crypto/index.ts'
+import { blake2b256, b58Decode, b58Encode } from '../../crypto/index.ts'
 import type { BlockHeader, ShellHeader } from '../../wire/block-header.ts'
 import { compareFitness } from '../../wire/fitness.ts'
 import type { Operation } from '../../wire/operation.ts'
-import {
-  checkValidationPasses, levelFitness, operationsHashOf, protocolHashOf, stateWritesDigest
-} from '../common.ts'
+import { checkValidationPasses, levelFitness, operationsHashOf, stateWritesDigest } from '../common.ts'
+import { makeManifest, manifestHash } from '../manifest.ts'
 import { InvalidBlockError, InvalidOperationError, VALID, invalid, type Verdict } from '../errors.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlockInput, OperationVerdict, Protocol } from '../protocol.ts'
 import { ScratchState, type StateWrite } from '../state.ts'
@@ -23,7 +22,12 @@ import { precheckDemoBlocks } from './precheck.ts'
 export * from './keys.ts'
 export { signTransfer, decodeTransfer, encodeTransfer, TRANSFER_BYTES, type Transfer } from './transfer.ts'
 export { readAccount, accountKey, decodeAccount, type Account } from './account.ts'
-export { DEMO_PROTOCOL_DATA_BYTES } from './block.ts'
+export { DEMO_PROTOCOL_DATA_BYTES, DEMO_ACTIVATION_BYTES, decodeDemoProtocolData } from './block.ts'
+
+/** Demo v2's rule: every transfer also pays this much to the baker (on top of its own fee). */
+export const DEMO_V2_TRANSFER_CHARGE = 1000n
+export const DEMO_VERSIONS = [1, 2] as const
+export type DemoVersion = typeof DEMO_VERSIONS[number]
 
 export interface BootstrapAccount {
   publicKeyHash: Uint8Array
@@ -46,6 +50,11 @@ export interface DemoProtocolConfig {
    * one per core but one, started on first use); 0 verifies everything in the calling thread.
    */
   verifyWorkers?: number
+  /**
+   * 1 (default) or 2. Demo v2 is demo with one different rule: every transfer also pays a fixed
+   * `DEMO_V2_TRANSFER_CHARGE` to the baker. Same state layout, so v2 can follow v1 on one chain.
+   */
+  version?: DemoVersion
 }
 
 const MAX_SUPPLY = (1n << 63n) - 1n
@@ -54,8 +63,12 @@ const MAX_SUPPLY = (1n << 63n) - 1n
  * The demo protocol: Ed25519 accounts, signed transfers with counters (see `transfer.ts`), blocks
  * signed by one configured baker (see `block.ts`), fitness = level.
  *
- * Its protocol hash is derived from its parameters (baker key, bootstrap accounts, passes, TTL,
- * block bound), so a store created with one demo configuration refuses to open with another.
+ * Its protocol hash is the hash of its manifest (`manifest.ts`), whose source digest covers the
+ * version and the parameters (baker key, bootstrap accounts, passes, TTL, block bound), so a store
+ * created with one demo configuration refuses to open with another, and v1 and v2 differ.
+ *
+ * Activation: a block whose protocol data carries a protocol hash (`block.ts`) activates that
+ * protocol for the blocks after it; `makeBlock` writes one when the shell asks (`activate`).
  */
 export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   const passes = checkValidationPasses(config.validationPasses ?? 1, 'demo protocol')
@@ -72,10 +85,14 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   }
   if (supply > MAX_SUPPLY) throw new RangeError('demo protocol: the total bootstrap balance must fit an int64')
 
+  const version = config.version ?? 1
+  if (!(DEMO_VERSIONS as readonly number[]).includes(version)) throw new RangeError(`demo protocol: version ${String(version)} is not one of ${DEMO_VERSIONS.join(', ')}`)
+  const transferCharge = version === 2 ? DEMO_V2_TRANSFER_CHARGE : 0n
   const description = new Writer()
-  description.string('tzp2p demo protocol 1').raw(bakerPublicKey).uint8(passes).int32(ttl).int32(maxOps)
+  description.string(`tzp2p demo protocol ${version}`).raw(bakerPublicKey).uint8(passes).int32(ttl).int32(maxOps)
   for (const a of config.bootstrapAccounts) description.raw(a.publicKeyHash).int64(a.balance)
-  const hash = protocolHashOf(description.finish())
+  const manifest = makeManifest('demo', version, description.finish())
+  const hash = manifestHash(manifest)
 
   // One core stays for the thread that applies blocks.
   const workers = config.verifyWorkers ?? availableParallelism() - 1
@@ -96,9 +113,6 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
 
   function validateHeader (header: BlockHeader): Verdict<InvalidBlockError> {
     const shell = header.shell
-    if (shell.proto !== DEMO_PROTO_LEVEL) {
-      return invalid(new InvalidBlockError('bad_proto_level', `protocol level ${shell.proto}, expected ${DEMO_PROTO_LEVEL}`))
-    }
     if (compareFitness(shell.fitness, levelFitness(shell.level)) !== 0) {
       return invalid(new InvalidBlockError('bad_fitness', `fitness is not the level ${shell.level}`))
     }
@@ -107,7 +121,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     }
     const data = decodeDemoProtocolData(header.protocolData)
     if (data === undefined) {
-      return invalid(new InvalidBlockError('malformed_protocol_data', `protocol data is ${header.protocolData.length} bytes, expected 96`))
+      return invalid(new InvalidBlockError('malformed_protocol_data', `protocol data is ${header.protocolData.length} bytes, expected 96 or 128`))
     }
     if (!isBaker(data, bakerPublicKey)) {
       return invalid(new InvalidBlockError('bad_baker', `baked by ${encodePublicKey(data.bakerPublicKey)}, not the configured baker`))
@@ -121,7 +135,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   async function validateOperation (op: Operation, state: ScratchState): Promise<OperationVerdict> {
     const checked = checkTransferStatically(op, passes)
     if (!checked.ok) return checked
-    const error = await applyTransfer(checked.transfer, state, bakerPkh)
+    const error = await applyTransfer(checked.transfer, state, bakerPkh, transferCharge)
     return error === undefined ? { ok: true, pass: checked.pass } : { ok: false, error }
   }
 
@@ -142,7 +156,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     const scratch = new ScratchState(input.state)
     for (let p = 0; p < checked.length; p++) {
       for (let index = 0; index < checked[p].length; index++) {
-        const error = await applyTransfer(checked[p][index], scratch, bakerPkh)
+        const error = await applyTransfer(checked[p][index], scratch, bakerPkh, transferCharge)
         if (error !== undefined) throw InvalidBlockError.ofOperation({ pass: p, index, error })
       }
     }
@@ -151,7 +165,8 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     if (!bytesEqual(context, header.shell.context)) {
       throw new InvalidBlockError('bad_context', 'the context hash does not match the state the block produces')
     }
-    return { writes }
+    const activation = decodeDemoProtocolData(header.protocolData)?.activation
+    return activation === undefined ? { writes } : { writes, nextProtocol: b58Encode('protocolHash', activation) }
   }
 
   async function makeBlock (input: MakeBlockInput): Promise<BakedBlock> {
@@ -174,15 +189,16 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     for (let p = 0; p < passes; p++) {
       for (const { op, t } of byPass[p]) {
         if (count >= maxOps) break
-        const error = await applyTransfer(t, scratch, bakerPkh)
+        const error = await applyTransfer(t, scratch, bakerPkh, transferCharge)
         if (error !== undefined) refused.push({ operation: op, error })
         else { operations[p].push(op); count++ }
       }
     }
     const level = predecessor.shell.level + 1
+    const activation = input.activate === undefined ? undefined : b58Decode('protocolHash', input.activate)
     const shell: ShellHeader = {
       level,
-      proto: DEMO_PROTO_LEVEL,
+      proto: input.protoLevel ?? (predecessor.shell.level === 0 ? DEMO_PROTO_LEVEL : predecessor.shell.proto),
       predecessor: input.predecessorHash,
       timestamp: input.timestamp,
       validationPass: passes,
@@ -190,7 +206,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
       fitness: levelFitness(level),
       context: blake2b256([predecessor.shell.context, stateWritesDigest(scratch.writes())])
     }
-    return { header: { shell, protocolData: signDemoBlock(shell, bakerPublicKey, bakerKey) }, operations, refused }
+    return { header: { shell, protocolData: signDemoBlock(shell, bakerPublicKey, bakerKey, activation) }, operations, refused }
   }
 
   function describeOperation (op: Operation): Record<string, unknown> {
@@ -214,12 +230,17 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   function describeProtocolData (header: BlockHeader): Record<string, unknown> {
     const data = decodeDemoProtocolData(header.protocolData)
     if (data === undefined) return { malformed: toHex(header.protocolData) }
-    return { baker: encodePublicKey(data.bakerPublicKey), signature: b58Encode('ed25519Signature', data.signature) }
+    return {
+      baker: encodePublicKey(data.bakerPublicKey),
+      signature: b58Encode('ed25519Signature', data.signature),
+      ...(data.activation === undefined ? {} : { next_protocol: b58Encode('protocolHash', data.activation) })
+    }
   }
 
   return {
-    name: 'demo',
+    name: version === 1 ? 'demo' : `demo-v${version}`,
     hash,
+    manifest,
     validationPasses: passes,
     maxOperationsTtl: ttl,
     genesis,

@@ -25,7 +25,7 @@ export async function precheckDemoBlocks (
   for (const { header, operations } of blocks) {
     const data = decodeDemoProtocolData(header.protocolData)
     if (data !== undefined && !verifiedHeaders.has(header)) {
-      checks.push({ publicKey: data.bakerPublicKey, signature: data.signature, message: blockSignedBytes(header.shell) })
+      checks.push({ publicKey: data.bakerPublicKey, signature: data.signature, message: blockSignedBytes(header.shell, data.activation) })
       subjects.push(header)
     }
     for (const pass of operations) {

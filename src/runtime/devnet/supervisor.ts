@@ -24,6 +24,8 @@ export interface DevnetOptions {
   baseP2pPort: number
   baseRpcPort: number
   protocol: 'demo' | 'accept-all'
+  /** The baker's `--activate <protocol@level>` (e.g. `demo-v2@20`). */
+  activate?: string
   /** Each node in its own network namespace (root only). */
   netNamespaces: boolean
   /** Remove the nodes' data dirs first (a new chain). */
@@ -90,7 +92,7 @@ function hostPortOfMultiaddr (ma: string): string {
  * `onSpawned` hears of the process as soon as it exists (to clean it up if the start fails).
  */
 export async function startDevnetNode (
-  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel'>,
+  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel' | 'activate'>,
   i: number,
   seed: string | undefined,
   layout?: NamespaceLayout,
@@ -118,7 +120,8 @@ export async function startDevnetNode (
     '--log-output', 'stdout',
     // The baker is the chain's source: bootstrapped from the start. The others once one peer is in sync.
     '--synchronisation-threshold', baker ? '0' : '1',
-    ...(baker ? ['--baker', '--bake-interval', String(options.bakeInterval)] : ['--peer', seed])
+    ...(baker ? ['--baker', '--bake-interval', String(options.bakeInterval)] : ['--peer', seed]),
+    ...(baker && options.activate !== undefined ? ['--activate', options.activate] : [])
   ]
   const logFile = join(dataDir, 'node.log')
   const fd = openSync(logFile, 'a')
