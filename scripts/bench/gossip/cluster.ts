@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { neighbours, type Edge } from './topology.ts'
 
-const NODE = join(process.cwd(), 'node_modules', '.bin', 'node')
+/** The project's Node 24 (the `node@24` devDependency), whatever the current directory. */
+const NODE = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'node')
 
 export type ChildEvent = Record<string, unknown> & { event: string }
 
