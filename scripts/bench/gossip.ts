@@ -114,7 +114,12 @@ const figure = (r: Row, goal?: { text: string, met: boolean }): BenchFigure => (
 await writeBenchJson(process.argv.slice(2), {
   bench: 'gossip',
   command: 'npm run bench:gossip',
-  params: { nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, heads: params.heads, warmup: params.warmup, intervalMs: params.intervalMs, operations: params.operations, seed },
+  params: {
+    nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, heads: params.heads, warmup: params.warmup,
+    intervalMs: params.intervalMs, operations: params.operations, seed,
+    // Twenty processes per stack share the machine's cores: the load says how contended they were.
+    loadAverage: loadavg().map(l => Number(l.toFixed(2)))
+  },
   figures: [
     figure(rows[0]),
     figure(rows[1], { text: '≤ 1.0× gossipsub', met: p99Met }),
