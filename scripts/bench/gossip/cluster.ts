@@ -4,7 +4,9 @@
  * counters gathered. Children are killed when the benchmark ends, fails or is interrupted.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { neighbours, type Edge } from './topology.ts'
 
@@ -17,11 +19,26 @@ export class BenchChildError extends Error {
   override readonly name = 'BenchChildError'
 }
 
-/** Every child still running, so that an interrupted benchmark leaves none behind. */
+/** Every child still running and every temporary directory, so that an interrupted benchmark leaves none behind. */
 const live = new Set<ChildProcess>()
+const scratchDirs = new Set<string>()
 function killAll (): void {
   for (const c of live) c.kill('SIGKILL')
   live.clear()
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true })
+  scratchDirs.clear()
+}
+
+/** A temporary directory removed when the benchmark ends, however it ends. */
+export async function scratchDir (prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  scratchDirs.add(dir)
+  return dir
+}
+
+export async function removeScratchDir (dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+  scratchDirs.delete(dir)
 }
 process.once('exit', killAll)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -12,10 +12,8 @@
  * - bytes: each node's bytes written to TCP between two marks around the measured blocks (after a
  *   settling pause, so the forwarding of the last block is counted), over blocks × nodes.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Cluster, type Mark } from './cluster.ts'
+import { Cluster, removeScratchDir, scratchDir, type Mark } from './cluster.ts'
 import type { Edge } from './topology.ts'
 import type { Tzp2pNodeConfig } from './tzp2p-node.ts'
 
@@ -111,7 +109,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
 }
 
 export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[] }> {
-  const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await mkdtemp(join(tmpdir(), 'tzp2p-bench-gossip-'))))
+  const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
   let cluster: Cluster | undefined
   try {
     const config = (i: number): Tzp2pNodeConfig => ({
@@ -146,7 +144,7 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     return { result: summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld), warmup, measured }
   } finally {
     await cluster?.stop()
-    await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+    await Promise.all(dirs.map(async d => { await removeScratchDir(d) }))
   }
 }
 
