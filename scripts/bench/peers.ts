@@ -19,7 +19,7 @@
  *   npm run bench:peers -- --peers 40 --processes 2 --duration 60 --sample-every 10   # quick
  *
  * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at the baseline and with
- * every peer (open them in Chrome DevTools → Memory, "Comparison" view).
+ * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
@@ -105,7 +105,7 @@ try {
   log(`measured node at ${address}: a head every ${BAKE_INTERVAL_MS} ms with ${OPS} transfers; ${PEERS} peers in ${PROCESSES} processes`)
   await sleep(WARMUP_S * 1000)
   const baseline = await steadySample()
-  log(`baseline (0 peers, level ${baseline.level}): RSS ${MiB(baseline.rss)} MiB, heap ${MiB(baseline.heapUsed)} MiB`)
+  log(`baseline (0 peers, level ${baseline.level}): RSS ${MiB(baseline.rss)} MiB, heap ${MiB(baseline.heapUsed)} MiB (V8 heap committed ${MiB(baseline.heapTotal)} MiB), external ${MiB(baseline.external)} MiB`)
   if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-baseline.heapsnapshot') })
 
   // Peers: processes start in parallel (their nodes open stores), then dial.
@@ -139,7 +139,7 @@ try {
     heap: KiB(withPeers.heapUsed - baseline.heapUsed) / withPeers.peers,
     external: KiB(withPeers.external - baseline.external) / withPeers.peers
   }
-  log(`with ${withPeers.peers} peers (${withPeers.connections} connections, level ${withPeers.level}): RSS ${MiB(withPeers.rss)} MiB, heap ${MiB(withPeers.heapUsed)} MiB, external ${MiB(withPeers.external)} MiB`)
+  log(`with ${withPeers.peers} peers (${withPeers.connections} connections, level ${withPeers.level}): RSS ${MiB(withPeers.rss)} MiB, heap ${MiB(withPeers.heapUsed)} MiB (V8 heap committed ${MiB(withPeers.heapTotal)} MiB), external ${MiB(withPeers.external)} MiB`)
   log(`per peer over baseline: RSS ${perPeer.rss.toFixed(1)} KiB, heap ${perPeer.heap.toFixed(1)} KiB, external ${perPeer.external.toFixed(1)} KiB (goal ≤ ${GOAL_KIB_PER_PEER} KiB)`)
 
   // Steady gossip.
@@ -156,6 +156,7 @@ try {
     log(`  t=${(series.at(-1)!.minutes * 60).toFixed(0).padStart(4)} s  level ${String(m.level).padStart(5)}  peers ${m.peers}  RSS ${MiB(m.rss)} MiB  heap ${MiB(m.heapUsed)} MiB  mempool ${m.mempool}  injected ${m.injected}`)
   }
   const last = series.at(-1)!.m
+  if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-end.heapsnapshot') })
   const followers = await swarmStatus()
   const lagging = followers.reduce((n, s) => n + (s.minLevel < last.level - 2 ? 1 : 0), 0)
   const heapSlope = slopePerMinute(series.map(s => ({ x: s.minutes, y: KiB(s.m.heapUsed) })))
