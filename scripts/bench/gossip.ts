@@ -70,10 +70,10 @@ const gs = await runGossipsub(params, tz.warmup, tz.measured)
 
 interface Row { label: string, unit: string, tz: number, gs: number, digits?: number }
 const rows: Row[] = [
-  { label: 'p50 production→arrival', unit: 'ms', tz: percentile(tz.result.latencies, 50), gs: percentile(gs.latencies, 50) },
-  { label: 'p99 production→arrival', unit: 'ms', tz: percentile(tz.result.latencies, 99), gs: percentile(gs.latencies, 99) },
-  { label: 'bytes sent per block per node', unit: 'B', tz: tz.result.bytesPerHeadPerNode, gs: gs.bytesPerHeadPerNode, digits: 0 },
-  { label: 'CPU per block (all nodes)', unit: 'ms', tz: tz.result.cpuSecondsPerHead * 1000, gs: gs.cpuSecondsPerHead * 1000 }
+  { label: 'p50 bake→arrival', unit: 'ms', tz: percentile(tz.result.latencies, 50), gs: percentile(gs.latencies, 50) },
+  { label: 'p99 bake→arrival', unit: 'ms', tz: percentile(tz.result.latencies, 99), gs: percentile(gs.latencies, 99) },
+  { label: 'bytes sent per head per node', unit: 'B', tz: tz.result.bytesPerHeadPerNode, gs: gs.bytesPerHeadPerNode, digits: 0 },
+  { label: 'CPU per head (all nodes)', unit: 'ms', tz: tz.result.cpuSecondsPerHead * 1000, gs: gs.cpuSecondsPerHead * 1000 }
 ]
 
 function describe (name: string, r: StackResult): void {
