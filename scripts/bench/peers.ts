@@ -19,7 +19,9 @@
  *   npm run bench:peers -- --peers 40 --processes 2 --duration 60 --sample-every 10   # quick
  *
  * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at the baseline and with
- * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view).
+ * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view);
+ * `--profile-node dir` has it write a CPU profile of its whole run there when it exits
+ * (summarise it with scripts/bench/profile-summary.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '30' },
     'flat-tolerance': { type: 'string', default: '5' },
     'heap-snapshots': { type: 'string' },
+    'profile-node': { type: 'string' },
     json: { type: 'string' }
   }
 })
@@ -81,7 +84,7 @@ const root = await mkdtemp(join(tmpdir(), 'tzp2p-bench-peers-'))
 const chainName = 'bench-peers'
 const measured = new BenchChild<{ address: string, level: number }>('measured node', join(import.meta.dirname, 'peers', 'measured-node.ts'), {
   dataDir: join(root, 'measured'), chain: chainName, maxPeers: PEERS, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS
-} satisfies MeasuredNodeConfig, ['--expose-gc'])
+} satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])])
 const swarms: Array<BenchChild<{ nodes: number }>> = []
 
 async function sample (): Promise<MemorySample> {
@@ -166,6 +169,9 @@ try {
   const describe = (f: Flatness): string => `${f.flat ? 'flat' : 'growing'} (last third ${(f.change * 100).toFixed(1)} % vs first third)`
   log(`over ${(series.at(-1)!.minutes).toFixed(1)} min of gossip (${last.level - withPeers.level} heads, ${last.injected - withPeers.injected} transfers; fewest peers ${fewestPeers}; swarm processes lagging: ${lagging}):`)
   log(`  heap ${heapSlope.toFixed(1)} KiB/min, ${describe(heapFlat)}; RSS ${rssSlope.toFixed(1)} KiB/min, ${describe(rssFlat)}`)
+  const heads = last.level - withPeers.level
+  const cpuPerHead = heads > 0 ? (last.cpuMs - withPeers.cpuMs) / heads : NaN
+  log(`  CPU of the measured node: ${cpuPerHead.toFixed(1)} ms per head with ${PEERS} peers; ${last.disconnections - withPeers.disconnections} disconnections, ${last.penalties - withPeers.penalties} penalties during the run`)
 
   const flatGoal = `flat (last third within ${(FLAT_TOLERANCE * 100).toFixed(0)} % of first)`
   await writeBenchJson(process.argv, {
@@ -176,9 +182,12 @@ try {
       { name: 'RSS per authenticated peer over baseline', unit: 'KiB', value: perPeer.rss, goal: `≤ ${GOAL_KIB_PER_PEER} KiB`, met: perPeer.rss <= GOAL_KIB_PER_PEER },
       { name: 'JS heap per authenticated peer over baseline', unit: 'KiB', value: perPeer.heap, goal: `≤ ${GOAL_KIB_PER_PEER} KiB`, met: perPeer.heap <= GOAL_KIB_PER_PEER },
       { name: `heap growth during ${minutes(DURATION_S)} of gossip`, unit: 'KiB/min', value: heapSlope, ratio: 1 + heapFlat.change, goal: flatGoal, met: heapFlat.flat },
-      { name: `RSS growth during ${minutes(DURATION_S)} of gossip`, unit: 'KiB/min', value: rssSlope, ratio: 1 + rssFlat.change, goal: flatGoal, met: rssFlat.flat }
+      { name: `RSS growth during ${minutes(DURATION_S)} of gossip`, unit: 'KiB/min', value: rssSlope, ratio: 1 + rssFlat.change, goal: flatGoal, met: rssFlat.flat },
+      { name: `CPU per head, measured node with ${withPeers.peers} peers`, unit: 'ms', value: cpuPerHead }
     ]
   })
+  const reasons = followers.flatMap(s => Object.entries(s.greylistReasons))
+  if (reasons.length > 0) log(`  peers' greylist entries: ${reasons.map(([r, n]) => `${n}× ${r}`).join('; ').slice(0, 600)}`)
   if (fewestPeers < PEERS || lagging > 0) log(`warning: peers dropped (fewest ${fewestPeers}) or fell behind (${lagging} swarm processes): the figures are not those of ${PEERS} steady peers`)
   log(`machine: ${availableParallelism()} cores, ${MiB(totalmem())} MiB RAM`)
 } finally {

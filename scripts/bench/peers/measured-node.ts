@@ -72,8 +72,14 @@ async function injectTransfers (): Promise<void> {
 }
 node.events.on('head', () => { injectTransfers().catch(() => { refused++ }) })
 
+let disconnections = 0
+let penalties = 0
+node.events.on('peer:disconnected', () => { disconnections++ })
+node.events.on('peer:penalized', () => { penalties++ })
+
 function memory (): MemorySample {
   const m = process.memoryUsage()
+  const cpu = process.cpuUsage()
   return {
     rss: m.rss,
     heapUsed: m.heapUsed,
@@ -85,7 +91,10 @@ function memory (): MemorySample {
     level: chain!.head.header.shell.level,
     mempool: node.mempool?.hashes().length ?? 0,
     injected,
-    refused
+    refused,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    disconnections,
+    penalties
   }
 }
 

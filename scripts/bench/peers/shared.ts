@@ -46,6 +46,11 @@ export interface MemorySample {
   mempool: number
   injected: number
   refused: number
+  /** User + system CPU time of the process so far, ms. */
+  cpuMs: number
+  /** Authenticated peers that went away since the start, and penalties given. */
+  disconnections: number
+  penalties: number
 }
 
 export interface SwarmStatus {
@@ -55,4 +60,6 @@ export interface SwarmStatus {
   minLevel: number
   maxLevel: number
   dialFailures: number
+  /** Greylist entries of the swarm's nodes, by reason (a peer greylists whom it dropped for cause). */
+  greylistReasons: Record<string, number>
 }

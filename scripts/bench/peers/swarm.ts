@@ -52,7 +52,11 @@ async function connectAll (): Promise<number> {
 
 function status (): SwarmStatus {
   const levels = nodes.map(n => n.head()?.header.shell.level ?? 0)
+  // Why a peer left the measured node, when it did: its greylist says what it held against it.
+  const reasons = new Map<string, number>()
+  for (const n of nodes) for (const e of n.greylist.list()) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1)
   return {
+    greylistReasons: Object.fromEntries(reasons),
     nodes: nodes.length,
     connected: nodes.filter(n => n.peers.size > 0).length,
     minLevel: Math.min(...levels),
