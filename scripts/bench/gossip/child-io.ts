@@ -40,6 +40,24 @@ export function serveCommands (handle: (c: Command) => Promise<void>, onClose: (
 }
 
 /**
+ * Dials every address, each retried a few times: on a loaded machine (twenty processes per stack
+ * on a few cores) a Noise or Tezos handshake can miss its timeout, which says nothing about gossip.
+ */
+export async function dialAll (addresses: readonly string[], dial: (address: string) => Promise<unknown>, attempts = 5): Promise<void> {
+  await Promise.all(addresses.map(async address => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dial(address)
+        return
+      } catch (err) {
+        if (attempt >= attempts) throw err
+        await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+      }
+    }
+  }))
+}
+
+/**
  * Bytes this process has written to its TCP connections (after Noise and the muxer: what goes on
  * the wire), from `@libp2p/prometheus-metrics`' `libp2p_data_transfer_bytes_total`, whose
  * `global sent` label counts every write on every connection; the per-protocol labels count the

@@ -23,7 +23,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { Registry } from 'prom-client'
 import { fromHex } from '../../../src/encoding/index.ts'
-import { emit, now, payloadKey, sentBytes, serveCommands, type Command } from './child-io.ts'
+import { dialAll, emit, now, payloadKey, sentBytes, serveCommands, type Command } from './child-io.ts'
 
 const TOPIC = 'tzp2p-bench/blocks'
 const registry = new Registry()
@@ -67,7 +67,7 @@ async function command (c: Command): Promise<void> {
   switch (c.cmd) {
     case 'connect': {
       const addresses = c.addresses as string[]
-      await Promise.all(addresses.map(async a => await libp2p.dial(multiaddr(a))))
+      await dialAll(addresses, async a => await libp2p.dial(multiaddr(a)))
       emit({ event: 'connected', count: addresses.length })
       return
     }

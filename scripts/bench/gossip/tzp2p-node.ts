@@ -18,7 +18,7 @@ import { createNode } from '../../../src/node/create-node.ts'
 import { demoSetup } from '../../../src/chain/demo-chain.ts'
 import { signTransfer } from '../../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../../src/wire/operation.ts'
-import { emit, encodeBlockPayload, now, sentBytes, serveCommands, type Command } from './child-io.ts'
+import { dialAll, emit, encodeBlockPayload, now, sentBytes, serveCommands, type Command } from './child-io.ts'
 
 export interface Tzp2pNodeConfig {
   dataDir: string
@@ -135,7 +135,7 @@ async function command (c: Command): Promise<void> {
   switch (c.cmd) {
     case 'connect': {
       const addresses = c.addresses as string[]
-      await Promise.all(addresses.map(async a => await node.dial(a)))
+      await dialAll(addresses, async a => await node.dial(a))
       emit({ event: 'connected', count: addresses.length })
       return
     }
