@@ -20,6 +20,7 @@
  *
  * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at the baseline and with
  * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view);
+ * `--node-log file` writes the measured node's log (info level) there;
  * `--profile-node dir` has it write a CPU profile of its whole run there when it exits
  * (summarise it with scripts/bench/profile-summary.ts).
  */
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '30' },
     'flat-tolerance': { type: 'string', default: '5' },
     'heap-snapshots': { type: 'string' },
+    'node-log': { type: 'string' },
     'profile-node': { type: 'string' },
     json: { type: 'string' }
   }
@@ -83,9 +85,22 @@ async function until (what: string, check: () => Promise<boolean>, deadlineMs: n
 const root = await mkdtemp(join(tmpdir(), 'tzp2p-bench-peers-'))
 const chainName = 'bench-peers'
 const measured = new BenchChild<{ address: string, level: number }>('measured node', join(import.meta.dirname, 'peers', 'measured-node.ts'), {
-  dataDir: join(root, 'measured'), chain: chainName, maxPeers: PEERS, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS
+  dataDir: join(root, 'measured'), chain: chainName, maxPeers: PEERS, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS,
+  ...(values['node-log'] === undefined ? {} : { logFile: values['node-log'] })
 } satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])])
 const swarms: Array<BenchChild<{ nodes: number }>> = []
+
+// Ctrl-C or a kill: stop the children (closing their stdin stops their nodes) and remove the data.
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (interrupted) return
+    interrupted = true
+    void Promise.allSettled([...swarms.map(async s => { await s.stop(5000) }), measured.stop(5000)])
+      .then(async () => { await rm(root, { recursive: true, force: true }) })
+      .finally(() => process.exit(130))
+  })
+}
 
 async function sample (): Promise<MemorySample> {
   return (await measured.request<{ memory: MemorySample }>('memory', { gc: true })).memory
@@ -169,8 +184,17 @@ try {
   const describe = (f: Flatness): string => `${f.flat ? 'flat' : 'growing'} (last third ${(f.change * 100).toFixed(1)} % vs first third)`
   log(`over ${(series.at(-1)!.minutes).toFixed(1)} min of gossip (${last.level - withPeers.level} heads, ${last.injected - withPeers.injected} transfers; fewest peers ${fewestPeers}; swarm processes lagging: ${lagging}):`)
   log(`  heap ${heapSlope.toFixed(1)} KiB/min, ${describe(heapFlat)}; RSS ${rssSlope.toFixed(1)} KiB/min, ${describe(rssFlat)}`)
-  const heads = last.level - withPeers.level
-  const cpuPerHead = heads > 0 ? (last.cpuMs - withPeers.cpuMs) / heads : NaN
+  // Over the intervals that began and ended with every peer connected (a drop must not lower it).
+  let steadyHeads = 0
+  let steadyCpuMs = 0
+  for (let k = 1; k < series.length; k++) {
+    const a = series[k - 1].m
+    const b = series[k].m
+    if (a.peers < withPeers.peers || b.peers < withPeers.peers) continue
+    steadyHeads += b.level - a.level
+    steadyCpuMs += b.cpuMs - a.cpuMs
+  }
+  const cpuPerHead = steadyHeads > 0 ? steadyCpuMs / steadyHeads : NaN
   log(`  CPU of the measured node: ${cpuPerHead.toFixed(1)} ms per head with ${PEERS} peers; ${last.disconnections - withPeers.disconnections} disconnections, ${last.penalties - withPeers.penalties} penalties during the run`)
 
   const flatGoal = `flat (last third within ${(FLAT_TOLERANCE * 100).toFixed(0)} % of first)`

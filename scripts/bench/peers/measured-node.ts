@@ -11,6 +11,7 @@
  * `heapSnapshot` (writes a V8 heap snapshot to `path`).
  */
 import { writeHeapSnapshot } from 'node:v8'
+import { pino } from 'pino'
 import { encode } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
 import { readAccount, signTransfer } from '../../../src/protocol/demo/index.ts'
@@ -30,6 +31,7 @@ const node = await createNode({
   inboundConnectionsPerIpPerSecond: 1_000_000,
   maxIncomingPendingConnections: 64,
   disablePeerDiscovery: true,
+  ...(config.logFile === undefined ? {} : { logger: pino({ level: 'info' }, pino.destination(config.logFile)) }),
   limits: {
     minConnections: 1,
     expectedConnections: config.maxPeers,

@@ -18,6 +18,8 @@ export interface MeasuredNodeConfig {
   bakeIntervalMs: number
   /** Transfers injected after each new head. */
   opsPerHead: number
+  /** Where the node logs (pino, info level); default no log. */
+  logFile?: string
 }
 
 export interface SwarmConfig {
