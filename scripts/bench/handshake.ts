@@ -9,7 +9,7 @@
  * handshake service. Dials are sequential fresh connections; rounds of (a) and (b) alternate after
  * a warm-up so drift (JIT, GC, CPU frequency) hits both alike.
  *
- *   npm run bench:handshake [-- --dials 300 --rounds 5 --json]
+ *   npm run bench:handshake [-- --dials 300 --rounds 5 --warmup 200 --json file]
  */
 import { parseArgs } from 'node:util'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -24,13 +24,14 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { randomBytes, x25519Keypair } from '../../src/crypto/index.ts'
 import { makeIdentity } from '../../src/identity/identity.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import { writeBenchJson } from './results.ts'
 
 const { values: args } = parseArgs({
   options: {
     dials: { type: 'string', default: '300' },
     rounds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '200' },
-    json: { type: 'boolean', default: false }
+    json: { type: 'string' }
   }
 })
 const DIALS = Number(args.dials)
@@ -159,18 +160,44 @@ const report = {
   }
 }
 
-if (args.json) {
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n')
-} else {
-  const row = (name: string, s: Summary): string =>
-    `${name.padEnd(15)} ${s.connectionsPerSecond.toFixed(0).padStart(6)} conn/s   CPU ${s.cpuMsPerConnection.toFixed(2)} ms/conn   ` +
-    `p50 ${s.p50Ms.toFixed(2).padStart(6)} ms   p99 ${s.p99Ms.toFixed(2).padStart(6)} ms`
-  process.stdout.write([
-    `tzp2p handshake bench — Node ${process.version}, loopback TCP, both ends in one process, ${a.dials} sequential dials per mode`,
-    row('(a) bare', a),
-    row('(b) handshake', b),
-    `b/a: time per connection ×${report.ratio.timePerConnection.toFixed(3)} (+${((report.ratio.timePerConnection - 1) * 100).toFixed(1)} %), ` +
-      `CPU per connection ×${report.ratio.cpuPerConnection.toFixed(3)}, p50 ×${report.ratio.p50.toFixed(3)}, p99 ×${report.ratio.p99.toFixed(3)}`,
-    ''
-  ].join('\n'))
-}
+const row = (name: string, s: Summary): string =>
+  `${name.padEnd(15)} ${s.connectionsPerSecond.toFixed(0).padStart(6)} conn/s   CPU ${s.cpuMsPerConnection.toFixed(2)} ms/conn   ` +
+  `p50 ${s.p50Ms.toFixed(2).padStart(6)} ms   p99 ${s.p99Ms.toFixed(2).padStart(6)} ms`
+process.stdout.write([
+  `tzp2p handshake bench — Node ${process.version}, loopback TCP, both ends in one process, ${a.dials} sequential dials per mode`,
+  row('(a) bare', a),
+  row('(b) handshake', b),
+  `b/a: time per connection ×${report.ratio.timePerConnection.toFixed(3)} (+${((report.ratio.timePerConnection - 1) * 100).toFixed(1)} %), ` +
+    `CPU per connection ×${report.ratio.cpuPerConnection.toFixed(3)}, p50 ×${report.ratio.p50.toFixed(3)}, p99 ×${report.ratio.p99.toFixed(3)}`,
+  ''
+].join('\n'))
+
+const bareName = 'bare libp2p dial (TCP + Noise + yamux)'
+await writeBenchJson(process.argv, {
+  bench: 'handshake',
+  command: 'npm run bench:handshake',
+  params: { dialsPerMode: a.dials, rounds: ROUNDS, warmup: WARMUP },
+  figures: [
+    {
+      name: 'loopback dials, connections/s',
+      unit: 'conn/s',
+      value: b.connectionsPerSecond,
+      reference: { name: bareName, value: a.connectionsPerSecond },
+      // Stated as time per connection (authenticated over bare), as the goal is.
+      ratio: report.ratio.timePerConnection,
+      goal: '≤ 1.15× time per connection (≤ +15 %)',
+      met: report.ratio.timePerConnection <= 1.15
+    },
+    {
+      name: 'CPU per connection, both ends',
+      unit: 'ms',
+      value: b.cpuMsPerConnection,
+      reference: { name: bareName, value: a.cpuMsPerConnection },
+      ratio: report.ratio.cpuPerConnection,
+      goal: '≤ 1.15×',
+      met: report.ratio.cpuPerConnection <= 1.15
+    },
+    { name: 'dial → authenticated, p50', unit: 'ms', value: b.p50Ms, reference: { name: bareName, value: a.p50Ms }, ratio: report.ratio.p50 },
+    { name: 'dial → authenticated, p99', unit: 'ms', value: b.p99Ms, reference: { name: bareName, value: a.p99Ms }, ratio: report.ratio.p99 }
+  ]
+})

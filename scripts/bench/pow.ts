@@ -4,7 +4,7 @@
  * same run on the same machine.
  *
  *   npm run bench:pow                      # best of 3 rounds of 2 s runs, all cores (~30 s)
- *   npm run bench:pow -- --seconds 5 --rounds 5 --workers 4 --json
+ *   npm run bench:pow -- --seconds 5 --rounds 5 --workers 4 --json pow.json
  *
  * The C baseline (scripts/bench/native/pow.c) is compiled on the fly with `cc` against the system
  * libsodium (Debian/Ubuntu: apt-get install libsodium-dev); without them only tzp2p's figures are
@@ -19,6 +19,7 @@ import { parseArgs, promisify } from 'node:util'
 import { x25519Keypair, randomBytes } from '../../src/crypto/index.ts'
 import { searchProofOfWork, PowSearchAbortedError, type PowProgress } from '../../src/identity/index.ts'
 import { PowScanner, POW_HASH_PATH } from '../../src/identity/pow-scanner.ts'
+import { writeBenchJson, type BenchFigure, type BenchResult } from './results.ts'
 
 const run = promisify(execFile)
 const NATIVE_SOURCE = fileURLToPath(new URL('./native/pow.c', import.meta.url))
@@ -183,18 +184,54 @@ function report (r: PowBenchResult): string {
   return lines.join('\n')
 }
 
+/** The figures in the shared shape of `scripts/bench/results.ts`. */
+export function powBenchResult (r: PowBenchResult): BenchResult {
+  const goal = '≥ 0.95× native'
+  const figure = (name: string, ours: Rate, native: Rate | undefined): BenchFigure => native === undefined
+    ? { name, unit: 'Mhash/s', value: ours.mhashPerSecond }
+    : {
+        name,
+        unit: 'Mhash/s',
+        value: ours.mhashPerSecond,
+        reference: { name: 'native C loop over libsodium', value: native.mhashPerSecond },
+        ratio: ours.mhashPerSecond / native.mhashPerSecond,
+        goal,
+        met: ours.mhashPerSecond / native.mhashPerSecond >= 0.95
+      }
+  const native = 'perCore' in r.native ? r.native : undefined
+  const scaling = r.tzp2p.allCores.mhashPerSecond / r.tzp2p.perCore.mhashPerSecond
+  return {
+    bench: 'pow',
+    command: 'npm run bench:pow',
+    params: { seconds: r.secondsPerRun, rounds: r.rounds, workers: r.workers, hashPath: r.hashPath },
+    figures: [
+      figure('PoW search, 1 core', r.tzp2p.perCore, native?.perCore),
+      figure(`PoW search, ${r.workers} cores`, r.tzp2p.allCores, native?.allCores),
+      {
+        name: `PoW scaling, ${r.workers} cores over 1`,
+        unit: '×',
+        value: scaling,
+        ...(native === undefined ? {} : { reference: { name: 'native C loop', value: native.allCores.mhashPerSecond / native.perCore.mhashPerSecond } }),
+        goal: `linear (≥ ${(0.9 * r.workers).toFixed(1)}×)`,
+        met: scaling >= 0.9 * r.workers
+      }
+    ]
+  }
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string' }, workers: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' } }
+    options: { seconds: { type: 'string' }, workers: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'string' } }
   })
   const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
   const workers = values.workers === undefined ? undefined : Number(values.workers)
   const rounds = values.rounds === undefined ? undefined : Number(values.rounds)
   const positiveInteger = (n: number | undefined): boolean => n === undefined || (Number.isInteger(n) && n > 0)
   if ((seconds !== undefined && !(seconds > 0)) || !positiveInteger(workers) || !positiveInteger(rounds)) {
-    process.stderr.write('usage: npm run bench:pow -- [--seconds S] [--rounds R] [--workers N] [--json]\n')
+    process.stderr.write('usage: npm run bench:pow -- [--seconds S] [--rounds R] [--workers N] [--json file]\n')
     process.exit(1)
   }
   const result = await runPowBenchmark({ seconds, workers, rounds })
-  process.stdout.write((values.json === true ? JSON.stringify(result, null, 2) : report(result)) + '\n')
+  process.stdout.write(report(result) + '\n')
+  await writeBenchJson(process.argv, powBenchResult(result))
 }

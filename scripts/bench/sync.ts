@@ -10,7 +10,7 @@
  * Prints blocks/s of each and b/a.
  *
  *   node scripts/bench/sync.ts [--blocks N] [--transfers K] [--peers P] [--headers ranges|walk]
- *                              [--workers W] [--profile file.cpuprofile]
+ *                              [--workers W] [--profile file.cpuprofile] [--json file]
  *
  * `--profile` writes a CPU profile of this process during (b) (the syncing node);
  * `--profile-peer dir` has the first peer write its own profile into `dir` when it exits.
@@ -25,6 +25,7 @@ import { Chain } from '../../src/chain/chain.ts'
 import { generateBenchChain, importBenchChain } from '../../src/chain/import-bench.ts'
 import { createNode } from '../../src/node/create-node.ts'
 import { openDatabase } from '../../src/storage/database.ts'
+import { writeBenchJson } from './results.ts'
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +35,8 @@ const { values } = parseArgs({
     headers: { type: 'string', default: 'ranges' },
     workers: { type: 'string' },
     profile: { type: 'string' },
-    'profile-peer': { type: 'string' }
+    'profile-peer': { type: 'string' },
+    json: { type: 'string' }
   }
 })
 const BLOCKS = Number(values.blocks)
@@ -147,6 +149,24 @@ try {
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.5)`)
+  const ratio = rate / local.blocksPerSecond
+  await writeBenchJson(process.argv, {
+    bench: 'sync',
+    command: 'npm run bench:sync',
+    params: { blocks: BLOCKS, transfersPerBlock: TRANSFERS, peers: PEERS, headers: headerFetchMode },
+    figures: [
+      {
+        name: `bootstrap from ${PEERS} peer processes over loopback`,
+        unit: 'blocks/s',
+        value: rate,
+        reference: { name: '(a) local import of the same blocks', value: local.blocksPerSecond },
+        ratio,
+        goal: '≥ 5 000 blocks/s and b/a ≥ 0.5',
+        met: rate >= 5000 && ratio >= 0.5
+      },
+      { name: '(a) local import', unit: 'blocks/s', value: local.blocksPerSecond, goal: '≥ 5 000 blocks/s', met: local.blocksPerSecond >= 5000 }
+    ]
+  })
   await node.stop()
 } finally {
   // Closing stdin stops a peer cleanly (a profiled one writes its profile on exit).

@@ -48,6 +48,8 @@ export interface StoreCacheSizes {
   headers?: number
   levels?: number
   state?: number
+  /** Blocks whose record and operation lists are kept after their commit (default 256). */
+  recentBlocks?: number
 }
 
 const HEAD_KEY = 'head'
@@ -66,6 +68,9 @@ export class StoreBatch {
   readonly headers: StoredHeader[] = []
   readonly levels: Array<[number, string | undefined]> = []
   readonly state: StateWrite[] = []
+  /** Block records and operation lists written, for the recent-blocks caches (keys as stored). */
+  readonly blockRecords: Array<[string, BlockRecord]> = []
+  readonly operationLists: Array<[string, Uint8Array]> = []
   head?: StoredHeader
   checkpoint?: Checkpoint
   private readonly store: ChainStore
@@ -80,11 +85,14 @@ export class StoreBatch {
   }
 
   putOperations (hex: string, pass: number, encodedPass: Uint8Array): void {
-    this.ops.push({ type: 'put', sublevel: this.store.operationsLevel, key: operationsKey(hex, pass), value: encodedPass })
+    const key = operationsKey(hex, pass)
+    this.ops.push({ type: 'put', sublevel: this.store.operationsLevel, key, value: encodedPass })
+    this.operationLists.push([key, encodedPass])
   }
 
   putBlockRecord (hex: string, record: BlockRecord): void {
     this.ops.push({ type: 'put', sublevel: this.store.blockLevel, key: hex, value: encodeBlockRecord(record) })
+    this.blockRecords.push([hex, record])
   }
 
   setLevel (level: number, hex: string | undefined): void {
@@ -171,6 +179,15 @@ export class ChainStore {
   private readonly levelCache: BoundedCache<number, string>
   private readonly stateCache: BoundedCache<string, Uint8Array | null>
   /**
+   * Records and operation lists of the last blocks committed. Every peer that hears of a new head
+   * asks for its operations within the same second; with 200 peers, serving each request from
+   * LevelDB was the largest piece of the node's own work per head (`npm run bench:peers`, CPU
+   * profile in docs/profiles.md). Filled only by commits, which are the only writers of both
+   * (never removed), so an entry cannot go stale.
+   */
+  private readonly recentRecords: BoundedCache<string, BlockRecord>
+  private readonly recentOperations: BoundedCache<string, Uint8Array>
+  /**
    * Bumped by every commit. A read that missed the cache caches its result only if no commit
    * happened while it was in flight: LevelDB may have answered from before the commit, and a
    * stale value in the cache would outlive the commit that replaced it.
@@ -195,6 +212,9 @@ export class ChainStore {
     this.headerCache = new BoundedCache(cache.headers ?? 8192)
     this.levelCache = new BoundedCache(cache.levels ?? 8192)
     this.stateCache = new BoundedCache(cache.state ?? 100_000)
+    this.recentRecords = new BoundedCache(cache.recentBlocks ?? 256)
+    // A demo block has one or a few validation passes; Octez blocks have four.
+    this.recentOperations = new BoundedCache(4 * (cache.recentBlocks ?? 256))
     this.state = { get: key => this.readState(key) }
   }
 
@@ -271,13 +291,28 @@ export class ChainStore {
   }
 
   async getBlockRecord (hex: string): Promise<BlockRecord | undefined> {
+    const recent = this.recentRecords.get(hex)
+    if (recent !== undefined) return recent
     const b = await this.blockLevel.get(hex)
     return b === undefined ? undefined : decodeBlockRecord(b)
   }
 
   async getBlockRecords (hexes: readonly string[]): Promise<Array<BlockRecord | undefined>> {
     if (hexes.length === 0) return []
-    return (await this.blockLevel.getMany(hexes as string[])).map(b => b === undefined ? undefined : decodeBlockRecord(b))
+    return await this.throughRecent(hexes, this.recentRecords, async keys =>
+      (await this.blockLevel.getMany(keys)).map(b => b === undefined ? undefined : decodeBlockRecord(b)))
+  }
+
+  /** `keys` from `recent` where present, the others with one `load` (a LevelDB multi-get). */
+  private async throughRecent<V> (keys: readonly string[], recent: BoundedCache<string, V>, load: (keys: string[]) => Promise<Array<V | undefined>>): Promise<Array<V | undefined>> {
+    const out: Array<V | undefined> = keys.map(k => recent.get(k))
+    const missing: string[] = []
+    for (let i = 0; i < keys.length; i++) if (out[i] === undefined) missing.push(keys[i])
+    if (missing.length === 0) return out
+    const loaded = await load(missing)
+    let j = 0
+    for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = loaded[j++]
+    return out
   }
 
   async getInvalids (hexes: readonly string[]): Promise<Array<InvalidRecord | undefined>> {
@@ -287,13 +322,14 @@ export class ChainStore {
 
   /** One pass's operations as stored (the Operations_for_blocks list encoding). */
   async getEncodedOperations (hex: string, pass: number): Promise<Uint8Array | undefined> {
-    return await this.operationsLevel.get(operationsKey(hex, pass))
+    const key = operationsKey(hex, pass)
+    return this.recentOperations.get(key) ?? await this.operationsLevel.get(key)
   }
 
   /** Many passes' operation lists at once (one LevelDB multi-get). */
   async getEncodedOperationsMany (keys: ReadonlyArray<{ hex: string, pass: number }>): Promise<Array<Uint8Array | undefined>> {
     if (keys.length === 0) return []
-    return await this.operationsLevel.getMany(keys.map(k => operationsKey(k.hex, k.pass)))
+    return await this.throughRecent(keys.map(k => operationsKey(k.hex, k.pass)), this.recentOperations, async missing => await this.operationsLevel.getMany(missing))
   }
 
   /** Hex hashes of the current chain's blocks at `levels` (one multi-get for those not cached). */
@@ -368,6 +404,8 @@ export class ChainStore {
       else this.levelCache.set(level, hex)
     }
     for (const w of batch.state) this.stateCache.set(w.key, w.value ?? null)
+    for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
+    for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
     if (batch.head !== undefined) this.currentHead = batch.head
     if (batch.checkpoint !== undefined) this.currentCheckpoint = batch.checkpoint
   }

@@ -5,6 +5,7 @@ import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { BoundedCache } from '../chain/cache.ts'
+import { HashKeyPool, KnownHashes } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { blockHash, type BlockHeader } from '../wire/block-header.ts'
@@ -95,6 +96,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly init: GossipInit
   private readonly log: Logger
   private readonly byPeer = new Map<string, PeerGossip>()
+  /** Every peer's known-hash caches share one copy of each key (see known-hashes.ts). */
+  private readonly hashKeys = new HashKeyPool(KNOWN_BLOCKS_PER_PEER + KNOWN_OPERATIONS_PER_PEER)
   private readonly throttle = new RateLimiter(GOSSIP_THROTTLES)
   private readonly now: () => number
   private readonly drift: number
@@ -146,8 +149,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       writes: Promise.resolve(),
       queued: 0,
       inactive: false,
-      knownBlocks: new BoundedCache(KNOWN_BLOCKS_PER_PEER),
-      knownOperations: new BoundedCache(KNOWN_OPERATIONS_PER_PEER),
+      knownBlocks: new KnownHashes(KNOWN_BLOCKS_PER_PEER, this.hashKeys),
+      knownOperations: new KnownHashes(KNOWN_OPERATIONS_PER_PEER, this.hashKeys),
       lastHeard: this.now()
     }
     this.byPeer.set(peer.tezosPeerId, state)

@@ -1,0 +1,129 @@
+/**
+ * Block gossip benchmark: how fast and at what cost a new head reaches every node of a devnet,
+ * with tzp2p (Current_head announcements, operations pulled by hash over /tzp2p/sync) and with
+ * `@libp2p/gossipsub` carrying the same blocks over the same edges.
+ *
+ * N node processes (default 20) on loopback, wired as a fixed random graph of degree ~D (seeded),
+ * one producer (node 0) making a block every interval with a few signed transfers. Per block and
+ * node: the time from production to arrival (p50, p99 over all pairs, warm-up blocks ignored); per
+ * block and node: bytes written to TCP. Then the same for gossipsub, and the ratios.
+ * See scripts/bench/gossip/runs.ts for exactly what is timed and counted.
+ *
+ *   npm run bench:gossip [-- --nodes 20 --degree 6 --heads 60 --warmup 5 --interval-ms 500
+ *                           --operations 5 --seed 1 --json file]
+ */
+import { cpus, loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import { writeBenchJson, type BenchFigure } from './results.ts'
+import { runGossipsub, runTzp2p, type RunParams, type StackResult } from './gossip/runs.ts'
+import { diameter, randomRegularTopology } from './gossip/topology.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '20' },
+    degree: { type: 'string', default: '6' },
+    heads: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '5' },
+    'interval-ms': { type: 'string', default: '500' },
+    operations: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '1' },
+    json: { type: 'string' }
+  }
+})
+
+function positive (name: string, value: string | undefined, min = 1): number {
+  const n = Number(value)
+  if (!(Number.isInteger(n) && n >= min)) {
+    console.error(`--${name} must be an integer ≥ ${min}, got ${value}`)
+    process.exit(2)
+  }
+  return n
+}
+
+const nodes = positive('nodes', args.nodes, 2)
+const degree = positive('degree', args.degree)
+const seed = positive('seed', args.seed, 0)
+const edges = randomRegularTopology(nodes, degree, seed)
+const params: RunParams = {
+  nodes,
+  edges,
+  heads: positive('heads', args.heads),
+  warmup: positive('warmup', args.warmup),
+  intervalMs: positive('interval-ms', args['interval-ms']),
+  operations: positive('operations', args.operations),
+  log: line => { console.log(`  ${line}`) }
+}
+
+/** Nearest-rank percentile. */
+function percentile (values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
+}
+
+const fmt = (n: number, digits = 1): string => Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
+
+console.log(`gossip benchmark: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
+  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each`)
+const tz = await runTzp2p(params)
+const gs = await runGossipsub(params, tz.warmup, tz.measured)
+
+interface Row { label: string, unit: string, tz: number, gs: number, digits?: number }
+const rows: Row[] = [
+  { label: 'p50 bake→arrival', unit: 'ms', tz: percentile(tz.result.latencies, 50), gs: percentile(gs.latencies, 50) },
+  { label: 'p99 bake→arrival', unit: 'ms', tz: percentile(tz.result.latencies, 99), gs: percentile(gs.latencies, 99) },
+  { label: 'bytes sent per head per node', unit: 'B', tz: tz.result.bytesPerHeadPerNode, gs: gs.bytesPerHeadPerNode, digits: 0 },
+  { label: 'CPU per head (all nodes)', unit: 'ms', tz: tz.result.cpuSecondsPerHead * 1000, gs: gs.cpuSecondsPerHead * 1000 }
+]
+
+function describe (name: string, r: StackResult): void {
+  const delivered = r.latencies.length
+  console.log(`${name}: ${delivered} of ${delivered + r.missing} (block, node) arrivals; topology held: ${r.topologyHeld ? 'yes' : 'NO'}`)
+  const protocols = Object.entries(r.byProtocol).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v, 0)} B`).join(', ')
+  console.log(`  stream payload per block per node, by protocol (before Noise/yamux framing): ${protocols}`)
+  const counters = Object.entries(r.counters).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')
+  if (counters !== '') console.log(`  per block per node: ${counters}`)
+}
+
+console.log('')
+console.log(`block payload (header + operations): ${fmt(tz.result.payloadBytes, 0)} B on average`)
+describe('tzp2p', tz.result)
+if (tz.result.announced !== undefined) {
+  console.log(`  tzp2p first Current_head naming the block: p50 ${fmt(percentile(tz.result.announced, 50))} ms, p99 ${fmt(percentile(tz.result.announced, 99))} ms`)
+}
+describe('gossipsub', gs)
+console.log('')
+console.log(`${'figure'.padEnd(34)}${'tzp2p'.padStart(12)}${'gossipsub'.padStart(12)}${'ratio'.padStart(8)}`)
+for (const r of rows) {
+  const d = r.digits ?? 1
+  console.log(`${`${r.label} (${r.unit})`.padEnd(34)}${fmt(r.tz, d).padStart(12)}${fmt(r.gs, d).padStart(12)}${fmt(r.tz / r.gs, 2).padStart(8)}`)
+}
+const p99Met = rows[1].tz <= rows[1].gs
+const bytesMet = rows[2].tz < rows[2].gs
+console.log('')
+console.log(`goal: tzp2p p99 ≤ gossipsub's (${p99Met ? 'met' : 'missed'}) with fewer bytes per block (${bytesMet ? 'met' : 'missed'})`)
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map(l => l.toFixed(2)).join(' ')} at the end`)
+
+const reference = (r: Row): Pick<BenchFigure, 'reference' | 'ratio'> => ({
+  reference: { name: '@libp2p/gossipsub', value: Number(fmt(r.gs, r.digits ?? 1)) },
+  ratio: Number(fmt(r.tz / r.gs, 2))
+})
+const figure = (r: Row, goal?: { text: string, met: boolean }): BenchFigure => ({
+  name: r.label, unit: r.unit, value: Number(fmt(r.tz, r.digits ?? 1)), ...reference(r), ...(goal === undefined ? {} : { goal: goal.text, met: goal.met })
+})
+await writeBenchJson(process.argv.slice(2), {
+  bench: 'gossip',
+  command: 'npm run bench:gossip',
+  params: {
+    nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, heads: params.heads, warmup: params.warmup,
+    intervalMs: params.intervalMs, operations: params.operations, seed,
+    // Twenty processes per stack share the machine's cores: the load says how contended they were.
+    loadAverage: loadavg().map(l => Number(l.toFixed(2)))
+  },
+  figures: [
+    figure(rows[0]),
+    figure(rows[1], { text: '≤ 1.0× gossipsub', met: p99Met }),
+    figure(rows[2], { text: '< 1.0× gossipsub', met: bytesMet }),
+    figure(rows[3])
+  ]
+})

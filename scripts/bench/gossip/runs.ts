@@ -1,0 +1,185 @@
+/**
+ * The two runs of the gossip benchmark, on the same edges and the same blocks: tzp2p nodes, then
+ * `@libp2p/gossipsub` nodes carrying the exact bytes (header + operations) of the blocks the tzp2p
+ * run baked, published from the same node at the same rate. Both are measured the same way:
+ *
+ * - latency: for every measured block and every node but the producer, arrival time minus the
+ *   producer's time (tzp2p: the block became the producer's head, i.e. it was baked and its
+ *   announcement queued; gossipsub: `publish` was called). tzp2p's arrival is when the block
+ *   became the node's head (header and every operation received, validated, applied, stored);
+ *   gossipsub's is when the payload was delivered on the topic. tzp2p's `announced` times (the
+ *   first Current_head naming the block) are kept too.
+ * - bytes: each node's bytes written to TCP between two marks around the measured blocks (after a
+ *   settling pause, so the forwarding of the last block is counted), over blocks × nodes.
+ */
+import { join } from 'node:path'
+import { Cluster, removeScratchDir, scratchDir, type Mark } from './cluster.ts'
+import type { Edge } from './topology.ts'
+import type { Tzp2pNodeConfig } from './tzp2p-node.ts'
+
+export interface RunParams {
+  nodes: number
+  edges: Edge[]
+  /** Measured blocks, after `warmup` unmeasured ones. */
+  heads: number
+  warmup: number
+  intervalMs: number
+  operations: number
+  /** Progress lines. */
+  log: (line: string) => void
+}
+
+export interface StackResult {
+  /** Arrival latencies (ms) of every (measured block, node) pair that arrived. */
+  latencies: number[]
+  /** tzp2p only: latencies to the first Current_head naming the block. */
+  announced?: number[]
+  /** (block, node) pairs that never arrived before the deadline. */
+  missing: number
+  bytesPerHeadPerNode: number
+  /** Bytes per head per node written on each protocol's streams (payload before Noise/muxer framing). */
+  byProtocol: Record<string, number>
+  /** The nodes' own counters (tzp2p: messages, requests) per block per node. */
+  counters: Record<string, number>
+  /** CPU seconds of all nodes per measured block. */
+  cpuSecondsPerHead: number
+  /** Whether every node was still connected to exactly its neighbours at the end. */
+  topologyHeld: boolean
+  /** Mean payload size (header + operations) of the measured blocks. */
+  payloadBytes: number
+}
+
+export interface Block { key: string, payload: string }
+
+const PRODUCER = 0
+const DIR = import.meta.dirname
+
+function delay (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** How long to wait for a batch of blocks to reach everyone before counting the rest as missing. */
+function arrivalDeadline (p: RunParams, count: number): number {
+  return 60_000 + count * p.intervalMs
+}
+
+/** Forwarding of the last block, and gossip about it, is still going on when it arrives everywhere. */
+function settleMs (p: RunParams): number {
+  return Math.max(1000, 2 * p.intervalMs)
+}
+
+function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<string, number>, before: Mark, after: Mark, payloadBytes: number, topologyHeld: boolean): StackResult {
+  const latencies: number[] = []
+  const announced: number[] = []
+  let missing = 0
+  for (let i = 0; i < cluster.nodes.length; i++) {
+    if (i === PRODUCER) continue
+    const heads = cluster.nodes[i].arrivals.get('head')
+    const firstHeard = cluster.nodes[i].arrivals.get('announced')
+    for (const key of keys) {
+      const t0 = origin.get(key) as number
+      const t = heads?.get(key)
+      if (t === undefined) missing++
+      else latencies.push(t - t0)
+      const a = firstHeard?.get(key)
+      if (a !== undefined) announced.push(a - t0)
+    }
+  }
+  const perHeadNode = p.heads * p.nodes
+  const sent = after.sent.reduce((n, s, i) => n + s - before.sent[i], 0)
+  const perBlockAndNode = (a: Record<string, number>, b: Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {}
+    for (const [k, v] of Object.entries(a)) {
+      const delta = v - (b[k] ?? 0)
+      if (delta > 0) out[k] = delta / perHeadNode
+    }
+    return out
+  }
+  return {
+    latencies,
+    ...(announced.length > 0 ? { announced } : {}),
+    missing,
+    bytesPerHeadPerNode: sent / perHeadNode,
+    byProtocol: perBlockAndNode(after.byProtocol, before.byProtocol),
+    counters: perBlockAndNode(after.counters, before.counters),
+    cpuSecondsPerHead: (after.cpuSeconds - before.cpuSeconds) / p.heads,
+    topologyHeld,
+    payloadBytes
+  }
+}
+
+export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[] }> {
+  const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
+  let cluster: Cluster | undefined
+  try {
+    const config = (i: number): Tzp2pNodeConfig => ({
+      dataDir: dirs[i],
+      chain: 'gossip-bench',
+      accounts: Math.max(32, p.operations),
+      baker: i === PRODUCER,
+      maxClockDrift: Math.ceil((p.heads + p.warmup) * p.intervalMs / 1000) + 60
+    })
+    p.log(`tzp2p: starting ${p.nodes} node processes`)
+    cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))])
+    await cluster.connect(p.edges)
+    await cluster.waitTopology(p.edges, 60_000)
+    const producer = cluster.nodes[PRODUCER]
+    const produce = async (count: number): Promise<Block[]> =>
+      (await producer.call({ cmd: 'produce', count, intervalMs: p.intervalMs, operations: p.operations }, 'produced', arrivalDeadline(p, count))).heads as Block[]
+
+    p.log(`tzp2p: ${p.warmup} warm-up blocks`)
+    const warmup = await produce(p.warmup)
+    await cluster.waitArrivals(warmup.map(b => b.key), PRODUCER, arrivalDeadline(p, p.warmup))
+    await delay(settleMs(p))
+    const before = await cluster.mark()
+    p.log(`tzp2p: ${p.heads} blocks, one every ${p.intervalMs} ms`)
+    const measured = await produce(p.heads)
+    const keys = measured.map(b => b.key)
+    await cluster.waitArrivals(keys, PRODUCER, arrivalDeadline(p, p.heads))
+    await delay(settleMs(p))
+    const after = await cluster.mark()
+    const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
+    const origin = producer.arrivals.get('head') ?? new Map<string, number>()
+    const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
+    return { result: summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld), warmup, measured }
+  } finally {
+    await cluster?.stop()
+    await Promise.all(dirs.map(async d => { await removeScratchDir(d) }))
+  }
+}
+
+/** Gossipsub's mesh target is 6 with a floor of 4: a node with fewer neighbours meshes with all of them. */
+const GOSSIPSUB_MESH_LOW = 4
+
+export async function runGossipsub (p: RunParams, warmup: Block[], measured: Block[]): Promise<StackResult> {
+  let cluster: Cluster | undefined
+  try {
+    p.log(`gossipsub: starting ${p.nodes} node processes`)
+    cluster = await Cluster.start('gossipsub', p.nodes, () => [join(DIR, 'gossipsub-node.ts')])
+    await cluster.connect(p.edges)
+    // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).
+    await cluster.waitTopology(p.edges, 60_000, (a, degree) =>
+      (a.subscribers as number) === degree && (a.mesh as number) >= Math.min(degree, GOSSIPSUB_MESH_LOW))
+    const producer = cluster.nodes[PRODUCER]
+    const publish = async (blocks: Block[]): Promise<Array<{ key: string, t: number }>> =>
+      (await producer.call({ cmd: 'publish', payloads: blocks.map(b => b.payload), intervalMs: p.intervalMs }, 'published', arrivalDeadline(p, blocks.length))).heads as Array<{ key: string, t: number }>
+
+    p.log(`gossipsub: ${warmup.length} warm-up blocks`)
+    await publish(warmup)
+    await cluster.waitArrivals(warmup.map(b => b.key), PRODUCER, arrivalDeadline(p, warmup.length))
+    await delay(settleMs(p))
+    const before = await cluster.mark()
+    p.log(`gossipsub: the same ${measured.length} blocks, one every ${p.intervalMs} ms`)
+    const published = await publish(measured)
+    const keys = measured.map(b => b.key)
+    await cluster.waitArrivals(keys, PRODUCER, arrivalDeadline(p, measured.length))
+    await delay(settleMs(p))
+    const after = await cluster.mark()
+    const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
+    const origin = new Map(published.map(x => [x.key, x.t]))
+    const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
+    return summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld)
+  } finally {
+    await cluster?.stop()
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * One tzp2p node of the gossip benchmark, in its own process:
+ *
+ *   node scripts/bench/gossip/tzp2p-node.ts '<json Tzp2pNodeConfig>'
+ *
+ * A real node (`createNode`: TCP, Noise, yamux, the Tezos handshake, /tzp2p/gossip, /tzp2p/sync,
+ * the demo protocol with a classic-level store) whose topology stays as the benchmark dials it:
+ * no peer discovery, no maintenance (so no pruning, swap or top-up), a high inbound rate limit
+ * (every node shares 127.0.0.1).
+ *
+ * Events (stdout): `ready`, `arrival` (per block: `head` when it became this node's head,
+ * `announced` when a peer's Current_head first named it), `connected`, `peers`, `mark`,
+ * `produced`, `error`. Commands (stdin): `connect`, `peers`, `mark`, `produce` (baker only), `stop`.
+ */
+import { pino } from 'pino'
+import { encode, fromHex, toHex } from '../../../src/encoding/index.ts'
+import { createNode } from '../../../src/node/create-node.ts'
+import { demoSetup } from '../../../src/chain/demo-chain.ts'
+import { signTransfer } from '../../../src/protocol/demo/index.ts'
+import { operationCodec } from '../../../src/wire/operation.ts'
+import { dialAll, emit, encodeBlockPayload, now, sentBytes, serveCommands, type Command } from './child-io.ts'
+
+export interface Tzp2pNodeConfig {
+  dataDir: string
+  /** Demo chain name: keys and genesis derive from it, so every node runs the same chain. */
+  chain: string
+  accounts: number
+  baker: boolean
+  /**
+   * Seconds a block may be ahead of the clock. The demo baker dates a block at least one second
+   * after its predecessor, so baking faster than 1/s needs room (the default, 1 s, would refuse).
+   */
+  maxClockDrift: number
+}
+
+const NETWORK = 'TZP2P_BENCH'
+const config = JSON.parse(process.argv[2]) as Tzp2pNodeConfig
+const setup = demoSetup({ name: config.chain, accounts: config.accounts, validationPasses: 1, verifyWorkers: 0 })
+
+const node = await createNode({
+  dataDir: config.dataDir,
+  expectedPow: 0,
+  chainName: NETWORK,
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  disablePeerDiscovery: true,
+  limits: { maintenanceIdleTimeMs: null },
+  inboundConnectionsPerIpPerSecond: 1_000_000,
+  libp2pMetrics: true,
+  logger: pino({ level: 'silent' }),
+  chain: {
+    protocol: setup.protocol,
+    genesis: setup.genesis,
+    maxClockDrift: config.maxClockDrift,
+    ...(config.baker
+      ? {
+          baker: { key: setup.baker.secretKey, intervalMs: 0 },
+          // The operations reach peers inside the block only (the benchmark measures block
+          // propagation): they are baked long before a mempool announcement would go out.
+          mempool: { announceDelayMs: 600_000 }
+        }
+      : {})
+  }
+})
+const chain = node.chain
+if (chain === undefined) throw new Error('the node has no chain')
+
+node.events.on('head', change => {
+  const t = now()
+  for (const block of change.applied) emit({ event: 'arrival', kind: 'head', key: block.hex, level: block.header.shell.level, t })
+})
+const announced = new Set<string>()
+node.libp2p.services.gossip?.on('head', a => {
+  const t = now()
+  const key = toHex(a.hash)
+  if (announced.has(key)) return
+  announced.add(key)
+  emit({ event: 'arrival', kind: 'announced', key, t })
+})
+
+/** What the node's protocols did so far, to explain the bytes (summed over nodes by the parent). */
+function counters (): Record<string, number> {
+  const gossip = node.libp2p.services.gossip
+  const sync = node.libp2p.services.sync
+  const out: Record<string, number> = {
+    'gossip messages sent': gossip?.stats.sent ?? 0,
+    'sync streams opened': sync?.client.stats.streams ?? 0,
+    'sync requests sent': sync?.client.stats.requests ?? 0,
+    'sync answers received': sync?.client.stats.answers ?? 0
+  }
+  for (const [tag, n] of gossip?.receivedByTag ?? []) out[`gossip ${tag} received`] = n
+  return out
+}
+
+/** Next counter of each account (the chain starts fresh, and every transfer is baked). */
+const transferCounters = new Map<number, bigint>()
+
+/**
+ * Bakes `count` blocks, block i at start + i × interval (a steady rate, not drifting with the bake
+ * time), each with `operations` signed transfers injected just before from distinct accounts.
+ */
+async function produce (count: number, intervalMs: number, operations: number): Promise<Array<{ key: string, payload: string }>> {
+  const produced: string[] = []
+  const start = now()
+  for (let i = 0; i < count; i++) {
+    const wait = start + i * intervalMs - now()
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    const branch = chain!.head.hash
+    for (let k = 0; k < operations; k++) {
+      const from = (i * operations + k) % setup.accounts.length
+      const to = (from + 1) % setup.accounts.length
+      const counter = (transferCounters.get(from) ?? 0n) + 1n
+      transferCounters.set(from, counter)
+      const a = setup.accounts[from]
+      const data = signTransfer(branch, { publicKey: a.publicKey, destination: setup.accounts[to].publicKeyHash, amount: 1n, fee: 0n, counter }, a.secretKey)
+      await node.inject(encode(operationCodec, { branch, data }))
+    }
+    const baked = await node.bake()
+    if (baked.refused.length > 0 || baked.operations !== operations) {
+      throw new Error(`block ${baked.hash} has ${baked.operations} operations of ${operations}: ${baked.refused.map(r => r.error.message).join('; ')}`)
+    }
+    produced.push(toHex(chain!.head.hash))
+  }
+  // The payloads the other stack will carry: each block's exact header and operation bytes.
+  const out = []
+  for (const key of produced) {
+    const stored = await chain!.getHeader(fromHex(key))
+    if (stored === undefined) throw new Error(`block ${key} is not stored`)
+    const ops = await chain!.getOperations(stored.hash, 0) ?? []
+    out.push({ key, payload: toHex(encodeBlockPayload(stored.bytes, ops.map(op => encode(operationCodec, op)))) })
+  }
+  return out
+}
+
+async function command (c: Command): Promise<void> {
+  switch (c.cmd) {
+    case 'connect': {
+      const addresses = c.addresses as string[]
+      await dialAll(addresses, async a => await node.dial(a))
+      emit({ event: 'connected', count: addresses.length })
+      return
+    }
+    case 'peers':
+      emit({ event: 'peers', peers: node.peers.list().map(p => p.libp2pPeerId.toString()) })
+      return
+    case 'mark':
+      emit({ event: 'mark', ...await sentBytes(node.metricsRegistry), counters: counters() })
+      return
+    case 'produce':
+      emit({ event: 'produced', heads: await produce(c.count as number, c.intervalMs as number, c.operations as number) })
+      return
+    case 'stop':
+      await node.stop()
+      emit({ event: 'stopped' })
+      process.exit(0)
+  }
+}
+
+await node.start()
+emit({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.peerId.toString() })
+serveCommands(command, async () => { await node.stop() })

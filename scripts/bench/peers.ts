@@ -1,0 +1,221 @@
+/**
+ * `npm run bench:peers`: what one node's memory costs per authenticated peer, and whether it
+ * stays flat under steady gossip.
+ *
+ * One measured node (scripts/bench/peers/measured-node.ts, its own process, `--expose-gc`) runs
+ * the demo chain with a baker (a head every `--bake-interval` ms, `--ops` transfers injected after
+ * each) and accepts `--peers` peers, which run in `--processes` swarm processes
+ * (scripts/bench/peers/swarm.ts): full tzp2p nodes at PoW 0 that dial it, authenticate, and follow
+ * its chain. Steps:
+ *
+ *   1. baseline: the node alone, baking, after `--warmup` s; memory after a full GC;
+ *   2. every peer connects; once the node counts them all authenticated and they all hold its
+ *      head, and after `--settle` s more, memory again: per peer = (with − baseline) / peers;
+ *   3. `--duration` s of steady gossip, memory (after GC) every `--sample-every` s; the slope
+ *      (KiB/min, least squares) and "flat": the mean of the last third of the samples within
+ *      `--flat-tolerance` % of the mean of the first third.
+ *
+ *   npm run bench:peers [-- --peers 200 --processes 4 --duration 600 --json file]
+ *   npm run bench:peers -- --peers 40 --processes 2 --duration 60 --sample-every 10   # quick
+ *
+ * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at the baseline and with
+ * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view);
+ * `--node-log file` writes the measured node's log (info level) there;
+ * `--profile-node dir` has it write a CPU profile of its whole run there when it exits
+ * (summarise it with scripts/bench/profile-summary.ts).
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { BenchChild } from './peers/json-lines.ts'
+import type { MeasuredNodeConfig, MemorySample, SwarmConfig, SwarmStatus } from './peers/shared.ts'
+import { flatness, slopePerMinute, type Flatness } from './peers/stats.ts'
+import { writeBenchJson } from './results.ts'
+
+const { values } = parseArgs({
+  options: {
+    peers: { type: 'string', default: '200' },
+    processes: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '600' },
+    'sample-every': { type: 'string', default: '30' },
+    'bake-interval': { type: 'string', default: '2000' },
+    ops: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '20' },
+    settle: { type: 'string', default: '30' },
+    'flat-tolerance': { type: 'string', default: '5' },
+    'heap-snapshots': { type: 'string' },
+    'node-log': { type: 'string' },
+    'profile-node': { type: 'string' },
+    json: { type: 'string' }
+  }
+})
+const PEERS = Number(values.peers)
+const PROCESSES = Math.min(PEERS, Number(values.processes))
+const DURATION_S = Number(values.duration)
+const SAMPLE_EVERY_S = Number(values['sample-every'])
+const BAKE_INTERVAL_MS = Number(values['bake-interval'])
+const OPS = Number(values.ops)
+const WARMUP_S = Number(values.warmup)
+const SETTLE_S = Number(values.settle)
+const FLAT_TOLERANCE = Number(values['flat-tolerance']) / 100
+const GOAL_KIB_PER_PEER = 64
+for (const [name, v] of Object.entries({ PEERS, PROCESSES, DURATION_S, SAMPLE_EVERY_S, BAKE_INTERVAL_MS, OPS, WARMUP_S, SETTLE_S, FLAT_TOLERANCE })) {
+  if (!(Number.isFinite(v) && v >= 0) || (name === 'PEERS' && v < 1) || (name === 'SAMPLE_EVERY_S' && v <= 0)) {
+    process.stderr.write(`bench:peers: bad value for ${name.toLowerCase()}: ${v}\n`)
+    process.exit(1)
+  }
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const KiB = (bytes: number): number => bytes / 1024
+const MiB = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
+const minutes = (seconds: number): string => seconds >= 60 ? `${+(seconds / 60).toFixed(1)} min` : `${seconds} s`
+const log = (line: string): void => { process.stdout.write(line + '\n') }
+
+/** Polls until `check` holds; the deadline only keeps a broken run from hanging. */
+async function until (what: string, check: () => Promise<boolean>, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench:peers: not reached within ${deadlineMs / 1000} s: ${what}`)
+    await sleep(500)
+  }
+}
+
+const root = await mkdtemp(join(tmpdir(), 'tzp2p-bench-peers-'))
+const chainName = 'bench-peers'
+const measured = new BenchChild<{ address: string, level: number }>('measured node', join(import.meta.dirname, 'peers', 'measured-node.ts'), {
+  dataDir: join(root, 'measured'), chain: chainName, maxPeers: PEERS, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS,
+  ...(values['node-log'] === undefined ? {} : { logFile: values['node-log'] })
+} satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])])
+const swarms: Array<BenchChild<{ nodes: number }>> = []
+
+// Ctrl-C or a kill: stop the children (closing their stdin stops their nodes) and remove the data.
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (interrupted) return
+    interrupted = true
+    void Promise.allSettled([...swarms.map(async s => { await s.stop(5000) }), measured.stop(5000)])
+      .then(async () => { await rm(root, { recursive: true, force: true }) })
+      .finally(() => process.exit(130))
+  })
+}
+
+async function sample (): Promise<MemorySample> {
+  return (await measured.request<{ memory: MemorySample }>('memory', { gc: true })).memory
+}
+
+/** The median of three GC'd readings a second apart, by heap: one reading can catch a burst. */
+async function steadySample (): Promise<MemorySample> {
+  const readings: MemorySample[] = []
+  for (let i = 0; i < 3; i++) { if (i > 0) await sleep(1000); readings.push(await sample()) }
+  return readings.sort((a, b) => a.heapUsed - b.heapUsed)[1]
+}
+
+async function swarmStatus (): Promise<SwarmStatus[]> {
+  return await Promise.all(swarms.map(async s => (await s.request<{ status: SwarmStatus }>('status')).status))
+}
+
+try {
+  const { address } = await measured.ready
+  log(`bench:peers — Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, load ${loadavg()[0].toFixed(2)}`)
+  log(`measured node at ${address}: a head every ${BAKE_INTERVAL_MS} ms with ${OPS} transfers; ${PEERS} peers in ${PROCESSES} processes`)
+  await sleep(WARMUP_S * 1000)
+  const baseline = await steadySample()
+  log(`baseline (0 peers, level ${baseline.level}): RSS ${MiB(baseline.rss)} MiB, heap ${MiB(baseline.heapUsed)} MiB (V8 heap committed ${MiB(baseline.heapTotal)} MiB), external ${MiB(baseline.external)} MiB`)
+  if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-baseline.heapsnapshot') })
+
+  // Peers: processes start in parallel (their nodes open stores), then dial.
+  const started = performance.now()
+  for (let p = 0; p < PROCESSES; p++) {
+    const nodes = Math.floor(PEERS / PROCESSES) + (p < PEERS % PROCESSES ? 1 : 0)
+    swarms.push(new BenchChild(`swarm ${p}`, join(import.meta.dirname, 'peers', 'swarm.ts'), {
+      dataRoot: join(root, `swarm-${p}`), chain: chainName, nodes, target: address, dialConcurrency: 8
+    } satisfies SwarmConfig))
+  }
+  await Promise.all(swarms.map(async s => await s.ready))
+  await Promise.all(swarms.map(async s => await s.request('connect')))
+  // A dial that failed (a burst the listener shed) is retried until every peer is in.
+  await until(`${PEERS} authenticated peers`, async () => {
+    const m = await sample()
+    if (m.peers >= PEERS) return true
+    await Promise.all(swarms.map(async s => await s.request('connect')))
+    return false
+  }, 300_000)
+  const connectedS = (performance.now() - started) / 1000
+  await until('every peer at the measured node\'s head', async () => {
+    const level = (await sample()).level
+    return (await swarmStatus()).every(s => s.minLevel >= level - 1)
+  }, 300_000)
+  log(`${PEERS} peers authenticated after ${connectedS.toFixed(1)} s, all following the head after ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  await sleep(SETTLE_S * 1000)
+  const withPeers = await steadySample()
+  if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-with.heapsnapshot') })
+  const perPeer = {
+    rss: KiB(withPeers.rss - baseline.rss) / withPeers.peers,
+    heap: KiB(withPeers.heapUsed - baseline.heapUsed) / withPeers.peers,
+    external: KiB(withPeers.external - baseline.external) / withPeers.peers
+  }
+  log(`with ${withPeers.peers} peers (${withPeers.connections} connections, level ${withPeers.level}): RSS ${MiB(withPeers.rss)} MiB, heap ${MiB(withPeers.heapUsed)} MiB (V8 heap committed ${MiB(withPeers.heapTotal)} MiB), external ${MiB(withPeers.external)} MiB`)
+  log(`per peer over baseline: RSS ${perPeer.rss.toFixed(1)} KiB, heap ${perPeer.heap.toFixed(1)} KiB, external ${perPeer.external.toFixed(1)} KiB (goal ≤ ${GOAL_KIB_PER_PEER} KiB)`)
+
+  // Steady gossip.
+  const t0 = performance.now()
+  const series: Array<{ minutes: number, m: MemorySample }> = [{ minutes: 0, m: withPeers }]
+  let fewestPeers = withPeers.peers
+  const samples = Math.floor(DURATION_S / SAMPLE_EVERY_S)
+  for (let k = 1; k <= samples; k++) {
+    // On a fixed grid from t0: the time a sample takes does not push the next one later.
+    await sleep(Math.max(0, t0 + k * SAMPLE_EVERY_S * 1000 - performance.now()))
+    const m = await sample()
+    fewestPeers = Math.min(fewestPeers, m.peers)
+    series.push({ minutes: (performance.now() - t0) / 60_000, m })
+    log(`  t=${(series.at(-1)!.minutes * 60).toFixed(0).padStart(4)} s  level ${String(m.level).padStart(5)}  peers ${m.peers}  RSS ${MiB(m.rss)} MiB  heap ${MiB(m.heapUsed)} MiB  mempool ${m.mempool}  injected ${m.injected}`)
+  }
+  const last = series.at(-1)!.m
+  if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-end.heapsnapshot') })
+  const followers = await swarmStatus()
+  const lagging = followers.reduce((n, s) => n + (s.minLevel < last.level - 2 ? 1 : 0), 0)
+  const heapSlope = slopePerMinute(series.map(s => ({ x: s.minutes, y: KiB(s.m.heapUsed) })))
+  const rssSlope = slopePerMinute(series.map(s => ({ x: s.minutes, y: KiB(s.m.rss) })))
+  const heapFlat = flatness(series.map(s => s.m.heapUsed), FLAT_TOLERANCE)
+  const rssFlat = flatness(series.map(s => s.m.rss), FLAT_TOLERANCE)
+  const describe = (f: Flatness): string => `${f.flat ? 'flat' : 'growing'} (last third ${(f.change * 100).toFixed(1)} % vs first third)`
+  log(`over ${(series.at(-1)!.minutes).toFixed(1)} min of gossip (${last.level - withPeers.level} heads, ${last.injected - withPeers.injected} transfers; fewest peers ${fewestPeers}; swarm processes lagging: ${lagging}):`)
+  log(`  heap ${heapSlope.toFixed(1)} KiB/min, ${describe(heapFlat)}; RSS ${rssSlope.toFixed(1)} KiB/min, ${describe(rssFlat)}`)
+  // Over the intervals that began and ended with every peer connected (a drop must not lower it).
+  let steadyHeads = 0
+  let steadyCpuMs = 0
+  for (let k = 1; k < series.length; k++) {
+    const a = series[k - 1].m
+    const b = series[k].m
+    if (a.peers < withPeers.peers || b.peers < withPeers.peers) continue
+    steadyHeads += b.level - a.level
+    steadyCpuMs += b.cpuMs - a.cpuMs
+  }
+  const cpuPerHead = steadyHeads > 0 ? steadyCpuMs / steadyHeads : NaN
+  log(`  CPU of the measured node: ${cpuPerHead.toFixed(1)} ms per head with ${PEERS} peers; ${last.disconnections - withPeers.disconnections} disconnections, ${last.penalties - withPeers.penalties} penalties during the run`)
+
+  const flatGoal = `flat (last third within ${(FLAT_TOLERANCE * 100).toFixed(0)} % of first)`
+  await writeBenchJson(process.argv, {
+    bench: 'peers',
+    command: 'npm run bench:peers',
+    params: { peers: withPeers.peers, processes: PROCESSES, durationS: DURATION_S, sampleEveryS: SAMPLE_EVERY_S, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS },
+    figures: [
+      { name: 'RSS per authenticated peer over baseline', unit: 'KiB', value: perPeer.rss, goal: `≤ ${GOAL_KIB_PER_PEER} KiB`, met: perPeer.rss <= GOAL_KIB_PER_PEER },
+      { name: 'JS heap per authenticated peer over baseline', unit: 'KiB', value: perPeer.heap, goal: `≤ ${GOAL_KIB_PER_PEER} KiB`, met: perPeer.heap <= GOAL_KIB_PER_PEER },
+      { name: `heap growth during ${minutes(DURATION_S)} of gossip`, unit: 'KiB/min', value: heapSlope, ratio: 1 + heapFlat.change, goal: flatGoal, met: heapFlat.flat },
+      { name: `RSS growth during ${minutes(DURATION_S)} of gossip`, unit: 'KiB/min', value: rssSlope, ratio: 1 + rssFlat.change, goal: flatGoal, met: rssFlat.flat },
+      { name: `CPU per head, measured node with ${withPeers.peers} peers`, unit: 'ms', value: cpuPerHead }
+    ]
+  })
+  const reasons = followers.flatMap(s => Object.entries(s.greylistReasons))
+  if (reasons.length > 0) log(`  peers' greylist entries: ${reasons.map(([r, n]) => `${n}× ${r}`).join('; ').slice(0, 600)}`)
+  if (fewestPeers < PEERS || lagging > 0) log(`warning: peers dropped (fewest ${fewestPeers}) or fell behind (${lagging} swarm processes): the figures are not those of ${PEERS} steady peers`)
+  log(`machine: ${availableParallelism()} cores, ${MiB(totalmem())} MiB RAM`)
+} finally {
+  await Promise.all(swarms.map(async s => { await s.stop() }))
+  await measured.stop()
+  await rm(root, { recursive: true, force: true })
+}

@@ -1,0 +1,119 @@
+/**
+ * The node whose memory `npm run bench:peers` measures, in its own process (run with
+ * `--expose-gc`): a tzp2p node with the demo chain, a baker producing a head every
+ * `bakeIntervalMs`, `opsPerHead` signed transfers injected after each head (so every head carries
+ * operations and the mempool is announced between heads), and connection limits raised so that
+ * every peer of the benchmark is accepted.
+ *
+ *   node --expose-gc scripts/bench/peers/measured-node.ts '<json MeasuredNodeConfig>'
+ *
+ * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true) and
+ * `heapSnapshot` (writes a V8 heap snapshot to `path`).
+ */
+import { writeHeapSnapshot } from 'node:v8'
+import { pino } from 'pino'
+import { encode } from '../../../src/encoding/index.ts'
+import { createNode } from '../../../src/node/create-node.ts'
+import { readAccount, signTransfer } from '../../../src/protocol/demo/index.ts'
+import { operationCodec } from '../../../src/wire/operation.ts'
+import { serveJsonLines } from './json-lines.ts'
+import { BENCH_NETWORK, benchDemoSetup, type MeasuredNodeConfig, type MemorySample } from './shared.ts'
+
+const config = JSON.parse(process.argv[2]) as MeasuredNodeConfig
+const setup = benchDemoSetup(config.chain, 1)
+
+const node = await createNode({
+  dataDir: config.dataDir,
+  expectedPow: 0,
+  chainName: BENCH_NETWORK,
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  // Every peer of the benchmark dials us from 127.0.0.1, in bursts.
+  inboundConnectionsPerIpPerSecond: 1_000_000,
+  maxIncomingPendingConnections: 64,
+  disablePeerDiscovery: true,
+  ...(config.logFile === undefined ? {} : { logger: pino({ level: 'info' }, pino.destination(config.logFile)) }),
+  limits: {
+    minConnections: 1,
+    expectedConnections: config.maxPeers,
+    // Octez's maintenance stops accepting a third of the way from max down to expected: keep
+    // max far enough above expected that all `maxPeers` fit under that threshold.
+    maxConnections: config.maxPeers + Math.ceil(config.maxPeers / 4) + 3,
+    maxKnownPoints: { max: 4 * config.maxPeers + 100, target: 2 * config.maxPeers + 100 },
+    maxKnownPeerIds: { max: 4 * config.maxPeers + 100, target: 2 * config.maxPeers + 100 },
+    // No maintenance: the peers come to us; the node neither prunes nor dials.
+    maintenanceIdleTimeMs: null
+  },
+  chain: {
+    protocol: setup.protocol,
+    genesis: setup.genesis,
+    synchronisation: { threshold: 0 },
+    baker: { key: setup.baker.secretKey, intervalMs: config.bakeIntervalMs }
+  }
+})
+const chain = node.chain
+if (chain === undefined) throw new Error('the node has no chain')
+
+/** Transfers from accounts in rotation, so an account is reused only long after its last one was baked. */
+let nextAccount = 0
+let injected = 0
+let refused = 0
+async function injectTransfers (): Promise<void> {
+  const head = chain!.head
+  for (let i = 0; i < config.opsPerHead; i++) {
+    const from = setup.accounts[nextAccount]
+    const to = setup.accounts[(nextAccount + 1) % setup.accounts.length]
+    nextAccount = (nextAccount + 1) % setup.accounts.length
+    const account = await readAccount(chain!.state, from.publicKeyHash)
+    const data = signTransfer(head.hash, {
+      publicKey: from.publicKey, destination: to.publicKeyHash, amount: 1n, fee: 0n, counter: (account?.counter ?? 0n) + 1n
+    }, from.secretKey)
+    const result = await node.inject(encode(operationCodec, { branch: head.hash, data })).catch(() => undefined)
+    if (result !== undefined && result.status === 'added') injected++
+    else refused++
+  }
+}
+node.events.on('head', () => { injectTransfers().catch(() => { refused++ }) })
+
+let disconnections = 0
+let penalties = 0
+node.events.on('peer:disconnected', () => { disconnections++ })
+node.events.on('peer:penalized', () => { penalties++ })
+
+function memory (): MemorySample {
+  const m = process.memoryUsage()
+  const cpu = process.cpuUsage()
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    peers: node.peers.size,
+    connections: node.libp2p.getConnections().length,
+    level: chain!.head.header.shell.level,
+    mempool: node.mempool?.hashes().length ?? 0,
+    injected,
+    refused,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    disconnections,
+    penalties
+  }
+}
+
+await node.start()
+serveJsonLines(
+  { address: node.getMultiaddrs()[0].toString(), level: chain.head.header.shell.level },
+  async request => {
+    switch (request.cmd) {
+      case 'memory':
+        // Twice: the first pass runs finalizers that free more on the second.
+        if (request.gc === true && globalThis.gc !== undefined) { globalThis.gc(); globalThis.gc() }
+        return { memory: memory() }
+      case 'heapSnapshot':
+        return { path: writeHeapSnapshot(request.path as string) }
+      default:
+        throw new Error(`unknown command ${String(request.cmd)}`)
+    }
+  },
+  async () => { await node.stop() }
+)

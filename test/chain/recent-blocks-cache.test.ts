@@ -1,0 +1,41 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { toHex } from '../../src/encoding/index.ts'
+import { blockHash } from '../../src/wire/block-header.ts'
+import { openChain, removeDir, tempDir } from './helpers.ts'
+
+test('operation lists and block records of recent blocks answer the same from the cache as from LevelDB', async () => {
+  const setup = demoSetup({ name: 'recent-cache', accounts: 4, validationPasses: 2, verifyWorkers: 0 })
+  const builder = new DemoChainBuilder(setup)
+  const blocks = await builder.grow(6, 3)
+  const keys = blocks.flatMap(b => [0, 1].map(pass => ({ hash: blockHash(b.header), pass })))
+  // Unknown blocks and passes stay unanswered in place, between known ones.
+  keys.splice(3, 0, { hash: new Uint8Array(32).fill(7), pass: 0 }, { hash: blockHash(blocks[0].header), pass: 5 })
+  const dir = await tempDir()
+  try {
+    // Only the last 2 blocks stay cached: the answers mix cached and stored entries.
+    const first = await openChain(dir, setup, { cache: { recentBlocks: 2 } })
+    await first.chain.addBlocks(blocks)
+    const mixed = await first.chain.getOperationPasses(keys)
+    const records = await first.chain.store.getBlockRecords(blocks.map(b => toHex(blockHash(b.header))))
+    await first.close()
+    // Reopened: nothing cached, every answer comes from LevelDB.
+    const second = await openChain(dir, setup)
+    const stored = await second.chain.getOperationPasses(keys)
+    const storedRecords = await second.chain.store.getBlockRecords(blocks.map(b => toHex(blockHash(b.header))))
+    await second.close()
+    assert.equal(mixed.length, keys.length)
+    assert.equal(mixed[3], undefined)
+    assert.equal(mixed[4], undefined)
+    assert.equal(mixed.filter(x => x !== undefined).length, 12)
+    // LevelDB hands back Buffers, the cache the Uint8Arrays that were written: compare bytes.
+    const bytes = (xs: typeof mixed): unknown => xs.map(x => x === undefined ? undefined : { encoded: toHex(x.encoded), listHashes: x.listHashes.map(toHex) })
+    assert.deepEqual(bytes(mixed), bytes(stored))
+    const recordBytes = (rs: typeof records): unknown => rs.map(r => r === undefined ? undefined : { status: r.status, listHashes: r.listHashes.map(toHex) })
+    assert.deepEqual(recordBytes(records), recordBytes(storedRecords))
+    assert.ok(records.every(r => r !== undefined && r.listHashes.length === 2))
+  } finally {
+    await removeDir(dir)
+  }
+})
