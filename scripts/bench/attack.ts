@@ -8,10 +8,10 @@
  *
  *   npm run bench:attack [-- --connections 200 --heads 40 --json <file>]
  */
-import { writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { measureUnderAttack, mib, percentile } from '../../test/hostile/resource-bounds.ts'
+import { writeBenchJson } from './results.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -59,15 +59,13 @@ const rssOver = (r.attack.rssPeak - r.baselineRss) / 1048576
 process.stdout.write(`goals: RSS ≤ baseline + ${RSS_GOAL_MIB} MiB: ${rssOver <= RSS_GOAL_MIB ? 'met' : 'MISSED'} (+${rssOver.toFixed(1)} MiB); ` +
   `p50 under attack ≤ ${P50_FACTOR_GOAL}× undisturbed: ${factor <= P50_FACTOR_GOAL ? 'met' : 'MISSED'} (${factor.toFixed(2)}×)\n`)
 
-if (args.json !== undefined) {
-  await writeFile(args.json, JSON.stringify({
-    bench: 'attack',
-    command: 'npm run bench:attack',
-    params: { connections, heads, bakeIntervalMs },
-    figures: [
-      { name: 'bake→arrival p50 under attack', unit: 'ms', value: p(r.attack.latencies, 50), reference: { name: 'no attack', value: p(r.baseline.latencies, 50) }, ratio: factor, goal: `≤ ${P50_FACTOR_GOAL}×`, met: factor <= P50_FACTOR_GOAL },
-      { name: 'bake→arrival p99 under attack', unit: 'ms', value: p(r.attack.latencies, 99), reference: { name: 'no attack', value: p(r.baseline.latencies, 99) }, ratio: p(r.attack.latencies, 99) / p(r.baseline.latencies, 99) },
-      { name: 'victim RSS over baseline, peak', unit: 'MiB', value: rssOver, goal: `≤ ${RSS_GOAL_MIB} MiB`, met: rssOver <= RSS_GOAL_MIB }
-    ]
-  }, null, 2))
-}
+await writeBenchJson(process.argv.slice(2), {
+  bench: 'attack',
+  command: 'npm run bench:attack',
+  params: { connections, heads, bakeIntervalMs, load: Number(loadavg()[0].toFixed(2)) },
+  figures: [
+    { name: 'bake→arrival p50 under attack', unit: 'ms', value: p(r.attack.latencies, 50), reference: { name: 'no attack', value: p(r.baseline.latencies, 50) }, ratio: factor, goal: `≤ ${P50_FACTOR_GOAL}× no attack`, met: factor <= P50_FACTOR_GOAL },
+    { name: 'bake→arrival p99 under attack', unit: 'ms', value: p(r.attack.latencies, 99), reference: { name: 'no attack', value: p(r.baseline.latencies, 99) }, ratio: p(r.attack.latencies, 99) / p(r.baseline.latencies, 99) },
+    { name: 'victim RSS over baseline, peak', unit: 'MiB', value: rssOver, goal: `≤ ${RSS_GOAL_MIB} MiB`, met: rssOver <= RSS_GOAL_MIB }
+  ]
+})
