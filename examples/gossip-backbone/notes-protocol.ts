@@ -76,7 +76,8 @@ export function createNotesProtocol (): Protocol {
       header: {
         shell: {
           level,
-          proto: input.predecessor.shell.proto,
+          // The shell says which protocol level the new block carries (1 after genesis, as in Octez).
+          proto: input.protoLevel ?? (input.predecessor.shell.level === 0 ? 1 : input.predecessor.shell.proto),
           predecessor: input.predecessorHash,
           timestamp: input.timestamp,
           validationPass: 1,
