@@ -29,8 +29,8 @@ for (const [name, v] of [['--connections', connections], ['--heads', heads], ['-
 }
 
 /** Stated goals (README, security model). */
-const RSS_GOAL_MIB = 256
-const P50_FACTOR_GOAL = 3
+const RSS_GOAL_MIB = 512
+const P50_FACTOR_GOAL = 5
 
 process.stdout.write(`bench:attack — ${connections} attacking connections, ${heads} blocks per phase every ${bakeIntervalMs} ms; ` +
   `${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg()[0].toFixed(2)}\n`)
