@@ -45,6 +45,8 @@ describe('tzp2p run (a real child process)', () => {
       const first = await startRun(['--data-dir', dir, '--expected-pow', '4', ...LOOPBACK, '--baker', '--bake-interval', '1'])
       let head: any
       try {
+        // The banner goes to stderr, the log line to stdout: the two pipes arrive in either order.
+        await first.child.waitFor(c => c.stderr.includes(`RPC        ${first.rpc}`) ? true : undefined, 'the banner on stderr')
         assert.match(first.child.stderr, /No identity in .*: generating one with proof-of-work difficulty 4/)
         assert.match(first.child.stderr, /^tzp2p node id\w+ \(libp2p 12D3Koo\w+\)$/m)
         assert.match(first.rpc, /^http:\/\/127\.0\.0\.1:\d+$/)
