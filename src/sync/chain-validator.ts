@@ -93,6 +93,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private readonly laterHeads = new Map<string, HeadAnnouncement>()
   private readonly seenOperations = new BoundedCache<string, true>(50_000)
   private running: BootstrapPipeline | undefined
+  /** Announced heads being fetched and applied now, by block hash (hex). */
+  private readonly takingHeads = new Map<string, Promise<void>>()
   private stopped = false
   private readonly branchRequests = new Set<string>()
   private retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -193,10 +195,33 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     if (status === 'valid') { this.noteValid(peer, a.header); return }
     if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped || this.needsMissingProtocol(a.header)) return
     if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
+    // Heads baked back to back: the predecessor may be the head we are fetching right now. Wait
+    // for it rather than ask the peer for its branch (Get_current_branch is throttled to one per
+    // 4 s, so asking would leave us a block behind until the next head).
+    const hex = toHex(a.hash)
+    const waitFor = this.takingHeads.get(hex) ?? this.takingHeads.get(toHex(a.header.shell.predecessor))
+    if (waitFor !== undefined) {
+      await waitFor
+      const now = await this.status(a.hash)
+      if (now === 'valid') { this.noteValid(peer, a.header); return }
+      if (now === 'invalid' || this.stopped || this.takingHeads.has(hex)) return
+      if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
+    }
     if (await this.status(a.header.shell.predecessor) !== 'valid') {
       await this.askBranch(peer, a)
       return
     }
+    const taking = this.takeHead(peer, a)
+    this.takingHeads.set(hex, taking)
+    try {
+      await taking
+    } finally {
+      this.takingHeads.delete(hex)
+    }
+  }
+
+  /** Fetches an announced head's operations and applies it (its predecessor is valid). Never throws. */
+  private async takeHead (peer: string, a: HeadAnnouncement): Promise<void> {
     const header = hashHeader(a.header)
     try {
       const operations = await this.fetchers.operationsOf(header, { preferred: [peer] })
