@@ -11,7 +11,7 @@
  */
 import {
   blake2b256, concatBytes, InvalidBlockError, InvalidOperationError, VALID, invalid, levelFitness, compareFitness,
-  operationsHashOf, protocolHashOf, stateWritesDigest, toHex, bytesEqual, ScratchState, DecodeError,
+  newBlockProtoLevel, operationsHashOf, protocolHashOf, stateWritesDigest, toHex, bytesEqual, ScratchState, DecodeError,
   type AppliedBlock, type ApplyBlockInput, type BakedBlock, type BlockHeader, type MakeBlockInput, type Operation,
   type OperationVerdict, type Protocol, type Verdict
 } from 'tzp2p'
@@ -76,8 +76,7 @@ export function createNotesProtocol (): Protocol {
       header: {
         shell: {
           level,
-          // The shell says which protocol level the new block carries (1 after genesis, as in Octez).
-          proto: input.protoLevel ?? (input.predecessor.shell.level === 0 ? 1 : input.predecessor.shell.proto),
+          proto: newBlockProtoLevel(input),
           predecessor: input.predecessorHash,
           timestamp: input.timestamp,
           validationPass: 1,

@@ -2,7 +2,7 @@ import { toHex } from '../encoding/index.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import { compareFitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
-import { checkValidationPasses, levelFitness, operationsHashOf } from './common.ts'
+import { checkValidationPasses, levelFitness, newBlockProtoLevel, operationsHashOf } from './common.ts'
 import { makeManifest, manifestHash } from './manifest.ts'
 import { InvalidBlockError, VALID, invalid, type Verdict } from './errors.ts'
 import type { BakedBlock, MakeBlockInput, OperationVerdict, Protocol } from './protocol.ts'
@@ -45,7 +45,7 @@ export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol
       header: {
         shell: {
           level,
-          proto: input.protoLevel ?? (input.predecessor.shell.level === 0 ? 1 : input.predecessor.shell.proto),
+          proto: newBlockProtoLevel(input),
           predecessor: input.predecessorHash,
           timestamp: input.timestamp,
           validationPass: passes,

@@ -4,6 +4,8 @@ import type { Operation } from '../wire/operation.ts'
 import { operationHash } from '../wire/operation.ts'
 import { operationsHashOfPasses } from '../wire/merkle.ts'
 import { serializeStateWrites, type StateWrite } from './state.ts'
+import { FIRST_PROTO_LEVEL } from '../chain/protocol-levels.ts'
+import type { MakeBlockInput } from './protocol.ts'
 
 /** Octez bounds the Merkle path of operations_hash to 8 validation passes. */
 export const MAX_VALIDATION_PASSES = 8
@@ -23,6 +25,15 @@ export function levelFitness (level: number): Fitness {
   const e = new Uint8Array(8)
   new DataView(e.buffer).setBigInt64(0, BigInt(level))
   return [e]
+}
+
+/**
+ * The `proto` field of a block made on `input.predecessor`: the protocol level the shell gives
+ * (`protoLevel`), else the predecessor's, or the first protocol level right after genesis (as in
+ * Octez, genesis carries 0 and the blocks of the first protocol 1).
+ */
+export function newBlockProtoLevel (input: Pick<MakeBlockInput, 'protoLevel' | 'predecessor'>): number {
+  return input.protoLevel ?? (input.predecessor.shell.level === 0 ? FIRST_PROTO_LEVEL : input.predecessor.shell.proto)
 }
 
 /** A protocol hash (b58 `P…`) derived from a description of the protocol and its parameters. */

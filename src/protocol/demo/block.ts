@@ -28,8 +28,6 @@ import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, ed25519Sign, ed25519
 export const BLOCK_WATERMARK = 0x11
 export const DEMO_PROTOCOL_DATA_BYTES = ED25519_PUBLIC_KEY_BYTES + ED25519_SIGNATURE_BYTES
 export const DEMO_ACTIVATION_BYTES = 32
-/** The protocol level of the first demo block on a chain that starts with demo. */
-export const DEMO_PROTO_LEVEL = 1
 
 export interface DemoProtocolData {
   bakerPublicKey: Uint8Array

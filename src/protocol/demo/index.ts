@@ -4,7 +4,7 @@ import { blake2b256, b58Decode, b58Encode } from '../../crypto/index.ts'
 import type { BlockHeader, ShellHeader } from '../../wire/block-header.ts'
 import { compareFitness } from '../../wire/fitness.ts'
 import type { Operation } from '../../wire/operation.ts'
-import { checkValidationPasses, levelFitness, operationsHashOf, stateWritesDigest } from '../common.ts'
+import { checkValidationPasses, levelFitness, newBlockProtoLevel, operationsHashOf, stateWritesDigest } from '../common.ts'
 import { makeManifest, manifestHash } from '../manifest.ts'
 import { InvalidBlockError, InvalidOperationError, VALID, invalid, type Verdict } from '../errors.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlockInput, OperationVerdict, Protocol } from '../protocol.ts'
@@ -13,7 +13,7 @@ import { Ed25519VerifyPool } from '../ed25519-pool.ts'
 import { encodeAccount, accountKey } from './account.ts'
 import { applyTransfer, checkTransferStatically } from './apply.ts'
 import {
-  DEMO_PROTO_LEVEL, checkDemoBlockSignature, decodeDemoProtocolData, isBaker, signDemoBlock
+  checkDemoBlockSignature, decodeDemoProtocolData, isBaker, signDemoBlock
 } from './block.ts'
 import { encodePublicKey, encodePublicKeyHash, publicKeyHash } from './keys.ts'
 import { decodeTransfer, type Transfer } from './transfer.ts'
@@ -198,7 +198,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     const activation = input.activate === undefined ? undefined : b58Decode('protocolHash', input.activate)
     const shell: ShellHeader = {
       level,
-      proto: input.protoLevel ?? (predecessor.shell.level === 0 ? DEMO_PROTO_LEVEL : predecessor.shell.proto),
+      proto: newBlockProtoLevel(input),
       predecessor: input.predecessorHash,
       timestamp: input.timestamp,
       validationPass: passes,
