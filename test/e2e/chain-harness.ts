@@ -4,6 +4,8 @@
  * `chain-child.ts` whose JSON-line events the tests wait for.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,15 +103,8 @@ export class ChildNode {
     this.name = name
     this.config = config
     this.process = spawn(NODE, ['--expose-gc', CHILD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let buffer = ''
-    this.process.stdout?.on('data', (d: Buffer) => {
-      buffer += d.toString()
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        try { this.push(JSON.parse(line) as ChildEvent) } catch { /* not an event line */ }
-      }
+    createInterface({ input: this.process.stdout as Readable }).on('line', line => {
+      try { this.push(JSON.parse(line) as ChildEvent) } catch { /* not an event line */ }
     })
     this.process.stderr?.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-20_000) })
     this.exited = new Promise(resolve => { this.process.on('exit', (code, signal) => { resolve({ code, signal }) }) })

@@ -4,6 +4,8 @@
  * counters gathered. Children are killed when the benchmark ends, fails or is interrupted.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -62,17 +64,10 @@ export class BenchChild {
     this.name = name
     this.process = spawn(NODE, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     live.add(this.process)
-    let buffer = ''
-    this.process.stdout?.on('data', (d: Buffer) => {
-      buffer += d.toString()
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        let e: ChildEvent
-        try { e = JSON.parse(line) as ChildEvent } catch { continue }
-        this.push(e)
-      }
+    createInterface({ input: this.process.stdout as Readable }).on('line', line => {
+      let e: ChildEvent
+      try { e = JSON.parse(line) as ChildEvent } catch { return }
+      this.push(e)
     })
     this.process.stderr?.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-10_000) })
     this.exited = new Promise(resolve => {
