@@ -1,25 +1,23 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { b58Encode } from '../../src/crypto/index.ts'
-import { demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import type { DemoSetup } from '../../src/chain/demo-chain.ts'
 import { encode } from '../../src/encoding/index.ts'
 import { signTransfer } from '../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
-import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import type { TzNode } from '../../src/node/create-node.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { addressOf, startNode, stopAll } from '../handshake/helpers.ts'
+import { startDemoNode, type DemoNode } from '../rpc/demo-node.ts'
 
 /** Debian's chromium (`.ci/run` installs it with apt-get); playwright-core never downloads one. */
 const CHROMIUM = '/usr/bin/chromium'
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the status page test`
 
 describe('status page in headless Chromium', { skip }, () => {
-  let dir: string
+  let demo: DemoNode
   let node: TzNode
   let peers: TzNode[]
   let rpc: RpcServer
@@ -28,17 +26,9 @@ describe('status page in headless Chromium', { skip }, () => {
   let setup: DemoSetup
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tzp2p-status-'))
-    setup = demoSetup({ name: 'status-page', accounts: 2, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
-    node = await createNode({
-      dataDir: dir,
-      expectedPow: 0,
-      chainName: 'TZP2P_TEST',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      manageConnections: false,
-      chain: { protocol: setup.protocol, genesis: setup.genesis, baker: { key: setup.baker.secretKey }, maxClockDrift: 3600 }
-    })
-    await node.start()
+    demo = await startDemoNode({ name: 'status-page', accounts: 2 })
+    setup = demo.setup
+    node = demo.node
     await node.bake()
     peers = [await startNode(), await startNode()]
     await peers[0].dial(addressOf(node))
@@ -53,8 +43,8 @@ describe('status page in headless Chromium', { skip }, () => {
   after(async () => {
     await browser?.close()
     await rpc?.close()
-    await stopAll(node, ...(peers ?? []))
-    await rm(dir, { recursive: true, force: true })
+    await stopAll(...(peers ?? []))
+    await demo?.close()
   })
 
   it('loads, shows the node\'s identity, peer count and head, and updates when a block arrives without a reload', async () => {

@@ -1,16 +1,14 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { b58Encode } from '../../src/crypto/index.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
-import { demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
-import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import type { DemoSetup } from '../../src/chain/demo-chain.ts'
+import type { TzNode } from '../../src/node/create-node.ts'
 import { encodePublicKeyHash, signTransfer } from '../../src/protocol/demo/index.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
 import { startNode, stopAll } from '../handshake/helpers.ts'
+import { startDemoNode, type DemoNode } from './demo-node.ts'
 
 async function call (url: string, init?: RequestInit): Promise<{ status: number, json: any }> {
   const response = await fetch(url, init)
@@ -22,7 +20,7 @@ const post = (url: string, body: string): Promise<{ status: number, json: any }>
   call(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
 
 describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node with a demo chain', () => {
-  let dir: string
+  let demo: DemoNode
   let setup: DemoSetup
   let node: TzNode
   let rpc: RpcServer
@@ -37,25 +35,16 @@ describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node wit
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tzp2p-rpc-chain-'))
-    setup = demoSetup({ name: 'rpc-test', accounts: 2, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
-    node = await createNode({
-      dataDir: dir,
-      expectedPow: 0,
-      chainName: 'TZP2P_TEST',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      manageConnections: false,
-      chain: { protocol: setup.protocol, genesis: setup.genesis, baker: { key: setup.baker.secretKey }, maxClockDrift: 3600 }
-    })
-    await node.start()
+    demo = await startDemoNode({ name: 'rpc-test', accounts: 2 })
+    setup = demo.setup
+    node = demo.node
     rpc = await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }] })
     base = rpc.urls[0]
     for (let i = 0; i < 3; i++) await node.bake()
   })
   after(async () => {
     await rpc?.close()
-    await node?.stop()
-    await rm(dir, { recursive: true, force: true })
+    await demo?.close()
   })
 
   it('shows the head in Octez form: block, header, hash, by level, by hash and with ~n', async () => {

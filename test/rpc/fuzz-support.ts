@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { b58Encode } from '../../src/crypto/index.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
-import { demoSetup } from '../../src/chain/demo-chain.ts'
-import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import type { TzNode } from '../../src/node/create-node.ts'
 import { signTransfer } from '../../src/protocol/demo/index.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
+import { startDemoNode } from './demo-node.ts'
 
 /**
  * Fuzzing the RPC's inputs: a real node (demo chain on a classic-level store, a few baked blocks)
@@ -42,17 +39,8 @@ export interface RpcCorpus {
 }
 
 export async function startRpcFuzzEnv (): Promise<RpcFuzzEnv> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-rpc-fuzz-'))
-  const setup = demoSetup({ name: 'rpc-fuzz', accounts: 3, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
-  const node = await createNode({
-    dataDir: dir,
-    expectedPow: 0,
-    chainName: 'TZP2P_FUZZ',
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    manageConnections: false,
-    chain: { protocol: setup.protocol, genesis: setup.genesis, baker: { key: setup.baker.secretKey }, maxClockDrift: 3600 }
-  })
-  await node.start()
+  const demo = await startDemoNode({ name: 'rpc-fuzz', accounts: 3, chainName: 'TZP2P_FUZZ' })
+  const { setup, node } = demo
   const rpc = await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }] })
   for (let i = 0; i < 3; i++) await node.bake()
   const head = node.head()!
@@ -77,8 +65,7 @@ export async function startRpcFuzzEnv (): Promise<RpcFuzzEnv> {
     corpus,
     close: async () => {
       await rpc.close()
-      await node.stop()
-      await rm(dir, { recursive: true, force: true })
+      await demo.close()
     }
   }
 }
