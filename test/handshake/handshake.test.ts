@@ -11,6 +11,17 @@ function portOf (node: { getMultiaddrs: () => Array<{ toString: () => string }> 
   return Number(/\/tcp\/(\d+)/.exec(node.getMultiaddrs()[0].toString())?.[1])
 }
 
+
+/** An `assert.rejects` check: the peer Nacked us with `motive` and, when given, exactly `points`. */
+function nackedWith (motive: string, points?: string[]): (err: Error) => boolean {
+  return err => {
+    assert.ok(err instanceof RejectedByPeerError, String(err))
+    assert.equal(err.motive, motive)
+    if (points !== undefined) assert.deepEqual(err.points, points)
+    return true
+  }
+}
+
 describe('handshake between two nodes on loopback', () => {
   it('authenticates both ways round and records the peer on each side', async () => {
     const a = await startNode({ disableMempool: true })
@@ -94,13 +105,8 @@ describe('handshake between two nodes on loopback', () => {
     const c = await startNode()
     try {
       await a.dial(addressOf(b))
-      await assert.rejects(c.dial(addressOf(b)), (err: Error) => {
-        assert.ok(err instanceof RejectedByPeerError, String(err))
-        assert.equal(err.motive, 'Too_many_connections')
-        // B's one authenticated peer, A, at the port A advertised.
-        assert.deepEqual(err.points, [`127.0.0.1:${portOf(a)}`])
-        return true
-      })
+      // The Nack lists B's one authenticated peer, A, at the port A advertised.
+      await assert.rejects(c.dial(addressOf(b)), nackedWith('Too_many_connections', [`127.0.0.1:${portOf(a)}`]))
       assert.equal(b.peers.size, 1)
       assert.equal(c.greylist.size, 0)
       assert.equal(b.greylist.size, 0)
@@ -115,12 +121,7 @@ describe('handshake between two nodes on loopback', () => {
     const c = await startNode()
     try {
       await a.dial(addressOf(b))
-      await assert.rejects(c.dial(addressOf(b)), (err: Error) => {
-        assert.ok(err instanceof RejectedByPeerError, String(err))
-        assert.equal(err.motive, 'Too_many_connections')
-        assert.deepEqual(err.points, [])
-        return true
-      })
+      await assert.rejects(c.dial(addressOf(b)), nackedWith('Too_many_connections', []))
     } finally {
       await stopAll(a, b, c)
     }
@@ -130,11 +131,7 @@ describe('handshake between two nodes on loopback', () => {
     const b = await startNode({ distributedDbVersions: [2] })
     const a = await startNode({ distributedDbVersions: [0, 1] })
     try {
-      await assert.rejects(a.dial(addressOf(b)), (err: Error) => {
-        assert.ok(err instanceof RejectedByPeerError, String(err))
-        assert.equal(err.motive, 'Deprecated_distributed_db_version')
-        return true
-      })
+      await assert.rejects(a.dial(addressOf(b)), nackedWith('Deprecated_distributed_db_version'))
       assert.equal(b.greylist.size, 0)
     } finally {
       await stopAll(a, b)
@@ -146,18 +143,9 @@ describe('handshake between two nodes on loopback', () => {
     const a = await startNode({ p2pVersions: [0, 1] })
     const old = await startNode({ p2pVersions: [0] })
     try {
-      await assert.rejects(a.dial(addressOf(b)), (err: Error) => {
-        assert.ok(err instanceof RejectedByPeerError, String(err))
-        assert.equal(err.motive, 'Deprecated_p2p_version')
-        return true
-      })
+      await assert.rejects(a.dial(addressOf(b)), nackedWith('Deprecated_p2p_version'))
       // A version-0 peer cannot read a motive: it gets the bare Nack_v_0 (decoded as No_motive).
-      await assert.rejects(old.dial(addressOf(b)), (err: Error) => {
-        assert.ok(err instanceof RejectedByPeerError, String(err))
-        assert.equal(err.motive, 'No_motive')
-        assert.deepEqual(err.points, [])
-        return true
-      })
+      await assert.rejects(old.dial(addressOf(b)), nackedWith('No_motive', []))
     } finally {
       await stopAll(a, b, old)
     }
