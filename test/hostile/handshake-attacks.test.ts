@@ -21,7 +21,7 @@ import { identityFailingPow, identityWithPow, TEST_CHAIN } from '../handshake/he
 import { closed, connectionMessageOf, RawHandshake } from '../handshake/raw-peer.ts'
 import {
   assertDisconnectedAndGreylisted, assertDisconnectedNotGreylisted, assertHonestServed, CrashWatch, eventually, freshHonestIp,
-  rawAuthenticate, startNodeAttacker, startRawAttacker, startVictim, type Victim
+  rawAuthenticate, rawHandshakeToAck, startNodeAttacker, startRawAttacker, startVictim, type Victim
 } from './harness.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 
@@ -291,13 +291,7 @@ describe('hostile peers: handshake', () => {
     const { host, ip } = await rawAttacker()
     const identity = identityWithPow(VICTIM_POW)
     const failed = failureOf(host.peerId)
-    const connection = await host.dial(multiaddr(victim.address))
-    const hs = await RawHandshake.open(host, connection)
-    const sent = await hs.sendMessage(connectionMessageOf(identity))
-    const received = await hs.readFrame()
-    hs.deriveCipher(identity, sent, received, host)
-    await hs.sendMetadata()
-    await hs.readChunk('metadata')
+    const { hs } = await rawHandshakeToAck(host, victim.address, identity)
     // Nack(Too_many_connections, 101 short points): within the chunk's byte bound, over the list bound.
     const points = new Writer()
     for (let i = 0; i < 101; i++) points.string(`1.2.3.${i % 250}:1`)

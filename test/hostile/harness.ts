@@ -158,8 +158,11 @@ export async function startNodeAttacker (options: Partial<NodeOptions> = {}): Pr
   }
 }
 
-/** Completes a handshake by hand from a raw host, as an honest peer would; returns the connection. */
-export async function rawAuthenticate (host: Libp2p, address: string, identity: Identity): Promise<{ connection: Connection, hs: RawHandshake }> {
+/**
+ * Runs a handshake by hand from a raw host, as an honest peer would, up to the point where each
+ * side has the other's metadata: what is left is the Ack or Nack.
+ */
+export async function rawHandshakeToAck (host: Libp2p, address: string, identity: Identity): Promise<{ connection: Connection, hs: RawHandshake }> {
   const connection = await host.dial(multiaddr(address))
   const hs = await RawHandshake.open(host, connection)
   const sent = await hs.sendMessage(connectionMessageOf(identity))
@@ -167,6 +170,12 @@ export async function rawAuthenticate (host: Libp2p, address: string, identity: 
   hs.deriveCipher(identity, sent, received, host)
   await hs.sendMetadata()
   await hs.readChunk('metadata')
+  return { connection, hs }
+}
+
+/** Completes a handshake by hand from a raw host, as an honest peer would; returns the connection. */
+export async function rawAuthenticate (host: Libp2p, address: string, identity: Identity): Promise<{ connection: Connection, hs: RawHandshake }> {
+  const { connection, hs } = await rawHandshakeToAck(host, address, identity)
   await hs.sendAck({ tag: 'Ack' })
   const ack = await hs.readAck()
   if (ack.tag !== 'Ack') throw new Error(`victim answered ${ack.tag}`)
