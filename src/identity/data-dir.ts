@@ -1,6 +1,7 @@
 import { mkdir, open, rm, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { describeWriteFailure } from '../storage/write-failure.ts'
 
 /** Like Octez's `~/.tezos-node`: the node's identity, keys and stores live here by default. */
 export const DEFAULT_DATA_DIR_NAME = '.tzp2p'
@@ -26,14 +27,10 @@ export class DataDirError extends Error {
   }
 }
 
-const DATA_DIR_REASONS: Record<string, string> = {
+/** Causes only a path can have; the machine's (read-only, full, permissions, I/O) are the store's. */
+const PATH_REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a directory; choose another --data-dir',
   EEXIST: 'the path is a file, not a directory; choose another --data-dir',
-  EROFS: 'the file system is read-only; remount it read-write or choose another --data-dir',
-  EACCES: 'permission denied; give the node\'s user write access or choose another --data-dir',
-  EPERM: 'operation not permitted; give the node\'s user write access or choose another --data-dir',
-  ENOSPC: 'the disk is full (no space left on device); free some space first',
-  EDQUOT: 'the disk quota is exceeded; free some space first',
   ENOENT: 'a part of the path does not exist and cannot be created; check the path'
 }
 
@@ -45,7 +42,7 @@ const DATA_DIR_REASONS: Record<string, string> = {
 export async function prepareDataDir (dir: string): Promise<void> {
   const fail = (e: unknown): never => {
     const code = (e as { code?: unknown }).code
-    const reason = typeof code === 'string' && code in DATA_DIR_REASONS ? DATA_DIR_REASONS[code] : (e as Error).message
+    const reason = (typeof code === 'string' ? PATH_REASONS[code] : undefined) ?? describeWriteFailure(e) ?? (e as Error).message
     throw new DataDirError(dir, reason, { cause: e })
   }
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch(async (e: unknown) => {
