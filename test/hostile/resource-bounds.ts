@@ -62,7 +62,7 @@ export async function measureUnderAttack (options: { heads: number, connections:
     nodes.push(baker)
     const observer = await ChildNode.start('observer', { ...base, dataDir: dirs[2], ip: '127.0.1.201' })
     nodes.push(observer)
-    const victimAddress = `${victim.address}`
+    const victimAddress = victim.address
     await baker.call({ cmd: 'dial', address: victimAddress }, 'dialled')
     await observer.call({ cmd: 'dial', address: victimAddress }, 'dialled')
 
