@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Stream } from '@libp2p/interface'
 import type { DemoSetup } from '../../src/chain/demo-chain.ts'
-import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import type { TzNode } from '../../src/node/create-node.ts'
 import type { ChainNodeOptions } from '../../src/node/chain-node.ts'
 import { openDatabase, type Database } from '../../src/storage/database.ts'
-import { identityWithPow, TEST_CHAIN } from '../handshake/helpers.ts'
+import { startNode, TEST_CHAIN } from '../handshake/helpers.ts'
 
 /**
  * In-process nodes running a demo chain on loopback, each with its own store in a temporary
@@ -22,16 +21,9 @@ export interface ChainTestNode {
 export async function startChainNode (setup: Pick<DemoSetup, 'protocol' | 'genesis'>, options: Partial<ChainNodeOptions> = {}): Promise<ChainTestNode> {
   const dir = await mkdtemp(join(tmpdir(), 'tzp2p-sync-'))
   const db = await openDatabase(dir, { chainName: TEST_CHAIN })
-  const node = await createNode({
-    identity: identityWithPow(0),
-    privateKey: await generateKeyPair('Ed25519'),
-    chainName: TEST_CHAIN,
-    expectedPow: 0,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    manageConnections: false,
+  const node = await startNode({
     chain: { protocol: setup.protocol, genesis: setup.genesis, store: db, synchronisation: { threshold: 1 }, ...options }
   })
-  await node.start()
   return {
     node,
     db,
@@ -45,16 +37,7 @@ export async function startChainNode (setup: Pick<DemoSetup, 'protocol' | 'genes
 
 /** A plain node (no chain): a peer that speaks the protocols by hand. */
 export async function startPlainNode (): Promise<TzNode> {
-  const node = await createNode({
-    identity: identityWithPow(0),
-    privateKey: await generateKeyPair('Ed25519'),
-    chainName: TEST_CHAIN,
-    expectedPow: 0,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    manageConnections: false
-  })
-  await node.start()
-  return node
+  return await startNode()
 }
 
 /** Opens a stream for `protocol` from `from` to the authenticated peer `to`. */
