@@ -47,7 +47,7 @@ export {
   type InvalidBlockCode, type InvalidOperationCode, type OperationFault, type Verdict
 } from './protocol/errors.ts'
 export { ScratchState, EMPTY_STATE, type StateReader, type StateWrite } from './protocol/state.ts'
-export { levelFitness, newBlockProtoLevel, protocolHashOf, operationsHashOf, stateWritesDigest, MAX_VALIDATION_PASSES } from './protocol/common.ts'
+export { levelFitness, newBlockProtoLevel, newShellHeader, protocolHashOf, operationsHashOf, stateWritesDigest, MAX_VALIDATION_PASSES } from './protocol/common.ts'
 export { createAcceptAllProtocol, type AcceptAllConfig } from './protocol/accept-all.ts'
 export {
   createDemoProtocol, signTransfer, ed25519FromName, DEMO_V2_TRANSFER_CHARGE, type DemoProtocolConfig, type DemoVersion, type BootstrapAccount

@@ -11,7 +11,7 @@
  */
 import {
   blake2b256, concatBytes, InvalidBlockError, InvalidOperationError, VALID, invalid, levelFitness, compareFitness,
-  newBlockProtoLevel, operationsHashOf, protocolHashOf, stateWritesDigest, toHex, bytesEqual, ScratchState, DecodeError,
+  newShellHeader, protocolHashOf, stateWritesDigest, toHex, bytesEqual, ScratchState, DecodeError,
   type AppliedBlock, type ApplyBlockInput, type BakedBlock, type BlockHeader, type MakeBlockInput, type Operation,
   type OperationVerdict, type Protocol, type Verdict
 } from 'tzp2p'
@@ -70,20 +70,10 @@ export function createNotesProtocol (): Protocol {
       if (verdict.ok) included.push(op)
       else refused.push({ operation: op, error: verdict.error })
     }
-    const level = input.predecessor.shell.level + 1
     const operations = [included]
     return {
       header: {
-        shell: {
-          level,
-          proto: newBlockProtoLevel(input),
-          predecessor: input.predecessorHash,
-          timestamp: input.timestamp,
-          validationPass: 1,
-          operationsHash: operationsHashOf(operations),
-          fitness: levelFitness(level),
-          context: contextAfter(input.predecessor.shell.context, state)
-        },
+        shell: newShellHeader(input, { operations, context: contextAfter(input.predecessor.shell.context, state) }),
         protocolData: new Uint8Array(0)
       },
       operations,

@@ -2,7 +2,7 @@ import { toHex } from '../encoding/index.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import { compareFitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
-import { checkValidationPasses, levelFitness, newBlockProtoLevel, operationsHashOf } from './common.ts'
+import { checkValidationPasses, levelFitness, newShellHeader } from './common.ts'
 import { makeManifest, manifestHash } from './manifest.ts'
 import { InvalidBlockError, VALID, invalid, type Verdict } from './errors.ts'
 import type { BakedBlock, MakeBlockInput, OperationVerdict, Protocol } from './protocol.ts'
@@ -40,21 +40,8 @@ export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol
   async function makeBlock (input: MakeBlockInput): Promise<BakedBlock> {
     const operations: Operation[][] = Array.from({ length: passes }, () => [])
     for (const op of input.candidates) operations[passOf(op)].push(op)
-    const level = input.predecessor.shell.level + 1
     return {
-      header: {
-        shell: {
-          level,
-          proto: newBlockProtoLevel(input),
-          predecessor: input.predecessorHash,
-          timestamp: input.timestamp,
-          validationPass: passes,
-          operationsHash: operationsHashOf(operations),
-          fitness: levelFitness(level),
-          context: new Uint8Array(32)
-        },
-        protocolData: new Uint8Array(0)
-      },
+      header: { shell: newShellHeader(input, { operations, context: new Uint8Array(32) }), protocolData: new Uint8Array(0) },
       operations,
       refused: []
     }

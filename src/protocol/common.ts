@@ -1,4 +1,5 @@
 import { blake2b256, b58Encode } from '../crypto/index.ts'
+import type { ShellHeader } from '../wire/block-header.ts'
 import type { Fitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
 import { operationHash } from '../wire/operation.ts'
@@ -34,6 +35,28 @@ export function levelFitness (level: number): Fitness {
  */
 export function newBlockProtoLevel (input: Pick<MakeBlockInput, 'protoLevel' | 'predecessor'>): number {
   return input.protoLevel ?? (input.predecessor.shell.level === 0 ? FIRST_PROTO_LEVEL : input.predecessor.shell.proto)
+}
+
+/**
+ * The shell header of a block made from `input`: level and protocol level after the predecessor,
+ * the given timestamp, one validation pass per operation list, their Merkle root, fitness = level
+ * (unless the protocol gives its own) and the protocol's context hash.
+ */
+export function newShellHeader (
+  input: Pick<MakeBlockInput, 'protoLevel' | 'predecessor' | 'predecessorHash' | 'timestamp'>,
+  block: { operations: readonly (readonly Operation[])[], context: Uint8Array, fitness?: Fitness }
+): ShellHeader {
+  const level = input.predecessor.shell.level + 1
+  return {
+    level,
+    proto: newBlockProtoLevel(input),
+    predecessor: input.predecessorHash,
+    timestamp: input.timestamp,
+    validationPass: block.operations.length,
+    operationsHash: operationsHashOf(block.operations),
+    fitness: block.fitness ?? levelFitness(level),
+    context: block.context
+  }
 }
 
 /** A protocol hash (b58 `P…`) derived from a description of the protocol and its parameters. */

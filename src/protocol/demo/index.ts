@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os'
 import { bytesEqual, toHex, Writer } from '../../encoding/index.ts'
 import { blake2b256, b58Decode, b58Encode } from '../../crypto/index.ts'
-import type { BlockHeader, ShellHeader } from '../../wire/block-header.ts'
+import type { BlockHeader } from '../../wire/block-header.ts'
 import { compareFitness } from '../../wire/fitness.ts'
 import type { Operation } from '../../wire/operation.ts'
-import { checkValidationPasses, levelFitness, newBlockProtoLevel, operationsHashOf, stateWritesDigest } from '../common.ts'
+import { checkValidationPasses, levelFitness, newShellHeader, stateWritesDigest } from '../common.ts'
 import { makeManifest, manifestHash } from '../manifest.ts'
 import { InvalidBlockError, InvalidOperationError, VALID, invalid, type Verdict } from '../errors.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlockInput, OperationVerdict, Protocol } from '../protocol.ts'
@@ -194,18 +194,8 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
         else { operations[p].push(op); count++ }
       }
     }
-    const level = predecessor.shell.level + 1
     const activation = input.activate === undefined ? undefined : b58Decode('protocolHash', input.activate)
-    const shell: ShellHeader = {
-      level,
-      proto: newBlockProtoLevel(input),
-      predecessor: input.predecessorHash,
-      timestamp: input.timestamp,
-      validationPass: passes,
-      operationsHash: operationsHashOf(operations),
-      fitness: levelFitness(level),
-      context: blake2b256([predecessor.shell.context, stateWritesDigest(scratch.writes())])
-    }
+    const shell = newShellHeader(input, { operations, context: blake2b256([predecessor.shell.context, stateWritesDigest(scratch.writes())]) })
     return { header: { shell, protocolData: signDemoBlock(shell, bakerPublicKey, bakerKey, activation) }, operations, refused }
   }
 
