@@ -12,7 +12,7 @@
 import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
-import { generateBenchChain, importBenchChain, type ImportOptions } from '../../src/chain/import-bench.ts'
+import { generateBenchChain, importBenchChain, type ImportOptions } from './support/import-bench.ts'
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { LOCATOR_MAX_HISTORY } from '../wire/locator.ts'
 import { MEMPOOL_MAX_BYTES } from '../wire/mempool.ts'
 import type { P2pMessageTag } from '../wire/p2p-message.ts'
-import type { RateSpec } from './rate-limit.ts'
+import type { RateSpec } from '../stream/rate-limit.ts'
 
 /**
  * `/tzp2p/gossip/1.0.0` (normative text: `protocols/gossip.md`): one long-lived stream per

@@ -17,8 +17,8 @@ import {
   GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
   KNOWN_BLOCKS_PER_PEER, KNOWN_OPERATIONS_PER_PEER, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
 } from './definitions.ts'
-import { EnvelopeStream, UnexpectedMessageError } from './envelope-stream.ts'
-import { RateLimiter } from './rate-limit.ts'
+import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
+import { RateLimiter } from '../stream/rate-limit.ts'
 
 /** A peer announced a head or branch naming a block we know to be invalid (Octez greylists it). */
 export class KnownInvalidAnnouncementError extends Error {

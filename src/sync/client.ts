@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface'
 import { bytesEqual, toHex } from '../encoding/index.ts'
-import { EnvelopeStream, UnexpectedMessageError } from '../gossip/envelope-stream.ts'
+import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import type { Mempool as WireMempool } from '../wire/mempool.ts'
 import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'

@@ -1,4 +1,4 @@
-import type { RateSpec } from '../gossip/rate-limit.ts'
+import type { RateSpec } from '../stream/rate-limit.ts'
 import { BLOCK_HEADER_MAX_BYTES } from '../wire/block-header.ts'
 import { DDB_MAX_KEYS_PER_REQUEST, OPERATION_LIST_MAX_BYTES } from '../wire/ddb-messages.ts'
 import { LOCATOR_MAX_HISTORY } from '../wire/locator.ts'

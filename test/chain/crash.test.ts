@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { toHex } from '../../src/encoding/index.ts'
 import { seededRandom } from '../helpers/seeded-random.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
-import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/apply-child.ts', import.meta.url))

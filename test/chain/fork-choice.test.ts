@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { toHex } from '../../src/encoding/index.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
-import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import type { HeadChange } from '../../src/chain/chain.ts'
 import { dumpState, forgeDemoBlock, openChain, removeDir, tempDir, type OpenedChain } from './helpers.ts'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { toHex } from '../../src/encoding/index.ts'
 import { openDatabase, type Database } from '../../src/storage/database.ts'
 import { Chain, type ChainOptions } from '../../src/chain/chain.ts'
-import type { DemoSetup } from '../../src/chain/demo-chain.ts'
+import type { DemoSetup } from '../helpers/demo-chain.ts'
 
 export async function tempDir (): Promise<string> {
   return await mkdtemp(join(tmpdir(), 'tzp2p-chain-'))

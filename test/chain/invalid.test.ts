@@ -5,7 +5,7 @@ import { blockHash } from '../../src/wire/block-header.ts'
 import type { Operation } from '../../src/wire/operation.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { signTransfer } from '../../src/protocol/demo/index.ts'
-import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import {
   CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, OperationsMismatchError, UnknownPredecessorError
 } from '../../src/chain/errors.ts'

@@ -4,7 +4,7 @@ import { toHex } from '../../src/encoding/index.ts'
 import { blake2b256 } from '../../src/crypto/index.ts'
 import { operationHash, type Operation } from '../../src/wire/operation.ts'
 import { signTransfer } from '../../src/protocol/demo/index.ts'
-import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { Mempool, MempoolRefusedError } from '../../src/chain/mempool.ts'
 import { openChain, removeDir, tempDir, type OpenedChain } from './helpers.ts'
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import { toHex } from '../../src/encoding/index.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { openChain, removeDir, tempDir } from './helpers.ts'

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
 import { GOSSIP_PROTOCOL } from '../../src/gossip/definitions.ts'
 import { operationCodec } from '../../src/wire/operation.ts'

@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { demoSetup } from '../../src/chain/demo-chain.ts'
+import { demoSetup } from '../helpers/demo-chain.ts'
 import { resolveGenesis } from '../../src/chain/genesis.ts'
 import { ChildNode, type ChildEvent } from '../e2e/chain-harness.ts'
 import { TEST_CHAIN } from '../handshake/helpers.ts'

@@ -10,7 +10,7 @@ import {
 } from '../../src/protocol/demo/index.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { ScratchState, type StateReader } from '../../src/protocol/state.ts'
-import { DemoChainBuilder, demoSetup } from '../../src/chain/demo-chain.ts'
+import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 
 const alice = ed25519FromName('test/alice')
 const bob = ed25519FromName('test/bob')

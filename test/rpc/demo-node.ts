@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { demoSetup, type DemoSetup } from '../../src/chain/demo-chain.ts'
+import { demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
 
 /**

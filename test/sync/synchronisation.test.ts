@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { SynchronisationHeuristic } from '../../src/sync/synchronisation.ts'
-import { RateLimiter } from '../../src/gossip/rate-limit.ts'
+import { RateLimiter } from '../../src/stream/rate-limit.ts'
 
 describe('bootstrapped heuristic (Octez synchronisation_heuristic)', () => {
   const now = 1_700_000_000_000

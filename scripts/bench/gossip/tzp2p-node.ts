@@ -15,7 +15,7 @@
 import { pino } from 'pino'
 import { encode, fromHex, toHex } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
-import { demoSetup } from '../../../src/chain/demo-chain.ts'
+import { demoSetup } from '../../../test/helpers/demo-chain.ts'
 import { signTransfer } from '../../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../../src/wire/operation.ts'
 import { dialAll, emit, encodeBlockPayload, now, sentBytes, serveCommands, type Command } from './child-io.ts'

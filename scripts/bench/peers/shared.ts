@@ -1,5 +1,5 @@
 /** What the processes of `npm run bench:peers` agree on: the network, the demo chain, the messages. */
-import { demoSetup, type DemoSetup } from '../../../src/chain/demo-chain.ts'
+import { demoSetup, type DemoSetup } from '../../../test/helpers/demo-chain.ts'
 
 export const BENCH_NETWORK = 'TZP2P_BENCH'
 /** Accounts of the bench chain: enough that the injector's rotation reuses one only every few heads. */

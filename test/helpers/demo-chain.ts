@@ -1,14 +1,14 @@
-import { blake2b256 } from '../crypto/index.ts'
-import { toHex } from '../encoding/index.ts'
-import { blockHash, type BlockHeader } from '../wire/block-header.ts'
-import type { Operation } from '../wire/operation.ts'
+import { blake2b256 } from '../../src/crypto/index.ts'
+import { toHex } from '../../src/encoding/index.ts'
+import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
+import type { Operation } from '../../src/wire/operation.ts'
 import {
   createDemoProtocol, decodeAccount, accountKey, ed25519FromName, signTransfer, type Ed25519Keypair
-} from '../protocol/demo/index.ts'
-import type { Protocol } from '../protocol/protocol.ts'
-import type { StateReader, StateWrite } from '../protocol/state.ts'
-import type { BlockInput } from './chain.ts'
-import { genesisHeader, namedGenesis, resolveGenesis, type GenesisConfig } from './genesis.ts'
+} from '../../src/protocol/demo/index.ts'
+import type { Protocol } from '../../src/protocol/protocol.ts'
+import type { StateReader, StateWrite } from '../../src/protocol/state.ts'
+import type { BlockInput } from '../../src/chain/chain.ts'
+import { genesisHeader, namedGenesis, resolveGenesis, type GenesisConfig } from '../../src/chain/genesis.ts'
 
 /**
  * Deterministic demo chains, built in memory without a store: for tests, devnet fixtures and the

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDatabase } from '../storage/database.ts'
-import { Chain, type BlockInput } from './chain.ts'
-import { DemoChainBuilder, demoSetup, type DemoSetup } from './demo-chain.ts'
+import { openDatabase } from '../../../src/storage/database.ts'
+import { Chain, type BlockInput } from '../../../src/chain/chain.ts'
+import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../../test/helpers/demo-chain.ts'
 
 /**
  * The local-import benchmark core: a generated demo chain imported into a fresh store, as a
