@@ -21,7 +21,7 @@ export {
 export { Greylist, type GreylistOptions, type GreylistEntry } from './peers/greylist.ts'
 export { BanList, type BanRecord } from './peers/bans.ts'
 export type { P2pLimits, ReconnectionConfig } from './peers/limits.ts'
-export { parsePoint, type PointAddress } from './peers/point.ts'
+export { parsePoint, type PointAddress } from './net/point.ts'
 export type { Identity } from './identity/identity.ts'
 export { generateIdentity, loadOrCreateNodeKeys, type PowProgress } from './identity/index.ts'
 

@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { normaliseIpAddress } from '../peers/point.ts'
+import { normaliseIpAddress } from '../net/point.ts'
 
 /**
  * Addresses the node listens on or talks to that are not peers: the P2P listen address, RPC and

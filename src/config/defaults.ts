@@ -1,5 +1,7 @@
 import { DEFAULT_EXPECTED_POW } from '../identity/pow.ts'
-import { DEFAULT_P2P_LIMITS, DEFAULT_P2P_PORT, DEFAULT_RECONNECTION_CONFIG, p2pLimitsToJson } from '../peers/limits.ts'
+import { DEFAULT_P2P_PORT } from '../net/point.ts'
+import { DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG } from '../peers/limits.ts'
+import { p2pLimitsToJson } from './limits-json.ts'
 import { devnetDemoParametersJson } from './presets.ts'
 import { DEFAULT_RPC_PORT } from './values.ts'
 

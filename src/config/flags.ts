@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander'
 import { z } from 'zod'
-import { parsePoint } from '../peers/point.ts'
+import { parsePoint } from '../net/point.ts'
 import { DATA_DIR_ENV, DEFAULT_DATA_DIR_NAME } from '../identity/data-dir.ts'
 import { defaultConfigJson, valueAt } from './defaults.ts'
 import { SETTINGS_BY_KEY } from './settings.ts'

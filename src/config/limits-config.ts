@@ -1,7 +1,5 @@
-import {
-  DEFAULT_P2P_LIMITS, InvalidConnectionsError, InvalidLimitsError, limitsFromConnections, p2pLimitsFromJson, p2pLimitsToJson,
-  type P2pLimits
-} from '../peers/limits.ts'
+import { DEFAULT_P2P_LIMITS, InvalidConnectionsError, InvalidLimitsError, limitsFromConnections, type P2pLimits } from '../peers/limits.ts'
+import { p2pLimitsFromJson, p2pLimitsToJson } from './limits-json.ts'
 import type { ConfigProblem } from './errors.ts'
 
 /**

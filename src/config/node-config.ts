@@ -1,5 +1,5 @@
 import type { P2pLimits, ReconnectionConfig } from '../peers/limits.ts'
-import type { PointAddress } from '../peers/point.ts'
+import type { PointAddress } from '../net/point.ts'
 import type { HostPort } from './addresses.ts'
 import type { ProtocolName } from './values.ts'
 

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
-import { p2pLimitsToJson } from '../peers/limits.ts'
-import { formatPoint, pointToMultiaddr, type PointAddress } from '../peers/point.ts'
+import { p2pLimitsToJson } from './limits-json.ts'
+import { formatPoint, pointToMultiaddr, type PointAddress } from '../net/point.ts'
 import { encodePublicKey, encodePublicKeyHash } from '../protocol/demo/keys.ts'
 import { formatHostPort } from './addresses.ts'
 import type { NodeConfig } from './node-config.ts'

@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { b58Decode, type Base58Kind } from '../crypto/index.ts'
-import { parsePoint } from '../peers/point.ts'
-import { DEFAULT_P2P_PORT } from '../peers/limits.ts'
+import { DEFAULT_P2P_PORT, parsePoint } from '../net/point.ts'
 import { decodePublicKey, decodePublicKeyHash } from '../protocol/demo/keys.ts'
 import { MAX_CONNECTION_MESSAGE_BYTES, MIN_CONNECTION_MESSAGE_BYTES } from '../handshake/channel.ts'
 import { parseHostPort, type ParseHostPortOptions } from './addresses.ts'
@@ -151,7 +150,7 @@ export const protocolName = z.enum(PROTOCOL_NAMES)
 /** Octez's `(max, gc target)` pair of a table bound. */
 export const boundPair = z.tuple([uint16, uint16])
 
-export { OCTEZ_LIMITS_WITHOUT_EFFECT as OCTEZ_LIMIT_KEYS_WITHOUT_EFFECT } from '../peers/limits.ts'
+export { OCTEZ_LIMITS_WITHOUT_EFFECT as OCTEZ_LIMIT_KEYS_WITHOUT_EFFECT } from './limits-json.ts'
 
 export const backoffFactor = z.number().finite().min(1)
 export const bakeInterval = z.number().finite().min(0.1).max(86400)

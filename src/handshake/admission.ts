@@ -1,7 +1,7 @@
 import type { Connection } from '@libp2p/interface'
 import { isRefused, type AccessControl } from '../peers/gater.ts'
 import type { NackMotive } from '../wire/ack.ts'
-import { formatPoint } from '../wire/point.ts'
+import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { MAX_NACK_POINTS_SENT, type AdmissionPolicy, type RemoteCandidate } from './authenticate.ts'
 import type { AuthenticatedPeers } from './authenticated-peers.ts'
 
@@ -72,7 +72,7 @@ export class ConnectionAdmission {
     const points: string[] = []
     for (const peer of this.peers.list()) {
       if (peer.metadata.privateNode || peer.advertisedPort === 0 || peer.remoteIp === undefined) continue
-      points.push(formatPoint({ address: peer.remoteIp, port: peer.advertisedPort }))
+      points.push(toOctezPointString(ipPoint(peer.remoteIp, peer.advertisedPort)))
       if (points.length >= MAX_NACK_POINTS_SENT) break
     }
     return points

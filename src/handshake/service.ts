@@ -2,9 +2,10 @@ import type { Connection, PeerId, PeerStore, Startable, Stream, StreamHandler, S
 import type { Logger } from 'pino'
 import type { Identity } from '../identity/identity.ts'
 import { makePowTarget } from '../identity/pow.ts'
-import { ipOfMultiaddr, type AccessControl } from '../peers/gater.ts'
+import { ipOfMultiaddr } from '../net/multiaddr.ts'
+import type { AccessControl } from '../peers/gater.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
-import { formatPoint } from '../wire/point.ts'
+import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { ConnectionAdmission, type AdmissionHooks } from './admission.ts'
 import { authenticate } from './authenticate.ts'
 import { AuthenticatedPeers, type AuthenticatedPeer } from './authenticated-peers.ts'
@@ -371,7 +372,7 @@ export class HandshakeService implements Startable {
     const ip = ipOfMultiaddr(connection.remoteAddr)
     const tcp = connection.remoteAddr.getComponents().find(c => c.name === 'tcp')?.value
     if (ip !== undefined && tcp !== undefined && connection.direction === 'outbound') {
-      this.ownPoints.add(formatPoint({ address: ip, port: Number(tcp) }))
+      this.ownPoints.add(toOctezPointString(ipPoint(ip, Number(tcp))))
     }
   }
 

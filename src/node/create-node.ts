@@ -17,8 +17,9 @@ import { checkIdentity, type Identity } from '../identity/identity.ts'
 import { loadOrCreateNodeKeys } from '../identity/node-keys.ts'
 import { BanList } from '../peers/bans.ts'
 import { Greylist } from '../peers/greylist.ts'
-import { createConnectionGater, ipOfMultiaddr } from '../peers/gater.ts'
-import { formatPoint } from '../wire/point.ts'
+import { ipOfMultiaddr } from '../net/multiaddr.ts'
+import { createConnectionGater } from '../peers/gater.ts'
+import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { handshake, type HandshakeFailure, type HandshakeService } from '../handshake/service.ts'
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { SelfConnectionError } from '../handshake/errors.ts'
@@ -113,7 +114,7 @@ function pointOf (ma: Multiaddr): string | undefined {
   const port = ma.getComponents().find(c => c.name === 'tcp')?.value
   if (ip === undefined || port === undefined) return undefined
   try {
-    return formatPoint({ address: ip, port: Number(port) })
+    return toOctezPointString(ipPoint(ip, Number(port)))
   } catch {
     return undefined
   }

@@ -6,7 +6,7 @@ import type { GreylistOptions } from '../peers/greylist.ts'
 import {
   DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG, validateP2pLimits, type P2pLimits, type ReconnectionConfig
 } from '../peers/limits.ts'
-import { parsePoint, type PointAddress } from '../peers/point.ts'
+import { DEFAULT_P2P_PORT, parsePoint, type PointAddress } from '../net/point.ts'
 import type { PeerScoresOptions } from '../peers/score.ts'
 import type { Registry } from 'prom-client'
 import type { ChainNodeOptions } from './chain-node.ts'
@@ -16,8 +16,7 @@ import { MAX_CONNECTION_MESSAGE_BYTES, MIN_CONNECTION_MESSAGE_BYTES } from '../h
 
 /** Chain name of a tzp2p devnet unless told otherwise; nodes only talk to nodes with the same name. */
 export const DEFAULT_CHAIN_NAME = 'TZP2P_DEVNET'
-/** Octez's P2P port. */
-export const DEFAULT_P2P_PORT = 9732
+export { DEFAULT_P2P_PORT }
 export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`]
 /** Octez `max-connections`. */
 export const DEFAULT_MAX_CONNECTIONS = 100

@@ -1,7 +1,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { b58Decode } from '../crypto/index.ts'
-import { normaliseIpAddress } from './point.ts'
+import { normaliseIpAddress } from '../net/point.ts'
 
 /**
  * The ban list (Octez's blacklist, `P2p_acl.IPBlacklist`/`PeerBlacklist`): IP addresses and peer

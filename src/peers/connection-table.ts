@@ -1,7 +1,7 @@
 import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
-import { tcpPortOfMultiaddr } from './gater.ts'
+import { tcpPortOfMultiaddr } from '../net/multiaddr.ts'
 import type { PointBook } from './point-book.ts'
-import { isIpPoint, normaliseIpAddress, type PointAddress } from './point.ts'
+import { isIpPoint, normaliseIpAddress, type PointAddress } from '../net/point.ts'
 
 /** An authenticated connection and the points it runs on. */
 export interface TrackedConnection {

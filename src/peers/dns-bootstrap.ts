@@ -1,6 +1,5 @@
 import { promises as dns } from 'node:dns'
-import { DEFAULT_P2P_PORT } from './limits.ts'
-import { InvalidPointError, parsePoint, pointKey, type PointAddress } from './point.ts'
+import { DEFAULT_P2P_PORT, InvalidPointError, parsePoint, pointKey, type PointAddress } from '../net/point.ts'
 import type { PointBook } from './point-book.ts'
 
 /**

@@ -1,5 +1,5 @@
 import type { PeerId } from '@libp2p/interface'
-import { normaliseIpAddress } from './point.ts'
+import { normaliseIpAddress } from '../net/point.ts'
 
 /** Octez `greylist_timeout` / `ip_greylist_cleanup_delay`: one day. */
 export const DEFAULT_GREYLIST_TTL_MS = 86_400_000

@@ -1,11 +1,11 @@
-import { z } from 'zod'
-
 /**
- * Connection limits of the P2P layer, with Octez's defaults (`P2p_limits.default`) and Octez's JSON
- * names (the `p2p.limits` object of the node's config file), plus the few settings tzp2p adds for
- * what Octez does not do (an inbound share cap and a per-IP inbound rate).
+ * Connection limits of the P2P layer, with Octez's defaults (`P2p_limits.default` in
+ * `src/lib_p2p_services/p2p_limits.ml`), plus the few settings tzp2p adds for what Octez does not
+ * do (an inbound share cap and a per-IP inbound rate), their validation and what they imply
+ * (maintenance bounds, the inbound cap, `--connections N`). Each field's doc names its JSON key in
+ * the node's config file; `config/limits-json.ts` reads and writes that `p2p.limits` object.
  *
- * Durations are milliseconds in TypeScript and seconds in JSON, as Octez writes them.
+ * Durations are milliseconds here and seconds in JSON, as Octez writes them.
  */
 export interface P2pLimits {
   /** `connection-timeout`: time allowed to open the TCP connection of a dial. */
@@ -84,9 +84,6 @@ export const DEFAULT_P2P_LIMITS: Readonly<P2pLimits> = Object.freeze({
   // js-libp2p's connection manager uses the same default for its per-host inbound threshold.
   inboundConnectionsPerIpPerSecond: 5
 })
-
-/** Octez's default P2P port, used when an address gives none. */
-export const DEFAULT_P2P_PORT = 9732
 
 /**
  * Octez's `Point_reconnection_config`: after a failed dial the point waits `delay`, and the next
@@ -274,194 +271,4 @@ export function limitsFromConnections (n: number, base: P2pLimits = DEFAULT_P2P_
     maxKnownPeerIds: { ...table }
   }
   return { limits, synchronisationThreshold: options.synchronisationThreshold ?? Math.max(Math.floor(n / 4), 2) }
-}
-
-// --- JSON (the `p2p.limits` object) -------------------------------------------------------------
-
-const seconds = z.number().finite().positive()
-const uint16 = z.number().int().min(0).max(65535)
-const uint8 = z.number().int().min(0).max(255)
-const bound = z.tuple([uint16, uint16])
-
-/**
- * Keys Octez accepts that have no effect in tzp2p: bandwidth limits, read/write queue sizes and the
- * chunk size belong to Octez's own socket scheduler; on libp2p, yamux's flow control plays that role.
- * They are accepted (so an Octez config file loads) and reported through `onIgnoredKey`.
- */
-export const OCTEZ_LIMITS_WITHOUT_EFFECT = [
-  'max-download-speed', 'max-upload-speed', 'read-buffer-size', 'read-queue-size', 'write-queue-size',
-  'incoming-app-message-queue-size', 'incoming-message-queue-size', 'outgoing-message-queue-size', 'binary-chunks-size'
-] as const
-
-const limitsJsonSchema = z.strictObject({
-  // Octez's JSON default for an absent `connection-timeout` is the authentication timeout (5 s), not
-  // the 10 s of `P2p_limits.default`; tzp2p uses 10 s in both cases so the value never depends on
-  // whether a `limits` object happens to exist.
-  'connection-timeout': seconds.optional(),
-  'authentication-timeout': seconds.optional(),
-  'greylist-timeout': seconds.optional(),
-  'maintenance-idle-time': seconds.nullable().optional(),
-  'min-connections': uint16.optional(),
-  'expected-connections': uint16.optional(),
-  'max-connections': uint16.optional(),
-  backlog: uint8.optional(),
-  'max-incoming-connections': uint8.optional(),
-  max_known_points: bound.nullable().optional(),
-  max_known_peer_ids: bound.nullable().optional(),
-  peer_greylist_size: uint16.optional(),
-  ip_greylist_size_in_kilobytes: uint16.optional(),
-  ip_greylist_cleanup_delay: seconds.optional(),
-  'swap-linger': seconds.nullable().optional(),
-  'time-between-looking-for-peers': seconds.optional(),
-  'reserved-outbound-connections': uint16.nullable().optional(),
-  'inbound-connections-per-ip-per-second': z.number().finite().positive().nullable().optional(),
-  ...Object.fromEntries(OCTEZ_LIMITS_WITHOUT_EFFECT.map(k => [k, z.unknown().optional()]))
-})
-
-const ms = (s: number): number => Math.round(s * SECOND)
-const msOrNull = (s: number | null): number | null => s === null ? null : ms(s)
-const toBound = (b: [number, number] | null): TableBound | null => b === null ? null : { max: b[0], target: b[1] }
-
-export interface ParseLimitsOptions {
-  /** Values for keys the JSON leaves out (default: Octez's defaults). */
-  base?: P2pLimits
-  onIgnoredKey?: (key: string) => void
-}
-
-/**
- * Reads a `p2p.limits` JSON object (Octez names, durations in seconds) over `base`, then validates
- * the result. Unknown keys are refused (a typo must not silently keep a default).
- */
-export function p2pLimitsFromJson (json: unknown, options: ParseLimitsOptions = {}): P2pLimits {
-  const parsed = limitsJsonSchema.safeParse(json)
-  if (!parsed.success) {
-    throw new InvalidLimitsError(parsed.error.issues.map(issue => {
-      const key = issue.path.length > 0
-        ? String(issue.path[0])
-        : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(object)'
-      return { key, message: issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message }
-    }))
-  }
-  const j = parsed.data
-  for (const key of OCTEZ_LIMITS_WITHOUT_EFFECT) if (key in j) options.onIgnoredKey?.(key)
-  const base = options.base ?? DEFAULT_P2P_LIMITS
-  const limits: P2pLimits = {
-    connectionTimeoutMs: j['connection-timeout'] !== undefined ? ms(j['connection-timeout']) : base.connectionTimeoutMs,
-    authenticationTimeoutMs: j['authentication-timeout'] !== undefined ? ms(j['authentication-timeout']) : base.authenticationTimeoutMs,
-    greylistTimeoutMs: j['greylist-timeout'] !== undefined ? ms(j['greylist-timeout']) : base.greylistTimeoutMs,
-    maintenanceIdleTimeMs: j['maintenance-idle-time'] !== undefined ? msOrNull(j['maintenance-idle-time']) : base.maintenanceIdleTimeMs,
-    minConnections: j['min-connections'] ?? base.minConnections,
-    expectedConnections: j['expected-connections'] ?? base.expectedConnections,
-    maxConnections: j['max-connections'] ?? base.maxConnections,
-    backlog: j.backlog ?? base.backlog,
-    maxIncomingConnections: j['max-incoming-connections'] ?? base.maxIncomingConnections,
-    maxKnownPoints: j.max_known_points !== undefined ? toBound(j.max_known_points) : base.maxKnownPoints,
-    maxKnownPeerIds: j.max_known_peer_ids !== undefined ? toBound(j.max_known_peer_ids) : base.maxKnownPeerIds,
-    peerGreylistSize: j.peer_greylist_size ?? base.peerGreylistSize,
-    ipGreylistSizeInKilobytes: j.ip_greylist_size_in_kilobytes ?? base.ipGreylistSizeInKilobytes,
-    // Octez: the IP greylist delay defaults to the greylist timeout.
-    ipGreylistCleanupDelayMs: j.ip_greylist_cleanup_delay !== undefined
-      ? ms(j.ip_greylist_cleanup_delay)
-      : j['greylist-timeout'] !== undefined ? ms(j['greylist-timeout']) : base.ipGreylistCleanupDelayMs,
-    swapLingerMs: j['swap-linger'] !== undefined ? msOrNull(j['swap-linger']) : base.swapLingerMs,
-    timeBetweenLookingForPeersMs: j['time-between-looking-for-peers'] !== undefined ? ms(j['time-between-looking-for-peers']) : base.timeBetweenLookingForPeersMs,
-    reservedOutboundConnections: j['reserved-outbound-connections'] !== undefined ? j['reserved-outbound-connections'] : base.reservedOutboundConnections,
-    inboundConnectionsPerIpPerSecond: j['inbound-connections-per-ip-per-second'] !== undefined ? j['inbound-connections-per-ip-per-second'] : base.inboundConnectionsPerIpPerSecond
-  }
-  validateP2pLimits(limits)
-  return limits
-}
-
-/** The JSON form of `limits` (Octez names, seconds), as `p2pLimitsFromJson` reads it. */
-export function p2pLimitsToJson (limits: P2pLimits): Record<string, unknown> {
-  const s = (v: number): number => v / SECOND
-  const sOrNull = (v: number | null): number | null => v === null ? null : s(v)
-  const pair = (b: TableBound | null): [number, number] | null => b === null ? null : [b.max, b.target]
-  return {
-    'connection-timeout': s(limits.connectionTimeoutMs),
-    'authentication-timeout': s(limits.authenticationTimeoutMs),
-    'greylist-timeout': s(limits.greylistTimeoutMs),
-    'maintenance-idle-time': sOrNull(limits.maintenanceIdleTimeMs),
-    'min-connections': limits.minConnections,
-    'expected-connections': limits.expectedConnections,
-    'max-connections': limits.maxConnections,
-    backlog: limits.backlog,
-    'max-incoming-connections': limits.maxIncomingConnections,
-    max_known_points: pair(limits.maxKnownPoints),
-    max_known_peer_ids: pair(limits.maxKnownPeerIds),
-    peer_greylist_size: limits.peerGreylistSize,
-    ip_greylist_size_in_kilobytes: limits.ipGreylistSizeInKilobytes,
-    ip_greylist_cleanup_delay: s(limits.ipGreylistCleanupDelayMs),
-    'swap-linger': sOrNull(limits.swapLingerMs),
-    'time-between-looking-for-peers': s(limits.timeBetweenLookingForPeersMs),
-    'reserved-outbound-connections': limits.reservedOutboundConnections,
-    'inbound-connections-per-ip-per-second': limits.inboundConnectionsPerIpPerSecond
-  }
-}
-
-// --- per-IP inbound rate --------------------------------------------------------------------------
-
-export interface InboundRateLimiterOptions {
-  /** Connections allowed per IP within one `windowMs`. */
-  perWindow: number
-  windowMs?: number
-  /** IPs tracked at once; the least recently seen is forgotten beyond it (a flood of addresses cannot grow memory). */
-  maxTrackedIps?: number
-  now?: () => number
-}
-
-/**
- * Per-IP inbound connection rate (a sliding window per address). Octez has no such check beyond
- * its greylist; js-libp2p's connection manager refuses more than a few inbound connections per
- * second from one host, and tzp2p does the same in its gater so a single host cannot churn
- * handshakes (each one costs a Noise handshake and a Tezos PoW check). Callers pass normalised
- * IPs; `allow` records the attempt when it returns true.
- */
-export class InboundRateLimiter {
-  private readonly perWindow: number
-  private readonly windowMs: number
-  private readonly maxTracked: number
-  private readonly now: () => number
-  /** IP → times of recent accepted connections, oldest first; Map order = least recently seen first. */
-  private readonly recent = new Map<string, number[]>()
-
-  constructor (options: InboundRateLimiterOptions) {
-    if (!(Number.isInteger(options.perWindow) && options.perWindow > 0)) throw new RangeError(`perWindow must be a positive integer, got ${options.perWindow}`)
-    this.perWindow = options.perWindow
-    this.windowMs = options.windowMs ?? SECOND
-    this.maxTracked = options.maxTrackedIps ?? 4096
-    this.now = options.now ?? Date.now
-  }
-
-  /** The limiter `limits` asks for, or undefined when the check is disabled. */
-  static fromLimits (limits: P2pLimits, now?: () => number): InboundRateLimiter | undefined {
-    const rate = limits.inboundConnectionsPerIpPerSecond
-    if (rate === null) return undefined
-    // A fractional rate (0.5/s) becomes one connection per 2 s.
-    return rate >= 1
-      ? new InboundRateLimiter({ perWindow: Math.floor(rate), windowMs: SECOND, now })
-      : new InboundRateLimiter({ perWindow: 1, windowMs: Math.round(SECOND / rate), now })
-  }
-
-  allow (ip: string): boolean {
-    const now = this.now()
-    const times = (this.recent.get(ip) ?? []).filter(t => now - t < this.windowMs)
-    this.recent.delete(ip)
-    if (times.length >= this.perWindow) {
-      this.recent.set(ip, times)
-      return false
-    }
-    times.push(now)
-    this.recent.set(ip, times)
-    while (this.recent.size > this.maxTracked) {
-      const oldest = this.recent.keys().next().value
-      if (oldest === undefined) break
-      this.recent.delete(oldest)
-    }
-    return true
-  }
-
-  get trackedIps (): number {
-    return this.recent.size
-  }
 }

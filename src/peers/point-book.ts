@@ -1,5 +1,5 @@
 import { DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG, type ReconnectionConfig, type TableBound } from './limits.ts'
-import { isIpPoint, pointFromKey, pointKey, type PointAddress } from './point.ts'
+import { isIpPoint, pointFromKey, pointKey, type PointAddress } from '../net/point.ts'
 
 /**
  * The known points (Octez `P2p_pool.known_points` + `P2p_point_state`): every address we know,

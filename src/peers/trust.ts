@@ -1,10 +1,11 @@
 import type { Connection } from '@libp2p/interface'
 import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
 import { banTargetOf, type BanList } from './bans.ts'
-import { ipOfMultiaddr, tcpPortOfMultiaddr, type TrustPolicy } from './gater.ts'
+import { ipOfMultiaddr, tcpPortOfMultiaddr } from '../net/multiaddr.ts'
+import type { TrustPolicy } from './gater.ts'
 import type { Greylist } from './greylist.ts'
 import type { PointBook, PointInfo } from './point-book.ts'
-import { isIpPoint, normaliseIpAddress, pointKey } from './point.ts'
+import { isIpPoint, normaliseIpAddress, pointKey } from '../net/point.ts'
 
 /**
  * Who is trusted (Octez: trusted points and trusted peers). A point is trusted by configuration

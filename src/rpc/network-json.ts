@@ -2,7 +2,7 @@ import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
 import type { BanRecord } from '../peers/bans.ts'
 import type { GreylistEntry } from '../peers/greylist.ts'
 import { lastMiss, lastSeen, type PeerAt, type PointInfo } from '../peers/point-book.ts'
-import { isIpPoint, toOctezPointString } from '../peers/point.ts'
+import { isIpPoint, toOctezPointString } from '../net/point.ts'
 
 /**
  * The JSON shapes of the `/network/*` RPCs. Octez's names and layout are kept where tzp2p has the

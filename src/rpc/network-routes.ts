@@ -6,7 +6,7 @@ import type { RpcContext } from './context.ts'
 import { sendJsonString } from './reply.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
 import { banJson, connectionJson, greylistJson, peerInfoJson, pointInfoJson, pointText, type PeerInfoJson } from './network-json.ts'
-import { parsePoint, pointKey } from '../peers/point.ts'
+import { parsePoint, pointKey } from '../net/point.ts'
 
 /**
  * `/network/*`: who this node is, whom it is connected to, the greylist and bans. Peers are named

@@ -21,7 +21,7 @@ import { createDemoProtocol, readAccount } from '../../src/protocol/demo/index.t
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { operationHash } from '../../src/wire/operation.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
-import { parsePoint } from '../../src/peers/point.ts'
+import { parsePoint } from '../../src/net/point.ts'
 
 export interface ChildConfig {
   dataDir: string

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { PeerRefusedError, RejectedByPeerError } from '../../src/handshake/errors.ts'
-import { parsePoint } from '../../src/peers/point.ts'
+import { parsePoint } from '../../src/net/point.ts'
 import { addressOf, nextEvent, startNode, stopAll } from '../handshake/helpers.ts'
 import { connect, hostPortOf, pointKeyOf, startManaged, until } from './managed-helpers.ts'
 

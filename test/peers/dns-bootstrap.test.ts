@@ -4,7 +4,7 @@ import dns2 from 'dns2'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { DnsBootstrap, DnsBootstrapError, applyDnsChange, type DnsBootstrapOptions, type DnsChange } from '../../src/peers/dns-bootstrap.ts'
 import { PointBook } from '../../src/peers/point-book.ts'
-import { InvalidPointError } from '../../src/peers/point.ts'
+import { InvalidPointError } from '../../src/net/point.ts'
 
 const { UDPServer, Packet } = dns2
 /** RFC 1035 §4.1.1 response codes (dns2 has them at run time, its type declarations do not). */

@@ -5,7 +5,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Greylist, InvalidGreylistKeyError } from '../../src/peers/greylist.ts'
 import { BanList } from '../../src/peers/bans.ts'
-import { createConnectionGater, ipOfMultiaddr } from '../../src/peers/gater.ts'
+import { ipOfMultiaddr } from '../../src/net/multiaddr.ts'
+import { createConnectionGater } from '../../src/peers/gater.ts'
 
 /** A clock the test moves by hand, so expiry is checked without waiting. */
 function manualClock (start = 1_000_000): { now: () => number, advance: (ms: number) => void } {

@@ -1,9 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG, InboundRateLimiter, InvalidConnectionsError, InvalidLimitsError,
-  inboundConnectionCap, limitsFromConnections, maintenanceBounds, p2pLimitsFromJson, p2pLimitsToJson, validateP2pLimits,
-  type P2pLimits
+  DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG, InvalidConnectionsError, InvalidLimitsError,
+  inboundConnectionCap, limitsFromConnections, maintenanceBounds, validateP2pLimits, type P2pLimits
 } from '../../src/peers/limits.ts'
 
 test('defaults are Octez P2p_limits.default and Point_reconnection_config.default', () => {
@@ -101,42 +100,6 @@ test('--connections refuses 0, fractions and more than 100 unless allowed', () =
   assert.equal(limitsFromConnections(101, DEFAULT_P2P_LIMITS, { allowAbove100: true }).limits.maxConnections, 151)
 })
 
-test('p2p.limits JSON uses Octez names and seconds, round trips, and rejects bad values by key', () => {
-  const json = {
-    'min-connections': 2,
-    'expected-connections': 4,
-    'max-connections': 6,
-    'maintenance-idle-time': 1.5,
-    'swap-linger': null,
-    max_known_points: [100, 50],
-    'greylist-timeout': 60
-  }
-  const limits = p2pLimitsFromJson(json)
-  assert.equal(limits.minConnections, 2)
-  assert.equal(limits.maxConnections, 6)
-  assert.equal(limits.maintenanceIdleTimeMs, 1500)
-  assert.equal(limits.swapLingerMs, null)
-  assert.deepEqual(limits.maxKnownPoints, { max: 100, target: 50 })
-  // The IP greylist delay follows greylist-timeout when not given, as in Octez.
-  assert.equal(limits.ipGreylistCleanupDelayMs, 60_000)
-  assert.equal(limits.connectionTimeoutMs, 10_000)
-  const again = p2pLimitsFromJson(p2pLimitsToJson(limits))
-  assert.deepEqual(again, limits)
-  assert.deepEqual(p2pLimitsFromJson({}), { ...DEFAULT_P2P_LIMITS })
-
-  assert.throws(() => p2pLimitsFromJson({ 'min-conections': 3 }),
-    (e: Error) => e instanceof InvalidLimitsError && e.key === 'min-conections' && /unknown key/.test(e.message))
-  assert.throws(() => p2pLimitsFromJson({ 'max-connections': 70000 }), (e: Error) => e instanceof InvalidLimitsError && e.key === 'max-connections')
-  assert.throws(() => p2pLimitsFromJson({ 'connection-timeout': -1 }), (e: Error) => e instanceof InvalidLimitsError && e.key === 'connection-timeout')
-  assert.throws(() => p2pLimitsFromJson({ 'min-connections': 60 }), (e: Error) => e instanceof InvalidLimitsError && e.key === 'min-connections')
-  assert.throws(() => p2pLimitsFromJson('nope'), InvalidLimitsError)
-
-  // Octez keys without effect on libp2p load and are reported.
-  const ignored: string[] = []
-  p2pLimitsFromJson({ 'max-download-speed': 100, 'read-buffer-size': 4096 }, { onIgnoredKey: k => ignored.push(k) })
-  assert.deepEqual(ignored.sort(), ['max-download-speed', 'read-buffer-size'])
-})
-
 test('the inbound cap keeps the reserved outbound slots free', () => {
   // Defaults: maintenance accepts up to 84; 10 slots (min-connections) stay for our own dials.
   assert.equal(inboundConnectionCap(DEFAULT_P2P_LIMITS), 74)
@@ -144,31 +107,4 @@ test('the inbound cap keeps the reserved outbound slots free', () => {
   const small: P2pLimits = { ...DEFAULT_P2P_LIMITS, minConnections: 2, expectedConnections: 4, maxConnections: 6 }
   assert.equal(inboundConnectionCap(small), 4)
   assert.equal(inboundConnectionCap({ ...small, reservedOutboundConnections: 6 }), 0)
-})
-
-test('the per-IP inbound rate limiter allows N per window per IP and forgets old IPs', () => {
-  let now = 1_000_000
-  const limiter = new InboundRateLimiter({ perWindow: 2, windowMs: 1000, maxTrackedIps: 3, now: () => now })
-  assert.equal(limiter.allow('1.1.1.1'), true)
-  assert.equal(limiter.allow('1.1.1.1'), true)
-  assert.equal(limiter.allow('1.1.1.1'), false)
-  assert.equal(limiter.allow('2.2.2.2'), true, 'another IP has its own budget')
-  now += 999
-  assert.equal(limiter.allow('1.1.1.1'), false)
-  now += 1
-  assert.equal(limiter.allow('1.1.1.1'), true, 'the window slid past the first two')
-  for (const ip of ['3.3.3.3', '4.4.4.4', '5.5.5.5']) limiter.allow(ip)
-  assert.equal(limiter.trackedIps, 3)
-  const fromDefaults = InboundRateLimiter.fromLimits(DEFAULT_P2P_LIMITS, () => now)
-  assert.ok(fromDefaults !== undefined)
-  for (let i = 0; i < 5; i++) assert.equal(fromDefaults.allow('9.9.9.9'), true)
-  assert.equal(fromDefaults.allow('9.9.9.9'), false)
-  assert.equal(InboundRateLimiter.fromLimits({ ...DEFAULT_P2P_LIMITS, inboundConnectionsPerIpPerSecond: null }), undefined)
-  const slow = InboundRateLimiter.fromLimits({ ...DEFAULT_P2P_LIMITS, inboundConnectionsPerIpPerSecond: 0.5 }, () => now)
-  assert.ok(slow !== undefined)
-  assert.equal(slow.allow('8.8.8.8'), true)
-  now += 1999
-  assert.equal(slow.allow('8.8.8.8'), false)
-  now += 1
-  assert.equal(slow.allow('8.8.8.8'), true)
 })

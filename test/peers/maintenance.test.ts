@@ -4,7 +4,7 @@ import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { Maintenance, type MaintenanceDeps, type MaintenanceReport } from '../../src/peers/maintenance.ts'
 import { maintenanceBounds } from '../../src/peers/limits.ts'
 import { PointBook, type PointInfo } from '../../src/peers/point-book.ts'
-import { parsePoint, pointKey } from '../../src/peers/point.ts'
+import { parsePoint, pointKey } from '../../src/net/point.ts'
 
 /**
  * The maintenance rules over a simulated network: points are reachable or not, dials "connect"

@@ -7,7 +7,7 @@ import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { openDatabase, sublevel } from '../../src/storage/database.ts'
 import { InvalidAclKeyError, PeerStore, PeerStoreRecordError, type GreylistRecord } from '../../src/peers/peer-store-db.ts'
 import { PointBook } from '../../src/peers/point-book.ts'
-import { parsePoint, pointKey } from '../../src/peers/point.ts'
+import { parsePoint, pointKey } from '../../src/net/point.ts'
 import { BanList } from '../../src/peers/bans.ts'
 import { PeerScores } from '../../src/peers/score.ts'
 

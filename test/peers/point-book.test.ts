@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { PointBook, PointStateError, lastMiss, type PointBookEvent } from '../../src/peers/point-book.ts'
-import { parsePoint, pointKey, type PointAddress } from '../../src/peers/point.ts'
+import { parsePoint, pointKey, type PointAddress } from '../../src/net/point.ts'
 import { DEFAULT_RECONNECTION_CONFIG } from '../../src/peers/limits.ts'
 import { seededRandom } from '../helpers/seeded-random.ts'
 

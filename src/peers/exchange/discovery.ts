@@ -2,7 +2,7 @@ import type { Connection } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { applyDnsChange, DnsBootstrap, type DnsBootstrapError } from '../dns-bootstrap.ts'
 import type { PointBook, PointInfo } from '../point-book.ts'
-import { fromOctezPointString, pointKey, type PointAddress } from '../point.ts'
+import { fromOctezPointString, pointKey, type PointAddress } from '../../net/point.ts'
 import type { PeerExchangeService } from './service.ts'
 
 /** Where a point was learnt. */

@@ -7,7 +7,7 @@ import {
 } from '../../wire/p2p-message.ts'
 import { PEER_ID_BYTES } from '../../wire/hashes.ts'
 import { pointStringCodec } from '../../wire/point.ts'
-import { InvalidPointError, isIpPoint, pointFromMultiaddr, pointToMultiaddr, type PointAddress } from '../point.ts'
+import { InvalidPointError, isIpPoint, pointFromMultiaddr, pointToMultiaddr, type PointAddress } from '../../net/point.ts'
 
 /**
  * Definitions of `/tzp2p/peers/1.0.0` (see `protocols/peers.md`, normative): the protocol id, the

@@ -3,7 +3,7 @@ import type { Connection, Startable, Stream, StreamHandler, StreamHandlerOptions
 import type { Logger } from 'pino'
 import { authenticatedOnly, assertAuthenticated, type AuthenticationState } from '../../handshake/guard.ts'
 import type { PeerMessage } from '../../wire/peer-messages.ts'
-import type { PointAddress } from '../point.ts'
+import type { PointAddress } from '../../net/point.ts'
 import type { Misbehaviour } from '../score.ts'
 import {
   ADVERTISE_MAX_SENT, announcedBodyLength, BOOTSTRAP_THROTTLE_MS, decodePeerMessage, encodePeerMessage,

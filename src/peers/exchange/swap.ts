@@ -2,7 +2,7 @@ import type { Connection } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { AuthenticatedPeer } from '../../handshake/authenticated-peers.ts'
 import type { PointInfo } from '../point-book.ts'
-import type { PointAddress } from '../point.ts'
+import type { PointAddress } from '../../net/point.ts'
 import type { PeerExchangeService, SwapProposal } from './service.ts'
 
 /**

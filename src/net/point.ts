@@ -2,14 +2,18 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { b58Decode } from '../crypto/index.ts'
-import { DEFAULT_P2P_PORT } from './limits.ts'
 
 /**
- * Peer addresses ("points" in Octez): what `--peer`, bootstrap names, DNS records and peer
- * exchange lists carry. A point is a host (IP literal or DNS name) and a TCP port, optionally
- * pinned to the Tezos peer id expected behind it (Octez's `host:port#id…`, checked after the
- * handshake) and to a libp2p PeerId (`/p2p/…` in a multiaddr, checked by Noise).
+ * Peer addresses ("points" in Octez, `src/lib_base/p2p_point.ml`): what `--peer`, bootstrap names,
+ * DNS records, Nack and peer exchange lists carry. A point is a host (IP literal or DNS name) and a
+ * TCP port, optionally pinned to the Tezos peer id expected behind it (Octez's `host:port#id…`,
+ * checked after the handshake) and to a libp2p PeerId (`/p2p/…` in a multiaddr, checked by Noise).
+ * This module is the one parser and printer of points; their wire codec is `wire/point.ts`.
  */
+
+/** Octez's default P2P port, used when an address gives none. */
+export const DEFAULT_P2P_PORT = 9732
+
 export type HostKind = 'ip4' | 'ip6' | 'dns' | 'dns4' | 'dns6'
 
 export interface PointAddress {
@@ -28,14 +32,16 @@ const ACCEPTED_FORMS =
   'optionally ending with /p2p/<libp2p peer id>), or host:port, [ipv6]:port, host or ipv6 (port 9732 by default), ' +
   'each optionally followed by #<tezos peer id> (id…)'
 
-/** Text that is not a peer address. The message explains the accepted forms. */
+const OCTEZ_FORM = 'accepted forms: a.b.c.d:port or [ipv6]:port, port 0–65535 (Octez P2p_point.Id)'
+
+/** Text that is not a peer address. The message explains the forms the parser accepts. */
 export class InvalidPointError extends Error {
   override readonly name = 'InvalidPointError'
   readonly text: string
   readonly reason: string
 
-  constructor (text: string, reason: string) {
-    super(`invalid peer address ${JSON.stringify(text)}: ${reason} (${ACCEPTED_FORMS})`)
+  constructor (text: string, reason: string, acceptedForms: string = ACCEPTED_FORMS) {
+    super(`invalid peer address ${JSON.stringify(text)}: ${reason} (${acceptedForms})`)
     this.text = text
     this.reason = reason
   }
@@ -203,14 +209,45 @@ export function toOctezPointString (point: Pick<PointAddress, 'hostKind' | 'host
   throw new InvalidPointError(pointKey(point), 'only IP addresses have an Octez point form; resolve the name first')
 }
 
-/** Reads Octez's point text: an IP literal and an explicit port, nothing else. */
+const OCTEZ_PORT = /^(?:0|[1-9][0-9]{0,4})$/
+
+/**
+ * Reads Octez's point text (`P2p_point.Id.of_string`): `a.b.c.d:port` or `[ipv6]:port` with an
+ * explicit decimal port of 0–65535, nothing else. IPv4-mapped IPv6 gives the IPv4 host.
+ */
 export function fromOctezPointString (text: string): PointAddress {
-  const point = parsePoint(text)
-  if (!isIpPoint(point) || point.expectedPeerId !== undefined || text.startsWith('/')) {
-    throw new InvalidPointError(text, 'an Octez point is a.b.c.d:port or [ipv6]:port')
+  const fail = (reason: string): InvalidPointError => new InvalidPointError(text, reason, OCTEZ_FORM)
+  let host: string
+  let port: string
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']')
+    if (close < 0 || text[close + 1] !== ':') throw fail('expected [ipv6]:port')
+    host = text.slice(1, close)
+    port = text.slice(close + 2)
+    if (!isIPv6(host)) throw fail(`${JSON.stringify(host)} is not an IPv6 address`)
+  } else {
+    const colon = text.lastIndexOf(':')
+    if (colon < 0) throw fail('missing :port')
+    host = text.slice(0, colon)
+    port = text.slice(colon + 1)
+    if (!isIPv4(host)) throw fail(`${JSON.stringify(host)} is not an IPv4 address (IPv6 needs brackets)`)
   }
-  if (!(point.hostKind === 'ip6' ? /\]:[0-9]+$/ : /:[0-9]+$/).test(text)) throw new InvalidPointError(text, 'an Octez point gives its port')
-  return point
+  if (!OCTEZ_PORT.test(port) || Number(port) > 65535) throw fail(`bad port ${JSON.stringify(port)}`)
+  const ip = normaliseIpAddress(host)
+  if (ip === undefined) throw fail(`${JSON.stringify(host)} is not an IP address`)
+  return { hostKind: ip.kind, host: ip.address, port: Number(port) }
+}
+
+/**
+ * The point of an IP literal (any spelling: mapped IPv4, uncompressed IPv6) and a port, e.g. a
+ * connection's remote IP with the port it advertised.
+ */
+export function ipPoint (address: string, port: number): PointAddress {
+  const text = `${address} port ${port}`
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidPointError(text, `bad port ${port}`, OCTEZ_FORM)
+  const ip = normaliseIpAddress(address)
+  if (ip === undefined) throw new InvalidPointError(text, `${JSON.stringify(address)} is not an IP address`, OCTEZ_FORM)
+  return { hostKind: ip.kind, host: ip.address, port }
 }
 
 /** Human-readable `host:port[#id]`, IPv6 in brackets. */

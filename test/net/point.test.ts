@@ -2,9 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import {
-  InvalidPointError, formatPoint, fromOctezPointString, normaliseIpAddress, parsePoint, pointFromKey, pointFromMultiaddr,
+  InvalidPointError, formatPoint, fromOctezPointString, ipPoint, normaliseIpAddress, parsePoint, pointFromKey, pointFromMultiaddr,
   pointKey, pointToMultiaddr, toOctezPointString
-} from '../../src/peers/point.ts'
+} from '../../src/net/point.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 
 const TEZOS_ID = vectors.identities[0].peer_id
@@ -81,6 +81,22 @@ test('Octez point strings: the Advertise vector parses and formats back byte for
   for (const text of ['1.2.3.4', 'host:1', '/ip4/1.2.3.4/tcp/1', `1.2.3.4:1#${TEZOS_ID}`, '[::1]']) {
     assert.throws(() => fromOctezPointString(text), InvalidPointError, text)
   }
+})
+
+test('Octez point strings follow Octez syntax (P2p_point.Id): IP literal, brackets for IPv6, explicit port 0–65535', () => {
+  assert.deepEqual(fromOctezPointString('213.239.201.79:9732'), { hostKind: 'ip4', host: '213.239.201.79', port: 9732 })
+  assert.deepEqual(fromOctezPointString('[fe80::e828:209d:20e:c0ae]:375'), { hostKind: 'ip6', host: 'fe80::e828:209d:20e:c0ae', port: 375 })
+  assert.deepEqual(fromOctezPointString('[2001:DB8:0:0:0:0:0:1]:1'), { hostKind: 'ip6', host: '2001:db8::1', port: 1 })
+  assert.deepEqual(fromOctezPointString('[::ffff:10.0.0.1]:80'), { hostKind: 'ip4', host: '10.0.0.1', port: 80 })
+  for (const bad of ['1.2.3.4', '1.2.3.4:', '1.2.3.4:65536', '1.2.3.4:01', '::1:80', '[::1]80', '[::1]:x', 'host:80', '1.2.3.256:1', '[zz::1]:1']) {
+    assert.throws(() => fromOctezPointString(bad), InvalidPointError, bad)
+  }
+  assert.equal(toOctezPointString(ipPoint('10.0.0.1', 9732)), '10.0.0.1:9732')
+  assert.equal(toOctezPointString(ipPoint('2001:db8:0::1', 1)), '[2001:db8::1]:1')
+  assert.equal(toOctezPointString(ipPoint('::ffff:10.0.0.1', 2)), '10.0.0.1:2')
+  assert.throws(() => ipPoint('example.com', 1), InvalidPointError)
+  assert.throws(() => ipPoint('10.0.0.1', -1), InvalidPointError)
+  for (const p of ['[fe80::e828:209d:20e:c0ae]:375', '234.123.124.91:9876', '[::1]:0']) assert.equal(toOctezPointString(fromOctezPointString(p)), p)
 })
 
 test('IP normalisation', () => {
