@@ -1,6 +1,6 @@
 import { b58Decode, b58Encode } from '../crypto/index.ts'
 import { DecodeError, Reader, Writer } from '../encoding/index.ts'
-import type { BlockHeader } from '../wire/block-header.ts'
+import { FIRST_PROTO_LEVEL, type BlockHeader } from '../wire/block-header.ts'
 import type { StateReader, StateWrite } from '../protocol/state.ts'
 
 /**
@@ -18,8 +18,6 @@ import type { StateReader, StateWrite } from '../protocol/state.ts'
 /** Protocols may not write keys with this prefix. */
 export const SHELL_KEY_PREFIX = 'shell:'
 const PROTO_KEY_PREFIX = 'shell:proto:'
-/** Protocol level of the first block after genesis. */
-export const FIRST_PROTO_LEVEL = 1
 
 export interface ProtocolLevel {
   protoLevel: number

@@ -1,11 +1,10 @@
 import { blake2b256, b58Encode } from '../crypto/index.ts'
-import type { ShellHeader } from '../wire/block-header.ts'
+import { FIRST_PROTO_LEVEL, type ShellHeader } from '../wire/block-header.ts'
 import type { Fitness } from '../wire/fitness.ts'
 import type { Operation } from '../wire/operation.ts'
 import { operationHash } from '../wire/operation.ts'
 import { operationsHashOfPasses } from '../wire/merkle.ts'
 import { serializeStateWrites, type StateWrite } from './state.ts'
-import { FIRST_PROTO_LEVEL } from '../chain/protocol-levels.ts'
 import type { MakeBlockInput } from './protocol.ts'
 
 /** Octez bounds the Merkle path of operations_hash to 8 validation passes. */

@@ -6,10 +6,16 @@ import { readHash, writeHash } from './hashes.ts'
 /** `Block_header.bounded_encoding`: Distributed-DB messages refuse headers above 8 MiB. */
 export const BLOCK_HEADER_MAX_BYTES = 8 * 1024 * 1024
 
+/**
+ * The `proto` of the first block after genesis: genesis carries protocol level 0, the blocks of the
+ * first protocol 1, and each protocol change adds one.
+ */
+export const FIRST_PROTO_LEVEL = 1
+
 /** `Block_header.shell_header`: the protocol-independent part every node understands. */
 export interface ShellHeader {
   level: number
-  /** Protocol level (incremented at each protocol change). */
+  /** Protocol level (incremented at each protocol change; see `FIRST_PROTO_LEVEL`). */
   proto: number
   predecessor: Uint8Array
   /** Seconds since the Unix epoch (int64 on the wire; kept exact as a bigint). */
