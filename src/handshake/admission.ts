@@ -1,20 +1,19 @@
 import type { Connection } from '@libp2p/interface'
-import { isRefused, type AccessControl } from '../peers/gater.ts'
 import type { NackMotive } from '../wire/ack.ts'
 import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { MAX_NACK_POINTS_SENT, type AdmissionPolicy, type RemoteCandidate } from './authenticate.ts'
 import type { AuthenticatedPeers } from './authenticated-peers.ts'
 
 export interface AdmissionInit {
-  acl: AccessControl
   /** Authenticated connections at which further ones are answered Too_many_connections. */
   maxConnections: number
   /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
   knownPoints?: () => string[]
   /**
-   * The connection manager's rules, consulted once the remote is known: `refuse` (close without a
-   * Nack, e.g. a peer id other than the one pinned for the point) before the version check, `admit`
-   * (a motive to Nack with, e.g. private mode or the inbound share) before the connection limit.
+   * The node's rules, consulted once the remote is known: `refuse` (close without a Nack: a banned
+   * or greylisted peer id, a peer id other than the one pinned for the point) before the version
+   * check, `admit` (a motive to Nack with, e.g. private mode or the inbound share) before the
+   * connection limit. The handshake knows no ban list or greylist of its own.
    */
   hooks?: AdmissionHooks
 }
@@ -45,7 +44,7 @@ export class ConnectionAdmission {
   policyFor (connection: Connection): AdmissionPolicy {
     const hooks = this.init.hooks
     return {
-      isRefused: tezosPeerId => isRefused(this.init.acl, tezosPeerId) || hooks?.refuse?.(tezosPeerId, connection) === true,
+      isRefused: tezosPeerId => hooks?.refuse?.(tezosPeerId, connection) === true,
       admit: (remote: RemoteCandidate): NackMotive | undefined => {
         const motive = hooks?.admit?.(remote, connection)
         if (motive !== undefined) return motive

@@ -3,7 +3,6 @@ import type { Logger } from 'pino'
 import type { Identity } from '../identity/identity.ts'
 import { makePowTarget } from '../identity/pow.ts'
 import { ipOfMultiaddr } from '../net/multiaddr.ts'
-import type { AccessControl } from '../peers/gater.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
 import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { ConnectionAdmission, type AdmissionHooks } from './admission.ts'
@@ -37,6 +36,11 @@ export interface HandshakeFailure {
   greylisted: boolean
 }
 
+/** The one thing the handshake asks of the node's greylist: take an IP and peer ids in. */
+export interface HandshakeGreylist {
+  greylist: (target: { ip?: string, peers?: Array<string | PeerId> }, reason: string) => void
+}
+
 /** Callbacks through which the service reports to the node (which turns them into events). */
 export interface HandshakeListener {
   authenticated: (peer: AuthenticatedPeer) => void
@@ -58,9 +62,10 @@ export interface HandshakeInit {
   advertisedPort: () => number
   /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
   knownPoints?: () => string[]
-  /** The connection manager's admission rules (see `AdmissionHooks`). */
+  /** The node's admission rules (see `AdmissionHooks`): bans, greylist, pins, private mode, shares. */
   hooks?: AdmissionHooks
-  acl: AccessControl
+  /** Where a remote that failed in a way Octez greylists for is greylisted (the node's greylist). */
+  greylist: HandshakeGreylist
   logger: Logger
   listener?: Partial<HandshakeListener>
   maxInboundStreams?: number
@@ -323,7 +328,7 @@ export class HandshakeService implements Startable {
       const ip = ipOfMultiaddr(connection.remoteAddr)
       const peers: Array<string | PeerId> = [connection.remotePeer]
       if (p.tezosPeerId !== undefined && p.tezosPeerIdProven) peers.push(p.tezosPeerId)
-      this.init.acl.greylist.greylist({ ip, peers }, error.name)
+      this.init.greylist.greylist({ ip, peers }, error.name)
     }
     if (error instanceof SelfConnectionError) this.rememberOwnPoint(connection)
     this.log[greylisted ? 'warn' : 'debug']({

@@ -18,7 +18,7 @@ import { loadOrCreateNodeKeys } from '../identity/node-keys.ts'
 import { BanList } from '../peers/bans.ts'
 import { Greylist } from '../peers/greylist.ts'
 import { ipOfMultiaddr } from '../net/multiaddr.ts'
-import { createConnectionGater } from '../peers/gater.ts'
+import { createConnectionGater, isRefused } from '../peers/gater.ts'
 import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { handshake, type HandshakeFailure, type HandshakeService } from '../handshake/service.ts'
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
@@ -219,8 +219,12 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
         maxConnections: opts.maxConnections,
         advertisedPort: () => advertisedPort,
         knownPoints: options.knownPoints ?? manager?.knownPointsForNack,
-        hooks: manager?.admissionHooks,
-        acl,
+        hooks: {
+          // Banned and greylisted peers are refused by Tezos peer id too, once the handshake reveals it.
+          refuse: (tezosPeerId, connection) => isRefused(acl, tezosPeerId) || manager?.admissionHooks.refuse?.(tezosPeerId, connection) === true,
+          admit: manager?.admissionHooks.admit
+        },
+        greylist: acl.greylist,
         logger,
         listener: {
           authenticated: peer => { emit('peer:authenticated', peer) },
