@@ -9,7 +9,7 @@ function sha256 (data: Uint8Array): Uint8Array {
 const b58check = createBase58check(sha256)
 
 /**
- * base58check prefixes of Octez's `Base58.Prefix` for the objects tzp2p handles (reference §5.5).
+ * base58check prefixes of Octez's `Base58.Prefix` (`src/lib_crypto/base58.ml`) for the objects tzp2p handles.
  * `size` is the payload length; `starts` and `length` describe the encoded string.
  */
 export const PREFIXES = {

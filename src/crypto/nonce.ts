@@ -39,9 +39,9 @@ export function octezNonces (sentFrame: Uint8Array, recvFrame: Uint8Array, incom
 }
 
 /**
- * tzp2p's libp2p-bound form (DESIGN §3): after the two frames the dialler's and the listener's
- * libp2p PeerId bytes (multihash) are hashed too, so a relayed connection message yields nonces
- * the relay cannot use. `dialerPeerId`/`listenerPeerId` are the same on both sides.
+ * tzp2p's libp2p-bound form (protocols/handshake.md §5.2): after the two frames the dialler's and
+ * the listener's libp2p PeerId bytes (multihash) are hashed too, so a relayed connection message
+ * yields nonces the relay cannot use. `dialerPeerId`/`listenerPeerId` are the same on both sides.
  */
 export function boundNonces (
   sentFrame: Uint8Array,

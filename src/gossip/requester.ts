@@ -1,5 +1,5 @@
 /**
- * The requester (Octez `requester.ml`, reference §4): fetches objects by key from peers.
+ * The requester (Octez `src/lib_requester/requester.ml`): fetches objects by key from peers.
  *
  * - A key is never in flight twice: a second `fetch` of a pending key waits for the first.
  * - Keys are grouped into requests of at most `maxKeysPerRequest` (10) per peer, spread over the

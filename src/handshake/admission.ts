@@ -24,10 +24,10 @@ export interface AdmissionHooks {
 }
 
 /**
- * The node's connect decision (Octez `raw_authenticate`, reference §2.1 step 7) over the set of
- * authenticated peers. A connection it accepts holds a slot for its Tezos peer id from our Ack until
- * the handshake ends, so two connections of one peer racing through the handshake cannot both get
- * in, and the limit counts them before they finish.
+ * The node's connect decision (Octez `raw_authenticate`, `src/lib_p2p/p2p_connect_handler.ml`) over
+ * the set of authenticated peers. A connection it accepts holds a slot for its Tezos peer id from
+ * our Ack until the handshake ends, so two connections of one peer racing through the handshake
+ * cannot both get in, and the limit counts them before they finish.
  */
 export class ConnectionAdmission {
   private readonly peers: AuthenticatedPeers

@@ -40,7 +40,7 @@ export interface RemoteCandidate {
   metadata: ConnectionMetadata
 }
 
-/** The node's connect policy, consulted in Octez's order (reference §2.1 step 7). */
+/** The node's connect policy, consulted in Octez's order (`raw_authenticate`, `src/lib_p2p/p2p_connect_handler.ml`). */
 export interface AdmissionPolicy {
   /** Banned or greylisted Tezos peer id: close without a Nack. */
   isRefused: (tezosPeerId: string) => boolean
@@ -59,7 +59,7 @@ export interface HandshakeRun {
   signal: AbortSignal
   /** True on the listening side of the libp2p connection (Octez `incoming`). */
   incoming: boolean
-  /** libp2p PeerId multihash bytes of both ends, bound into the nonces (DESIGN §3). */
+  /** libp2p PeerId multihash bytes of both ends, bound into the nonces (protocols/handshake.md §5.2). */
   localLibp2pPeerId: Uint8Array
   remoteLibp2pPeerId: Uint8Array
   /** The remote address, printed only into errors. */

@@ -3,9 +3,9 @@ import { nackMotiveName } from '../wire/ack.ts'
 
 /**
  * Why a handshake failed. `greylist` says whether the remote IP and peer ids are greylisted, exactly
- * where Octez's `raw_authenticate` does it (reference §2.8): a peer that cannot do the work, cannot
- * encrypt to us or sends malformed bytes is punished; a slow peer, a closed socket or a version
- * mismatch is not.
+ * where Octez's `raw_authenticate` (`src/lib_p2p/p2p_connect_handler.ml`) does it: a peer that
+ * cannot do the work, cannot encrypt to us or sends malformed bytes is punished; a slow peer, a
+ * closed socket or a version mismatch is not.
  */
 export abstract class HandshakeError extends Error {
   abstract readonly greylist: boolean

@@ -465,7 +465,10 @@ export class ConnectionManager {
     }
   }
 
-  /** Octez `ask_for_more_contacts`: Bootstrap to every connected non-private peer, and a DNS refresh. */
+  /**
+   * A point entered the book (`PointSource`: config, DNS, a connection, Advertise, Nack, swap):
+   * counted by source and announced as `point:discovered`. Asking for more is `PeerDiscovery.askForMore`.
+   */
   private discovered (key: string, source: PointSource, trusted: boolean): void {
     this.metrics.pointsDiscovered.inc({ source })
     this.init.emit('point:discovered', { key, source, trusted })

@@ -6,11 +6,11 @@ import type { ProtocolManifest } from './manifest.ts'
 import type { ScratchState, StateReader, StateWrite } from './state.ts'
 
 /**
- * The pluggable protocol (DESIGN §6): everything the shell does not know about blocks and
- * operations. The shell (`src/chain`) checks what Octez's shell checks — the predecessor is
- * known and valid, level = predecessor + 1, the number of validation passes, the Merkle root of
- * the operations, increasing timestamps and fitness, operations branched on a live block — then
- * hands the block to the protocol.
+ * The pluggable protocol (README, "Chain, protocols, mempool and baker"): everything the shell
+ * does not know about blocks and operations. The shell (`src/chain`) checks what Octez's shell
+ * checks — the predecessor is known and valid, level = predecessor + 1, the number of validation
+ * passes, the Merkle root of the operations, increasing timestamps and fitness, operations branched
+ * on a live block — then hands the block to the protocol.
  *
  * State: a protocol reads the state of the predecessor through a `StateReader` and answers with
  * the list of writes the block causes; the chain commits them atomically with the block, and

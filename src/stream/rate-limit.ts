@@ -1,6 +1,6 @@
 /**
  * Per-peer token buckets: `rate` messages per second on average, bursts of up to `burst`.
- * Octez throttles incoming shell messages per connection (reference §4, `make_throttle_state`);
+ * Octez throttles incoming messages per connection (`throttle_callbacks` in `src/lib_p2p/p2p_protocol.ml`);
  * tzp2p counts per remote peer so that opening more streams does not buy a peer more answers.
  */
 export interface RateSpec {

@@ -4,7 +4,7 @@ import { BoundedQueue } from './queue.ts'
 import type { PlannedStep, StepHeaderFetcher } from './step-headers.ts'
 
 /**
- * The bootstrap pipeline (Octez `bootstrap_pipeline.ml`, reference §6.4): three stages joined by
+ * The bootstrap pipeline (Octez `src/lib_shell/bootstrap_pipeline.ml`): three stages joined by
  * bounded queues.
  *
  * 1. Headers: the locator's steps, oldest first; each step's headers are fetched top-down and

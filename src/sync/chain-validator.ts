@@ -23,17 +23,9 @@ import { InvalidLocatorError, rangeStepFetcher, walkStepFetcher } from './step-h
 import { SynchronisationHeuristic, type SynchronisationOptions } from './synchronisation.ts'
 
 /**
- * What the node does with what peers announce (Octez's chain validator and peer validators):
- *
- * - A Current_head whose predecessor we have and whose fitness beats our head: fetch its
- *   operations and apply it. Its predecessor unknown: ask that peer for its branch.
- * - A Current_branch (or a fetched one) better than our head: plan a bootstrap from its locator
- *   and run the pipeline. One pipeline runs at a time (tzp2p fetches each branch from all peers);
- *   when it ends, the best remaining announcement is taken up.
- * - Mempool hashes we lack are fetched and offered to the mempool.
- * - Blame: an invalid block, a lying locator or a known-invalid announcement is the announcing
- *   peer's fault (`penalize`, which greylists); wrong answers are dealt with by the fetchers.
- * - `bootstrapped` follows Octez's synchronisation heuristic.
+ * How a bootstrap fetches each locator step's headers: `ranges` (in chunks from several peers in
+ * parallel, the default) or `walk` (one header at a time by predecessor hash, as Octez's
+ * `src/lib_shell/bootstrap_pipeline.ml` does).
  */
 export type HeaderFetchMode = 'ranges' | 'walk'
 
@@ -79,6 +71,20 @@ interface Target {
   locator: BlockLocator
 }
 
+/**
+ * What the node does with what peers announce (Octez's chain validator and peer
+ * validators, `src/lib_shell/chain_validator.ml` and `src/lib_shell/peer_validator.ml`):
+ *
+ * - A Current_head whose predecessor we have and whose fitness beats our head: fetch its
+ *   operations and apply it. Its predecessor unknown: ask that peer for its branch.
+ * - A Current_branch (or a fetched one) better than our head: plan a bootstrap from its locator
+ *   and run the pipeline. One pipeline runs at a time (tzp2p fetches each branch from all peers);
+ *   when it ends, the best remaining announcement is taken up.
+ * - Mempool hashes we lack are fetched and offered to the mempool.
+ * - Blame: an invalid block, a lying locator or a known-invalid announcement is the announcing
+ *   peer's fault (`penalize`, which greylists); wrong answers are dealt with by the fetchers.
+ * - `bootstrapped` follows Octez's synchronisation heuristic.
+ */
 export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   readonly fetchers: Fetchers
   readonly synchronisation: SynchronisationHeuristic

@@ -6,7 +6,7 @@ import { InvalidLocatorError, type PlannedStep } from './step-headers.ts'
 
 /**
  * From a peer's locator to a bootstrap plan (Octez `Block_locator.unknown_prefix` and `to_steps`,
- * reference §6.3): the history is cut at the first block we have, the steps are replayed with the
+ * `src/lib_base/block_locator.ml`): the history is cut at the first block we have, the steps are replayed with the
  * seed the sender used (`{ sender: that peer, receiver: us }`), and each step's top level and
  * length follow from the head's level, so the fetchers can verify every step exactly.
  */

@@ -2,7 +2,7 @@ import {
   DecodeError, EncodeError, Reader, UINT30_MAX, Writer, decodeExact, encode, type Codec
 } from '../encoding/index.ts'
 
-/** X25519 public key, PoW stamp and message nonce sizes (reference §2.2). */
+/** X25519 public key and PoW stamp sizes (`src/lib_crypto/crypto_box.ml`), message nonce size (`src/lib_p2p/p2p_socket.ml`). */
 export const PUBLIC_KEY_BYTES = 32
 export const POW_STAMP_BYTES = 24
 export const MESSAGE_NONCE_BYTES = 24

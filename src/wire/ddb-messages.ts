@@ -19,7 +19,7 @@ export interface OperationsKey {
   validationPass: number
 }
 
-/** The Distributed-DB ("shell") messages of reference §4, tags 0x10–0x91. */
+/** The Distributed-DB ("shell") messages of Octez `src/lib_shell/distributed_db_message.ml`, tags 0x10–0x91. */
 export type DistributedDbMessage =
   | { tag: 'Get_current_branch', chainId: Uint8Array }
   | { tag: 'Current_branch', chainId: Uint8Array, locator: BlockLocator }

@@ -1,4 +1,4 @@
-// Every Octez wire structure tzp2p speaks, with its binary codec (reference §2–§6).
+// Every Octez wire structure tzp2p speaks, with its binary codec; each file names the Octez source it follows.
 export * from './hashes.ts'
 export * from './point.ts'
 export * from './connection-message.ts'

@@ -10,7 +10,8 @@ export const LOCATOR_DEFAULT_SIZE = 250
 
 /**
  * A sparse chain summary "à la Bitcoin": the head header, then hashes of ancestors at growing,
- * seeded distances (reference §6). The head hash is not on the wire; it is the header's hash.
+ * seeded distances (Octez `src/lib_base/block_locator.ml`). The head hash is not on the wire; it is
+ * the header's hash.
  */
 export interface BlockLocator {
   headHeader: BlockHeader

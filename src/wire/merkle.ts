@@ -3,7 +3,7 @@ import { blake2b256 } from '../crypto/index.ts'
 import { HASH_BYTES, readHash, writeHash } from './hashes.ts'
 
 /**
- * Octez's `Generic_Merkle_tree` over BLAKE2b-256 (reference §5.4), used twice: an operation list
+ * Octez's `Generic_Merkle_tree` over BLAKE2b-256 (`src/lib_crypto/blake2B.ml`), used twice: an operation list
  * hash (`Lo…`) is the root over one validation pass's operation hashes, and a block's
  * `operations_hash` (`LLo…`) is the root over the per-pass list hashes.
  *

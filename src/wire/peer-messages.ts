@@ -6,7 +6,7 @@ import type { MessageCase } from './ddb-messages.ts'
 /** Octez greylists a peer whose Advertise lists more points than this. */
 export const ADVERTISE_MAX_POINTS = 100
 
-/** The P2P layer's own messages (reference §3.1), tags 0x01–0x05. */
+/** The P2P layer's own messages (Octez `src/lib_p2p/p2p_message.ml`), tags 0x01–0x05. */
 export type PeerMessage =
   | { tag: 'Disconnect' }
   | { tag: 'Bootstrap' }

@@ -72,7 +72,7 @@ test('multiaddr conversion both ways; the key drops peer ids and canonicalises',
 })
 
 test('Octez point strings: the Advertise vector parses and formats back byte for byte', () => {
-  // Reference §7.6: Advertise body = ["[fe80::e828:209d:20e:c0ae]:375", "234.123.124.91:9876", "123.123.124.21:9876"].
+  // The points of the Advertise vector in test/fixtures/octez-public.json.
   for (const text of ['[fe80::e828:209d:20e:c0ae]:375', '234.123.124.91:9876', '123.123.124.21:9876']) {
     assert.equal(toOctezPointString(fromOctezPointString(text)), text)
   }

@@ -31,7 +31,8 @@ test('a manifest is carried as Octez Protocol sources, and the protocol hash is 
   assert.equal(m.source, toHex(blake2b256(new TextEncoder().encode('x'))))
   const json = canonicalManifestJson(m)
   assert.equal(json, `{"name":"demo","version":3,"source":"${m.source}"}`)
-  // Byte layout (reference §4, tag 0x41): env version uint16 ‖ components as a 4-byte-length list of
+  // Byte layout (Protocol message, tag 0x41; `Protocol.encoding` in Octez `src/lib_base/protocol.ml`):
+  // env version uint16 ‖ components as a 4-byte-length list of
   // { name string ‖ interface option (0x00 = none) ‖ implementation string }.
   const name = Buffer.from('Tzp2p_manifest')
   const impl = Buffer.from(json)

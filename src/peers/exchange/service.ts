@@ -214,7 +214,7 @@ export class PeerExchangeService implements Startable {
       }
       case 'Swap_request': {
         // A swap moves connections around; delaying a stale proposal by a minute helps nobody, so
-        // one inside the throttle window is ignored (see protocols/peers.md §6).
+        // one inside the throttle window is ignored (see protocols/peers.md §7).
         const now = Date.now()
         if (now - throttles.swap < this.swapThrottleMs) return undefined
         throttles.swap = now
