@@ -83,7 +83,10 @@ export class PeerDiscovery {
   fromNack (points: readonly string[]): void {
     const addresses: PointAddress[] = []
     for (const text of points) {
-      try { addresses.push(fromOctezPointString(text)) } catch { /* checked by its codec only: a bad one is skipped */ }
+      let point: PointAddress
+      try { point = fromOctezPointString(text) } catch { continue /* checked by its codec only: a bad one is skipped */ }
+      // Octez's syntax allows port 0, which no one listens on.
+      if (point.port !== 0) addresses.push(point)
     }
     this.fromPeers(addresses, 'nack')
   }
