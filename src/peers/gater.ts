@@ -53,7 +53,8 @@ function trustedPeer (acl: AccessControl, key: string | PeerId | undefined): boo
 
 /**
  * True if this IP or peer is refused: banned, or greylisted and not trusted (Octez `banned_addr` /
- * `banned_peer`). Exposed so the handshake applies the same rule to the Tezos peer id once it is known.
+ * `banned_peer`). Exposed so createNode gives the handshake's admission hook the same rule for the
+ * Tezos peer id, once the handshake reveals it.
  */
 export function isRefused (acl: AccessControl, key: string | PeerId | undefined): boolean {
   if (key === undefined) return false

@@ -11,9 +11,9 @@ import type { BlockInput } from '../../src/chain/chain.ts'
 import { genesisHeader, namedGenesis, resolveGenesis, type GenesisConfig } from '../../src/chain/genesis.ts'
 
 /**
- * Deterministic demo chains, built in memory without a store: for tests, devnet fixtures and the
- * import and sync benchmarks. Everything derives from a name: account and baker keys, genesis,
- * and the pseudo-random transfers.
+ * Deterministic demo chains, built in memory without a store: for tests and the benchmarks
+ * (scripts/bench). Everything derives from a name: account and baker keys, genesis, and the
+ * pseudo-random transfers.
  */
 export interface DemoSetupOptions {
   /** Names the chain; keys and genesis derive from it. */
