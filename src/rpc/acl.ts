@@ -55,6 +55,18 @@ function refusal (method: string, url: string, p: ListenerPolicy, rule: string |
   return `forbidden: ${call} is not a public RPC: on ${p.listener}, a non-loopback address, the default policy serves only public reads and injection (open more with rpc.acl or --allow-all-rpc)`
 }
 
+/** The refusal of a request, or undefined if the policy lets it through. */
+function refused (method: string, url: string, p: ListenerPolicy): RpcForbiddenError | undefined {
+  if (method === 'OPTIONS' || allowsEverything(p.policy)) return undefined
+  // An absolute-form target (`http://host/path`) is routed on its path; rather than parse it
+  // the way the router does, a listener with rules refuses it.
+  if (!url.startsWith('/')) {
+    return new RpcForbiddenError(`forbidden: ${callText(method, url)}: on ${p.listener} the request target must be a path starting with "/"`)
+  }
+  const d = decide(p.policy, aclMethod(method), requestSegments(url))
+  return d.allowed ? undefined : new RpcForbiddenError(refusal(method, url, p, d.rule?.text))
+}
+
 /**
  * Installs the access check on `app` (before its routes are registered) and returns the gate whose
  * policy the server sets once the listener is bound. OPTIONS passes, as in Octez: it is the CORS
@@ -62,15 +74,8 @@ function refusal (method: string, url: string, p: ListenerPolicy, rule: string |
  */
 export function applyAcl (app: FastifyInstance): AclGate {
   let current = STARTING
-  app.addHook('onRequest', async request => {
-    if (request.method === 'OPTIONS' || allowsEverything(current.policy)) return
-    // An absolute-form target (`http://host/path`) is routed on its path; rather than parse it
-    // the way the router does, a listener with rules refuses it.
-    if (!request.url.startsWith('/')) {
-      throw new RpcForbiddenError(`forbidden: ${callText(request.method, request.url)}: on ${current.listener} the request target must be a path starting with "/"`)
-    }
-    const d = decide(current.policy, aclMethod(request.method), requestSegments(request.url))
-    if (!d.allowed) throw new RpcForbiddenError(refusal(request.method, request.url, current, d.rule?.text))
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(refused(request.method, request.url, current))
   })
   return {
     get current () { return current },

@@ -146,7 +146,7 @@ describe('RPC access policy per listen address (Octez find_policy)', () => {
 
   it('resolves host names once, to every address they have; a name that does not resolve matches nothing', async () => {
     const names: Record<string, string[]> = { 'rpc.example': ['10.1.1.1', '2001:db8:0:0::7'], 'gone.example': [] }
-    const resolved = await resolveAclEntries([entry('gone.example', 'blacklist', []), entry('RPC.example:8732', 'blacklist', ['/**'])], async n => names[n] ?? [])
+    const resolved = await resolveAclEntries([entry('gone.example', 'blacklist', []), entry('RPC.example:8732', 'blacklist', ['/**'])], async n => await Promise.resolve(names[n] ?? []))
     assert.equal(findPolicy(resolved, '10.1.1.1', 8732)?.address.text, 'RPC.example:8732')
     assert.equal(findPolicy(resolved, '2001:db8::7', 8732)?.address.text, 'RPC.example:8732')
     assert.equal(findPolicy(resolved, '10.1.1.1', 8733), undefined)
