@@ -4,9 +4,9 @@ import type { ListenerPolicy } from './acl-policy.ts'
 import { RpcError } from './errors.ts'
 
 /**
- * RPC access control, enforced in one place: an `onRequest` hook that runs before routing, so a
- * refused request never reaches a handler and an unknown path answers 404 only where the policy
- * lets it through. Octez checks at the same point, before looking the path up in its directory
+ * RPC access control, enforced in one place: an `onRequest` hook, which runs before any handler
+ * (the not-found one included), so a refused request never reaches a route and an unknown path
+ * answers 404 only where the policy lets it through. Octez checks at the same point, before looking the path up in its directory
  * (resto's cohttp server, which `src/lib_rpc_http/RPC_server.ml` includes).
  *
  * Octez answers a refused call with an empty 401; tzp2p answers 403 (the caller is known to be
