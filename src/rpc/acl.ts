@@ -6,8 +6,9 @@ import { RpcError } from './errors.ts'
 /**
  * RPC access control, enforced in one place: an `onRequest` hook, which runs before any handler
  * (the not-found one included), so a refused request never reaches a route and an unknown path
- * answers 404 only where the policy lets it through. Octez checks at the same point, before looking the path up in its directory
- * (resto's cohttp server, which `src/lib_rpc_http/RPC_server.ml` includes).
+ * answers 404 only where the policy lets it through. Octez checks at the same point, before
+ * looking the path up in its directory (resto's cohttp server, which
+ * `src/lib_rpc_http/RPC_server.ml` includes).
  *
  * Octez answers a refused call with an empty 401; tzp2p answers 403 (the caller is known to be
  * refused, not unauthenticated) with a one-line JSON error naming the rule that refused it.
