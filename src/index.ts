@@ -63,3 +63,5 @@ export { encode, decodeExact, toHex, fromHex, bytesEqual, concatBytes, Reader, W
 
 // The HTTP RPC, status page and metrics of a node.
 export { startRpcServer, RpcListenError, DEFAULT_RPC_LISTEN, type RpcServer, type RpcServerOptions, type ListenAddress } from './rpc/server.ts'
+export { parseAclAddress, InvalidAclAddressError, SECURE_POLICY, ALLOW_ALL_POLICY, type RpcAclEntry, type AclAddress } from './rpc/acl-policy.ts'
+export { whitelist, blacklist, parseAclRule, InvalidAclRuleError, type AclPolicy, type AclRule } from './rpc/acl-rules.ts'

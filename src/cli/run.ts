@@ -24,7 +24,8 @@ export function registerRunCommand (program: Command): void {
 Settings come from the defaults, then the config file (<data-dir>/config.json, or --config-file),
 then these options. On the first run the identity is generated at --expected-pow (default 26:
 minutes on one core; devnets use 0). The RPC and status page listen on 127.0.0.1:8732 unless
---rpc-addr says otherwise.
+--rpc-addr says otherwise. On an address other than loopback the RPC serves only public reads and
+injection, unless rpc.acl or --allow-all-rpc opens more (as Octez).
 
 A first Ctrl-C (or SIGTERM) closes the peers, flushes the store and exits with 0; a second one
 exits at once (130 for SIGINT, 143 for SIGTERM).

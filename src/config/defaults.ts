@@ -38,7 +38,8 @@ export function defaultConfigJson (): Record<string, unknown> {
       // Octez serves no RPC unless asked; tzp2p serves its status page on loopback, reachable only from this machine.
       'listen-addrs': [`127.0.0.1:${DEFAULT_RPC_PORT}`],
       'cors-origin': [],
-      'cors-headers': []
+      'cors-headers': [],
+      acl: []
     },
     metrics_addr: [],
     shell: {

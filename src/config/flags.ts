@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander'
 import { z } from 'zod'
 import { parsePoint } from '../net/point.ts'
+import { parseAclAddress } from '../rpc/acl-policy.ts'
 import { DATA_DIR_ENV, DEFAULT_DATA_DIR_NAME } from '../identity/data-dir.ts'
 import { defaultConfigJson, valueAt } from './defaults.ts'
 import { SETTINGS_BY_KEY } from './settings.ts'
@@ -69,6 +70,7 @@ export const RUN_FLAGS: readonly RunFlagSpec[] = [
   { flags: '--synchronisation-threshold <n>', kind: 'number', key: 'shell.chain_validator.synchronisation_threshold', octez: true, description: 'synchronised peers needed to be bootstrapped', defaultText: '4, or max(n/4, 2) with --connections' },
   { flags: '--sync-latency <seconds>', kind: 'number', key: 'shell.chain_validator.latency', octez: true, description: 'a peer whose head is younger than this is synchronised' },
   { flags: '--rpc-addr <host:port>', kind: 'replace', key: 'rpc.listen-addrs', octez: true, description: 'RPC and status page listen address (repeatable; replaces rpc.listen-addrs)' },
+  { flags: '--allow-all-rpc <host:port>', kind: 'special', octez: true, description: 'serve every RPC on this listen address (written as for --rpc-addr), replacing its rpc.acl entry for this run (repeatable); dangerous on a public address', affects: ['rpc.acl'] },
   { flags: '--cors-origin <origin>', kind: 'replace', key: 'rpc.cors-origin', octez: true, description: 'origin allowed by CORS (repeatable)' },
   { flags: '--cors-header <header>', kind: 'replace', key: 'rpc.cors-headers', octez: true, description: 'header allowed by CORS (repeatable)' },
   { flags: '--metrics-addr <host:port>', kind: 'replace', key: 'metrics_addr', octez: true, description: 'extra listener serving only /metrics (repeatable)' },
@@ -90,7 +92,7 @@ export const flagName = (spec: RunFlagSpec): string => spec.flags.split(/[ ,]/)[
 export const flagAttribute = (spec: RunFlagSpec): string => new Option(spec.flags).attributeName()
 
 const repeatable = (kind: FlagKind, spec: RunFlagSpec): boolean =>
-  kind === 'append' || kind === 'replace' || flagName(spec) === '--peer'
+  kind === 'append' || kind === 'replace' || flagName(spec) === '--peer' || flagName(spec) === '--allow-all-rpc'
 
 /** `(default: …)` for help texts, from the defaults table. */
 export function flagDefaultText (spec: RunFlagSpec): string | undefined {
@@ -132,6 +134,8 @@ export interface ConfigOverrides {
   peerTableSize?: number
   /** `--no-bootstrap-peers`. */
   noBootstrapPeers: boolean
+  /** `--allow-all-rpc` addresses (checked), in order. */
+  allowAllRpc?: string[]
 }
 
 export function isConfigOverrides (x: unknown): x is ConfigOverrides {
@@ -198,6 +202,15 @@ export function flagsToConfigOverrides (opts: Record<string, unknown>): ConfigOv
             overrides.peers.push(String(text))
           } catch (e) {
             problems.push({ key: '', flag, message: `got ${describeValue(text)}: ${(e as { reason?: string }).reason ?? (e as Error).message}`, expected: SETTINGS_BY_KEY.get('p2p.bootstrap-peers')?.accepts.replace(/^a list of peer addresses/, 'a peer address') })
+          }
+        }
+      } else if (flag === '--allow-all-rpc') {
+        for (const text of asList(raw)) {
+          try {
+            parseAclAddress(String(text))
+            overrides.allowAllRpc = [...(overrides.allowAllRpc ?? []), String(text)]
+          } catch (e) {
+            problems.push({ key: '', flag, message: `got ${describeValue(text)}: ${(e as { reason?: string }).reason ?? (e as Error).message}`, expected: SETTINGS_BY_KEY.get('rpc.acl[].address')?.accepts })
           }
         }
       } else if (flag === '--connections') {

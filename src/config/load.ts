@@ -8,6 +8,7 @@ import type { NodeConfig } from './node-config.ts'
 import { NETWORK_PRESET_NAMES, networkPreset, type NetworkPresetName } from './presets.ts'
 import { resolveNodeConfig } from './resolve.ts'
 import { configFileSchema, issuesToProblems, reportKeysWithoutEffect } from './schema.ts'
+import { putPolicy } from '../rpc/acl-policy.ts'
 
 /** Octez's name for the config file in the data dir. */
 export const CONFIG_FILE_NAME = 'config.json'
@@ -160,6 +161,12 @@ export function applyOverrides (json: Record<string, unknown>, overrides: Config
   for (const o of overrides.append) {
     const current = getAt(merged, o.key)
     setAt(merged, o.key, [...(Array.isArray(current) ? current : []), ...o.values])
+  }
+  // Octez's `--allow-all-rpc`: an allow-all entry put in place of the one for that address (`put_policy`).
+  for (const address of overrides.allowAllRpc ?? []) {
+    const current = getAt(merged, 'rpc.acl')
+    setAt(merged, 'rpc.acl', putPolicy<{ address: string, blacklist?: string[] }>(Array.isArray(current) ? current as Array<{ address: string }> : [], { address, blacklist: [] }))
+    origins.set('rpc.acl', '--allow-all-rpc')
   }
   return { merged, origins }
 }

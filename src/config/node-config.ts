@@ -1,6 +1,7 @@
 import type { P2pLimits, ReconnectionConfig } from '../peers/limits.ts'
 import type { PointAddress } from '../net/point.ts'
 import type { HostPort } from './addresses.ts'
+import type { RpcAclEntry } from '../rpc/acl-policy.ts'
 import type { ProtocolName } from './values.ts'
 
 /**
@@ -79,6 +80,8 @@ export interface RpcConfig {
   listenAddrs: HostPort[]
   corsOrigins: string[]
   corsHeaders: string[]
+  /** Octez's `rpc.acl`, in order (the first entry matching a listener gives its policy). */
+  acl: RpcAclEntry[]
 }
 
 export interface BootstrapAccountConfig {

@@ -12,6 +12,8 @@ import { resolveLimits } from './limits-config.ts'
 import type { BakerConfig, LogConfig, LogLevel, NetworkConfig, NodeConfig, ProtocolConfig } from './node-config.ts'
 import { devnetBakerKeypair, networkPreset, type NetworkJson, type NetworkPresetName } from './presets.ts'
 import { DEFAULT_METRICS_PORT, DEFAULT_RPC_PORT, parseRfc3339, type ProtocolName } from './values.ts'
+import { parseAclRule } from '../rpc/acl-rules.ts'
+import { canonicalIp, parseAclAddress, type RpcAclEntry } from '../rpc/acl-policy.ts'
 
 /**
  * From a checked config (the file with the flags applied, in config-file form) to `NodeConfig`:
@@ -147,14 +149,45 @@ function resolveRpc (json: Json, problems: ConfigProblem[], warnings: string[], 
   }
   const texts = many ?? (one !== undefined ? [one] : valueAt(defaultConfigJson(), 'rpc.listen-addrs') as string[])
   const listenAddrs: HostPort[] = texts.map(t => parseHostPort(t, { defaultPort: DEFAULT_RPC_PORT, allowPortZero: true, allowNames: true }))
+  const acl = resolveRpcAcl(json, problems, flagOf)
+  if (acl === undefined) return undefined
   for (const a of listenAddrs) {
-    if (!isLoopback(a)) warnings.push(`rpc.listen-addrs: ${formatHostPort(a)} is reachable from other machines, and the RPC has no authentication (it can ban peers and inject operations)`)
+    if (isLoopback(a)) continue
+    // Names are resolved only when the RPC starts; a warning can only judge what is written.
+    const entry = acl.find(e => e.address.host === (canonicalIp(a.host)?.address ?? a.host) && (e.address.port === undefined || e.address.port === a.port))
+    if (entry?.policy.kind === 'blacklist') {
+      warnings.push(`rpc.acl: ${formatHostPort(a)} is reachable from other machines and its policy (${entry.address.text}) serves every RPC not blacklisted, such as bans, greylist clearing and injection`)
+    }
   }
   return {
     listenAddrs,
     corsOrigins: (valueAt(json, 'rpc.cors-origin') ?? []) as string[],
-    corsHeaders: (valueAt(json, 'rpc.cors-headers') ?? []) as string[]
+    corsHeaders: (valueAt(json, 'rpc.cors-headers') ?? []) as string[],
+    acl
   }
+}
+
+type AclEntryJson = { address: string, whitelist?: string[], blacklist?: string[] }
+
+/** `rpc.acl` entries (each already checked by the schema): exactly one of whitelist and blacklist. */
+function resolveRpcAcl (json: Json, problems: ConfigProblem[], flagOf: (k: string) => { flag?: string }): RpcAclEntry[] | undefined {
+  const given = (valueAt(json, 'rpc.acl') ?? []) as AclEntryJson[]
+  const before = problems.length
+  const entries = given.map((e, i): RpcAclEntry | undefined => {
+    const lists = (['whitelist', 'blacklist'] as const).filter(k => e[k] !== undefined)
+    if (lists.length !== 1) {
+      problems.push({
+        key: `rpc.acl[${i}]`,
+        ...flagOf('rpc.acl'),
+        message: lists.length === 0 ? 'has neither a whitelist nor a blacklist' : 'has both a whitelist and a blacklist',
+        hint: 'give one: a whitelist serves only the requests its rules match, a blacklist refuses them and serves the rest'
+      })
+      return undefined
+    }
+    const kind = lists[0]
+    return { address: parseAclAddress(e.address), policy: { kind, rules: (e[kind] ?? []).map(parseAclRule) } }
+  })
+  return problems.length > before ? undefined : entries as RpcAclEntry[]
 }
 
 function resolveReconnection (json: Json): ReconnectionConfig {

@@ -100,7 +100,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'rpc.cors-headers', schema: v.stringList, accepts: 'a list of header names', octez: true, description: 'Request headers allowed by CORS.' },
   { key: 'rpc.crt', schema: v.anything, accepts: 'nothing (remove it)', octez: true, effect: 'refused', description: 'Refused: the RPC serves plain HTTP; put a TLS proxy in front of it.' },
   { key: 'rpc.key', schema: v.anything, accepts: 'nothing (remove it)', octez: true, effect: 'refused', description: 'Refused: the RPC serves plain HTTP; put a TLS proxy in front of it.' },
-  none('rpc.acl'), none('rpc.media-type'), none('rpc.max_active_rpc_connections'),
+  { key: 'rpc.acl', accepts: 'a list of { "address": "host[:port]", "whitelist": [rule, …] } or { "address": …, "blacklist": [rule, …] }', octez: true, description: 'Access policy per RPC listen address: the first entry whose address (and port, if it names one) is the listener\'s decides. Without one, a loopback listener serves every RPC and any other only public reads and injection. See the README\'s "RPC access control".', defaultText: '[] (the default policies)' },
+  { key: 'rpc.acl[].address', schema: v.rpcAclAddress, required: true, accepts: 'host[:port] or [ipv6][:port]; without a port, every port of that address', octez: true, description: 'The listen address the entry applies to; names are resolved once at start; 0.0.0.0 matches only a listener on 0.0.0.0.', defaultText: '—' },
+  { key: 'rpc.acl[].whitelist', schema: v.rpcAclRules, accepts: 'a list of rules "[METHOD] /path" (* is one segment, a final ** any suffix), e.g. "GET /chains/**"', octez: true, description: 'Serve only the requests a rule matches (give a whitelist or a blacklist, not both).', defaultText: '—' },
+  { key: 'rpc.acl[].blacklist', schema: v.rpcAclRules, accepts: 'a list of rules "[METHOD] /path" (* is one segment, a final ** any suffix), e.g. "DELETE /network/**"', octez: true, description: 'Refuse the requests a rule matches and serve the rest.', defaultText: '—' },
+  none('rpc.media-type'), none('rpc.max_active_rpc_connections'),
 
   { key: 'metrics_addr', schema: z.array(v.metricsListenAddress), accepts: 'a list of host[:port] (port 9932 by default)', octez: true, description: 'Extra listeners serving only /metrics (Prometheus); the RPC serves /metrics too.' },
 

@@ -79,7 +79,12 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
         'increase-cap': s(c.p2p.reconnection.increaseCapMs)
       }
     },
-    rpc: { 'listen-addrs': c.rpc.listenAddrs.map(formatHostPort), 'cors-origin': c.rpc.corsOrigins, 'cors-headers': c.rpc.corsHeaders },
+    rpc: {
+      'listen-addrs': c.rpc.listenAddrs.map(formatHostPort),
+      'cors-origin': c.rpc.corsOrigins,
+      'cors-headers': c.rpc.corsHeaders,
+      acl: c.rpc.acl.map(e => ({ address: e.address.text, [e.policy.kind]: e.policy.rules.map(r => r.text) }))
+    },
     metrics_addr: c.metricsAddrs.map(formatHostPort),
     shell: { chain_validator: { synchronisation_threshold: c.shell.synchronisationThreshold, latency: s(c.shell.latencyMs) } },
     protocol: { name: c.protocol.name, parameters },

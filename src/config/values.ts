@@ -4,6 +4,8 @@ import { DEFAULT_P2P_PORT, parsePoint } from '../net/point.ts'
 import { decodePublicKey, decodePublicKeyHash } from '../protocol/demo/keys.ts'
 import { MAX_CONNECTION_MESSAGE_BYTES, MIN_CONNECTION_MESSAGE_BYTES } from '../handshake/channel.ts'
 import { parseHostPort, type ParseHostPortOptions } from './addresses.ts'
+import { parseAclRule } from '../rpc/acl-rules.ts'
+import { parseAclAddress } from '../rpc/acl-policy.ts'
 
 /**
  * The value types of the config file, as zod schemas over JSON values. Each checks the value
@@ -90,6 +92,10 @@ export const rpcListenAddress = hostPortString({ defaultPort: DEFAULT_RPC_PORT, 
 export const metricsListenAddress = hostPortString({ defaultPort: DEFAULT_METRICS_PORT, allowPortZero: true, allowNames: true })
 export const dnsResolverAddress = hostPortString({ defaultPort: DEFAULT_DNS_PORT })
 export const dnsResolverList = z.array(dnsResolverAddress)
+
+/** `rpc.acl` (Octez's shape): the address an entry applies to, and its rules. */
+export const rpcAclAddress = checkedString(s => reasonOf(() => parseAclAddress(s)))
+export const rpcAclRules = z.array(checkedString(s => reasonOf(() => parseAclRule(s))))
 
 export const blockHash = checkedString(s => b58Problem('blockHash', s))
 export const protocolHash = checkedString(s => b58Problem('protocolHash', s))

@@ -14,6 +14,8 @@ import { registerHealthRoutes, registerMetricsRoute, RpcMetrics } from './metric
 import { registerStatusRoutes, StatusHistory } from './status-routes.ts'
 import { applyCors, type CorsOptions } from './cors.ts'
 import { registerChainMetrics } from './chain-metrics.ts'
+import { applyAcl } from './acl.ts'
+import { describePolicy, policyForListener, resolveAclEntries, type ResolveName, type RpcAclEntry } from './acl-policy.ts'
 
 /** Where an RPC server listens; `port` 0 lets the system pick one. */
 export interface ListenAddress {
@@ -33,6 +35,14 @@ export interface RpcServerOptions {
   /** What the node announces in handshakes (Octez `local_metadata`); default both false. */
   local?: { disableMempool: boolean, privateNode: boolean }
   cors?: CorsOptions
+  /**
+   * Octez's `rpc.acl`: the access policy of each listen address (first matching entry wins);
+   * a listener without one allows everything on loopback and only public reads and injection
+   * elsewhere. `/metrics`-only listeners have no policy (as Octez's metrics server).
+   */
+  acl?: readonly RpcAclEntry[]
+  /** How `acl` host names become IPs (default: the system's resolver). */
+  resolveName?: ResolveName
   /** Period of the latency pings, ms (default 10 s). */
   latencyIntervalMs?: number
   /** Period of the status page's history samples, ms (default 1 s). */
@@ -51,9 +61,14 @@ export interface RpcServer {
   close: () => Promise<void>
 }
 
-function urlOf (app: FastifyInstance): string {
+function boundAddress (app: FastifyInstance): { address: string, family: string, port: number } {
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('the RPC server is not listening on TCP')
+  return address
+}
+
+function urlOf (app: FastifyInstance): string {
+  const address = boundAddress(app)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return `http://${host}:${address.port}`
 }
@@ -86,8 +101,9 @@ function baseApp (logger: Logger): FastifyInstance {
 
 /**
  * Starts the node's HTTP RPC (JSON, Octez-like paths), the status page at `/`, `/metrics` and
- * `/health`. Listens on loopback unless told otherwise: the RPC has no authentication and can ban
- * peers and inject operations.
+ * `/health`. Listens on loopback unless told otherwise. The RPC has no authentication and can ban
+ * peers and inject operations: on any other address, each listener applies its access policy
+ * (`acl`, else Octez's secure default).
  */
 export async function startRpcServer (options: RpcServerOptions): Promise<RpcServer> {
   const { node } = options
@@ -109,9 +125,12 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
   const apps: FastifyInstance[] = []
   const metricsApps: FastifyInstance[] = []
   try {
+    const acl = await resolveAclEntries(options.acl ?? [], options.resolveName)
     for (const address of options.listen ?? [DEFAULT_RPC_LISTEN]) {
       const app = baseApp(logger)
       if (options.cors !== undefined) applyCors(app, options.cors)
+      // After CORS, so that a refusal reaches a browser page that may call the RPC.
+      const gate = applyAcl(app)
       metrics.instrument(app)
       registerNetworkRoutes(app, ctx)
       registerChainRoutes(app, ctx)
@@ -123,6 +142,10 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
       registerStatusRoutes(app, ctx, history, latency)
       apps.push(app)
       await app.listen({ host: address.host, port: address.port })
+      // The policy depends on the bound address (a name resolved, port 0 chosen), as Octez matches it.
+      const bound = boundAddress(app)
+      gate.set(policyForListener(acl, bound.address, bound.port))
+      logger.info({ module: 'rpc', listener: gate.current.listener }, `RPC on ${gate.current.listener} serves ${describePolicy(gate.current)}`)
     }
     for (const address of options.metricsListen ?? []) {
       const app = baseApp(logger)

@@ -87,6 +87,7 @@ export async function startNodeRuntime (config: NodeConfig, options: StartNodeRu
         registry: metricsRegistry,
         logger,
         local: { disableMempool: config.p2p.disableMempool, privateNode: config.p2p.privateMode },
+        acl: config.rpc.acl,
         ...(config.rpc.corsOrigins.length > 0 ? { cors: { origins: config.rpc.corsOrigins, headers: config.rpc.corsHeaders } } : {})
       })
     }

@@ -91,11 +91,16 @@ test('config validate fails with one message naming every bad key or option', as
     assert.equal(missing.code, 1)
     assert.match(missing.stderr, /^tzp2p: config file \S+none\.json: --config-file: no such file — check the path/)
 
-    await writeFile(file, JSON.stringify({ rpc: { 'listen-addrs': ['0.0.0.0:8732'] }, p2p: { enable_testchain: false } }))
+    // A public listener under the secure default is not worth a warning; one that serves everything is.
+    await writeFile(file, JSON.stringify({ rpc: { 'listen-addrs': ['0.0.0.0:8732'], acl: [{ address: '0.0.0.0', blacklist: ['DELETE /network/**'] }] }, p2p: { enable_testchain: false } }))
     const warned = await tzp2p(['config', 'validate', '--data-dir', dir])
     assert.equal(warned.code, 0, warned.stderr)
     assert.equal(warned.stderr, 'warning: p2p.enable_testchain: Octez setting without effect in tzp2p; ignored\n' +
-      'warning: rpc.listen-addrs: 0.0.0.0:8732 is reachable from other machines, and the RPC has no authentication (it can ban peers and inject operations)\n')
+      'warning: rpc.acl: 0.0.0.0:8732 is reachable from other machines and its policy (0.0.0.0) serves every RPC not blacklisted, such as bans, greylist clearing and injection\n')
+    await writeFile(file, JSON.stringify({ rpc: { 'listen-addrs': ['0.0.0.0:8732'] } }))
+    const secure = await tzp2p(['config', 'validate', '--data-dir', dir])
+    assert.equal(secure.code, 0, secure.stderr)
+    assert.equal(secure.stderr, '')
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -169,7 +169,13 @@ test('a config file named by --config-file that does not exist, or is a director
 test('an Octez config file loads: Octez keys are read, keys without effect become warnings', () => {
   const octez = {
     'data-dir': '/var/lib/node',
-    rpc: { 'listen-addrs': ['127.0.0.1:8732'], 'cors-origin': ['*'], 'cors-headers': ['content-type'], acl: [] },
+    rpc: {
+      'listen-addrs': ['127.0.0.1:8732'],
+      'cors-origin': ['*'],
+      'cors-headers': ['content-type'],
+      // Octez writes rules without a space after the method, as its own encoding prints them.
+      acl: [{ address: '192.168.1.5:8732', whitelist: ['GET/**', 'DELETE/chains/*/invalid_blocks/*'] }, { address: '192.168.0.3', blacklist: ['/monitor/**'] }]
+    },
     p2p: {
       'expected-proof-of-work': 26.5,
       'bootstrap-peers': ['[2001:db8::1]:9732', 'boot.example.com#idrRoknJh9zwEePNswF3MPGFzmKaVp'],
@@ -198,7 +204,11 @@ test('an Octez config file loads: Octez keys are read, keys without effect becom
   assert.deepEqual(c.metricsAddrs, [{ hostKind: 'ip4', host: '127.0.0.1', port: 9932 }])
   assert.equal(c.log.level, 'info')
   assert.equal(c.log.output, 'stderr')
-  for (const key of ['rpc.acl', 'p2p.discovery-addr', 'p2p.limits.max-download-speed', 'shell.history_mode']) {
+  assert.deepEqual(c.rpc.acl.map(e => [e.address.host, e.address.port, e.policy.kind, e.policy.rules.map(r => r.text)]), [
+    ['192.168.1.5', 8732, 'whitelist', ['GET/**', 'DELETE/chains/*/invalid_blocks/*']],
+    ['192.168.0.3', undefined, 'blacklist', ['/monitor/**']]
+  ])
+  for (const key of ['p2p.discovery-addr', 'p2p.limits.max-download-speed', 'shell.history_mode']) {
     assert.ok(c.warnings.some(w => w.startsWith(`${key}: Octez setting without effect`)), `warning for ${key}: ${c.warnings.join('; ')}`)
   }
 })

@@ -115,6 +115,9 @@ export async function startDevnetNode (
     '--expected-pow', '0',
     '--net-addr', `${host}:${p2pPort}`,
     '--rpc-addr', `${host}:${rpcPort}`,
+    // In a namespace the RPC listens on the devnet's private bridge, not on loopback: the devnet's
+    // own tools (status, transfers, tests) use every RPC there, so it serves all of them.
+    ...(layout !== undefined ? ['--allow-all-rpc', `${host}:${rpcPort}`] : []),
     '--protocol', options.protocol,
     '--log-level', options.logLevel,
     '--log-output', 'stdout',
