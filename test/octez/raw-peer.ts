@@ -119,7 +119,8 @@ export class RawOctezPeer {
     this.deriveCipher(identity, remote.publicKey, incoming)
     this.writeChunk(encode(connectionMetadataCodec, options.metadata ?? { disableMempool: false, privateNode: false }))
     const remoteMetadata = decodeExact(connectionMetadataCodec, await this.readChunk())
-    this.writeChunk(encode(ackCodec, options.ack ?? { tag: 'Ack' }))
+    const ownAck: AckMessage = options.ack ?? { tag: 'Ack' }
+    this.writeChunk(encode(ackCodec, ownAck))
     if (options.readAck === false) return { remote, remoteMetadata }
     const ack = decodeExact(ackCodec, await this.readChunk())
     return { remote, remoteMetadata, ack }
