@@ -1,6 +1,7 @@
 /**
  * `npm run fuzz [-- --runs N] [--seed S] [--target NAME]`: feeds every decoder N random and mutated
- * inputs (default 10^6 per decoder) and fails if any decoder throws anything but DecodeError; then
+ * inputs (default 10^6 per decoder; the Octez wire's chunk reader and envelope framing among them) and
+ * fails if any decoder throws anything but DecodeError; then
  * sends N random and mutated requests to a real node's RPC (`--target rpc` for that alone) and
  * fails on any 5xx, any error answer that is not JSON `{ error }`, or any request left hanging.
  *
@@ -16,6 +17,7 @@ import { seededRandom } from '../test/helpers/seeded-random.ts'
 import {
   INFLATED_LENGTHS, UnexpectedDecoderError, applyMutation, exercise, fuzzTargets, type FuzzTarget, type Mutation
 } from '../test/encoding/fuzz-support.ts'
+import { octezWireFuzzTargets } from '../test/octez/fuzz-targets.ts'
 
 const { values } = parseArgs({
   options: {
@@ -117,7 +119,10 @@ function errorKey (input: Uint8Array, t: FuzzTarget): string {
   }
 }
 
-const targets = fuzzTargets(50).filter(t => values.target === undefined || t.name === values.target)
+const decoderTargets = fuzzTargets(50)
+const p2pCorpus = decoderTargets.find(t => t.name === 'p2p_message')?.corpus ?? []
+const targets = [...decoderTargets, ...octezWireFuzzTargets(p2pCorpus)]
+  .filter(t => values.target === undefined || t.name === values.target)
 const fuzzRpc = values.target === undefined || values.target === RPC_TARGET
 if (targets.length === 0 && !fuzzRpc) throw new Error(`no decoder named ${values.target} (the RPC target is ${RPC_TARGET})`)
 
