@@ -212,9 +212,12 @@ export class OctezConnection {
     if (this.closeInfo !== undefined) throw new OctezConnectionClosedError(`connection closed: ${this.closeInfo.reason}`)
   }
 
-  /** Like Octez's bounded pipe: a message always fits an empty queue, whatever its size. */
+  /**
+   * Octez's bounded pipe (`src/lib_stdlib/lwt_pipe.ml`, `push`): a message fits when the queue stays
+   * under its bound with it, and always fits an empty queue, whatever its size.
+   */
   private hasRoom (bytes: number): boolean {
-    return this.outgoing.length === 0 || this.outgoingBytes + bytes <= this.limits.outgoingQueueBytes
+    return this.outgoing.length === 0 || this.outgoingBytes + bytes < this.limits.outgoingQueueBytes
   }
 
   private enqueue (item: Outgoing): void {

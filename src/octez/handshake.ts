@@ -110,9 +110,15 @@ async function readChunk (reader: SocketReader, cipher: ChunkCipher, what: strin
   return cipher.open(await reader.readExact(length), `the ${what}`)
 }
 
-/** Writes and resolves once the bytes are handed to the kernel (or the socket failed: nothing to wait for). */
-async function writeAll (socket: Socket, bytes: Uint8Array): Promise<void> {
-  await new Promise<void>(resolve => { socket.write(bytes, () => { resolve() }) })
+/**
+ * Writes and resolves once the bytes are handed to the kernel, the socket failed (nothing to wait
+ * for) or the deadline passed.
+ */
+async function writeAll (socket: Socket, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    signal.addEventListener('abort', () => { resolve() }, { once: true })
+    socket.write(bytes, () => { resolve() })
+  })
 }
 
 /**
@@ -192,7 +198,7 @@ export async function authenticateOctez (run: OctezHandshakeRun): Promise<OctezH
       const nack: AckMessage = remoteMessage.version.p2pVersion >= 1
         ? { tag: 'Nack', motive: chosen, points: points.slice(0, MAX_NACK_POINTS_SENT) }
         : { tag: 'Nack_v_0' }
-      await writeAll(socket, cipher.seal(encode(ackCodec, nack)))
+      await writeAll(socket, cipher.seal(encode(ackCodec, nack)), run.signal)
       throw new PeerRejectedError(chosen)
     }
 

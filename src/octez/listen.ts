@@ -39,7 +39,7 @@ export interface ListenOctezOptions extends OctezWireOptions {
 export interface OctezListener {
   readonly host: string
   readonly port: number
-  /** Stops accepting; connections already authenticated stay open (the node closes them). */
+  /** Stops listening and cuts the handshakes in progress; authenticated connections stay open (their owner closes them). */
   close: () => Promise<void>
 }
 
@@ -101,7 +101,9 @@ export async function listenOctez (options: ListenOctezOptions): Promise<OctezLi
     port: bound.port,
     close: async () => {
       for (const socket of pending) socket.destroy()
-      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+      // `server.close` stops listening at once; its callback would also wait for the connections
+      // already handed over, which belong to their `OctezConnection` now.
+      server.close()
     }
   }
 }
