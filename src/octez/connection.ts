@@ -76,7 +76,7 @@ export class OctezConnection {
   private writing = false
   private readonly roomWaiters: Array<() => void> = []
   private readonly drainWaiters: Array<() => void> = []
-  private wakeReader: (() => void) | undefined
+  private readonly readerWaiters: Array<() => void> = []
   private closeInfo: OctezCloseInfo | undefined
   private resolveClosed!: (info: OctezCloseInfo) => void
 
@@ -165,7 +165,8 @@ export class OctezConnection {
 
   /**
    * The received messages, in order. Ends when the connection closes; if it closed because the
-   * wire failed, the iteration throws that error after the messages received before it.
+   * wire failed, the iteration throws that error after the messages received before it. Meant for
+   * one consumer: concurrent iterations share the messages between them.
    */
   async * messages (): AsyncGenerator<P2pMessage, void, undefined> {
     for (;;) {
@@ -183,8 +184,7 @@ export class OctezConnection {
         if (this.closeInfo.by === 'error' && this.closeInfo.error !== undefined) throw this.closeInfo.error
         return
       }
-      await new Promise<void>(resolve => { this.wakeReader = resolve })
-      this.wakeReader = undefined
+      await new Promise<void>(resolve => { this.readerWaiters.push(resolve) })
     }
   }
 
@@ -273,12 +273,16 @@ export class OctezConnection {
       this.finish({ by: 'error', reason: error.message, error }, true)
       return
     } finally {
-      this.wakeReader?.()
+      this.wakeReaders()
     }
     if (this.receivedBytes >= this.limits.incomingQueueBytes && !this.paused) {
       this.paused = true
       this.socket.pause()
     }
+  }
+
+  private wakeReaders (): void {
+    for (const wake of this.readerWaiters.splice(0)) wake()
   }
 
   private finish (info: OctezCloseInfo, destroy: boolean): void {
@@ -290,7 +294,7 @@ export class OctezConnection {
     else closeSocketGracefully(this.socket)
     for (const wake of this.roomWaiters.splice(0)) wake()
     for (const wake of this.drainWaiters.splice(0)) wake()
-    this.wakeReader?.()
+    this.wakeReaders()
     this.resolveClosed(info)
   }
 }
