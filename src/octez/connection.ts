@@ -237,6 +237,8 @@ export class OctezConnection {
           if (!this.socket.write(this.cipher.seal(part))) full = true
         }
         if (full) await this.socketDrained()
+        // Closing empties the queue while we wait for the socket.
+        if (this.closeInfo !== undefined) break
         this.outgoing.shift()
         this.outgoingBytes -= item.bytes
         for (const wake of this.roomWaiters.splice(0)) wake()

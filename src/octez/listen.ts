@@ -95,6 +95,9 @@ export async function listenOctez (options: ListenOctezOptions): Promise<OctezLi
       resolve()
     })
   })
+  // Accept failures (e.g. out of file descriptors) are transient: the server keeps listening, and
+  // an unhandled 'error' event would end the process.
+  server.on('error', () => {})
   const bound = server.address() as AddressInfo
   return {
     host: bound.address,
