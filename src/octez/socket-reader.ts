@@ -52,8 +52,12 @@ export class SocketReader {
     }
   }
 
-  /** Stops listening and returns the bytes received but not read, in one buffer. */
+  /**
+   * Stops listening and returns the bytes received but not read, in one buffer. The socket is left
+   * paused, so nothing flows to nobody before its next owner listens and resumes it.
+   */
   detach (): Uint8Array {
+    this.socket.pause()
     this.socket.off('data', this.onData)
     this.socket.off('end', this.onEnd)
     this.socket.off('close', this.onClose)
