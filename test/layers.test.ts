@@ -12,12 +12,14 @@ import ts from 'typescript'
  *
  * - storage (the database and its write failures) and identity sit under the network code;
  * - net is the one home of peer addresses (points, multiaddr helpers), under the handshake;
+ * - octez (Octez's raw-TCP wire) reuses the handshake's decision logic and sits under peers, so the peer
+ *   layer can run connections over it;
  * - stream is the envelope framing and per-peer rate limit that gossip and sync share;
  * - protocol (the Protocol interface and its state) sits under chain, which applies blocks through it;
  * - config reads files and flags into the options of node, peers and protocols, so it sits above them.
  */
 const LAYERS = [
-  'encoding', 'crypto', 'storage', 'identity', 'wire', 'net', 'stream', 'handshake', 'peers', 'protocol', 'chain',
+  'encoding', 'crypto', 'storage', 'identity', 'wire', 'net', 'stream', 'handshake', 'octez', 'peers', 'protocol', 'chain',
   'gossip', 'sync', 'node', 'rpc', 'config', 'runtime', 'cli'
 ] as const
 
