@@ -10,6 +10,7 @@ import { createNode, type TzNode } from '../node/create-node.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
 import { chainOptionsFromConfig } from './chain-options.ts'
 import { networkOptionsFromConfig } from './node-options.ts'
+import { p2pListenErrorOf } from './p2p-listen-error.ts'
 
 export interface StartNodeRuntimeOptions {
   logger: Logger
@@ -93,7 +94,7 @@ export async function startNodeRuntime (config: NodeConfig, options: StartNodeRu
     }
   } catch (e) {
     await node.stop().catch(() => {})
-    throw e
+    throw p2pListenErrorOf(e) ?? e
   }
   let stopped: Promise<void> | undefined
   return {

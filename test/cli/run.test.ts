@@ -113,7 +113,7 @@ describe('tzp2p run (a real child process)', () => {
     })
   })
 
-  it('refuses a bad flag, a bad config key and a busy RPC port with one clear line and exit 1', async () => {
+  it('refuses a bad flag, a bad config key, a busy RPC port and a busy P2P port with one clear line and exit 1', async () => {
     await withDir(async dir => {
       const badFlag = Child.tzp2p(['run', '--data-dir', dir, '--connections', 'many'])
       assert.equal((await badFlag.exited).code, 1)
@@ -139,6 +139,12 @@ describe('tzp2p run (a real child process)', () => {
         const lines = busy.stderr.trim().split('\n')
         assert.match(lines[lines.length - 1], /^tzp2p: the RPC server cannot listen: .*EADDRINUSE.* pick another port with --rpc-addr/)
         assert.deepEqual(lines.slice(0, -1).map(l => l.slice(0, 14)), ['No identity in'])
+
+        // The same port as the P2P address: libp2p's multi-line error with its stack becomes one line.
+        const busyP2p = Child.tzp2p(['run', '--data-dir', dir, '--expected-pow', '0', '--net-addr', `127.0.0.1:${port}`, '--rpc-addr', '127.0.0.1:0', '--log-level', 'silent'])
+        assert.equal((await busyP2p.exited).code, 1)
+        assertOneLineError(busyP2p.stderr,
+          new RegExp(`^tzp2p: the P2P layer cannot listen: /ip4/127\\.0\\.0\\.1/tcp/${port}: listen EADDRINUSE.* pick another port with --net-addr or p2p\\.listen-addr\\)$`, 'm'))
       } finally {
         blocker.close()
       }
