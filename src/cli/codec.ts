@@ -45,8 +45,10 @@ export function decodeCommand (name: string, hexInput: string): string {
   let bytes: Uint8Array
   try {
     bytes = fromHex(argument(hexInput))
-  } catch {
-    throw new CodecCommandError('invalid hex input: expected an even number of hexadecimal digits (optionally prefixed by 0x)')
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err
+    // The reason alone: it names the character position already.
+    throw new CodecCommandError(`invalid hex input: ${err.reason} (give the bytes as hex digits, optionally prefixed by 0x)`)
   }
   let value: unknown
   try {

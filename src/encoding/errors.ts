@@ -9,11 +9,14 @@ export class DecodeError extends Error {
   readonly what: string
   /** Byte offset (from the start of the decoded buffer) where the failure was detected. */
   readonly offset: number
+  /** What is wrong, without the place (`what` and `offset` give it). */
+  readonly reason: string
 
   constructor (what: string, offset: number, reason: string) {
     super(`${what} at offset ${offset}: ${reason}`)
     this.what = what
     this.offset = offset
+    this.reason = reason
   }
 }
 

@@ -37,17 +37,42 @@ export function decodeExact<T> (codec: Codec<T>, bytes: Uint8Array): T {
   return v
 }
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/
+const NOT_HEX_DIGIT = /[^0-9a-fA-F]/
+
+/**
+ * What keeps `digits` from being bytes in hexadecimal, or undefined when they are: the first
+ * character that is not a hex digit and its position (counted from 1, plus `start` characters
+ * before `digits` in what the user typed), else an odd count of digits.
+ */
+export function hexDigitsProblem (digits: string, start = 0): string | undefined {
+  const bad = NOT_HEX_DIGIT.exec(digits)
+  if (bad !== null) {
+    return `not hexadecimal: ${JSON.stringify(bad[0])} at character ${start + bad.index + 1} is not a digit 0-9 or a letter a-f`
+  }
+  if (digits.length % 2 !== 0) return `an odd number of hexadecimal digits (${digits.length}): each byte takes two`
+  return undefined
+}
 
 export function toHex (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 
-/** Strict hex parsing (Buffer.from silently drops bad characters, which would hide input errors). */
+/**
+ * Strict hex parsing (Buffer.from silently drops bad characters, which would hide input errors).
+ * Surrounding whitespace and a `0x` prefix are allowed; the error's offset is the position, in
+ * `s`, of the first bad character (or of the digits, when their count is odd).
+ */
 export function fromHex (s: string, what = 'hex'): Uint8Array {
-  const t = s.trim().replace(/^0x/, '')
-  if (!HEX_RE.test(t)) throw new DecodeError(what, 0, 'not an even-length hexadecimal string')
-  return new Uint8Array(Buffer.from(t, 'hex'))
+  const lead = s.length - s.trimStart().length
+  const t = s.trim()
+  const start = lead + (t.startsWith('0x') ? 2 : 0)
+  const digits = t.startsWith('0x') ? t.slice(2) : t
+  const problem = hexDigitsProblem(digits, start)
+  if (problem !== undefined) {
+    const bad = NOT_HEX_DIGIT.exec(digits)
+    throw new DecodeError(what, start + (bad?.index ?? 0), problem)
+  }
+  return new Uint8Array(Buffer.from(digits, 'hex'))
 }
 
 export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {

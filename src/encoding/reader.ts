@@ -77,11 +77,16 @@ export class Reader {
     return this.view.getBigInt64(this.need(8, what))
   }
 
-  /** `uint30`: an int32 restricted to [0, 2^30 - 1]. */
+  /**
+   * `uint30`: 4 big-endian bytes whose value is at most 2^30 - 1. Read unsigned, so that a value
+   * with the top bit set is reported as the large number it is, not as a negative one.
+   */
   uint30 (what: string): number {
     const at = this.offset
-    const v = this.int32(what)
-    if (v < 0 || v > UINT30_MAX) this.fail(what, `uint30 out of range: ${v}`, at)
+    const v = this.uint32(what)
+    if (v > UINT30_MAX) {
+      this.fail(what, `uint30 out of range: ${v} (0x${v.toString(16).padStart(8, '0')}); at most ${UINT30_MAX} (2^30 - 1)`, at)
+    }
     return v
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { b58Decode, b58Encode } from '../crypto/index.ts'
-import { DecodeError, decodeExact, fromHex } from '../encoding/index.ts'
+import { DecodeError, decodeExact, fromHex, hexDigitsProblem } from '../encoding/index.ts'
 import { MempoolRefusedError } from '../chain/mempool.ts'
 import { chainIdToJson } from '../wire/json.ts'
 import { operationCodec, OPERATION_MAX_BYTES } from '../wire/operation.ts'
@@ -85,7 +85,8 @@ export function registerChainRoutes (app: FastifyInstance, ctx: RpcContext): voi
     if (typeof body !== 'string') {
       throw new BadRequestError('the body must be a JSON string holding the operation in hex, e.g. "3f8a…" (Content-Type: application/json)')
     }
-    if (!/^([0-9a-fA-F]{2})*$/.test(body)) throw new BadRequestError('the operation must be an even number of hex digits')
+    const notHex = hexDigitsProblem(body)
+    if (notHex !== undefined) throw new BadRequestError(`the operation must be its bytes in hex: ${notHex}`)
     if (body.length / 2 > OPERATION_MAX_BYTES) throw new BadRequestError(`the operation is ${body.length / 2} bytes; at most ${OPERATION_MAX_BYTES}`)
     const bytes = fromHex(body)
     try {

@@ -76,8 +76,10 @@ test('codec decode → encode through the binary reproduces the bytes', async ()
 })
 
 test('bad input: one line on stderr, exit code 1', async () => {
-  const [hex, truncated, unknownTag, badJson, badField, wrongHash, unknownName, tooLong] = await Promise.all([
-    tzp2p(['codec', 'decode', 'block_header', 'xyz']),
+  const [hex, oddHex, badLength, truncated, unknownTag, badJson, badField, wrongHash, unknownName, tooLong] = await Promise.all([
+    tzp2p(['codec', 'decode', 'block_header', 'zzzz']),
+    tzp2p(['codec', 'decode', 'block_header', '0xabc']),
+    tzp2p(['codec', 'decode', 'fitness', 'deadbeefdeadbeef']),
     tzp2p(['codec', 'decode', 'block_header', vectors.block_headers[0].hex.slice(0, 40)]),
     tzp2p(['codec', 'decode', 'p2p_message', '000000020077']),
     tzp2p(['codec', 'encode', 'operation', '{"branch": ']),
@@ -86,7 +88,10 @@ test('bad input: one line on stderr, exit code 1', async () => {
     tzp2p(['codec', 'decode', 'blockheader', '00']),
     tzp2p(['codec', 'encode', 'p2p_message', JSON.stringify({ get_block_headers: Array(11).fill(vectors.block_headers[0].hash) })])
   ])
-  assertOneLineError(hex, /invalid hex input/)
+  assertOneLineError(hex, /^tzp2p: invalid hex input: not hexadecimal: "z" at character 1 is not a digit 0-9 or a letter a-f/)
+  assertOneLineError(oddHex, /^tzp2p: invalid hex input: an odd number of hexadecimal digits \(3\)/)
+  // A length prefix with the top bit set is a large unsigned number, not a negative one.
+  assertOneLineError(badLength, /^tzp2p: cannot decode fitness: fitness at offset 0: uint30 out of range: 3735928559 \(0xdeadbeef\); at most 1073741823 \(2\^30 - 1\)$/m)
   assertOneLineError(truncated, /^tzp2p: cannot decode block_header: block_header\.\w+ at offset \d+: needs/)
   assertOneLineError(unknownTag, /cannot decode p2p_message: p2p_message\.tag at offset 4: unknown message tag 0x0077/)
   assertOneLineError(badJson, /invalid JSON input/)

@@ -22,7 +22,8 @@ test('integers are big-endian with their signedness', () => {
 test('uint30 accepts [0, 2^30-1] only; bool reads any non-zero as true', () => {
   assert.equal(r('3fffffff').uint30('n'), UINT30_MAX)
   assert.throws(() => r('40000000').uint30('n'), isDecodeError(0, /uint30 out of range/))
-  assert.throws(() => r('ffffffff').uint30('n'), isDecodeError(0, /uint30 out of range: -1/))
+  // Read unsigned: the value is reported as it is on the wire, with the bound it breaks.
+  assert.throws(() => r('ffffffff').uint30('n'), isDecodeError(0, /uint30 out of range: 4294967295 \(0xffffffff\); at most 1073741823 \(2\^30 - 1\)$/))
   const b = r('00ff01')
   assert.deepEqual([b.bool('x'), b.bool('x'), b.bool('x')], [false, true, true])
 })
@@ -87,4 +88,9 @@ test('Writer encodes what Reader decodes for every primitive', () => {
 test('fromHex is strict and toHex is lowercase', () => {
   assert.equal(toHex(fromHex(' 0xAbCd\n')), 'abcd')
   for (const bad of ['abc', 'zz', '0x0g', 'ab cd']) assert.throws(() => fromHex(bad), DecodeError, bad)
+  // The error says what is wrong: the first character that is no hex digit, and where (counted
+  // from 1 in the text given), else an odd count.
+  assert.throws(() => fromHex('zzzz'), isDecodeError(0, /: not hexadecimal: "z" at character 1 is not a digit 0-9 or a letter a-f$/))
+  assert.throws(() => fromHex(' 0xab_c'), isDecodeError(5, /: not hexadecimal: "_" at character 6 /))
+  assert.throws(() => fromHex('abc'), isDecodeError(0, /: an odd number of hexadecimal digits \(3\): each byte takes two$/))
 })
