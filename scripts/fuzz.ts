@@ -10,7 +10,7 @@
  * insertion, deletion). A successful decode must also survive re-encoding. The generator is seeded,
  * so a failure is reproduced by rerunning with the printed seed.
  */
-import { parseArgs } from 'node:util'
+import { parseScriptArgs } from './script-args.ts'
 import { rpcAnswerProblem, rpcRequestGenerator, sendFuzzRequest, startRpcFuzzEnv } from '../test/rpc/fuzz-support.ts'
 import { DecodeError } from '../src/encoding/index.ts'
 import { seededRandom } from '../test/helpers/seeded-random.ts'
@@ -19,19 +19,15 @@ import {
 } from '../test/encoding/fuzz-support.ts'
 import { octezWireFuzzTargets } from '../test/octez/fuzz-targets.ts'
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs({
+  command: 'npm run fuzz --',
+  summary: 'Random and mutated inputs to every decoder and to a real node\'s RPC; fails on any error but DecodeError, any 5xx or any hang.',
   options: {
-    runs: { type: 'string', default: '1000000' },
-    seed: { type: 'string', default: String(Date.now() % 0x7fffffff) },
-    target: { type: 'string' },
-    help: { type: 'boolean', short: 'h' }
+    runs: { type: 'string', default: '1000000', placeholder: 'N', description: 'inputs per decoder, and RPC requests' },
+    seed: { type: 'string', default: String(Date.now() % 0x7fffffff), placeholder: 'S', defaultText: 'from the clock, printed', description: 'seed of the generator (rerun a failure with it)' },
+    target: { type: 'string', placeholder: 'NAME', defaultText: 'every decoder and rpc', description: 'one decoder, or rpc' }
   }
 })
-
-if (values.help === true) {
-  process.stdout.write('usage: npm run fuzz -- [--runs N] [--seed S] [--target NAME]\n  N inputs per decoder (default 1000000)\n')
-  process.exit(0)
-}
 
 const runs = Number(values.runs)
 const seed = Number(values.seed)

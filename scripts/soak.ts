@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseScriptArgs } from './script-args.ts'
 import type { ChildProcess } from 'node:child_process'
 import { startDevnet, startDevnetNode, stopDevnet } from '../src/runtime/devnet/supervisor.ts'
 import { terminate } from '../src/runtime/devnet/processes.ts'
@@ -24,16 +24,18 @@ import { DEVNET_ACCOUNT_COUNT } from '../src/config/presets.ts'
 import { injectDevnetTransfer } from '../src/runtime/devnet/transfer.ts'
 import { seededRandom } from '../test/helpers/seeded-random.ts'
 
-const { values: args } = parseArgs({
+const { values: args } = parseScriptArgs({
+  command: 'npm run soak --',
+  summary: 'A devnet under random churn with injected transfers; passes when every node ends on the same head and memory stays flat.',
   options: {
-    nodes: { type: 'string', default: '20' },
-    minutes: { type: 'string', default: '10' },
-    'bake-interval': { type: 'string', default: '2' },
-    seed: { type: 'string', default: '1' },
-    stable: { type: 'string', default: '3' },
-    'base-port': { type: 'string', default: '29700' },
-    dir: { type: 'string' },
-    json: { type: 'string' }
+    nodes: { type: 'string', default: '20', placeholder: 'N', description: 'tzp2p run processes (node0 bakes)' },
+    minutes: { type: 'string', default: '10', placeholder: 'M', description: 'minutes of churn' },
+    'bake-interval': { type: 'string', default: '2', placeholder: 's', description: 'seconds between blocks' },
+    seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the churn and transfers' },
+    stable: { type: 'string', default: '3', placeholder: 'N', description: 'nodes 1…N are never churned' },
+    'base-port': { type: 'string', default: '29700', placeholder: 'port', description: 'node i uses P2P port base + i and RPC port base + 1000 + i' },
+    dir: { type: 'string', placeholder: 'dir', defaultText: 'a temporary directory', description: 'where the nodes\' data dirs go' },
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
 const NODES = Number(args.nodes)

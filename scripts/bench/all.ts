@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseScriptArgs } from '../script-args.ts'
 import { renderMarkdown, replaceReadmeSection, type BenchRun, type Machine } from './results-table.ts'
 import type { BenchResult } from './results.ts'
 
@@ -36,13 +36,15 @@ const BENCHES: BenchSpec[] = [
   { name: 'attack', script: 'attack.ts', quick: ['--connections', '100', '--heads', '10'] }
 ]
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs({
+  command: 'npm run bench --',
+  summary: 'Every benchmark in turn, each in its own process, then one markdown table of their figures beside their references and goals.',
   options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    out: { type: 'string', default: 'bench-results.md' },
-    readme: { type: 'boolean' },
-    'no-readme': { type: 'boolean', default: false }
+    quick: { type: 'boolean', default: false, description: 'short parameters: a few minutes instead of about 25' },
+    only: { type: 'string', placeholder: 'names', description: `comma-separated subset of ${BENCHES.map(b => b.name).join(', ')}` },
+    out: { type: 'string', default: 'bench-results.md', placeholder: 'file', description: 'where the markdown goes' },
+    readme: { type: 'boolean', description: 'also put the table in README.md after a quick or partial run' },
+    'no-readme': { type: 'boolean', default: false, description: 'never touch README.md' }
   }
 })
 

@@ -9,16 +9,18 @@
  *   npm run bench:attack [-- --connections 200 --heads 40 --json <file>]
  */
 import { cpus, loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
 import { measureUnderAttack, mib, percentile } from '../../test/hostile/resource-bounds.ts'
+import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
 
-const { values: args } = parseArgs({
+const { values: args } = parseScriptArgs({
+  command: 'npm run bench:attack --',
+  summary: 'Block relay times through a victim node with and without N attacking connections, its memory and queue high-water marks.',
   options: {
-    connections: { type: 'string', default: '200' },
-    heads: { type: 'string', default: '40' },
-    'bake-interval-ms': { type: 'string', default: '500' },
-    json: { type: 'string' }
+    connections: { type: 'string', default: '200', placeholder: 'N', description: 'attacking connections' },
+    heads: { type: 'string', default: '40', placeholder: 'N', description: 'blocks measured in each phase' },
+    'bake-interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between the baker\'s blocks' },
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
 const connections = Number(args.connections)

@@ -11,17 +11,19 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
-import { parseArgs } from 'node:util'
+import { parseScriptArgs } from '../script-args.ts'
 import { generateBenchChain, importBenchChain, type ImportOptions } from './support/import-bench.ts'
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs({
+  command: 'npm run bench:chain-import --',
+  summary: 'Imports a generated demo chain into a fresh store and prints blocks/s per run and their median.',
   options: {
-    blocks: { type: 'string', default: '10000' },
-    transfers: { type: 'string', default: '2' },
-    passes: { type: 'string', default: '1' },
-    workers: { type: 'string' },
-    runs: { type: 'string', default: '3' },
-    profile: { type: 'string' }
+    blocks: { type: 'string', default: '10000', placeholder: 'N', description: 'blocks of the generated chain' },
+    transfers: { type: 'string', default: '2', placeholder: 'K', description: 'signed transfers per block' },
+    passes: { type: 'string', default: '1', placeholder: 'P', description: 'validation passes per block' },
+    workers: { type: 'string', placeholder: 'W', defaultText: 'one per core but one', description: 'signature-verification threads' },
+    runs: { type: 'string', default: '3', placeholder: 'R', description: 'import runs' },
+    profile: { type: 'string', placeholder: 'file.cpuprofile', description: 'write a CPU profile of the last run there' }
   }
 })
 

@@ -13,21 +13,23 @@
  *                           --operations 5 --seed 1 --json file]
  */
 import { cpus, loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
+import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson, type BenchFigure } from './results.ts'
 import { runGossipsub, runTzp2p, type RunParams, type StackResult } from './gossip/runs.ts'
 import { diameter, randomRegularTopology } from './gossip/topology.ts'
 
-const { values: args } = parseArgs({
+const { values: args } = parseScriptArgs({
+  command: 'npm run bench:gossip --',
+  summary: 'How fast and at what cost a new head reaches every node of a loopback devnet, with tzp2p and with @libp2p/gossipsub.',
   options: {
-    nodes: { type: 'string', default: '20' },
-    degree: { type: 'string', default: '6' },
-    heads: { type: 'string', default: '60' },
-    warmup: { type: 'string', default: '5' },
-    'interval-ms': { type: 'string', default: '500' },
-    operations: { type: 'string', default: '5' },
-    seed: { type: 'string', default: '1' },
-    json: { type: 'string' }
+    nodes: { type: 'string', default: '20', placeholder: 'N', description: 'node processes' },
+    degree: { type: 'string', default: '6', placeholder: 'D', description: 'edges per node of the random graph' },
+    heads: { type: 'string', default: '60', placeholder: 'N', description: 'blocks produced' },
+    warmup: { type: 'string', default: '5', placeholder: 'N', description: 'first blocks left out of the figures' },
+    'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
+    operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block' },
+    seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
 

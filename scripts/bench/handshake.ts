@@ -11,7 +11,6 @@
  *
  *   npm run bench:handshake [-- --dials 300 --rounds 5 --warmup 200 --json file]
  */
-import { parseArgs } from 'node:util'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -24,14 +23,17 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { randomBytes, x25519Keypair } from '../../src/crypto/index.ts'
 import { makeIdentity } from '../../src/identity/identity.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
 
-const { values: args } = parseArgs({
+const { values: args } = parseScriptArgs({
+  command: 'npm run bench:handshake --',
+  summary: 'Connections per second on loopback: bare libp2p (TCP + Noise + yamux) against the same with the Tezos handshake.',
   options: {
-    dials: { type: 'string', default: '300' },
-    rounds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '200' },
-    json: { type: 'string' }
+    dials: { type: 'string', default: '300', placeholder: 'N', description: 'sequential dials per round' },
+    rounds: { type: 'string', default: '5', placeholder: 'R', description: 'rounds of each kind, alternated' },
+    warmup: { type: 'string', default: '200', placeholder: 'N', description: 'dials before the measured rounds' },
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
 const DIALS = Number(args.dials)

@@ -27,27 +27,29 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { BenchChild } from './peers/json-lines.ts'
 import type { MeasuredNodeConfig, MemorySample, SwarmConfig, SwarmStatus } from './peers/shared.ts'
 import { flatness, slopePerMinute, type Flatness } from './peers/stats.ts'
+import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs({
+  command: 'npm run bench:peers --',
+  summary: 'Memory of one node per authenticated peer, and whether it stays flat under steady gossip.',
   options: {
-    peers: { type: 'string', default: '200' },
-    processes: { type: 'string', default: '4' },
-    duration: { type: 'string', default: '600' },
-    'sample-every': { type: 'string', default: '30' },
-    'bake-interval': { type: 'string', default: '2000' },
-    ops: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '20' },
-    settle: { type: 'string', default: '30' },
-    'flat-tolerance': { type: 'string', default: '5' },
-    'heap-snapshots': { type: 'string' },
-    'node-log': { type: 'string' },
-    'profile-node': { type: 'string' },
-    json: { type: 'string' }
+    peers: { type: 'string', default: '200', placeholder: 'N', description: 'peers connecting to the measured node' },
+    processes: { type: 'string', default: '4', placeholder: 'N', description: 'swarm processes the peers run in' },
+    duration: { type: 'string', default: '600', placeholder: 's', description: 'seconds of steady gossip measured' },
+    'sample-every': { type: 'string', default: '30', placeholder: 's', description: 'seconds between memory samples' },
+    'bake-interval': { type: 'string', default: '2000', placeholder: 'ms', description: 'time between the measured node\'s blocks' },
+    ops: { type: 'string', default: '4', placeholder: 'N', description: 'transfers injected after each block' },
+    warmup: { type: 'string', default: '20', placeholder: 's', description: 'seconds alone before the baseline' },
+    settle: { type: 'string', default: '30', placeholder: 's', description: 'seconds after every peer joined before measuring' },
+    'flat-tolerance': { type: 'string', default: '5', placeholder: '%', description: 'how far the last third may be from the first and still be flat' },
+    'heap-snapshots': { type: 'string', placeholder: 'dir', description: 'write V8 heap snapshots of the measured node there' },
+    'node-log': { type: 'string', placeholder: 'file', description: 'write the measured node\'s log there' },
+    'profile-node': { type: 'string', placeholder: 'dir', description: 'have the measured node write a CPU profile there' },
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
 const PEERS = Number(values.peers)

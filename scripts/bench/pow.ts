@@ -15,10 +15,11 @@ import { mkdir } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs, promisify } from 'node:util'
+import { promisify } from 'node:util'
 import { x25519Keypair, randomBytes } from '../../src/crypto/index.ts'
 import { searchProofOfWork, PowSearchAbortedError, type PowProgress } from '../../src/identity/index.ts'
 import { PowScanner, POW_HASH_PATH } from '../../src/identity/pow-scanner.ts'
+import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson, type BenchFigure, type BenchResult } from './results.ts'
 
 const run = promisify(execFile)
@@ -220,8 +221,15 @@ export function powBenchResult (r: PowBenchResult): BenchResult {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({
-    options: { seconds: { type: 'string' }, workers: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'string' } }
+  const { values } = parseScriptArgs({
+    command: 'npm run bench:pow --',
+    summary: 'Proof-of-work search rate of tzp2p (one core, all cores) beside a native C loop doing the same work.',
+    options: {
+      seconds: { type: 'string', placeholder: 'S', defaultText: '2', description: 'seconds per measured run' },
+      rounds: { type: 'string', placeholder: 'R', defaultText: '3', description: 'rounds; the best is kept' },
+      workers: { type: 'string', placeholder: 'N', defaultText: 'one per core', description: 'worker threads of the all-cores run' },
+      json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
+    }
   })
   const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
   const workers = values.workers === undefined ? undefined : Number(values.workers)

@@ -6,8 +6,8 @@
  *   node scripts/bench/profile-summary.ts file.cpuprofile [--top 10]
  */
 import { readFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { parseScriptArgs } from '../script-args.ts'
 
 interface CallFrame { functionName: string, url: string, lineNumber: number }
 interface ProfileNode { id: number, callFrame: CallFrame, hitCount?: number }
@@ -93,7 +93,12 @@ export function summaryMarkdown (profile: CpuProfile, top: number): string {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '10' } } })
+  const { values, positionals } = parseScriptArgs({
+    command: 'node scripts/bench/profile-summary.ts',
+    summary: 'The functions with the most self time in a V8 CPU profile, and self time per package or source directory, as markdown.',
+    positionals: '<file.cpuprofile>',
+    options: { top: { type: 'string', default: '10', placeholder: 'N', description: 'functions listed' } }
+  })
   if (positionals.length !== 1) {
     process.stderr.write('usage: node scripts/bench/profile-summary.ts file.cpuprofile [--top N]\n')
     process.exit(2)

@@ -20,23 +20,25 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { Chain } from '../../src/chain/chain.ts'
 import { generateBenchChain, importBenchChain } from './support/import-bench.ts'
 import { createNode } from '../../src/node/create-node.ts'
 import { openDatabase } from '../../src/storage/database.ts'
+import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs({
+  command: 'npm run bench:sync --',
+  summary: 'Blocks/s of a local import and of a bootstrap over loopback from peer processes, on the same generated demo chain.',
   options: {
-    blocks: { type: 'string', default: '10000' },
-    transfers: { type: 'string', default: '2' },
-    peers: { type: 'string', default: '4' },
-    headers: { type: 'string', default: 'ranges' },
-    workers: { type: 'string' },
-    profile: { type: 'string' },
-    'profile-peer': { type: 'string' },
-    json: { type: 'string' }
+    blocks: { type: 'string', default: '10000', placeholder: 'N', description: 'blocks of the generated chain' },
+    transfers: { type: 'string', default: '2', placeholder: 'K', description: 'signed transfers per block' },
+    peers: { type: 'string', default: '4', placeholder: 'P', description: 'peer processes holding the chain' },
+    headers: { type: 'string', default: 'ranges', placeholder: 'ranges|walk', description: 'how the syncing node fetches headers' },
+    workers: { type: 'string', placeholder: 'W', defaultText: 'one per core but one', description: 'signature-verification threads' },
+    profile: { type: 'string', placeholder: 'file.cpuprofile', description: 'write a CPU profile of the syncing node there' },
+    'profile-peer': { type: 'string', placeholder: 'dir', description: 'have the first peer write its CPU profile there' },
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
 const BLOCKS = Number(values.blocks)
