@@ -7,7 +7,7 @@ import {
   DATA_DIR_ENV, DEFAULT_DATA_DIR_NAME, DEFAULT_EXPECTED_POW, IDENTITY_FILE_NAME, IdentityFileError,
   IdentityKeysMismatchError, IdentityMismatchError, InsufficientProofOfWorkError, Libp2pKeyFileError,
   PowSearchAbortedError, createLibp2pKey, expectedPowAttempts, generateIdentity, libp2pKeyPath, loadIdentity,
-  loadLibp2pKey, makePowTarget, powDifficultyOf, resolveDataDir, saveIdentity, saveLibp2pKey, type Identity
+  loadLibp2pKey, makePowTarget, formatPowDifficulty, powDifficultyFloor, resolveDataDir, saveIdentity, saveLibp2pKey, type Identity
 } from '../identity/index.ts'
 import { toHex } from '../encoding/index.ts'
 import { createProgressLine, formatCount, formatPowProgress } from './progress.ts'
@@ -130,7 +130,7 @@ async function generateCommand (difficulty: number, opts: { dataDir?: string, fo
     key = await createLibp2pKey()
     await saveLibp2pKey(dataDir, key, { overwrite: force })
   }
-  const reached = powDifficultyOf(identity.publicKey, identity.powStamp)
+  const reached = formatPowDifficulty(powDifficultyFloor(identity.publicKey, identity.powStamp))
   process.stdout.write(`Stored the new identity ${identity.peerId} (proof of work ${reached}) in ${file}\n` +
     `libp2p PeerId ${peerIdFromPrivateKey(key).toString()} (${keyCreated ? 'new key' : 'existing key'} in ${libp2pKeyPath(dataDir)})\n`)
 }
@@ -150,7 +150,8 @@ function describeIdentity (dataDir: string, identity: Identity, key: Ed25519Priv
     peer_id: identity.peerId,
     public_key: toHex(identity.publicKey),
     proof_of_work_stamp: toHex(identity.powStamp),
-    proof_of_work: powDifficultyOf(identity.publicKey, identity.powStamp),
+    // Floored to two decimals, as every difficulty tzp2p prints: never above what the stamp reaches.
+    proof_of_work: powDifficultyFloor(identity.publicKey, identity.powStamp),
     libp2p_peer_id: key === undefined ? null : peerIdFromPrivateKey(key).toString(),
     identity_file: join(dataDir, IDENTITY_FILE_NAME),
     libp2p_key_file: key === undefined ? null : libp2pKeyPath(dataDir)
@@ -169,7 +170,7 @@ async function showCommand (opts: { dataDir?: string, json?: boolean }): Promise
     `peer_id:             ${shown.peer_id}`,
     `public_key:          ${shown.public_key}`,
     `proof_of_work_stamp: ${shown.proof_of_work_stamp}`,
-    `proof of work:       difficulty ${shown.proof_of_work}`,
+    `proof of work:       difficulty ${formatPowDifficulty(shown.proof_of_work)}`,
     `libp2p PeerId:       ${shown.libp2p_peer_id ?? 'none yet (created by `identity generate` or on the first run)'}`,
     `identity file:       ${shown.identity_file}`
   ].join('\n') + '\n')
@@ -197,8 +198,8 @@ async function checkCommand (opts: { dataDir?: string, expectedPow: number }): P
     if (check === undefined) throw e
     throw new IdentityCheckFailedError(check, e as Error)
   }
-  const reached = powDifficultyOf(identity.publicKey, identity.powStamp)
+  const reached = formatPowDifficulty(powDifficultyFloor(identity.publicKey, identity.powStamp))
   const libp2p = key === undefined ? 'no libp2p key yet' : `libp2p PeerId ${peerIdFromPrivateKey(key).toString()}`
   process.stdout.write(`OK: ${file}: peer_id ${identity.peerId} matches its public key, keys match, ` +
-    `proof of work ${reached} ≥ ${opts.expectedPow}; ${libp2p}\n`)
+    `proof of work ${reached} ≥ ${formatPowDifficulty(opts.expectedPow)}; ${libp2p}\n`)
 }

@@ -5,6 +5,8 @@
  * run (missing, unreadable, not JSON, a bad key) is an `IdentityFileError` that names the key and
  * says how to fix it.
  */
+import { dirname } from 'node:path'
+import { formatPowDifficulty } from './pow.ts'
 
 export type IdentityFileProblem = 'missing' | 'unreadable' | 'malformed' | 'exists'
 
@@ -62,13 +64,32 @@ export class InsufficientProofOfWorkError extends Error {
   readonly file: string | undefined
 
   constructor (expected: number, actual: number, file?: string) {
-    super(`${where(file)}insufficient proof of work: the identity reaches difficulty ${actual}, ` +
-      `below the expected ${expected}; generate a new identity with \`tzp2p identity generate ${expected}\` ` +
-      'or lower the expected proof of work')
+    super(`${where(file)}insufficient proof of work: the identity reaches difficulty ${formatPowDifficulty(actual)}, ` +
+      `below the expected ${formatPowDifficulty(expected)}; generate a new identity with ` +
+      `\`${identityGenerateCommand({ difficulty: expected, file, replace: true })}\` or lower the expected proof of work`)
     this.expected = expected
     this.actual = actual
     this.file = file
   }
+}
+
+/**
+ * The `tzp2p identity generate` command that writes `file` (an identity.json): with the data dir
+ * it lives in, and `--force` when an identity is there to be replaced, so that it can be run as
+ * printed.
+ */
+export function identityGenerateCommand (options: { difficulty?: number, file?: string, replace?: boolean }): string {
+  return [
+    'tzp2p identity generate',
+    ...(options.difficulty !== undefined ? [String(options.difficulty)] : []),
+    ...(options.file !== undefined ? ['--data-dir', shellWord(dirname(options.file))] : []),
+    ...(options.replace === true ? ['--force'] : [])
+  ].join(' ')
+}
+
+/** `s` as one shell word: quoted when it holds anything but the characters of plain paths. */
+function shellWord (s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
 }
 
 function where (file: string | undefined): string {

@@ -1,6 +1,6 @@
 import { link, mkdir, readFile, rename, stat, unlink, writeFile, chmod } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { IdentityFileError } from './errors.ts'
+import { IdentityFileError, identityGenerateCommand } from './errors.ts'
 import { checkIdentity, type Identity } from './identity.ts'
 import { formatIdentityJson, parseIdentityJson } from './identity-json.ts'
 
@@ -56,7 +56,7 @@ async function readIdentityText (file: string): Promise<string> {
     if (e instanceof IdentityFileError) throw e
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
-      throw new IdentityFileError('missing', `no identity file at ${file}: create one with \`tzp2p identity generate\` ` +
+      throw new IdentityFileError('missing', `no identity file at ${file}: create one with \`${identityGenerateCommand({ file })}\` ` +
         '(the node also creates one on its first run)', { file, cause: e })
     }
     throw new IdentityFileError('unreadable', `cannot read ${file} (${code ?? (e as Error).message}): check the path and its permissions`, { file, cause: e })

@@ -21,7 +21,7 @@ export {
   type GenerateIdentityOptions, type PowSearchOptions, type PowSearchResult, type PowProgress
 } from './pow-search.ts'
 export {
-  makePowTarget, checkProofOfWork, powHash, powDifficultyOf, powDifficultyFloor, expectedPowAttempts, leBytesToBigInt,
+  makePowTarget, checkProofOfWork, powHash, powDifficultyOf, powDifficultyFloor, formatPowDifficulty, expectedPowAttempts, leBytesToBigInt,
   InvalidDifficultyError, POW_STAMP_BYTES, DEFAULT_EXPECTED_POW
 } from './pow.ts'
 export { DEFAULT_DATA_DIR_NAME, DATA_DIR_ENV, resolveDataDir } from './data-dir.ts'

@@ -66,6 +66,15 @@ export function powDifficultyOf (publicKey: Uint8Array, stamp: Uint8Array, decim
 }
 
 /**
+ * A difficulty as tzp2p prints it everywhere: two decimals (`26.00`, `2.69`), as Octez prints PoW
+ * levels (`%.2f`, src/bin_node/identity_file.ml). Given `powDifficultyFloor`'s value, the figure
+ * is never above what the stamp reaches.
+ */
+export function formatPowDifficulty (difficulty: number): string {
+  return difficulty.toFixed(2)
+}
+
+/**
  * The largest multiple of 10^-decimals that the stamp satisfies (rounded down, unlike
  * `powDifficultyOf`), so that a stamp below an expected difficulty is never reported as reaching it.
  */
