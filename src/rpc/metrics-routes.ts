@@ -16,7 +16,10 @@ export function registerMetricsRoute (app: FastifyInstance, ctx: RpcContext): vo
 }
 
 export interface HealthJson {
-  status: 'ok' | 'stopping'
+  /** `not-ready` only on `/health/ready`, with its 503: the body agrees with the status code. */
+  status: 'ok' | 'stopping' | 'not-ready'
+  /** Why the node is not ready (`/health/ready` with 503 only). */
+  reason?: string
   peer_id: string
   connections: number
   /** Octez's bootstrapped state; null for a node without a chain. */
@@ -27,8 +30,8 @@ export interface HealthJson {
 
 /**
  * `/health`: 200 with a small JSON while the node runs (load balancers and `devnet status` ask it);
- * `/health/ready` (Lodestar and Octez clients ask a readiness question): 200 once bootstrapped, else
- * 503, with the same body.
+ * `/health/ready` (Lodestar and Octez clients ask a readiness question): 200 with the same body once
+ * bootstrapped (or without a chain), else 503 with `status: "not-ready"` and the reason.
  */
 export function registerHealthRoutes (app: FastifyInstance, ctx: RpcContext): void {
   const started = Date.now()
@@ -48,7 +51,14 @@ export function registerHealthRoutes (app: FastifyInstance, ctx: RpcContext): vo
   app.get('/health', async () => health())
   app.get('/health/ready', async (_request, reply) => {
     const h = health()
-    return await reply.code(h.bootstrapped === false ? 503 : 200).send(h)
+    if (h.bootstrapped !== false) return await reply.code(200).send(h)
+    const notReady: HealthJson = {
+      ...h,
+      status: 'not-ready',
+      reason: `not bootstrapped yet (${h.connections} peer${h.connections === 1 ? '' : 's'} connected): ready once ` +
+        'enough peers (the synchronisation threshold) show recent heads and the node has caught up with them'
+    }
+    return await reply.code(503).send(notReady)
   })
 }
 

@@ -187,6 +187,20 @@ describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node wit
     assert.equal(value('tzp2p_bootstrapped'), node.isBootstrapped() ? 1 : 0)
   })
 
+  it('/health/ready: 503 with status "not-ready" and why while not bootstrapped; /health stays "ok" with 200', async () => {
+    // Synchronisation threshold 4 (the default) and no peer: this node cannot be bootstrapped.
+    assert.equal(node.isBootstrapped(), false)
+    const ready = await call(`${base}/health/ready`)
+    assert.equal(ready.status, 503)
+    assert.equal(ready.json.status, 'not-ready')
+    assert.equal(ready.json.bootstrapped, false)
+    assert.match(ready.json.reason, /^not bootstrapped yet \(0 peers connected\): ready once enough peers/)
+    const health = await call(`${base}/health`)
+    assert.equal(health.status, 200)
+    assert.equal(health.json.status, 'ok')
+    assert.equal(health.json.reason, undefined)
+  })
+
   it('answers the chain RPCs with 503 on a node without a chain', async () => {
     const bare = await startNode()
     const bareRpc = await startRpcServer({ node: bare, listen: [{ host: '127.0.0.1', port: 0 }] })
@@ -195,6 +209,9 @@ describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node wit
       assert.equal(r.status, 503)
       assert.match(r.json.error, /runs no chain/)
       assert.equal((await call(`${bareRpc.urls[0]}/health`)).json.bootstrapped, null)
+      // No chain, nothing to wait for: ready.
+      const ready = await call(`${bareRpc.urls[0]}/health/ready`)
+      assert.deepEqual([ready.status, ready.json.status], [200, 'ok'])
     } finally {
       await bareRpc.close()
       await stopAll(bare)
