@@ -56,7 +56,25 @@ export async function blockJson (chain: ChainReader, h: StoredHeader): Promise<J
     chain_id: chainId,
     hash,
     header: shell,
-    metadata: { protocol_data: (chain.protocolOfHeader(h.header) ?? chain.protocol).describeProtocolData(h.header) as JsonObject },
+    metadata: h.header.shell.level === 0
+      ? genesisMetadataJson(chain)
+      : { protocol_data: (chain.protocolOfHeader(h.header) ?? chain.protocol).describeProtocolData(h.header) as JsonObject },
     operations: operations.map(pass => pass.map(op => operationJson(chain, op)))
+  }
+}
+
+/**
+ * The genesis block's metadata. Genesis is a configured constant with no protocol data for a
+ * protocol to describe; Octez shows only the shell's part of a block's metadata for it
+ * (`genesis_block_metadata_encoding`, src/lib_shell_services/block_services.ml): the protocol,
+ * the one that validates the next block, and an operations TTL of 0. Octez's test-chain status
+ * and size quotas have no counterpart here.
+ */
+function genesisMetadataJson (chain: ChainReader): JsonObject {
+  return {
+    protocol: chain.genesis.protocol,
+    // Level 1 runs the first protocol level's protocol; with only genesis stored, the next one.
+    next_protocol: (chain.protocolLevels[0] ?? chain.nextProtocolLevel).protocol,
+    max_operations_ttl: 0
   }
 }

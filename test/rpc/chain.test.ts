@@ -72,6 +72,20 @@ describe('RPC /chains/main/*, /injection/operation, /monitor/heads on a node wit
     assert.equal((await call(`${base}/chains/main/chain_id`)).json, block.json.chain_id)
   })
 
+  it('shows the genesis block with Octez\'s genesis metadata (protocol, next protocol, TTL 0), not a protocol-data view', async () => {
+    const genesis = await call(`${base}/chains/main/blocks/genesis`)
+    assert.equal(genesis.status, 200)
+    assert.equal(genesis.json.hash, setup.genesis.block)
+    assert.deepEqual(genesis.json.operations, [])
+    assert.deepEqual(genesis.json.metadata, {
+      protocol: setup.protocol.hash,
+      next_protocol: setup.protocol.hash,
+      max_operations_ttl: 0
+    })
+    // Level 1 onwards: the protocol describes its own data.
+    assert.match((await call(`${base}/chains/main/blocks/1`)).json.metadata.protocol_data.baker, /^edpk/)
+  })
+
   it('answers 400 for malformed block ids and chains and 404 for unknown ones', async () => {
     for (const bad of ['nope', 'head~x', 'B123', '-1', 'head~99999999999']) {
       const r = await call(`${base}/chains/main/blocks/${bad}/header`)
