@@ -7,6 +7,7 @@ import type { TzNode } from '../node/create-node.ts'
 import { chainIdToJson } from '../wire/json.ts'
 import { chainAccessOf } from './chain-access.ts'
 import type { RpcContext } from './context.ts'
+import { BadRequestError, UnavailableError } from './errors.ts'
 import type { LatencySampler } from './latency.ts'
 import { greylistJson, rfc3339, type GreylistJson } from './network-json.ts'
 
@@ -69,20 +70,25 @@ export interface BlockSummary {
 }
 
 /**
- * The last `size` blocks of the current chain for the status page's explorer, with their
- * operation counts; summaries are cached by hash, so a poll reads the store only for new blocks.
+ * Pages of `size` blocks of the current chain for the status page's explorer, newest first, with
+ * their operation counts: the latest ones (what every poll shows), or those below a level (paging
+ * back). Summaries are cached by hash, so a poll reads the store only for new blocks.
  */
 export class RecentBlocks {
   private readonly cache = new Map<string, BlockSummary>()
-  private readonly size: number
+  readonly size: number
 
   constructor (size = 12) {
     this.size = size
   }
 
-  async list (chain: ChainReader): Promise<BlockSummary[]> {
+  /** The page ending at the head, or, with `below`, the page of the blocks under that level. */
+  async list (chain: ChainReader, options: { below?: number } = {}): Promise<BlockSummary[]> {
     const out: BlockSummary[] = []
-    let h: StoredHeader | undefined = chain.head
+    const below = options.below
+    let h: StoredHeader | undefined = below === undefined || below > chain.head.header.shell.level
+      ? chain.head
+      : below <= 0 ? undefined : await chain.getBlockByLevel(below - 1)
     while (h !== undefined && out.length < this.size) {
       let summary = this.cache.get(h.hex)
       if (summary === undefined) {
@@ -190,7 +196,14 @@ export async function statusJson (ctx: RpcContext, history: StatusHistory, laten
 /** The page's files, read once: `status-page/` beside this module (copied to `dist/` by the build). */
 const asset = (name: string): string => readFileSync(new URL(`./status-page/${name}`, import.meta.url), 'utf8')
 
-/** `/` (the status page), its script and style, and `/status` (what it polls). */
+/** `/status/blocks?below=<level>`: the explorer's page of blocks under that level (the latest without it). */
+function belowLevel (text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  if (!/^\d{1,10}$/.test(text)) throw new BadRequestError(`below: expected a block level (a whole number), got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+/** `/` (the status page), its script and style, `/status` (what it polls) and `/status/blocks` (paging back). */
 export function registerStatusRoutes (app: FastifyInstance, ctx: RpcContext, history: StatusHistory, latency: LatencySampler): void {
   const page = asset('index.html')
   const script = asset('status.js')
@@ -202,5 +215,13 @@ export function registerStatusRoutes (app: FastifyInstance, ctx: RpcContext, his
   app.get<{ Querystring: { since?: string } }>('/status', async req => {
     const since = req.query.since === undefined ? 0 : Number(req.query.since)
     return await statusJson(ctx, history, latency, recent, Number.isFinite(since) ? since : 0)
+  })
+  // A cache of its own, so that paging back does not evict the summaries every poll shows.
+  const older = new RecentBlocks(recent.size)
+  app.get<{ Querystring: { below?: string } }>('/status/blocks', async req => {
+    const below = belowLevel(req.query.below)
+    const access = chainAccessOf(ctx.node)
+    if (access === undefined) throw new UnavailableError('this node runs no chain')
+    return { head_level: access.chain.head.header.shell.level, page_size: older.size, blocks: await older.list(access.chain, { below }) }
   })
 }

@@ -93,4 +93,77 @@ describe('status page in headless Chromium', { skip }, () => {
     if (screenshot !== undefined && screenshot !== '') await page.screenshot({ path: screenshot, fullPage: true })
     assert.deepEqual(errors, [])
   })
+
+  it('pages the explorer back to genesis and forward again, and finds a block by level or hash', async () => {
+    const errors: string[] = []
+    page.on('pageerror', e => { errors.push(e.message) })
+    // Three pages of 12: the latest, a full one below it, and the last one down to genesis.
+    while (node.head()!.header.shell.level < 30) await node.bake()
+    const head = node.head()!.header.shell.level
+    await page.goto(rpc.urls[0])
+    const firstLevel = 'document.querySelector(\'[data-testid="blocks"] tr td\')?.textContent'
+    const lastLevel = '[...document.querySelectorAll(\'[data-testid="blocks"] tr\')].at(-1)?.children[0]?.textContent'
+    const levels = async (): Promise<number[]> =>
+      (await page.getByTestId('blocks').locator('tr td:first-child').allTextContents()).map(Number)
+    const isDisabled = async (id: string): Promise<boolean> => await page.getByTestId(id).isDisabled()
+    await page.waitForFunction(`${firstLevel} === "${head}"`)
+    assert.deepEqual(await levels(), Array.from({ length: 12 }, (_, i) => head - i))
+    assert.equal(await isDisabled('block-latest'), true)
+
+    // Older, page by page, down to genesis.
+    await page.getByTestId('block-older').click()
+    await page.waitForFunction(`${firstLevel} === "${head - 12}"`)
+    assert.deepEqual(await levels(), Array.from({ length: 12 }, (_, i) => head - 12 - i))
+    assert.equal(await isDisabled('block-latest'), false)
+    await page.getByTestId('block-older').click()
+    await page.waitForFunction(`${lastLevel} === "0"`)
+    assert.deepEqual(await levels(), Array.from({ length: head - 23 }, (_, i) => head - 24 - i))
+    assert.equal(await isDisabled('block-older'), true)
+
+    // A new block does not pull a paged-back list to the head.
+    const baked = await node.bake()
+    await page.waitForFunction(`document.querySelector('[data-testid="head-level"]')?.textContent === "${baked.header.shell.level}"`)
+    assert.equal((await levels())[0], head - 24)
+
+    // Newer pages come back up, 12 levels at a time; past the head the list follows it again.
+    await page.getByTestId('block-newer').click()
+    await page.waitForFunction(`${firstLevel} === "${head - 12}"`)
+    await page.getByTestId('block-newer').click()
+    await page.waitForFunction(`${firstLevel} === "${head}"`)
+    assert.equal(await isDisabled('block-newer'), false)
+    await page.getByTestId('block-newer').click()
+    await page.waitForFunction(`${firstLevel} === "${head + 1}"`)
+    assert.equal(await isDisabled('block-newer'), true)
+
+    // Find by level: the block opens and its page shows it first, selected.
+    await page.getByTestId('block-find-input').fill('3')
+    await page.getByTestId('block-find').click()
+    await page.waitForFunction(`${firstLevel} === "3" && document.getElementById('block-title')?.textContent === 'Block 3'`)
+    const level3 = await (await fetch(`${rpc.urls[0]}/chains/main/blocks/3/hash`)).json() as string
+    assert.equal(await page.locator('[data-testid="blocks"] tr.selected').getAttribute('data-hash'), level3)
+
+    // Find by hash.
+    const level17 = await (await fetch(`${rpc.urls[0]}/chains/main/blocks/17/hash`)).json() as string
+    await page.getByTestId('block-find-input').fill(level17)
+    await page.getByTestId('block-find').click()
+    await page.waitForFunction(`${firstLevel} === "17" && document.getElementById('block-title')?.textContent === 'Block 17'`)
+    assert.match(await page.getByTestId('block-detail').textContent() ?? '', new RegExp(level17))
+
+    // An unknown level is reported, and the list stays where it was.
+    await page.getByTestId('block-find-input').fill('999999')
+    await page.getByTestId('block-find').click()
+    await page.waitForFunction('document.querySelector(\'[data-testid="block-find-error"]\')?.textContent.includes("no block at level 999999")')
+    assert.equal((await levels())[0], 17)
+
+    // The page's source answers a bad level with 400 and a message.
+    const bad = await fetch(`${rpc.urls[0]}/status/blocks?below=-1`)
+    assert.equal(bad.status, 400)
+    assert.match((await bad.json() as { error: string }).error, /below: expected a block level/)
+
+    // Latest: back to the head, live.
+    await page.getByTestId('block-latest').click()
+    await page.waitForFunction(`${firstLevel} === "${node.head()!.header.shell.level}"`)
+    assert.equal(await isDisabled('block-latest'), true)
+    assert.deepEqual(errors, [])
+  })
 })

@@ -73,6 +73,11 @@ function renderPeers (peers) {
 }
 
 let selectedBlock = null
+// The explorer's list: null shows the latest blocks, redrawn on every poll; a level shows the
+// page of blocks below it (paged back or found), which stays until the user moves.
+let pageBelow = null
+let pageSize = 12
+let pageRequest = 0
 
 function renderBlocks (blocks) {
   const rows = blocks.map(b => {
@@ -87,6 +92,65 @@ function renderBlocks (blocks) {
     return tr
   })
   fillTable($('blocks'), rows, 4, 'no blocks')
+  const live = pageBelow === null
+  setText('blocks-title', live || blocks.length === 0 ? 'Latest blocks' : `Blocks ${blocks[blocks.length - 1].level}–${blocks[0].level}`)
+  $('block-latest').disabled = live
+  $('block-newer').disabled = live
+  $('block-older').disabled = blocks.length === 0 || blocks[blocks.length - 1].level === 0
+}
+
+/** Shows the page of blocks below `below` (null: the latest, then follows the head). */
+async function loadPage (below) {
+  const request = ++pageRequest
+  const response = await fetch(below === null ? '/status/blocks' : `/status/blocks?below=${below}`, { cache: 'no-store' })
+  if (request !== pageRequest) return
+  if (!response.ok) {
+    showFindError(await errorText(response))
+    return
+  }
+  const page = await response.json()
+  pageSize = page.page_size
+  pageBelow = below === null || below > page.head_level ? null : below
+  renderBlocks(page.blocks)
+}
+
+function pageLevels () {
+  return [...$('blocks').children].map(tr => Number(tr.children[0]?.textContent)).filter(Number.isInteger)
+}
+
+function showFindError (message) {
+  const el = $('block-find-error')
+  el.textContent = message
+  el.hidden = message === ''
+}
+
+async function errorText (response) {
+  try {
+    const body = await response.json()
+    if (typeof body.error === 'string') return body.error
+  } catch {}
+  return `HTTP ${response.status}`
+}
+
+function setUpExplorer () {
+  $('block-older').addEventListener('click', () => {
+    const levels = pageLevels()
+    if (levels.length > 0) void loadPage(levels[levels.length - 1])
+  })
+  $('block-newer').addEventListener('click', () => {
+    const levels = pageLevels()
+    if (levels.length > 0) void loadPage(levels[0] + 1 + pageSize)
+  })
+  $('block-latest').addEventListener('click', () => { void loadPage(null) })
+  // A level or a hash (anything /chains/main/blocks/<id> takes): show the block and its page.
+  $('block-find').addEventListener('submit', event => {
+    event.preventDefault()
+    const id = $('block-find-input').value.trim()
+    if (id === '') return
+    void showBlock(id).then(block => {
+      if (block !== undefined) void loadPage(block.header.level + 1)
+    })
+  })
 }
 
 /** One operation's protocol view (`contents`) as "key value" pairs. */
@@ -102,17 +166,22 @@ function describeContents (contents) {
   return span
 }
 
-/** The explorer: a block's header and operations, from the node's own RPC. */
-async function showBlock (hash) {
-  selectedBlock = hash
-  for (const tr of $('blocks').children) tr.classList.toggle('selected', tr.dataset.hash === hash)
+/**
+ * The explorer: a block's header and operations, from the node's own RPC. `id` is anything the
+ * RPC takes (hash, level, head~n); a block that cannot be loaded is reported above the list.
+ * Resolves with the block shown, or undefined.
+ */
+async function showBlock (id) {
   const detail = $('block-detail')
-  const response = await fetch(`/chains/main/blocks/${hash}`, { cache: 'no-store' })
+  const response = await fetch(`/chains/main/blocks/${encodeURIComponent(id)}`, { cache: 'no-store' })
   if (!response.ok) {
-    detail.textContent = `cannot load ${hash}: HTTP ${response.status}`
-    return
+    showFindError(`cannot show block ${id}: ${await errorText(response)}`)
+    return undefined
   }
+  showFindError('')
   const block = await response.json()
+  selectedBlock = block.hash
+  for (const tr of $('blocks').children) tr.classList.toggle('selected', tr.dataset.hash === block.hash)
   setText('block-title', `Block ${block.header.level}`)
   setText('block-meta', localTime(block.header.timestamp))
   const dl = document.createElement('dl')
@@ -149,6 +218,7 @@ async function showBlock (hash) {
   }
   detail.className = ''
   detail.replaceChildren(dl, list)
+  return block
 }
 
 function renderGreylist (greylist) {
@@ -231,6 +301,7 @@ function render (s) {
     setText('head-age', '–')
     setText('mempool', '–')
     setText('id-chain', 'none')
+    pageBelow = null
     renderBlocks([])
     setText('id-protocol', 'none')
     boot.textContent = 'no chain'
@@ -252,8 +323,11 @@ function render (s) {
     setText('mempool', s.chain.mempool === null ? '–' : String(s.chain.mempool))
     setText('id-chain', s.chain.chain_id)
     setText('id-protocol', s.chain.protocol)
-    renderBlocks(s.chain.blocks)
-    if (selectedBlock === null && s.chain.blocks.length > 0) void showBlock(s.chain.blocks[0].hash)
+    if (pageBelow === null) renderBlocks(s.chain.blocks)
+    if (selectedBlock === null && s.chain.blocks.length > 0) {
+      selectedBlock = s.chain.blocks[0].hash
+      void showBlock(selectedBlock)
+    }
     const b = s.chain.bootstrapped
     boot.textContent = b === null ? 'no sync' : b ? 'bootstrapped' : 'syncing'
     boot.className = `pill ${b === true ? 'ok' : b === false ? 'warn' : ''}`
@@ -289,4 +363,5 @@ async function poll () {
   }
 }
 
+setUpExplorer()
 poll()
