@@ -104,6 +104,7 @@ const ROUTES: Array<{ method: string, path: string }> = [
   { method: 'PUT', path: '/network/peers/:peer/ban' },
   { method: 'DELETE', path: '/network/peers/:peer/ban' },
   { method: 'GET', path: '/status' },
+  { method: 'GET', path: '/status/blocks' },
   { method: 'GET', path: '/health' },
   { method: 'GET', path: '/health/ready' },
   { method: 'GET', path: '/metrics' },
@@ -175,7 +176,7 @@ export function rpcRequestGenerator (random: () => number, corpus: RpcCorpus): (
     let url = route.path.replace(/:(\w+)/g, (_, name: string) => encodeSegment(param(name)))
     if (random() < 0.1 && !route.path.startsWith('/monitor')) url = mutateText(url).replace(/^(?!\/)/, '/')
     if (/^\/+monitor/i.test(url) && !url.startsWith('/monitor/heads/x')) url = '/monitor/heads/xtest'
-    if (random() < 0.2) url += `?${pick(['since', 'length', 'x', '__proto__'])}=${encodeSegment(valueOf(['0', '1', '-1', 'NaN', '1e400']))}`
+    if (random() < 0.2) url += `?${pick(['since', 'length', 'below', 'x', '__proto__'])}=${encodeSegment(valueOf(['0', '1', '-1', 'NaN', '1e400']))}`
     const payload = method === 'GET' || method === 'HEAD' ? undefined : body()
     const contentType = pick(CONTENT_TYPES)
     return {
