@@ -69,4 +69,16 @@ describe('embedding tzp2p as a package', () => {
       await rm(tmp, { recursive: true, force: true })
     }
   })
+
+  it('in a checkout, `node --conditions=tzp2p-source` resolves `tzp2p` to the TypeScript sources, with or without a build', async () => {
+    // A module of the checkout (its package scope is the repository's), importing the package by name.
+    const script = [
+      "import { createNode, namedGenesis } from 'tzp2p'",
+      "console.log(JSON.stringify({ resolved: import.meta.resolve('tzp2p'), createNode: typeof createNode, namedGenesis: typeof namedGenesis }))"
+    ].join('\n')
+    const { stdout } = await exec(NODE, ['--conditions=tzp2p-source', '--input-type=module', '--eval', script], { cwd: ROOT })
+    const seen = JSON.parse(stdout) as { resolved: string, createNode: string, namedGenesis: string }
+    assert.equal(seen.resolved, new URL('src/index.ts', `file://${ROOT}/`).href)
+    assert.deepEqual([seen.createNode, seen.namedGenesis], ['function', 'function'])
+  })
 })
