@@ -1,5 +1,5 @@
 import { b58Decode, b58Encode, type Base58Kind } from '../crypto/index.ts'
-import { DecodeError, toHex } from '../encoding/index.ts'
+import { DecodeError, hexDigitsProblem, toHex } from '../encoding/index.ts'
 
 /** A JSON value as `JSON.parse` returns it and `JSON.stringify` prints it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -93,12 +93,11 @@ export function jsonArray (v: unknown, path: string, maxLength = Number.MAX_SAFE
   return v
 }
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/
-
 /** Raw bytes as hex, optionally of an exact size. */
 export function jsonHex (v: unknown, path: string, size?: number): Uint8Array {
   const s = jsonString(v, path)
-  if (!HEX_RE.test(s)) throw new WireJsonError(path, `expected hexadecimal bytes, got ${describe(v)}`)
+  const notHex = hexDigitsProblem(s)
+  if (notHex !== undefined) throw new WireJsonError(path, `expected hexadecimal bytes, got ${describe(v)}: ${notHex}`)
   if (size !== undefined && s.length !== size * 2) {
     throw new WireJsonError(path, `expected ${size} bytes (${size * 2} hex characters), got ${s.length / 2}`)
   }

@@ -32,6 +32,9 @@ test('block header JSON: Octez field names, b58 hashes, RFC 3339 timestamp, fitn
   assert.throws(() => blockHeaderJson.fromJson({ ...j, extra: 1 }), (e: unknown) => e instanceof WireJsonError && e.path === '$.extra')
   assert.throws(() => blockHeaderJson.fromJson({ ...j, level: 2 ** 31 }), (e: unknown) => e instanceof WireJsonError && e.path === '$.level')
   assert.throws(() => blockHeaderJson.fromJson({ ...j, context: v.decoded.operations_hash }), (e: unknown) => e instanceof WireJsonError && e.path === '$.context')
+  // Bad hex says which character is wrong.
+  assert.throws(() => blockHeaderJson.fromJson({ ...j, protocol_data: 'ab0g' }),
+    (e: unknown) => e instanceof WireJsonError && e.path === '$.protocol_data' && /: not hexadecimal: "g" at character 4 /.test(e.message))
   const genesis = decodeExact(blockHeaderCodec, fromHex(vectors.block_headers[1].hex))
   assert.equal((blockHeaderJson.toJson(genesis) as { timestamp: string }).timestamp, '2018-06-30T16:07:32Z')
 })
