@@ -1,4 +1,3 @@
-import type { Connection, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
 import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
@@ -8,8 +7,7 @@ import { Mempool, type AddResult } from '../chain/mempool.ts'
 import type { StoredHeader } from '../chain/store.ts'
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { gossip, type GossipService } from '../gossip/service.ts'
-import type { Greylist } from '../peers/greylist.ts'
-import type { Misbehaviour } from '../peers/score.ts'
+import type { ReportPeer } from '../misbehaviour.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { ProtocolRegistry } from '../protocol/registry.ts'
 import type { Database } from '../storage/database.ts'
@@ -110,24 +108,14 @@ export class NoBakerError extends Error {
 export interface ChainNodeHost {
   store: Database | undefined
   peers: AuthenticatedPeers
-  greylist: Greylist
   events: {
     on: ((name: 'peer:authenticated', listener: (peer: AuthenticatedPeer) => void) => unknown) &
     ((name: 'peer:disconnected', listener: (peer: AuthenticatedPeer) => void) => unknown)
   }
   emit: <K extends keyof ChainNodeEvents>(name: K, ...args: ChainNodeEvents[K]) => void
-  /** The connection manager's penalty; undefined when the node has none. */
-  penalize: (peer: string, kind: Misbehaviour, detail: string) => unknown
-  connections: (peer: PeerId) => Connection[]
+  /** The node's peer policy. */
+  report: ReportPeer
   services: { gossip?: GossipService, sync?: SyncService }
-}
-
-/** Which penalty a fault earns (Octez greylists for all of them). */
-function misbehaviourOf (error: Error): Misbehaviour {
-  // Octez's check_size failures are decoding errors: an oversized message is a malformed one.
-  if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError') return 'malformed-message'
-  if (error.name === 'UnexpectedMessageError' || error.name === 'BadSyncRequestError') return 'invalid-message'
-  return 'invalid-data'
 }
 
 export class ChainNode {
@@ -155,14 +143,15 @@ export class ChainNode {
   services (): { gossip: ReturnType<typeof gossip>, sync: ReturnType<typeof sync> } {
     // Getters: libp2p builds its services before the store is open and the handshake's peer table exists.
     const self = this
-    const penalize = (peer: AuthenticatedPeer, reason: string, error: Error): void => { this.penalize(peer.tezosPeerId, reason, error) }
+    // The node's policy exists once the node is built; the services report only once it runs.
+    const report: ReportPeer = (peer, kind, detail) => self.requireHost().report(peer, kind, detail)
     return {
       gossip: gossip({
         get chain () { return self.requireChain() },
         tezosPeerId: this.tezosPeerId,
         get peers () { return self.requireHost().peers },
         mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
-        penalize,
+        report,
         logger: this.log,
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
       }),
@@ -174,7 +163,7 @@ export class ChainNode {
           get: hash => this.mempoolValue?.get(hash),
           hashes: () => this.mempoolValue?.hashes() ?? []
         },
-        penalize,
+        report,
         logger: this.log,
         ...(this.options.rewriteSyncAnswer === undefined ? {} : { rewriteAnswer: this.options.rewriteSyncAnswer })
       })
@@ -213,7 +202,7 @@ export class ChainNode {
       client: syncService.client,
       tezosPeerId: this.tezosPeerId,
       peers: () => gossipService.peerIds(),
-      penalize: (peer, reason, error) => { this.penalize(peer, reason, error) },
+      report: host.report,
       logger: this.log,
       ...(this.options.synchronisation === undefined ? {} : { synchronisation: this.options.synchronisation }),
       ...(this.options.headerFetchMode === undefined ? {} : { headerFetchMode: this.options.headerFetchMode }),
@@ -231,7 +220,7 @@ export class ChainNode {
       watch: chain.missingProtocols,
       client: syncService.client,
       peers: () => gossipService.peerIds(),
-      penalize: (peer, error) => { this.penalize(peer, 'wrong protocol answer', error) },
+      report: host.report,
       logger: this.log
     })
     this.protocolFetcher = protocolFetcher
@@ -335,24 +324,6 @@ export class ChainNode {
   private requireChain (): Chain {
     if (this.chainValue === undefined) throw new NoChainError()
     return this.chainValue
-  }
-
-  /**
-   * Octez greylists a peer for these faults; tzp2p hands them to the connection manager's score
-   * (which greylists and disconnects below its threshold) or, on a node without one, greylists the
-   * peer's ids and closes its connection at once.
-   */
-  private penalize (tezosPeerId: string, reason: string, error: Error): void {
-    const host = this.host
-    if (host === undefined) return
-    const detail = `${reason}: ${error.message}`
-    this.log.warn({ peer: tezosPeerId, reason: detail }, 'peer misbehaved')
-    if (host.penalize(tezosPeerId, misbehaviourOf(error), detail) !== undefined) return
-    const peer = host.peers.get(tezosPeerId)
-    host.greylist.greylist({ peers: [tezosPeerId, ...(peer === undefined ? [] : [peer.libp2pPeerId])] }, detail)
-    if (peer !== undefined) {
-      for (const c of host.connections(peer.libp2pPeerId)) if (c.id === peer.connectionId) c.abort(error)
-    }
   }
 }
 
