@@ -113,15 +113,22 @@ export interface ChainNodeHost {
     ((name: 'peer:disconnected', listener: (peer: AuthenticatedPeer) => void) => unknown)
   }
   emit: <K extends keyof ChainNodeEvents>(name: K, ...args: ChainNodeEvents[K]) => void
-  /** The node's peer policy. */
-  report: ReportPeer
   services: { gossip?: GossipService, sync?: SyncService }
+}
+
+/** What the chain part takes from the node when it is built. */
+export interface ChainNodeContext {
+  tezosPeerId: string
+  logger: Logger
+  report: ReportPeer
 }
 
 export class ChainNode {
   private readonly options: ChainNodeOptions
   private readonly tezosPeerId: string
   private readonly log: Logger
+  /** The node's peer policy, to which gossip, sync, the validator and the protocol fetcher report. */
+  private readonly report: ReportPeer
   private host: ChainNodeHost | undefined
   private chainValue: Chain | undefined
   private mempoolValue: Mempool | undefined
@@ -131,20 +138,20 @@ export class ChainNode {
   /** Installed protocols: the genesis one and `options.protocols`. */
   readonly registry: ProtocolRegistry
 
-  constructor (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }) {
+  constructor (options: ChainNodeOptions, context: ChainNodeContext) {
     this.options = options
     this.registry = options.protocols instanceof ProtocolRegistry ? options.protocols : new ProtocolRegistry(options.protocols ?? [])
     if (!this.registry.has(options.protocol.hash)) this.registry.register(options.protocol)
     this.tezosPeerId = context.tezosPeerId
     this.log = context.logger
+    this.report = context.report
   }
 
   /** Service entries for `createLibp2p`; they read the chain only once the node is started. */
   services (): { gossip: ReturnType<typeof gossip>, sync: ReturnType<typeof sync> } {
     // Getters: libp2p builds its services before the store is open and the handshake's peer table exists.
     const self = this
-    // The node's policy exists once the node is built; the services report only once it runs.
-    const report: ReportPeer = (peer, kind, detail) => self.requireHost().report(peer, kind, detail)
+    const report = this.report
     return {
       gossip: gossip({
         get chain () { return self.requireChain() },
@@ -202,7 +209,7 @@ export class ChainNode {
       client: syncService.client,
       tezosPeerId: this.tezosPeerId,
       peers: () => gossipService.peerIds(),
-      report: host.report,
+      report: this.report,
       logger: this.log,
       ...(this.options.synchronisation === undefined ? {} : { synchronisation: this.options.synchronisation }),
       ...(this.options.headerFetchMode === undefined ? {} : { headerFetchMode: this.options.headerFetchMode }),
@@ -220,7 +227,7 @@ export class ChainNode {
       watch: chain.missingProtocols,
       client: syncService.client,
       peers: () => gossipService.peerIds(),
-      report: host.report,
+      report: this.report,
       logger: this.log
     })
     this.protocolFetcher = protocolFetcher
@@ -345,6 +352,6 @@ export function chainNodeFields (chainNode: ChainNode | undefined): ChainNodeFie
 }
 
 /** Builds the chain part of a node (see `ChainNode`). */
-export function prepareChainNode (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }): ChainNode {
+export function prepareChainNode (options: ChainNodeOptions, context: ChainNodeContext): ChainNode {
   return new ChainNode(options, context)
 }

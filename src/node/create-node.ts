@@ -182,7 +182,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   const report: ReportPeer = nodePeers.report
   const acl = nodePeers.accessControl()
 
-  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger })
+  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report })
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
@@ -280,7 +280,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   manager?.useStore(store)
   if (chainNode !== undefined) {
     await chainNode.open({
-      store, peers: service.peers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services, report
+      store, peers: service.peers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services
     }).catch(async (err: Error) => { await store?.close(); throw err })
   }
 
