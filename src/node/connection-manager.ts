@@ -232,8 +232,7 @@ export class ConnectionManager {
       const port = tcpPortOfMultiaddr(connection.remoteAddr)
       const point = ip === undefined || port === undefined ? undefined : this.trust.pointAt(ip, port)
       if (point?.expectedPeerId === undefined || point.expectedPeerId === tezosPeerId) return false
-      this.init.report({ ip: point.address.host, libp2pPeerId: connection.remotePeer }, 'identity-mismatch',
-        `Identity_check_failure: ${tezosPeerId} at ${point.key}, pinned to ${point.expectedPeerId}`)
+      this.identityMismatch(point, tezosPeerId, connection.remotePeer, point.address.host)
       return true
     },
     admit: (remote, connection) => {
@@ -438,8 +437,7 @@ export class ConnectionManager {
       if (t === undefined) { this.pointBook.setDisconnected(key); return false }
       if (point.expectedPeerId !== undefined && point.expectedPeerId !== peer.tezosPeerId) {
         this.pointBook.setDisconnected(key)
-        this.init.report({ libp2pPeerId: peer.libp2pPeerId, ...(peer.remoteIp === undefined ? {} : { ip: peer.remoteIp }) }, 'identity-mismatch',
-          `Identity_check_failure: ${peer.tezosPeerId} at ${key}, pinned to ${point.expectedPeerId}`)
+        this.identityMismatch(point, peer.tezosPeerId, peer.libp2pPeerId, peer.remoteIp)
         await this.disconnect(peer.connectionId)
         return false
       }
@@ -447,6 +445,16 @@ export class ConnectionManager {
     }
     if (point.trusted) this.trust.learn(peer)
     return true
+  }
+
+  /**
+   * Octez `Identity_check_failure`: the peer at a pinned point is not the one pinned. Reported by
+   * its address (the policy greylists the address, not the peer: it may be honest, only not the one
+   * expected), whether the point was dialled by its address or through a DNS name.
+   */
+  private identityMismatch (point: PointInfo, found: string, libp2pPeerId: PeerId, ip: string | undefined): void {
+    this.init.report({ libp2pPeerId, ...(ip === undefined ? {} : { ip }) }, 'identity-mismatch',
+      `Identity_check_failure: ${found} at ${point.key}, pinned to ${point.expectedPeerId ?? 'none'}`)
   }
 
   private async disconnect (connectionId: string): Promise<void> {
