@@ -90,6 +90,14 @@ export class InvalidPenaltyError extends RangeError {
   override readonly name = 'InvalidPenaltyError'
 }
 
+/** A report of a kind the table does not have (a caller outside the type checker). */
+export class UnknownMisbehaviourError extends TypeError {
+  override readonly name = 'UnknownMisbehaviourError'
+  constructor (kind: unknown) {
+    super(`unknown misbehaviour ${JSON.stringify(kind)}: expected one of ${MISBEHAVIOURS.join(', ')}`)
+  }
+}
+
 export class PeerPolicy {
   private readonly init: PeerPolicyInit
   private readonly costs: Record<Misbehaviour, MisbehaviourCost>
@@ -113,7 +121,7 @@ export class PeerPolicy {
   /** Records a peer's misbehaviour and applies what it costs. */
   readonly report = (peer: PeerRef, misbehaviour: Misbehaviour, detail: string): ReportOutcome => {
     const cost = this.costs[misbehaviour]
-    if (cost === undefined) throw new TypeError(`unknown misbehaviour ${JSON.stringify(misbehaviour)}`)
+    if (cost === undefined) throw new UnknownMisbehaviourError(misbehaviour)
     const ref = this.complete(peer)
     let verdict: ScoreVerdict | undefined
     if (ref.tezosPeerId !== undefined) {

@@ -16,7 +16,7 @@ import {
 import { MISBEHAVIOURS, misbehaviourOf, type Misbehaviour, type PeerRef } from '../../src/misbehaviour.ts'
 import { MalformedPeerMessageError, UnexpectedPeerMessageError } from '../../src/peers/exchange/protocol.ts'
 import { Greylist } from '../../src/peers/greylist.ts'
-import { InvalidPenaltyError, MISBEHAVIOUR_COSTS, PeerPolicy, type ConnectedPeerRef, type PeerPenalized } from '../../src/peers/policy.ts'
+import { InvalidPenaltyError, MISBEHAVIOUR_COSTS, PeerPolicy, UnknownMisbehaviourError, type ConnectedPeerRef, type PeerPenalized } from '../../src/peers/policy.ts'
 import { PeerScores } from '../../src/peers/score.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { InvalidAnswerError } from '../../src/sync/checks.ts'
@@ -116,6 +116,7 @@ describe('peer policy', () => {
     assert.equal(policy.report({ tezosPeerId: ID }, 'flooding', 'test').disconnected, true)
     assert.equal(scores.score(ID), -50)
     assert.throws(() => policyWith({ penalties: { flooding: -1 } }), InvalidPenaltyError)
+    assert.throws(() => policy.report({ tezosPeerId: ID }, 'late-answer' as Misbehaviour, 'test'), UnknownMisbehaviourError)
   })
 
   it('every error that is a peer\'s fault carries its kind; the others none', () => {
