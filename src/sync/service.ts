@@ -143,9 +143,12 @@ export class SyncService implements Startable {
     // One token per request message; those over the peer's rate are simply not answered (its
     // requester asks elsewhere or later).
     let granted = 0
-    let admission: ReturnType<RateLimiter['admit']> = 'granted'
-    while (granted < requests.length && (admission = this.throttle.admit(peer.tezosPeerId, tag)) === 'granted') granted++
-    if (admission === 'flooding') this.init.report(peerRefOf(peer), 'flooding', `sync: ${tag} beyond its throttle`)
+    while (granted < requests.length) {
+      const admission = this.throttle.admit(peer.tezosPeerId, tag)
+      if (admission === 'flooding') this.init.report(peerRefOf(peer), 'flooding', `sync: ${tag} beyond its throttle`)
+      if (admission !== 'granted') break
+      granted++
+    }
     if (granted < requests.length) this.stats.throttled += requests.length - granted
     requests = requests.slice(0, granted)
     if (requests.length === 0) {
