@@ -11,7 +11,10 @@ export {
   NoChainError, NoBakerError,
   type ChainNodeOptions, type ChainNodeEvents, type ChainNodeFields, type OperationEvent, type SyncStatus
 } from './node/chain-node.ts'
-export type { ConnectionManagerEvents, PointDiscovered, PeerPenalized, PointSource } from './node/connection-manager.ts'
+export type { ConnectionManagerApi, ConnectionManagerEvents, PointDiscovered, PointSource } from './node/connection-manager.ts'
+export type { NodePeerApi, PeerInfo } from './node/node-peers.ts'
+export { MISBEHAVIOURS, misbehaviourOf, type Misbehaviour, type PeerRef, type ReportOutcome, type ReportPeer } from './misbehaviour/index.ts'
+export { MISBEHAVIOUR_COSTS, type MisbehaviourCost, type PeerPenalized, type PeerPolicyOptions } from './peers/policy.ts'
 export {
   HANDSHAKE_PROTOCOL, authenticatedOnly, assertAuthenticated, UnauthenticatedStreamError,
   HandshakeError, NotEnoughProofOfWorkError, MalformedHandshakeError, HandshakeDecipherError, HandshakeTimeoutError,

@@ -21,6 +21,7 @@ export class UnknownPredecessorError extends Error {
 /** The block was found invalid before; the peer that sent it again may be greylisted. */
 export class KnownInvalidBlockError extends Error {
   override readonly name = 'KnownInvalidBlockError'
+  readonly misbehaviour = 'invalid-data'
   readonly block: string
   readonly record: InvalidRecord
   constructor (block: string, record: InvalidRecord) {
@@ -58,6 +59,7 @@ export class FutureBlockError extends Error {
 /** The block conflicts with the checkpoint (another block at its level, or a fork below it). */
 export class CheckpointConflictError extends Error {
   override readonly name = 'CheckpointConflictError'
+  readonly misbehaviour = 'invalid-data'
   readonly block: string
   constructor (block: string, reason: string) {
     super(`block ${block} conflicts with the checkpoint: ${reason}`)

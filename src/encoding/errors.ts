@@ -5,6 +5,8 @@
  */
 export class DecodeError extends Error {
   override readonly name = 'DecodeError'
+  /** From a peer, bytes that do not decode are its fault (`src/misbehaviour/index.ts`; Octez greylists it). */
+  readonly misbehaviour = 'malformed-message'
   /** What was being decoded when it failed, e.g. `connection_message.chain_name`. */
   readonly what: string
   /** Byte offset (from the start of the decoded buffer) where the failure was detected. */

@@ -7,7 +7,8 @@ import type { ChainReader } from '../chain/chain-reader.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import { HashKeyPool, KnownHashes } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
-import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import { peerRefOf, type AuthenticatedPeer, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { blockHash, type BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mempool.ts'
@@ -23,6 +24,7 @@ import { RateLimiter } from '../stream/rate-limit.ts'
 /** A peer announced a head or branch naming a block we know to be invalid (Octez greylists it). */
 export class KnownInvalidAnnouncementError extends Error {
   override readonly name = 'KnownInvalidAnnouncementError'
+  readonly misbehaviour = 'invalid-data'
 }
 
 export interface HeadAnnouncement {
@@ -50,8 +52,8 @@ export interface GossipInit {
   peers: AuthenticatedPeers
   /** Operation hashes of our mempool, in order (Current_head's known_valid). */
   mempoolHashes: () => Uint8Array[]
-  /** Called for a peer that broke the protocol or announced a known-invalid block. */
-  penalize: (peer: AuthenticatedPeer, reason: string, error: Error) => void
+  /** The peer policy: a peer that broke the protocol, flooded or announced a known-invalid block is reported there. */
+  report: ReportPeer
   logger: Logger
   now?: () => number
   /** Clock drift beyond which a head is a future block (seconds, default 1). */
@@ -298,11 +300,11 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     } catch (err) {
       const error = err as Error
       if (!this.running || connection.status !== 'open') return
-      // Octez greylists a peer whose message does not decode; an oversized or out-of-place message
-      // is the same breach of the protocol. A reset stream is not the peer's fault.
-      if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError' || error instanceof UnexpectedMessageError ||
-          error instanceof KnownInvalidAnnouncementError) {
-        this.init.penalize(peer, `gossip: ${error.message}`, error)
+      // A message that does not decode, is oversized or out of place, or names a known-invalid
+      // block is the peer's fault (each error says which); a reset stream is not.
+      const kind = misbehaviourOf(error)
+      if (kind !== undefined) {
+        this.init.report(peerRefOf(peer), kind, `gossip: ${error.message}`)
       } else {
         this.log.debug({ peer: peer.tezosPeerId, err: error.message }, 'gossip stream ended')
       }
@@ -321,8 +323,10 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     const state = this.byPeer.get(peer.tezosPeerId)
     if (state === undefined) return
     state.lastHeard = this.now()
-    if (!this.throttle.take(peer.tezosPeerId, message.tag)) {
+    const admission = this.throttle.admit(peer.tezosPeerId, message.tag)
+    if (admission !== 'granted') {
       this.stats.dropped++
+      if (admission === 'flooding') this.init.report(peerRefOf(peer), 'flooding', `gossip: ${message.tag} beyond its throttle`)
       return
     }
     switch (message.tag) {

@@ -1,5 +1,6 @@
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { PeerRef } from '../misbehaviour/index.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
 import type { NetworkVersion } from '../wire/connection-message.ts'
 
@@ -23,6 +24,11 @@ export interface AuthenticatedPeer {
   version: NetworkVersion
   /** Milliseconds since the epoch. */
   authenticatedAt: number
+}
+
+/** The peer as the peer policy knows it (`report`): its ids and IP, whatever the wire. */
+export function peerRefOf (peer: AuthenticatedPeer): PeerRef {
+  return { tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId, ...(peer.remoteIp === undefined ? {} : { ip: peer.remoteIp }) }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Connection, PeerId, PeerStore, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Identity } from '../identity/identity.ts'
+import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { makePowTarget } from '../identity/pow.ts'
 import { ipOfMultiaddr } from '../net/multiaddr.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
@@ -9,8 +10,8 @@ import { ConnectionAdmission, type AdmissionHooks } from './admission.ts'
 import { authenticate } from './authenticate.ts'
 import { AuthenticatedPeers, type AuthenticatedPeer } from './authenticated-peers.ts'
 import {
-  HandshakeClosedError, HandshakeError, HandshakeProtocolError, HandshakeTimeoutError, PeerRejectedError,
-  RejectedByPeerError, SelfConnectionError
+  HandshakeClosedError, HandshakeProtocolError, HandshakeTimeoutError, PeerRejectedError, RejectedByPeerError,
+  SelfConnectionError
 } from './errors.ts'
 import type { LocalVersions } from './versions.ts'
 
@@ -32,13 +33,8 @@ export interface HandshakeFailure {
   /** The Tezos peer id the remote claimed, once its connection message was read. */
   tezosPeerId?: string
   error: Error
-  /** Whether the remote IP and peer ids were greylisted for it. */
+  /** Whether the peer policy greylisted the remote IP or peer ids for it. */
   greylisted: boolean
-}
-
-/** The one thing the handshake asks of the node's greylist: take an IP and peer ids in. */
-export interface HandshakeGreylist {
-  greylist: (target: { ip?: string, peers?: Array<string | PeerId> }, reason: string) => void
 }
 
 /** Callbacks through which the service reports to the node (which turns them into events). */
@@ -64,8 +60,8 @@ export interface HandshakeInit {
   knownPoints?: () => string[]
   /** The node's admission rules (see `AdmissionHooks`): bans, greylist, pins, private mode, shares. */
   hooks?: AdmissionHooks
-  /** Where a remote that failed in a way Octez greylists for is greylisted (the node's greylist). */
-  greylist: HandshakeGreylist
+  /** The peer policy: a failure that is the remote's fault is reported there (it greylists). */
+  report: ReportPeer
   logger: Logger
   listener?: Partial<HandshakeListener>
   maxInboundStreams?: number
@@ -319,16 +315,20 @@ export class HandshakeService implements Startable {
     this.notify('authenticated', peer)
   }
 
-  /** Ends a connection that failed its handshake: greylist where Octez does, then close. */
+  /** Ends a connection that failed its handshake: a fault of the remote is reported, then the connection closes. */
   private fail (p: PendingConnection, error: Error, stream?: Stream): void {
     if (p.settled) return
     const { connection } = p
-    const greylisted = error instanceof HandshakeError && error.greylist
-    if (greylisted) {
+    const kind = misbehaviourOf(error)
+    let greylisted = false
+    if (kind !== undefined) {
+      // A claimed Tezos id is the peer's only once a chunk sealed under its key opened.
       const ip = ipOfMultiaddr(connection.remoteAddr)
-      const peers: Array<string | PeerId> = [connection.remotePeer]
-      if (p.tezosPeerId !== undefined && p.tezosPeerIdProven) peers.push(p.tezosPeerId)
-      this.init.greylist.greylist({ ip, peers }, error.name)
+      greylisted = this.init.report({
+        libp2pPeerId: connection.remotePeer,
+        ...(ip === undefined ? {} : { ip }),
+        ...(p.tezosPeerId !== undefined && p.tezosPeerIdProven ? { tezosPeerId: p.tezosPeerId } : {})
+      }, kind, `handshake: ${error.message}`).greylisted
     }
     if (error instanceof SelfConnectionError) this.rememberOwnPoint(connection)
     this.log[greylisted ? 'warn' : 'debug']({

@@ -1,4 +1,3 @@
-import type { Connection, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
 import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
@@ -8,8 +7,7 @@ import { Mempool, type AddResult } from '../chain/mempool.ts'
 import type { StoredHeader } from '../chain/store.ts'
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { gossip, type GossipService } from '../gossip/service.ts'
-import type { Greylist } from '../peers/greylist.ts'
-import type { Misbehaviour } from '../peers/score.ts'
+import type { ReportPeer } from '../misbehaviour/index.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { ProtocolRegistry } from '../protocol/registry.ts'
 import type { Database } from '../storage/database.ts'
@@ -110,30 +108,27 @@ export class NoBakerError extends Error {
 export interface ChainNodeHost {
   store: Database | undefined
   peers: AuthenticatedPeers
-  greylist: Greylist
   events: {
     on: ((name: 'peer:authenticated', listener: (peer: AuthenticatedPeer) => void) => unknown) &
     ((name: 'peer:disconnected', listener: (peer: AuthenticatedPeer) => void) => unknown)
   }
   emit: <K extends keyof ChainNodeEvents>(name: K, ...args: ChainNodeEvents[K]) => void
-  /** The connection manager's penalty; undefined when the node has none. */
-  penalize: (peer: string, kind: Misbehaviour, detail: string) => unknown
-  connections: (peer: PeerId) => Connection[]
   services: { gossip?: GossipService, sync?: SyncService }
 }
 
-/** Which penalty a fault earns (Octez greylists for all of them). */
-function misbehaviourOf (error: Error): Misbehaviour {
-  // Octez's check_size failures are decoding errors: an oversized message is a malformed one.
-  if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError') return 'malformed-message'
-  if (error.name === 'UnexpectedMessageError' || error.name === 'BadSyncRequestError') return 'invalid-message'
-  return 'invalid-data'
+/** What the chain part takes from the node when it is built. */
+export interface ChainNodeContext {
+  tezosPeerId: string
+  logger: Logger
+  report: ReportPeer
 }
 
 export class ChainNode {
   private readonly options: ChainNodeOptions
   private readonly tezosPeerId: string
   private readonly log: Logger
+  /** The node's peer policy, to which gossip, sync, the validator and the protocol fetcher report. */
+  private readonly report: ReportPeer
   private host: ChainNodeHost | undefined
   private chainValue: Chain | undefined
   private mempoolValue: Mempool | undefined
@@ -143,26 +138,27 @@ export class ChainNode {
   /** Installed protocols: the genesis one and `options.protocols`. */
   readonly registry: ProtocolRegistry
 
-  constructor (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }) {
+  constructor (options: ChainNodeOptions, context: ChainNodeContext) {
     this.options = options
     this.registry = options.protocols instanceof ProtocolRegistry ? options.protocols : new ProtocolRegistry(options.protocols ?? [])
     if (!this.registry.has(options.protocol.hash)) this.registry.register(options.protocol)
     this.tezosPeerId = context.tezosPeerId
     this.log = context.logger
+    this.report = context.report
   }
 
   /** Service entries for `createLibp2p`; they read the chain only once the node is started. */
   services (): { gossip: ReturnType<typeof gossip>, sync: ReturnType<typeof sync> } {
     // Getters: libp2p builds its services before the store is open and the handshake's peer table exists.
     const self = this
-    const penalize = (peer: AuthenticatedPeer, reason: string, error: Error): void => { this.penalize(peer.tezosPeerId, reason, error) }
+    const report = this.report
     return {
       gossip: gossip({
         get chain () { return self.requireChain() },
         tezosPeerId: this.tezosPeerId,
         get peers () { return self.requireHost().peers },
         mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
-        penalize,
+        report,
         logger: this.log,
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
       }),
@@ -174,7 +170,7 @@ export class ChainNode {
           get: hash => this.mempoolValue?.get(hash),
           hashes: () => this.mempoolValue?.hashes() ?? []
         },
-        penalize,
+        report,
         logger: this.log,
         ...(this.options.rewriteSyncAnswer === undefined ? {} : { rewriteAnswer: this.options.rewriteSyncAnswer })
       })
@@ -213,7 +209,7 @@ export class ChainNode {
       client: syncService.client,
       tezosPeerId: this.tezosPeerId,
       peers: () => gossipService.peerIds(),
-      penalize: (peer, reason, error) => { this.penalize(peer, reason, error) },
+      report: this.report,
       logger: this.log,
       ...(this.options.synchronisation === undefined ? {} : { synchronisation: this.options.synchronisation }),
       ...(this.options.headerFetchMode === undefined ? {} : { headerFetchMode: this.options.headerFetchMode }),
@@ -231,7 +227,7 @@ export class ChainNode {
       watch: chain.missingProtocols,
       client: syncService.client,
       peers: () => gossipService.peerIds(),
-      penalize: (peer, error) => { this.penalize(peer, 'wrong protocol answer', error) },
+      report: this.report,
       logger: this.log
     })
     this.protocolFetcher = protocolFetcher
@@ -336,24 +332,6 @@ export class ChainNode {
     if (this.chainValue === undefined) throw new NoChainError()
     return this.chainValue
   }
-
-  /**
-   * Octez greylists a peer for these faults; tzp2p hands them to the connection manager's score
-   * (which greylists and disconnects below its threshold) or, on a node without one, greylists the
-   * peer's ids and closes its connection at once.
-   */
-  private penalize (tezosPeerId: string, reason: string, error: Error): void {
-    const host = this.host
-    if (host === undefined) return
-    const detail = `${reason}: ${error.message}`
-    this.log.warn({ peer: tezosPeerId, reason: detail }, 'peer misbehaved')
-    if (host.penalize(tezosPeerId, misbehaviourOf(error), detail) !== undefined) return
-    const peer = host.peers.get(tezosPeerId)
-    host.greylist.greylist({ peers: [tezosPeerId, ...(peer === undefined ? [] : [peer.libp2pPeerId])] }, detail)
-    if (peer !== undefined) {
-      for (const c of host.connections(peer.libp2pPeerId)) if (c.id === peer.connectionId) c.abort(error)
-    }
-  }
 }
 
 export class NoChainStoreError extends Error {
@@ -374,6 +352,6 @@ export function chainNodeFields (chainNode: ChainNode | undefined): ChainNodeFie
 }
 
 /** Builds the chain part of a node (see `ChainNode`). */
-export function prepareChainNode (options: ChainNodeOptions, context: { tezosPeerId: string, logger: Logger }): ChainNode {
+export function prepareChainNode (options: ChainNodeOptions, context: ChainNodeContext): ChainNode {
   return new ChainNode(options, context)
 }

@@ -19,7 +19,8 @@ import { PeerMetrics } from '../peers/metrics.ts'
 import { PeerStateJournal, PeerStore } from '../peers/peer-store-db.ts'
 import { PointBook, type PointInfo } from '../peers/point-book.ts'
 import { pointFromMultiaddr, pointKey, pointToMultiaddr, toOctezPointString, type PointAddress } from '../net/point.ts'
-import { PeerScores, type Misbehaviour, type PeerScoresOptions, type ScoreVerdict } from '../peers/score.ts'
+import { PeerScores, type PeerScoresOptions } from '../peers/score.ts'
+import type { ReportPeer } from '../misbehaviour/index.ts'
 import type { Database } from '../storage/database.ts'
 import { SwapCoordinator } from '../peers/exchange/swap.ts'
 import { PeerDiscovery, type PointSource } from '../peers/exchange/discovery.ts'
@@ -33,17 +34,11 @@ export interface PointDiscovered {
   trusted: boolean
 }
 
-export interface PeerPenalized extends ScoreVerdict {
-  kind: Misbehaviour
-  detail?: string
-}
-
 /** The events the connection manager adds to the node's (`node.events.on('peer:greylisted', …)`). */
 export interface ConnectionManagerEvents {
   'peer:greylisted': [GreylistEntry]
   'peer:banned': [BanRecord]
   'peer:unbanned': [{ kind: BanRecord['kind'], key: string }]
-  'peer:penalized': [PeerPenalized]
   'point:discovered': [PointDiscovered]
   'maintenance:run': [MaintenanceReport]
 }
@@ -63,12 +58,23 @@ export interface ConnectionManagerInit {
   disablePeerDiscovery: boolean
   greylist?: GreylistOptions
   scores?: PeerScoresOptions
+  /** The node's peer policy: the pinned-point check and the peer exchange report faults there. */
+  report: ReportPeer
   /** How often points and scores are written to the store (default 30 s). */
   persistIntervalMs?: number
   metricsRegistry: Registry
   logger: Logger
   emit: <K extends keyof ConnectionManagerEvents>(name: K, ...args: ConnectionManagerEvents[K]) => void
 }
+
+/**
+ * What an embedder may use of the connection manager (`node.connectionManager`): its state and its
+ * actions. Its life cycle (attach, load, start, stop, connection events) is `createNode`'s alone.
+ */
+export type ConnectionManagerApi = Pick<ConnectionManager,
+  'pointBook' | 'scores' | 'greylist' | 'banList' | 'bounds' | 'maintenance' | 'metrics' | 'limits' | 'trust' |
+  'ban' | 'unban' | 'addTrustedPoint' | 'removeTrustedPoint' | 'proposeSwap' | 'maintain' | 'directionCounts' |
+  'isTrustedPeer' | 'persist' | 'knownPointsForNack'>
 
 /** The parts of the node the manager drives, given once libp2p exists. */
 export interface ManagedNode {
@@ -101,7 +107,8 @@ export class ConnectionManager {
   private readonly inboundCap: number
   private readonly inboundRate: InboundRateLimiter | undefined
   private readonly tracked: ConnectionTable
-  private readonly trust: PeerTrust
+  /** Trusted points and peers (what the gater, the handshake and the peer policy spare). */
+  readonly trust: PeerTrust
   private readonly discovery: PeerDiscovery
   private journal: PeerStateJournal | undefined
   private readonly swaps: SwapCoordinator
@@ -227,9 +234,7 @@ export class ConnectionManager {
       const port = tcpPortOfMultiaddr(connection.remoteAddr)
       const point = ip === undefined || port === undefined ? undefined : this.trust.pointAt(ip, port)
       if (point?.expectedPeerId === undefined || point.expectedPeerId === tezosPeerId) return false
-      // Octez Identity_check_failure: the address is greylisted, not the peer (it may be honest, only not the one expected).
-      this.greylist.greylistIp(point.address.host, 'Identity_check_failure')
-      this.log.warn({ point: point.key, expected: point.expectedPeerId, found: tezosPeerId }, 'unexpected peer id behind a pinned point')
+      this.identityMismatch(point, tezosPeerId, connection.remotePeer, point.address.host)
       return true
     },
     admit: (remote, connection) => {
@@ -253,9 +258,9 @@ export class ConnectionManager {
     pointsToAdvertise: () => this.pointBook.listKnownPoints({ ignorePrivate: true, size: 50, ipOnly: true }).map(p => p.address),
     onSwapRequest: (connection, proposal) => this.swaps.answer(connection, proposal),
     onDisconnect: connection => { void this.disconnect(connection.id) },
-    onMisbehaviour: (connection, kind, detail) => {
+    report: (connection, kind, detail) => {
       const t = this.tracked.get(connection.id)
-      if (t !== undefined) this.penalize(t.peer.tezosPeerId, kind, detail)
+      if (t !== undefined) this.init.report({ tezosPeerId: t.peer.tezosPeerId, libp2pPeerId: t.peer.libp2pPeerId, ...(t.peer.remoteIp === undefined ? {} : { ip: t.peer.remoteIp }) }, kind, detail)
     }
   }
 
@@ -340,33 +345,6 @@ export class ConnectionManager {
 
   // --- actions --------------------------------------------------------------------------------------
 
-  /**
-   * Records a fault of a peer (by Tezos peer id or libp2p PeerId). Below the score threshold the
-   * peer is disconnected and greylisted (IP and ids), unless it is trusted. Returns the verdict, or
-   * undefined for a peer neither connected nor given by its Tezos id.
-   */
-  penalize (peer: string | PeerId, kind: Misbehaviour, detail?: string): ScoreVerdict | undefined {
-    const connected = this.node?.peers.get(peer)
-    const tezosPeerId = connected?.tezosPeerId ?? (typeof peer === 'string' && peer.startsWith('id') ? peer : undefined)
-    if (tezosPeerId === undefined) return undefined
-    const verdict = this.scores.penalise(tezosPeerId, kind)
-    this.metrics.penalties.inc({ kind })
-    this.journal?.markDirty()
-    this.log.info({ tezosPeerId, kind, detail, score: verdict.score }, 'peer penalised')
-    this.init.emit('peer:penalized', { ...verdict, kind, ...(detail !== undefined ? { detail } : {}) })
-    if (verdict.action === 'disconnect-and-greylist') {
-      const peers = this.node?.peers.list().filter(p => p.tezosPeerId === tezosPeerId) ?? []
-      if (peers.some(p => this.isTrustedPeer(p))) {
-        this.log.warn({ tezosPeerId, kind }, 'trusted peer below the score threshold: kept (ban it to refuse it)')
-        return verdict
-      }
-      this.metrics.greylistings.inc()
-      this.greylist.greylist({ ip: peers[0]?.remoteIp, peers: [tezosPeerId, ...peers.map(p => p.libp2pPeerId)] }, `score: ${kind}`)
-      for (const p of peers) void this.disconnect(p.connectionId)
-    }
-    return verdict
-  }
-
   /** Bans an IP or a peer id (Tezos or libp2p) and closes its connections. */
   ban (target: string | PeerId, reason?: string): BanRecord {
     const record = this.banList.ban(target, reason)
@@ -386,6 +364,15 @@ export class ConnectionManager {
     const p = this.pointBook.register(address, { trusted: true })
     if (p !== undefined) { this.discovered(p.key, 'config', true); this.maintenance.trigger('request') }
     return p
+  }
+
+  /** Stops trusting a point (the reverse of `addTrustedPoint`); false for an unknown point. */
+  removeTrustedPoint (address: PointAddress): boolean {
+    const key = pointKey(address)
+    if (this.pointBook.get(key) === undefined) return false
+    this.pointBook.setTrusted(key, false)
+    this.journal?.markDirty()
+    return true
   }
 
   /**
@@ -409,6 +396,13 @@ export class ConnectionManager {
   /** Whether a connected peer is trusted: met on a trusted point, or pinned by one. */
   isTrustedPeer (peer: AuthenticatedPeer): boolean {
     return this.trust.isTrustedPeer(peer)
+  }
+
+
+
+  /** The peer policy changed a score: it goes out with the next write of the peer state. */
+  scoresChanged (): void {
+    this.journal?.markDirty()
   }
 
   /** Flushes points and scores to the store now (they are otherwise written every `persistIntervalMs`). */
@@ -445,7 +439,7 @@ export class ConnectionManager {
       if (t === undefined) { this.pointBook.setDisconnected(key); return false }
       if (point.expectedPeerId !== undefined && point.expectedPeerId !== peer.tezosPeerId) {
         this.pointBook.setDisconnected(key)
-        if (peer.remoteIp !== undefined) this.greylist.greylistIp(peer.remoteIp, 'Identity_check_failure')
+        this.identityMismatch(point, peer.tezosPeerId, peer.libp2pPeerId, peer.remoteIp)
         await this.disconnect(peer.connectionId)
         return false
       }
@@ -453,6 +447,16 @@ export class ConnectionManager {
     }
     if (point.trusted) this.trust.learn(peer)
     return true
+  }
+
+  /**
+   * Octez `Identity_check_failure`: the peer at a pinned point is not the one pinned. Reported by
+   * its address (the policy greylists the address, not the peer: it may be honest, only not the one
+   * expected), whether the point was dialled by its address or through a DNS name.
+   */
+  private identityMismatch (point: PointInfo, found: string, libp2pPeerId: PeerId, ip: string | undefined): void {
+    this.init.report({ libp2pPeerId, ...(ip === undefined ? {} : { ip }) }, 'identity-mismatch',
+      `Identity_check_failure: ${found} at ${point.key}, pinned to ${point.expectedPeerId ?? 'none'}`)
   }
 
   private async disconnect (connectionId: string): Promise<void> {

@@ -28,8 +28,11 @@ import { Registry } from 'prom-client'
 import { openDatabase, type Database } from '../storage/database.ts'
 import { peerExchange, type PeerExchangeService } from '../peers/exchange/index.ts'
 import type { PointBook } from '../peers/point-book.ts'
-import type { Misbehaviour, PeerScores, ScoreVerdict } from '../peers/score.ts'
-import { ConnectionManager, type ConnectionManagerEvents, type ConnectionManagerInit } from './connection-manager.ts'
+import type { PeerPenalized } from '../peers/policy.ts'
+import type { PeerScores } from '../peers/score.ts'
+import type { ReportPeer } from '../misbehaviour/index.ts'
+import { ConnectionManager, type ConnectionManagerApi, type ConnectionManagerEvents, type ConnectionManagerInit } from './connection-manager.ts'
+import { NodePeers, type NodePeerApi } from './node-peers.ts'
 import { chainNodeFields, prepareChainNode, type ChainNodeEvents, type ChainNodeFields, type ChainNodeHost } from './chain-node.ts'
 import type { GossipService } from '../gossip/service.ts'
 import type { SyncService } from '../sync/service.ts'
@@ -39,6 +42,8 @@ export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
   'peer:authenticated': [AuthenticatedPeer]
   'peer:disconnected': [AuthenticatedPeer]
   'handshake:failed': [HandshakeFailure]
+  /** The peer policy was told of a peer's misbehaviour (what it cost: `action`, `score`). */
+  'peer:penalized': [PeerPenalized]
   /** A write to the store failed for a machine reason (disk full, read-only, I/O): the node cannot go on. */
   'storage:failure': [StorageWriteError]
 }
@@ -60,7 +65,7 @@ export interface DialTezosOptions extends AbortOptions {
 }
 
 /** A tzp2p node: one libp2p host with the Tezos handshake in front of every tzp2p protocol. */
-export interface TzNode extends ChainNodeFields {
+export interface TzNode extends ChainNodeFields, NodePeerApi {
   readonly libp2p: Libp2p<NodeServices>
   readonly identity: Identity
   /** The libp2p PeerId (from the Ed25519 key). */
@@ -83,21 +88,16 @@ export interface TzNode extends ChainNodeFields {
   dial: (address: Multiaddr | string, options?: DialTezosOptions) => Promise<AuthenticatedPeer>
   /** Addresses we listen on, with `/p2p/<peer id>`. */
   getMultiaddrs: () => Multiaddr[]
-  /** Limits, maintenance, trusted points, peer exchange, scores; undefined with `manageConnections: false`. */
-  readonly connectionManager?: ConnectionManager
+  /** Limits, maintenance, trusted points, peer exchange; undefined with `manageConnections: false`. */
+  readonly connectionManager?: ConnectionManagerApi
   /** Known points (the connection manager's). */
   readonly pointBook?: PointBook
-  /** Peer scores (the connection manager's). */
-  readonly scores?: PeerScores
+  /** Peer scores (the peer policy's, in every mode). */
+  readonly scores: PeerScores
   /** The node's store (`<dataDir>/store`), open from createNode until stop(); undefined without a data dir. */
   readonly store?: Database
   /** prom-client registry holding the node's `tzp2p_*` metrics. */
   readonly metricsRegistry: Registry
-  /**
-   * Records a peer's misbehaviour (by Tezos peer id or libp2p PeerId); below the score threshold the
-   * peer is disconnected and greylisted. Undefined for an unknown peer or an unmanaged node.
-   */
-  penalize: (peer: string | PeerId, kind: Misbehaviour, detail?: string) => ScoreVerdict | undefined
 }
 
 function firstTcpPort (addresses: Multiaddr[]): number {
@@ -172,15 +172,18 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       persistIntervalMs: options.persistIntervalMs,
       metricsRegistry,
       logger,
+      report: (peer, kind, detail) => report(peer, kind, detail),
       // NodeEventMap extends the manager's events, so its emitter serves them.
       emit: emit as ConnectionManagerInit['emit']
     })
     : undefined
   const greylist = manager?.greylist ?? new Greylist(options.greylist)
   const banList = manager?.banList ?? new BanList()
-  const acl = manager?.accessControl() ?? { greylist, banList }
+  const nodePeers = new NodePeers({ manager, greylist, banList, score: options.score, logger, onPenalized: event => { emit('peer:penalized', event) } })
+  const report: ReportPeer = nodePeers.report
+  const acl = nodePeers.accessControl()
 
-  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger })
+  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report })
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
@@ -224,7 +227,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
           refuse: (tezosPeerId, connection) => isRefused(acl, tezosPeerId) || manager?.admissionHooks.refuse?.(tezosPeerId, connection) === true,
           admit: manager?.admissionHooks.admit
         },
-        greylist: acl.greylist,
+        report,
         logger,
         listener: {
           authenticated: peer => { emit('peer:authenticated', peer) },
@@ -236,6 +239,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     }
   })
   const service = libp2p.services.handshake
+  nodePeers.attach({ peers: service.peers, connections: () => libp2p.getConnections() })
   events.on('peer:authenticated', peer => {
     const connection = libp2p.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId)
     if (connection === undefined) return
@@ -280,9 +284,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   manager?.useStore(store)
   if (chainNode !== undefined) {
     await chainNode.open({
-      store, peers: service.peers, greylist, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services,
-      penalize: (peer, kind, detail) => manager?.penalize(peer, kind, detail),
-      connections: peer => libp2p.getConnections(peer)
+      store, peers: service.peers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services
     }).catch(async (err: Error) => { await store?.close(); throw err })
   }
 
@@ -298,10 +300,18 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     logger,
     connectionManager: manager,
     pointBook: manager?.pointBook,
-    scores: manager?.scores,
+    scores: nodePeers.scores,
     store,
     metricsRegistry,
-    penalize: (peer, kind, detail) => manager?.penalize(peer, kind, detail),
+    report,
+    ban: nodePeers.ban,
+    unban: nodePeers.unban,
+    trust: nodePeers.trust,
+    untrust: nodePeers.untrust,
+    points: nodePeers.points,
+    point: nodePeers.point,
+    peerList: nodePeers.peerList,
+    peerInfo: nodePeers.peerInfo,
     async start () {
       // The greylist and bans are back before the first socket is accepted.
       await manager?.load()

@@ -8,6 +8,7 @@ import {
 } from '../peers/limits.ts'
 import { DEFAULT_P2P_PORT, parsePoint, type PointAddress } from '../net/point.ts'
 import type { PeerScoresOptions } from '../peers/score.ts'
+import type { PeerPolicyOptions } from '../peers/policy.ts'
 import type { Registry } from 'prom-client'
 import type { ChainNodeOptions } from './chain-node.ts'
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS } from '../handshake/service.ts'
@@ -101,8 +102,8 @@ export interface NodeOptions {
   dnsRefreshIntervalMs?: number | null
   /** Octez `--disable-peer-discovery`: no Bootstrap/Advertise, Nack lists ignored. */
   disablePeerDiscovery?: boolean
-  /** Peer score tuning (threshold, half-life, penalties). */
-  score?: PeerScoresOptions
+  /** Peer score tuning (threshold, half-life) and the peer policy's penalties. */
+  score?: PeerScoresOptions & PeerPolicyOptions
   /** How often known points and scores are written to the store (default 30 s). */
   persistIntervalMs?: number
   /** prom-client registry for the node's `tzp2p_*` metrics; default a new one (`node.metricsRegistry`). */

@@ -1,15 +1,16 @@
 import { HandshakeError } from '../handshake/errors.ts'
+import type { Misbehaviour } from '../misbehaviour/index.ts'
 
 /**
  * What a misbehaving peer did on the Octez wire, named as the node's peer policy names it
- * (`src/peers/score.ts`), so the node can report the peer without looking at error classes:
+ * (`src/misbehaviour/index.ts`), so the node can report the peer without looking at error classes:
  * - `malformed-message`: bytes that do not decode as a P2P message. Octez greylists for it
  *   (`src/lib_p2p/p2p_conn.ml`: a `Decoding_error` from the socket calls the greylister).
  * - `invalid-message`: a chunk that breaks the chunk layer (shorter than its tag, or sealed under
  *   another key or nonce). Octez only closes the connection (`p2p_conn.ml` treats these as
  *   unexpected errors), so this kind costs score but does not greylist on its own.
  */
-export type OctezMisbehaviour = 'malformed-message' | 'invalid-message'
+export type OctezMisbehaviour = Extract<Misbehaviour, 'malformed-message' | 'invalid-message'>
 
 /** Why an authenticated Octez-wire connection ended in error. */
 export abstract class OctezWireError extends Error {
@@ -67,7 +68,7 @@ export class OctezConnectionClosedError extends OctezWireError {
  */
 export class HandshakeShortChunkError extends HandshakeError {
   override readonly name = 'HandshakeShortChunkError'
-  readonly greylist = false
+  readonly misbehaviour = undefined
   constructor (what: string, length: number) {
     super(`malformed handshake: ${what} announces ${length} byte(s), less than its 16-byte tag`)
   }

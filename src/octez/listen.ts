@@ -14,7 +14,7 @@ export const DEFAULT_MAX_PENDING_INCOMING = 20
 export interface OctezIncomingFailure {
   address: string
   port: number
-  /** A `HandshakeError` (its `greylist` says whether Octez would greylist the address). */
+  /** A `HandshakeError` (its `misbehaviour` is set where Octez would greylist the address). */
   error: Error
   /** The remote's peer id, once a chunk sealed under its key has opened. */
   tezosPeerId?: string

@@ -65,7 +65,7 @@ export class PeerMetrics {
       name: 'tzp2p_points_discovered_total', help: 'New points learnt, by source', labelNames: ['source'], registers
     })
     this.penalties = new Counter({ name: 'tzp2p_penalties_total', help: 'Misbehaviour penalties, by kind', labelNames: ['kind'], registers })
-    this.greylistings = new Counter({ name: 'tzp2p_greylistings_total', help: 'Peers greylisted by the connection manager', registers })
+    this.greylistings = new Counter({ name: 'tzp2p_greylistings_total', help: 'Peers greylisted by the peer policy', registers })
     // Every label value appears from the start, so a dashboard sees 0 rather than no series.
     this.dials.inc({ result: 'ok' }, 0)
     this.dials.inc({ result: 'failed' }, 0)

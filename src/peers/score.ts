@@ -14,37 +14,12 @@
  * - the score recovers by exponential decay towards 0 (half-life 10 minutes by default), so
  *   occasional honest faults never add up;
  * - at or below the threshold (-50) the verdict is "disconnect and greylist" (Octez's response to
- *   a fault, applied by the caller through the greylist); faults Octez greylists for at once
- *   (malformed message, invalid block or operation) weigh 100 and trigger it on their own.
+ *   a fault, applied by `PeerPolicy` through the greylist).
+ *
+ * What each fault weighs is the policy's table (`src/peers/policy.ts`), not this module's.
  *
  * Time comes from an injected `now()`; nothing here keeps timers.
  */
-
-export type Misbehaviour =
-  /** A message that does not decode (Octez greylists at once). */
-  | 'malformed-message'
-  /** Invalid block, operation or locator, or a head naming a known-invalid block (Octez "kickban"). */
-  | 'invalid-data'
-  /** A well-formed message that breaks the protocol: oversized list, unexpected message kind. */
-  | 'invalid-message'
-  /** Data nobody asked for. */
-  | 'unrequested-data'
-  /** An answer that carries none of what was asked. */
-  | 'useless-answer'
-  /** An answer after the request had timed out. */
-  | 'late-answer'
-  /** Requests beyond the protocol's throttles. */
-  | 'flooding'
-
-export const DEFAULT_PENALTIES: Readonly<Record<Misbehaviour, number>> = Object.freeze({
-  'malformed-message': 100,
-  'invalid-data': 100,
-  'invalid-message': 20,
-  flooding: 10,
-  'unrequested-data': 5,
-  'useless-answer': 5,
-  'late-answer': 2
-})
 
 export const MIN_SCORE = -100
 export const DEFAULT_SCORE_THRESHOLD = -50
@@ -55,7 +30,7 @@ const NEGLIGIBLE = 0.01
 export interface ScoreVerdict {
   peerId: string
   score: number
-  /** What the caller must do: nothing, or disconnect the peer and greylist it (IP and peer id). */
+  /** What the caller must do: nothing, or disconnect the peer and greylist it (IP and peer ids). */
   action: 'none' | 'disconnect-and-greylist'
 }
 
@@ -69,7 +44,6 @@ export interface ScoreRecord {
 export interface PeerScoresOptions {
   threshold?: number
   halfLifeMs?: number
-  penalties?: Partial<Record<Misbehaviour, number>>
   /** Peers tracked at most; beyond it the scores closest to 0 are forgotten first. */
   maxPeers?: number
   now?: () => number
@@ -79,21 +53,16 @@ export class PeerScores {
   private readonly entries = new Map<string, { score: number, updatedAt: number }>()
   private readonly threshold: number
   private readonly halfLifeMs: number
-  private readonly penalties: Record<Misbehaviour, number>
   private readonly maxPeers: number
   private readonly now: () => number
 
   constructor (options: PeerScoresOptions = {}) {
     this.threshold = options.threshold ?? DEFAULT_SCORE_THRESHOLD
     this.halfLifeMs = options.halfLifeMs ?? DEFAULT_SCORE_HALF_LIFE_MS
-    this.penalties = { ...DEFAULT_PENALTIES, ...options.penalties }
     this.maxPeers = options.maxPeers ?? 4096
     this.now = options.now ?? Date.now
     if (!(this.threshold < 0 && this.threshold >= MIN_SCORE)) throw new RangeError(`score threshold must be in [${MIN_SCORE}, 0), got ${this.threshold}`)
     if (!(this.halfLifeMs > 0)) throw new RangeError(`score half-life must be positive, got ${this.halfLifeMs}`)
-    for (const [kind, p] of Object.entries(this.penalties)) {
-      if (!(Number.isFinite(p) && p >= 0)) throw new RangeError(`penalty for ${kind} must be a non-negative number, got ${p}`)
-    }
   }
 
   /** The peer's current score (0 for a peer never penalised). */
@@ -102,10 +71,9 @@ export class PeerScores {
     return e === undefined ? 0 : this.decayed(e.score, e.updatedAt, this.now())
   }
 
-  /** Records a fault and tells the caller what to do about the peer. */
-  penalise (peerId: string, fault: Misbehaviour): ScoreVerdict {
-    const penalty = this.penalties[fault]
-    if (penalty === undefined) throw new RangeError(`unknown misbehaviour ${JSON.stringify(fault)}`)
+  /** Subtracts a fault's penalty and tells the caller what to do about the peer. */
+  penalise (peerId: string, penalty: number): ScoreVerdict {
+    if (!(Number.isFinite(penalty) && penalty >= 0)) throw new RangeError(`a penalty must be a non-negative number, got ${penalty}`)
     const now = this.now()
     const score = Math.max(MIN_SCORE, this.score(peerId) - penalty)
     this.entries.delete(peerId)

@@ -1,5 +1,6 @@
 import type { Connection } from '@libp2p/interface'
 import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
+import type { PeerRef } from '../misbehaviour/index.ts'
 import { banTargetOf, type BanList } from './bans.ts'
 import { ipOfMultiaddr, tcpPortOfMultiaddr } from '../net/multiaddr.ts'
 import type { TrustPolicy } from './gater.ts'
@@ -41,6 +42,13 @@ export class PeerTrust {
 
   isTrustedPeer (peer: AuthenticatedPeer): boolean {
     return this.isTrustedId(peer.tezosPeerId) || this.isTrustedId(peer.libp2pPeerId.toString())
+  }
+
+  /** Whether the peer policy spares a peer: one of its ids is trusted, or one of its connections (`connected`) is. */
+  isTrustedRef (peer: PeerRef, connected: readonly AuthenticatedPeer[]): boolean {
+    const ids = [peer.tezosPeerId, peer.libp2pPeerId?.toString()].filter((id): id is string => id !== undefined)
+    if (ids.some(id => this.isTrustedId(id))) return true
+    return connected.some(p => (ids.includes(p.tezosPeerId) || ids.includes(p.libp2pPeerId.toString())) && this.isTrustedPeer(p))
   }
 
   /** The known point at `ip:port`, however the IP is spelt. */

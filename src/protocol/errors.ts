@@ -51,6 +51,8 @@ export interface OperationFault {
 
 export class InvalidBlockError extends Error {
   override readonly name = 'InvalidBlockError'
+  /** Octez "kickban": the peer that sent an invalid block is greylisted. */
+  readonly misbehaviour = 'invalid-data'
   readonly code: InvalidBlockCode
   readonly operation?: OperationFault
   /** The block found invalid (set by the chain, which knows the hash). */

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify'
-import type { PeerId } from '@libp2p/interface'
-import { banTargetOf, type BanRecord } from '../peers/bans.ts'
-import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
+import { banTargetOf } from '../peers/bans.ts'
+import type { PeerInfo } from '../node/node-peers.ts'
 import type { RpcContext } from './context.ts'
 import { sendJsonString } from './reply.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
 import { banJson, connectionJson, greylistJson, peerInfoJson, pointInfoJson, pointText, type PeerInfoJson } from './network-json.ts'
-import { parsePoint, pointKey } from '../net/point.ts'
+import { parsePoint } from '../net/point.ts'
 
 /**
  * `/network/*`: who this node is, whom it is connected to, the greylist and bans. Peers are named
@@ -15,53 +14,48 @@ import { parsePoint, pointKey } from '../net/point.ts'
 export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): void {
   const { node } = ctx
 
-  const facts = (peer: AuthenticatedPeer): PeerInfoJson => peerInfoJson(peer, {
-    score: node.scores?.score(peer.tezosPeerId) ?? 0,
-    trusted: node.connectionManager?.isTrustedPeer(peer) ?? false,
-    latencyMs: ctx.latency.latencyOf(peer.tezosPeerId)
+  const facts = (info: PeerInfo): PeerInfoJson => peerInfoJson(info.peer, {
+    score: info.score,
+    trusted: info.trusted,
+    latencyMs: ctx.latency.latencyOf(info.peer.tezosPeerId)
   })
 
   /** An authenticated peer by Tezos or libp2p id; 400 for something that is neither, 404 if not connected. */
-  const connectedPeer = (id: string): AuthenticatedPeer => {
+  const connectedPeer = (id: string): PeerInfo => {
     checkPeerId(id)
-    const peer = node.peers.get(id)
-    if (peer === undefined) throw new NotFoundError(`peer ${id} is not connected`)
-    return peer
+    const info = node.peerInfo(id)
+    if (info === undefined) throw new NotFoundError(`peer ${id} is not connected`)
+    return info
   }
 
   app.get('/network/self', async (_req, reply) => await sendJsonString(reply, node.identity.peerId))
 
-  app.get('/network/peers', async () => node.peers.list().map(p => [p.tezosPeerId, facts(p)]))
+  app.get('/network/peers', async () => node.peerList().map(info => [info.peer.tezosPeerId, facts(info)]))
 
   app.get<{ Params: { peerId: string } }>('/network/peers/:peerId', async req => facts(connectedPeer(req.params.peerId)))
 
   app.get('/network/connections', async () => node.peers.list().map(p => connectionJson(p, ctx.local)))
 
   app.get<{ Params: { peerId: string } }>('/network/connections/:peerId', async req =>
-    connectionJson(connectedPeer(req.params.peerId), ctx.local))
+    connectionJson(connectedPeer(req.params.peerId).peer, ctx.local))
 
   /** Closes the connections to a peer (Octez `DELETE /network/connections/<peer_id>`). */
   app.delete<{ Params: { peerId: string } }>('/network/connections/:peerId', async req => {
-    const peer = connectedPeer(req.params.peerId)
+    const { peer } = connectedPeer(req.params.peerId)
     await node.libp2p.hangUp(peer.libp2pPeerId)
     return {}
   })
 
-  app.get('/network/points', async () => {
-    const book = node.pointBook
-    if (book === undefined) return []
-    return book.all().map(p => [pointText(p), pointInfoJson(p, greylistedUntil(p.address.host))])
-  })
+  app.get('/network/points', async () => node.points().map(p => [pointText(p), pointInfoJson(p, greylistedUntil(p.address.host))]))
 
   app.get<{ Params: { point: string } }>('/network/points/:point', async req => {
-    const book = node.pointBook
-    let key: string
+    let address
     try {
-      key = pointKey(parsePoint(req.params.point))
+      address = parsePoint(req.params.point)
     } catch (e) {
       throw new BadRequestError(`invalid point ${JSON.stringify(req.params.point)}: expected ip:port, [ipv6]:port or a multiaddr`, { cause: e })
     }
-    const p = book?.get(key)
+    const p = node.point(address)
     if (p === undefined) throw new NotFoundError(`unknown point ${req.params.point}`)
     return pointInfoJson(p, greylistedUntil(p.address.host))
   })
@@ -91,15 +85,7 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
   app.put<{ Params: { peerId: string } }>('/network/peers/:peerId/ban', async req => {
     const id = req.params.peerId
     checkPeerId(id)
-    const peer = node.peers.get(id)
-    const reason = rpcBanReason(peer?.tezosPeerId ?? id)
-    // Through the connection manager when there is one: it closes what it tracks and tells listeners.
-    const ban = (target: string | PeerId): BanRecord => node.connectionManager?.ban(target, reason) ?? node.banList.banPeer(target, reason)
-    const records = [ban(id)]
-    if (peer !== undefined) {
-      records.push(ban(peer.tezosPeerId === id ? peer.libp2pPeerId : peer.tezosPeerId))
-      await node.libp2p.hangUp(peer.libp2pPeerId)
-    }
+    const records = await node.ban(id, rpcBanReason(node.peerInfo(id)?.peer.tezosPeerId ?? id))
     ctx.logger.info({ peer: id }, 'peer banned through the RPC')
     return records.map(banJson)
   })
@@ -107,21 +93,12 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
   app.delete<{ Params: { peerId: string } }>('/network/peers/:peerId/ban', async req => {
     const id = req.params.peerId
     checkPeerId(id)
-    const key = banTargetOf(id)?.key
-    const record = node.banList.list().find(r => r.kind === 'peer' && r.key === key)
-    if (record === undefined) throw new NotFoundError(`peer ${id} is not banned`)
-    for (const r of node.banList.list()) {
-      if (r.key === key || (record.reason !== undefined && r.reason === record.reason && r.reason.startsWith(RPC_BAN))) {
-        if (node.connectionManager !== undefined) node.connectionManager.unban(r.key)
-        else node.banList.unban(r.key)
-      }
-    }
+    if (!node.unban(id)) throw new NotFoundError(`peer ${id} is not banned`)
     return {}
   })
 }
 
-const RPC_BAN = 'banned through the RPC'
-const rpcBanReason = (tezosPeerId: string): string => `${RPC_BAN}: ${tezosPeerId}`
+const rpcBanReason = (tezosPeerId: string): string => `banned through the RPC: ${tezosPeerId}`
 
 /** 400 unless `id` is a Tezos peer id (`id…`) or a libp2p PeerId. */
 function checkPeerId (id: string): void {

@@ -134,11 +134,11 @@ export interface StatusJson {
     direction: 'inbound' | 'outbound'
     address: string
     latency_ms: number | null
-    score: number | null
+    score: number
     trusted: boolean
     since: string
   }>
-  points: { known: number, trusted: number } | null
+  points: { known: number, trusted: number }
   greylist: GreylistJson
   bans: number
   history: HistorySample[]
@@ -167,7 +167,7 @@ export async function statusJson (ctx: RpcContext, history: StatusHistory, laten
       blocks: await recent.list(access.chain)
     }
   }
-  const book = node.pointBook
+  const points = node.points()
   return {
     now: new Date(now).toISOString(),
     identity: {
@@ -176,17 +176,17 @@ export async function statusJson (ctx: RpcContext, history: StatusHistory, laten
       addresses: node.getMultiaddrs().map(String)
     },
     chain,
-    peers: node.peers.list().map(p => ({
+    peers: node.peerList().map(({ peer: p, score, trusted }) => ({
       peer_id: p.tezosPeerId,
       libp2p_peer_id: p.libp2pPeerId.toString(),
       direction: p.direction,
       address: p.remoteAddress.toString(),
       latency_ms: latency.latencyOf(p.tezosPeerId),
-      score: node.scores?.score(p.tezosPeerId) ?? null,
-      trusted: node.connectionManager?.isTrustedPeer(p) ?? false,
+      score,
+      trusted,
       since: rfc3339(p.authenticatedAt)
     })),
-    points: book === undefined ? null : { known: book.size, trusted: book.all().filter(p => p.trusted).length },
+    points: { known: points.length, trusted: points.filter(p => p.trusted).length },
     greylist: greylistJson(node.greylist.list()),
     bans: node.banList.size,
     history: history.after(since)

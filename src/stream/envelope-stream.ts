@@ -14,6 +14,8 @@ import { p2pMessageBodyCodec, P2P_MESSAGE_LENGTH_BYTES, P2P_MESSAGE_TAG_BYTES, t
 /** The peer announced a message longer than the protocol allows. */
 export class MessageTooLargeError extends Error {
   override readonly name = 'MessageTooLargeError'
+  /** Octez's check_size failures are decoding errors: an oversized message is a malformed one. */
+  readonly misbehaviour = 'malformed-message'
   readonly length: number
   readonly limit: number
   constructor (protocol: string, length: number, limit: number) {
@@ -26,6 +28,7 @@ export class MessageTooLargeError extends Error {
 /** A message that decodes but may not be sent on this protocol (a request on a reply stream, …). */
 export class UnexpectedMessageError extends Error {
   override readonly name = 'UnexpectedMessageError'
+  readonly misbehaviour = 'invalid-message'
   readonly tag: string
   constructor (protocol: string, tag: string, why = 'not allowed here') {
     super(`${protocol}: ${tag} is ${why}`)

@@ -13,7 +13,16 @@ export interface RateSpec {
 interface Bucket {
   tokens: number
   at: number
+  /** Requests refused since the last one granted. */
+  refusedInRow: number
 }
+
+/**
+ * What `admit` decided. `flooding` is a refusal too, and marks the peer as ignoring the throttle:
+ * it is given once per run of refusals, when the run reaches twice the bucket's size (a peer that
+ * overshoots by a request or two, as an honest one may, is only dropped).
+ */
+export type Admission = 'granted' | 'dropped' | 'flooding'
 
 export class RateLimiter {
   private readonly specs: ReadonlyMap<string, RateSpec>
@@ -35,18 +44,27 @@ export class RateLimiter {
 
   /** Takes one token of `kind` for `peer`; false when the peer is over its limit. Unknown kinds are free. */
   take (peer: string, kind: string): boolean {
+    return this.admit(peer, kind) === 'granted'
+  }
+
+  /** `take`, telling a dropped request from one that makes the peer a flooder (see `Admission`). */
+  admit (peer: string, kind: string): Admission {
     const spec = this.specs.get(kind)
-    if (spec === undefined) return true
+    if (spec === undefined) return 'granted'
     const key = `${kind}\u0000${peer}`
     const now = this.now()
-    const b = this.buckets.get(key) ?? { tokens: spec.burst, at: now }
+    const b = this.buckets.get(key) ?? { tokens: spec.burst, at: now, refusedInRow: 0 }
     b.tokens = Math.min(spec.burst, b.tokens + (now - b.at) / 1000 * spec.rate)
     b.at = now
     this.buckets.set(key, b)
     if (this.buckets.size > 10_000) this.sweep(now)
-    if (b.tokens < 1) return false
+    if (b.tokens < 1) {
+      b.refusedInRow++
+      return b.refusedInRow === Math.ceil(2 * spec.burst) ? 'flooding' : 'dropped'
+    }
     b.tokens -= 1
-    return true
+    b.refusedInRow = 0
+    return 'granted'
   }
 
   /** Forgets a peer's buckets (it disconnected). */

@@ -4,11 +4,12 @@ import { b58Encode } from '../crypto/index.ts'
 import { toHex } from '../encoding/index.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import type { Chain } from '../chain/chain.ts'
-import { CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
+import { CheckpointConflictError, FutureBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
 import type { Mempool } from '../chain/mempool.ts'
 import { peerIdBytes } from '../gossip/branch.ts'
 import type { BranchAnnouncement, HeadAnnouncement } from '../gossip/service.ts'
 import { InvalidBlockError } from '../protocol/errors.ts'
+import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { compareFitness } from '../wire/fitness.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
@@ -40,7 +41,8 @@ export interface ChainValidatorInit {
   tezosPeerId: string
   /** Peers we may ask (gossiping, authenticated). */
   peers: () => string[]
-  penalize: (peer: string, reason: string, error: Error) => void
+  /** The peer policy. */
+  report: ReportPeer
   logger: Logger
   synchronisation?: SynchronisationOptions
   headerFetchMode?: HeaderFetchMode
@@ -82,7 +84,8 @@ interface Target {
  *   when it ends, the best remaining announcement is taken up.
  * - Mempool hashes we lack are fetched and offered to the mempool.
  * - Blame: an invalid block, a lying locator or a known-invalid announcement is the announcing
- *   peer's fault (`penalize`, which greylists); wrong answers are dealt with by the fetchers.
+ *   peer's fault, reported to the peer policy (`report`, which greylists for these); so are wrong
+ *   answers, through the fetchers.
  * - `bootstrapped` follows Octez's synchronisation heuristic.
  */
 export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
@@ -116,7 +119,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     this.fetchers = new Fetchers({
       client: init.client,
       peers: init.peers,
-      penalize: (peer, error) => { this.blame(peer, 'wrong answer', error) },
+      report: this.report,
       onError: (peer, error) => { this.log.debug({ peer, err: error.message }, 'request failed') },
       ...(init.blockDataTimeoutMs === undefined ? {} : { blockDataTimeoutMs: init.blockDataTimeoutMs })
     })
@@ -234,8 +237,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       await this.chain.addBlock(a.header, operations)
       this.noteValid(peer, a.header)
     } catch (err) {
-      if (err instanceof InvalidBlockError || err instanceof KnownInvalidBlockError || err instanceof CheckpointConflictError) {
-        this.blame(peer, 'announced an invalid block', err)
+      if (this.blame(peer, 'announced an invalid block', err)) {
+        // reported
       } else if (err instanceof UnknownPredecessorError) {
         await this.askBranch(peer, a)
       } else if (err instanceof UnknownProtocolError) {
@@ -256,7 +259,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     this.branchRequests.add(peer)
     let locator: BlockLocator | undefined
     try {
-      locator = await this.init.client.currentBranch(peer).catch(() => undefined)
+      locator = await this.init.client.currentBranch(peer).catch((err: unknown) => { this.blame(peer, 'answered Get_current_branch', err); return undefined })
     } finally {
       this.branchRequests.delete(peer)
     }
@@ -306,7 +309,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level
       })
     } catch (err) {
-      this.blame(target.peer, 'sent an invalid locator', err as Error)
+      if (!this.blame(target.peer, 'sent an invalid locator', err)) this.log.warn({ peer: target.peer, err: (err as Error).message }, 'cannot plan a bootstrap from the peer\'s locator')
       return await this.schedule()
     }
     if (outcome.kind !== 'plan') {
@@ -326,8 +329,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       this.noteValid(target.peer, target.header)
     } catch (err) {
       end = { peer: target.peer, error: err as Error }
-      if (err instanceof InvalidBlockError || err instanceof KnownInvalidBlockError || err instanceof InvalidLocatorError || err instanceof CheckpointConflictError) {
-        this.blame(target.peer, 'its branch failed to bootstrap', err)
+      if (this.blame(target.peer, 'its branch failed to bootstrap', err)) {
+        // reported
       } else if (err instanceof UnknownProtocolError) {
         // Applied up to the last block we can validate; the rest waits for the protocol.
         this.log.info({ peer: target.peer, level: this.chain.head.header.shell.level, protocol: err.protocol }, 'bootstrap pipeline stopped at a protocol that is not installed')
@@ -380,10 +383,18 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     }
   }
 
-  private blame (peer: string, reason: string, error: Error): void {
-    this.log.warn({ peer, reason, err: error.message }, 'peer penalised')
-    this.targets.delete(peer)
-    this.init.penalize(peer, reason, error)
+  /** Reports a peer whose fault `error` is (its kind says which); false when it is nobody's fault. */
+  private blame (peer: string, reason: string, error: unknown): boolean {
+    const kind = misbehaviourOf(error)
+    if (kind === undefined) return false
+    this.report({ tezosPeerId: peer }, kind, `${reason}: ${(error as Error).message}`)
+    return true
+  }
+
+  /** The peer policy, through which a blamed peer's announced branch is also dropped. */
+  private readonly report: ReportPeer = (peer, kind, detail) => {
+    if (peer.tezosPeerId !== undefined) this.targets.delete(peer.tezosPeerId)
+    return this.init.report(peer, kind, detail)
   }
 
   /** The pipeline towards `target`, over the shared fetchers, the target's peer asked first. */
@@ -393,7 +404,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     const fetchStepHeaders = (this.init.headerFetchMode ?? 'ranges') === 'ranges'
       ? rangeStepFetcher({
         fetchChunk: async (chunk, exclude) => await fetchers.ancestors.fetch(chunk, { preferred: preferred(), exclude }),
-        penalize: (p, e) => { this.blame(p, 'wrong answer', e) }
+        report: this.report
       })
       : walkStepFetcher({ fetchHeader: async hash => await fetchers.headers.fetch(hash, { preferred: preferred() }) })
     const drift = this.init.maxClockDrift ?? 1

@@ -1,4 +1,5 @@
 import { b58Encode } from '../crypto/index.ts'
+import type { Misbehaviour } from '../misbehaviour/index.ts'
 import { bytesEqual, encode, toHex } from '../encoding/index.ts'
 import { blockHeaderCodec, blockHashOfBytes, type BlockHeader } from '../wire/block-header.ts'
 import { checkMerklePath, operationListHash, type MerklePath } from '../wire/merkle.ts'
@@ -8,14 +9,18 @@ import { operationCodec, operationHashOfBytes, type Operation } from '../wire/op
  * Checks of what a peer answers, before anything is used: a header must hash to the requested
  * block, operations must lead through the Merkle path to the header's operations_hash at the
  * requested validation pass, an operation must hash to the requested hash. A failed check is the
- * answering peer's fault (`InvalidAnswerError`): the node penalises it and asks another peer.
+ * answering peer's fault (`InvalidAnswerError`): the node reports it and asks another peer.
+ * Wrong data is `invalid-data` (the default); an answer to a key never asked (or answered twice) is
+ * `unrequested-data`, one for another chain `useless-answer`, bytes that do not decode `malformed-message`.
  */
 export class InvalidAnswerError extends Error {
   override readonly name = 'InvalidAnswerError'
   readonly peer: string
-  constructor (peer: string, message: string) {
+  readonly misbehaviour: Misbehaviour
+  constructor (peer: string, message: string, misbehaviour: Misbehaviour = 'invalid-data') {
     super(`peer ${peer}: ${message}`)
     this.peer = peer
+    this.misbehaviour = misbehaviour
   }
 }
 

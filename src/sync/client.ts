@@ -1,5 +1,6 @@
 import type { Stream } from '@libp2p/interface'
 import { bytesEqual, toHex } from '../encoding/index.ts'
+import { misbehaviourOf } from '../misbehaviour/index.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import type { Mempool as WireMempool } from '../wire/mempool.ts'
@@ -69,7 +70,7 @@ export class SyncClient {
         const read = await reader.read({ signal: deadline })
         if (read === undefined) break
         if (read.message.tag !== kind.answer) throw new InvalidAnswerError(peer, new UnexpectedMessageError(SYNC_PROTOCOL, read.message.tag, `not an answer to ${requests[0].tag}`).message)
-        if (answers.length >= kind.maxAnswers * requests.length) throw new InvalidAnswerError(peer, `more answers than keys to ${requests[0].tag}`)
+        if (answers.length >= kind.maxAnswers * requests.length) throw new InvalidAnswerError(peer, `more answers than keys to ${requests[0].tag}`, 'unrequested-data')
         this.stats.answers++
         this.stats.answerBytes += read.size
         answers.push(read.message)
@@ -77,9 +78,9 @@ export class SyncClient {
     } catch (err) {
       stream.abort(err as Error)
       if (deadline.aborted && !(err instanceof InvalidAnswerError)) return answers
-      if ((err as Error).name === 'DecodeError' || (err as Error).name === 'MessageTooLargeError') {
-        throw new InvalidAnswerError(peer, (err as Error).message)
-      }
+      // An answer that does not decode, or is oversized, is the answering peer's fault.
+      const fault = err instanceof InvalidAnswerError ? undefined : misbehaviourOf(err)
+      if (fault !== undefined) throw new InvalidAnswerError(peer, (err as Error).message, fault)
       throw err
     }
     return answers
@@ -91,7 +92,7 @@ export class SyncClient {
     const out = new Map<string, HashedHeader>()
     for (const m of await this.request(peer, [{ tag: 'Get_block_headers', blockHashes: [...hashes] }], signal)) {
       const h = hashHeader((m as Extract<P2pMessage, { tag: 'Block_header' }>).header)
-      if (!wanted.has(h.hex) || out.has(h.hex)) throw new InvalidAnswerError(peer, `answered block header ${h.hex}, which was not requested`)
+      if (!wanted.has(h.hex) || out.has(h.hex)) throw new InvalidAnswerError(peer, `answered block header ${h.hex}, which was not requested`, 'unrequested-data')
       out.set(h.hex, h)
     }
     return out
@@ -109,7 +110,7 @@ export class SyncClient {
     for (const m of await this.request(peer, requests, signal)) {
       const a = m as Extract<P2pMessage, { tag: 'Predecessor_header' }>
       if (!bytesEqual(a.blockHash, block) || !wanted.has(a.offset) || out.has(a.offset)) {
-        throw new InvalidAnswerError(peer, `answered predecessor header (${toHex(a.blockHash)}, ${a.offset}), which was not requested`)
+        throw new InvalidAnswerError(peer, `answered predecessor header (${toHex(a.blockHash)}, ${a.offset}), which was not requested`, 'unrequested-data')
       }
       out.set(a.offset, hashHeader(a.header))
     }
@@ -125,7 +126,7 @@ export class SyncClient {
       const a = m as Extract<P2pMessage, { tag: 'Operations_for_blocks' }>
       const id = operationsKeyId(a.blockHash, a.validationPass)
       const key = byId.get(id)
-      if (key === undefined || out.has(id)) throw new InvalidAnswerError(peer, `answered operations ${id}, which were not requested`)
+      if (key === undefined || out.has(id)) throw new InvalidAnswerError(peer, `answered operations ${id}, which were not requested`, 'unrequested-data')
       checkOperationsAnswer(peer, key, a.path, a.operations)
       out.set(id, a.operations)
     }
@@ -139,7 +140,7 @@ export class SyncClient {
     for (const m of await this.request(peer, [{ tag: 'Get_operations', operationHashes: [...hashes] }], signal)) {
       const op = (m as Extract<P2pMessage, { tag: 'Operation' }>).operation
       const hex = toHex(operationHashOfBytes(encode(operationCodec, op)))
-      if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered operation ${hex}, which was not requested`)
+      if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered operation ${hex}, which was not requested`, 'unrequested-data')
       out.set(hex, op)
     }
     return out
@@ -152,7 +153,7 @@ export class SyncClient {
     for (const m of await this.request(peer, [{ tag: 'Get_protocols', protocolHashes: [...hashes] }], signal)) {
       const sources = (m as Extract<P2pMessage, { tag: 'Protocol' }>).protocol
       const hex = toHex(protocolHash(sources))
-      if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered protocol ${hex}, which was not requested`)
+      if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered protocol ${hex}, which was not requested`, 'unrequested-data')
       out.set(hex, sources)
     }
     return out
@@ -162,7 +163,7 @@ export class SyncClient {
     const [a] = await this.request(peer, [{ tag: 'Get_current_branch', chainId: this.init.chainId }], signal)
     if (a === undefined) return undefined
     const m = a as Extract<P2pMessage, { tag: 'Current_branch' }>
-    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Current_branch for another chain')
+    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Current_branch for another chain', 'useless-answer')
     return m.locator
   }
 
@@ -170,7 +171,7 @@ export class SyncClient {
     const [a] = await this.request(peer, [{ tag: 'Get_current_head', chainId: this.init.chainId }], signal)
     if (a === undefined) return undefined
     const m = a as Extract<P2pMessage, { tag: 'Current_head' }>
-    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Current_head for another chain')
+    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Current_head for another chain', 'useless-answer')
     return { header: m.header, mempool: m.mempool }
   }
 
@@ -178,7 +179,7 @@ export class SyncClient {
     const [a] = await this.request(peer, [{ tag: 'Get_checkpoint', chainId: this.init.chainId }], signal)
     if (a === undefined) return undefined
     const m = a as Extract<P2pMessage, { tag: 'Checkpoint' }>
-    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Checkpoint for another chain')
+    if (!bytesEqual(m.chainId, this.init.chainId)) throw new InvalidAnswerError(peer, 'answered Checkpoint for another chain', 'useless-answer')
     return m.header
   }
 }

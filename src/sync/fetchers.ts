@@ -1,7 +1,8 @@
 import { toHex } from '../encoding/index.ts'
 import { Requester, type FetchOptions } from '../gossip/requester.ts'
+import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import type { Operation } from '../wire/operation.ts'
-import { InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
+import type { HashedHeader, OperationsKeyCheck } from './checks.ts'
 import { operationsKeyId, type SyncClient } from './client.ts'
 import { ancestorChunkId, checkAncestorChunk, type AncestorChunk } from './step-headers.ts'
 
@@ -9,12 +10,13 @@ import { ancestorChunkId, checkAncestorChunk, type AncestorChunk } from './step-
  * The node's requesters over the sync client, one per kind of object (Octez keeps one per
  * table): headers by hash, chunks of ancestors, operations per validation pass, mempool
  * operations. Answers are checked in the request functions, so a requester only ever resolves
- * with verified data; a peer whose answer fails a check is reported to `penalize`.
+ * with verified data; a peer whose answer fails a check is reported to the peer policy (`report`).
  */
 export interface FetchersInit {
   client: SyncClient
   peers: () => string[]
-  penalize: (peer: string, error: Error) => void
+  report: ReportPeer
+  /** A request that failed through nobody's fault (a timeout, a closed stream). */
   onError?: (peer: string, error: Error) => void
   /** Per-key deadline of block data (headers, operations), ms (default 60 s). */
   blockDataTimeoutMs?: number
@@ -36,7 +38,8 @@ export class Fetchers {
       return answers
     }
     const onRequestError = (peer: string, error: Error): void => {
-      if (error instanceof InvalidAnswerError) init.penalize(peer, error)
+      const kind = misbehaviourOf(error)
+      if (kind !== undefined) init.report({ tezosPeerId: peer }, kind, `wrong answer: ${error.message}`)
       else init.onError?.(peer, error)
     }
     const blockTimeout = init.blockDataTimeoutMs ?? 60_000

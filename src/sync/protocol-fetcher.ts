@@ -4,8 +4,8 @@ import { toHex } from '../encoding/index.ts'
 import type { ProtocolWatch } from '../chain/protocol-watch.ts'
 import { ManifestError, parseManifest } from '../protocol/manifest.ts'
 import type { ProtocolRegistry } from '../protocol/registry.ts'
+import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import type { SyncClient } from './client.ts'
-import { InvalidAnswerError } from './checks.ts'
 import { PROTOCOL_REQUEST_INTERVAL_MS } from './definitions.ts'
 
 export interface ProtocolFetcherInit {
@@ -14,8 +14,8 @@ export interface ProtocolFetcherInit {
   client: Pick<SyncClient, 'protocols'>
   /** Peers we may ask (authenticated, gossiping). */
   peers: () => string[]
-  /** A peer answered with something that does not hash to what we asked: a wrong answer. */
-  penalize: (peer: string, error: Error) => void
+  /** The peer policy: a peer that answers with something that does not hash to what we asked is reported there. */
+  report: ReportPeer
   logger: Logger
   now?: () => number
 }
@@ -79,7 +79,8 @@ export class ProtocolFetcher {
       try {
         sources = (await this.init.client.protocols(peer, [hash])).get(toHex(hash))
       } catch (err) {
-        if (err instanceof InvalidAnswerError) this.init.penalize(peer, err)
+        const kind = misbehaviourOf(err)
+        if (kind !== undefined) this.init.report({ tezosPeerId: peer }, kind, `wrong protocol answer: ${(err as Error).message}`)
         else this.log.debug({ peer, protocol, err: (err as Error).message }, 'protocol request failed')
         continue
       }

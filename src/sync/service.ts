@@ -2,8 +2,9 @@ import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandle
 import type { Logger } from 'pino'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
-import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import { peerRefOf, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
+import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
 import type { Operation } from '../wire/operation.ts'
 import { answersFor, type SyncRequest } from './answers.ts'
@@ -19,6 +20,7 @@ const ANSWER_WRITE_BYTES = 64 * 1024
 /** A peer opened a sync stream with something other than a well-formed request. */
 export class BadSyncRequestError extends Error {
   override readonly name = 'BadSyncRequestError'
+  readonly misbehaviour = 'invalid-message'
 }
 
 export class PeerNotConnectedError extends Error {
@@ -30,8 +32,8 @@ export interface SyncInit {
   tezosPeerId: string
   peers: AuthenticatedPeers
   mempool?: { get: (hash: Uint8Array) => Operation | undefined, hashes: () => Uint8Array[] }
-  /** Called for a peer that sent a malformed or out-of-place request. */
-  penalize: (peer: AuthenticatedPeer, reason: string, error: Error) => void
+  /** The peer policy: a peer that sent a malformed or out-of-place request, or flooded, is reported there. */
+  report: ReportPeer
   logger: Logger
   /**
    * Fault injection for tests only: rewrites each answer envelope before it is sent. Production
@@ -129,10 +131,10 @@ export class SyncService implements Startable {
       const error = err as Error
       stream.abort(error)
       if (signal.aborted || connection.status !== 'open') return
-      if (error.name === 'DecodeError' || error.name === 'MessageTooLargeError' || error instanceof BadSyncRequestError ||
-          error instanceof UnexpectedMessageError) {
+      const kind = misbehaviourOf(error)
+      if (kind !== undefined) {
         this.stats.badRequests++
-        this.init.penalize(peer, `sync: ${error.message}`, error)
+        this.init.report(peerRefOf(peer), kind, `sync: ${error.message}`)
       }
       return
     }
@@ -141,7 +143,12 @@ export class SyncService implements Startable {
     // One token per request message; those over the peer's rate are simply not answered (its
     // requester asks elsewhere or later).
     let granted = 0
-    while (granted < requests.length && this.throttle.take(peer.tezosPeerId, tag)) granted++
+    while (granted < requests.length) {
+      const admission = this.throttle.admit(peer.tezosPeerId, tag)
+      if (admission === 'flooding') this.init.report(peerRefOf(peer), 'flooding', `sync: ${tag} beyond its throttle`)
+      if (admission !== 'granted') break
+      granted++
+    }
     if (granted < requests.length) this.stats.throttled += requests.length - granted
     requests = requests.slice(0, granted)
     if (requests.length === 0) {

@@ -1,6 +1,7 @@
 import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { Fetched } from '../gossip/requester.ts'
+import type { ReportPeer } from '../misbehaviour/index.ts'
 import { InvalidAnswerError, type HashedHeader } from './checks.ts'
 
 /**
@@ -32,6 +33,7 @@ export type StepHeaderFetcher = (step: PlannedStep) => Promise<HashedHeader[]>
 
 export class InvalidLocatorError extends Error {
   override readonly name = 'InvalidLocatorError'
+  readonly misbehaviour = 'invalid-data'
 }
 
 /** A chunk of a step: the ancestors of `top` at offsets `first … first + count - 1`. */
@@ -66,7 +68,8 @@ export function checkAncestorChunk (peer: string, chunk: AncestorChunk, headers:
 export interface RangeFetcherDeps {
   /** Fetches one chunk through the requester (its request function runs `checkAncestorChunk`). */
   fetchChunk: (chunk: AncestorChunk, exclude: readonly string[]) => Promise<Fetched<HashedHeader[]>>
-  penalize: (peer: string, error: Error) => void
+  /** The peer policy (the sender of a chunk that does not continue the chain is reported). */
+  report: ReportPeer
   chunkSize?: number
 }
 
@@ -86,7 +89,7 @@ export function rangeStepFetcher (deps: RangeFetcherDeps): StepHeaderFetcher {
         const expected = c === 0 ? step.top : out[out.length - 1].header.shell.predecessor
         if (bytesEqual(got.value[0].hash, expected)) break
         // The chunks above are verified from `top` down, so this one's sender is the liar.
-        deps.penalize(got.peer, new InvalidAnswerError(got.peer, `chunk at offset ${chunks[c].first} of ${b58Encode('blockHash', step.top)} does not continue the chain`))
+        deps.report({ tezosPeerId: got.peer }, 'invalid-data', `wrong answer: chunk at offset ${chunks[c].first} of ${b58Encode('blockHash', step.top)} does not continue the chain`)
         exclude.push(got.peer)
         got = await deps.fetchChunk(chunks[c], exclude)
       }

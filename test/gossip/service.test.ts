@@ -9,7 +9,7 @@ import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
 import { addressOf } from '../handshake/helpers.ts'
 import { forgeDemoBlock } from '../chain/helpers.ts'
-import { eventually, rawStream, startChainNode, startPlainNode, type ChainTestNode } from '../sync/nodes.ts'
+import { eventually, freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from '../sync/nodes.ts'
 
 describe('/tzp2p/gossip/1.0.0', () => {
   let setup: DemoSetup
@@ -37,9 +37,9 @@ describe('/tzp2p/gossip/1.0.0', () => {
     return g
   }
 
-  /** Connects a hand-driven peer and writes `messages` on its gossip stream to A. */
+  /** Connects a hand-driven peer (from an address of its own) and writes `messages` on its gossip stream to A. */
   async function rogueSends (...messages: Uint8Array[]): Promise<Awaited<ReturnType<typeof startPlainNode>>> {
-    const rogue = await startPlainNode()
+    const rogue = await startPlainNode({ sourceAddress: freshLoopbackSource() })
     await rogue.dial(addressOf(a.node))
     const stream = await rawStream(rogue, a.node, GOSSIP_PROTOCOL)
     for (const m of messages) stream.send(m)
@@ -71,10 +71,11 @@ describe('/tzp2p/gossip/1.0.0', () => {
     }
   })
 
-  it('greylists a peer sending what is not a gossip message', async () => {
+  it('scores a peer sending what is not a gossip message (an invalid message: not greylisted by one)', async () => {
     const rogue = await rogueSends(encodeP2pMessage({ tag: 'Get_block_headers', blockHashes: [] }))
     try {
-      await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
+      await eventually(() => a.node.scores.score(rogue.identity.peerId) < 0)
+      assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
     } finally {
       await rogue.stop()
     }

@@ -165,7 +165,7 @@ test('slowloris handshake: cut at the authentication timeout (HandshakeTimeoutEr
     }
     const failure = await t.nextFailure()
     assert.equal(failure.error.name, 'HandshakeTimeoutError')
-    assert.equal((failure.error as HandshakeError).greylist, false)
+    assert.equal((failure.error as HandshakeError).misbehaviour, undefined)
     peer.close()
   } finally {
     await t.listener.close()
@@ -217,7 +217,7 @@ test('too little proof of work: closed right after the connection messages, noth
     assert.equal(toHex(peer.receivedBytes()), toHex(peer.remoteFrame!))
     const failure = await t.nextFailure()
     assert.ok(failure.error instanceof NotEnoughProofOfWorkError)
-    assert.equal(failure.error.greylist, true)
+    assert.equal(failure.error.misbehaviour, 'insufficient-pow')
     assert.equal(failure.tezosPeerId, undefined, 'no chunk opened: the peer id is not proven')
     peer.close()
   } finally {
@@ -236,7 +236,7 @@ test('garbage metadata chunk: HandshakeDecipherError, greylisted as Octez does',
     await peer.ended
     const failure = await t.nextFailure()
     assert.equal(failure.error.name, 'HandshakeDecipherError')
-    assert.equal((failure.error as HandshakeError).greylist, true)
+    assert.equal((failure.error as HandshakeError).misbehaviour, 'undecipherable')
     peer.close()
   } finally {
     await t.listener.close()

@@ -101,7 +101,7 @@ describe('connection manager', () => {
     })
     try {
       const entry = await nextEvent(wrong, 'peer:greylisted')
-      assert.equal(entry.reason, 'Identity_check_failure')
+      assert.match(entry.reason, /^identity-mismatch: Identity_check_failure/)
       assert.equal(entry.kind, 'ip')
       // Only the address: the peer itself may be honest, just not the one expected.
       assert.ok(!wrong.greylist.isGreylisted(b.identity.peerId))
@@ -147,15 +147,15 @@ describe('connection manager', () => {
     const b = await startNode()
     try {
       await connect(b, a)
-      const first = a.penalize(b.identity.peerId, 'late-answer', 'test')
-      assert.equal(first?.action, 'none')
-      assert.ok((a.scores?.score(b.identity.peerId) ?? 0) < 0)
+      const first = a.report({ tezosPeerId: b.identity.peerId }, 'useless-answer', 'test')
+      assert.deepEqual([first.disconnected, first.greylisted], [false, false])
+      assert.ok(a.scores.score(b.identity.peerId) < 0)
       const gone = nextEvent(b, 'peer:disconnected')
-      const verdict = a.penalize(b.peerId, 'invalid-data', 'an invalid block')
-      assert.equal(verdict?.action, 'disconnect-and-greylist')
+      // By its libp2p PeerId alone: the policy finds its Tezos id and IP on its connection.
+      const verdict = a.report({ libp2pPeerId: b.peerId }, 'invalid-data', 'an invalid block')
+      assert.deepEqual([verdict.disconnected, verdict.greylisted, verdict.score], [true, true, -100])
       await gone
       assert.ok(a.greylist.isGreylisted(b.identity.peerId))
-      assert.equal(a.penalize('not a peer', 'late-answer'), undefined)
       assert.match(await a.metricsRegistry.metrics(), /tzp2p_penalties_total\{kind="invalid-data"\} 1/)
     } finally {
       await stopAll(a, b)
@@ -164,7 +164,8 @@ describe('connection manager', () => {
     const c = await startManaged({ peers: [hostPortOf(t)], limits: { minConnections: 1, expectedConnections: 1, maxConnections: 2, maintenanceIdleTimeMs: 60_000 } })
     try {
       await until('connected to the trusted peer', () => c.peers.size === 1)
-      assert.equal(c.penalize(t.identity.peerId, 'malformed-message')?.action, 'disconnect-and-greylist')
+      const verdict = c.report({ tezosPeerId: t.identity.peerId }, 'malformed-message', 'test')
+      assert.deepEqual([verdict.trusted, verdict.disconnected, verdict.greylisted, verdict.score], [true, false, false, -100])
       assert.equal(c.greylist.size, 0)
       assert.equal(c.peers.size, 1, 'a trusted peer is only ever refused by a ban')
     } finally {

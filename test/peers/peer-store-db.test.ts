@@ -43,8 +43,8 @@ test('known points, bans, greylist and scores survive closing and reopening the 
       { kind: 'peer', key: ID_A, until: now + 1000 }
     ]
     const scores = new PeerScores({ now: clock })
-    scores.penalise(ID_A, 'invalid-message')
-    scores.penalise(ID_B, 'late-answer')
+    scores.penalise(ID_A, 20)
+    scores.penalise(ID_B, 2)
 
     const db = await openDatabase(dir, { chainName: 'TEST' })
     const store = new PeerStore(db)

@@ -47,7 +47,7 @@ describe('peer state across restarts', () => {
         await until('the dead point failed', () => first.pointBook?.get(deadKey)?.lastFailedConnection !== undefined)
         first.connectionManager?.ban('192.0.2.66', 'spam')
         first.greylist.greylistIp('198.51.100.7', 'test')
-        first.penalize(b.identity.peerId, 'useless-answer')
+        first.report({ tezosPeerId: b.identity.peerId }, 'useless-answer', 'test')
         const failedAt = first.pointBook?.get(deadKey)?.lastFailedConnection
         await first.stop()
 
@@ -64,7 +64,7 @@ describe('peer state across restarts', () => {
           assert.equal(known?.lastEstablishedConnection?.peerId, b.identity.peerId)
           assert.ok(second.banList.isBanned('192.0.2.66'))
           assert.ok(second.greylist.isGreylisted('198.51.100.7'))
-          assert.ok((second.scores?.score(b.identity.peerId) ?? 0) < 0)
+          assert.ok(second.scores.score(b.identity.peerId) < 0)
           // And it uses them: maintenance reconnects to the known point by itself.
           await until('reconnected to the known peer', () => second.peers.get(b.identity.peerId) !== undefined)
         } finally {

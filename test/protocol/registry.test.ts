@@ -159,7 +159,7 @@ test('the protocol fetcher installs a matching manifest under the received hash,
     const watch = new ProtocolWatch()
     const local = new ProtocolRegistry([setup.protocol, v2])
     const penalized: string[] = []
-    const fetcher = new ProtocolFetcher({ registry: local, watch, client, peers: () => ['p1', 'p2'], penalize: p => penalized.push(p), logger: pino({ level: 'silent' }), now: () => now })
+    const fetcher = new ProtocolFetcher({ registry: local, watch, client, peers: () => ['p1', 'p2'], report: p => { penalized.push(p.tezosPeerId ?? ''); return { misbehaviour: 'invalid-data', disconnected: false, greylisted: false, trusted: false } }, logger: pino({ level: 'silent' }), now: () => now })
     watch.note(new UnknownProtocolError(aliasHash, 2, 'B…', 21), now)
     await fetcher.fetch(aliasHash)
     assert.equal(local.get(aliasHash), v2)

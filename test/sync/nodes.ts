@@ -5,6 +5,7 @@ import type { Stream } from '@libp2p/interface'
 import type { DemoSetup } from '../helpers/demo-chain.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
 import type { ChainNodeOptions } from '../../src/node/chain-node.ts'
+import type { NodeOptions } from '../../src/node/options.ts'
 import { openDatabase, type Database } from '../../src/storage/database.ts'
 import { startNode, TEST_CHAIN } from '../handshake/helpers.ts'
 
@@ -36,8 +37,18 @@ export async function startChainNode (setup: Pick<DemoSetup, 'protocol' | 'genes
 }
 
 /** A plain node (no chain): a peer that speaks the protocols by hand. */
-export async function startPlainNode (): Promise<TzNode> {
-  return await startNode()
+export async function startPlainNode (options: Partial<NodeOptions> = {}): Promise<TzNode> {
+  return await startNode(options)
+}
+
+let loopbackSources = 0
+/**
+ * A loopback address of its own for a peer that gets greylisted: the peer policy greylists its IP,
+ * and the other test peers dial from 127.0.0.1.
+ */
+export function freshLoopbackSource (): string {
+  loopbackSources++
+  return `127.0.${1 + Math.floor(loopbackSources / 250)}.${1 + (loopbackSources % 250)}`
 }
 
 /** Opens a stream for `protocol` from `from` to the authenticated peer `to`. */

@@ -4,7 +4,7 @@ import { toHex } from '../../src/encoding/index.ts'
 import { Requester } from '../../src/gossip/requester.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { BootstrapPipeline, PipelineAbortedError, type BootstrapPlan, type BootstrapProgress, type PipelineBlock } from '../../src/sync/bootstrap-pipeline.ts'
-import type { HashedHeader } from '../../src/sync/checks.ts'
+import { InvalidAnswerError, type HashedHeader } from '../../src/sync/checks.ts'
 import { planFromLocator, type BlockStatus } from '../../src/sync/plan.ts'
 import {
   ancestorChunkId, checkAncestorChunk, InvalidLocatorError, rangeStepFetcher, walkStepFetcher, type AncestorChunk
@@ -38,7 +38,7 @@ function servedBy (chain: SyntheticChain, peers: string[], liar?: { peer: string
     keyId: ancestorChunkId,
     maxKeysPerRequest: 1,
     peers: () => peers.filter(p => !penalized.includes(p)),
-    onRequestError: (peer, err) => { if (err.name === 'InvalidAnswerError') penalized.push(peer) },
+    onRequestError: (peer, err) => { if (err instanceof InvalidAnswerError) penalized.push(peer) },
     request: async (peer, [chunk]) => {
       asked.set(peer, (asked.get(peer) ?? 0) + 1)
       await new Promise(resolve => setImmediate(resolve))
@@ -52,7 +52,10 @@ function servedBy (chain: SyntheticChain, peers: string[], liar?: { peer: string
   })
   const fetchStepHeaders = rangeStepFetcher({
     fetchChunk: async (chunk, exclude) => await requester.fetch(chunk, { exclude }),
-    penalize: peer => { penalized.push(peer) }
+    report: peer => {
+      penalized.push(peer.tezosPeerId ?? '')
+      return { misbehaviour: 'invalid-data', disconnected: false, greylisted: false, trusted: false }
+    }
   })
   return { fetchStepHeaders, penalized, asked, requester }
 }

@@ -11,7 +11,7 @@ import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
 import { addressOf } from '../handshake/helpers.ts'
-import { eventually, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { eventually, freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
 
 describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
   let setup: DemoSetup
@@ -120,21 +120,27 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
     assert.ok(answers.filter(x => x !== undefined).length <= 4)
   })
 
-  it('greylists a peer whose request does not decode, or is not a request', async () => {
-    for (const bytes of [
-      // Get_block_headers announcing 11 keys (Octez bounds the list to 10).
-      envelopeOf(new Uint8Array([0x00, 0x20, 0x00, 0x00, 0x01, 0x60, ...new Uint8Array(352)])),
-      // An answer sent as a request (Get_protocols is a sync request since protocols are fetched over sync).
-      encodeP2pMessage({ tag: 'Protocol', protocol: { expectedEnvVersion: 0, components: [] } })
-    ]) {
-      const rogue = await startPlainNode()
+  it('greylists a peer whose request does not decode; scores one whose request is not a request', async () => {
+    for (const [bytes, greylisted] of [
+      // Get_block_headers announcing 11 keys (Octez bounds the list to 10): malformed, greylisted at once.
+      [envelopeOf(new Uint8Array([0x00, 0x20, 0x00, 0x00, 0x01, 0x60, ...new Uint8Array(352)])), true],
+      // An answer sent as a request (Get_protocols is a sync request since protocols are fetched over
+      // sync): well formed but out of place, an invalid message that costs score.
+      [encodeP2pMessage({ tag: 'Protocol', protocol: { expectedEnvVersion: 0, components: [] } }), false]
+    ] as const) {
+      const rogue = await startPlainNode({ sourceAddress: freshLoopbackSource() })
       try {
         await rogue.dial(addressOf(a.node))
         const stream = await rawStream(rogue, a.node, SYNC_PROTOCOL)
         stream.send(bytes)
         await stream.close().catch(() => {})
-        await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
-        await eventually(() => a.node.peers.get(rogue.identity.peerId) === undefined)
+        if (greylisted) {
+          await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
+          await eventually(() => a.node.peers.get(rogue.identity.peerId) === undefined)
+        } else {
+          await eventually(() => a.node.scores.score(rogue.identity.peerId) < 0)
+          assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
+        }
       } finally {
         await rogue.stop()
       }

@@ -49,11 +49,13 @@ const PEER_MESSAGE_TAGS = new Set<string>(['Disconnect', 'Bootstrap', 'Advertise
 /** Bytes that are not a peer-exchange message: the sender is greylisted. */
 export class MalformedPeerMessageError extends Error {
   override readonly name = 'MalformedPeerMessageError'
+  readonly misbehaviour = 'malformed-message'
 }
 
 /** A well-formed message that has no place where it arrived (a Current_head here, an Advertise opening a stream…). */
 export class UnexpectedPeerMessageError extends Error {
   override readonly name = 'UnexpectedPeerMessageError'
+  readonly misbehaviour = 'invalid-message'
   readonly tag: string
   constructor (tag: string, where: string) {
     super(`unexpected ${tag} ${where}`)

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { authenticatedOnly, assertAuthenticated, type AuthenticationState } from '../../handshake/guard.ts'
 import type { PeerMessage } from '../../wire/peer-messages.ts'
 import type { PointAddress } from '../../net/point.ts'
-import type { Misbehaviour } from '../score.ts'
+import { misbehaviourOf, type Misbehaviour } from '../../misbehaviour/index.ts'
 import {
   ADVERTISE_MAX_SENT, announcedBodyLength, BOOTSTRAP_THROTTLE_MS, decodePeerMessage, encodePeerMessage,
   formatExchangedPoint, MalformedPeerMessageError, MAX_MESSAGE_BODY_BYTES, MAX_STREAMS_PER_CONNECTION,
@@ -32,8 +32,8 @@ export interface PeerExchangeHost extends AuthenticationState {
   onSwapRequest: (connection: Connection, proposal: SwapProposal) => SwapProposal | undefined
   /** The peer sent Disconnect (Octez: close the connection). */
   onDisconnect: (connection: Connection) => void
-  /** The peer broke the protocol; `malformed-message` greylists it. */
-  onMisbehaviour: (connection: Connection, kind: Misbehaviour, detail: string) => void
+  /** The peer broke the protocol: reported to the peer policy (`malformed-message` greylists it). */
+  report: (connection: Connection, misbehaviour: Misbehaviour, detail: string) => void
 }
 
 export interface PeerExchangeInit {
@@ -175,8 +175,8 @@ export class PeerExchangeService implements Startable {
   }
 
   private report (connection: Connection, err: unknown): void {
-    if (err instanceof MalformedPeerMessageError) this.host.onMisbehaviour(connection, 'malformed-message', err.message)
-    else if (err instanceof UnexpectedPeerMessageError) this.host.onMisbehaviour(connection, 'invalid-message', err.message)
+    const kind = misbehaviourOf(err)
+    if (kind !== undefined) this.host.report(connection, kind, `peer exchange: ${(err as Error).message}`)
   }
 
   // --- answering side -----------------------------------------------------------------------------
@@ -193,7 +193,7 @@ export class PeerExchangeService implements Startable {
     } catch (err) {
       stream.abort(err as Error)
       this.report(connection, err)
-      if (!(err instanceof MalformedPeerMessageError || err instanceof UnexpectedPeerMessageError)) this.log.debug({ err: (err as Error).message, remote: connection.remoteAddr.toString() }, 'peer-exchange stream failed')
+      if (misbehaviourOf(err) === undefined) this.log.debug({ err: (err as Error).message, remote: connection.remoteAddr.toString() }, 'peer-exchange stream failed')
     }
   }
 
