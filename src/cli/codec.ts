@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { DecodeError, EncodeError, decodeExact, encode, fromHex, toHex } from '../encoding/index.ts'
 import { WIRE_ENCODINGS, WireJsonError, type JsonConverter, type NamedEncoding } from '../wire/index.ts'
+import { b58Decode } from '../crypto/index.ts'
+import { describeTezosContents } from '../protocol/tezos/operation-kinds.ts'
+import type { Operation } from '../wire/operation.ts'
 import { IdentityFileError, identityCodec, identityFromJson, identityToJson, type Identity } from '../identity/index.ts'
 
 /** The input could not be decoded or encoded; the message says what and where. */
@@ -40,8 +43,14 @@ function oneLine (s: string): string {
   return s.replace(/\s*\n\s*/g, ' ')
 }
 
-export function decodeCommand (name: string, hexInput: string): string {
+export interface DecodeOptions {
+  /** For `operation`: the protocol (b58 `P…`) whose encodings read the operation's contents by kind. */
+  protocol?: string
+}
+
+export function decodeCommand (name: string, hexInput: string, options: DecodeOptions = {}): string {
   const e = lookup(name)
+  if (options.protocol !== undefined) checkProtocolOption(e.name, options.protocol)
   let bytes: Uint8Array
   try {
     bytes = fromHex(argument(hexInput))
@@ -57,7 +66,25 @@ export function decodeCommand (name: string, hexInput: string): string {
     if (err instanceof DecodeError) throw new CodecCommandError(`cannot decode ${e.name}: ${oneLine(err.message)}`)
     throw err
   }
-  return JSON.stringify(e.json.toJson(value), null, 2)
+  const json = e.json.toJson(value)
+  if (options.protocol === undefined) return JSON.stringify(json, null, 2)
+  return JSON.stringify({ ...(json as Record<string, unknown>), ...operationKindsJson(value as Operation, options.protocol) }, null, 2)
+}
+
+function checkProtocolOption (name: string, protocol: string): void {
+  if (name !== 'operation') throw new CodecCommandError(`--protocol applies to the operation encoding only, not ${name}`)
+  try {
+    b58Decode('protocolHash', protocol)
+  } catch {
+    throw new CodecCommandError(`--protocol ${JSON.stringify(protocol)} is not a protocol hash (b58check, P…)`)
+  }
+}
+
+/** The operation's contents by kind, as the protocol's encodings read them (the library's, else the tag's kind). */
+function operationKindsJson (op: Operation, protocol: string): Record<string, unknown> {
+  const d = describeTezosContents(op, protocol)
+  if (d.decoded) return { protocol, contents: d.contents, signature: d.signature }
+  return { protocol, decoded: false, ...(d.kind === undefined ? {} : { kind: d.kind }), ...(d.tag === undefined ? {} : { tag: d.tag }) }
 }
 
 export function encodeCommand (name: string, jsonInput: string): string {
@@ -102,7 +129,10 @@ Example:
   {
     "kind": "Bootstrap"
   }`)
-    .action((name: string, hex: string) => { process.stdout.write(`${decodeCommand(name, hex)}\n`) })
+    .option('--protocol <hash>', 'for an operation: the Tezos protocol (P…) whose encodings read its contents by kind')
+    .action((name: string, hex: string, opts: { protocol?: string }) => {
+      process.stdout.write(`${decodeCommand(name, hex, opts.protocol === undefined ? {} : { protocol: opts.protocol })}\n`)
+    })
 
   codec.command('encode')
     .description('encode a JSON value of an encoding and print its bytes in hex')

@@ -100,3 +100,30 @@ test('bad input: one line on stderr, exit code 1', async () => {
   assertOneLineError(unknownName, /unknown encoding "blockheader"/)
   assertOneLineError(tooLong, /\$\.get_block_headers: 11 elements, at most 10/)
 })
+
+test('codec decode operation --protocol shows a real operation by kind', async () => {
+  const emmyEndorsement = vectors.operations[0].hex
+  // A transaction of 1 tez from tz1KqTp… to tz1gjaF… (fee 1420, counter 7, gas 10600, storage 300),
+  // forged by @taquito/local-forging, followed by a 64-byte signature.
+  const transaction = vectors.operations[0].hex.slice(0, 64) +
+    '6c0002298c03ed7d454a101eb7022bc95f7e5f41ac788c0b07e852ac02c0843d0000e7670f32038107a59a2b9cfefae36ea21f5aa63c00' + 'ab'.repeat(64)
+  const [emmy, tx, notProtocol, notOperation] = await Promise.all([
+    tzp2p(['codec', 'decode', 'operation', emmyEndorsement, '--protocol', 'PsCARTHAGazKbHtnKfLzQg3kms52kSRpgnDY982a9oYsSXRLQEb']),
+    tzp2p(['codec', 'decode', 'operation', transaction, '--protocol', 'PsParisCZo7KAh1Z1smVd9ZMZ1HHn5gkzbM94V3PLCpknFWhUAi']),
+    tzp2p(['codec', 'decode', 'operation', emmyEndorsement, '--protocol', 'Pxyz']),
+    tzp2p(['codec', 'decode', 'block_header', vectors.block_headers[0].hex, '--protocol', 'PsCARTHAGazKbHtnKfLzQg3kms52kSRpgnDY982a9oYsSXRLQEb'])
+  ])
+  assert.equal(emmy.code, 0, emmy.stderr)
+  const e = JSON.parse(emmy.stdout) as Record<string, unknown>
+  assert.equal(e.hash, vectors.operations[0].hash)
+  assert.equal(e.kind, 'endorsement')
+  assert.equal(e.decoded, false)
+  assert.equal(tx.code, 0, tx.stderr)
+  const t = JSON.parse(tx.stdout) as { contents: Array<Record<string, unknown>>, signature: string }
+  assert.deepEqual(t.contents.map(c => c.kind), ['transaction'])
+  assert.equal(t.contents[0].amount, '1000000')
+  assert.equal(t.contents[0].destination, 'tz1gjaF81ZRRvdzjobyfVNsAeSC6PScjfQwN')
+  assert.equal(t.signature, 'ab'.repeat(64))
+  assertOneLineError(notProtocol, /--protocol "Pxyz" is not a protocol hash/)
+  assertOneLineError(notOperation, /--protocol applies to the operation encoding only/)
+})
