@@ -297,7 +297,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         locator: target.locator,
         seed: { senderId: peerIdBytes(target.peer), receiverId: peerIdBytes(this.init.tezosPeerId) },
         status: async h => await this.status(h),
-        levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level
+        levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level,
+        caboose: this.chain.caboose
       })
     } catch (err) {
       this.blame(target.peer, 'sent an invalid locator', err as Error)
@@ -392,6 +393,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       : walkStepFetcher({ fetchHeader: async hash => await fetchers.headers.fetch(hash, { preferred: preferred() }) })
     const drift = this.init.maxClockDrift ?? 1
     const checkpoint = this.chain.checkpoint
+    const caboose = this.chain.caboose
     return new BootstrapPipeline(
       plan,
       {
@@ -400,6 +402,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         checkHeader: (h: HashedHeader) => {
           const s = h.header.shell
           if (Number(s.timestamp) > this.now() / 1000 + drift) throw new FutureBlockError(b58Encode('blockHash', h.hash), s.timestamp, this.now())
+          if (s.level <= caboose.level && caboose.level > 0) {
+            throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `level ${s.level} is not above the checkpoint at level ${caboose.level} this node started from`)
+          }
           if (s.level === checkpoint.level && toHex(checkpoint.hash) !== h.hex) {
             throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `the checkpoint at level ${checkpoint.level} is another block`)
           }
