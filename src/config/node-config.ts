@@ -2,6 +2,7 @@ import type { P2pLimits, ReconnectionConfig } from '../peers/limits.ts'
 import type { PointAddress } from '../peers/point.ts'
 import type { HostPort } from './addresses.ts'
 import type { ProtocolName } from './values.ts'
+import type { NetworkPresetName } from './presets.ts'
 
 /**
  * The node's configuration once defaults, the config file and the command line are merged and
@@ -30,7 +31,7 @@ export interface NodeConfig {
 
 export interface NetworkConfig {
   /** The preset the network came from, or null for a network object. */
-  preset: 'devnet' | null
+  preset: NetworkPresetName | null
   chainName: string
   genesis: {
     /** b58 `B…`. */
@@ -72,6 +73,8 @@ export interface ShellConfig {
   synchronisationThreshold: number
   /** A peer whose head is younger than this is synchronised. */
   latencyMs: number
+  /** `--checkpoint`: b58 `B…` of the block a fresh shell-only chain starts from, or null. */
+  checkpoint: string | null
 }
 
 export interface RpcConfig {
@@ -98,6 +101,12 @@ export interface DemoParametersConfig {
   versions: number[]
 }
 
+/** The shell protocol's parameters (Tezos's 4 passes and Tallinn's TTL of 600 by default). */
+export interface ShellParametersConfig {
+  validationPasses: number
+  maxOperationsTtl: number
+}
+
 /** The accept-all protocol's parameters, in the shape `createAcceptAllProtocol` takes. */
 export interface AcceptAllParametersConfig {
   validationPasses: number
@@ -107,6 +116,7 @@ export interface AcceptAllParametersConfig {
 export type ProtocolConfig =
   | { name: 'demo', parameters: DemoParametersConfig }
   | { name: 'accept-all', parameters: AcceptAllParametersConfig }
+  | { name: 'shell', parameters: ShellParametersConfig }
 
 export interface BakerConfig {
   enabled: boolean
