@@ -83,7 +83,7 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
     metrics_addr: c.metricsAddrs.map(formatHostPort),
     shell: {
       chain_validator: { synchronisation_threshold: c.shell.synchronisationThreshold, latency: s(c.shell.latencyMs) },
-      ...(c.shell.checkpoint === null ? {} : { checkpoint: c.shell.checkpoint })
+      checkpoint: c.shell.checkpoint
     },
     protocol: { name: c.protocol.name, parameters },
     baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })) },
