@@ -15,7 +15,7 @@ import type { Fetchers } from './fetchers.ts'
  * meantime (the latest per peer) are handed over once the chain has started.
  */
 
-/** A different checkpoint is configured than the one the store started from. */
+/** A different checkpoint is configured than the one the store started from, or a protocol that cannot start from one. */
 export class CheckpointMismatchError extends Error {
   override readonly name = 'CheckpointMismatchError'
 }
@@ -28,6 +28,9 @@ export type CheckpointNeed = 'fetch' | 'resume'
  */
 export function checkpointNeed (chain: Chain, hash: Uint8Array): CheckpointNeed {
   const wanted = b58Encode('blockHash', hash)
+  if (chain.protocol.shellOnly !== true) {
+    throw new CheckpointMismatchError(`--checkpoint ${wanted}: the ${chain.protocol.name} protocol needs the state below the checkpoint (only --protocol shell starts from one)`)
+  }
   const stored = chain.checkpoint
   if (bytesEqual(stored.hash, hash)) return 'resume'
   if (stored.level === 0 && chain.head.header.shell.level === 0) return 'fetch'
