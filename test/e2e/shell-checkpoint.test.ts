@@ -5,13 +5,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEVNET_GENESIS_TIMESTAMP, devnetGenesisBlock } from '../../src/config/presets.ts'
 import { DEFAULT_CHAIN_NAME } from '../../src/node/options.ts'
+import { devnetAccountKeypairs } from '../../src/config/presets.ts'
+import { b58Decode } from '../../src/crypto/index.ts'
+import { encode, toHex } from '../../src/encoding/index.ts'
+import { signTransfer } from '../../src/protocol/demo/index.ts'
+import { operationCodec } from '../../src/wire/operation.ts'
 import { Child } from '../rpc/child.ts'
 
 /**
  * `--protocol shell --checkpoint`, end to end with real `tzp2p run` processes on loopback: a demo
  * node bakes; a shell node on the same network (its genesis protocol named in a custom `network`
  * object: the demo's hash) starts from the hash of block k, follows the chain from k to the head
- * and on as blocks are baked, holds nothing below k, and keeps its checkpoint across a restart.
+ * and on as blocks are baked, relays operations it does not validate, holds nothing below k, and
+ * keeps its checkpoint across a restart.
  */
 
 const LOOPBACK = ['--net-addr', '127.0.0.1:0', '--rpc-addr', '127.0.0.1:0', '--expected-pow', '0']
@@ -89,7 +95,7 @@ describe('a shell node started from a checkpoint (real child processes)', () => 
         return await headLevel(shell.rpc) >= target ? target : undefined
       })
       await until('the shell node follows newly baked blocks', async () => await headLevel(shell.rpc) >= caughtUp + 3 ? true : undefined)
-      const level = await headLevel(shell.rpc)
+      let level = await headLevel(shell.rpc)
       assert.equal((await getOk(`${shell.rpc}/chains/main/blocks/${level}/header`)).hash, (await getOk(`${baker.rpc}/chains/main/blocks/${level}/header`)).hash)
       for (let l = CHECKPOINT_LEVEL; l <= level; l++) {
         const block = await getOk(`${shell.rpc}/chains/main/blocks/${l}`)
@@ -97,6 +103,39 @@ describe('a shell node started from a checkpoint (real child processes)', () => 
         assert.equal(block.operations.length, 4)
       }
       assert.equal((await getOk(`${shell.rpc}/chains/main/blocks/${CHECKPOINT_LEVEL}/hash`)), checkpoint.hash)
+
+      // Operations are relayed unvalidated: a valid transfer injected here reaches the baker and a
+      // block; one the demo protocol refuses (bad signature) stays here, listed as not validated.
+      const branch = b58Decode('blockHash', await getOk(`${shell.rpc}/chains/main/blocks/head/hash`) as string)
+      const [alice, bob] = devnetAccountKeypairs()
+      const transfer = (amount: bigint, corrupt: boolean): string => {
+        const data = signTransfer(branch, { publicKey: alice.publicKey, destination: bob.publicKeyHash, amount, fee: 0n, counter: 1n }, alice.secretKey)
+        if (corrupt) data[data.length - 1] ^= 1
+        return toHex(encode(operationCodec, { branch, data }))
+      }
+      const inject = async (hex: string): Promise<string> => {
+        const r = await fetch(`${shell.rpc}/injection/operation`, { method: 'POST', body: JSON.stringify(hex), headers: { 'content-type': 'application/json' } })
+        assert.equal(r.status, 200, await r.clone().text())
+        return await r.json() as string
+      }
+      const forged = await inject(transfer(5n, true))
+      const valid = await inject(transfer(7n, false))
+      const included = async (rpc: string): Promise<true | undefined> => {
+        const head = await headLevel(rpc)
+        for (let l = head; l > head - 20 && l >= CHECKPOINT_LEVEL; l--) {
+          if ((await getOk(`${rpc}/chains/main/blocks/${l}/operation_hashes`) as string[][]).flat().includes(valid)) return true
+        }
+        return undefined
+      }
+      await until('the baker includes the transfer relayed by the shell node', async () => await included(baker.rpc))
+      await until('the shell node follows the block including it', async () => await included(shell.rpc))
+      const pending = await getOk(`${shell.rpc}/chains/main/mempool/pending_operations`)
+      assert.deepEqual(pending.validated, [])
+      const listed = (pending.unprocessed as any[]).find(o => o.hash === forged)
+      assert.equal(listed?.validated, false, JSON.stringify(pending))
+      assert.ok(!(await getOk(`${baker.rpc}/chains/main/mempool/pending_operations`)).validated.some((o: any) => o.hash === forged))
+
+      level = await headLevel(shell.rpc)
 
       // Nothing below the checkpoint (genesis aside): 404 with a one-line reason.
       for (let l = 1; l < CHECKPOINT_LEVEL; l++) {
