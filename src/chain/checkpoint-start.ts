@@ -1,9 +1,7 @@
 import { b58Encode } from '../crypto/index.ts'
 import { toHex } from '../encoding/index.ts'
-import { InvalidBlockError } from '../protocol/errors.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import type { PreparedOperations } from './checks.ts'
-import type { ProtocolLevel } from './protocol-levels.ts'
 import { BLOCK_VALID } from './records.ts'
 import type { ChainStore, Checkpoint, StoreBatch, StoredHeader } from './store.ts'
 
@@ -54,18 +52,4 @@ export async function cabooseOf (store: ChainStore): Promise<Checkpoint> {
     if (h !== undefined && await store.getHeader(toHex(h.header.shell.predecessor)) === undefined) return checkpoint
   }
   return { hash: store.genesis.hash, level: 0 }
-}
-
-/**
- * The protocol level of a block in shell-only mode, as Octez's `block_validation.ml` checks it
- * when the protocol is opaque: the predecessor's, or (the predecessor's + 1) mod 256 when the
- * block runs a new protocol. Every level runs the genesis protocol's implementation (the shell).
- */
-export function shellOnlyProtocolLevel (header: BlockHeader, predecessor: BlockHeader, genesisProtocol: string): ProtocolLevel {
-  const p = predecessor.shell.level === 0 ? 0 : predecessor.shell.proto
-  const proto = header.shell.proto
-  if (proto !== p && proto !== (p + 1) % 256) {
-    throw new InvalidBlockError('bad_proto_level', `protocol level ${proto} after a block at protocol level ${p} (expected ${p} or ${(p + 1) % 256})`)
-  }
-  return { protoLevel: proto, protocol: genesisProtocol, firstLevel: 1 }
 }
