@@ -35,6 +35,11 @@ export interface Protocol {
   readonly manifest?: ProtocolManifest
   /** Number of operation lists in every block (Octez `validation_passes`), ≥ 1. */
   readonly validationPasses: number
+  /**
+   * Optional: the number of operation lists of one block when it is not always `validationPasses`
+   * (the shell protocol stands for several Tezos protocols; Octez's genesis protocols have none).
+   */
+  validationPassesOf?: (header: BlockHeader) => number
   /** An operation's branch must be one of this many latest blocks (Octez `max_operations_ttl`). */
   readonly maxOperationsTtl: number
   /**

@@ -409,7 +409,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
             throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `the checkpoint at level ${checkpoint.level} is another block`)
           }
           // Headers of a protocol level not activated here yet are checked when applied.
-          const passes = this.chain.protocolOfHeader(h.header)?.validationPasses
+          const protocol = this.chain.protocolOfHeader(h.header)
+          const passes = protocol?.validationPassesOf?.(h.header) ?? protocol?.validationPasses
           if (passes !== undefined && s.validationPass !== passes) {
             throw new InvalidBlockError('bad_validation_passes', `block ${b58Encode('blockHash', h.hash)} has ${s.validationPass} validation passes, the protocol has ${passes}`)
           }

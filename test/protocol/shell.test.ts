@@ -42,8 +42,9 @@ interface BlockSpec {
 
 /** A block on `pred` whose shell fields are right unless `spec` says otherwise. */
 function blockOn (pred: StoredHeader, spec: BlockSpec = {}): { header: BlockHeader, operations: Operation[][] } {
-  const operations = spec.operations ?? Array.from({ length: spec.passes ?? 4 }, () => [])
   const level = pred.header.shell.level + 1
+  // Block 1 is the genesis protocol's activation block: Octez's genesis protocols have no pass.
+  const operations = spec.operations ?? Array.from({ length: spec.passes ?? (level === 1 ? 0 : 4) }, () => [])
   const shell = newShellHeader({
     predecessor: pred.header,
     predecessorHash: pred.hash,
@@ -69,11 +70,20 @@ describe('the shell protocol (--protocol shell) on a real store', () => {
     await removeDir(dir)
   })
 
+  it('takes block 1 of Octez\'s genesis protocol with no validation pass, as mainnet\'s, and no other', async () => {
+    const four = blockOn(chain.head, { passes: 4 })
+    await assert.rejects(chain.addBlock(four.header, four.operations), /bad_validation_passes: 4 validation passes, the protocol has 0/)
+    const b = blockOn(chain.head)
+    assert.equal(b.header.shell.validationPass, 0)
+    await chain.addBlock(b.header, b.operations)
+    assert.equal(chain.head.header.shell.level, 1)
+  })
+
   it('takes a block with opaque protocol data and fitness, any genesis protocol, 4 validation passes', async () => {
     // The operation's branch is a live block: genesis.
     const b = blockOn(chain.head, { operations: [[], [], [], [op(chain.head.hash, 1)]] })
     const r = await chain.addBlock(b.header, b.operations)
-    assert.equal(r.head.header.shell.level, 1)
+    assert.equal(r.head.header.shell.level, 2)
     assert.equal(chain.protocol.name, 'shell')
     assert.equal(chain.protocol.hash, GENESIS_PROTOCOL)
     assert.deepEqual(chain.protocol.describeProtocolData(r.head.header), { data: 'c0ffee' })
@@ -175,7 +185,7 @@ describe('a shell chain started from a checkpoint', () => {
       const source = await Chain.open(sourceDb, { protocol, genesis: GENESIS, now: () => Date.now() + 3600_000 })
       const blocks: Array<ReturnType<typeof blockOn>> = []
       for (let i = 0; i < 12; i++) {
-        const b = blockOn(source.head, { operations: [[], [op(source.head.hash, i)], [], []] })
+        const b = blockOn(source.head, i === 0 ? {} : { operations: [[], [op(source.head.hash, i)], [], []] })
         await source.addBlock(b.header, b.operations)
         blocks.push(b)
       }

@@ -5,7 +5,7 @@ import { operationCodec, operationHashOfBytes, type Operation } from '../../wire
 import { checkValidationPasses } from '../common.ts'
 import { InvalidBlockError, InvalidOperationError, VALID, type Verdict } from '../errors.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, OperationVerdict, Protocol } from '../protocol.ts'
-import { MAX_OPERATION_DATA_LENGTH, TEZOS_MAX_OPERATIONS_TTL, TEZOS_PASS_QUOTAS, TEZOS_VALIDATION_PASSES } from './limits.ts'
+import { MAX_OPERATION_DATA_LENGTH, OCTEZ_GENESIS_PROTOCOLS, TEZOS_MAX_OPERATIONS_TTL, TEZOS_PASS_QUOTAS, TEZOS_VALIDATION_PASSES } from './limits.ts'
 
 export { MAX_OPERATION_DATA_LENGTH, TEZOS_MAX_OPERATIONS_TTL, TEZOS_PASS_QUOTAS, TEZOS_VALIDATION_PASSES } from './limits.ts'
 
@@ -50,12 +50,15 @@ export function createShellProtocol (config: ShellProtocolConfig): Protocol {
   const passes = checkValidationPasses(config.validationPasses ?? TEZOS_VALIDATION_PASSES, 'shell protocol')
   const ttl = config.maxOperationsTtl ?? TEZOS_MAX_OPERATIONS_TTL
   const quotas = passes === TEZOS_VALIDATION_PASSES ? TEZOS_PASS_QUOTAS : undefined
+  // Block 1 is validated by the genesis protocol; Octez's have no validation pass.
+  const genesisProtocolPasses = OCTEZ_GENESIS_PROTOCOLS.has(config.hash) ? 0 : passes
 
   return {
     name: 'shell',
     hash: config.hash,
     shellOnly: true,
     validationPasses: passes,
+    validationPassesOf: (header: BlockHeader) => header.shell.level === 1 ? genesisProtocolPasses : passes,
     maxOperationsTtl: ttl,
     genesis: () => ({ writes: [], context: new Uint8Array(32) }),
     fitness: () => { throw new ShellOnlyError('the shell protocol cannot compute a fitness: it takes each header\'s fitness as given') },
@@ -69,7 +72,7 @@ export function createShellProtocol (config: ShellProtocolConfig): Protocol {
       return { ok: true, pass: 0 }
     },
     applyBlock: async (input: ApplyBlockInput): Promise<AppliedBlock> => {
-      checkOperationQuota(input.operations, quotas)
+      checkOperationQuota(input.operations, input.operations.length === TEZOS_VALIDATION_PASSES ? quotas : undefined)
       return { writes: [] }
     },
     makeBlock: async (): Promise<BakedBlock> => { throw new ShellOnlyError('the shell protocol cannot bake: it has no economic protocol') },

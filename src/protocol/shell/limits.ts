@@ -12,6 +12,16 @@
 /** Tezos blocks carry 4 operation lists: consensus, voting, anonymous, manager. */
 export const TEZOS_VALIDATION_PASSES = 4
 
+/**
+ * Octez's genesis protocols (`src/proto_000_Ps9mPmXa`, mainnet's and ghostnet's, and
+ * `src/proto_genesis`) have no validation pass (`validation_passes = []`): the block they
+ * validate, the one at level 1 that activates the first real protocol, carries no operation list.
+ */
+export const OCTEZ_GENESIS_PROTOCOLS: ReadonlySet<string> = new Set([
+  'Ps9mPmXaRzmzk35gbAYNCAw6UXdE2qoABTHbN2oEEc1qM7CwT9P',
+  'ProtoGenesisGenesisGenesisGenesisGenesisGenesk612im'
+])
+
 /** `Constants_repr.max_operation_data_length`: an operation (branch + data) is at most 32 KiB. */
 export const MAX_OPERATION_DATA_LENGTH = 32 * 1024
 
