@@ -41,6 +41,10 @@ export class ChainReader extends EventEmitter<ChainEvents> {
   readonly missingProtocols = new ProtocolWatch()
   private levels: ProtocolLevel[]
   private next: ProtocolLevel
+  /** Shell-only mode (`Protocol.shellOnly`): one implementation runs every protocol level. */
+  protected shellOnly = false
+  /** The oldest block held: genesis, or the checkpoint the chain started from. */
+  protected cabooseValue: Checkpoint
 
   protected constructor (store: ChainStore, registry: ProtocolRegistry, genesis: Genesis) {
     super()
@@ -49,10 +53,18 @@ export class ChainReader extends EventEmitter<ChainEvents> {
     this.genesis = genesis
     this.levels = [{ protoLevel: FIRST_PROTO_LEVEL, protocol: genesis.protocol, firstLevel: 1 }]
     this.next = this.levels[0]
+    this.cabooseValue = { hash: genesis.hash, level: 0 }
   }
 
   /** Reads the protocol table as of the head again (after every commit). */
   protected async refreshProtocolLevels (): Promise<void> {
+    if (this.shellOnly) {
+      // No table: which protocol a level runs is the economic protocol's knowledge.
+      const head = this.head.header.shell
+      this.levels = [{ protoLevel: FIRST_PROTO_LEVEL, protocol: this.genesis.protocol, firstLevel: 1 }]
+      this.next = { protoLevel: head.level === 0 ? FIRST_PROTO_LEVEL : head.proto, protocol: this.genesis.protocol, firstLevel: 1 }
+      return
+    }
     this.levels = await readProtocolLevels(this.store.state, this.genesis.protocol)
     this.next = await protocolLevelAfter(this.store.state, this.head.header, this.genesis.protocol)
   }
@@ -88,7 +100,7 @@ export class ChainReader extends EventEmitter<ChainEvents> {
 
   /** The installed protocol a stored header runs (by its protocol level on the current chain), if known. */
   protocolOfHeader (header: { shell: { level: number, proto: number } }): Protocol | undefined {
-    if (header.shell.level === 0) return this.registry.get(this.genesis.protocol)
+    if (header.shell.level === 0 || this.shellOnly) return this.registry.get(this.genesis.protocol)
     const entry = this.levels.find(l => l.protoLevel === header.shell.proto) ?? (this.next.protoLevel === header.shell.proto ? this.next : undefined)
     return entry === undefined ? undefined : this.registry.get(entry.protocol)
   }
@@ -99,6 +111,14 @@ export class ChainReader extends EventEmitter<ChainEvents> {
 
   get checkpoint (): Checkpoint {
     return this.store.checkpoint
+  }
+
+  /**
+   * The oldest block this node holds on its chain: genesis, or the checkpoint it started from
+   * (`--checkpoint`), below which it holds and fetches nothing (genesis aside).
+   */
+  get caboose (): Checkpoint {
+    return this.cabooseValue
   }
 
   /** The protocol state as of the head. */

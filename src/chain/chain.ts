@@ -20,6 +20,7 @@ import {
 } from './store.ts'
 import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
 import { ChainReader } from './chain-reader.ts'
+import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
 
 export type { HeadChange, ChainEvents } from './chain-reader.ts'
 
@@ -73,7 +74,8 @@ export class Chain extends ChainReader {
 
   private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis, registry: ProtocolRegistry) {
     super(store, registry, genesis)
-    this.protocolSource = { registry, genesisProtocol: genesis.protocol }
+    this.shellOnly = options.protocol.shellOnly === true
+    this.protocolSource = { registry, genesisProtocol: genesis.protocol, shellOnly: this.shellOnly }
     this.maxClockDrift = options.maxClockDrift ?? 1
     this.now = options.now ?? Date.now
     this.commitEvery = Math.max(1, options.commitEvery ?? 100)
@@ -90,6 +92,7 @@ export class Chain extends ChainReader {
     const initial = options.protocol.genesis()
     const store = await ChainStore.open(db, genesis, { header: genesisHeader(genesis, initial.context), state: initial.writes }, options.cache)
     const chain = new Chain(store, options, genesis, registry)
+    chain.cabooseValue = await cabooseOf(store)
     await chain.refreshProtocolLevels()
     registry.onRegister((_, hash) => { chain.missingProtocols.update(hash, { state: 'installed' }) })
     return chain
@@ -115,6 +118,31 @@ export class Chain extends ChainReader {
   }
 
   /**
+   * Starts a fresh chain from a trusted checkpoint block (shell-only mode): the block, whose
+   * operations must match its operations_hash, becomes head, checkpoint and caboose, with no
+   * predecessor stored. Throws `CheckpointStartError` when the store already holds a chain.
+   */
+  async startFromCheckpoint (header: BlockHeader, operations: Operation[][]): Promise<StoredHeader> {
+    return await this.exclusive(async () => {
+      const bytes = encode(blockHeaderCodec, header)
+      const stored = storedHeader(blockHashOfBytes(bytes), header, bytes)
+      const problem = checkpointStartProblem(this.head, this.checkpoint, header, stored.hash, this.shellOnly)
+      if (problem !== undefined) throw new CheckpointStartError(problem)
+      const ops = prepareOperations(header, operations, stored.hash)
+      const previous = this.head
+      await this.store.commit(checkpointStartBatch(this.store, stored, ops))
+      this.cabooseValue = { hash: stored.hash, level: header.shell.level }
+      await this.refreshProtocolLevels()
+      try {
+        this.emit('head', { head: stored, previous, applied: [stored], removed: [] })
+      } catch (e) {
+        process.nextTick(() => { throw e })
+      }
+      return stored
+    })
+  }
+
+  /**
    * Checks a header against its predecessor (shell rules, then the protocol's), as a sync does
    * before fetching operations. The protocol's checks run when the header's protocol is known
    * from the current chain; otherwise (a level not activated yet here) they wait for `addBlocks`.
@@ -129,7 +157,7 @@ export class Chain extends ChainReader {
     if (!shell.ok) return { verdict: shell }
     const proto = header.shell.proto
     const predProto = predecessor.shell.level === 0 ? 0 : predecessor.shell.proto
-    if (proto !== predProto && proto !== predProto + 1) {
+    if (proto !== predProto && proto !== (predProto + 1) % 256) {
       return { verdict: { ok: false, error: new InvalidBlockError('bad_proto_level', `protocol level ${proto} after a block at protocol level ${predProto}`) } }
     }
     const protocol = this.protocolOfHeader(header)

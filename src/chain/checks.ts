@@ -38,8 +38,9 @@ export function checkHeader (protocol: Protocol, header: BlockHeader, predecesso
 
 /** The part of `checkHeader` that depends on the protocol. */
 export function checkProtocolHeader (protocol: Protocol, header: BlockHeader, predecessor: BlockHeader): Verdict<InvalidBlockError> {
-  if (header.shell.validationPass !== protocol.validationPasses) {
-    return invalid(new InvalidBlockError('bad_validation_passes', `${header.shell.validationPass} validation passes, the protocol has ${protocol.validationPasses}`))
+  const passes = protocol.validationPassesOf?.(header) ?? protocol.validationPasses
+  if (header.shell.validationPass !== passes) {
+    return invalid(new InvalidBlockError('bad_validation_passes', `${header.shell.validationPass} validation passes, the protocol has ${passes}`))
   }
   return protocol.validateHeader(header, predecessor)
 }

@@ -5,6 +5,7 @@ import type { Protocol } from '../protocol/protocol.ts'
 import type { ProtocolRegistry } from '../protocol/registry.ts'
 import { ScratchState, type StateWrite } from '../protocol/state.ts'
 import { checkProtocolHeader, type PreparedOperations } from './checks.ts'
+import { shellOnlyProtocolLevel } from './shell-only.ts'
 import { UnknownProtocolError } from './errors.ts'
 import { SHELL_KEY_PREFIX, protocolLevelAfter, protoLevelWrite } from './protocol-levels.ts'
 import { BLOCK_VALID } from './records.ts'
@@ -25,6 +26,8 @@ export interface ProtocolSource {
   registry: ProtocolRegistry
   /** b58 `P…` of the genesis protocol (protocol level 1). */
   genesisProtocol: string
+  /** Shell-only mode: headers' protocol levels are taken as given, the genesis protocol runs every level. */
+  shellOnly?: boolean
 }
 
 /**
@@ -102,7 +105,9 @@ export class Transition {
   async apply (block: PreparedBlock): Promise<void> {
     const header = block.stored.header
     const level = header.shell.level
-    const expected = await protocolLevelAfter(this.state, this.tip.header, this.protocols.genesisProtocol)
+    const expected = this.protocols.shellOnly === true
+      ? shellOnlyProtocolLevel(header, this.tip.header, this.protocols.genesisProtocol)
+      : await protocolLevelAfter(this.state, this.tip.header, this.protocols.genesisProtocol)
     if (header.shell.proto !== expected.protoLevel) {
       throw new InvalidBlockError('bad_proto_level', `protocol level ${header.shell.proto}, expected ${expected.protoLevel}`)
     }

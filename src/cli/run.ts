@@ -123,6 +123,7 @@ function printBanner (runtime: NodeRuntime, config: NodeConfig): void {
     `tzp2p node ${node.identity.peerId} (libp2p ${node.peerId.toString()})`,
     `  chain      ${config.network.chainName}, protocol ${config.protocol.name}${config.baker.enabled ? ', baking' : ''}`,
     `  data dir   ${config.dataDir}`,
+    ...(config.shell.checkpoint === null ? [] : [`  checkpoint ${config.shell.checkpoint} (the chain starts there)`]),
     ...node.getMultiaddrs().map((a, i) => `  ${i === 0 ? 'listening' : '         '}  ${a.toString()}`),
     ...(rpc?.urls ?? []).map((u, i) => `  ${i === 0 ? 'RPC' : '   '}        ${u}  (status page: ${u}/)`),
     ...(rpc?.metricsUrls ?? []).map(u => `  metrics    ${u}/metrics`)

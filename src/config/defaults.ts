@@ -44,7 +44,8 @@ export function defaultConfigJson (): Record<string, unknown> {
     metrics_addr: [],
     shell: {
       // Octez's chain validator defaults.
-      chain_validator: { synchronisation_threshold: 4, latency: 50 }
+      chain_validator: { synchronisation_threshold: 4, latency: 50 },
+      checkpoint: null
     },
     protocol: { name: 'demo', parameters: devnetDemoParametersJson() },
     baker: { enabled: false, interval: 5, 'key-file': null, activations: [] },

@@ -3,6 +3,7 @@ import type { PointAddress } from '../net/point.ts'
 import type { HostPort } from './addresses.ts'
 import type { RpcAclEntry } from '../rpc/acl-policy.ts'
 import type { ProtocolName } from './values.ts'
+import type { NetworkPresetName } from './presets.ts'
 
 /**
  * The node's configuration once defaults, the config file and the command line are merged and
@@ -31,7 +32,7 @@ export interface NodeConfig {
 
 export interface NetworkConfig {
   /** The preset the network came from, or null for a network object. */
-  preset: 'devnet' | null
+  preset: NetworkPresetName | null
   chainName: string
   genesis: {
     /** b58 `B…`. */
@@ -73,6 +74,8 @@ export interface ShellConfig {
   synchronisationThreshold: number
   /** A peer whose head is younger than this is synchronised. */
   latencyMs: number
+  /** `--checkpoint`: b58 `B…` of the block a fresh shell-only chain starts from, or null. */
+  checkpoint: string | null
 }
 
 export interface RpcConfig {
@@ -101,6 +104,12 @@ export interface DemoParametersConfig {
   versions: number[]
 }
 
+/** The shell protocol's parameters (Tezos's 4 passes and Tallinn's TTL of 600 by default). */
+export interface ShellParametersConfig {
+  validationPasses: number
+  maxOperationsTtl: number
+}
+
 /** The accept-all protocol's parameters, in the shape `createAcceptAllProtocol` takes. */
 export interface AcceptAllParametersConfig {
   validationPasses: number
@@ -110,6 +119,7 @@ export interface AcceptAllParametersConfig {
 export type ProtocolConfig =
   | { name: 'demo', parameters: DemoParametersConfig }
   | { name: 'accept-all', parameters: AcceptAllParametersConfig }
+  | { name: 'shell', parameters: ShellParametersConfig }
 
 export interface BakerConfig {
   enabled: boolean

@@ -14,6 +14,8 @@ import { devnetBakerKeypair, networkPreset, type NetworkJson, type NetworkPreset
 import { DEFAULT_METRICS_PORT, DEFAULT_RPC_PORT, parseRfc3339, type ProtocolName } from './values.ts'
 import { parseAclRule } from '../rpc/acl-rules.ts'
 import { canonicalIp, parseAclAddress, type RpcAclEntry } from '../rpc/acl-policy.ts'
+import { shellModeProblems } from './shell-mode.ts'
+import { TEZOS_MAX_OPERATIONS_TTL, TEZOS_VALIDATION_PASSES } from '../protocol/shell/limits.ts'
 
 /**
  * From a checked config (the file with the flags applied, in config-file form) to `NodeConfig`:
@@ -89,6 +91,8 @@ export function resolveNodeConfig (json: Json, ctx: ResolveContext): ResolveResu
   const metricsAddrs = get<string[]>('metrics_addr').map(a => parseHostPort(a, { defaultPort: DEFAULT_METRICS_PORT, allowPortZero: true, allowNames: true }))
   const protocol = resolveProtocol(json, problems)
   const baker = resolveBaker(json, dataDir, protocol, problems, flagOf)
+  const checkpoint = (valueAt(json, 'shell.checkpoint') ?? null) as string | null
+  if (protocol !== undefined) problems.push(...shellModeProblems({ network, protocol: protocol.name, checkpoint, baking: baker.enabled }, flagOf))
   if (limits.limits === undefined || protocol === undefined || rpc === undefined) return { problems, warnings }
 
   const config: NodeConfig = {
@@ -111,7 +115,7 @@ export function resolveNodeConfig (json: Json, ctx: ResolveContext): ResolveResu
       limits: limits.limits,
       reconnection: resolveReconnection(json)
     },
-    shell: { synchronisationThreshold, latencyMs: get<number>('shell.chain_validator.latency') * 1000 },
+    shell: { synchronisationThreshold, latencyMs: get<number>('shell.chain_validator.latency') * 1000, checkpoint },
     rpc,
     metricsAddrs,
     protocol,
@@ -209,6 +213,16 @@ function resolveProtocol (json: Json, problems: ConfigProblem[]): ProtocolConfig
   const p = (k: string): unknown => given[k] ?? base[k]
   if (name === 'accept-all') {
     return { name, parameters: { validationPasses: p('validation-passes') as number, maxOperationsTtl: p('max-operations-ttl') as number } }
+  }
+  if (name === 'shell') {
+    // Tezos's layout by default, not the devnet's.
+    return {
+      name,
+      parameters: {
+        validationPasses: (given['validation-passes'] as number | undefined) ?? TEZOS_VALIDATION_PASSES,
+        maxOperationsTtl: (given['max-operations-ttl'] as number | undefined) ?? TEZOS_MAX_OPERATIONS_TTL
+      }
+    }
   }
   const accounts = p('bootstrap-accounts') as Array<{ 'public-key-hash': string, balance: string | number }>
   const seen = new Map<string, number>()

@@ -157,7 +157,7 @@ function meantBranch (errors: ReadonlyArray<ReadonlyArray<z.core.$ZodIssue>>): R
 function networkHint (value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
   if ((OCTEZ_NETWORK_NAMES as readonly string[]).includes(value)) {
-    return `tzp2p runs its own networks and cannot join Tezos's ${value}; use "devnet" or describe a network object`
+    return `tzp2p has no preset for Tezos's ${value}; use "devnet", "mainnet", "ghostnet" or describe a network object`
   }
   const close = closestNames(value, NETWORK_PRESET_NAMES)
   return close.length > 0 ? `did you mean "${close[0]}"?` : undefined

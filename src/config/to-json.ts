@@ -37,7 +37,7 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
   const network = c.network
   const preset = network.preset !== null ? networkPreset(network.preset) : undefined
   const sameAsPreset = preset !== undefined && preset.chain_name === network.chainName &&
-    preset.genesis.block === network.genesis.block && network.genesis.protocol === null
+    preset.genesis.block === network.genesis.block && network.genesis.protocol === (preset.genesis.protocol ?? null)
   const parameters = c.protocol.name === 'demo'
     ? {
         'baker-public-key': encodePublicKey(c.protocol.parameters.bakerPublicKey),
@@ -86,7 +86,10 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
       acl: c.rpc.acl.map(e => ({ address: e.address.text, [e.policy.kind]: e.policy.rules.map(r => r.text) }))
     },
     metrics_addr: c.metricsAddrs.map(formatHostPort),
-    shell: { chain_validator: { synchronisation_threshold: c.shell.synchronisationThreshold, latency: s(c.shell.latencyMs) } },
+    shell: {
+      chain_validator: { synchronisation_threshold: c.shell.synchronisationThreshold, latency: s(c.shell.latencyMs) },
+      checkpoint: c.shell.checkpoint
+    },
     protocol: { name: c.protocol.name, parameters },
     baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })) },
     log: { level: c.log.level, pretty: c.log.pretty, output: c.log.output }

@@ -149,7 +149,7 @@ export const activation = z.union([
 ])
 export const activations = z.array(activation)
 
-export const PROTOCOL_NAMES = ['demo', 'accept-all'] as const
+export const PROTOCOL_NAMES = ['demo', 'accept-all', 'shell'] as const
 export type ProtocolName = typeof PROTOCOL_NAMES[number]
 export const protocolName = z.enum(PROTOCOL_NAMES)
 

@@ -10,7 +10,8 @@ export function peerIdBytes (tezosPeerId: string): Uint8Array {
 /**
  * Our current branch as a locator for one recipient (Octez `Current_branch`): seeded with
  * `{ sender: us, receiver: them }` so each peer gets differently spaced history entries and can
- * check every step. The caboose is genesis: tzp2p stores the whole chain.
+ * check every step. The caboose is the oldest block held: genesis, or the checkpoint the chain
+ * started from (`ChainReader.caboose`).
  */
 export async function currentBranchFor (chain: ChainReader, seed: LocatorSeed, size?: number): Promise<BlockLocator> {
   const head = chain.head
@@ -18,7 +19,7 @@ export async function currentBranchFor (chain: ChainReader, seed: LocatorSeed, s
     headHash: head.hash,
     headHeader: head.header,
     seed,
-    caboose: chain.genesis.hash,
+    caboose: chain.caboose.hash,
     ...(size === undefined ? {} : { size }),
     getAncestor: async (hash, distance) => (await chain.getAncestor(hash, distance))?.hash
   })

@@ -16,6 +16,7 @@ import { ChainValidator, type HeaderFetchMode } from '../sync/chain-validator.ts
 import type { SyncRequest } from '../sync/answers.ts'
 import { sync, type SyncService } from '../sync/service.ts'
 import { ProtocolFetcher } from '../sync/protocol-fetcher.ts'
+import { CheckpointFetch, checkpointNeed } from '../sync/checkpoint-fetch.ts'
 import type { SynchronisationOptions } from '../sync/synchronisation.ts'
 import { operationCodec, type Operation } from '../wire/operation.ts'
 
@@ -49,6 +50,11 @@ export interface ChainNodeOptions {
   pipeline?: BootstrapPipelineOptions
   /** Seconds a block may be ahead of our clock (Octez 1). */
   maxClockDrift?: number
+  /**
+   * `--checkpoint`: the block (32-byte hash) a fresh shell-only chain starts from, fetched from
+   * peers; a store that started from it resumes, one that follows another is refused.
+   */
+  checkpoint?: Uint8Array
   /** Test-only fault injection on the answers this node serves (see `SyncInit.rewriteAnswer`). */
   rewriteSyncAnswer?: (envelope: Uint8Array, request: SyncRequest) => Uint8Array
 }
@@ -135,6 +141,7 @@ export class ChainNode {
   private baker: Baker | undefined
   private validator: ChainValidator | undefined
   private protocolFetcher: ProtocolFetcher | undefined
+  private checkpointFetch: CheckpointFetch | undefined
   /** Installed protocols: the genesis one and `options.protocols`. */
   readonly registry: ProtocolRegistry
 
@@ -244,8 +251,14 @@ export class ChainNode {
     }
     validator.on('progress', p => { host.emit('sync:progress', p) })
     validator.on('bootstrapped', () => { host.emit('bootstrapped') })
-    gossipService.on('head', a => { validator.handleHead(a) })
-    gossipService.on('branch', a => { validator.handleBranch(a) })
+    const checkpoint = this.options.checkpoint === undefined || checkpointNeed(chain, this.options.checkpoint) === 'resume'
+      ? undefined
+      : new CheckpointFetch({ chain, hash: this.options.checkpoint, fetchers: validator.fetchers, logger: this.log })
+    this.checkpointFetch = checkpoint
+    const gate = <A extends { peer: { tezosPeerId: string } }>(kind: string, f: (a: A) => void): (a: A) => void =>
+      checkpoint === undefined ? f : checkpoint.gate(kind, a => a.peer.tezosPeerId, f)
+    gossipService.on('head', gate('head', a => { validator.handleHead(a) }))
+    gossipService.on('branch', gate('branch', a => { validator.handleBranch(a) }))
     host.events.on('peer:authenticated', peer => {
       gossipService.addPeer(peer)
       validator.peerConnected()
@@ -279,12 +292,14 @@ export class ChainNode {
 
   /** After libp2p started: automatic baking, and bootstrapped at once when the threshold is 0. */
   start (): void {
+    void this.checkpointFetch?.run()
     if (this.validator?.bootstrapped === true) this.host?.emit('bootstrapped')
     if ((this.options.baker?.intervalMs ?? 0) > 0) this.baker?.start()
   }
 
   async stop (): Promise<void> {
     await this.baker?.stop()
+    this.checkpointFetch?.stop()
     this.protocolFetcher?.stop()
     this.validator?.stop()
     this.mempoolValue?.stop()

@@ -35,8 +35,19 @@ export interface Protocol {
   readonly manifest?: ProtocolManifest
   /** Number of operation lists in every block (Octez `validation_passes`), ≥ 1. */
   readonly validationPasses: number
+  /**
+   * Optional: the number of operation lists of one block when it is not always `validationPasses`
+   * (the shell protocol stands for several Tezos protocols; Octez's genesis protocols have none).
+   */
+  validationPassesOf?: (header: BlockHeader) => number
   /** An operation's branch must be one of this many latest blocks (Octez `max_operations_ttl`). */
   readonly maxOperationsTtl: number
+  /**
+   * The protocol knows nothing of what blocks mean (`--protocol shell`): the chain runs it at every
+   * protocol level, takes each header's protocol level (the predecessor's or one above) and
+   * fitness as given, and shows its mempool operations as not validated.
+   */
+  readonly shellOnly?: boolean
 
   /** The state the chain starts with, and the context hash the synthetic genesis header carries. */
   genesis: () => GenesisState

@@ -43,10 +43,14 @@ export function parseBlockId (text: string): BlockId {
 export async function resolveBlockId (chain: ChainReader, text: string): Promise<StoredHeader> {
   const id = parseBlockId(text)
   let base: StoredHeader | undefined
+  const caboose = chain.caboose
+  const belowCheckpoint = (level: number): string =>
+    `level ${level} is below the checkpoint this node started from (${b58Encode('blockHash', caboose.hash)} at level ${caboose.level}): it holds no block below it but genesis`
   switch (id.kind) {
     case 'head': base = chain.head; break
     case 'genesis': base = await chain.getBlockByLevel(0); break
     case 'level':
+      if (id.level > 0 && id.level < caboose.level) throw new NotFoundError(belowCheckpoint(id.level))
       base = await chain.getBlockByLevel(id.level)
       if (base === undefined) throw new NotFoundError(`no block at level ${id.level} on the current chain (head is at ${chain.head.header.shell.level})`)
       break
@@ -57,6 +61,8 @@ export async function resolveBlockId (chain: ChainReader, text: string): Promise
   }
   if (base === undefined) throw new NotFoundError(`unknown block ${text}`)
   if (id.back === 0) return base
+  const target = base.header.shell.level - id.back
+  if (target > 0 && target < caboose.level) throw new NotFoundError(`block ${text}: ${belowCheckpoint(target)}`)
   const ancestor = await chain.getAncestor(base.hash, id.back)
   if (ancestor === undefined) throw new NotFoundError(`block ${text} does not exist: its branch starts at level ${base.header.shell.level} - ${id.back} < 0 or is not stored`)
   return ancestor

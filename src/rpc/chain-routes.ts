@@ -69,13 +69,17 @@ export function registerChainRoutes (app: FastifyInstance, ctx: RpcContext): voi
 
   /**
    * Octez's pending operations (version 2 layout). tzp2p's mempool holds only operations that
-   * passed validation on the head, so `validated` is the whole pool.
+   * passed validation on the head, so `validated` is the whole pool; with the shell protocol
+   * nothing is validated (only size and branch are checked), so the pool is Octez's
+   * `unprocessed` class, each operation marked `validated: false`.
    */
   app.get<{ Params: { chain: string } }>('/chains/:chain/mempool/pending_operations', async req => {
     const a = chainNamed(req.params.chain)
     const mempool = a.mempool
     if (mempool === undefined) throw new UnavailableError('this node runs without a mempool')
-    return { validated: mempool.operations().map(op => operationJson(a.chain, op)) }
+    const ops = mempool.operations().map(op => operationJson(a.chain, op))
+    if (a.chain.protocol.shellOnly === true) return { validated: [], unprocessed: ops.map(op => ({ ...op, validated: false })) }
+    return { validated: ops }
   })
 
   /** Octez's injection: the body is the operation's binary form as a JSON hex string; answers its hash. */

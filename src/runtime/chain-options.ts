@@ -3,6 +3,8 @@ import { genesisFor, loadBakerKey } from '../config/runtime-checks.ts'
 import type { ChainNodeOptions } from '../node/chain-node.ts'
 import { createAcceptAllProtocol } from '../protocol/accept-all.ts'
 import { createDemoProtocol, type DemoVersion } from '../protocol/demo/index.ts'
+import { createShellProtocol } from '../protocol/shell/index.ts'
+import { b58Decode } from '../crypto/index.ts'
 import type { ProtocolActivation } from '../chain/baker.ts'
 import { ConfigError } from '../config/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
@@ -13,6 +15,12 @@ export function protocolFromConfig (config: NodeConfig): Protocol {
   switch (p.name) {
     case 'demo': return createDemoProtocol({ ...p.parameters, version: 1 })
     case 'accept-all': return createAcceptAllProtocol(p.parameters)
+    case 'shell': {
+      // The shell stands for whatever protocol the network's genesis names (checked in resolve).
+      const hash = config.network.genesis.protocol
+      if (hash === null) throw new ConfigError([{ key: 'network.genesis.protocol', message: 'missing: --protocol shell follows the chain whose genesis protocol the network names' }])
+      return createShellProtocol({ hash, ...p.parameters })
+    }
   }
 }
 
@@ -53,6 +61,7 @@ export async function chainOptionsFromConfig (config: NodeConfig): Promise<{ cha
         protocol,
         protocols,
         genesis,
+        ...(config.shell.checkpoint === null ? {} : { checkpoint: b58Decode('blockHash', config.shell.checkpoint) }),
         synchronisation: {
           threshold: config.shell.synchronisationThreshold,
           latencySeconds: config.shell.latencyMs / 1000

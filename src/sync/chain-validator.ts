@@ -306,7 +306,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         locator: target.locator,
         seed: { senderId: peerIdBytes(target.peer), receiverId: peerIdBytes(this.init.tezosPeerId) },
         status: async h => await this.status(h),
-        levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level
+        levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level,
+        caboose: this.chain.caboose
       })
     } catch (err) {
       if (!this.blame(target.peer, 'sent an invalid locator', err)) this.log.warn({ peer: target.peer, err: (err as Error).message }, 'cannot plan a bootstrap from the peer\'s locator')
@@ -409,6 +410,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       : walkStepFetcher({ fetchHeader: async hash => await fetchers.headers.fetch(hash, { preferred: preferred() }) })
     const drift = this.init.maxClockDrift ?? 1
     const checkpoint = this.chain.checkpoint
+    const caboose = this.chain.caboose
     return new BootstrapPipeline(
       plan,
       {
@@ -417,11 +419,15 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         checkHeader: (h: HashedHeader) => {
           const s = h.header.shell
           if (Number(s.timestamp) > this.now() / 1000 + drift) throw new FutureBlockError(b58Encode('blockHash', h.hash), s.timestamp, this.now())
+          if (s.level <= caboose.level && caboose.level > 0) {
+            throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `level ${s.level} is not above the checkpoint at level ${caboose.level} this node started from`)
+          }
           if (s.level === checkpoint.level && toHex(checkpoint.hash) !== h.hex) {
             throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `the checkpoint at level ${checkpoint.level} is another block`)
           }
           // Headers of a protocol level not activated here yet are checked when applied.
-          const passes = this.chain.protocolOfHeader(h.header)?.validationPasses
+          const protocol = this.chain.protocolOfHeader(h.header)
+          const passes = protocol?.validationPassesOf?.(h.header) ?? protocol?.validationPasses
           if (passes !== undefined && s.validationPass !== passes) {
             throw new InvalidBlockError('bad_validation_passes', `block ${b58Encode('blockHash', h.hash)} has ${s.validationPass} validation passes, the protocol has ${passes}`)
           }

@@ -1,4 +1,5 @@
 import { b58Encode } from '../crypto/index.ts'
+import { bytesEqual } from '../encoding/index.ts'
 import { blockHash } from '../wire/block-header.ts'
 import { locatorToSteps, type BlockLocator, type LocatorSeed } from '../wire/locator.ts'
 import type { BootstrapPlan } from './bootstrap-pipeline.ts'
@@ -20,6 +21,11 @@ export interface PlanInput {
   status: (hash: Uint8Array) => Promise<BlockStatus>
   /** Level of a block we have. */
   levelOf: (hash: Uint8Array) => Promise<number | undefined>
+  /**
+   * The oldest block we hold when it is above genesis (a chain started from a checkpoint): a
+   * history reaching below it is cut there, as Octez's `to_steps_truncate` cuts at the savepoint.
+   */
+  caboose?: { hash: Uint8Array, level: number }
 }
 
 export type PlanOutcome =
@@ -42,13 +48,27 @@ export async function planFromLocator (input: PlanInput): Promise<PlanOutcome> {
     if (s === 'invalid') throw new InvalidLocatorError(`the locator names known-invalid block ${b58Encode('blockHash', locator.history[i])}`)
     if (s === 'valid') { cut = i; break }
   }
-  if (cut < 0) return { kind: 'unknown-ancestor' }
-  const pruned: BlockLocator = { headHeader: locator.headHeader, history: locator.history.slice(0, cut + 1) }
-  const raw = locatorToSteps(input.seed, pruned)
-  const ancestor = locator.history[cut]
-  const startLevel = await input.levelOf(ancestor)
-  if (startLevel === undefined) return { kind: 'unknown-ancestor' }
   const headLevel = locator.headHeader.shell.level
+  const caboose = input.caboose !== undefined && input.caboose.level > 0 ? input.caboose : undefined
+  let raw
+  let startLevel: number | undefined
+  const knownLevel = cut < 0 ? undefined : await input.levelOf(locator.history[cut])
+  if (caboose !== undefined && (knownLevel === undefined || knownLevel < caboose.level)) {
+    // Nothing we hold in the history, or only blocks below the caboose (genesis): the steps stop
+    // at the caboose, and the oldest one must end on it.
+    if (headLevel <= caboose.level) return { kind: 'unknown-ancestor' }
+    const history = cut < 0 ? locator.history : locator.history.slice(0, cut + 1)
+    raw = locatorToSteps(input.seed, { headHeader: locator.headHeader, history }, { limit: headLevel - caboose.level, savePoint: caboose.hash })
+    startLevel = caboose.level
+    // A history too short to reach the caboose leaves a gap no step covers.
+    if (raw.length === 0 || !bytesEqual(raw[0].predecessor, caboose.hash)) return { kind: 'unknown-ancestor' }
+  } else {
+    if (cut < 0) return { kind: 'unknown-ancestor' }
+    const pruned: BlockLocator = { headHeader: locator.headHeader, history: locator.history.slice(0, cut + 1) }
+    raw = locatorToSteps(input.seed, pruned)
+    startLevel = knownLevel
+  }
+  if (startLevel === undefined) return { kind: 'unknown-ancestor' }
   // Tops from the newest step down: each strict step is exactly its drawn length.
   const steps: PlannedStep[] = new Array(raw.length)
   let topLevel = headLevel

@@ -59,7 +59,7 @@ test('out of range: in the file and on the command line (naming the flag and the
   assert.match(tooMany.hint ?? '', /--disable-config-validation/)
   assert.match(fromFlags(['--advertised-net-port', '70000']).message, /--advertised-net-port .*got 70000; expected a port from 1 to 65535/)
   assert.match(fromFlags(['--log-level', 'loud']).message, /--log-level \(config key log\.level\): got "loud"/)
-  assert.match(fromFlags(['--protocol', 'tenderbake']).message, /--protocol .*expected "demo" or "accept-all"/)
+  assert.match(fromFlags(['--protocol', 'tenderbake']).message, /--protocol .*expected "demo", "accept-all" or "shell"/)
 })
 
 test('unknown keys: a suggestion at the same level, the right place of a key at the wrong level, else the known keys', () => {
@@ -121,10 +121,10 @@ test('bad genesis: b58 hashes with the wrong checksum or prefix, dates that are 
   assert.match(only(fromFile(network({ timestamp: 'yesterday' }))).message, /got "yesterday": not an RFC 3339 date/)
   const missing = only(fromFile({ network: { chain_name: 'X', genesis: { timestamp: 0 } } }))
   assert.deepEqual([missing.key, missing.message], ['network.genesis.block', 'missing'])
-  const octezNet = only(fromFile({ network: 'mainnet' }))
-  assert.match(octezNet.hint ?? '', /cannot join Tezos's mainnet/)
+  const octezNet = only(fromFile({ network: 'weeklynet' }))
+  assert.match(octezNet.hint ?? '', /no preset for Tezos's weeklynet/)
   assert.equal(only(fromFile({ network: 'devnt' })).hint, 'did you mean "devnet"?')
-  assert.match(fromFlags(['--network', 'ghostnet']).message, /^invalid configuration: --network \(config key network\): got "ghostnet".* cannot join Tezos's ghostnet/)
+  assert.match(fromFlags(['--network', 'sandbox']).message, /^invalid configuration: --network \(config key network\): got "sandbox".* no preset for Tezos's sandbox/)
   assert.match(fromFlags(['--chain-name', '']).message, /--chain-name .*got "": empty/)
 })
 

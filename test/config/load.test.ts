@@ -47,7 +47,7 @@ test('defaults: Octez values where Octez has the setting, loopback RPC, devnet n
   assert.equal(c.p2p.privateMode || c.p2p.disableMempool || c.p2p.disablePeerDiscovery, false)
   assert.deepEqual(c.rpc.listenAddrs, [{ hostKind: 'ip4', host: '127.0.0.1', port: DEFAULT_RPC_PORT }])
   assert.deepEqual(c.metricsAddrs, [])
-  assert.deepEqual(c.shell, { synchronisationThreshold: 4, latencyMs: 50_000 })
+  assert.deepEqual(c.shell, { synchronisationThreshold: 4, latencyMs: 50_000, checkpoint: null })
   assert.equal(c.protocol.name, 'demo')
   if (c.protocol.name === 'demo') {
     assert.deepEqual(c.protocol.parameters.bakerPublicKey, devnetBakerKeypair().publicKey)
@@ -199,7 +199,7 @@ test('an Octez config file loads: Octez keys are read, keys without effect becom
   assert.deepEqual([c.p2p.limits.minConnections, c.p2p.limits.expectedConnections, c.p2p.limits.maxConnections], [25, 50, 75])
   assert.equal(c.p2p.disableMempool, true)
   assert.deepEqual(c.p2p.reconnection, { factor: 1.5, initialDelayMs: 2000, disconnectionDelayMs: 60_000, increaseCapMs: 3_600_000 })
-  assert.deepEqual(c.shell, { synchronisationThreshold: 6, latencyMs: 150_000 })
+  assert.deepEqual(c.shell, { synchronisationThreshold: 6, latencyMs: 150_000, checkpoint: null })
   assert.deepEqual(c.rpc.corsOrigins, ['*'])
   assert.deepEqual(c.metricsAddrs, [{ hostKind: 'ip4', host: '127.0.0.1', port: 9932 }])
   assert.equal(c.log.level, 'info')
