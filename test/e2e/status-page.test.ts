@@ -86,6 +86,7 @@ describe('status page in headless Chromium', { skip }, () => {
     await firstRow.click()
     await page.waitForFunction(`document.querySelector('[data-testid="block-operations"]')?.textContent.includes("${opHash}")`)
     assert.match(await page.getByTestId('block-detail').textContent() ?? '', /amount 77/)
+    assert.equal(await page.getByTestId('operation-kind').first().textContent(), 'transfer')
 
     // The chart has drawn both series.
     await page.waitForFunction('document.querySelectorAll("#chart polyline").length === 2')

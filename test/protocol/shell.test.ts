@@ -147,6 +147,19 @@ describe('the shell protocol (--protocol shell) on a real store', () => {
     }
   })
 
+  it('describes real Tezos operations by kind, unvalidated, and other bytes as unparsed', () => {
+    // A transaction forged by @taquito/local-forging (1 tez, tz1KqTp… to tz1gjaF…), then a 64-byte signature.
+    const transaction = fromHex('6c0002298c03ed7d454a101eb7022bc95f7e5f41ac788c0b07e852ac02c0843d0000e7670f32038107a59a2b9cfefae36ea21f5aa63c00' + 'cd'.repeat(64))
+    const described = chain.protocol.describeOperation(op(chain.head.hash, transaction))
+    assert.equal(described.validated, false)
+    assert.deepEqual(described.kinds, ['transaction'])
+    assert.equal((described.contents as Array<Record<string, unknown>>)[0].destination, 'tz1gjaF81ZRRvdzjobyfVNsAeSC6PScjfQwN')
+    assert.equal(described.signature, 'cd'.repeat(64))
+    // Evidence the library does not decode is named by its tag; bytes of no known tag are unparsed.
+    assert.deepEqual(chain.protocol.describeOperation(op(chain.head.hash, Uint8Array.of(3, ...new Uint8Array(80)))), { validated: false, kind: 'double_baking_evidence', data: '03' + '00'.repeat(80) })
+    assert.equal(chain.protocol.describeOperation(op(chain.head.hash, Uint8Array.of(0xfe, 1))).kind, 'unparsed')
+  })
+
   it('cannot bake or compute a fitness', async () => {
     assert.throws(() => chain.protocol.fitness(2, chain.head.header), ShellOnlyError)
     await assert.rejects(chain.protocol.makeBlock({ predecessor: chain.head.header, predecessorHash: chain.head.hash, timestamp: 0n, candidates: [], state: chain.state }), ShellOnlyError)

@@ -3,6 +3,7 @@ import { encode, toHex } from '../../encoding/index.ts'
 import type { BlockHeader } from '../../wire/block-header.ts'
 import { operationCodec, operationHashOfBytes, type Operation } from '../../wire/operation.ts'
 import { checkValidationPasses } from '../common.ts'
+import { describeTezosContents, isKnownTezosProtocol } from '../tezos/operation-kinds.ts'
 import { InvalidBlockError, InvalidOperationError, VALID, type Verdict } from '../errors.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, OperationVerdict, Protocol } from '../protocol.ts'
 import { MAX_OPERATION_DATA_LENGTH, OCTEZ_GENESIS_PROTOCOLS, TEZOS_MAX_OPERATIONS_TTL, TEZOS_PASS_QUOTAS, TEZOS_VALIDATION_PASSES } from './limits.ts'
@@ -52,6 +53,8 @@ export function createShellProtocol (config: ShellProtocolConfig): Protocol {
   const quotas = passes === TEZOS_VALIDATION_PASSES ? TEZOS_PASS_QUOTAS : undefined
   // Block 1 is validated by the genesis protocol; Octez's have no validation pass.
   const genesisProtocolPasses = OCTEZ_GENESIS_PROTOCOLS.has(config.hash) ? 0 : passes
+  // Operations are read with the named protocol's encodings when the library knows it, else the current ones.
+  const kindsProtocol = isKnownTezosProtocol(config.hash) ? config.hash : undefined
 
   return {
     name: 'shell',
@@ -76,9 +79,19 @@ export function createShellProtocol (config: ShellProtocolConfig): Protocol {
       return { writes: [] }
     },
     makeBlock: async (): Promise<BakedBlock> => { throw new ShellOnlyError('the shell protocol cannot bake: it has no economic protocol') },
-    describeOperation: (op: Operation) => ({ kind: 'unparsed', validated: false, data: toHex(op.data) }),
+    describeOperation: (op: Operation) => describeUnvalidatedOperation(op, kindsProtocol),
     describeProtocolData: (header: BlockHeader) => ({ data: toHex(header.protocolData) })
   }
+}
+
+/**
+ * An operation the shell relays without validating it, by kind where `@taquito/local-forging`
+ * reads its contents (`src/protocol/tezos/operation-kinds.ts`), its bytes otherwise.
+ */
+function describeUnvalidatedOperation (op: Operation, protocol: string | undefined): Record<string, unknown> {
+  const d = describeTezosContents(op, protocol)
+  if (d.decoded) return { validated: false, kinds: d.contents.map(c => c.kind), contents: d.contents, signature: d.signature }
+  return { validated: false, ...(d.kind === undefined ? { kind: 'unparsed' } : { kind: d.kind }), data: toHex(op.data) }
 }
 
 function encodedSize (op: Operation): number {

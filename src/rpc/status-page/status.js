@@ -153,6 +153,12 @@ function setUpExplorer () {
   })
 }
 
+/** An operation's kind(s), as its protocol names them (`kind`, or `kinds` for a batch); '' when unnamed. */
+function operationKinds (contents) {
+  if (Array.isArray(contents?.kinds)) return contents.kinds.join(', ')
+  return typeof contents?.kind === 'string' ? contents.kind : ''
+}
+
 /** One operation's protocol view (`contents`) as "key value" pairs. */
 function describeContents (contents) {
   const span = document.createElement('div')
@@ -213,6 +219,14 @@ async function showBlock (id) {
     const h = document.createElement('div')
     h.className = 'hash mono'
     h.textContent = op.hash
+    const kinds = operationKinds(op.contents)
+    if (kinds !== '') {
+      const k = document.createElement('span')
+      k.className = 'kind'
+      k.setAttribute('data-testid', 'operation-kind')
+      k.textContent = kinds
+      h.append(' ', k)
+    }
     div.append(h, describeContents(op.contents))
     list.appendChild(div)
   }
