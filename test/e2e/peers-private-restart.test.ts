@@ -4,8 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  eventually, FAST_RECONNECTION, killAll, NodeProcess, smallNetworkLimits, startProcesses, type NodeStatus
+  FAST_RECONNECTION, killAll, NodeProcess, smallNetworkLimits, startProcesses, type NodeStatus
 } from './peers-harness.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** Node processes: a private node among public ones, and a node restarted on its data dir. */
 
@@ -30,13 +31,13 @@ describe('private mode across a network of processes', () => {
     // Several maintenance rounds, peer exchanges and swaps: at every look, nobody knows the private node's address.
     const leaks: string[] = []
     let statuses: NodeStatus[] = []
-    await eventually('the public nodes are within bounds and the private node is up', async () => {
+    await waitFor(async () => {
       statuses = await Promise.all(publicNodes.map(async n => await n.status()))
       statuses.forEach((s, i) => { if (s.points.some(p => p.key === hiddenKey)) leaks.push(`node ${i}`) })
       const h = await hidden.status()
       return h.connections === 1 && statuses.every(s => s.connections >= 2 && s.connections <= 6) &&
         statuses.every(s => s.maintenanceRuns >= 5)
-    }, 45_000)
+    }, { what: 'the public nodes are within bounds and the private node is up', timeoutMs: 45_000, intervalMs: 250 })
     assert.deepEqual(leaks, [])
     const h = await hidden.status()
     assert.deepEqual(h.peers, [sentryId], 'connected to its trusted peer only')
@@ -69,7 +70,7 @@ describe('a node restarted on its data dir', () => {
     nodes.push(first)
     await first.ready
     const otherKeys = await Promise.all(others.map(async o => keyOf((await o.ready).address)))
-    await eventually('connected to all three', async () => (await first.status()).connections === 3)
+    await waitFor(async () => (await first.status()).connections === 3, { what: 'connected to all three', timeoutMs: 45_000, intervalMs: 250 })
     assert.equal(await first.terminate(), 0, first.errors)
 
     // No --peer this time: everything it knows comes from the store.
@@ -79,6 +80,6 @@ describe('a node restarted on its data dir', () => {
     const status = await second.status()
     for (const key of otherKeys) assert.ok(status.points.some(p => p.key === key), `${key} survived the restart`)
     assert.ok(status.points.every(p => !p.trusted), 'trust comes from configuration, not from the store')
-    await eventually('reconnected to all three', async () => (await second.status()).connections === 3)
+    await waitFor(async () => (await second.status()).connections === 3, { what: 'reconnected to all three', timeoutMs: 45_000, intervalMs: 250 })
   })
 })

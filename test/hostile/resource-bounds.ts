@@ -16,6 +16,7 @@ import { resolveGenesis } from '../../src/chain/genesis.ts'
 import { ChildNode, type ChildEvent } from '../e2e/chain-harness.ts'
 import { TEST_CHAIN } from '../handshake/helpers.ts'
 import { startFlood, type Flood, type FloodCounts } from './flood.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 export interface PhaseReport {
   /** Bake → arrival at the observer, ms, one per block of the phase. */
@@ -110,8 +111,20 @@ export async function measureUnderAttack (options: { heads: number, connections:
     const chainId = resolveGenesis(demoSetup({ name: CHAIN, accounts: 2, validationPasses: 1, verifyWorkers: 0 }).genesis).chainId
     flood = await startFlood({ victim: victimAddress, chainName: TEST_CHAIN, chainId, connections: options.connections })
     log(`flood: ${options.connections} attacking connections (${Object.entries(flood.kinds).map(([k, n]) => `${n} ${k}`).join(', ')})`)
-    // Let the attackers reach the victim before measuring.
-    await new Promise(resolve => setTimeout(resolve, 2000))
+    // Measure only once every kind of attack is under way: connections refused, pre-authentication
+    // streams opened, authenticated sync floods sending, garbage sent and its sender greylisted. On a
+    // busy machine that can take far longer than the attack phase itself.
+    const f = flood
+    let seen: ChildEvent | undefined
+    await waitFor(async () => {
+      seen = await stats()
+      return f.counts.refused > 0 && f.counts.streams > 0 && f.counts.authenticated > 0 && f.counts.syncRequests > 0 &&
+        f.counts.garbage > 0 && (seen.greylisted as number) > 0
+    }, {
+      what: () => `every attack under way (flood ${JSON.stringify(f.counts)}, victim greylist ${String(seen?.greylisted)})`,
+      timeoutMs: 180_000,
+      intervalMs: 250
+    })
     const attack = await phase('under attack')
     const counts = { ...flood.counts }
     const kinds = { ...flood.kinds }
