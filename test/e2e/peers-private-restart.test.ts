@@ -1,12 +1,10 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   FAST_RECONNECTION, killAll, NodeProcess, smallNetworkLimits, startProcesses, type NodeStatus
 } from './peers-harness.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 /** Node processes: a private node among public ones, and a node restarted on its data dir. */
 
@@ -55,11 +53,11 @@ describe('a node restarted on its data dir', () => {
   let dataDir = ''
   after(async () => {
     await killAll(nodes)
-    if (dataDir !== '') await rm(dataDir, { recursive: true, force: true })
+    if (dataDir !== '') await removeDir(dataDir)
   })
 
   it('keeps the points it knew and reconnects to them without being told', { timeout: 60_000 }, async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tzp2p-restart-'))
+    dataDir = await tempDir('restart')
     const options = { limits: smallNetworkLimits({ minConnections: 3, expectedConnections: 4 }), reconnection: FAST_RECONNECTION }
     const others = await startProcesses([options, options, options])
     nodes.push(...others)

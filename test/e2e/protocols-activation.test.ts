@@ -5,9 +5,10 @@ import { encode, toHex } from '../../src/encoding/index.ts'
 import { demoSetup } from '../../src/chain/demo-chain.ts'
 import { DEMO_V2_TRANSFER_CHARGE, signTransfer } from '../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
-import { ChildNode, removeAll, stopAll, tempDir } from './chain-harness.ts'
+import { ChildNode, removeAll, stopAll } from './chain-harness.ts'
 import type { ChildConfig } from './chain-child.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * Protocol activation with real processes on loopback: a baker and two peers run demo v1, the

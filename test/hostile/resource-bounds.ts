@@ -8,15 +8,14 @@
  * (it must cross the victim). Throughout: the victim's RSS and heap, connections, streams per
  * connection, and its bounded queues (gossip announcements per peer, sync request streams).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { demoSetup } from '../../src/chain/demo-chain.ts'
 import { resolveGenesis } from '../../src/chain/genesis.ts'
 import { ChildNode, type ChildEvent } from '../e2e/chain-harness.ts'
-import { TEST_CHAIN } from '../handshake/helpers.ts'
+import { TEST_CHAIN } from '../helpers/node.ts'
 import { startFlood, type Flood, type FloodCounts } from './flood.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 export interface PhaseReport {
   /** Bake → arrival at the observer, ms, one per block of the phase. */
@@ -52,7 +51,7 @@ const CHAIN = 'bounds'
 
 export async function measureUnderAttack (options: { heads: number, connections: number, bakeIntervalMs?: number, log?: (line: string) => void }): Promise<ResourceReport> {
   const log = options.log ?? (() => {})
-  const dirs = await Promise.all(['victim', 'baker', 'observer'].map(async n => await mkdtemp(join(tmpdir(), `tzp2p-bounds-${n}-`))))
+  const dirs = await Promise.all(['victim', 'baker', 'observer'].map(async n => await tempDir(`bounds-${n}`)))
   const base = { chain: CHAIN, accounts: 2, validationPasses: 1, networkName: TEST_CHAIN, maxClockDrift: 3600 }
   const nodes: ChildNode[] = []
   let flood: Flood | undefined
@@ -154,7 +153,7 @@ export async function measureUnderAttack (options: { heads: number, connections:
   } finally {
     await flood?.stop()
     await Promise.all(nodes.map(async n => { await n.stop().catch(() => { n.kill() }) }))
-    await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+    await Promise.all(dirs.map(async d => { await removeDir(d) }))
   }
 }
 

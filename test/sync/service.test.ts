@@ -10,8 +10,9 @@ import { planFromLocator } from '../../src/sync/plan.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
-import { addressOf } from '../handshake/helpers.ts'
-import { eventually, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { addressOf } from '../helpers/node.ts'
+import { rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
   let setup: DemoSetup
@@ -133,8 +134,8 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
         const stream = await rawStream(rogue, a.node, SYNC_PROTOCOL)
         stream.send(bytes)
         await stream.close().catch(() => {})
-        await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
-        await eventually(() => a.node.peers.get(rogue.identity.peerId) === undefined)
+        await waitFor(() => a.node.greylist.isGreylisted(rogue.identity.peerId), { what: 'the rogue greylisted' })
+        await waitFor(() => a.node.peers.get(rogue.identity.peerId) === undefined, { what: 'the rogue disconnected' })
       } finally {
         await rogue.stop()
       }
@@ -156,7 +157,7 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
   })
 
   it('lets the joining node bootstrap from it', async () => {
-    await eventually(() => b.node.head()?.header.shell.level === 30)
+    await waitFor(() => b.node.head()?.header.shell.level === 30, { what: 'b at level 30' })
     assert.equal(b.node.head()?.hex, toHex(hashes[29]))
   })
 })
