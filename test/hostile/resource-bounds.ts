@@ -115,6 +115,7 @@ export async function measureUnderAttack (options: { heads: number, connections:
     // busy machine that can take far longer than the attack phase itself.
     const f = flood
     let seen: ChildEvent | undefined
+    const floodStart = performance.now()
     await waitFor(async () => {
       seen = await stats()
       return f.counts.refused > 0 && f.counts.streams > 0 && f.counts.authenticated > 0 && f.counts.syncRequests > 0 &&
@@ -124,6 +125,7 @@ export async function measureUnderAttack (options: { heads: number, connections:
       timeoutMs: 180_000,
       intervalMs: 250
     })
+    log(`every attack under way after ${((performance.now() - floodStart) / 1000).toFixed(1)} s: ${JSON.stringify(f.counts)}, victim greylist ${String(seen?.greylisted)}`)
     const attack = await phase('under attack')
     const counts = { ...flood.counts }
     const kinds = { ...flood.kinds }
