@@ -230,13 +230,14 @@ export class ConnectionManager {
       this.log.warn({ point: point.key, expected: point.expectedPeerId, found: tezosPeerId }, 'unexpected peer id behind a pinned point')
       return true
     },
-    admit: (remote, connection) => {
+    admit: (remote, connection, pending) => {
       const trusted = this.trust.isTrustedRemote(remote.tezosPeerId, remote.advertisedPort, connection)
       if (this.init.privateMode && connection.direction === 'inbound' && !trusted) return 'No_motive'
       if (trusted) return undefined
-      const active = this.tracked.size
+      // Handshakes already admitted count: a burst of peers dialling at once must not all get in.
+      const active = this.tracked.size + pending.inbound + pending.outbound
       if (this.maintenance.enabled && active >= this.bounds.maxThreshold) return 'Too_many_connections'
-      if (connection.direction === 'inbound' && this.tracked.directionCounts().inbound >= this.inboundCap) return 'Too_many_connections'
+      if (connection.direction === 'inbound' && this.tracked.directionCounts().inbound + pending.inbound >= this.inboundCap) return 'Too_many_connections'
       return undefined
     }
   }

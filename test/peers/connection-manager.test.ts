@@ -32,6 +32,24 @@ describe('connection manager', () => {
     }
   })
 
+  it('peers dialling all at once get no more than the inbound share: handshakes in flight count', async () => {
+    // 2/4/6 → 4 inbound slots. Eight peers handshake concurrently; each admission must count the
+    // ones already admitted and not yet authenticated, or all of them pass a check made against
+    // the authenticated count alone.
+    const a = await startManaged({ limits: { minConnections: 2, expectedConnections: 4, maxConnections: 6 } })
+    const others = await Promise.all(Array.from({ length: 8 }, async () => await startNode()))
+    try {
+      const results = await Promise.allSettled(others.map(async n => await n.dial(addressOf(a))))
+      const admitted = results.filter(r => r.status === 'fulfilled').length
+      assert.equal(admitted, 4, results.map(r => r.status === 'rejected' ? String(r.reason) : 'ok').join('; '))
+      for (const r of results) if (r.status === 'rejected') assert.ok(isTooMany(r.reason as Error), String(r.reason))
+      await waitFor(() => a.peers.size === 4, { what: 'a counts the four admitted peers' })
+      assert.deepEqual(a.connectionManager?.directionCounts(), { inbound: 4, outbound: 0 })
+    } finally {
+      await stopAll(a, ...others)
+    }
+  })
+
   it('the per-IP inbound rate refuses a host that opens connections too fast, at the socket', async () => {
     const a = await startManaged({ limits: { inboundConnectionsPerIpPerSecond: 2 } })
     const others = await Promise.all(Array.from({ length: 3 }, async () => await startNode()))
