@@ -44,4 +44,3 @@ export async function rawStream (from: TzNode, to: TzNode, protocol: string): Pr
   if (connection === undefined) throw new Error('not connected')
   return await connection.newStream(protocol)
 }
-
