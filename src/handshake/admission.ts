@@ -18,9 +18,20 @@ export interface AdmissionInit {
   hooks?: AdmissionHooks
 }
 
+/** Connections admitted (our Ack sent) whose handshake has not ended yet, by direction. */
+export interface PendingAdmissions {
+  inbound: number
+  outbound: number
+}
+
 export interface AdmissionHooks {
   refuse?: (tezosPeerId: string, connection: Connection) => boolean
-  admit?: (remote: RemoteCandidate, connection: Connection) => NackMotive | undefined
+  /**
+   * `pending` counts the connections already admitted but not yet authenticated: limits must count
+   * them too, or a burst of concurrent handshakes all pass a check made against authenticated
+   * connections only.
+   */
+  admit?: (remote: RemoteCandidate, connection: Connection, pending: PendingAdmissions) => NackMotive | undefined
 }
 
 /**
@@ -32,8 +43,8 @@ export interface AdmissionHooks {
 export class ConnectionAdmission {
   private readonly peers: AuthenticatedPeers
   private readonly init: AdmissionInit
-  /** Tezos peer id → id of the connection holding its slot between our Ack and theirs. */
-  private readonly reserved = new Map<string, string>()
+  /** Tezos peer id → the connection holding its slot between our Ack and theirs. */
+  private readonly reserved = new Map<string, Pick<Connection, 'id' | 'direction'>>()
 
   constructor (peers: AuthenticatedPeers, init: AdmissionInit) {
     this.peers = peers
@@ -46,11 +57,11 @@ export class ConnectionAdmission {
     return {
       isRefused: tezosPeerId => hooks?.refuse?.(tezosPeerId, connection) === true,
       admit: (remote: RemoteCandidate): NackMotive | undefined => {
-        const motive = hooks?.admit?.(remote, connection)
+        const motive = hooks?.admit?.(remote, connection, this.pending())
         if (motive !== undefined) return motive
         if (this.peers.size + this.reserved.size >= this.init.maxConnections) return 'Too_many_connections'
         if (this.peers.hasTezosPeer(remote.tezosPeerId) || this.reserved.has(remote.tezosPeerId)) return 'Already_connected'
-        this.reserved.set(remote.tezosPeerId, connection.id)
+        this.reserved.set(remote.tezosPeerId, { id: connection.id, direction: connection.direction })
         return undefined
       },
       knownPoints: () => (this.init.knownPoints ?? this.defaultKnownPoints)().slice(0, MAX_NACK_POINTS_SENT)
@@ -59,7 +70,13 @@ export class ConnectionAdmission {
 
   /** Frees the slot a connection held, once its handshake is over (either way). */
   release (connection: Pick<Connection, 'id'>, tezosPeerId: string | undefined): void {
-    if (tezosPeerId !== undefined && this.reserved.get(tezosPeerId) === connection.id) this.reserved.delete(tezosPeerId)
+    if (tezosPeerId !== undefined && this.reserved.get(tezosPeerId)?.id === connection.id) this.reserved.delete(tezosPeerId)
+  }
+
+  private pending (): PendingAdmissions {
+    const pending = { inbound: 0, outbound: 0 }
+    for (const { direction } of this.reserved.values()) pending[direction]++
+    return pending
   }
 
   clear (): void {

@@ -237,13 +237,14 @@ export class ConnectionManager {
       this.identityMismatch(point, tezosPeerId, connection.remotePeer, point.address.host)
       return true
     },
-    admit: (remote, connection) => {
+    admit: (remote, connection, pending) => {
       const trusted = this.trust.isTrustedRemote(remote.tezosPeerId, remote.advertisedPort, connection)
       if (this.init.privateMode && connection.direction === 'inbound' && !trusted) return 'No_motive'
       if (trusted) return undefined
-      const active = this.tracked.size
+      // Handshakes already admitted count: a burst of peers dialling at once must not all get in.
+      const active = this.tracked.size + pending.inbound + pending.outbound
       if (this.maintenance.enabled && active >= this.bounds.maxThreshold) return 'Too_many_connections'
-      if (connection.direction === 'inbound' && this.tracked.directionCounts().inbound >= this.inboundCap) return 'Too_many_connections'
+      if (connection.direction === 'inbound' && this.tracked.directionCounts().inbound + pending.inbound >= this.inboundCap) return 'Too_many_connections'
       return undefined
     }
   }

@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { jsonOutputPath, writeBenchJson, type BenchResult } from '../../scripts/bench/results.ts'
 import {
   formatNumber, renderMarkdown, replaceReadmeSection, ReadmeMarkersError, README_END, README_START, type Machine
 } from '../../scripts/bench/results-table.ts'
 import { flatness, slopePerMinute } from '../../scripts/bench/peers/stats.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const result: BenchResult = {
   bench: 'handshake',
@@ -25,13 +25,13 @@ test('--json <file> and --json=<file> name the output; without it nothing is wri
   assert.equal(jsonOutputPath(['--json=/tmp/b.json']), '/tmp/b.json')
   assert.equal(jsonOutputPath(['--json', '--quick']), undefined)
   assert.equal(jsonOutputPath(['--dials', '3']), undefined)
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-bench-test-'))
+  const dir = await tempDir('bench-test')
   try {
     const path = join(dir, 'r.json')
     await writeBenchJson(['--json', path], result)
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), result)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 

@@ -6,7 +6,8 @@ import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import { Baker, TooEarlyToBakeError } from '../../src/chain/baker.ts'
 import { Mempool } from '../../src/chain/mempool.ts'
 import type { HeadChange } from '../../src/chain/chain.ts'
-import { openChain, removeDir, tempDir } from './helpers.ts'
+import { openChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 /** A clock that moves a second per read, so blocks can be baked back to back. */
 function jumpingClock (): () => number {
@@ -16,7 +17,7 @@ function jumpingClock (): () => number {
 
 test('bakeNow bakes the mempool into a signed block that becomes the head; the mempool empties', async () => {
   const setup = demoSetup({ name: 'baker', accounts: 4, verifyWorkers: 0 })
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   const clock = jumpingClock()
   const node = await openChain(dir, setup, { now: clock })
   try {
@@ -48,7 +49,7 @@ test('bakeNow bakes the mempool into a signed block that becomes the head; the m
 
 test('the baker never dates a block more than the allowed drift ahead of its clock', async () => {
   const setup = demoSetup({ name: 'baker-early', verifyWorkers: 0, genesisTimestamp: 1_800_000_000n })
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   const node = await openChain(dir, setup, { now: () => 1_800_000_000_000 })
   try {
     const baker = new Baker({ chain: node.chain, bakerKey: setup.baker.secretKey, now: () => 1_800_000_000_000 })
@@ -64,7 +65,7 @@ test('the baker never dates a block more than the allowed drift ahead of its clo
 
 test('a started baker bakes on its period until stopped', { timeout: 30_000 }, async () => {
   const setup = demoSetup({ name: 'baker-loop', accounts: 2, verifyWorkers: 0 })
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   const clock = jumpingClock()
   const node = await openChain(dir, setup, { now: clock })
   try {

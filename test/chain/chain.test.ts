@@ -10,13 +10,14 @@ import { Mempool } from '../../src/chain/mempool.ts'
 import { Baker } from '../../src/chain/baker.ts'
 import { createAcceptAllProtocol } from '../../src/protocol/accept-all.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
-import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
+import { dumpState, openChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 test('a 2 000-block demo chain with transfers in 2 passes: balances, counters and hashes match the builder and survive a reopen', async () => {
   const setup = demoSetup({ name: 'chain-2000', accounts: 12, validationPasses: 2 })
   const builder = new DemoChainBuilder(setup)
   const blocks = await builder.grow(2000, 3)
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     const node = await openChain(dir, setup, { commitEvery: 64 })
     const heads: number[] = []
@@ -67,7 +68,7 @@ test('a 2 000-block demo chain with transfers in 2 passes: balances, counters an
 test('a store refuses another genesis or protocol; a genesis must name the protocol the node runs', async () => {
   const a = demoSetup({ name: 'genesis-a', verifyWorkers: 0 })
   const b = demoSetup({ name: 'genesis-b', verifyWorkers: 0 })
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     await (await openChain(dir, a)).close()
     await assert.rejects(openChain(dir, b), ChainStoreError)
@@ -84,7 +85,7 @@ test('a store refuses another genesis or protocol; a genesis must name the proto
 test('the chain runs the accept-all protocol: any operation, blocks checked only by the shell rules', async () => {
   const protocol = createAcceptAllProtocol({ validationPasses: 2 })
   const genesis = namedGenesis('accept-all', 1_600_000_000, protocol.hash)
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     const node = await openChain(dir, { protocol, genesis })
     const mempool = new Mempool({ chain: node.chain })

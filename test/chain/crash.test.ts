@@ -6,7 +6,8 @@ import { toHex } from '../../src/encoding/index.ts'
 import { seededRandom } from '../helpers/seeded-random.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
-import { dumpState, openChain, removeDir, tempDir } from './helpers.ts'
+import { dumpState, openChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/apply-child.ts', import.meta.url))
 const TOTAL = 600
@@ -50,7 +51,7 @@ test('SIGKILL while applying blocks never leaves a half-applied block; restarts 
     blocks.push(...await builder.grow(1, 3))
     snapshots.push(builder.stateSnapshot())
   }
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     let previousHead = 0
     // Ten kills at seeded random moments (a random level, then a random 0–24 ms into the next run

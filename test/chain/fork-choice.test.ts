@@ -5,7 +5,8 @@ import { blockHash } from '../../src/wire/block-header.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import type { HeadChange } from '../../src/chain/chain.ts'
-import { dumpState, forgeDemoBlock, openChain, removeDir, tempDir, type OpenedChain } from './helpers.ts'
+import { dumpState, forgeDemoBlock, openChain, type OpenedChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const hexes = (blocks: Array<{ header: Parameters<typeof blockHash>[0] }>): string[] => blocks.map(b => toHex(blockHash(b.header)))
 
@@ -23,7 +24,7 @@ test('fork choice: a better branch forking below the head wins, state equals a n
   const b = base.fork('branch b')
   const aBlocks = await a.grow(20, 3) // levels 11..30
   const bBlocks = await b.grow(25, 3) // levels 11..35
-  const dirs = [await tempDir(), await tempDir()]
+  const dirs = [await tempDir('chain'), await tempDir('chain')]
   try {
     const node = await openChain(dirs[0], setup)
     const changes: HeadChange[] = []
@@ -85,7 +86,7 @@ test('a better branch with an invalid block: the chain moves to its valid part i
   const bad = forgeDemoBlock(setup, c.head, [[spend]])
   const badHash = blockHash(bad)
   const child = forgeDemoBlock(setup, { hash: badHash, header: bad }, [[]])
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     const node = await openChain(dir, setup)
     await node.chain.addBlocks([...common, ...aBlocks])

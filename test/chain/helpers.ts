@@ -1,18 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { toHex } from '../../src/encoding/index.ts'
 import { openDatabase, type Database } from '../../src/storage/database.ts'
 import { Chain, type ChainOptions } from '../../src/chain/chain.ts'
 import type { DemoSetup } from '../helpers/demo-chain.ts'
-
-export async function tempDir (): Promise<string> {
-  return await mkdtemp(join(tmpdir(), 'tzp2p-chain-'))
-}
-
-export async function removeDir (dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true })
-}
 
 export interface OpenedChain {
   db: Database

@@ -9,7 +9,8 @@ import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import {
   CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, OperationsMismatchError, UnknownPredecessorError
 } from '../../src/chain/errors.ts'
-import { dumpDatabase, forgeDemoBlock, openChain, removeDir, tempDir } from './helpers.ts'
+import { dumpDatabase, forgeDemoBlock, openChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const INVALID_PREFIX = '!chain-invalid!'
 
@@ -17,7 +18,7 @@ test('invalid blocks are refused with a typed error, recorded known invalid, and
   const setup = demoSetup({ name: 'invalid', accounts: 4, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
   const blocks = await builder.grow(3, 2)
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     const node = await openChain(dir, setup)
     await node.chain.addBlocks(blocks)
@@ -86,7 +87,7 @@ test('unknown predecessors, future blocks, dead operation branches and checkpoin
   const setup = demoSetup({ name: 'refusals', accounts: 3, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
   const blocks = await builder.grow(6, 1)
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     let clock = Number(blocks[2].header.shell.timestamp) * 1000
     const node = await openChain(dir, setup, { now: () => clock })
@@ -102,7 +103,7 @@ test('unknown predecessors, future blocks, dead operation branches and checkpoin
     await node.close()
 
     // Operations must branch on one of the last `maxOperationsTtl` blocks of the chain they extend.
-    const dir2 = await tempDir()
+    const dir2 = await tempDir('chain')
     try {
       const ttlSetup = { ...setup, protocol: { ...setup.protocol, maxOperationsTtl: 2 } }
       const short = await openChain(dir2, ttlSetup)
@@ -122,7 +123,7 @@ test('unknown predecessors, future blocks, dead operation branches and checkpoin
     }
 
     // Checkpoint: another block at its level, or a branch forking below it, is refused.
-    const dir3 = await tempDir()
+    const dir3 = await tempDir('chain')
     try {
       const cp = await openChain(dir3, setup)
       await cp.chain.addBlocks(blocks.slice(0, 4))
@@ -158,7 +159,7 @@ test('with signatures prechecked on worker threads, a forged signature deep in a
   const [op] = builder.transfers([{ from: 0, to: 1, amount: 1n }])
   op.data[130] ^= 0x08
   const forged = forgeDemoBlock(setup, builder.head, [[op]])
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     const node = await openChain(dir, setup, { commitEvery: 8 })
     await assert.rejects(node.chain.addBlocks([...blocks, { header: forged, operations: [[op]] }]),

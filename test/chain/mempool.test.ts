@@ -6,7 +6,8 @@ import { operationHash, type Operation } from '../../src/wire/operation.ts'
 import { signTransfer } from '../../src/protocol/demo/index.ts'
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { Mempool, MempoolRefusedError } from '../../src/chain/mempool.ts'
-import { openChain, removeDir, tempDir, type OpenedChain } from './helpers.ts'
+import { openChain, type OpenedChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 /** A signed transfer branched on `branch` with an explicit counter. */
 function transfer (setup: DemoSetup, branch: Uint8Array, from: number, to: number, amount: bigint, counter: bigint): Operation {
@@ -17,7 +18,7 @@ function transfer (setup: DemoSetup, branch: Uint8Array, from: number, to: numbe
 async function withChain (name: string, fn: (node: OpenedChain, setup: DemoSetup, builder: DemoChainBuilder) => Promise<void>): Promise<void> {
   const setup = demoSetup({ name, accounts: 5, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   const node = await openChain(dir, setup)
   try {
     await node.chain.addBlocks(await builder.grow(2, 0))

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import { toHex } from '../../src/encoding/index.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
-import { openChain, removeDir, tempDir } from './helpers.ts'
+import { openChain } from './helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 test('operation lists and block records of recent blocks answer the same from the cache as from LevelDB', async () => {
   const setup = demoSetup({ name: 'recent-cache', accounts: 4, validationPasses: 2, verifyWorkers: 0 })
@@ -12,7 +13,7 @@ test('operation lists and block records of recent blocks answer the same from th
   const keys = blocks.flatMap(b => [0, 1].map(pass => ({ hash: blockHash(b.header), pass })))
   // Unknown blocks and passes stay unanswered in place, between known ones.
   keys.splice(3, 0, { hash: new Uint8Array(32).fill(7), pass: 0 }, { hash: blockHash(blocks[0].header), pass: 5 })
-  const dir = await tempDir()
+  const dir = await tempDir('chain')
   try {
     // Only the last 2 blocks stay cached: the answers mix cached and stored entries.
     const first = await openChain(dir, setup, { cache: { recentBlocks: 2 } })

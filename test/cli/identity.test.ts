@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { access, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { checkIdentity, loadIdentity, loadLibp2pKey } from '../../src/identity/index.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createProgressLine, formatCount, formatDuration, formatPowProgress } from '../../src/cli/progress.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
+import { withTempDir } from '../helpers/temp-dir.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const NODE = join(ROOT, 'node_modules/.bin/node')
@@ -26,11 +26,6 @@ async function tzp2p (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Resu
   })
 }
 
-async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-cli-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
-
 /** One line on stderr, no stack trace. */
 function assertOneLineError (r: Result, pattern: RegExp): void {
   assert.equal(r.code, 1, r.stderr)
@@ -39,7 +34,7 @@ function assertOneLineError (r: Result, pattern: RegExp): void {
 }
 
 test('identity generate 8, then check, show and the failure modes, through the real binary', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('cli', async (dir) => {
     const gen = await tzp2p(['identity', 'generate', '8', '--data-dir', dir])
     assert.equal(gen.code, 0, gen.stderr)
     const identity = await loadIdentity(dir, { expectedPow: 8 })
@@ -101,7 +96,7 @@ test('identity generate 8, then check, show and the failure modes, through the r
 })
 
 test('identity check names the failed Octez check for a mismatched peer_id and mismatched keys', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('cli', async (dir) => {
     const [a, b] = vectors.identities
     const file = join(dir, 'identity.json')
     await writeFile(file, JSON.stringify({ peer_id: b.peer_id, public_key: a.public_key, secret_key: a.secret_key, proof_of_work_stamp: a.proof_of_work_stamp }))
@@ -118,7 +113,7 @@ test('identity check names the failed Octez check for a mismatched peer_id and m
 })
 
 test('missing identity, bad arguments and --version', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('cli', async (dir) => {
     assertOneLineError(await tzp2p(['identity', 'show', '--data-dir', join(dir, 'none')]),
       new RegExp(`no identity file at .*: create one with \`tzp2p identity generate --data-dir ${join(dir, 'none')}\``))
     const bad = await tzp2p(['identity', 'generate', 'lots', '--data-dir', dir])
@@ -137,7 +132,7 @@ test('missing identity, bad arguments and --version', async () => {
 })
 
 test('Ctrl-C during generate stops the search, writes nothing and exits with 130', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('cli', async (dir) => {
     const child = spawn(NODE, [BIN, 'identity', 'generate', '200', '--data-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code) }))

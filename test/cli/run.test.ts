@@ -1,19 +1,15 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { access, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadIdentity, powDifficultyOf } from '../../src/identity/index.ts'
 import { openDatabase } from '../../src/storage/database.ts'
 import { Child } from '../rpc/child.ts'
+import { withTempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const LOOPBACK = ['--net-addr', '127.0.0.1:0', '--rpc-addr', '127.0.0.1:0']
-
-async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-run-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
 
 async function getJson (url: string): Promise<any> {
   const response = await fetch(url)
@@ -41,7 +37,7 @@ function assertOneLineError (stderr: string, pattern: RegExp): void {
 
 describe('tzp2p run (a real child process)', () => {
   it('creates the identity on first run, serves the RPC, stops cleanly on SIGTERM with exit 0, and restarts on the same store', async () => {
-    await withDir(async dir => {
+    await withTempDir('run', async dir => {
       const first = await startRun(['--data-dir', dir, '--expected-pow', '4', ...LOOPBACK, '--baker', '--bake-interval', '1'])
       let head: any
       try {
@@ -55,11 +51,10 @@ describe('tzp2p run (a real child process)', () => {
         assert.ok(powDifficultyOf(identity.publicKey, identity.powStamp) >= 4)
         assert.equal(await getJson(`${first.rpc}/network/self`), identity.peerId)
         // The baker runs: wait for two blocks over the RPC.
-        for (;;) {
+        await waitFor(async () => {
           head = await getJson(`${first.rpc}/chains/main/blocks/head/header`)
-          if (head.level >= 2) break
-          await new Promise(resolve => setTimeout(resolve, 200))
-        }
+          return head.level >= 2
+        }, { what: 'the baker at level 2', timeoutMs: 60_000, intervalMs: 200 })
       } finally {
         first.child.kill('SIGTERM')
       }
@@ -88,7 +83,7 @@ describe('tzp2p run (a real child process)', () => {
   })
 
   it('exits at once on a second signal, with 128 + the signal number', async () => {
-    await withDir(async dir => {
+    await withTempDir('run', async dir => {
       const { child } = await startRun(['--data-dir', dir, '--expected-pow', '0', ...LOOPBACK])
       // Two different signals sent together are both delivered: the first starts the shutdown,
       // the second finds it under way.
@@ -102,7 +97,7 @@ describe('tzp2p run (a real child process)', () => {
   })
 
   it('stops an identity generation on Ctrl-C with 130 and writes nothing', async () => {
-    await withDir(async dir => {
+    await withTempDir('run', async dir => {
       const child = Child.tzp2p(['run', '--data-dir', dir, '--expected-pow', '60', ...LOOPBACK])
       await child.waitFor(c => /generating one with proof-of-work difficulty 60/.test(c.stderr) ? true : undefined, 'the generation notice')
       child.process.kill('SIGINT')
@@ -114,7 +109,7 @@ describe('tzp2p run (a real child process)', () => {
   })
 
   it('refuses a bad flag, a bad config key, a busy RPC port and a busy P2P port with one clear line and exit 1', async () => {
-    await withDir(async dir => {
+    await withTempDir('run', async dir => {
       const badFlag = Child.tzp2p(['run', '--data-dir', dir, '--connections', 'many'])
       assert.equal((await badFlag.exited).code, 1)
       assertOneLineError(badFlag.stderr, /^tzp2p: invalid configuration: --connections: got "many"; expected an integer from 1 to 65535$/m)

@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const NODE = join(ROOT, 'node_modules/.bin/node')
@@ -21,7 +21,7 @@ async function tzp2p (args: string[]): Promise<Result> {
 }
 
 test('config init writes the given settings, validate and show read them back, init refuses to overwrite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-config-cli-'))
+  const dir = await tempDir('config-cli')
   try {
     const file = join(dir, 'config.json')
     const init = await tzp2p(['config', 'init', '--data-dir', dir, '--net-addr', '127.0.0.1:0', '--rpc-addr', '127.0.0.1:18732',
@@ -63,12 +63,12 @@ test('config init writes the given settings, validate and show read them back, i
     assert.equal((await tzp2p(['config', 'init', '--data-dir', dir, '--force'])).code, 0)
     assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { 'data-dir': dir, network: 'devnet' })
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 
 test('config validate fails with one message naming every bad key or option', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-config-cli-'))
+  const dir = await tempDir('config-cli')
   try {
     const file = join(dir, 'config.json')
     await writeFile(file, JSON.stringify({ p2p: { limits: { 'min-conections': 5 }, 'listen-addr': '0.0.0.0:99999' } }, null, 2))
@@ -102,7 +102,7 @@ test('config validate fails with one message naming every bad key or option', as
     assert.equal(secure.code, 0, secure.stderr)
     assert.equal(secure.stderr, '')
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 

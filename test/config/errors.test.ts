@@ -1,7 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import fc from 'fast-check'
@@ -9,6 +8,7 @@ import {
   ConfigError, ConfigFileError, closestNames, editDistance, flagsToConfigOverrides, loadConfig, parseConfigText,
   registerRunOptions, resolveConfig, SETTINGS, type ConfigProblem
 } from '../../src/config/index.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 function runOptions (args: string[]): Record<string, unknown> {
   const command = registerRunOptions(new Command('run')).exitOverride().configureOutput({ writeErr: () => {} })
@@ -160,14 +160,14 @@ test('malformed JSON: line and column of the error', async () => {
   const truncated = (() => { try { parseConfigText('{ "p2p": {', 'f.json') } catch (e) { return e as ConfigFileError } })()
   assert.ok(truncated instanceof ConfigFileError)
   assert.deepEqual([truncated.line, truncated.column], [1, 11])
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-config-'))
+  const dir = await tempDir('config')
   try {
     await writeFile(join(dir, 'config.json'), '\uFEFF{ "p2p": { "expected-proof-of-work": 1 } }')
     assert.equal((await loadConfig({ cliFlags: runOptions(['--data-dir', dir]), env: {} })).p2p.expectedPow, 1, 'a UTF-8 BOM is not an error')
     await writeFile(join(dir, 'config.json'), '{ "p2p": { "expected-proof-of-work": 1 }} }')
     await assert.rejects(loadConfig({ cliFlags: runOptions(['--data-dir', dir]), env: {} }), (e: unknown) => e instanceof ConfigFileError && e.line === 1 && e.column === 43)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 

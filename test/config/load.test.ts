@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
-import { tmpdir, homedir } from 'node:os'
+import { writeFile, mkdir } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import {
@@ -16,11 +16,7 @@ import type { DemoProtocolConfig } from '../../src/protocol/demo/index.ts'
 import { b58Encode, blake2b256 } from '../../src/crypto/index.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-
-async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-config-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
+import { withTempDir } from '../helpers/temp-dir.ts'
 
 /** Parses a `tzp2p run` command line with the real commander options. */
 function runOptions (args: string[]): Record<string, unknown> {
@@ -73,7 +69,7 @@ test('$TZP2P_DATA_DIR sets the data dir unless the file or --data-dir does; rela
 })
 
 test('precedence: defaults < config file < flags, key by key', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('config', async (dir) => {
     const file = join(dir, 'node.json')
     await writeFile(file, JSON.stringify({
       'data-dir': join(dir, 'data'),
@@ -139,7 +135,7 @@ test('--chain-name on the devnet keeps its genesis; --network, --protocol, --no-
 })
 
 test('the config file is <data-dir>/config.json when none is named; a missing one means defaults', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('config', async (dir) => {
     const none = await loadConfig({ cliFlags: runOptions(['--data-dir', dir]), env: {} })
     assert.equal(none.configFile, null)
     await writeFile(join(dir, 'config.json'), JSON.stringify({ p2p: { 'expected-proof-of-work': 3 } }))
@@ -152,7 +148,7 @@ test('the config file is <data-dir>/config.json when none is named; a missing on
 })
 
 test('a config file named by --config-file that does not exist, or is a directory, is a clear error', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('config', async (dir) => {
     const missing = join(dir, 'nope.json')
     await assert.rejects(loadConfig({ cliFlags: runOptions(['--config-file', missing]), env: {} }), (e: unknown) => {
       assert.ok(e instanceof ConfigFileError)

@@ -1,7 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError, devnetBakerKeypair, genesisFor, loadBakerKey, resolveConfig } from '../../src/config/index.ts'
 import { createAcceptAllProtocol } from '../../src/protocol/accept-all.ts'
@@ -9,6 +8,7 @@ import { ed25519FromName, encodePublicKey } from '../../src/protocol/demo/keys.t
 import { toHex } from '../../src/encoding/index.ts'
 import { blake2b } from '../../src/crypto/index.ts'
 import { namedGenesis, resolveGenesis, type GenesisConfig } from '../../src/chain/genesis.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 test('genesisFor: null takes the protocol\'s hash; a named protocol must be the one configured', () => {
   const acceptAll = resolveConfig({}, { protocol: 'accept-all' }, { env: {} })
@@ -31,7 +31,7 @@ test('genesisFor: null takes the protocol\'s hash; a named protocol must be the 
 })
 
 test('loadBakerKey: the devnet key by default, a seed file that must match baker-public-key, clear errors', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-config-'))
+  const dir = await tempDir('config')
   try {
     const devnet = await loadBakerKey(resolveConfig({}, {}, { env: {} }))
     assert.deepEqual(devnet?.publicKey, devnetBakerKeypair().publicKey)
@@ -60,6 +60,6 @@ test('loadBakerKey: the devnet key by default, a seed file that must match baker
     await writeFile(join(dir, 'other.seed'), toHex(blake2b(new TextEncoder().encode('someone else'), 32)))
     await expectError({ ...params, baker: { 'key-file': 'other.seed' } }, /holds the key of edpk\S+, not protocol\.parameters\.baker-public-key edpk/)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })

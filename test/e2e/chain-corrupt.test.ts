@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import {
-  ChildNode, childConfig, copyDataDir, generateChain, removeAll, seededDataDir, stopAll, tempDir, type GeneratedChain
-} from './chain-harness.ts'
+import { ChildNode, childConfig, copyDataDir, generateChain, removeAll, seededDataDir, stopAll, type GeneratedChain } from './chain-harness.ts'
 import type { ChildConfig } from './chain-child.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * One of three peers serves one corrupted answer (its bytes altered on the way out): wrong

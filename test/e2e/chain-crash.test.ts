@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { seededRandom } from '../helpers/seeded-random.ts'
-import {
-  ChildNode, childConfig, copyDataDir, generateChain, removeAll, seededDataDir, stopAll, tempDir, type GeneratedChain
-} from './chain-harness.ts'
+import { ChildNode, childConfig, copyDataDir, generateChain, removeAll, seededDataDir, stopAll, type GeneratedChain } from './chain-harness.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * `kill -9` of a node at random moments of a bootstrap, ten times over: after each restart it

@@ -6,8 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { cp, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromHex, toHex } from '../../src/encoding/index.ts'
 import { accountKey, decodeAccount } from '../../src/protocol/demo/index.ts'
@@ -17,6 +16,7 @@ import { resolveGenesis } from '../../src/chain/genesis.ts'
 import { openDatabase } from '../../src/storage/database.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import type { ChildConfig } from './chain-child.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const NODE = join(process.cwd(), 'node_modules', '.bin', 'node')
 const CHILD = join(import.meta.dirname, 'chain-child.ts')
@@ -58,10 +58,6 @@ export async function generateChain (o: { name: string, blocks: number, transfer
     accountsAt.push(await snapshot())
   }
   return { name: o.name, accounts, validationPasses, blocks, hashes, accountsAt, builder }
-}
-
-export async function tempDir (label: string): Promise<string> {
-  return await mkdtemp(join(tmpdir(), `tzp2p-e2e-${label}-`))
 }
 
 /** A data dir whose store holds the chain's first `upTo` blocks. */
@@ -189,7 +185,7 @@ export async function stopAll (nodes: Array<ChildNode | undefined>): Promise<voi
 }
 
 export async function removeAll (dirs: string[]): Promise<void> {
-  await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+  await Promise.all(dirs.map(async d => { await removeDir(d) }))
 }
 
 export function childConfig (chain: GeneratedChain, dataDir: string, extra: Partial<ChildConfig> = {}): ChildConfig {

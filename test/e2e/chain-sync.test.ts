@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import {
-  ChildNode, childConfig, copyDataDir, generateChain, removeAll, seededDataDir, stopAll, tempDir, type GeneratedChain
-} from './chain-harness.ts'
+import { ChildNode, childConfig, copyDataDir, generateChain, removeAll, seededDataDir, stopAll, type GeneratedChain } from './chain-harness.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * A node joining late bootstraps a 2 000-block demo chain (two validation passes, transfers in

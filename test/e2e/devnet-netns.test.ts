@@ -1,13 +1,14 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { networkNamespacesUnavailable } from '../../src/runtime/devnet/netns.ts'
 import type { DevnetState } from '../../src/runtime/devnet/state.ts'
 import { Child, ROOT } from '../rpc/child.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const run = promisify(execFile)
 const unavailable = await networkNamespacesUnavailable()
@@ -21,7 +22,7 @@ async function getJson (url: string): Promise<any> {
 
 describe('devnet --net-namespaces', { skip }, () => {
   it('runs each node in its own namespace on a bridge; blocks cross the veths; Ctrl-C removes it all', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tzp2p-netns-'))
+    const dir = await tempDir('netns')
     const up = new Child([join(ROOT, 'scripts/devnet.ts'), '--nodes', '3', '--dir', dir, '--bake-interval', '1', '--net-namespaces'])
     let state: DevnetState | undefined
     try {
@@ -38,28 +39,25 @@ describe('devnet --net-namespaces', { skip }, () => {
       // Peers see each other at their namespace addresses, not on loopback.
       const addresses = new Set(layout.nodes.map(n => n.address))
       for (const n of state.nodes) {
-        const connections = await (async () => {
-          for (;;) {
-            const c = await getJson(`${n.rpc}/network/connections`) as Array<{ id_point: { addr: string } }>
-            if (c.length >= 1) return c
-            await new Promise(resolve => setTimeout(resolve, 200))
-          }
-        })()
+        const connections = await waitFor(async () => {
+          const c = await getJson(`${n.rpc}/network/connections`) as Array<{ id_point: { addr: string } }>
+          return c.length >= 1 ? c : undefined
+        }, { what: `${n.name} has a connection`, timeoutMs: 60_000, intervalMs: 200 })
         for (const c of connections) assert.ok(addresses.has(c.id_point.addr), `${n.name} sees a peer at ${c.id_point.addr}`)
       }
       // A block baked by node0 reaches the others through the bridge.
       const target = (await getJson(`${state.nodes[0].rpc}/chains/main/blocks/head/header`)).level + 2
-      for (;;) {
-        const levels = await Promise.all(state.nodes.map(async n => (await getJson(`${n.rpc}/chains/main/blocks/head/header`)).level as number))
-        if (levels.every(l => l >= target)) break
-        await new Promise(resolve => setTimeout(resolve, 200))
-      }
-      const hashes = await Promise.all(state.nodes.map(async n => await getJson(`${n.rpc}/chains/main/blocks/${target}/hash`)))
+      const nodes = state.nodes
+      await waitFor(async () => {
+        const levels = await Promise.all(nodes.map(async n => (await getJson(`${n.rpc}/chains/main/blocks/head/header`)).level as number))
+        return levels.every(l => l >= target)
+      }, { what: `every node at level ${target}`, timeoutMs: 60_000, intervalMs: 200 })
+      const hashes = await Promise.all(nodes.map(async n => await getJson(`${n.rpc}/chains/main/blocks/${target}/hash`)))
       assert.equal(new Set(hashes).size, 1)
     } finally {
       up.kill('SIGINT')
       const exit = await up.exited
-      await rm(dir, { recursive: true, force: true })
+      await removeDir(dir)
       assert.deepEqual(exit, { code: 0, signal: null }, up.stderr)
     }
     const namespaces = (await run('ip', ['netns', 'list'])).stdout

@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { b58Decode, b58Encode } from '../../src/crypto/index.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
@@ -12,6 +11,8 @@ import { isAlive } from '../../src/runtime/devnet/processes.ts'
 import type { DevnetState } from '../../src/runtime/devnet/state.ts'
 import { operationCodec, operationHash } from '../../src/wire/operation.ts'
 import { Child, ROOT } from '../rpc/child.ts'
+import { withTempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const DEVNET_SCRIPT = join(ROOT, 'scripts/devnet.ts')
 /** Any free ports: tests must not depend on which ports this machine has free. */
@@ -21,21 +22,6 @@ async function getJson (url: string): Promise<any> {
   const response = await fetch(url)
   assert.equal(response.status, 200, `${url}: ${response.status} ${await response.clone().text()}`)
   return await response.json()
-}
-
-async function until<T> (what: string, probe: () => Promise<T | undefined>, deadlineMs = 60_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    const found = await probe().catch(() => undefined)
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-}
-
-async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-devnet-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
 }
 
 const readState = async (dir: string): Promise<DevnetState> => JSON.parse(await readFile(join(dir, 'devnet.json'), 'utf8')) as DevnetState
@@ -51,7 +37,7 @@ function firstTransfer (branchB58: string, amount: bigint): { hex: string, hash:
 
 describe('devnet', () => {
   it('npm run devnet -- --nodes 5: an operation injected on one node is in a block on every node; status; down', async () => {
-    await withDir(async dir => {
+    await withTempDir('devnet', async dir => {
       const up = new Child([DEVNET_SCRIPT, '--nodes', '5', '--dir', dir, '--bake-interval', '1', ...FREE_PORTS])
       try {
         await up.waitFor(c => c.stdout.includes('devnet up: Ctrl-C stops every node') ? true : undefined, 'the devnet to be up', 120_000)
@@ -71,18 +57,18 @@ describe('devnet', () => {
 
         // The baker includes it in a block; find that block on node0.
         const baker = state.nodes[0].rpc
-        const included = await until('the operation in a block on the baker', async () => {
+        const included = await waitFor(async () => {
           const head = await getJson(`${baker}/chains/main/blocks/head/header`)
           for (let level = head.level; level >= 1; level--) {
             const hashes = await getJson(`${baker}/chains/main/blocks/${level}/operation_hashes`) as string[][]
             if (hashes.flat().includes(op.hash)) return { level, hash: await getJson(`${baker}/chains/main/blocks/${level}/hash`) as string }
           }
           return undefined
-        })
+        }, { what: 'the operation in a block on the baker', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
         // Every node has that very block, with the operation in it.
         for (const n of state.nodes) {
-          await until(`block ${included.level} on ${n.name}`, async () =>
-            (await getJson(`${n.rpc}/chains/main/blocks/${included.level}/hash`)) === included.hash ? true : undefined)
+          await waitFor(async () => (await getJson(`${n.rpc}/chains/main/blocks/${included.level}/hash`)) === included.hash,
+            { what: `block ${included.level} on ${n.name}`, timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
           const ops = await getJson(`${n.rpc}/chains/main/blocks/${included.hash}/operations`) as Array<Array<{ hash: string, contents: { amount: string } }>>
           const found = ops.flat().find(o => o.hash === op.hash)
           assert.equal(found?.contents.amount, '1234', n.name)
@@ -131,7 +117,7 @@ describe('devnet', () => {
   })
 
   it('tzp2p devnet up --detach returns, refuses a second devnet in the same dir, and down stops it', async () => {
-    await withDir(async dir => {
+    await withTempDir('devnet', async dir => {
       const up = Child.tzp2p(['devnet', 'up', '--nodes', '2', '--dir', dir, '--detach', ...FREE_PORTS])
       try {
         assert.equal((await up.exited).code, 0, up.stderr)

@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Child, NODE, ROOT } from '../rpc/child.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const exec = promisify(execFile)
 const NPM_ENV = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' }
@@ -18,7 +18,7 @@ const NPM_ENV = { ...process.env, npm_config_update_notifier: 'false', npm_confi
  */
 describe('embedding tzp2p as a package', () => {
   it('npm pack holds dist with types, bin, protocols and README; an application imports it, typechecks and runs the gossip-backbone example', async () => {
-    const tmp = await mkdtemp(join(tmpdir(), 'tzp2p-embed-'))
+    const tmp = await tempDir('embed')
     try {
       await exec('npm', ['run', 'build'], { cwd: ROOT, env: NPM_ENV })
       const { stdout } = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, env: NPM_ENV })
@@ -66,7 +66,7 @@ describe('embedding tzp2p as a package', () => {
       const { stdout: v } = await exec(NODE, [join(pkg, 'bin', 'tzp2p.js'), '--version'])
       assert.match(v.trim(), /^\d+\.\d+\.\d+$/)
     } finally {
-      await rm(tmp, { recursive: true, force: true })
+      await removeDir(tmp)
     }
   })
 

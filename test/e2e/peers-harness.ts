@@ -103,19 +103,6 @@ export async function killAll (nodes: NodeProcess[]): Promise<void> {
   await Promise.all(nodes.map(async n => { if (n.child.exitCode === null && n.child.signalCode === null) await n.kill() }))
 }
 
-/**
- * Polls `check` until it returns true. The deadline is only a safety net so a broken build fails
- * instead of hanging; nothing asserts on how long it took.
- */
-export async function eventually (what: string, check: () => Promise<boolean>, deadlineMs = 60_000, everyMs = 250): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) throw new Error(`not reached within the safety deadline: ${what}`)
-    await new Promise(resolve => setTimeout(resolve, everyMs))
-  }
-}
-
 /** Limits for small test networks: min 2 / expected 4 / max 6 (as `--connections 4`), fast maintenance. */
 export function smallNetworkLimits (extra: Partial<NodeOptions['limits']> = {}): NonNullable<NodeOptions['limits']> {
   return {

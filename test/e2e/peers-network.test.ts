@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { eventually, FAST_RECONNECTION, killAll, smallNetworkLimits, startProcesses, type NodeProcess, type NodeStatus } from './peers-harness.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { FAST_RECONNECTION, killAll, smallNetworkLimits, startProcesses, type NodeProcess, type NodeStatus } from './peers-harness.ts'
 
 /**
  * Twelve nodes, each in its own process, each wanting 2 to 6 connections (`--connections 4`). One
@@ -14,6 +15,10 @@ const COUNT = 12
 
 const within = (s: NodeStatus): boolean => s.connections >= MIN && s.connections <= MAX
 
+/** Each node's counts, for a failure message: `#3 7 (in 4, out 3; 9 points, 2 greylisted, 41 passes)`. */
+const describeAll = (statuses: NodeStatus[]): string => statuses.map((s, i) =>
+  `#${i} ${s.connections} (in ${s.inbound}, out ${s.outbound}; ${s.points.length} points, ${s.greylist.length} greylisted, ${s.maintenanceRuns} passes)`).join(', ')
+
 describe('a 12-node network from a single seed', () => {
   const nodes: NodeProcess[] = []
   after(async () => { await killAll(nodes) })
@@ -26,10 +31,10 @@ describe('a 12-node network from a single seed', () => {
     nodes.push(...await startProcesses(Array.from({ length: COUNT - 1 }, () => ({ ...options, peers: [seedAddress] }))))
 
     let statuses: NodeStatus[] = []
-    await eventually('every node has 2..6 connections', async () => {
+    await waitFor(async () => {
       statuses = await Promise.all(nodes.map(async n => await n.status()))
       return statuses.every(within)
-    }, 60_000)
+    }, { what: () => `every node has 2..6 connections; last seen ${describeAll(statuses)}`, timeoutMs: 60_000, intervalMs: 250 })
     for (const [i, s] of statuses.entries()) {
       assert.ok(within(s), `node ${i}: ${s.connections} connections`)
       // The seed was the only address each was given: reaching 2 connections means it found others.
@@ -51,10 +56,10 @@ describe('a 12-node network from a single seed', () => {
     assert.ok(lost > 0, 'the survivors lose connections')
     await Promise.all(dead.map(async n => { await n.kill() }))
 
-    await eventually('the survivors are back within 2..6 connections, all to live nodes', async () => {
+    await waitFor(async () => {
       statuses = await Promise.all(alive.map(async n => await n.status()))
       return statuses.every(s => within(s) && s.peers.every(p => !deadIds.has(p)))
-    }, 60_000)
+    }, { what: () => `the survivors are back within 2..6 connections, all to live nodes; last seen ${describeAll(statuses)}`, timeoutMs: 60_000, intervalMs: 250 })
     for (const s of statuses) assert.ok(within(s))
   })
 })

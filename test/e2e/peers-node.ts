@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
-import { identityWithPow } from '../handshake/helpers.ts'
+import { identityWithPow } from '../helpers/node.ts'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Partial<NodeOptions>
 const keys = config.dataDir === undefined ? { identity: identityWithPow(0), privateKey: await generateKeyPair('Ed25519') } : {}

@@ -1,11 +1,10 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
-  eventually, FAST_RECONNECTION, killAll, NodeProcess, smallNetworkLimits, startProcesses, type NodeStatus
+  FAST_RECONNECTION, killAll, NodeProcess, smallNetworkLimits, startProcesses, type NodeStatus
 } from './peers-harness.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 /** Node processes: a private node among public ones, and a node restarted on its data dir. */
 
@@ -30,13 +29,13 @@ describe('private mode across a network of processes', () => {
     // Several maintenance rounds, peer exchanges and swaps: at every look, nobody knows the private node's address.
     const leaks: string[] = []
     let statuses: NodeStatus[] = []
-    await eventually('the public nodes are within bounds and the private node is up', async () => {
+    await waitFor(async () => {
       statuses = await Promise.all(publicNodes.map(async n => await n.status()))
       statuses.forEach((s, i) => { if (s.points.some(p => p.key === hiddenKey)) leaks.push(`node ${i}`) })
       const h = await hidden.status()
       return h.connections === 1 && statuses.every(s => s.connections >= 2 && s.connections <= 6) &&
         statuses.every(s => s.maintenanceRuns >= 5)
-    }, 45_000)
+    }, { what: 'the public nodes are within bounds and the private node is up', timeoutMs: 45_000, intervalMs: 250 })
     assert.deepEqual(leaks, [])
     const h = await hidden.status()
     assert.deepEqual(h.peers, [sentryId], 'connected to its trusted peer only')
@@ -54,11 +53,11 @@ describe('a node restarted on its data dir', () => {
   let dataDir = ''
   after(async () => {
     await killAll(nodes)
-    if (dataDir !== '') await rm(dataDir, { recursive: true, force: true })
+    if (dataDir !== '') await removeDir(dataDir)
   })
 
   it('keeps the points it knew and reconnects to them without being told', { timeout: 60_000 }, async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tzp2p-restart-'))
+    dataDir = await tempDir('restart')
     const options = { limits: smallNetworkLimits({ minConnections: 3, expectedConnections: 4 }), reconnection: FAST_RECONNECTION }
     const others = await startProcesses([options, options, options])
     nodes.push(...others)
@@ -69,7 +68,7 @@ describe('a node restarted on its data dir', () => {
     nodes.push(first)
     await first.ready
     const otherKeys = await Promise.all(others.map(async o => keyOf((await o.ready).address)))
-    await eventually('connected to all three', async () => (await first.status()).connections === 3)
+    await waitFor(async () => (await first.status()).connections === 3, { what: 'connected to all three', timeoutMs: 45_000, intervalMs: 250 })
     assert.equal(await first.terminate(), 0, first.errors)
 
     // No --peer this time: everything it knows comes from the store.
@@ -79,6 +78,6 @@ describe('a node restarted on its data dir', () => {
     const status = await second.status()
     for (const key of otherKeys) assert.ok(status.points.some(p => p.key === key), `${key} survived the restart`)
     assert.ok(status.points.every(p => !p.trusted), 'trust comes from configuration, not from the store')
-    await eventually('reconnected to all three', async () => (await second.status()).connections === 3)
+    await waitFor(async () => (await second.status()).connections === 3, { what: 'reconnected to all three', timeoutMs: 45_000, intervalMs: 250 })
   })
 })

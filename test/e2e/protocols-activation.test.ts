@@ -5,8 +5,10 @@ import { encode, toHex } from '../../src/encoding/index.ts'
 import { demoSetup } from '../helpers/demo-chain.ts'
 import { DEMO_V2_TRANSFER_CHARGE, signTransfer } from '../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
-import { ChildNode, removeAll, stopAll, tempDir } from './chain-harness.ts'
+import { ChildNode, removeAll, stopAll } from './chain-harness.ts'
 import type { ChildConfig } from './chain-child.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * Protocol activation with real processes on loopback: a baker and two peers run demo v1, the
@@ -26,16 +28,6 @@ function config (dataDir: string, extra: Partial<ChildConfig>): ChildConfig {
 async function getJson (url: string): Promise<{ status: number, body: any }> {
   const r = await fetch(url)
   return { status: r.status, body: await r.json() }
-}
-
-async function until<T> (what: string, probe: () => Promise<T | undefined>, deadlineMs = 60_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    const v = await probe().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
 }
 
 /** Transfer of `amount` (fee 0) from account `from` to account 3, branched on `branchHex`. */
@@ -79,8 +71,10 @@ describe('protocol activation across processes', () => {
       const d20 = await b.dump()
       assert.equal(d20.proto, 1)
       assert.equal(d20.protocol, d20.v2, 'the next block runs v2')
-      await b.call({ cmd: 'inject', hex: transferHex(d20.head as string, 1, 1n, 7n) }, 'injected')
-      await baker.waitFor(e => e.event === 'operation')
+      const injected = await b.call({ cmd: 'inject', hex: transferHex(d20.head as string, 1, 1n, 7n) }, 'injected')
+      // The baker may bake only once this very operation is in its mempool (its own transfer at
+      // level 19 raised an `operation` event too: any `operation` is not enough).
+      await baker.waitFor(e => e.event === 'operation' && e.hash === injected.hash)
       const first = await baker.call({ cmd: 'bake' }, 'baked')
       assert.equal(first.level, ACTIVATION + 1)
       assert.equal(first.operations, 1)
@@ -133,10 +127,10 @@ describe('protocol activation across processes', () => {
       // New heads keep coming; it must keep ignoring them.
       await baker.call({ cmd: 'bake' }, 'baked')
       await b.headAt(top + 1)
-      const state = await until('the missing protocol to be reported not-installed', async () => {
+      const state = await waitFor(async () => {
         const r = await getJson(`${old.ready.rpc as string}/protocols/${d20.v2 as string}`)
         return r.status === 200 && r.body.missing?.state === 'not-installed' ? r.body : undefined
-      })
+      }, { what: 'the missing protocol to be reported not-installed', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
       assert.equal(state.installed, false)
       assert.deepEqual({ name: state.manifest.name, version: state.manifest.version }, { name: 'demo', version: 2 })
       assert.equal(state.missing.first_level, ACTIVATION + 1)
@@ -168,10 +162,10 @@ describe('protocol activation across processes', () => {
       assert.equal(again.ready.level, ACTIVATION)
       assert.match(again.stderrTail, /unknown protocol P\w{50} at level 21: not installed; branch not followed/)
       await again.call({ cmd: 'trust', address: b.address }, 'dialled')
-      await until('the restarted node to fetch the manifest again', async () => {
+      await waitFor(async () => {
         const r = await getJson(`${again.ready.rpc as string}/protocols/${d20.v2 as string}`)
-        return r.body.missing?.state === 'not-installed' && r.body.manifest?.version === 2 ? true : undefined
-      })
+        return r.body.missing?.state === 'not-installed' && r.body.manifest?.version === 2
+      }, { what: 'the restarted node to fetch the manifest again', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
       assert.equal((await again.dump()).level, ACTIVATION)
     } finally {
       await stopAll(nodes)

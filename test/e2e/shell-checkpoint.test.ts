@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEVNET_GENESIS_TIMESTAMP, devnetGenesisBlock } from '../../src/config/presets.ts'
 import { DEFAULT_CHAIN_NAME } from '../../src/node/options.ts'
@@ -11,6 +10,8 @@ import { encode, toHex } from '../../src/encoding/index.ts'
 import { signTransfer } from '../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
 import { Child } from '../rpc/child.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * `--protocol shell --checkpoint`, end to end with real `tzp2p run` processes on loopback: a demo
@@ -35,15 +36,9 @@ async function getOk (url: string): Promise<any> {
   return r.body
 }
 
-/** Polls `check` until it returns something; the deadline is a safety net. */
-async function until<T> (what: string, check: () => Promise<T | undefined>, deadlineMs = 90_000): Promise<T> {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    const v = await check().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`${what}: not before the deadline`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+/** Waits until `check` returns something; errors (an RPC not yet up) mean not yet. */
+async function until<T> (what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return await waitFor(check, { what, timeoutMs: 90_000, intervalMs: 100, retryOnError: true }) as T
 }
 
 async function startRun (args: string[]): Promise<{ child: Child, rpc: string, addresses: string[] }> {
@@ -67,7 +62,7 @@ const headLevel = async (rpc: string): Promise<number> => (await getOk(`${rpc}/c
 
 describe('a shell node started from a checkpoint (real child processes)', () => {
   it('follows a demo chain from block k to the head and on, holds nothing below k, and keeps its checkpoint', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tzp2p-e2e-shell-'))
+    const dir = await tempDir('e2e-shell')
     const children: Child[] = []
     try {
       // The baker: the devnet's demo protocol with Tezos's 4 validation passes.
@@ -170,7 +165,7 @@ describe('a shell node started from a checkpoint (real child processes)', () => 
     } finally {
       for (const c of children) c.kill()
       await Promise.all(children.map(async c => await c.exited))
-      await rm(dir, { recursive: true, force: true })
+      await removeDir(dir)
     }
   })
 })

@@ -9,7 +9,7 @@ import { signTransfer } from '../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
-import { addressOf, startNode, stopAll } from '../handshake/helpers.ts'
+import { addressOf, startNode, stopAll } from '../helpers/node.ts'
 import { startDemoNode, type DemoNode } from '../rpc/demo-node.ts'
 
 /** Debian's chromium (`.ci/run` installs it with apt-get); playwright-core never downloads one. */

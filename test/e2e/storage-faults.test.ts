@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Child } from '../rpc/child.ts'
+import { removeDir, tempDir, withTempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * The machine fails the node, not a peer: a data dir that cannot be written, a disk that fills up
@@ -28,11 +29,6 @@ function tryMount (dir: string, options: string): boolean {
 
 function unmount (dir: string): void {
   try { execFileSync('umount', [dir], { stdio: 'ignore' }) } catch {}
-}
-
-async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-faults-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
 }
 
 async function getJson (url: string): Promise<any> {
@@ -72,20 +68,20 @@ async function runToExit (args: string[]): Promise<{ code: number | null, stderr
 const canMount = await withMountProbe()
 
 async function withMountProbe (): Promise<boolean> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-mount-probe-'))
+  const dir = await tempDir('mount-probe')
   try {
     const ok = tryMount(dir, 'size=1m')
     if (ok) unmount(dir)
     return ok
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 }
 const NO_MOUNT = canMount ? false : 'needs root to mount a tmpfs (CAP_SYS_ADMIN)'
 
 describe('storage faults (real `tzp2p run` processes)', () => {
   it('a data dir under a regular file: one clear line, exit 1', async () => {
-    await withTemp(async dir => {
+    await withTempDir('faults', async dir => {
       const file = join(dir, 'not-a-dir')
       await writeFile(file, 'x')
       const { code, stderr } = await runToExit(['--data-dir', join(file, 'node'), ...LOOPBACK])
@@ -96,7 +92,7 @@ describe('storage faults (real `tzp2p run` processes)', () => {
   })
 
   it('a data dir on a read-only file system: one clear line, exit 1', { skip: NO_MOUNT }, async () => {
-    await withTemp(async dir => {
+    await withTempDir('faults', async dir => {
       const mnt = join(dir, 'ro')
       await mkdir(mnt)
       assert.ok(tryMount(mnt, 'size=1m'))
@@ -116,7 +112,7 @@ describe('storage faults (real `tzp2p run` processes)', () => {
   })
 
   it('the disk fills up while baking: clear error, clean stop with exit 1, and a restart keeps every committed block', { skip: NO_MOUNT, timeout: 120_000 }, async () => {
-    await withTemp(async dir => {
+    await withTempDir('faults', async dir => {
       const mnt = join(dir, 'small')
       await mkdir(mnt)
       assert.ok(tryMount(mnt, 'size=8m'))
@@ -128,11 +124,10 @@ describe('storage faults (real `tzp2p run` processes)', () => {
         try {
           const running = await child.logLine('node running')
           const rpc = running.rpc[0] as string
-          for (;;) {
+          await waitFor(async () => {
             lastSeen = (await getJson(`${rpc}/chains/main/blocks/head/header`)).level
-            if (lastSeen >= 3) break
-            await new Promise(resolve => setTimeout(resolve, 100))
-          }
+            return lastSeen >= 3
+          }, { what: 'the baker at level 3', timeoutMs: 60_000, intervalMs: 100 })
           await fillDisk(join(mnt, 'filler'))
           // Blocks committed between the last look and the full disk are kept too: read the head
           // once more (reads still work), then wait for the node to notice and stop.
@@ -162,11 +157,8 @@ describe('storage faults (real `tzp2p run` processes)', () => {
             assert.equal(block.header.level, level)
             assert.ok(Array.isArray(block.operations))
           }
-          for (;;) {
-            const now = await getJson(`${rpc}/chains/main/blocks/head/header`)
-            if (now.level > head.level) break
-            await new Promise(resolve => setTimeout(resolve, 100))
-          }
+          await waitFor(async () => (await getJson(`${rpc}/chains/main/blocks/head/header`)).level > head.level,
+            { what: `a block above ${head.level} after the restart`, timeoutMs: 60_000, intervalMs: 100 })
         } finally {
           again.kill('SIGTERM')
           await again.exited

@@ -7,9 +7,10 @@ import { operationCodec } from '../../src/wire/operation.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
-import { addressOf } from '../handshake/helpers.ts'
+import { addressOf } from '../helpers/node.ts'
 import { forgeDemoBlock } from '../chain/helpers.ts'
-import { eventually, freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from '../sync/nodes.ts'
+import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from '../sync/nodes.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 describe('/tzp2p/gossip/1.0.0', () => {
   let setup: DemoSetup
@@ -52,7 +53,7 @@ describe('/tzp2p/gossip/1.0.0', () => {
     const before = gossipOf(a).stats.futureBlocks
     const rogue = await rogueSends(encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header, mempool: { knownValid: [], pending: [] } }))
     try {
-      await eventually(() => gossipOf(a).stats.futureBlocks === before + 1)
+      await waitFor(() => gossipOf(a).stats.futureBlocks === before + 1, { what: 'the future block counted' })
       assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
       assert.ok(a.node.peers.get(rogue.identity.peerId) !== undefined, 'still connected')
     } finally {
@@ -64,8 +65,8 @@ describe('/tzp2p/gossip/1.0.0', () => {
     assert.ok(await a.node.chain?.isKnownInvalid(blockHash(invalid)) !== undefined)
     const rogue = await rogueSends(encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: invalid, mempool: { knownValid: [], pending: [] } }))
     try {
-      await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
-      await eventually(() => a.node.peers.get(rogue.identity.peerId) === undefined)
+      await waitFor(() => a.node.greylist.isGreylisted(rogue.identity.peerId), { what: 'the rogue greylisted' })
+      await waitFor(() => a.node.peers.get(rogue.identity.peerId) === undefined, { what: 'the rogue disconnected' })
     } finally {
       await rogue.stop()
     }
@@ -74,7 +75,7 @@ describe('/tzp2p/gossip/1.0.0', () => {
   it('scores a peer sending what is not a gossip message (an invalid message: not greylisted by one)', async () => {
     const rogue = await rogueSends(encodeP2pMessage({ tag: 'Get_block_headers', blockHashes: [] }))
     try {
-      await eventually(() => a.node.scores.score(rogue.identity.peerId) < 0)
+      await waitFor(() => a.node.scores.score(rogue.identity.peerId) < 0, { what: 'the rogue scored' })
       assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
     } finally {
       await rogue.stop()
@@ -85,7 +86,7 @@ describe('/tzp2p/gossip/1.0.0', () => {
     const before = gossipOf(a).stats.otherChain
     const rogue = await rogueSends(encodeP2pMessage({ tag: 'Get_current_head', chainId: new Uint8Array([1, 2, 3, 4]) }))
     try {
-      await eventually(() => gossipOf(a).stats.otherChain === before + 1)
+      await waitFor(() => gossipOf(a).stats.otherChain === before + 1, { what: 'the other chain\'s message counted' })
       assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
     } finally {
       await rogue.stop()
@@ -97,16 +98,16 @@ describe('/tzp2p/gossip/1.0.0', () => {
     try {
       await b.node.dial(addressOf(a.node))
       const level = a.node.head()?.header.shell.level ?? 0
-      await eventually(() => b.node.head()?.header.shell.level === level)
+      await waitFor(() => b.node.head()?.header.shell.level === level, { what: `b at level ${level}` })
       const heads = (): number => gossipOf(a).receivedByTag.get('Current_head') ?? 0
       const before = heads()
       // A bakes: B hears of it and applies it, and must not announce it back to A.
       await a.node.bake()
-      await eventually(() => b.node.head()?.header.shell.level === level + 1)
+      await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
       // Then B bakes: A hears of that one. Messages on B's stream arrive in order, so an echo of
       // A's block would have come first.
       await b.node.bake()
-      await eventually(() => a.node.head()?.header.shell.level === level + 2)
+      await waitFor(() => a.node.head()?.header.shell.level === level + 2, { what: `a at level ${level + 2}` })
       assert.equal(heads() - before, 1, 'A received exactly one Current_head from B: its own block')
     } finally {
       await b.close()
@@ -117,19 +118,19 @@ describe('/tzp2p/gossip/1.0.0', () => {
     const b = await startChainNode(demoSetup({ name: 'gossip-service', verifyWorkers: 0 }))
     try {
       // A admits a few new connections per second per IP, and every test here dials it from 127.0.0.1.
-      await eventually(async () => await b.node.dial(addressOf(a.node)).then(() => true, () => false))
+      await waitFor(async () => await b.node.dial(addressOf(a.node)).then(() => true, () => false), { what: 'b connected to a (a admits a few connections per second per IP)' })
       const level = a.node.head()?.header.shell.level ?? 0
-      await eventually(() => b.node.head()?.header.shell.level === level)
+      await waitFor(() => b.node.head()?.header.shell.level === level, { what: `b at level ${level}` })
       const announced: Array<{ level: number, ops: string[] }> = []
       gossipOf(b).on('head', h => { announced.push({ level: h.header.shell.level, ops: h.mempool.knownValid.map(x => toHex(x)) }) })
       // Once the clock allows a new block, injected and baked at once, before the mempool's 100 ms
       // announcement batch: peers learn of the operation only through the head announcement.
-      await eventually(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n))
+      await waitFor(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n), { what: 'a second after the head\'s timestamp' })
       const [op] = builder.transfers([{ from: 0, to: 1, amount: 1n }])
       const { hash } = await a.node.inject(encode(operationCodec, op))
       const baked = await a.node.bake()
       assert.equal(baked.operations, 1, 'the block carries the operation')
-      await eventually(() => b.node.head()?.header.shell.level === level + 1)
+      await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
       const forBlock = announced.filter(x => x.level === level + 1)
       assert.ok(forBlock.length > 0)
       for (const x of forBlock) assert.ok(!x.ops.includes(toHex(hash)), 'the included operation is not announced as pending')

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { byteStream } from '@libp2p/utils'
 import { authenticatedOnly } from '../../src/handshake/guard.ts'
-import { addressOf, startNode, stopAll } from './helpers.ts'
+import { addressOf, startNode, stopAll } from '../helpers/node.ts'
 import { startRawHost } from './raw-peer.ts'
 
 const TEST_PROTOCOL = '/tzp2p/test-echo/1.0.0'

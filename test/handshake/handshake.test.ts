@@ -4,7 +4,7 @@ import { AUTHENTICATED_TAG, TEZOS_PEER_ID_METADATA } from '../../src/handshake/s
 import {
   PeerRefusedError, PeerRejectedError, RejectedByPeerError, SelfConnectionError, HandshakeClosedError
 } from '../../src/handshake/errors.ts'
-import { startNode, addressOf, nextEvent, stopAll, identityWithPow } from './helpers.ts'
+import { startNode, addressOf, nextEvent, stopAll, identityWithPow } from '../helpers/node.ts'
 
 /** The listening TCP port of a node (what it advertises in its connection messages). */
 function portOf (node: { getMultiaddrs: () => Array<{ toString: () => string }> }): number {

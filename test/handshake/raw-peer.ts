@@ -15,7 +15,7 @@ import { ackCodec, type AckMessage } from '../../src/wire/ack.ts'
 import { encodeConnectionFrame, decodeConnectionFrame, type ConnectionMessage } from '../../src/wire/connection-message.ts'
 import { connectionMetadataCodec } from '../../src/wire/metadata.ts'
 import { ChunkCipher, HandshakeTransport, MAX_CHUNK_PLAINTEXT_BYTES } from '../../src/handshake/channel.ts'
-import { TEST_CHAIN } from './helpers.ts'
+import { TEST_CHAIN } from '../helpers/node.ts'
 
 export async function startRawHost (): Promise<Libp2p> {
   const host = await createLibp2p({

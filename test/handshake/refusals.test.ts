@@ -8,7 +8,7 @@ import {
 } from '../../src/handshake/errors.ts'
 import { HANDSHAKE_PROTOCOL } from '../../src/handshake/service.ts'
 import { decodeConnectionFrame } from '../../src/wire/connection-message.ts'
-import { addressOf, identityFailingPow, identityWithPow, nextEvent, startNode, stopAll, TEST_CHAIN } from './helpers.ts'
+import { addressOf, identityFailingPow, identityWithPow, nextEvent, startNode, stopAll, TEST_CHAIN } from '../helpers/node.ts'
 import { closed, connectionMessageOf, RawHandshake, startRawHost } from './raw-peer.ts'
 
 describe('handshake refusals', () => {

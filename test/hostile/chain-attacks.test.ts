@@ -15,12 +15,10 @@ import { SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
-import {
-  assertDisconnectedAndGreylisted, assertHonestServed, CrashWatch, eventually, lengthPrefix4, openStream,
-  serveSyncByHand, startNodeAttacker, startVictim, type Victim
-} from './harness.ts'
+import { assertDisconnectedAndGreylisted, assertHonestServed, CrashWatch, lengthPrefix4, openStream, serveSyncByHand, startNodeAttacker, startVictim, type Victim } from './harness.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
 import type { BlockInput } from '../../src/chain/chain.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 describe('hostile peers: gossip, sync and peer exchange', () => {
   /** The victim of the current test: the shared one, or a fresh one (`ownVictim`). */
@@ -192,7 +190,7 @@ describe('hostile peers: gossip, sync and peer exchange', () => {
     const before = gossip.stats.futureBlocks
     const next = await victim.builder.fork('future').bake([], BigInt(Math.floor(Date.now() / 1000) + 3600))
     await send(attacker.node, GOSSIP_PROTOCOL, encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: next.header, mempool: { knownValid: [], pending: [] } }))
-    await eventually(() => gossip.stats.futureBlocks === before + 1, 'future block counted')
+    await waitFor(() => gossip.stats.futureBlocks === before + 1, { what: 'future block counted' })
     assert.equal(await victim.node.chain?.hasBlock(blockHash(next.header)), false)
     assert.equal(victim.node.greylist.isGreylisted(attacker.ip), false)
     assert.ok(victim.node.peers.get(attacker.node.identity.peerId) !== undefined, 'still connected')
@@ -247,11 +245,11 @@ describe('hostile peers: gossip, sync and peer exchange', () => {
     const silent = await plainAttacker()
     const swallowed = await serveSyncByHand(silent.node, () => undefined)
     await send(silent.node, GOSSIP_PROTOCOL, encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: extra[0].header, mempool: { knownValid: [], pending: [] } }))
-    await eventually(() => swallowed.requests.length > 0, 'the victim asked the silent peer')
+    await waitFor(() => swallowed.requests.length > 0, { what: 'the victim asked the silent peer' })
     // An honest peer with the same block arrives; the victim completes the block from it.
     const honest = await chainAttacker(extra)
     await honest.node.dial(victim.address)
-    await eventually(async () => toHex(victim.node.chain?.head.hash ?? new Uint8Array()) === target, 'victim reached the new head', 45_000)
+    await waitFor(async () => toHex(victim.node.chain?.head.hash ?? new Uint8Array()) === target, { what: 'victim reached the new head', timeoutMs: 45_000 })
     assert.equal(victim.node.greylist.isGreylisted(silent.ip), false)
     await assertHonestServed(victim)
   })

@@ -26,7 +26,7 @@ import { createNode, type TzNode } from '../../src/node/create-node.ts'
 import { PEER_EXCHANGE_PROTOCOL } from '../../src/peers/exchange/protocol.ts'
 import { SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
-import { identityWithPow } from '../handshake/helpers.ts'
+import { identityWithPow } from '../helpers/node.ts'
 
 export type AttackKind = 'slowloris' | 'streams' | 'sync-flood' | 'garbage'
 export const ATTACK_KINDS: AttackKind[] = ['slowloris', 'streams', 'sync-flood', 'garbage']

@@ -16,14 +16,10 @@ import {
 } from '../../src/handshake/errors.ts'
 import type { HandshakeFailure } from '../../src/handshake/service.ts'
 import { HANDSHAKE_PROTOCOL } from '../../src/handshake/service.ts'
-import { createNode } from '../../src/node/create-node.ts'
-import { identityFailingPow, identityWithPow, TEST_CHAIN } from '../handshake/helpers.ts'
+import { identityFailingPow, identityWithPow, startNode } from '../helpers/node.ts'
 import { closed, connectionMessageOf, RawHandshake } from '../handshake/raw-peer.ts'
-import {
-  assertDisconnectedAndGreylisted, assertDisconnectedNotGreylisted, assertHonestServed, CrashWatch, eventually, freshHonestIp,
-  rawAuthenticate, rawHandshakeToAck, startNodeAttacker, startRawAttacker, startVictim, type Victim
-} from './harness.ts'
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { assertDisconnectedAndGreylisted, assertDisconnectedNotGreylisted, assertHonestServed, CrashWatch, freshHonestIp, rawAuthenticate, rawHandshakeToAck, startNodeAttacker, startRawAttacker, startVictim, type Victim } from './harness.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const VICTIM_POW = 4
 const AUTH_TIMEOUT_MS = 1500
@@ -103,11 +99,7 @@ describe('hostile peers: handshake', () => {
 
   it('relays an honest node\'s handshake: the nonces bound to the libp2p session fail, the relay is greylisted', async () => {
     const { host: relay, ip } = await rawAttacker()
-    const honest = await createNode({
-      identity: identityWithPow(VICTIM_POW), privateKey: await generateKeyPair('Ed25519'), chainName: TEST_CHAIN,
-      expectedPow: 0, listen: [], sourceAddress: freshHonestIp(), manageConnections: false
-    })
-    await honest.start()
+    const honest = await startNode({ identity: identityWithPow(VICTIM_POW), listen: [], sourceAddress: freshHonestIp() })
     cleanups.push(async () => { await honest.stop() })
     const failed = failureOf(relay.peerId)
     const relayed = Promise.withResolvers<void>()
@@ -281,7 +273,7 @@ describe('hostile peers: handshake', () => {
       assert.equal(r.status, 'rejected')
       assert.ok(r.reason instanceof Error && /Already_connected/.test(r.reason.message), String(r.reason))
     }
-    await eventually(() => victim.node.libp2p.getConnections(attacker.node.peerId).length === 1, 'only the first connection left')
+    await waitFor(() => victim.node.libp2p.getConnections(attacker.node.peerId).length === 1, { what: 'only the first connection left' })
     assert.ok(victim.node.peers.get(attacker.node.identity.peerId) !== undefined, 'the first connection is still authenticated')
     assert.equal(victim.node.greylist.isGreylisted(attacker.ip), false)
     await assertHonestServed(victim)

@@ -4,8 +4,6 @@
  * from its own source address (127.0.0.x) so that greylisting an attacker's IP leaves honest
  * peers (127.0.1.x) free to connect, and a check that an honest peer is still served.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -26,8 +24,10 @@ import { SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
-import { identityWithPow, TEST_CHAIN } from '../handshake/helpers.ts'
+import { identityWithPow, TEST_CHAIN } from '../helpers/node.ts'
 import { connectionMessageOf, RawHandshake } from '../handshake/raw-peer.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let nextHost = 10
 /** A loopback address of its own for each attacker: 127.0.0.10, 127.0.0.11, … */
@@ -86,7 +86,7 @@ export interface Victim {
 export async function startVictim (options: { name: string, blocks?: number, node?: Partial<NodeOptions>, chain?: Partial<ChainNodeOptions> }): Promise<Victim> {
   const setup = demoSetup({ name: options.name, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-hostile-'))
+  const dir = await tempDir('hostile')
   const node = await createNode({
     dataDir: dir,
     chainName: TEST_CHAIN,
@@ -112,7 +112,7 @@ export async function startVictim (options: { name: string, blocks?: number, nod
     expectedPow: options.node?.expectedPow ?? 0,
     close: async () => {
       await node.stop()
-      await rm(dir, { recursive: true, force: true })
+      await removeDir(dir)
     }
   }
 }
@@ -137,7 +137,7 @@ export async function startRawAttacker (ip = freshAttackerIp()): Promise<{ host:
  */
 export async function startNodeAttacker (options: Partial<NodeOptions> = {}): Promise<{ node: TzNode, ip: string, close: () => Promise<void> }> {
   const ip = freshAttackerIp()
-  const dir = options.chain !== undefined ? await mkdtemp(join(tmpdir(), 'tzp2p-attacker-')) : undefined
+  const dir = options.chain !== undefined ? await tempDir('attacker') : undefined
   const node = await createNode({
     ...(dir === undefined ? { identity: identityWithPow(0), privateKey: await generateKeyPair('Ed25519') } : { dataDir: dir }),
     chainName: TEST_CHAIN,
@@ -153,7 +153,7 @@ export async function startNodeAttacker (options: Partial<NodeOptions> = {}): Pr
     ip,
     close: async () => {
       await node.stop()
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+      if (dir !== undefined) await removeDir(dir)
     }
   }
 }
@@ -182,25 +182,16 @@ export async function rawAuthenticate (host: Libp2p, address: string, identity: 
   return { connection, hs }
 }
 
-/** Resolves when `check` holds, polling; the deadline is only a safety net. */
-export async function eventually (check: () => boolean | Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
-  const end = Date.now() + deadlineMs
-  while (!await check()) {
-    if (Date.now() > end) throw new Error(`not reached before the deadline: ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
-
 /** The victim holds no connection from this libp2p peer and refuses its IP and PeerId. */
 export async function assertDisconnectedAndGreylisted (victim: Victim, attacker: { ip: string, peerId: PeerId }): Promise<void> {
-  await eventually(() => victim.node.greylist.isGreylisted(attacker.ip), `IP ${attacker.ip} greylisted`)
-  await eventually(() => victim.node.greylist.isGreylisted(attacker.peerId), 'libp2p PeerId greylisted')
-  await eventually(() => victim.node.libp2p.getConnections(attacker.peerId).length === 0, 'attacker disconnected')
+  await waitFor(() => victim.node.greylist.isGreylisted(attacker.ip), { what: `IP ${attacker.ip} greylisted` })
+  await waitFor(() => victim.node.greylist.isGreylisted(attacker.peerId), { what: 'libp2p PeerId greylisted' })
+  await waitFor(() => victim.node.libp2p.getConnections(attacker.peerId).length === 0, { what: 'attacker disconnected' })
 }
 
 /** The victim holds no connection from this peer, and did not greylist it (Octez would not). */
 export async function assertDisconnectedNotGreylisted (victim: Victim, attacker: { ip: string, peerId: PeerId }): Promise<void> {
-  await eventually(() => victim.node.libp2p.getConnections(attacker.peerId).length === 0, 'attacker disconnected')
+  await waitFor(() => victim.node.libp2p.getConnections(attacker.peerId).length === 0, { what: 'attacker disconnected' })
   if (victim.node.greylist.isGreylisted(attacker.ip)) throw new Error(`IP ${attacker.ip} was greylisted`)
   if (victim.node.greylist.isGreylisted(attacker.peerId)) throw new Error('attacker PeerId was greylisted')
 }

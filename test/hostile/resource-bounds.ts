@@ -8,14 +8,14 @@
  * (it must cross the victim). Throughout: the victim's RSS and heap, connections, streams per
  * connection, and its bounded queues (gossip announcements per peer, sync request streams).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { demoSetup } from '../helpers/demo-chain.ts'
 import { resolveGenesis } from '../../src/chain/genesis.ts'
 import { ChildNode, type ChildEvent } from '../e2e/chain-harness.ts'
-import { TEST_CHAIN } from '../handshake/helpers.ts'
+import { TEST_CHAIN } from '../helpers/node.ts'
 import { startFlood, type Flood, type FloodCounts } from './flood.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 export interface PhaseReport {
   /** Bake → arrival at the observer, ms, one per block of the phase. */
@@ -51,7 +51,7 @@ const CHAIN = 'bounds'
 
 export async function measureUnderAttack (options: { heads: number, connections: number, bakeIntervalMs?: number, log?: (line: string) => void }): Promise<ResourceReport> {
   const log = options.log ?? (() => {})
-  const dirs = await Promise.all(['victim', 'baker', 'observer'].map(async n => await mkdtemp(join(tmpdir(), `tzp2p-bounds-${n}-`))))
+  const dirs = await Promise.all(['victim', 'baker', 'observer'].map(async n => await tempDir(`bounds-${n}`)))
   const base = { chain: CHAIN, accounts: 2, validationPasses: 1, networkName: TEST_CHAIN, maxClockDrift: 3600 }
   const nodes: ChildNode[] = []
   let flood: Flood | undefined
@@ -110,8 +110,22 @@ export async function measureUnderAttack (options: { heads: number, connections:
     const chainId = resolveGenesis(demoSetup({ name: CHAIN, accounts: 2, validationPasses: 1, verifyWorkers: 0 }).genesis).chainId
     flood = await startFlood({ victim: victimAddress, chainName: TEST_CHAIN, chainId, connections: options.connections })
     log(`flood: ${options.connections} attacking connections (${Object.entries(flood.kinds).map(([k, n]) => `${n} ${k}`).join(', ')})`)
-    // Let the attackers reach the victim before measuring.
-    await new Promise(resolve => setTimeout(resolve, 2000))
+    // Measure only once every kind of attack is under way: connections refused, pre-authentication
+    // streams opened, authenticated sync floods sending, garbage sent and its sender greylisted. On a
+    // busy machine that can take far longer than the attack phase itself.
+    const f = flood
+    let seen: ChildEvent | undefined
+    const floodStart = performance.now()
+    await waitFor(async () => {
+      seen = await stats()
+      return f.counts.refused > 0 && f.counts.streams > 0 && f.counts.authenticated > 0 && f.counts.syncRequests > 0 &&
+        f.counts.garbage > 0 && (seen.greylisted as number) > 0
+    }, {
+      what: () => `every attack under way (flood ${JSON.stringify(f.counts)}, victim greylist ${String(seen?.greylisted)})`,
+      timeoutMs: 180_000,
+      intervalMs: 250
+    })
+    log(`every attack under way after ${((performance.now() - floodStart) / 1000).toFixed(1)} s: ${JSON.stringify(f.counts)}, victim greylist ${String(seen?.greylisted)}`)
     const attack = await phase('under attack')
     const counts = { ...flood.counts }
     const kinds = { ...flood.kinds }
@@ -141,7 +155,7 @@ export async function measureUnderAttack (options: { heads: number, connections:
   } finally {
     await flood?.stop()
     await Promise.all(nodes.map(async n => { await n.stop().catch(() => { n.kill() }) }))
-    await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+    await Promise.all(dirs.map(async d => { await removeDir(d) }))
   }
 }
 

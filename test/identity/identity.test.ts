@@ -1,7 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   IdentityFileError, IdentityKeysMismatchError, IdentityMismatchError, InsufficientProofOfWorkError,
@@ -10,6 +9,7 @@ import {
 } from '../../src/identity/index.ts'
 import { DecodeError, decodeExact, encode, fromHex, toHex } from '../../src/encoding/index.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const fileJson = (v: typeof vectors.identities[number]): Record<string, string> => ({
   peer_id: v.peer_id, public_key: v.public_key, secret_key: v.secret_key, proof_of_work_stamp: v.proof_of_work_stamp
@@ -29,10 +29,6 @@ const OCTEZ_WRITTEN = `{ "peer_id": "idrRoknJh9zwEePNswF3MPGFzmKaVp",
 function thrown (fn: () => unknown): unknown {
   try { fn() } catch (e) { return e }
   return assert.fail('nothing was thrown')
-}
-
-async function tempDir (): Promise<string> {
-  return await mkdtemp(join(tmpdir(), 'tzp2p-identity-'))
 }
 
 test('every vector identity reads and passes the three Octez checks at PoW 26', () => {
@@ -121,7 +117,7 @@ test('formatIdentityJson reproduces the file an Octez node wrote, byte for byte'
 })
 
 test('saveIdentity writes Octez\'s layout with mode 0600; loadIdentity reads it back; no silent overwrite', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('identity')
   try {
     const id = identityFromJson(fileJson(ocaml))
     const file = await saveIdentity(join(dir, 'sub'), id)
@@ -140,12 +136,12 @@ test('saveIdentity writes Octez\'s layout with mode 0600; loadIdentity reads it 
     assert.equal((await loadIdentity(file)).peerId, other.peer_id)
     assert.equal((await stat(file)).mode & 0o777, 0o600)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 
 test('loadIdentity reads compact JSON and files without peer_id; reports missing and bad files clearly', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('identity')
   try {
     const compact = join(dir, 'compact.json')
     await writeFile(compact, JSON.stringify(fileJson(other)))
@@ -171,7 +167,7 @@ test('loadIdentity reads compact JSON and files without peer_id; reports missing
     await writeFile(broken, Buffer.alloc(100_000, 0x20))
     await assert.rejects(loadIdentity(broken), (e: unknown) => e instanceof IdentityFileError && /too large/.test(e.message))
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { homedir, tmpdir } from 'node:os'
+import { readFile, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -10,14 +10,10 @@ import {
   loadOrCreateNodeKeys, resolveDataDir, saveIdentity, saveLibp2pKey, createLibp2pKey, formatIdentityJson
 } from '../../src/identity/index.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
-
-async function withDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-keys-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
+import { withTempDir } from '../helpers/temp-dir.ts'
 
 test('first run creates identity.json and libp2p-key (0600); the next run loads the same keys', async () => {
-  await withDir(async (root) => {
+  await withTempDir('keys', async (root) => {
     const dataDir = join(root, 'node')
     const first = await loadOrCreateNodeKeys(dataDir, { expectedPow: 6, workers: 2 })
     assert.deepEqual(first.created, { identity: true, libp2pKey: true })
@@ -36,7 +32,7 @@ test('first run creates identity.json and libp2p-key (0600); the next run loads 
 })
 
 test('an existing identity below the expected PoW is refused, as Octez does', async () => {
-  await withDir(async (dataDir) => {
+  await withTempDir('keys', async (dataDir) => {
     const v = vectors.identities[0] // reaches 26.27
     await saveIdentity(dataDir, identityFromJson({ public_key: v.public_key, secret_key: v.secret_key, proof_of_work_stamp: v.proof_of_work_stamp }))
     await assert.rejects(loadOrCreateNodeKeys(dataDir, { expectedPow: 30 }), (e: unknown) =>
@@ -48,7 +44,7 @@ test('an existing identity below the expected PoW is refused, as Octez does', as
 })
 
 test('the libp2p key round-trips through its protobuf file; bad files are Libp2pKeyFileError', async () => {
-  await withDir(async (dataDir) => {
+  await withTempDir('keys', async (dataDir) => {
     assert.equal(await loadLibp2pKey(dataDir), undefined)
     const key = await createLibp2pKey()
     await saveLibp2pKey(dataDir, key)

@@ -1,8 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { symlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { pathToFileURL } from 'node:url'
@@ -11,6 +10,7 @@ import {
   generateIdentity, makePowTarget, searchProofOfWork, type PowProgress
 } from '../../src/identity/index.ts'
 import { x25519Keypair } from '../../src/crypto/index.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const run = promisify(execFile)
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -98,7 +98,7 @@ test('bad options are typed errors', async () => {
 
 test('after an aborted search the process has nothing left running and exits by itself', async () => {
   // A real process: if any worker outlived the search, the event loop would never drain.
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-pow-'))
+  const dir = await tempDir('pow')
   try {
     const script = join(dir, 'abort.ts')
     await writeFile(script, `
@@ -112,12 +112,12 @@ try {
     const { stdout } = await run(NODE, [script], { timeout: 60_000 })
     assert.equal(stdout.trim(), 'AbortError')
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })
 
 test('the compiled build (tsc → .js) starts its .js worker and generates an identity', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-dist-'))
+  const dir = await tempDir('dist')
   try {
     // Compile src/identity (and what it imports) as `npm run build` does, into a scratch dir that
     // sees the project's node_modules through a symlink.
@@ -141,6 +141,6 @@ console.log(id.peerId)
     const { stdout } = await run(NODE, [join(dir, 'check.js')], { timeout: 60_000 })
     assert.match(stdout.trim(), /^id[1-9A-HJ-NP-Za-km-z]{28}$/)
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
 })

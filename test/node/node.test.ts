@@ -1,14 +1,14 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createNode } from '../../src/node/create-node.ts'
 import { InvalidNodeOptionsError } from '../../src/node/options.ts'
 import { InsufficientProofOfWorkError } from '../../src/identity/errors.ts'
-import { identityFailingPow, identityWithPow, startNode, stopAll, addressOf } from '../handshake/helpers.ts'
+import { identityFailingPow, identityWithPow, startNode, stopAll, addressOf } from '../helpers/node.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const NODE = join(process.cwd(), 'node_modules', '.bin', 'node')
 
@@ -32,7 +32,7 @@ describe('node lifecycle', () => {
   })
 
   it('keeps its keys in a data dir: created on first start, the same on the next', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'tzp2p-node-'))
+    const dataDir = await tempDir('node')
     try {
       const first = await createNode({ dataDir, expectedPow: 0, chainName: 'TZP2P_TEST', listen: ['/ip4/127.0.0.1/tcp/0'] })
       await first.start()
@@ -54,7 +54,7 @@ describe('node lifecycle', () => {
         await stopAll(other, second)
       }
     } finally {
-      await rm(dataDir, { recursive: true, force: true })
+      await removeDir(dataDir)
     }
   })
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { InvalidBanTargetError } from '../../src/peers/bans.ts'
-import { nextEvent, startNode, stopAll } from '../handshake/helpers.ts'
+import { nextEvent, startNode, stopAll } from '../helpers/node.ts'
 import { connect, startManaged } from '../peers/managed-helpers.ts'
 
 /**

@@ -3,7 +3,7 @@
  * (a ring of real handshakes), stops them all, and then simply returns. If anything (a socket, a
  * timer) were left behind, this process would not exit by itself.
  */
-import { addressOf, startNode } from '../handshake/helpers.ts'
+import { addressOf, startNode } from '../helpers/node.ts'
 
 const count = Number(process.argv[2] ?? '20')
 const nodes = await Promise.all(Array.from({ length: count }, async () => await startNode()))

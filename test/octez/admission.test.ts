@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import type { AdmissionPolicy, RemoteCandidate } from '../../src/handshake/authenticate.ts'
 import { PeerRefusedError, PeerRejectedError } from '../../src/handshake/errors.ts'
 import { decideWithPolicy, listenOctez, type OctezConnection, type OctezIncomingFailure } from '../../src/octez/index.ts'
-import { identityWithPow } from '../handshake/helpers.ts'
+import { identityWithPow } from '../helpers/node.ts'
 import { RawOctezPeer, TEST_CHAIN } from './raw-peer.ts'
 
 const POINTS = ['192.0.2.1:9732', '192.0.2.2:9732']

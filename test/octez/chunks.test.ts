@@ -14,7 +14,7 @@ import { ChunkCipher } from '../../src/handshake/channel.ts'
 import { blockHeaderCodec } from '../../src/wire/block-header.ts'
 import { decodeP2pMessage, encodeP2pMessage, type P2pMessage } from '../../src/wire/p2p-message.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
-import { identityWithPow } from '../handshake/helpers.ts'
+import { identityWithPow } from '../helpers/node.ts'
 import { RawOctezPeer, TEST_CHAIN } from './raw-peer.ts'
 
 const header = decodeExact(blockHeaderCodec, fromHex(vectors.block_headers[0].hex))

@@ -12,7 +12,7 @@ import {
 import { blockHeaderCodec } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage, type P2pMessage } from '../../src/wire/p2p-message.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
-import { identityWithPow } from '../handshake/helpers.ts'
+import { identityWithPow } from '../helpers/node.ts'
 import { TEST_CHAIN } from './raw-peer.ts'
 
 const chainId = fromHex('9caecab9')

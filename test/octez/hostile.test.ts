@@ -16,7 +16,7 @@ import {
 } from '../../src/octez/index.ts'
 import { encodeConnectionFrame } from '../../src/wire/connection-message.ts'
 import { connectionMetadataCodec } from '../../src/wire/metadata.ts'
-import { identityFailingPow, identityWithPow } from '../handshake/helpers.ts'
+import { identityFailingPow, identityWithPow } from '../helpers/node.ts'
 import { connectionMessageOf, RawOctezPeer, TEST_CHAIN } from './raw-peer.ts'
 
 interface Target {

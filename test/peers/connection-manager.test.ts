@@ -2,8 +2,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { PeerRefusedError, RejectedByPeerError } from '../../src/handshake/errors.ts'
 import { parsePoint } from '../../src/net/point.ts'
-import { addressOf, nextEvent, startNode, stopAll } from '../handshake/helpers.ts'
-import { connect, hostPortOf, pointKeyOf, startManaged, until } from './managed-helpers.ts'
+import { addressOf, nextEvent, startNode, stopAll } from '../helpers/node.ts'
+import { connect, hostPortOf, pointKeyOf, startManaged } from './managed-helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** The connection manager on real loopback connections: admission, pruning, trust, scores, bans, metrics. */
 
@@ -31,6 +32,24 @@ describe('connection manager', () => {
     }
   })
 
+  it('peers dialling all at once get no more than the inbound share: handshakes in flight count', async () => {
+    // 2/4/6 → 4 inbound slots. Eight peers handshake concurrently; each admission must count the
+    // ones already admitted and not yet authenticated, or all of them pass a check made against
+    // the authenticated count alone.
+    const a = await startManaged({ limits: { minConnections: 2, expectedConnections: 4, maxConnections: 6 } })
+    const others = await Promise.all(Array.from({ length: 8 }, async () => await startNode()))
+    try {
+      const results = await Promise.allSettled(others.map(async n => await n.dial(addressOf(a))))
+      const admitted = results.filter(r => r.status === 'fulfilled').length
+      assert.equal(admitted, 4, results.map(r => r.status === 'rejected' ? String(r.reason) : 'ok').join('; '))
+      for (const r of results) if (r.status === 'rejected') assert.ok(isTooMany(r.reason as Error), String(r.reason))
+      await waitFor(() => a.peers.size === 4, { what: 'a counts the four admitted peers' })
+      assert.deepEqual(a.connectionManager?.directionCounts(), { inbound: 4, outbound: 0 })
+    } finally {
+      await stopAll(a, ...others)
+    }
+  })
+
   it('the per-IP inbound rate refuses a host that opens connections too fast, at the socket', async () => {
     const a = await startManaged({ limits: { inboundConnectionsPerIpPerSecond: 2 } })
     const others = await Promise.all(Array.from({ length: 3 }, async () => await startNode()))
@@ -38,7 +57,7 @@ describe('connection manager', () => {
       // All three come from 127.0.0.1 within far less than a second: the third is cut before any handshake.
       const results = await Promise.allSettled(others.map(async n => await n.dial(addressOf(a))))
       assert.equal(results.filter(r => r.status === 'fulfilled').length, 2)
-      await until('a counts both', () => a.peers.size === 2)
+      await waitFor(() => a.peers.size === 2, { what: 'a counts both' })
     } finally {
       await stopAll(a, ...others)
     }
@@ -79,7 +98,7 @@ describe('connection manager', () => {
       a.events.on('maintenance:run', r => { runs.push(r.pruned) })
       // Two trusted peers are added: they are let in over max-threshold, and maintenance prunes.
       for (const t of trusted) a.connectionManager?.addTrustedPoint(parsePoint(hostPortOf(t)))
-      await until('pruned back to max-target (5)', () => runs.some(p => p > 0) && a.peers.size === 5)
+      await waitFor(() => runs.some(p => p > 0) && a.peers.size === 5, { what: 'pruned back to max-target (5)' })
       for (const t of trusted) assert.ok(a.peers.get(t.identity.peerId) !== undefined, 'trusted peers survive pruning')
       assert.equal(untrusted.filter(n => a.peers.get(n.identity.peerId) !== undefined).length, 3)
       assert.match(await a.metricsRegistry.metrics(), /tzp2p_pruned_connections_total 2/)
@@ -106,9 +125,9 @@ describe('connection manager', () => {
       // Only the address: the peer itself may be honest, just not the one expected.
       assert.ok(!wrong.greylist.isGreylisted(b.identity.peerId))
       assert.equal(wrong.peers.size, 0)
-      await until('the failed dial is recorded on the point', () => wrong.pointBook?.get(pointKeyOf(b))?.lastFailedConnection !== undefined)
+      await waitFor(() => wrong.pointBook?.get(pointKeyOf(b))?.lastFailedConnection !== undefined, { what: 'the failed dial is recorded on the point' })
       // The same address with the right pin: connected, and the peer is trusted.
-      await until('connected to the pinned peer', () => right.peers.size === 1)
+      await waitFor(() => right.peers.size === 1, { what: 'connected to the pinned peer' })
       const peer = right.peers.list()[0]
       assert.equal(peer.tezosPeerId, b.identity.peerId)
       assert.ok(right.connectionManager?.isTrustedPeer(peer))
@@ -128,7 +147,7 @@ describe('connection manager', () => {
     })
     const x = await startManaged()
     try {
-      await until('the private node reached its trusted peer', () => p.peers.size === 1 && t.peers.size === 1)
+      await waitFor(() => p.peers.size === 1 && t.peers.size === 1, { what: 'the private node reached its trusted peer' })
       assert.equal(p.peers.list()[0].tezosPeerId, t.identity.peerId)
       await assert.rejects(x.dial(addressOf(p)), (err: Error) => err instanceof RejectedByPeerError && err.motive === 'No_motive')
       await connect(x, t)
@@ -163,7 +182,7 @@ describe('connection manager', () => {
     const t = await startNode()
     const c = await startManaged({ peers: [hostPortOf(t)], limits: { minConnections: 1, expectedConnections: 1, maxConnections: 2, maintenanceIdleTimeMs: 60_000 } })
     try {
-      await until('connected to the trusted peer', () => c.peers.size === 1)
+      await waitFor(() => c.peers.size === 1, { what: 'connected to the trusted peer' })
       const verdict = c.report({ tezosPeerId: t.identity.peerId }, 'malformed-message', 'test')
       assert.deepEqual([verdict.trusted, verdict.disconnected, verdict.greylisted, verdict.score], [true, false, false, -100])
       assert.equal(c.greylist.size, 0)

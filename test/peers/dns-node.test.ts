@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import dns2 from 'dns2'
-import { startNode, stopAll } from '../handshake/helpers.ts'
-import { pointKeyOf, startManaged, until } from './managed-helpers.ts'
+import { startNode, stopAll } from '../helpers/node.ts'
+import { pointKeyOf, startManaged } from './managed-helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * DNS bootstrap through a real DNS server on loopback (UDP, dns2): a node given only a bootstrap
@@ -48,13 +49,13 @@ describe('DNS bootstrap in a running node', () => {
         limits: { minConnections: 1, expectedConnections: 1, maxConnections: 3, maintenanceIdleTimeMs: 60_000 }
       })
       try {
-        await until('connected to the peer the A record names', () => node.peers.get(first.identity.peerId) !== undefined)
+        await waitFor(() => node.peers.get(first.identity.peerId) !== undefined, { what: 'connected to the peer the A record names' })
         assert.equal(node.pointBook?.get(firstKey)?.trusted, true)
 
         // The record moves to a TXT multiaddr naming the second peer; the first goes away.
         zone = { A: [], TXT: [[`tzp2p=${pointKeyOf(second)}/p2p/${second.peerId.toString()}`], ['v=spf1 -all']] }
         await first.stop()
-        await until('connected to the peer the new record names', () => node.peers.get(second.identity.peerId) !== undefined)
+        await waitFor(() => node.peers.get(second.identity.peerId) !== undefined, { what: 'connected to the peer the new record names' })
         const moved = node.pointBook?.get(pointKeyOf(second))
         assert.equal(moved?.trusted, true)
         assert.equal(moved?.libp2pPeerId, second.peerId.toString())

@@ -6,8 +6,9 @@ import { concatBytes } from '../../src/encoding/index.ts'
 import { RejectedByPeerError } from '../../src/handshake/errors.ts'
 import { encodePeerMessage, PEER_EXCHANGE_PROTOCOL } from '../../src/peers/exchange/index.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
-import { addressOf, nextEvent, startNode, stopAll } from '../handshake/helpers.ts'
-import { connect, hostPortOf, pointKeyOf, startManaged, until } from './managed-helpers.ts'
+import { addressOf, nextEvent, startNode, stopAll } from '../helpers/node.ts'
+import { connect, hostPortOf, pointKeyOf, startManaged } from './managed-helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** `/tzp2p/peers/1.0.0` between real nodes on loopback (protocols/peers.md). */
 
@@ -42,7 +43,7 @@ describe('peer exchange', () => {
       // The private node's connection leaves no trace in the seed's point book.
       assert.ok(!seed.pointBook?.all().some(p => p.key === pointKeyOf(hidden)))
       // D knows only the seed: maintenance dials it, asks it for points, dials what it learns.
-      await until('D reached its minimum through peer exchange', () => d.peers.size >= 3)
+      await waitFor(() => d.peers.size >= 3, { what: 'D reached its minimum through peer exchange' })
       // D was given only the seed's address: B and C can only have come from the seed's Advertise.
       assert.ok(d.peers.get(b.identity.peerId) !== undefined && d.peers.get(c.identity.peerId) !== undefined)
       assert.ok(d.pointBook?.get(pointKeyOf(b)) !== undefined && d.pointBook?.get(pointKeyOf(c)) !== undefined)
@@ -73,10 +74,10 @@ describe('peer exchange', () => {
       assert.equal(await r.connectionManager?.proposeSwap(), true)
       // R asked one of A/B to connect to the other; it answered with its own other peer (C or D),
       // which R connected to in place of the one it proposed.
-      await until('R traded a connection', () => r.peers.get(id(c)) !== undefined || r.peers.get(id(d)) !== undefined)
+      await waitFor(() => r.peers.get(id(c)) !== undefined || r.peers.get(id(d)) !== undefined, { what: 'R traded a connection' })
       const [asked, proposed, given] = r.peers.get(id(c)) !== undefined ? [a, b, c] : [b, a, d]
-      await until('both sides completed the swap', () =>
-        r.peers.get(id(proposed)) === undefined && asked.peers.get(id(proposed)) !== undefined && asked.peers.get(id(given)) === undefined)
+      await waitFor(() =>
+        r.peers.get(id(proposed)) === undefined && asked.peers.get(id(proposed)) !== undefined && asked.peers.get(id(given)) === undefined, { what: 'both sides completed the swap' })
       assert.equal(r.peers.size, 2)
       assert.equal(asked.peers.size, 2)
       // Within the linger time neither side swaps again.
@@ -122,7 +123,7 @@ describe('peer exchange', () => {
       await assert.rejects(e.dial(addressOf(a), { force: true }))
       assert.equal(a.peers.size, 0)
       // Once the entries expire, the same peer gets in again.
-      await until('the greylist entries expired', () => !a.greylist.isGreylisted('127.0.0.1') && !a.greylist.isGreylisted(e.peerId))
+      await waitFor(() => !a.greylist.isGreylisted('127.0.0.1') && !a.greylist.isGreylisted(e.peerId), { what: 'the greylist entries expired' })
       const peer = await e.dial(addressOf(a), { force: true })
       assert.equal(peer.tezosPeerId, a.identity.peerId)
     } finally {
@@ -146,7 +147,7 @@ describe('peer exchange', () => {
       await liar.dial(addressOf(a))
       const entry = await greylisted
       assert.match(entry.reason, /malformed-message/)
-      await until('the liar is disconnected', () => a.peers.size === 0)
+      await waitFor(() => a.peers.size === 0, { what: 'the liar is disconnected' })
     } finally {
       await stopAll(a, liar)
     }

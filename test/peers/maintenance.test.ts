@@ -5,6 +5,7 @@ import { Maintenance, type MaintenanceDeps, type MaintenanceReport } from '../..
 import { maintenanceBounds } from '../../src/peers/limits.ts'
 import { PointBook, type PointInfo } from '../../src/peers/point-book.ts'
 import { parsePoint, pointKey } from '../../src/net/point.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * The maintenance rules over a simulated network: points are reachable or not, dials "connect"
@@ -123,7 +124,7 @@ test('out of candidates it asks for more contacts, waits, and dials what arrives
   const m = new Maintenance(w.deps)
   m.start()
   // Nothing known: it asks peers (and DNS) for more.
-  while (w.asked < 2) await new Promise(resolve => setTimeout(resolve, 5))
+  await waitFor(() => w.asked >= 2, { what: 'asked for more contacts twice', intervalMs: 5 })
   for (const i of [1, 2, 3]) { w.book.register(addr(i)); w.reachable.add(key(i)) }
   m.newContact()
   const report = await w.nextReport()
@@ -138,7 +139,7 @@ test('unreachable candidates are tried once per pass, then it asks for more inst
   for (const i of [1, 2]) w.book.register(addr(i)) // never reachable
   const m = new Maintenance(w.deps)
   m.start()
-  while (w.asked < 3) await new Promise(resolve => setTimeout(resolve, 5))
+  await waitFor(() => w.asked >= 3, { what: 'asked for more contacts three times', intervalMs: 5 })
   await m.stop()
   // Each failure puts the point in back-off (1 s): within this test each was dialled once.
   assert.deepEqual(w.dialled.sort(), [key(1), key(2)].sort())

@@ -1,6 +1,7 @@
 import type { TzNode } from '../../src/node/create-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
-import { startNode } from '../handshake/helpers.ts'
+import { startNode } from '../helpers/node.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** A started node on loopback with its connection manager; maintenance off unless the test turns it on. */
 export async function startManaged (options: Partial<NodeOptions> = {}): Promise<TzNode> {
@@ -29,20 +30,11 @@ export function pointKeyOf (node: TzNode): string {
   return `/ip4/127.0.0.1/tcp/${port}`
 }
 
-/** Polls `check` until true; the deadline is a safety net only, never asserted on. */
-export async function until (what: string, check: () => boolean | Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not reached within the safety deadline: ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
-
 /**
  * Dials and waits until both ends count the connection: the dialer is done once it has read the
  * listener's Ack, the listener only once it has read the dialer's, a moment later.
  */
 export async function connect (from: TzNode, to: TzNode, options: { force?: boolean } = {}): Promise<void> {
   await from.dial(to.getMultiaddrs()[0], options)
-  await until('the listener counts the connection', () => to.peers.get(from.identity.peerId) !== undefined)
+  await waitFor(() => to.peers.get(from.identity.peerId) !== undefined, { what: 'the listener counts the connection' })
 }

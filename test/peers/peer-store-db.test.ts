@@ -1,8 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { openDatabase, sublevel } from '../../src/storage/database.ts'
 import { InvalidAclKeyError, PeerStore, PeerStoreRecordError, type GreylistRecord } from '../../src/peers/peer-store-db.ts'
@@ -10,18 +7,14 @@ import { PointBook } from '../../src/peers/point-book.ts'
 import { parsePoint, pointKey } from '../../src/net/point.ts'
 import { BanList } from '../../src/peers/bans.ts'
 import { PeerScores } from '../../src/peers/score.ts'
+import { withTempDir } from '../helpers/temp-dir.ts'
 
 const ID_A = vectors.identities[0].peer_id
 const ID_B = vectors.identities[1].peer_id
 const LIBP2P_ID = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 
-async function withDataDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-peers-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
-
 test('known points, bans, greylist and scores survive closing and reopening the store', async () => {
-  await withDataDir(async dir => {
+  await withTempDir('peers', async dir => {
     let now = 1_700_000_000_000
     const clock = (): number => now
     const book = new PointBook({ now: clock })
@@ -96,7 +89,7 @@ test('known points, bans, greylist and scores survive closing and reopening the 
 })
 
 test('a record that does not decode is a typed error naming its key, and stays in the store', async () => {
-  await withDataDir(async dir => {
+  await withTempDir('peers', async dir => {
     const db = await openDatabase(dir, { chainName: 'TEST' })
     try {
       const store = new PeerStore(db)

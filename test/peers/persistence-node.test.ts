@@ -1,21 +1,15 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { createNode } from '../../src/node/create-node.ts'
 import { PeerStoreRecordError } from '../../src/peers/peer-store-db.ts'
 import { databasePath, ForeignDatabaseError, openDatabase, sublevel } from '../../src/storage/database.ts'
-import { startNode, stopAll, TEST_CHAIN } from '../handshake/helpers.ts'
-import { connect, hostPortOf, pointKeyOf, until } from './managed-helpers.ts'
+import { startNode, stopAll, TEST_CHAIN } from '../helpers/node.ts'
+import { connect, hostPortOf, pointKeyOf } from './managed-helpers.ts'
+import { withTempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** The peer state in the node's store (`<data dir>/store`, sublevel `peers`) across restarts. */
-
-async function withDataDir (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-cm-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
 
 async function nodeOn (dataDir: string, extra: Record<string, unknown> = {}): ReturnType<typeof createNode> {
   return await createNode({
@@ -31,7 +25,7 @@ async function nodeOn (dataDir: string, extra: Record<string, unknown> = {}): Re
 
 describe('peer state across restarts', () => {
   it('known points with their failures, bans, greylist entries and scores come back', async () => {
-    await withDataDir(async dir => {
+    await withTempDir('cm', async dir => {
       const b = await startNode()
       const stopLater: Array<{ stop: () => Promise<void> }> = [b]
       const gone = await startNode()
@@ -44,7 +38,7 @@ describe('peer state across restarts', () => {
         stopLater.push(first)
         await connect(first, b)
         // The trusted point is down: maintenance fails to dial it and records the failure.
-        await until('the dead point failed', () => first.pointBook?.get(deadKey)?.lastFailedConnection !== undefined)
+        await waitFor(() => first.pointBook?.get(deadKey)?.lastFailedConnection !== undefined, { what: 'the dead point failed' })
         first.connectionManager?.ban('192.0.2.66', 'spam')
         first.greylist.greylistIp('198.51.100.7', 'test')
         first.report({ tezosPeerId: b.identity.peerId }, 'useless-answer', 'test')
@@ -66,7 +60,7 @@ describe('peer state across restarts', () => {
           assert.ok(second.greylist.isGreylisted('198.51.100.7'))
           assert.ok(second.scores.score(b.identity.peerId) < 0)
           // And it uses them: maintenance reconnects to the known point by itself.
-          await until('reconnected to the known peer', () => second.peers.get(b.identity.peerId) !== undefined)
+          await waitFor(() => second.peers.get(b.identity.peerId) !== undefined, { what: 'reconnected to the known peer' })
         } finally {
           await second.stop()
         }
@@ -77,7 +71,7 @@ describe('peer state across restarts', () => {
   })
 
   it('a corrupted record stops the start with an error naming it; a foreign store is refused', async () => {
-    await withDataDir(async dir => {
+    await withTempDir('cm', async dir => {
       const first = await nodeOn(dir)
       await first.start()
       await first.stop()
@@ -89,7 +83,7 @@ describe('peer state across restarts', () => {
         /cannot be read/.test(err.message))
       await second.stop()
     })
-    await withDataDir(async dir => {
+    await withTempDir('cm', async dir => {
       // A LevelDB written by something else.
       const other = new ClassicLevel(databasePath(dir))
       await other.put('hello', 'world')

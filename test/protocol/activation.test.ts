@@ -10,7 +10,8 @@ import { createDemoProtocol, DEMO_V2_TRANSFER_CHARGE, readAccount, signTransfer 
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import type { Protocol } from '../../src/protocol/protocol.ts'
 import { ProtocolRegistry } from '../../src/protocol/registry.ts'
-import { openChain, removeDir, tempDir, type OpenedChain } from '../chain/helpers.ts'
+import { openChain, type OpenedChain } from '../chain/helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const setup = demoSetup({ name: 'activation', accounts: 4, verifyWorkers: 0 })
 const v2 = createDemoProtocol({
@@ -24,7 +25,7 @@ interface Node { opened: OpenedChain, chain: Chain, baker: Baker, mempool: Mempo
 
 /** A chain in its own store with a baker whose clock starts `offset` seconds after genesis. */
 async function node (protocols: Protocol[], activations: Array<{ level: number, protocol: string }>, offset = 0): Promise<Node> {
-  const dir = await tempDir()
+  const dir = await tempDir('protocol')
   const opened = await openChain(dir, setup, { protocols: new ProtocolRegistry(protocols) })
   let t = (1_700_000_000 + offset) * 1000
   const mempool = new Mempool({ chain: opened.chain, announceDelayMs: 0 })
@@ -135,7 +136,7 @@ test('fork choice across an activation: rewinding removes the protocol level, sw
 test('a node without v2 stops at the activating block, marks nothing invalid, and resumes once v2 is registered', async () => {
   const a = await node([setup.protocol, v2], [{ level: 3, protocol: v2.hash }])
   const registry = new ProtocolRegistry([setup.protocol])
-  const dir = await tempDir()
+  const dir = await tempDir('protocol')
   const d = await openChain(dir, setup, { protocols: registry })
   const missing: UnknownProtocolError[] = []
   d.chain.on('protocol:missing', e => missing.push(e))

@@ -21,7 +21,8 @@ import { PROTOCOL_REQUEST_INTERVAL_MS, SYNC_THROTTLES } from '../../src/sync/def
 import { ProtocolFetcher } from '../../src/sync/protocol-fetcher.ts'
 import { decodeP2pMessage, octezP2pMessageCodec, type P2pMessage } from '../../src/wire/p2p-message.ts'
 import { protocolCodec, protocolHash } from '../../src/wire/protocol-sources.ts'
-import { openChain, removeDir, tempDir } from '../chain/helpers.ts'
+import { openChain } from '../chain/helpers.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const setup = demoSetup({ name: 'registry', accounts: 2, verifyWorkers: 0 })
 const v2 = createDemoProtocol({ bakerPublicKey: setup.baker.publicKey, bootstrapAccounts: [], verifyWorkers: 0, version: 2 })
@@ -91,7 +92,7 @@ test('the registry keys protocols by hash, refuses a hash that is not its manife
 })
 
 test('Get_protocols is answered from installed protocols in the Octez encoding; Protocol answers are checked by hash', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('protocol')
   const opened = await openChain(dir, setup, { protocols: [v2] })
   try {
     const unknown = b58Decode('protocolHash', manifestHash({ name: 'demo', version: 9, source: '11'.repeat(32) }))
@@ -134,7 +135,7 @@ test('Get_protocols is throttled to one per 10 s per peer, as Octez', () => {
 })
 
 test('the protocol fetcher installs a matching manifest under the received hash, marks others not-installed, and asks a peer at most once per 10 s', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('protocol')
   const serverRegistry = new ProtocolRegistry([v2])
   const opened = await openChain(dir, setup, { protocols: serverRegistry })
   try {

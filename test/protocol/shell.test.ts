@@ -15,7 +15,7 @@ import { openDatabase, type Database } from '../../src/storage/database.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { compareFitness, type Fitness } from '../../src/wire/fitness.ts'
 import type { Operation } from '../../src/wire/operation.ts'
-import { tempDir, removeDir } from '../chain/helpers.ts'
+import { tempDir, removeDir } from '../helpers/temp-dir.ts'
 
 /** Mainnet's genesis protocol: the shell follows a chain whatever protocol its genesis names. */
 const GENESIS_PROTOCOL = 'Ps9mPmXaRzmzk35gbAYNCAw6UXdE2qoABTHbN2oEEc1qM7CwT9P'
@@ -61,7 +61,7 @@ describe('the shell protocol (--protocol shell) on a real store', () => {
   const nowMs = Number(GENESIS.timestamp + 100_000n) * 1000
 
   before(async () => {
-    dir = await tempDir()
+    dir = await tempDir('shell')
     db = await openDatabase(dir, { chainName: 'TZP2P_TEST' })
     chain = await Chain.open(db, { protocol: createShellProtocol({ hash: GENESIS_PROTOCOL }), genesis: GENESIS, now: () => nowMs })
   })
@@ -190,7 +190,7 @@ const view = (c: { hash: Uint8Array, level: number }): { hash: string, level: nu
 
 describe('a shell chain started from a checkpoint', () => {
   it('holds the checkpoint as head, checkpoint and caboose, follows from it, refuses forks below it, and keeps it across a restart', async () => {
-    const dir = await tempDir()
+    const dir = await tempDir('shell')
     const protocol = createShellProtocol({ hash: GENESIS_PROTOCOL })
     try {
       // A source chain of 12 blocks, of which block 8 is the checkpoint.
@@ -233,7 +233,7 @@ describe('a shell chain started from a checkpoint', () => {
   })
 
   it('is refused to a protocol that needs the state below the checkpoint', async () => {
-    const dir = await tempDir()
+    const dir = await tempDir('shell')
     const protocol = createAcceptAllProtocol()
     const db = await openDatabase(dir, { chainName: 'TZP2P_TEST' })
     try {

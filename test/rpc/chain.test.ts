@@ -7,7 +7,7 @@ import type { TzNode } from '../../src/node/create-node.ts'
 import { encodePublicKeyHash, signTransfer } from '../../src/protocol/demo/index.ts'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
-import { startNode, stopAll } from '../handshake/helpers.ts'
+import { startNode, stopAll } from '../helpers/node.ts'
 import { startDemoNode, type DemoNode } from './demo-node.ts'
 
 async function call (url: string, init?: RequestInit): Promise<{ status: number, json: any }> {

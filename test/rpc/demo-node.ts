@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
-import { createNode, type TzNode } from '../../src/node/create-node.ts'
+import type { TzNode } from '../../src/node/create-node.ts'
+import { startNode, TEST_CHAIN } from '../helpers/node.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * A node with a demo chain on a classic-level store in a temporary data dir, baking on demand
@@ -18,24 +17,20 @@ export interface DemoNode {
 }
 
 export async function startDemoNode (options: { name: string, accounts: number, chainName?: string }): Promise<DemoNode> {
-  const dir = await mkdtemp(join(tmpdir(), `tzp2p-${options.name}-`))
+  const dir = await tempDir(options.name)
   const setup = demoSetup({ name: options.name, accounts: options.accounts, verifyWorkers: 0, genesisTimestamp: BigInt(Math.floor(Date.now() / 1000) - 3600) })
-  const node = await createNode({
+  const node = await startNode({
     dataDir: dir,
-    expectedPow: 0,
-    chainName: options.chainName ?? 'TZP2P_TEST',
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    manageConnections: false,
+    chainName: options.chainName ?? TEST_CHAIN,
     chain: { protocol: setup.protocol, genesis: setup.genesis, baker: { key: setup.baker.secretKey }, maxClockDrift: 3600 }
   })
-  await node.start()
   return {
     dir,
     setup,
     node,
     close: async () => {
       await node.stop()
-      await rm(dir, { recursive: true, force: true })
+      await removeDir(dir)
     }
   }
 }

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
-import { addressOf, identityWithPow, nextEvent, startNode, stopAll } from '../handshake/helpers.ts'
+import { addressOf, identityWithPow, nextEvent, startNode, stopAll } from '../helpers/node.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** GET/PUT/DELETE against the RPC over real HTTP; the body parsed as JSON. */
 async function call (rpc: RpcServer, method: string, path: string, body?: unknown): Promise<{ status: number, json: any, text: string }> {
@@ -45,11 +46,10 @@ describe('RPC /network/*, /health, /metrics on a node with two peers', () => {
   it('lists peers as Octez [peer_id, info] pairs with direction and a measured latency', async () => {
     // Latency comes from real libp2p pings every 200 ms here; wait until both peers have one.
     let peers: Array<[string, any]> = []
-    for (let i = 0; i < 100; i++) {
+    await waitFor(async () => {
       peers = (await call(rpc, 'GET', '/network/peers')).json
-      if (peers.length === 2 && peers.every(([, info]) => typeof info.latency_ms === 'number')) break
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
+      return peers.length === 2 && peers.every(([, info]) => typeof info.latency_ms === 'number')
+    }, { what: () => `two peers with a latency; last seen ${JSON.stringify(peers)}`, intervalMs: 100 })
     const byId = new Map(peers)
     assert.deepEqual([...byId.keys()].sort(), [b.identity.peerId, c.identity.peerId].sort())
     assert.equal(byId.get(b.identity.peerId).direction, 'inbound')

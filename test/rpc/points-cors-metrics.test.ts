@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startRpcServer } from '../../src/rpc/server.ts'
-import { addressOf, nextEvent, startNode, stopAll } from '../handshake/helpers.ts'
+import { addressOf, nextEvent, startNode, stopAll } from '../helpers/node.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 describe('RPC /network/points, CORS and the metrics-only listener', () => {
   it('lists known points in Octez point_info form: a trusted point running with its peer', async () => {
@@ -13,11 +14,10 @@ describe('RPC /network/points, CORS and the metrics-only listener', () => {
     try {
       if (node.peers.size === 0) await nextEvent(node, 'peer:authenticated')
       let points: Array<[string, any]> = []
-      for (let i = 0; i < 100; i++) {
+      await waitFor(async () => {
         points = await (await fetch(`${rpc.urls[0]}/network/points`)).json() as Array<[string, any]>
-        if (points.some(([, p]) => p.state.event_kind === 'running')) break
-        await new Promise(resolve => setTimeout(resolve, 100))
-      }
+        return points.some(([, p]) => p.state.event_kind === 'running')
+      }, { what: () => `a running point; last seen ${JSON.stringify(points)}`, intervalMs: 100 })
       const entry = points.find(([text]) => text === `127.0.0.1:${port}`)
       assert.ok(entry !== undefined, JSON.stringify(points))
       assert.equal(entry[1].trusted, true)

@@ -1,17 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile, readdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { openDatabase, sublevel, databasePath, ForeignDatabaseError, DatabaseOpenError } from '../../src/storage/database.ts'
-
-async function tempDir (): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'tzp2p-db-'))
-}
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 test('a new store is created, marked, and reopens with its data', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('db')
   try {
     const db = await openDatabase(dir, { chainName: 'TEST' })
     await sublevel(db, 'peers').put('x', Uint8Array.of(1, 2, 3))
@@ -21,20 +17,20 @@ test('a new store is created, marked, and reopens with its data', async () => {
     assert.ok(got !== undefined)
     assert.deepEqual(Uint8Array.from(got), Uint8Array.of(1, 2, 3))
     await again.close()
-  } finally { await rm(dir, { recursive: true, force: true }) }
+  } finally { await removeDir(dir) }
 })
 
 test('a store of another chain is refused with a clear error', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('db')
   try {
     await (await openDatabase(dir, { chainName: 'A' })).close()
     await assert.rejects(openDatabase(dir, { chainName: 'B' }), (e: Error) =>
       e instanceof ForeignDatabaseError && /belongs to chain "A"/.test(e.message))
-  } finally { await rm(dir, { recursive: true, force: true }) }
+  } finally { await removeDir(dir) }
 })
 
 test('a LevelDB written by another program is refused, not reset', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('db')
   try {
     const other = new ClassicLevel(databasePath(dir))
     await other.put('someone', 'else')
@@ -43,11 +39,11 @@ test('a LevelDB written by another program is refused, not reset', async () => {
     const check = new ClassicLevel(databasePath(dir))
     assert.equal(await check.get('someone'), 'else')
     await check.close()
-  } finally { await rm(dir, { recursive: true, force: true }) }
+  } finally { await removeDir(dir) }
 })
 
 test('corrupted store files give DatabaseOpenError', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('db')
   try {
     await (await openDatabase(dir, { chainName: 'A' })).close()
     const path = databasePath(dir)
@@ -55,14 +51,14 @@ test('corrupted store files give DatabaseOpenError', async () => {
       if (f.startsWith('MANIFEST') || f === 'CURRENT') await writeFile(join(path, f), 'garbage')
     }
     await assert.rejects(openDatabase(dir, { chainName: 'A' }), DatabaseOpenError)
-  } finally { await rm(dir, { recursive: true, force: true }) }
+  } finally { await removeDir(dir) }
 })
 
 test('a store held by another handle gives DatabaseOpenError naming the lock', async () => {
-  const dir = await tempDir()
+  const dir = await tempDir('db')
   try {
     const db = await openDatabase(dir, { chainName: 'A' })
     await assert.rejects(openDatabase(dir, { chainName: 'A' }), (e: Error) => e instanceof DatabaseOpenError && /another tzp2p node/.test(e.message))
     await db.close()
-  } finally { await rm(dir, { recursive: true, force: true }) }
+  } finally { await removeDir(dir) }
 })

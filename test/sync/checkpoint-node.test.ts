@@ -4,8 +4,9 @@ import { toHex } from '../../src/encoding/index.ts'
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { createShellProtocol } from '../../src/protocol/shell/index.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
-import { addressOf } from '../handshake/helpers.ts'
-import { eventually, startChainNode, type ChainTestNode } from './nodes.ts'
+import { addressOf } from '../helpers/node.ts'
+import { startChainNode, type ChainTestNode } from './nodes.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * `--checkpoint` between real libp2p nodes on loopback: a shell node whose first peer does not
@@ -44,7 +45,7 @@ describe('a shell node started from a checkpoint, among peers that have it or no
     const chain = shell.node.chain
     assert.ok(chain !== undefined)
     await shell.node.dial(addressOf(full.node))
-    await eventually(() => chain.head.header.shell.level === 40, 60_000)
+    await waitFor(() => chain.head.header.shell.level === 40, { what: 'the shell node at level 40', timeoutMs: 60_000 })
     assert.deepEqual({ hash: toHex(chain.caboose.hash), level: chain.caboose.level }, { hash: toHex(hashes[CHECKPOINT - 1]), level: CHECKPOINT })
     assert.equal(toHex(chain.checkpoint.hash), toHex(hashes[CHECKPOINT - 1]))
     for (let level = 1; level < CHECKPOINT; level++) {
@@ -59,7 +60,7 @@ describe('a shell node started from a checkpoint, among peers that have it or no
     await full.node.chain?.addBlocks(more)
     const chain = shell.node.chain
     assert.ok(chain !== undefined)
-    await eventually(() => chain.head.hex === toHex(blockHash(more[2].header)), 30_000)
+    await waitFor(() => chain.head.hex === toHex(blockHash(more[2].header)), { what: 'the shell node on the new head' })
   })
 
   it('answers Get_current_branch with a locator ending at its checkpoint (its oldest block), not genesis', async () => {

@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
 import type { DemoSetup } from '../helpers/demo-chain.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
 import type { ChainNodeOptions } from '../../src/node/chain-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
 import { openDatabase, type Database } from '../../src/storage/database.ts'
-import { startNode, TEST_CHAIN } from '../handshake/helpers.ts'
+import { startNode, TEST_CHAIN } from '../helpers/node.ts'
+import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 /**
  * In-process nodes running a demo chain on loopback, each with its own store in a temporary
@@ -20,7 +18,7 @@ export interface ChainTestNode {
 }
 
 export async function startChainNode (setup: Pick<DemoSetup, 'protocol' | 'genesis'>, options: Partial<ChainNodeOptions> = {}): Promise<ChainTestNode> {
-  const dir = await mkdtemp(join(tmpdir(), 'tzp2p-sync-'))
+  const dir = await tempDir('sync')
   const db = await openDatabase(dir, { chainName: TEST_CHAIN })
   const node = await startNode({
     chain: { protocol: setup.protocol, genesis: setup.genesis, store: db, synchronisation: { threshold: 1 }, ...options }
@@ -31,7 +29,7 @@ export async function startChainNode (setup: Pick<DemoSetup, 'protocol' | 'genes
     close: async () => {
       await node.stop()
       await db.close()
-      await rm(dir, { recursive: true, force: true })
+      await removeDir(dir)
     }
   }
 }
@@ -56,13 +54,4 @@ export async function rawStream (from: TzNode, to: TzNode, protocol: string): Pr
   const connection = from.libp2p.getConnections(to.peerId).find(c => from.peers.isAuthenticated(c))
   if (connection === undefined) throw new Error('not connected')
   return await connection.newStream(protocol)
-}
-
-/** Resolves when `check` holds, polling; the deadline is a safety net. */
-export async function eventually (check: () => boolean | Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs
-  while (!await check()) {
-    if (Date.now() > end) throw new Error('condition not met before the deadline')
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
 }

@@ -11,6 +11,7 @@ import {
 } from '../../src/sync/step-headers.ts'
 import type { Operation } from '../../src/wire/operation.ts'
 import { locatorOf, SEED, syntheticChain, type SyntheticChain } from './helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** We hold blocks 0..have of `chain`. */
 function statusIn (chain: SyntheticChain, have: number) {
@@ -158,7 +159,7 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     }, { blocksAhead: 16 })
     const running = pipeline.run()
     // Wait until the pipeline is stuck on level 50's operations.
-    while (applied[applied.length - 1] !== 49 || fetches < 51) await new Promise(resolve => setTimeout(resolve, 5))
+    await waitFor(() => applied[applied.length - 1] === 49 && fetches >= 51, { what: 'the pipeline stuck on level 50', intervalMs: 5 })
     pipeline.abort(new PipelineAbortedError('peer p1 is gone'))
     await assert.rejects(running, { name: 'PipelineAbortedError', message: 'peer p1 is gone' })
     requester.stop()

@@ -10,8 +10,9 @@ import { planFromLocator } from '../../src/sync/plan.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
-import { addressOf } from '../handshake/helpers.ts'
-import { eventually, freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { addressOf } from '../helpers/node.ts'
+import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
   let setup: DemoSetup
@@ -135,10 +136,10 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
         stream.send(bytes)
         await stream.close().catch(() => {})
         if (greylisted) {
-          await eventually(() => a.node.greylist.isGreylisted(rogue.identity.peerId))
-          await eventually(() => a.node.peers.get(rogue.identity.peerId) === undefined)
+          await waitFor(() => a.node.greylist.isGreylisted(rogue.identity.peerId), { what: 'the rogue greylisted' })
+          await waitFor(() => a.node.peers.get(rogue.identity.peerId) === undefined, { what: 'the rogue disconnected' })
         } else {
-          await eventually(() => a.node.scores.score(rogue.identity.peerId) < 0)
+          await waitFor(() => a.node.scores.score(rogue.identity.peerId) < 0, { what: 'the rogue scored' })
           assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
         }
       } finally {
@@ -162,7 +163,7 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
   })
 
   it('lets the joining node bootstrap from it', async () => {
-    await eventually(() => b.node.head()?.header.shell.level === 30)
+    await waitFor(() => b.node.head()?.header.shell.level === 30, { what: 'b at level 30' })
     assert.equal(b.node.head()?.hex, toHex(hashes[29]))
   })
 })

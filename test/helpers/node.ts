@@ -1,9 +1,14 @@
+/**
+ * The in-process node fixture every test builds on: identities with (or without) a given proof of
+ * work, a started node on loopback, its address, its next event, and stopping several at once.
+ */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { randomBytes, x25519Keypair } from '../../src/crypto/index.ts'
 import { makeIdentity, type Identity } from '../../src/identity/identity.ts'
 import { checkProofOfWork, makePowTarget, POW_STAMP_BYTES } from '../../src/identity/pow.ts'
 import { createNode, type NodeEventMap, type TzNode } from '../../src/node/create-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
+import { DEFAULT_WAIT_MS } from './wait.ts'
 
 export const TEST_CHAIN = 'TZP2P_TEST'
 
@@ -27,11 +32,16 @@ export function identityFailingPow (difficulty: number): Identity {
   }
 }
 
-/** A started node on loopback with an in-memory identity at difficulty 0 unless told otherwise. */
+/**
+ * A started node on loopback: with a `dataDir`, its keys and store are that directory's; otherwise
+ * an in-memory identity at difficulty 0 unless told otherwise.
+ */
 export async function startNode (options: Partial<NodeOptions> = {}): Promise<TzNode> {
+  const keys = options.dataDir !== undefined
+    ? {}
+    : { identity: options.identity ?? identityWithPow(options.expectedPow ?? 0), privateKey: options.privateKey ?? await generateKeyPair('Ed25519') }
   const node = await createNode({
-    identity: options.identity ?? identityWithPow(options.expectedPow ?? 0),
-    privateKey: options.privateKey ?? await generateKeyPair('Ed25519'),
+    ...keys,
     chainName: TEST_CHAIN,
     expectedPow: 0,
     listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -54,7 +64,7 @@ export function addressOf (node: TzNode): string {
  * build fails instead of hanging; no test asserts on it.
  */
 export async function nextEvent<K extends keyof NodeEventMap> (
-  node: TzNode, name: K, filter: (...args: NodeEventMap[K]) => boolean = () => true, deadlineMs = 15_000
+  node: TzNode, name: K, filter: (...args: NodeEventMap[K]) => boolean = () => true, deadlineMs = DEFAULT_WAIT_MS
 ): Promise<NodeEventMap[K][0]> {
   return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
