@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { DecodeError, EncodeError, decodeExact, encode, fromHex, toHex } from '../encoding/index.ts'
-import { WIRE_ENCODINGS, WireJsonError, type JsonConverter, type NamedEncoding } from '../wire/index.ts'
+import { WIRE_ENCODINGS, WireJsonError, type JsonConverter, type AnyNamedEncoding } from '../wire/index.ts'
 import { b58Decode } from '../crypto/index.ts'
 import { describeTezosContents } from '../protocol/tezos/operation-kinds.ts'
 import type { Operation } from '../wire/operation.ts'
@@ -18,17 +18,17 @@ export class CodecCommandError extends Error {
 }
 
 const identityJson: JsonConverter<Identity> = {
-  toJson: identityToJson as (id: Identity) => Record<string, string>,
+  toJson: identityToJson,
   fromJson: j => identityFromJson(j)
 }
 
 /** Wire structures plus the identity (identity.json's binary form), as `codec list` shows them. */
-export const CODEC_ENCODINGS: ReadonlyArray<NamedEncoding<any>> = [
+export const CODEC_ENCODINGS: ReadonlyArray<AnyNamedEncoding> = [
   ...WIRE_ENCODINGS,
   { name: 'identity', description: 'identity.json: peer_id, public_key, secret_key, proof_of_work_stamp', codec: identityCodec, json: identityJson }
 ]
 
-function lookup (name: string): NamedEncoding<any> {
+function lookup (name: string): AnyNamedEncoding {
   const e = CODEC_ENCODINGS.find(x => x.name === name)
   if (e === undefined) throw new CodecCommandError(`unknown encoding ${JSON.stringify(name)} (run "tzp2p codec list")`)
   return e

@@ -164,7 +164,7 @@ export async function searchProofOfWork (publicKey: Uint8Array, target: bigint, 
         finish(() => { resolve({ stamp, attempts }) })
       }
     })
-    worker.on('error', (e) => {
+    worker.on('error', (e: Error) => {
       finish(() => { reject(new PowWorkerError(`proof-of-work worker failed: ${e.message}`, { cause: e })) })
     })
     worker.on('exit', (code) => {

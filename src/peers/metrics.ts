@@ -29,7 +29,7 @@ export class PeerMetrics {
 
   constructor (registry: Registry, sources: PeerMetricsSources) {
     const registers = [registry]
-    /* eslint-disable no-new */
+     
     new Gauge({
       name: 'tzp2p_connections',
       help: 'Authenticated connections, by direction',

@@ -90,7 +90,9 @@ function decodeRecord<T> (key: string, bytes: Uint8Array, schema: z.ZodType<T & 
     const problems = parsed.error.issues.map(i => `${i.path.join('.') || '(record)'}: ${i.message}`).join(', ')
     throw new PeerStoreRecordError(key, `unexpected content (${problems})`)
   }
-  const { v: _version, ...record } = parsed.data
+  // The version field has done its job (the schema checked it); the record is the rest.
+  const record: Omit<typeof parsed.data, 'v'> & { v?: unknown } = { ...parsed.data }
+  delete record.v
   return record
 }
 

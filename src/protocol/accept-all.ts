@@ -37,14 +37,14 @@ export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol
     return VALID
   }
 
-  async function makeBlock (input: MakeBlockInput): Promise<BakedBlock> {
+  function makeBlock (input: MakeBlockInput): Promise<BakedBlock> {
     const operations: Operation[][] = Array.from({ length: passes }, () => [])
     for (const op of input.candidates) operations[passOf(op)].push(op)
-    return {
+    return Promise.resolve({
       header: { shell: newShellHeader(input, { operations, context: new Uint8Array(32) }), protocolData: new Uint8Array(0) },
       operations,
       refused: []
-    }
+    })
   }
 
   return {
@@ -56,8 +56,8 @@ export function createAcceptAllProtocol (config: AcceptAllConfig = {}): Protocol
     genesis: () => ({ writes: [], context: new Uint8Array(32) }),
     fitness: (level: number) => levelFitness(level),
     validateHeader,
-    validateOperation: async (op: Operation): Promise<OperationVerdict> => ({ ok: true, pass: passOf(op) }),
-    applyBlock: async () => ({ writes: [] }),
+    validateOperation: (op: Operation): Promise<OperationVerdict> => Promise.resolve({ ok: true, pass: passOf(op) }),
+    applyBlock: () => Promise.resolve({ writes: [] }),
     makeBlock,
     describeOperation: (op: Operation) => ({ kind: 'opaque', data: toHex(op.data) }),
     describeProtocolData: (header: BlockHeader) => ({ data: toHex(header.protocolData) })

@@ -86,4 +86,4 @@ export class ScratchState implements StateReader {
 }
 
 /** A state with nothing in it (tests, and protocols whose genesis state is empty). */
-export const EMPTY_STATE: StateReader = { get: async () => undefined }
+export const EMPTY_STATE: StateReader = { get: () => Promise.resolve(undefined) }

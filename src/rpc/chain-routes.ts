@@ -73,7 +73,7 @@ export function registerChainRoutes (app: FastifyInstance, ctx: RpcContext): voi
    * nothing is validated (only size and branch are checked), so the pool is Octez's
    * `unprocessed` class, each operation marked `validated: false`.
    */
-  app.get<{ Params: { chain: string } }>('/chains/:chain/mempool/pending_operations', async req => {
+  app.get<{ Params: { chain: string } }>('/chains/:chain/mempool/pending_operations', req => {
     const a = chainNamed(req.params.chain)
     const mempool = a.mempool
     if (mempool === undefined) throw new UnavailableError('this node runs without a mempool')

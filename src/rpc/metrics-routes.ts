@@ -48,7 +48,7 @@ export function registerHealthRoutes (app: FastifyInstance, ctx: RpcContext): vo
       uptime_s: Math.floor((Date.now() - started) / 1000)
     }
   }
-  app.get('/health', async () => health())
+  app.get('/health', () => health())
   app.get('/health/ready', async (_request, reply) => {
     const h = health()
     if (h.bootstrapped !== false) return await reply.code(200).send(h)

@@ -62,9 +62,9 @@ export function registerProtocolRoutes (app: FastifyInstance, ctx: RpcContext): 
     return out
   })
 
-  app.get('/protocols', async () => chainOf().registry.entries().map(([hash]) => hash))
+  app.get('/protocols', () => chainOf().registry.entries().map(([hash]) => hash))
 
-  app.get<{ Params: { hash: string } }>('/protocols/:hash', async req => {
+  app.get<{ Params: { hash: string } }>('/protocols/:hash', req => {
     const chain = chainOf()
     const hash = req.params.hash
     try {

@@ -74,8 +74,10 @@ function urlOf (app: FastifyInstance): string {
 }
 
 function baseApp (logger: Logger): FastifyInstance {
+  // Typed as Fastify's logger so the instance is the plain FastifyInstance, not one generic in pino's.
+  const loggerInstance: FastifyBaseLogger = logger.child({ module: 'rpc' })
   const app = Fastify({
-    loggerInstance: logger.child({ module: 'rpc' }) as FastifyBaseLogger,
+    loggerInstance,
     // One line per request would drown the node's own logs (the status page polls every second).
     logController: new LogController({ disableRequestLogging: true }),
     // Streams (`/monitor/heads`) and keep-alive sockets must not hold a shutdown.

@@ -38,12 +38,12 @@ export function createNodeLogger (config: LogConfig, options: CreateNodeLoggerOp
     // Synchronous writes: a log file must hold the last lines even if the process is killed.
     const file = pino.destination({ dest: config.output, append: true, sync: true })
     destination = pretty ? PinoPretty({ destination: file, colorize: false, sync: true }) : file
-    flush = async () => { file.flushSync() }
+    flush = () => { file.flushSync(); return Promise.resolve() }
   } else {
     const stream = terminal as NodeJS.WritableStream
     destination = pretty
       ? PinoPretty({ destination: stream, colorize: terminal?.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true })
-      : stream as DestinationStream
+      : stream
     flush = async () => {
       // Wait until what was written has left Node's buffer (a pipe may be slower than the node).
       if ((stream as { writableNeedDrain?: boolean }).writableNeedDrain === true) await once(stream, 'drain')

@@ -79,7 +79,7 @@ function wrapWrites (db: Database, set: Set<FailureListener>): void {
     if (reason === undefined) throw err
     const failure = new StorageWriteError(db.location, reason, { cause: err })
     for (const l of set) {
-      try { l(failure) } catch {}
+      try { l(failure) } catch { /* a listener's fault must not hide the write failure thrown below */ }
     }
     throw failure
   }

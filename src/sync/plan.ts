@@ -70,7 +70,7 @@ export async function planFromLocator (input: PlanInput): Promise<PlanOutcome> {
   }
   if (startLevel === undefined) return { kind: 'unknown-ancestor' }
   // Tops from the newest step down: each strict step is exactly its drawn length.
-  const steps: PlannedStep[] = new Array(raw.length)
+  const steps = new Array<PlannedStep>(raw.length)
   let topLevel = headLevel
   for (let i = raw.length - 1; i >= 0; i--) {
     const r = raw[i]

@@ -32,8 +32,15 @@ function named<T> (name: string, description: string, codec: Codec<T>, json: Jso
 
 const pointJson: JsonConverter<string> = { toJson: p => p, fromJson: (j, path = '$') => jsonString(j, path) }
 
+/**
+ * A list of structures of different types: each entry's codec and JSON converter agree by
+ * construction (`named`), which TypeScript cannot say of a list without existential types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the entries' types differ
+export type AnyNamedEncoding = NamedEncoding<any>
+
 /** Every structure `tzp2p codec` knows, in the order it lists them. */
-export const WIRE_ENCODINGS: ReadonlyArray<NamedEncoding<any>> = [
+export const WIRE_ENCODINGS: readonly AnyNamedEncoding[] = [
   named('p2p_message', 'P2P envelope: 4-byte length, 2-byte tag, payload (every peer and Distributed-DB message)', octezP2pMessageCodec, p2pMessageJson),
   named('connection_message', 'cleartext handshake message, without its 2-byte length', connectionMessageCodec, connectionMessageJson),
   named('connection_message.frame', 'cleartext handshake message with its 2-byte length, as on the wire', connectionFrameCodec, connectionMessageJson),
@@ -51,6 +58,6 @@ export const WIRE_ENCODINGS: ReadonlyArray<NamedEncoding<any>> = [
   named('p2p_point.id', 'point "a.b.c.d:port" or "[ipv6]:port", at most 51 bytes encoded', pointCodec, pointJson)
 ]
 
-export function findEncoding (name: string): NamedEncoding<any> | undefined {
+export function findEncoding (name: string): AnyNamedEncoding | undefined {
   return WIRE_ENCODINGS.find(e => e.name === name)
 }

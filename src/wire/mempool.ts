@@ -17,7 +17,7 @@ export interface Mempool {
   pending: Uint8Array[]
 }
 
-export const EMPTY_MEMPOOL: Mempool = Object.freeze({ knownValid: [], pending: [] }) as Mempool
+export const EMPTY_MEMPOOL: Mempool = Object.freeze({ knownValid: [], pending: [] })
 
 /** `known_valid` = `list hash`; `pending` = `dynamic_size (list hash)`, the whole ≤ 128 008 bytes. */
 export const mempoolCodec: Codec<Mempool> = {

@@ -46,7 +46,7 @@ export function createShellProtocol (config: ShellProtocolConfig): Protocol {
   try {
     b58Decode('protocolHash', config.hash)
   } catch (e) {
-    throw new RangeError(`shell protocol: ${JSON.stringify(config.hash)} is not a protocol hash (${(e as Error).message})`)
+    throw new RangeError(`shell protocol: ${JSON.stringify(config.hash)} is not a protocol hash (${(e as Error).message})`, { cause: e })
   }
   const passes = checkValidationPasses(config.validationPasses ?? TEZOS_VALIDATION_PASSES, 'shell protocol')
   const ttl = config.maxOperationsTtl ?? TEZOS_MAX_OPERATIONS_TTL
@@ -66,19 +66,20 @@ export function createShellProtocol (config: ShellProtocolConfig): Protocol {
     genesis: () => ({ writes: [], context: new Uint8Array(32) }),
     fitness: () => { throw new ShellOnlyError('the shell protocol cannot compute a fitness: it takes each header\'s fitness as given') },
     validateHeader: (): Verdict<InvalidBlockError> => VALID,
-    validateOperation: async (op: Operation): Promise<OperationVerdict> => {
+    validateOperation: (op: Operation): Promise<OperationVerdict> => {
       const size = encodedSize(op)
       if (size > MAX_OPERATION_DATA_LENGTH) {
-        return { ok: false, error: new InvalidOperationError('refused', `oversized operation: ${size} bytes, at most ${MAX_OPERATION_DATA_LENGTH}`) }
+        return Promise.resolve({ ok: false, error: new InvalidOperationError('refused', `oversized operation: ${size} bytes, at most ${MAX_OPERATION_DATA_LENGTH}`) })
       }
       // Which pass an operation belongs to is the economic protocol's knowledge; nothing here uses it.
-      return { ok: true, pass: 0 }
+      return Promise.resolve({ ok: true, pass: 0 })
     },
-    applyBlock: async (input: ApplyBlockInput): Promise<AppliedBlock> => {
+    // An invalid block rejects the promise (the executor's throw), as the interface says.
+    applyBlock: (input: ApplyBlockInput): Promise<AppliedBlock> => new Promise(resolve => {
       checkOperationQuota(input.operations, input.operations.length === TEZOS_VALIDATION_PASSES ? quotas : undefined)
-      return { writes: [] }
-    },
-    makeBlock: async (): Promise<BakedBlock> => { throw new ShellOnlyError('the shell protocol cannot bake: it has no economic protocol') },
+      resolve({ writes: [] })
+    }),
+    makeBlock: (): Promise<BakedBlock> => Promise.reject(new ShellOnlyError('the shell protocol cannot bake: it has no economic protocol')),
     describeOperation: (op: Operation) => describeUnvalidatedOperation(op, kindsProtocol),
     describeProtocolData: (header: BlockHeader) => ({ data: toHex(header.protocolData) })
   }

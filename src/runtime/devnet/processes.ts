@@ -45,6 +45,6 @@ export async function terminate (pid: number, graceMs = 20_000): Promise<'stoppe
     if (!await isAlive(pid)) return 'stopped'
     await new Promise(resolve => setTimeout(resolve, 100))
   }
-  try { process.kill(pid, 'SIGKILL') } catch {}
+  try { process.kill(pid, 'SIGKILL') } catch { /* it exited between the check and the kill */ }
   return 'killed'
 }

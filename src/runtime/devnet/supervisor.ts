@@ -59,7 +59,7 @@ function runningLineOf (logFile: string, from: number): RunningLine | undefined 
     try {
       const json = JSON.parse(line) as { msg?: string } & RunningLine
       if (json.msg === 'node running') return json
-    } catch {}
+    } catch { /* a log line that is not JSON: not the one looked for */ }
   }
   return undefined
 }

@@ -36,7 +36,7 @@ async function rpcJson (url: string, init?: RequestInit): Promise<unknown> {
   } catch (e) {
     throw new DevnetTransferError(`${url}: ${(e as Error).message} (is the devnet up?)`)
   }
-  const body = await response.json().catch(() => undefined) as unknown
+  const body: unknown = await response.json().catch(() => undefined)
   if (!response.ok) {
     const error = (body as { error?: string } | undefined)?.error ?? `HTTP ${response.status}`
     throw new DevnetTransferError(`${new URL(url).pathname}: ${error}`)
