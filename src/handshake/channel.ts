@@ -68,10 +68,6 @@ export class HandshakeTransport {
   constructor (stream: Stream, signal: AbortSignal) {
     this.stream = stream
     this.signal = signal
-    this.onMessage = this.onMessage.bind(this)
-    this.onClose = this.onClose.bind(this)
-    this.onRemoteCloseWrite = this.onRemoteCloseWrite.bind(this)
-    this.onAbort = this.onAbort.bind(this)
     stream.addEventListener('message', this.onMessage)
     stream.addEventListener('close', this.onClose)
     stream.addEventListener('remoteCloseWrite', this.onRemoteCloseWrite)
@@ -179,25 +175,25 @@ export class HandshakeTransport {
     return out
   }
 
-  private onMessage (evt: Event): void {
+  private readonly onMessage = (evt: Event): void => {
     const data = (evt as StreamMessageEvent).data.subarray()
     this.incoming.push(data)
     this.buffered += data.length
     this.wake?.()
   }
 
-  private onClose (evt: Event): void {
+  private readonly onClose = (evt: Event): void => {
     const error = (evt as StreamCloseEvent).error
     this.ended ??= () => new HandshakeClosedError(error?.message ?? 'the stream closed', { cause: error })
     this.wake?.()
   }
 
-  private onRemoteCloseWrite (): void {
+  private readonly onRemoteCloseWrite = (): void => {
     this.ended ??= () => new HandshakeClosedError('the peer closed its end of the stream')
     this.wake?.()
   }
 
-  private onAbort (): void {
+  private readonly onAbort = (): void => {
     this.wake?.()
   }
 

@@ -26,11 +26,6 @@ export class SocketReader {
   constructor (socket: Socket, signal: AbortSignal) {
     this.socket = socket
     this.signal = signal
-    this.onData = this.onData.bind(this)
-    this.onEnd = this.onEnd.bind(this)
-    this.onClose = this.onClose.bind(this)
-    this.onError = this.onError.bind(this)
-    this.onAbort = this.onAbort.bind(this)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('close', this.onClose)
@@ -95,7 +90,7 @@ export class SocketReader {
     return out
   }
 
-  private onData (data: Buffer): void {
+  private readonly onData = (data: Buffer): void => {
     this.incoming.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
     this.buffered += data.length
     if (this.buffered > HIGH_WATER_BYTES && !this.paused) {
@@ -105,22 +100,22 @@ export class SocketReader {
     this.wake?.()
   }
 
-  private onEnd (): void {
+  private readonly onEnd = (): void => {
     this.ended ??= () => new HandshakeClosedError('the peer closed the connection')
     this.wake?.()
   }
 
-  private onClose (): void {
+  private readonly onClose = (): void => {
     this.ended ??= () => new HandshakeClosedError('the socket closed')
     this.wake?.()
   }
 
-  private onError (err: Error): void {
+  private readonly onError = (err: Error): void => {
     this.ended ??= () => new HandshakeClosedError(err.message, { cause: err })
     this.wake?.()
   }
 
-  private onAbort (): void {
+  private readonly onAbort = (): void => {
     this.wake?.()
   }
 
