@@ -84,10 +84,10 @@ async function fuzzRpcInputs (): Promise<boolean> {
       const hang = new Promise<'hang'>(resolve => { timer = setTimeout(() => { resolve('hang') }, 10_000) })
       const response = await Promise.race([sendFuzzRequest(env, req), hang])
       clearTimeout(timer)
-      const what = `${req.method as string} ${JSON.stringify(req.url)}`
+      const what = `${req.method} ${JSON.stringify(req.url)}`
       if (response === 'hang') { problems.push(`${what}: no answer after 10 s`); continue }
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
-      const problem = rpcAnswerProblem(response, req.method as string, req.url as string)
+      const problem = rpcAnswerProblem(response, req.method, req.url)
       if (problem !== undefined) problems.push(`${what}: ${problem}`)
     }
   } finally {

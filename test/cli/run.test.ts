@@ -21,8 +21,8 @@ async function getJson (url: string): Promise<any> {
 async function startRun (args: string[]): Promise<{ child: Child, rpc: string }> {
   const child = Child.tzp2p(['run', ...args])
   try {
-    const running = await child.logLine('node running')
-    return { child, rpc: running.rpc[0] as string }
+    const running = await child.nodeRunning()
+    return { child, rpc: running.rpc[0] }
   } catch (e) {
     child.kill()
     throw e

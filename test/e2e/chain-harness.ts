@@ -39,7 +39,7 @@ export async function generateChain (o: { name: string, blocks: number, transfer
   const validationPasses = o.validationPasses ?? 2
   const setup = demoSetup({ name: o.name, accounts, validationPasses, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
-  const snapshot = async (): Promise<Array<{ balance: string, counter: string }>> => {
+  const snapshot = (): Array<{ balance: string, counter: string }> => {
     const out = []
     for (let i = 0; i < accounts; i++) {
       const raw = builder.stateSnapshot().get(accountKey(setup.accounts[i].publicKeyHash))
@@ -49,13 +49,13 @@ export async function generateChain (o: { name: string, blocks: number, transfer
     return out
   }
   const hashes = [toHex(resolveGenesis(setup.genesis).hash)]
-  const accountsAt = [await snapshot()]
+  const accountsAt = [snapshot()]
   const blocks: BlockInput[] = []
   for (let i = 0; i < o.blocks; i++) {
     const block = await builder.bake(builder.transfers(builder.randomTransfers(o.transfersPerBlock)))
     blocks.push(block)
     hashes.push(toHex(blockHash(block.header)))
-    accountsAt.push(await snapshot())
+    accountsAt.push(snapshot())
   }
   return { name: o.name, accounts, validationPasses, blocks, hashes, accountsAt, builder }
 }

@@ -41,7 +41,7 @@ describe('bootstrap of a late joiner from three peers (real processes)', () => {
     await joiner.waitFor(e => e.event === 'bootstrapped')
     const progress = joiner.events.filter(e => e.event === 'progress')
     assert.ok(progress.length > 0, 'progress is reported while bootstrapping')
-    assert.ok(progress.every(p => typeof p.levelsPerSecond === 'number' && (p.levelsPerSecond as number) > 0))
+    assert.ok(progress.every(p => typeof p.levelsPerSecond === 'number' && p.levelsPerSecond > 0))
 
     const mine = await joiner.dump()
     assert.equal(mine.level, BLOCKS)

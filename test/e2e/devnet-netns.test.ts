@@ -6,19 +6,15 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { networkNamespacesUnavailable } from '../../src/runtime/devnet/netns.ts'
 import type { DevnetState } from '../../src/runtime/devnet/state.ts'
+import type { ConnectionJson } from '../../src/rpc/network-json.ts'
 import { Child, ROOT } from '../rpc/child.ts'
+import { getJson, type HeaderJson } from '../rpc/rpc-json.ts'
 import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const run = promisify(execFile)
 const unavailable = await networkNamespacesUnavailable()
 const skip = unavailable === undefined ? false : `network namespaces unavailable here: ${unavailable}`
-
-async function getJson (url: string): Promise<any> {
-  const response = await fetch(url)
-  assert.equal(response.status, 200, url)
-  return await response.json()
-}
 
 describe('devnet --net-namespaces', { skip }, () => {
   it('runs each node in its own namespace on a bridge; blocks cross the veths; Ctrl-C removes it all', async () => {
@@ -40,19 +36,19 @@ describe('devnet --net-namespaces', { skip }, () => {
       const addresses = new Set(layout.nodes.map(n => n.address))
       for (const n of state.nodes) {
         const connections = await waitFor(async () => {
-          const c = await getJson(`${n.rpc}/network/connections`) as Array<{ id_point: { addr: string } }>
+          const c = await getJson<ConnectionJson[]>(`${n.rpc}/network/connections`)
           return c.length >= 1 ? c : undefined
         }, { what: `${n.name} has a connection`, timeoutMs: 60_000, intervalMs: 200 })
         for (const c of connections) assert.ok(addresses.has(c.id_point.addr), `${n.name} sees a peer at ${c.id_point.addr}`)
       }
       // A block baked by node0 reaches the others through the bridge.
-      const target = (await getJson(`${state.nodes[0].rpc}/chains/main/blocks/head/header`)).level + 2
+      const target = (await getJson<HeaderJson>(`${state.nodes[0].rpc}/chains/main/blocks/head/header`)).level + 2
       const nodes = state.nodes
       await waitFor(async () => {
-        const levels = await Promise.all(nodes.map(async n => (await getJson(`${n.rpc}/chains/main/blocks/head/header`)).level as number))
+        const levels = await Promise.all(nodes.map(async n => (await getJson<HeaderJson>(`${n.rpc}/chains/main/blocks/head/header`)).level))
         return levels.every(l => l >= target)
       }, { what: `every node at level ${target}`, timeoutMs: 60_000, intervalMs: 200 })
-      const hashes = await Promise.all(nodes.map(async n => await getJson(`${n.rpc}/chains/main/blocks/${target}/hash`)))
+      const hashes = await Promise.all(nodes.map(async n => await getJson<string>(`${n.rpc}/chains/main/blocks/${target}/hash`)))
       assert.equal(new Set(hashes).size, 1)
     } finally {
       up.kill('SIGINT')

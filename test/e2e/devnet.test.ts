@@ -11,18 +11,13 @@ import { isAlive } from '../../src/runtime/devnet/processes.ts'
 import type { DevnetState } from '../../src/runtime/devnet/state.ts'
 import { operationCodec, operationHash } from '../../src/wire/operation.ts'
 import { Child, ROOT } from '../rpc/child.ts'
+import { getJson, type HeaderJson, type OperationJson } from '../rpc/rpc-json.ts'
 import { withTempDir } from '../helpers/temp-dir.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const DEVNET_SCRIPT = join(ROOT, 'scripts/devnet.ts')
 /** Any free ports: tests must not depend on which ports this machine has free. */
 const FREE_PORTS = ['--base-p2p-port', '0', '--base-rpc-port', '0']
-
-async function getJson (url: string): Promise<any> {
-  const response = await fetch(url)
-  assert.equal(response.status, 200, `${url}: ${response.status} ${await response.clone().text()}`)
-  return await response.json()
-}
 
 const readState = async (dir: string): Promise<DevnetState> => JSON.parse(await readFile(join(dir, 'devnet.json'), 'utf8')) as DevnetState
 
@@ -49,7 +44,7 @@ describe('devnet', () => {
 
         // Inject on the last node: it reaches the baker only through gossip.
         const entry = state.nodes[4].rpc
-        const branch = await getJson(`${entry}/chains/main/blocks/head/hash`) as string
+        const branch = await getJson<string>(`${entry}/chains/main/blocks/head/hash`)
         const op = firstTransfer(branch, 1234n)
         const injected = await fetch(`${entry}/injection/operation`, { method: 'POST', body: JSON.stringify(op.hex), headers: { 'content-type': 'application/json' } })
         assert.equal(injected.status, 200, await injected.clone().text())
@@ -58,18 +53,18 @@ describe('devnet', () => {
         // The baker includes it in a block; find that block on node0.
         const baker = state.nodes[0].rpc
         const included = await waitFor(async () => {
-          const head = await getJson(`${baker}/chains/main/blocks/head/header`)
+          const head = await getJson<HeaderJson>(`${baker}/chains/main/blocks/head/header`)
           for (let level = head.level; level >= 1; level--) {
-            const hashes = await getJson(`${baker}/chains/main/blocks/${level}/operation_hashes`) as string[][]
-            if (hashes.flat().includes(op.hash)) return { level, hash: await getJson(`${baker}/chains/main/blocks/${level}/hash`) as string }
+            const hashes = await getJson<string[][]>(`${baker}/chains/main/blocks/${level}/operation_hashes`)
+            if (hashes.flat().includes(op.hash)) return { level, hash: await getJson<string>(`${baker}/chains/main/blocks/${level}/hash`) }
           }
           return undefined
         }, { what: 'the operation in a block on the baker', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
         // Every node has that very block, with the operation in it.
         for (const n of state.nodes) {
-          await waitFor(async () => (await getJson(`${n.rpc}/chains/main/blocks/${included.level}/hash`)) === included.hash,
+          await waitFor(async () => (await getJson<string>(`${n.rpc}/chains/main/blocks/${included.level}/hash`)) === included.hash,
             { what: `block ${included.level} on ${n.name}`, timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
-          const ops = await getJson(`${n.rpc}/chains/main/blocks/${included.hash}/operations`) as Array<Array<{ hash: string, contents: { amount: string } }>>
+          const ops = await getJson<OperationJson[][]>(`${n.rpc}/chains/main/blocks/${included.hash}/operations`)
           const found = ops.flat().find(o => o.hash === op.hash)
           assert.equal(found?.contents.amount, '1234', n.name)
         }

@@ -64,7 +64,7 @@ export class NodeProcess {
     const reply = new Promise<Record<string, unknown>>(resolve => { this.pending.set(id, resolve) })
     this.child.stdin.write(JSON.stringify({ id, cmd, ...extra }) + '\n')
     const r = await reply
-    if (r.error !== undefined) throw new Error(String(r.error))
+    if (r.error !== undefined) throw new Error(typeof r.error === 'string' ? r.error : JSON.stringify(r.error))
     return r
   }
 

@@ -8,6 +8,7 @@ import { operationCodec } from '../../src/wire/operation.ts'
 import { ChildNode, removeAll, stopAll } from './chain-harness.ts'
 import type { ChildConfig } from './chain-child.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { requestJson, type BlockJson, type HeaderJson, type ProtocolJson, type ProtocolLevelJson } from '../rpc/rpc-json.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 
 /**
@@ -23,11 +24,6 @@ const setup = demoSetup({ name: CHAIN, accounts: 4, validationPasses: 1, verifyW
 function config (dataDir: string, extra: Partial<ChildConfig>): ChildConfig {
   // Blocks are baked on command, faster than one a second: timestamps may run ahead of the clock.
   return { dataDir, chain: CHAIN, accounts: 4, validationPasses: 1, installV2: true, rpc: true, maxClockDrift: 3600, ...extra }
-}
-
-async function getJson (url: string): Promise<{ status: number, body: any }> {
-  const r = await fetch(url)
-  return { status: r.status, body: await r.json() }
 }
 
 /** Transfer of `amount` (fee 0) from account `from` to account 3, branched on `branchHex`. */
@@ -96,16 +92,16 @@ describe('protocol activation across processes', () => {
         assert.equal((d.accounts as Array<{ balance: string }>)[0].balance, (1_000_000_000_000n - 5n).toString())
         assert.deepEqual((d.protocolLevels as Array<{ protoLevel: number, firstLevel: number }>).map(l => [l.protoLevel, l.firstLevel]), [[1, 1], [2, ACTIVATION + 1]])
       }
-      const levels = await getJson(`${b.ready.rpc as string}/chains/main/protocols`)
+      const levels = await requestJson<ProtocolLevelJson[]>(`${b.ready.rpc as string}/chains/main/protocols`)
       assert.equal(levels.status, 200)
-      assert.deepEqual(levels.body.map((l: any) => [l.proto_level, l.protocol, l.installed, l.state, l.activation_block[1]]), [
+      assert.deepEqual(levels.body.map(l => [l.proto_level, l.protocol, l.installed, l.state, l.activation_block[1]]), [
         [1, setup.protocol.hash, true, 'past', 0],
         [2, d20.v2, true, 'active', ACTIVATION]
       ])
-      const block21 = await getJson(`${c.ready.rpc as string}/chains/main/blocks/${ACTIVATION + 1}`)
+      const block21 = await requestJson<BlockJson>(`${c.ready.rpc as string}/chains/main/blocks/${ACTIVATION + 1}`)
       assert.equal(block21.body.protocol, d20.v2)
       assert.equal(block21.body.header.proto, 2)
-      const block20 = await getJson(`${c.ready.rpc as string}/chains/main/blocks/${ACTIVATION}`)
+      const block20 = await requestJson<BlockJson>(`${c.ready.rpc as string}/chains/main/blocks/${ACTIVATION}`)
       assert.equal(block20.body.protocol, setup.protocol.hash)
       assert.equal(block20.body.metadata.protocol_data.next_protocol, d20.v2)
 
@@ -128,24 +124,24 @@ describe('protocol activation across processes', () => {
       await baker.call({ cmd: 'bake' }, 'baked')
       await b.headAt(top + 1)
       const state = await waitFor(async () => {
-        const r = await getJson(`${old.ready.rpc as string}/protocols/${d20.v2 as string}`)
+        const r = await requestJson<ProtocolJson>(`${old.ready.rpc as string}/protocols/${d20.v2 as string}`)
         return r.status === 200 && r.body.missing?.state === 'not-installed' ? r.body : undefined
       }, { what: 'the missing protocol to be reported not-installed', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
       assert.equal(state.installed, false)
-      assert.deepEqual({ name: state.manifest.name, version: state.manifest.version }, { name: 'demo', version: 2 })
-      assert.equal(state.missing.first_level, ACTIVATION + 1)
-      assert.equal(state.missing.proto_level, 2)
+      assert.deepEqual({ name: state.manifest?.name, version: state.manifest?.version }, { name: 'demo', version: 2 })
+      assert.equal(state.missing?.first_level, ACTIVATION + 1)
+      assert.equal(state.missing?.proto_level, 2)
       assert.equal(state.expected_env_version, 0)
-      const oldLevels = await getJson(`${old.ready.rpc as string}/chains/main/protocols`)
-      assert.deepEqual(oldLevels.body.map((l: any) => [l.proto_level, l.installed, l.state]), [[1, true, 'past'], [2, false, 'not-installed']])
-      const unknown = await getJson(`${old.ready.rpc as string}/protocols/${b58Encode('protocolHash', new Uint8Array(32))}`)
+      const oldLevels = await requestJson<ProtocolLevelJson[]>(`${old.ready.rpc as string}/chains/main/protocols`)
+      assert.deepEqual(oldLevels.body.map(l => [l.proto_level, l.installed, l.state]), [[1, true, 'past'], [2, false, 'not-installed']])
+      const unknown = await requestJson<unknown>(`${old.ready.rpc as string}/protocols/${b58Encode('protocolHash', new Uint8Array(32))}`)
       assert.equal(unknown.status, 404)
       const oldDump = await old.dump()
       assert.equal(oldDump.level, ACTIVATION)
       assert.equal(oldDump.head, (dumps[0].hashes as string[])[ACTIVATION])
       assert.deepEqual(oldDump.greylisted, [])
       assert.equal(old.events.filter(e => e.event === 'penalized').length, 0)
-      const head = await getJson(`${old.ready.rpc as string}/chains/main/blocks/head/header`)
+      const head = await requestJson<HeaderJson>(`${old.ready.rpc as string}/chains/main/blocks/head/header`)
       assert.equal(head.body.level, ACTIVATION)
       assert.match(old.stderrTail, /unknown protocol P\w{50} at level 21: not installed; branch not followed/)
       // Its honest peers did not get penalised for the blocks it could not follow, nor did they penalise it.
@@ -163,7 +159,7 @@ describe('protocol activation across processes', () => {
       assert.match(again.stderrTail, /unknown protocol P\w{50} at level 21: not installed; branch not followed/)
       await again.call({ cmd: 'trust', address: b.address }, 'dialled')
       await waitFor(async () => {
-        const r = await getJson(`${again.ready.rpc as string}/protocols/${d20.v2 as string}`)
+        const r = await requestJson<ProtocolJson>(`${again.ready.rpc as string}/protocols/${d20.v2 as string}`)
         return r.body.missing?.state === 'not-installed' && r.body.manifest?.version === 2
       }, { what: 'the restarted node to fetch the manifest again', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
       assert.equal((await again.dump()).level, ACTIVATION)

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Child } from '../rpc/child.ts'
+import { getJson, type BlockJson, type HeaderJson } from '../rpc/rpc-json.ts'
 import { removeDir, tempDir, withTempDir } from '../helpers/temp-dir.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -28,13 +29,11 @@ function tryMount (dir: string, options: string): boolean {
 }
 
 function unmount (dir: string): void {
-  try { execFileSync('umount', [dir], { stdio: 'ignore' }) } catch {}
-}
-
-async function getJson (url: string): Promise<any> {
-  const response = await fetch(url)
-  assert.equal(response.status, 200, `${url}: ${response.status}`)
-  return await response.json()
+  try {
+    execFileSync('umount', [dir], { stdio: 'ignore' })
+  } catch {
+    // Best effort: a mount already gone (or never made) leaves nothing to undo.
+  }
 }
 
 /** Writes zeros into `path` until the file system is full. */
@@ -122,16 +121,16 @@ describe('storage faults (real `tzp2p run` processes)', () => {
         const child = Child.tzp2p(['run', ...args])
         let lastSeen = 0
         try {
-          const running = await child.logLine('node running')
-          const rpc = running.rpc[0] as string
+          const running = await child.nodeRunning()
+          const rpc = running.rpc[0]
           await waitFor(async () => {
-            lastSeen = (await getJson(`${rpc}/chains/main/blocks/head/header`)).level
+            lastSeen = (await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)).level
             return lastSeen >= 3
           }, { what: 'the baker at level 3', timeoutMs: 60_000, intervalMs: 100 })
           await fillDisk(join(mnt, 'filler'))
           // Blocks committed between the last look and the full disk are kept too: read the head
           // once more (reads still work), then wait for the node to notice and stop.
-          lastSeen = (await getJson(`${rpc}/chains/main/blocks/head/header`).catch(() => ({ level: lastSeen }))).level
+          lastSeen = (await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`).catch(() => ({ level: lastSeen }))).level
           const { code } = await child.exited
           assert.equal(code, 1, child.stderr)
         } finally {
@@ -147,17 +146,17 @@ describe('storage faults (real `tzp2p run` processes)', () => {
         await rm(join(mnt, 'filler'))
         const again = Child.tzp2p(['run', ...args])
         try {
-          const running = await again.logLine('node running')
-          const rpc = running.rpc[0] as string
-          const head = await getJson(`${rpc}/chains/main/blocks/head/header`)
+          const running = await again.nodeRunning()
+          const rpc = running.rpc[0]
+          const head = await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)
           assert.ok(head.level >= lastSeen, `head ${head.level} ≥ last seen ${lastSeen}`)
           // Every level up to the head is a whole block: its header and operations are served.
           for (let level = 1; level <= head.level; level++) {
-            const block = await getJson(`${rpc}/chains/main/blocks/${level}`)
+            const block = await getJson<BlockJson>(`${rpc}/chains/main/blocks/${level}`)
             assert.equal(block.header.level, level)
             assert.ok(Array.isArray(block.operations))
           }
-          await waitFor(async () => (await getJson(`${rpc}/chains/main/blocks/head/header`)).level > head.level,
+          await waitFor(async () => (await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)).level > head.level,
             { what: `a block above ${head.level} after the restart`, timeoutMs: 60_000, intervalMs: 100 })
         } finally {
           again.kill('SIGTERM')

@@ -5,6 +5,19 @@ export const ROOT = resolve(import.meta.dirname, '../..')
 export const NODE = join(ROOT, 'node_modules/.bin/node')
 export const BIN = join(ROOT, 'bin/tzp2p.js')
 
+/** A JSON log line as pino writes it: `msg`, `level`, and the fields the message carries. */
+export type LogLine = Record<string, unknown>
+
+/** The fields of the "node running" line (src/cli/run.ts) the tests read. */
+export interface RunningLine {
+  /** The RPC's URLs. */
+  rpc: string[]
+  /** The node's listening multiaddrs. */
+  addresses: string[]
+}
+
+const isStringArray = (x: unknown): x is string[] => Array.isArray(x) && x.every(e => typeof e === 'string')
+
 /**
  * A child process under test: its stdout and stderr collected as text and split in lines, with a
  * way to wait for a line and for the exit. Deadlines are safety nets only (a broken build fails
@@ -36,8 +49,8 @@ export class Child {
   }
 
   /** JSON lines of stdout (pino's output when it is not a terminal). */
-  jsonLines (): Array<Record<string, any>> {
-    return this.stdout.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Record<string, any>)
+  jsonLines (): LogLine[] {
+    return this.stdout.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as LogLine)
   }
 
   /** Resolves with the first value `find` returns that is not undefined, re-checked on every output. */
@@ -57,8 +70,16 @@ export class Child {
   }
 
   /** The first JSON log line with this message. */
-  async logLine (msg: string, deadlineMs?: number): Promise<Record<string, any>> {
+  async logLine (msg: string, deadlineMs?: number): Promise<LogLine> {
     return await this.waitFor(c => c.jsonLines().find(l => l.msg === msg), `log line "${msg}"`, deadlineMs)
+  }
+
+  /** The "node running" line, checked to carry the RPC URLs and the listening addresses. */
+  async nodeRunning (deadlineMs?: number): Promise<RunningLine> {
+    const line = await this.logLine('node running', deadlineMs)
+    const { rpc, addresses } = line
+    if (!isStringArray(rpc) || !isStringArray(addresses)) throw new Error(`the "node running" line lacks its rpc or addresses lists: ${JSON.stringify(line)}`)
+    return { rpc, addresses }
   }
 
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -29,6 +29,12 @@ export interface RpcFuzzEnv {
   close: () => Promise<void>
 }
 
+/** A generated request: always a method and a string request target (never light-my-request's URL object). */
+export interface FuzzRequest extends InjectOptions {
+  method: string
+  url: string
+}
+
 export interface RpcCorpus {
   blockIds: string[]
   pkhs: string[]
@@ -115,7 +121,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']
 const NASTY = ['', '~', '~~', '-1', '1e9', '99999999999', '2147483648', 'head~99999999999', '%00', '%ff%fe', '..', '../..', '%2e%2e%2f', ' ', '\u202e', '😀', 'null', 'undefined', '__proto__', 'constructor', 'B', 'tz1', 'id', 'P', '[', '[::', ':0', '127.0.0.1:99999']
 
-export function rpcRequestGenerator (random: () => number, corpus: RpcCorpus): () => InjectOptions {
+export function rpcRequestGenerator (random: () => number, corpus: RpcCorpus): () => FuzzRequest {
   const int = (n: number): number => Math.floor(random() * n)
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]
   const randomText = (max: number): string => {
@@ -180,7 +186,7 @@ export function rpcRequestGenerator (random: () => number, corpus: RpcCorpus): (
     const payload = method === 'GET' || method === 'HEAD' ? undefined : body()
     const contentType = pick(CONTENT_TYPES)
     return {
-      method: method as InjectOptions['method'],
+      method,
       url,
       ...(payload !== undefined ? { payload } : {}),
       headers: contentType === '' ? {} : { 'content-type': contentType }
@@ -217,11 +223,11 @@ export interface RawAnswer { statusCode: number, body: string, headers: Record<s
  * and body: for request targets that HTTP clients refuse to build (`/\\`, spaces, controls), which
  * a hostile client can still send.
  */
-export async function rawHttpRequest (base: string, req: InjectOptions): Promise<RawAnswer> {
+export async function rawHttpRequest (base: string, req: FuzzRequest): Promise<RawAnswer> {
   const url = new URL(base)
   const body = typeof req.payload === 'string' ? Buffer.from(req.payload) : undefined
   const headers = Object.entries(req.headers ?? {}).map(([k, v]) => `${k}: ${String(v)}\r\n`).join('')
-  const head = `${String(req.method ?? 'GET')} ${String(req.url)} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n${headers}` +
+  const head = `${req.method} ${req.url} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n${headers}` +
     (body !== undefined ? `Content-Length: ${body.length}\r\n` : '') + '\r\n'
   return await new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname)
@@ -247,7 +253,7 @@ export async function rawHttpRequest (base: string, req: InjectOptions): Promise
  * Sends `req` through `app.inject()`, or raw over TCP when the inject client cannot even build its
  * URL; either way the server's answer.
  */
-export async function sendFuzzRequest (env: RpcFuzzEnv, req: InjectOptions): Promise<RawAnswer | LightMyRequestResponse> {
+export async function sendFuzzRequest (env: RpcFuzzEnv, req: FuzzRequest): Promise<RawAnswer | LightMyRequestResponse> {
   try {
     return await env.app.inject(req)
   } catch (e) {

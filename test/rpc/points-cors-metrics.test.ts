@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import type { BanJson, PeerInfoJson, PointInfoJson } from '../../src/rpc/network-json.ts'
 import { startRpcServer } from '../../src/rpc/server.ts'
 import { addressOf, nextEvent, startNode, stopAll } from '../helpers/node.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -13,25 +14,25 @@ describe('RPC /network/points, CORS and the metrics-only listener', () => {
     const rpc = await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }] })
     try {
       if (node.peers.size === 0) await nextEvent(node, 'peer:authenticated')
-      let points: Array<[string, any]> = []
+      let points: Array<[string, PointInfoJson]> = []
       await waitFor(async () => {
-        points = await (await fetch(`${rpc.urls[0]}/network/points`)).json() as Array<[string, any]>
+        points = await (await fetch(`${rpc.urls[0]}/network/points`)).json() as Array<[string, PointInfoJson]>
         return points.some(([, p]) => p.state.event_kind === 'running')
       }, { what: () => `a running point; last seen ${JSON.stringify(points)}`, intervalMs: 100 })
       const entry = points.find(([text]) => text === `127.0.0.1:${port}`)
       assert.ok(entry !== undefined, JSON.stringify(points))
       assert.equal(entry[1].trusted, true)
       assert.deepEqual(entry[1].state, { event_kind: 'running', p2p_peer_id: seed.identity.peerId })
-      assert.equal(entry[1].last_established_connection[0], seed.identity.peerId)
+      assert.equal(entry[1].last_established_connection?.[0], seed.identity.peerId)
       const one = await fetch(`${rpc.urls[0]}/network/points/127.0.0.1:${port}`)
       assert.equal(one.status, 200)
-      assert.equal((await one.json() as { trusted: boolean }).trusted, true)
+      assert.equal((await one.json() as PointInfoJson).trusted, true)
       const bad = await fetch(`${rpc.urls[0]}/network/points/nowhere:x`)
       assert.equal(bad.status, 400)
       assert.match((await bad.json() as { error: string }).error, /invalid point "nowhere:x"/)
       assert.equal((await fetch(`${rpc.urls[0]}/network/points/127.0.0.1:1`)).status, 404)
       // The peer is trusted in /network/peers too (it was met on a trusted point).
-      const peers = await (await fetch(`${rpc.urls[0]}/network/peers`)).json() as Array<[string, any]>
+      const peers = await (await fetch(`${rpc.urls[0]}/network/peers`)).json() as Array<[string, PeerInfoJson]>
       assert.equal(peers.find(([id]) => id === seed.identity.peerId)?.[1].trusted, true)
 
       // A ban through the connection manager closes the connection, even to a trusted peer.
@@ -39,7 +40,7 @@ describe('RPC /network/points, CORS and the metrics-only listener', () => {
       const ban = await fetch(`${rpc.urls[0]}/network/peers/${seed.identity.peerId}/ban`, { method: 'PUT' })
       assert.equal(ban.status, 200)
       await gone
-      const bans = await (await fetch(`${rpc.urls[0]}/network/bans`)).json() as Array<{ target: string }>
+      const bans = await (await fetch(`${rpc.urls[0]}/network/bans`)).json() as BanJson[]
       assert.deepEqual(bans.map(b => b.target).sort(), [seed.identity.peerId, seed.peerId.toString()].sort())
       // Lifting it by the libp2p id lifts both records.
       assert.equal((await fetch(`${rpc.urls[0]}/network/peers/${seed.peerId.toString()}/ban`, { method: 'DELETE' })).status, 200)
