@@ -31,7 +31,7 @@ export interface ScriptSpec<O extends Record<string, DescribedOption>> {
 export function scriptHelp<O extends Record<string, DescribedOption>> (spec: ScriptSpec<O>): string {
   const rows = Object.entries(spec.options).map(([name, o]) => {
     const flag = `${o.short !== undefined ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` <${o.placeholder ?? 'value'}>` : ''}`
-    const shown = o.defaultText ?? (o.default !== undefined && o.default !== false ? String(o.default as string | boolean) : undefined)
+    const shown = o.defaultText ?? (o.default !== undefined && o.default !== false ? String(o.default) : undefined)
     return [flag, `${o.description}${shown !== undefined ? ` (default: ${shown})` : ''}`]
   })
   rows.push(['-h, --help', 'print this help and exit'])

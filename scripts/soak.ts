@@ -178,7 +178,8 @@ while (Date.now() < end) {
   churned.add(victim.i)
   counts.kills++
   if (signal === 'SIGKILL') counts.sigkills++
-  try { process.kill(victim.n!.pid, signal) } catch {}
+  // The node may have exited on its own already (ESRCH): it is down either way, which is the point.
+  try { process.kill(victim.n!.pid, signal) } catch { /* already gone */ }
   if (child !== undefined && child.exitCode === null && child.signalCode === null) {
     await new Promise(resolve => { child.once('exit', resolve); setTimeout(resolve, 25_000) })
   }

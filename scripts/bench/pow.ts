@@ -83,7 +83,7 @@ function measureMainThreadLoop (seconds: number): Rate {
   scanner.scan(200_000) // warm-up: let the JIT optimise the loop
   let hashes = 0
   const started = performance.now()
-  let elapsed = 0
+  let elapsed: number
   do {
     hashes += scanner.scan(1 << 16)
     elapsed = (performance.now() - started) / 1000

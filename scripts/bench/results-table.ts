@@ -53,8 +53,15 @@ function figureRow (command: string, f: BenchFigure): string {
   return `| \`${command}\` | ${cell(f.name)} | ${cell(value)} | ${cell(reference)} | ${ratio} | ${cell(f.goal ?? '—')} | ${met} |`
 }
 
+/** A parameter's value as the table shows it: strings bare, everything else as JSON. */
+function paramText (v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === undefined) return String(v)
+  return JSON.stringify(v)
+}
+
 function paramsLine (r: BenchResult): string {
-  const params = Object.entries(r.params).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')
+  const params = Object.entries(r.params).map(([k, v]) => `${k} ${paramText(v)}`).join(', ')
   return `- \`${r.command}\`: ${params === '' ? 'defaults' : params}`
 }
 

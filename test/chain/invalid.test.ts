@@ -29,7 +29,7 @@ test('invalid blocks are refused with a typed error, recorded known invalid, and
       branch: head.hash,
       data: signTransfer(head.hash, { publicKey: from.publicKey, destination: bob.publicKeyHash, amount, fee: 0n, counter }, from.secretKey)
     })
-    const aliceCounter = (await builder.fork('peek').transfers([{ from: 0, to: 1, amount: 1n }]))[0].data
+    const aliceCounter = builder.fork('peek').transfers([{ from: 0, to: 1, amount: 1n }])[0].data
     const next = new DataView(aliceCounter.buffer, aliceCounter.byteOffset).getBigInt64(89) // the counter alice must use next
     const forgedSignature = sign(next, 5n)
     forgedSignature.data[120] ^= 0x40

@@ -29,6 +29,15 @@ function assertOneLineError (r: Result, pattern: RegExp): void {
   assert.match(r.stderr, /^tzp2p: /)
 }
 
+/** The parts of the decoded JSON the tests read. */
+interface CurrentHeadJson { chain_id: string, current_block_header: { hash: string }, current_mempool: { known_valid: string[] } }
+interface BlockHeaderJson { hash: string, timestamp: string }
+interface ConnectionMessageJson { version: { chain_name: string } }
+
+function parseJson<T> (text: string): T {
+  return JSON.parse(text) as T
+}
+
 const currentHead = vectors.messages.find(m => m.name === 'Current_head')!
 
 test('codec list, decode and encode through the real binary', async () => {
@@ -49,13 +58,13 @@ test('codec list, decode and encode through the real binary', async () => {
     'ack', 'network_version', 'block_locator', 'operation_list_list_hash.path', 'identity']) assert.ok(names.includes(n), n)
 
   assert.equal(head.code, 0, head.stderr)
-  const hj = JSON.parse(head.stdout)
+  const hj = parseJson<CurrentHeadJson>(head.stdout)
   assert.equal(hj.chain_id, 'NetXgtSLGNJvNye')
   assert.equal(hj.current_block_header.hash, 'BMQ7YKpUfFZsDm9EizMyxHPpcE41YmWNCaTc7eSjj5xDKVYPTEG')
   assert.deepEqual(hj.current_mempool.known_valid, ['op94YRm1eaKKdYTXHmw2wA1mQAJgQQCK1GYq6UQYDvfVJ8DttzW'])
 
   assert.equal(header.code, 0, header.stderr)
-  const bj = JSON.parse(header.stdout)
+  const bj = parseJson<BlockHeaderJson>(header.stdout)
   assert.equal(bj.hash, vectors.block_headers[0].hash)
   assert.equal(bj.timestamp, '2018-12-13T15:10:48Z')
 
@@ -64,7 +73,7 @@ test('codec list, decode and encode through the real binary', async () => {
   assert.equal(identity.code, 0, identity.stderr)
   assert.equal(identity.stdout.trim(), 'ff' + '47f5c302e9ed3c9a73279fe9f4ad99b6' + vectors.identities[0].public_key +
     vectors.identities[0].secret_key + vectors.identities[0].proof_of_work_stamp)
-  assert.equal(JSON.parse(piped.stdout).version.chain_name, 'TEZOS_MAINNET')
+  assert.equal(parseJson<ConnectionMessageJson>(piped.stdout).version.chain_name, 'TEZOS_MAINNET')
 })
 
 test('codec decode → encode through the binary reproduces the bytes', async () => {

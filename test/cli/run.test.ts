@@ -11,10 +11,13 @@ import { waitFor } from '../helpers/wait.ts'
 
 const LOOPBACK = ['--net-addr', '127.0.0.1:0', '--rpc-addr', '127.0.0.1:0']
 
-async function getJson (url: string): Promise<any> {
+/** The parts of a block header answer the test reads. */
+interface HeaderAnswer { level: number, hash: string }
+
+async function getJson<T> (url: string): Promise<T> {
   const response = await fetch(url)
   assert.equal(response.status, 200, `${url}: ${response.status}`)
-  return await response.json()
+  return await response.json() as T
 }
 
 /** A `tzp2p run` child and the RPC URL it logged once running. */
@@ -39,7 +42,7 @@ describe('tzp2p run (a real child process)', () => {
   it('creates the identity on first run, serves the RPC, stops cleanly on SIGTERM with exit 0, and restarts on the same store', async () => {
     await withTempDir('run', async dir => {
       const first = await startRun(['--data-dir', dir, '--expected-pow', '4', ...LOOPBACK, '--baker', '--bake-interval', '1'])
-      let head: any
+      let head: HeaderAnswer | undefined
       try {
         // The banner goes to stderr, the log line to stdout: the two pipes arrive in either order.
         await first.child.waitFor(c => c.stderr.includes(`RPC        ${first.rpc}`) ? true : undefined, 'the banner on stderr')
@@ -49,10 +52,10 @@ describe('tzp2p run (a real child process)', () => {
         assert.ok(first.child.stderr.includes(`RPC        ${first.rpc}`))
         const identity = await loadIdentity(join(dir, 'identity.json'))
         assert.ok(powDifficultyOf(identity.publicKey, identity.powStamp) >= 4)
-        assert.equal(await getJson(`${first.rpc}/network/self`), identity.peerId)
+        assert.equal(await getJson<string>(`${first.rpc}/network/self`), identity.peerId)
         // The baker runs: wait for two blocks over the RPC.
         await waitFor(async () => {
-          head = await getJson(`${first.rpc}/chains/main/blocks/head/header`)
+          head = await getJson<HeaderAnswer>(`${first.rpc}/chains/main/blocks/head/header`)
           return head.level >= 2
         }, { what: 'the baker at level 2', timeoutMs: 60_000, intervalMs: 200 })
       } finally {
@@ -60,21 +63,23 @@ describe('tzp2p run (a real child process)', () => {
       }
       const exit = await first.child.exited
       assert.deepEqual(exit, { code: 0, signal: null }, first.child.stderr)
-      const logs = first.child.jsonLines().map(l => l.msg)
+      const logs = first.child.jsonLines().map((l): unknown => l.msg)
       assert.ok(logs.includes('node stopped cleanly'), logs.join('\n'))
 
       // The store was closed: it opens again (LevelDB's lock is free) and holds the chain.
       const db = await openDatabase(dir, { chainName: 'TZP2P_DEVNET' })
       await db.close()
 
+      const baked = head
+      assert.ok(baked !== undefined, 'the baker reached level 2')
       const second = await startRun(['--data-dir', dir, '--expected-pow', '4', ...LOOPBACK])
       try {
         assert.doesNotMatch(second.child.stderr, /generating/)
         const identity = await loadIdentity(join(dir, 'identity.json'))
-        assert.equal(await getJson(`${second.rpc}/network/self`), identity.peerId)
-        const block = await getJson(`${second.rpc}/chains/main/blocks/${head.level}/header`)
-        assert.equal(block.hash, head.hash)
-        assert.ok((await getJson(`${second.rpc}/chains/main/blocks/head/header`)).level >= head.level)
+        assert.equal(await getJson<string>(`${second.rpc}/network/self`), identity.peerId)
+        const block = await getJson<HeaderAnswer>(`${second.rpc}/chains/main/blocks/${baked.level}/header`)
+        assert.equal(block.hash, baked.hash)
+        assert.ok((await getJson<HeaderAnswer>(`${second.rpc}/chains/main/blocks/head/header`)).level >= baked.level)
       } finally {
         second.child.kill('SIGINT')
       }

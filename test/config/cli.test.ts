@@ -20,6 +20,9 @@ async function tzp2p (args: string[]): Promise<Result> {
   })
 }
 
+/** The parts of `config show` the test reads. */
+interface ShownConfig { p2p: { 'expected-proof-of-work': number, limits: Record<string, number> } }
+
 test('config init writes the given settings, validate and show read them back, init refuses to overwrite', async () => {
   const dir = await tempDir('config-cli')
   try {
@@ -28,7 +31,7 @@ test('config init writes the given settings, validate and show read them back, i
       '--expected-pow', '0', '--peer', '127.0.0.1:9733', '--connections', '4', '--baker', '--bake-interval', '1'])
     assert.equal(init.code, 0, init.stderr)
     assert.equal(init.stdout, `Wrote ${file}\n`)
-    const written = JSON.parse(await readFile(file, 'utf8'))
+    const written: unknown = JSON.parse(await readFile(file, 'utf8'))
     assert.deepEqual(written, {
       'data-dir': dir,
       network: 'devnet',
@@ -49,11 +52,11 @@ test('config init writes the given settings, validate and show read them back, i
 
     const show = await tzp2p(['config', 'show', '--config-file', file, '--expected-pow', '3'])
     assert.equal(show.code, 0, show.stderr)
-    const shown = JSON.parse(show.stdout)
+    const shown = JSON.parse(show.stdout) as ShownConfig
     assert.equal(shown.p2p['expected-proof-of-work'], 3, 'options win over the file')
     assert.equal(shown.p2p.limits['max-connections'], 6)
     assert.equal(shown.p2p.limits.backlog, 20, 'show prints every setting')
-    const changed = JSON.parse((await tzp2p(['config', 'show', '--data-dir', dir, '--changed'])).stdout)
+    const changed: unknown = JSON.parse((await tzp2p(['config', 'show', '--data-dir', dir, '--changed'])).stdout)
     assert.deepEqual(changed, written)
 
     const again = await tzp2p(['config', 'init', '--data-dir', dir])

@@ -7,7 +7,7 @@ import type {
 
 /** Records with an ordinary prototype, so that they deep-equal decoded values. */
 function record<T> (model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
-  return fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>
+  return fc.record(model, { noNullPrototype: true })
 }
 
 export const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n })

@@ -17,9 +17,22 @@ export interface FuzzTarget {
   name: string
   /** Decodes a whole buffer (throws DecodeError on bad input). */
   decode: (bytes: Uint8Array) => unknown
-  /** Re-encodes a decoded value, when the target has an encoder. */
-  encode?: (value: any) => Uint8Array
+  /** Re-encodes a value `decode` returned, when the target has an encoder. */
+  encode?: (value: unknown) => Uint8Array
   corpus: Uint8Array[]
+}
+
+/** A target with an encoder for what its decoder returns. */
+export function roundTripTarget<T> (
+  name: string, decode: (bytes: Uint8Array) => T, encodeValue: (value: T) => Uint8Array, corpus: Uint8Array[]
+): FuzzTarget {
+  // `exercise` only hands `encode` what `decode` returned, so the value is a T.
+  return { name, decode, encode: v => encodeValue(v as T), corpus }
+}
+
+/** The target of one codec: decodes whole buffers, and re-encodes what it decoded. */
+function codecTarget<T> (name: string, codec: Codec<T>, corpus: Uint8Array[]): FuzzTarget {
+  return roundTripTarget(name, b => decodeExact(codec, b), v => encode(codec, v), corpus)
 }
 
 const h = (s: string): Uint8Array => fromHex(s)
@@ -58,29 +71,20 @@ function generatedCorpus (name: string, codec: Codec<unknown>, count: number): U
 
 export function fuzzTargets (generatedPerEncoding = 30): FuzzTarget[] {
   const corpus = vectorCorpus()
-  const targets: FuzzTarget[] = WIRE_ENCODINGS.map(e => ({
-    name: e.name,
-    decode: (b: Uint8Array) => decodeExact(e.codec, b),
-    encode: (v: unknown) => encode(e.codec, v),
-    corpus: [...(corpus[e.name] ?? []), ...generatedCorpus(e.name, e.codec, generatedPerEncoding)]
-  }))
+  const targets: FuzzTarget[] = WIRE_ENCODINGS.map(e =>
+    codecTarget(e.name, e.codec, [...(corpus[e.name] ?? []), ...generatedCorpus(e.name, e.codec, generatedPerEncoding)]))
   const multiaddrMessages = p2pMessageCodec({ points: pointStringCodec(256, 'multiaddr'), name: 'tzp2p_peers_message' })
   const deepPath = merklePathCodec(1 + 33 * 32, 'merkle_path.deep')
   const p2pCorpus = targets.find(t => t.name === 'p2p_message')!.corpus
   // Without the outer length, mutations reach the fields inside messages far more often.
   const body = p2pMessageBodyCodec()
   targets.push(
-    { name: 'p2p_message.body', decode: b => decodeExact(body, b), encode: v => encode(body, v), corpus: p2pCorpus.map(b => b.subarray(4)) },
-    { name: 'tzp2p_peers_message', decode: b => decodeExact(multiaddrMessages, b), encode: v => encode(multiaddrMessages, v), corpus: p2pCorpus },
-    { name: 'merkle_path.deep', decode: b => decodeExact(deepPath, b), encode: v => encode(deepPath, v), corpus: corpus['operation_list_list_hash.path'] },
+    codecTarget('p2p_message.body', body, p2pCorpus.map(b => b.subarray(4))),
+    codecTarget('tzp2p_peers_message', multiaddrMessages, p2pCorpus),
+    codecTarget('merkle_path.deep', deepPath, corpus['operation_list_list_hash.path']),
     { name: 'connection_frame', decode: decodeConnectionFrame, corpus: corpus['connection_message.frame'] },
     { name: 'p2p_message.length', decode: p2pMessageBodyLength, corpus: p2pCorpus.map(b => b.subarray(0, 4)) },
-    {
-      name: 'identity',
-      decode: b => decodeExact(identityCodec, b),
-      encode: v => encode(identityCodec, v),
-      corpus: vectors.identities.map(i => h('00' + i.public_key + i.secret_key + i.proof_of_work_stamp))
-    }
+    codecTarget('identity', identityCodec, vectors.identities.map(i => h('00' + i.public_key + i.secret_key + i.proof_of_work_stamp)))
   )
   return targets
 }
@@ -199,7 +203,7 @@ function sameValue (a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
   if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
     const ka = Object.keys(a); const kb = Object.keys(b)
-    return ka.length === kb.length && ka.every(k => sameValue((a as any)[k], (b as any)[k]))
+    return ka.length === kb.length && ka.every(k => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
   }
   return a === b
 }

@@ -15,10 +15,10 @@ test('every named encoding: decode ∘ encode = id, encoding is canonical, JSON 
     assert.ok(arb !== undefined, `no arbitrary for ${e.name}`)
     fc.assert(fc.property(arb, value => {
       const bytes = encode(e.codec, value)
-      const back = decodeExact(e.codec, bytes)
+      const back: unknown = decodeExact(e.codec, bytes)
       assert.deepEqual(back, value)
       assert.deepEqual(encode(e.codec, back), bytes)
-      const json = JSON.parse(JSON.stringify(e.json.toJson(value)))
+      const json: unknown = JSON.parse(JSON.stringify(e.json.toJson(value)))
       assert.deepEqual(e.json.fromJson(json), value)
     }), { numRuns: RUNS, seed: 7 })
   }
@@ -80,7 +80,7 @@ test('JSON input: mutated JSON of generated values fails only with WireJsonError
   const leaf = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant({}), fc.constant([]))
   for (const e of WIRE_ENCODINGS) {
     fc.assert(fc.property(ARBITRARIES[e.name], fc.nat(), leaf, fc.boolean(), (value, pick, replacement, remove) => {
-      const json = JSON.parse(JSON.stringify(e.json.toJson(value)))
+      const json: unknown = JSON.parse(JSON.stringify(e.json.toJson(value)))
       mutateJson(json, pick, replacement, remove)
       try {
         encode(e.codec, e.json.fromJson(json))
@@ -101,6 +101,6 @@ function mutateJson (root: unknown, pick: number, replacement: unknown, remove: 
   walk(root)
   if (slots.length === 0) return
   const [parent, key] = slots[pick % slots.length]
-  if (remove && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[key as string]
+  if (remove && !Array.isArray(parent)) delete parent[key as string]
   else (parent as Record<string | number, unknown>)[key] = replacement
 }

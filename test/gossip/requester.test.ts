@@ -129,7 +129,7 @@ describe('requester', () => {
   })
 
   it('refuses fetches after stop', async () => {
-    const r = new Requester<string, string>({ name: 'test', keyId: k => k, request: async () => new Map(), peers: () => [] })
+    const r = new Requester<string, string>({ name: 'test', keyId: k => k, request: () => Promise.resolve(new Map()), peers: () => [] })
     r.stop()
     await assert.rejects(r.fetch('x'), RequestCancelledError)
   })

@@ -117,7 +117,7 @@ describe('handshake refusals', () => {
 
   it('refuses garbage, an oversized length and a stalled half frame; closes a connection with no handshake', async () => {
     const timeout = 400
-    const cases: Array<{ name: string, bytes?: Uint8Array, expect: new (...a: any[]) => Error, greylisted: boolean }> = [
+    const cases: Array<{ name: string, bytes?: Uint8Array, expect: typeof MalformedHandshakeError | typeof HandshakeTimeoutError, greylisted: boolean }> = [
       // A plausible length, then a body whose chain-name length is absurd.
       { name: 'garbage', bytes: new Uint8Array([0x00, 100, ...new Uint8Array(100).fill(0xab)]), expect: MalformedHandshakeError, greylisted: true },
       { name: 'oversized length', bytes: new Uint8Array([0xff, 0xff, 1, 2, 3]), expect: MalformedHandshakeError, greylisted: true },

@@ -53,7 +53,7 @@ export function demoSetup (options: DemoSetupOptions = {}): DemoSetup {
 class MapState implements StateReader {
   readonly map: Map<string, Uint8Array>
   constructor (map = new Map<string, Uint8Array>()) { this.map = map }
-  async get (key: string): Promise<Uint8Array | undefined> { return this.map.get(key) }
+  get (key: string): Promise<Uint8Array | undefined> { return Promise.resolve(this.map.get(key)) }
   apply (writes: readonly StateWrite[]): void {
     for (const w of writes) {
       if (w.value === undefined) this.map.delete(w.key)
@@ -118,10 +118,10 @@ export class DemoChainBuilder {
     return new DemoChainBuilder(this.setup, { head: this.head, state: this.state.map, seed })
   }
 
-  async balance (account: number | Uint8Array): Promise<bigint> {
+  balance (account: number | Uint8Array): Promise<bigint> {
     const pkh = typeof account === 'number' ? this.setup.accounts[account].publicKeyHash : account
     const raw = this.state.map.get(accountKey(pkh))
-    return raw === undefined ? 0n : decodeAccount(raw).balance
+    return Promise.resolve(raw === undefined ? 0n : decodeAccount(raw).balance)
   }
 
   /** Signed transfers branched on the current head, with the right counters. */

@@ -4,6 +4,7 @@
  * suite runs on busy machines (two test files at once, other work on the same cores); no test
  * asserts on how long a wait took.
  */
+import { inspect } from 'node:util'
 
 export const DEFAULT_WAIT_MS = 30_000
 
@@ -51,7 +52,7 @@ export async function waitFor<T> (condition: () => T | Promise<T>, options: Wait
     }
     if (Date.now() > deadline) {
       const what = typeof options.what === 'function' ? options.what() : options.what
-      const cause = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`
+      const cause = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : inspect(lastError)})`
       throw new WaitTimeoutError(`not reached within ${timeoutMs} ms: ${what}${cause}`)
     }
     await new Promise(resolve => setTimeout(resolve, intervalMs))

@@ -249,7 +249,7 @@ describe('hostile peers: gossip, sync and peer exchange', () => {
     // An honest peer with the same block arrives; the victim completes the block from it.
     const honest = await chainAttacker(extra)
     await honest.node.dial(victim.address)
-    await waitFor(async () => toHex(victim.node.chain?.head.hash ?? new Uint8Array()) === target, { what: 'victim reached the new head', timeoutMs: 45_000 })
+    await waitFor(() => toHex(victim.node.chain?.head.hash ?? new Uint8Array()) === target, { what: 'victim reached the new head', timeoutMs: 45_000 })
     assert.equal(victim.node.greylist.isGreylisted(silent.ip), false)
     await assertHonestServed(victim)
   })

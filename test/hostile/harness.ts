@@ -4,7 +4,6 @@
  * from its own source address (127.0.0.x) so that greylisting an attacker's IP leaves honest
  * peers (127.0.1.x) free to connect, and a check that an honest peer is still served.
  */
-import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'

@@ -8,7 +8,6 @@
  * (it must cross the victim). Throughout: the victim's RSS and heap, connections, streams per
  * connection, and its bounded queues (gossip announcements per peer, sync request streams).
  */
-import { join } from 'node:path'
 import { demoSetup } from '../helpers/demo-chain.ts'
 import { resolveGenesis } from '../../src/chain/genesis.ts'
 import { ChildNode, type ChildEvent } from '../e2e/chain-harness.ts'
@@ -108,7 +107,7 @@ export async function measureUnderAttack (options: { heads: number, connections:
 
     const baseline = await phase('no attack')
     const chainId = resolveGenesis(demoSetup({ name: CHAIN, accounts: 2, validationPasses: 1, verifyWorkers: 0 }).genesis).chainId
-    flood = await startFlood({ victim: victimAddress, chainName: TEST_CHAIN, chainId, connections: options.connections })
+    flood = startFlood({ victim: victimAddress, chainName: TEST_CHAIN, chainId, connections: options.connections })
     log(`flood: ${options.connections} attacking connections (${Object.entries(flood.kinds).map(([k, n]) => `${n} ${k}`).join(', ')})`)
     // Measure only once every kind of attack is under way: connections refused, pre-authentication
     // streams opened, authenticated sync floods sending, garbage sent and its sender greylisted. On a

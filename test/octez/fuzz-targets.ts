@@ -13,7 +13,7 @@ import { ChunkCipher } from '../../src/handshake/channel.ts'
 import { ChunkDecoder, cutMessage, EnvelopeAssembler, MAX_CHUNK_PLAINTEXT_BYTES, OctezWireError } from '../../src/octez/index.ts'
 import { encodeP2pMessage, type P2pMessage } from '../../src/wire/p2p-message.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
-import type { FuzzTarget } from '../encoding/fuzz-support.ts'
+import { roundTripTarget, type FuzzTarget } from '../encoding/fuzz-support.ts'
 
 const session = vectors.session_carthagenet
 const KEY = fromHex(session.channel_key)
@@ -83,7 +83,7 @@ export function octezWireFuzzTargets (p2pCorpus: Uint8Array[]): FuzzTarget[] {
   const sealed = streams.map(s => encodeChunkStream(cutMessage(s, 1 + (s.length % 300))))
   const captured = Buffer.concat(session.chunks.recv.map(c => fromHex(c.hex)))
   return [
-    { name: 'octez_wire.chunks', decode: decodeChunkStream, encode: encodeChunkStream, corpus: [captured, ...sealed] },
-    { name: 'octez_wire.framing', decode: decodeEnvelopeStream, encode: encodeEnvelopeStream, corpus: [...streams, ...p2pCorpus] }
+    roundTripTarget('octez_wire.chunks', decodeChunkStream, encodeChunkStream, [captured, ...sealed]),
+    roundTripTarget('octez_wire.framing', decodeEnvelopeStream, encodeEnvelopeStream, [...streams, ...p2pCorpus])
   ]
 }

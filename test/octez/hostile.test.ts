@@ -68,11 +68,18 @@ async function authenticated (t: Target): Promise<{ peer: RawOctezPeer, conn: Oc
   return { peer, conn: await accepted }
 }
 
+/** Reads an iteration to its end (or its error), discarding the values. */
+async function drain (iterable: AsyncIterable<unknown>): Promise<void> {
+  const iterator = iterable[Symbol.asyncIterator]()
+  let step = await iterator.next()
+  while (step.done !== true) step = await iterator.next()
+}
+
 async function closedWithError (conn: OctezConnection): Promise<OctezCloseInfo> {
   const info = await conn.closed
   assert.equal(info.by, 'error')
   // The iteration surfaces the same error.
-  await assert.rejects((async () => { for await (const _ of conn.messages()) { /* drain */ } })(), info.error)
+  await assert.rejects(drain(conn.messages()), info.error)
   return info
 }
 
@@ -210,7 +217,7 @@ test('too little proof of work: closed right after the connection messages, noth
   try {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const weak = identityFailingPow(8)
-    await peer.writeConnectionMessage(connectionMessageOf(weak))
+    peer.writeConnectionMessage(connectionMessageOf(weak))
     await peer.readConnectionMessage()
     await peer.ended
     // Only our connection message came back: no metadata chunk was written after the PoW check.
@@ -229,7 +236,7 @@ test('garbage metadata chunk: HandshakeDecipherError, greylisted as Octez does',
   const t = await target()
   try {
     const peer = await RawOctezPeer.dial(t.listener.port)
-    await peer.writeConnectionMessage(connectionMessageOf(identityWithPow(0)))
+    peer.writeConnectionMessage(connectionMessageOf(identityWithPow(0)))
     await peer.readConnectionMessage()
     peer.write(Uint8Array.of(0, 18))
     peer.write(randomBytes(18))
@@ -248,7 +255,7 @@ test('refused peer: closed after the metadata, without a Nack', async () => {
   try {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const identity = identityWithPow(0)
-    await peer.writeConnectionMessage(connectionMessageOf(identity))
+    peer.writeConnectionMessage(connectionMessageOf(identity))
     const remote = await peer.readConnectionMessage()
     peer.deriveCipher(identity, remote.publicKey, false)
     peer.writeChunk(encode(connectionMetadataCodec, { disableMempool: false, privateNode: false }))
@@ -319,7 +326,7 @@ test('metadata that does not decode: MalformedHandshakeError', async () => {
   try {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const identity = identityWithPow(0)
-    await peer.writeConnectionMessage(connectionMessageOf(identity))
+    peer.writeConnectionMessage(connectionMessageOf(identity))
     const remote = await peer.readConnectionMessage()
     peer.deriveCipher(identity, remote.publicKey, false)
     peer.writeChunk(Buffer.concat([encode(connectionMetadataCodec, { disableMempool: false, privateNode: false }), Uint8Array.of(0)]))

@@ -76,7 +76,7 @@ export class RawOctezPeer {
     this.socket.write(bytes)
   }
 
-  async writeConnectionMessage (message: ConnectionMessage): Promise<void> {
+  writeConnectionMessage (message: ConnectionMessage): void {
     this.ownFrame = encodeConnectionFrame(message)
     this.write(this.ownFrame)
   }
@@ -114,7 +114,7 @@ export class RawOctezPeer {
     ack?: AckMessage
     readAck?: boolean
   } = {}): Promise<{ remote: ConnectionMessage, remoteMetadata: ConnectionMetadata, ack?: AckMessage }> {
-    await this.writeConnectionMessage(connectionMessageOf(identity, options.version))
+    this.writeConnectionMessage(connectionMessageOf(identity, options.version))
     const remote = await this.readConnectionMessage()
     this.deriveCipher(identity, remote.publicKey, incoming)
     this.writeChunk(encode(connectionMetadataCodec, options.metadata ?? { disableMempool: false, privateNode: false }))

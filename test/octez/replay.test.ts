@@ -27,7 +27,7 @@ async function waitFor (condition: () => boolean, what: string, deadlineMs = 10_
   }
 }
 
-async function replay (write: (peer: RawOctezPeer) => Promise<void>): Promise<void> {
+async function replay (write: (peer: RawOctezPeer) => void | Promise<void>): Promise<void> {
   const listener = await RawOctezPeer.listen()
   let conn: OctezConnection | undefined
   try {
@@ -68,7 +68,7 @@ async function replay (write: (peer: RawOctezPeer) => Promise<void>): Promise<vo
 }
 
 test('replay: the captured received bytes, written at once, make our side write the captured sent bytes exactly', async () => {
-  await replay(async peer => { peer.write(recvBytes) })
+  await replay(peer => { peer.write(recvBytes) })
 })
 
 test('replay: the same, the received bytes dribbled one TCP write per byte', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { MultiaddrConnection } from '@libp2p/interface'
 import { Greylist, InvalidGreylistKeyError } from '../../src/peers/greylist.ts'
 import { BanList } from '../../src/peers/bans.ts'
 import { ipOfMultiaddr } from '../../src/net/multiaddr.ts'
@@ -114,7 +115,8 @@ describe('connection gater', () => {
     banList.banIp('203.0.113.5')
     banList.banPeer(banned)
 
-    const conn = (addr: string): any => ({ remoteAddr: multiaddr(addr) })
+    // The gater reads only the connection's remote address.
+    const conn = (addr: string): MultiaddrConnection => ({ remoteAddr: multiaddr(addr) }) as MultiaddrConnection
     assert.equal(ipOfMultiaddr(multiaddr('/ip4/198.51.100.1/tcp/9732')), '198.51.100.1')
     assert.equal(ipOfMultiaddr(multiaddr('/dns4/example.org/tcp/9732')), undefined)
 

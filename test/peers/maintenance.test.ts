@@ -49,19 +49,19 @@ function world (limits: { min: number, expected: number, max: number }, extra: P
     bounds: maintenanceBounds({ minConnections: limits.min, expectedConnections: limits.expected, maxConnections: limits.max }),
     pointBook: book,
     activeConnections: () => w.connected.size,
-    connect: async (p: PointInfo) => {
+    connect: (p: PointInfo) => {
       w.dialled.push(p.key)
       book.setRequested(p.key)
-      if (!w.reachable.has(p.key)) { book.setDisconnected(p.key); return false }
+      if (!w.reachable.has(p.key)) { book.setDisconnected(p.key); return Promise.resolve(false) }
       book.setAccepted(p.key, PEER)
       book.setRunning(p.key, PEER)
       w.connected.add(p.key)
-      return true
+      return Promise.resolve(true)
     },
     pruneCandidates: () => [...w.connected].filter(k => !w.trusted.has(k)),
-    disconnect: async k => { w.connected.delete(k); book.setDisconnected(k) },
-    askForMoreContacts: async () => { w.asked++ },
-    trySwap: async () => { w.swaps++; return true },
+    disconnect: k => { w.connected.delete(k); book.setDisconnected(k); return Promise.resolve() },
+    askForMoreContacts: () => { w.asked++; return Promise.resolve() },
+    trySwap: () => { w.swaps++; return Promise.resolve(true) },
     privateMode: false,
     idleTimeMs: 60_000,
     timeBetweenLookingForPeersMs: 20,

@@ -28,7 +28,7 @@ function protocol (validationPasses = 1) {
 
 function genesisState (p: ReturnType<typeof protocol>): StateReader {
   const m = new Map(p.genesis().writes.map(w => [w.key, w.value as Uint8Array]))
-  return { get: async k => m.get(k) }
+  return { get: k => Promise.resolve(m.get(k)) }
 }
 
 function transfer (amount: bigint, counter: bigint, fee = 0n, from = alice, to = bob.publicKeyHash): Operation {
@@ -147,7 +147,7 @@ test('applyBlock refuses overspends, used counters, bad signatures, wrong passes
   const setup = demoSetup({ name: 'demo-apply', accounts: 4, validationPasses: 2 })
   const b = new DemoChainBuilder(setup)
   const state = new Map<string, Uint8Array>(setup.protocol.genesis().writes.map(w => [w.key, w.value as Uint8Array]))
-  const reader: StateReader = { get: async k => state.get(k) }
+  const reader: StateReader = { get: k => Promise.resolve(state.get(k)) }
   const pred = b.head
   const good = await b.bake(b.transfers([{ from: 0, to: 1, amount: 10n }]))
   const apply = async (operations: Operation[][], header = good.header) =>

@@ -82,7 +82,7 @@ test('the registry keys protocols by hash, refuses a hash that is not its manife
   assert.equal(registry.findByManifest(v2.manifest as ProtocolManifest), v2)
   const other = createAcceptAllProtocol()
   assert.throws(() => registry.register({ ...other, hash: v2.hash }), ProtocolRegistryError)
-  assert.throws(() => registry.register({ ...other, hash: setup.protocol.hash, manifest: undefined } as Protocol), ProtocolRegistryError)
+  assert.throws(() => registry.register({ ...other, hash: setup.protocol.hash, manifest: undefined }), ProtocolRegistryError)
   assert.throws(() => registry.register({ ...other, hash: 'not a hash' }), ProtocolRegistryError)
   // An embedder's protocol without a manifest is installed but not served.
   const bare = { ...other, hash: b58Encode('protocolHash', blake2b256(Uint8Array.of(7))), manifest: undefined } as Protocol
@@ -105,7 +105,7 @@ test('Get_protocols is answered from installed protocols in the Octez encoding; 
     assert.deepEqual(parseManifest(m.protocol), v2.manifest)
 
     // The client side: an answer that does not hash to a requested protocol is a wrong answer.
-    const client = clientAnswering(async () => [m])
+    const client = clientAnswering(() => Promise.resolve([m]))
     assert.deepEqual([...(await client.protocols('peer', [b58Decode('protocolHash', v2.hash)])).keys()], [toHex(b58Decode('protocolHash', v2.hash))])
     await assert.rejects(client.protocols('peer', [unknown]), InvalidAnswerError)
   } finally {
@@ -116,7 +116,7 @@ test('Get_protocols is answered from installed protocols in the Octez encoding; 
 
 /** A SyncClient whose request goes to `answer` instead of a stream (the answers are real encoded-then-decoded messages). */
 function clientAnswering (answer: (requests: unknown) => Promise<P2pMessage[]>): SyncClient {
-  const client = new SyncClient({ chainId: new Uint8Array(4), openStream: async () => { throw new Error('no stream in this test') } })
+  const client = new SyncClient({ chainId: new Uint8Array(4), openStream: () => Promise.reject(new Error('no stream in this test')) })
   client.request = async (_peer, requests) => await answer(requests)
   return client
 }
@@ -145,7 +145,7 @@ test('the protocol fetcher installs a matching manifest under the received hash,
     const foreign = manifestSources({ name: 'other', version: 1, source: '22'.repeat(32) })
     const foreignHash = b58Encode('protocolHash', protocolHash(foreign))
     let asked = 0
-    const client = clientAnswering(async (requests) => {
+    const client = clientAnswering((requests) => {
       asked++
       const hashes = (requests as Array<{ protocolHashes: Uint8Array[] }>)[0].protocolHashes.map(h => b58Encode('protocolHash', h))
       const out: P2pMessage[] = []
@@ -154,7 +154,7 @@ test('the protocol fetcher installs a matching manifest under the received hash,
         if (h === foreignHash) out.push({ tag: 'Protocol', protocol: foreign })
       }
       // Through the wire codec, as a peer's bytes would arrive.
-      return out.map(m => decodeP2pMessage(encode(octezP2pMessageCodec, m)))
+      return Promise.resolve(out.map(m => decodeP2pMessage(encode(octezP2pMessageCodec, m))))
     })
     let now = 1_000_000
     const watch = new ProtocolWatch()

@@ -18,7 +18,7 @@ const bob = ed25519FromName('operation-kinds/bob')
 
 /** A signed operation as a wallet makes one: contents forged by the library, an Ed25519 signature over 0x03 ‖ bytes. */
 async function signedOperation (contents: Array<Record<string, unknown>>): Promise<Operation> {
-  const forged = fromHex(await new LocalForger().forge({ branch: BRANCH, contents } as never))
+  const forged = fromHex(await new LocalForger().forge({ branch: BRANCH, contents }))
   const signature = ed25519Sign(new Uint8Array([3, ...forged]), alice.secretKey)
   return { branch: forged.subarray(0, 32), data: new Uint8Array([...forged.subarray(32), ...signature]) }
 }

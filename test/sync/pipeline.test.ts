@@ -16,8 +16,8 @@ import { waitFor } from '../helpers/wait.ts'
 /** We hold blocks 0..have of `chain`. */
 function statusIn (chain: SyntheticChain, have: number) {
   return {
-    status: async (h: Uint8Array): Promise<BlockStatus> => ((chain.byHex.get(toHex(h))?.header.shell.level ?? Infinity) <= have ? 'valid' : 'unknown'),
-    levelOf: async (h: Uint8Array) => chain.byHex.get(toHex(h))?.header.shell.level
+    status: (h: Uint8Array): Promise<BlockStatus> => Promise.resolve((chain.byHex.get(toHex(h))?.header.shell.level ?? Infinity) <= have ? 'valid' : 'unknown'),
+    levelOf: (h: Uint8Array) => Promise.resolve(chain.byHex.get(toHex(h))?.header.shell.level)
   }
 }
 
@@ -61,7 +61,7 @@ function servedBy (chain: SyntheticChain, peers: string[], liar?: { peer: string
   return { fetchStepHeaders, penalized, asked, requester }
 }
 
-const noOperations = async (h: HashedHeader): Promise<Operation[][]> => [[]].slice(0, h.header.shell.validationPass)
+const noOperations = (h: HashedHeader): Promise<Operation[][]> => Promise.resolve([[]].slice(0, h.header.shell.validationPass))
 
 describe('bootstrap plan from a locator', () => {
   it('cuts the history at the first block we have and derives every step\'s top level and length', async () => {
@@ -88,7 +88,7 @@ describe('bootstrap plan from a locator', () => {
   it('reports a head we have, and a branch with nothing of ours', async () => {
     const chain = syntheticChain(50)
     assert.equal((await planFromLocator({ peer: 'p', locator: await locatorOf(chain), seed: SEED, ...statusIn(chain, 50) })).kind, 'known')
-    const none = { status: async (): Promise<BlockStatus> => 'unknown', levelOf: async () => undefined }
+    const none = { status: (): Promise<BlockStatus> => Promise.resolve('unknown'), levelOf: () => Promise.resolve(undefined) }
     assert.equal((await planFromLocator({ peer: 'p', locator: await locatorOf(chain), seed: SEED, ...none })).kind, 'unknown-ancestor')
   })
 
@@ -98,8 +98,8 @@ describe('bootstrap plan from a locator', () => {
     const bad = toHex(locator.history[3])
     await assert.rejects(planFromLocator({
       peer: 'p', locator, seed: SEED,
-      status: async h => toHex(h) === bad ? 'invalid' : 'unknown',
-      levelOf: async () => undefined
+      status: h => Promise.resolve(toHex(h) === bad ? 'invalid' : 'unknown'),
+      levelOf: () => Promise.resolve(undefined)
     }), InvalidLocatorError)
   })
 })
@@ -123,7 +123,7 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
         inFlight--
         return await noOperations(h)
       },
-      apply: async (blocks: PipelineBlock[]) => { for (const b of blocks) applied.push(b.header.header.shell.level) },
+      apply: (blocks: PipelineBlock[]) => { for (const b of blocks) applied.push(b.header.header.shell.level); return Promise.resolve() },
       onProgress: p => { progress.push(p) }
     }, { blocksAhead: 64 })
     const result = await pipeline.run()
@@ -155,7 +155,7 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
         if (h.header.shell.level >= 50) return await new Promise<Operation[][]>(() => {})
         return await noOperations(h)
       },
-      apply: async (blocks: PipelineBlock[]) => { for (const b of blocks) applied.push(b.header.header.shell.level) }
+      apply: (blocks: PipelineBlock[]) => { for (const b of blocks) applied.push(b.header.header.shell.level); return Promise.resolve() }
     }, { blocksAhead: 16 })
     const running = pipeline.run()
     // Wait until the pipeline is stuck on level 50's operations.
@@ -176,7 +176,7 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     await new BootstrapPipeline(plan, {
       fetchStepHeaders,
       fetchOperations: noOperations,
-      apply: async blocks => { for (const b of blocks) applied.push(b.header.hex) }
+      apply: blocks => { for (const b of blocks) applied.push(b.header.hex); return Promise.resolve() }
     }).run()
     requester.stop()
     assert.ok(penalized.includes('liar'))
@@ -193,11 +193,12 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     const run = new BootstrapPipeline(plan, {
       fetchStepHeaders,
       fetchOperations: noOperations,
-      apply: async blocks => {
+      apply: blocks => {
         for (const b of blocks) {
-          if (b.header.header.shell.level === 321) throw refusal
+          if (b.header.header.shell.level === 321) return Promise.reject(refusal)
           applied.push(b.header.header.shell.level)
         }
+        return Promise.resolve()
       }
     }, { maxRun: 50 }).run()
     await assert.rejects(run, err => err === refusal)
@@ -226,10 +227,10 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     const plan = await planFor(chain, 0)
     let fetched = 0
     const fetchStepHeaders = walkStepFetcher({
-      fetchHeader: async hash => { fetched++; return { value: chain.byHex.get(toHex(hash)) as HashedHeader, peer: 'p1' } }
+      fetchHeader: hash => { fetched++; return Promise.resolve({ value: chain.byHex.get(toHex(hash)) as HashedHeader, peer: 'p1' }) }
     })
     const applied: number[] = []
-    await new BootstrapPipeline(plan, { fetchStepHeaders, fetchOperations: noOperations, apply: async blocks => { for (const b of blocks) applied.push(b.header.header.shell.level) } }).run()
+    await new BootstrapPipeline(plan, { fetchStepHeaders, fetchOperations: noOperations, apply: blocks => { for (const b of blocks) applied.push(b.header.header.shell.level); return Promise.resolve() } }).run()
     assert.equal(fetched, 200)
     assert.deepEqual(applied, Array.from({ length: 200 }, (_, i) => i + 1))
   })
@@ -242,7 +243,7 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     await new BootstrapPipeline(plan, {
       fetchStepHeaders,
       fetchOperations: async h => { operationsOf.push(h.header.shell.level); return await noOperations(h) },
-      isKnown: async h => h.header.shell.level <= 280,
+      isKnown: h => Promise.resolve(h.header.shell.level <= 280),
       apply: async () => {}
     }).run()
     requester.stop()

@@ -6,6 +6,7 @@ import {
   operationJson, operationCodec, connectionMessageJson, decodeConnectionFrame, merklePathJson, WireJsonError,
   timestampToJson, jsonTimestamp, ackJson, type P2pMessage
 } from '../../src/wire/index.ts'
+import type { Json } from '../../src/wire/index.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 
 test('block header JSON: Octez field names, b58 hashes, RFC 3339 timestamp, fitness hex, hash', () => {
@@ -25,7 +26,8 @@ test('block header JSON: Octez field names, b58 hashes, RFC 3339 timestamp, fitn
     protocol_data: v.decoded.protocol_data
   })
   assert.deepEqual(blockHeaderJson.fromJson(JSON.parse(JSON.stringify(j))), h)
-  const { hash: _hash, ...withoutHash } = j
+  const withoutHash: Record<string, unknown> = { ...j }
+  delete withoutHash.hash
   assert.deepEqual(blockHeaderJson.fromJson(withoutHash), h)
   assert.throws(() => blockHeaderJson.fromJson({ ...j, hash: vectors.block_headers[0].decoded.predecessor }),
     (e: unknown) => e instanceof WireJsonError && e.path === '$.hash' && /does not match/.test(e.message))
@@ -74,17 +76,26 @@ test('operation and connection message JSON', () => {
     (e: unknown) => e instanceof WireJsonError && e.path === '$.pubkey' && /32 bytes/.test(e.message))
 })
 
+/** The value at `path` (object keys) inside a JSON value; `undefined` where the path leads nowhere. */
+function jsonAt (json: Json, ...path: string[]): Json | undefined {
+  let at: Json | undefined = json
+  for (const key of path) at = typeof at === 'object' && at !== null && !Array.isArray(at) ? at[key] : undefined
+  return at
+}
+
 test('P2P message JSON follows Octez case objects and round-trips for vectors', () => {
   const currentHead = decodeP2pMessage(fromHex(vectors.messages.find(m => m.name === 'Current_head')!.hex as string))
-  const j = p2pMessageJson.toJson(currentHead) as any
-  assert.equal(j.chain_id, 'NetXgtSLGNJvNye')
-  assert.equal(j.current_block_header.hash, 'BMQ7YKpUfFZsDm9EizMyxHPpcE41YmWNCaTc7eSjj5xDKVYPTEG')
-  assert.deepEqual(j.current_mempool, { known_valid: ['op94YRm1eaKKdYTXHmw2wA1mQAJgQQCK1GYq6UQYDvfVJ8DttzW'], pending: [] })
+  const j = p2pMessageJson.toJson(currentHead)
+  assert.equal(jsonAt(j, 'chain_id'), 'NetXgtSLGNJvNye')
+  assert.equal(jsonAt(j, 'current_block_header', 'hash'), 'BMQ7YKpUfFZsDm9EizMyxHPpcE41YmWNCaTc7eSjj5xDKVYPTEG')
+  assert.deepEqual(jsonAt(j, 'current_mempool'), { known_valid: ['op94YRm1eaKKdYTXHmw2wA1mQAJgQQCK1GYq6UQYDvfVJ8DttzW'], pending: [] })
   const ofb = decodeP2pMessage(fromHex(vectors.operations_for_blocks[0].hex))
-  const oj = p2pMessageJson.toJson(ofb) as any
-  assert.deepEqual(oj.operations_for_block, { hash: vectors.operations_for_blocks[0].block_hash, validation_pass: 3 })
-  const expected = (vectors.operations_for_blocks[0].path as any).Right
-  assert.deepEqual(oj.operation_hashes_path, { left: expected[0], path: { left: expected[1].Right[0], path: {} } })
+  const oj = p2pMessageJson.toJson(ofb)
+  assert.deepEqual(jsonAt(oj, 'operations_for_block'), { hash: vectors.operations_for_blocks[0].block_hash, validation_pass: 3 })
+  // The vector's path in Octez's JSON: Right (hash, Right (hash, Op)).
+  const [left, right] = vectors.operations_for_blocks[0].path.Right
+  assert.ok(typeof right === 'object', 'the vector path goes right twice')
+  assert.deepEqual(jsonAt(oj, 'operation_hashes_path'), { left, path: { left: right.Right[0], path: {} } })
   for (const v of [...vectors.messages.filter(m => m.scope === 'message'), ...vectors.operations_for_blocks]) {
     const m = decodeP2pMessage(fromHex(v.hex as string))
     const back = p2pMessageJson.fromJson(JSON.parse(JSON.stringify(p2pMessageJson.toJson(m))))
@@ -158,8 +169,8 @@ test('the named encodings: unique names, each JSON converter inverts its codec o
   for (const e of WIRE_ENCODINGS) {
     const hex = samples[e.name]
     assert.ok(hex !== undefined, `sample for ${e.name}`)
-    const value = decodeExact(e.codec, fromHex(hex))
-    const back = e.json.fromJson(JSON.parse(JSON.stringify(e.json.toJson(value))))
+    const value: unknown = decodeExact(e.codec, fromHex(hex))
+    const back: unknown = e.json.fromJson(JSON.parse(JSON.stringify(e.json.toJson(value))))
     assert.equal(toHex(encode(e.codec, back)), hex, e.name)
   }
   assert.equal(findEncoding('nope'), undefined)

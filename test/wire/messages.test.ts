@@ -17,7 +17,12 @@ import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 
 const H = (s: string): Uint8Array => blake2b256(new TextEncoder().encode(s))
 const byName = new Map(vectors.messages.map(m => [m.name, m]))
-const vec = (name: string): { hex: string, decoded?: any } => byName.get(name) as { hex: string, decoded?: any }
+/** The named message vector, with the bytes every vector read by name has. */
+function vec (name: string): { hex: string, decoded: typeof vectors.messages[number]['decoded'] } {
+  const v = byName.get(name)
+  assert.ok(v?.hex !== undefined, `no message vector named ${name} with its bytes`)
+  return { hex: v.hex, decoded: v.decoded }
+}
 
 test('every full-message vector decodes and re-encodes byte for byte', () => {
   const full = vectors.messages.filter(m => m.scope === 'message')
@@ -37,7 +42,7 @@ test('chain-id messages, Bootstrap and Disconnect', () => {
   assert.deepEqual(decodeP2pMessage(fromHex(vec('Disconnect').hex)), { tag: 'Disconnect' })
   for (const name of ['Get_current_head', 'Deactivate', 'Get_current_branch']) {
     const m = decodeP2pMessage(fromHex(vec(name).hex))
-    assert.equal(toHex((m as { chainId: Uint8Array }).chainId), vec(name).decoded.chain_id)
+    assert.equal(toHex((m as { chainId: Uint8Array }).chainId), vec(name).decoded?.chain_id)
   }
   const body = vectors.messages.find(m => m.name.startsWith('Get_current_branch / Get_current_head'))!
   const viaBody = decodeP2pMessage(fromHex('00000006' + '0010' + body.hex))
@@ -50,6 +55,7 @@ test('Current_head: header hash, fields and mempool as recorded', () => {
   assert.equal(m.tag, 'Current_head')
   if (m.tag !== 'Current_head') return
   const d = v.decoded
+  assert.ok(d?.block_header !== undefined, 'the Current_head vector records its header')
   assert.equal(b58Encode('chainId', m.chainId), d.chain_id_b58)
   assert.equal(toHex(encode(blockHeaderCodec, m.header)), d.block_header.hex)
   assert.equal(b58Encode('blockHash', blockHash(m.header)), d.block_header.hash)
@@ -67,6 +73,7 @@ test('Current_branch and Get_current_branch from the captured Carthagenet sessio
   assert.equal(branch.tag, 'Current_branch')
   if (branch.tag !== 'Current_branch') return
   const d = vec('Current_branch').decoded
+  assert.ok(d?.head_header !== undefined, 'the Current_branch vector records its head header')
   assert.equal(toHex(encode(blockHeaderCodec, branch.locator.headHeader)), d.head_header.hex)
   assert.equal(b58Encode('blockHash', branch.locator.headHeader.shell.predecessor), d.head_header.predecessor)
   assert.equal(branch.locator.headHeader.shell.timestamp, BigInt(d.head_header.timestamp))
@@ -76,11 +83,11 @@ test('Current_branch and Get_current_branch from the captured Carthagenet sessio
 
 test('Get_block_headers and Get_operations_for_blocks vectors', () => {
   const gbh = decodeP2pMessage(fromHex(vec('Get_block_headers').hex))
-  assert.deepEqual(gbh.tag === 'Get_block_headers' && gbh.blockHashes.map(h => b58Encode('blockHash', h)), vec('Get_block_headers').decoded.block_hashes)
+  assert.deepEqual(gbh.tag === 'Get_block_headers' && gbh.blockHashes.map(h => b58Encode('blockHash', h)), vec('Get_block_headers').decoded?.block_hashes)
   const gofb = decodeP2pMessage(fromHex(vec('Get_operations_for_blocks').hex))
   assert.equal(gofb.tag, 'Get_operations_for_blocks')
   if (gofb.tag !== 'Get_operations_for_blocks') return
-  assert.deepEqual(gofb.keys.map(k => [b58Encode('blockHash', k.blockHash), k.validationPass]), vec('Get_operations_for_blocks').decoded.requests)
+  assert.deepEqual(gofb.keys.map(k => [b58Encode('blockHash', k.blockHash), k.validationPass]), vec('Get_operations_for_blocks').decoded?.requests)
 })
 
 test('Operations_for_blocks vector: block, pass, path reaching position 3, no operations', () => {

@@ -44,7 +44,8 @@ export class BenchChild<Ready = Record<string, unknown>> {
       const p = this.pending.get(message.id as number)
       if (p === undefined) return
       this.pending.delete(message.id as number)
-      if (message.error !== undefined) p.reject(new BenchChildError(`${label}: ${String(message.error)}`))
+      // The child side sends `error` as a string (see serveJsonLines); anything else is shown as JSON.
+      if (message.error !== undefined) p.reject(new BenchChildError(`${label}: ${typeof message.error === 'string' ? message.error : JSON.stringify(message.error)}`))
       else p.resolve(message)
     })
   }
@@ -66,7 +67,8 @@ export class BenchChild<Ready = Record<string, unknown>> {
   }
 }
 
-export type Handler = (request: Record<string, unknown>) => Promise<Record<string, unknown>>
+/** Answers one request; a throw (synchronous or not) becomes an `{id, error}` reply. */
+export type Handler = (request: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>
 
 /**
  * The child side: prints `{ready}`, answers each request line with `handle`, and calls `onClose`
@@ -79,7 +81,8 @@ export function serveJsonLines (ready: unknown, handle: Handler, onClose: () => 
   lines.on('line', line => {
     let request: Record<string, unknown>
     try { request = JSON.parse(line) as Record<string, unknown> } catch { return }
-    handle(request).then(
+    // Through a promise so a synchronous throw in `handle` is answered like a rejection.
+    new Promise<Record<string, unknown>>(resolve => { resolve(handle(request)) }).then(
       reply => { out({ id: request.id, ...reply }) },
       (err: Error) => { out({ id: request.id, error: `${err.name}: ${err.message}` }) }
     )

@@ -103,7 +103,7 @@ function memory (): MemorySample {
 await node.start()
 serveJsonLines(
   { address: node.getMultiaddrs()[0].toString(), level: chain.head.header.shell.level },
-  async request => {
+  request => {
     switch (request.cmd) {
       case 'memory':
         // Twice: the first pass runs finalizers that free more on the second.
