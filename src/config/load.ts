@@ -160,7 +160,8 @@ export function applyOverrides (json: Record<string, unknown>, overrides: Config
   }
   for (const o of overrides.append) {
     const current = getAt(merged, o.key)
-    setAt(merged, o.key, [...(Array.isArray(current) ? current : []), ...o.values])
+    const existing: unknown[] = Array.isArray(current) ? current : []
+    setAt(merged, o.key, [...existing, ...o.values])
   }
   // Octez's `--allow-all-rpc`: an allow-all entry put in place of the one for that address (`put_policy`).
   for (const address of overrides.allowAllRpc ?? []) {

@@ -93,7 +93,7 @@ function protocolSchema (): z.ZodType {
     const name = (protocol.name ?? 'demo') as ProtocolName
     const parsed = protocolParametersSchema(name).safeParse(protocol.parameters ?? {})
     if (parsed.success) return
-    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['parameters', ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['parameters', ...issue.path] })
   })
 }
 
@@ -142,8 +142,9 @@ function unknownKeyProblem (path: Path, name: string, json: unknown): ConfigProb
       : `remove it; the keys of ${parent === '' ? 'the top level' : parent} are ${known.join(', ')}`
   }
   if (parent === 'protocol.parameters' && close.length === 0) {
-    const protocol = valueAtPath(json, ['protocol', 'name']) ?? 'demo'
-    hint = `not a parameter of the ${String(protocol)} protocol; its parameters are ${known.join(', ')}`
+    const name = valueAtPath(json, ['protocol', 'name'])
+    const protocol = typeof name === 'string' ? name : 'demo'
+    hint = `not a parameter of the ${protocol} protocol; its parameters are ${known.join(', ')}`
   }
   return { key, message: 'unknown key', hint }
 }

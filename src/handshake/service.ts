@@ -122,9 +122,6 @@ export class HandshakeService implements Startable {
     this.log = init.logger.child({ module: 'handshake' })
     this.localPeerIdBytes = components.peerId.toMultihash().bytes
     this.admission = new ConnectionAdmission(this.peers, init)
-    this.onConnectionOpen = this.onConnectionOpen.bind(this)
-    this.onConnectionClose = this.onConnectionClose.bind(this)
-    this.handleStream = this.handleStream.bind(this)
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/handshake'
@@ -147,7 +144,7 @@ export class HandshakeService implements Startable {
   }
 
   /** libp2p closes connections while services stop; their close events are handled until here. */
-  async afterStop (): Promise<void> {
+  afterStop (): void {
     this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
     this.components.events.removeEventListener('connection:close', this.onConnectionClose)
     for (const p of this.pending.values()) clearTimeout(p.timer)
@@ -175,13 +172,13 @@ export class HandshakeService implements Startable {
     return await p.result.promise
   }
 
-  private onConnectionOpen (evt: Event): void {
+  private readonly onConnectionOpen = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
     const p = this.track(connection)
     if (connection.direction === 'outbound' && !p.started) void this.runDialer(p)
   }
 
-  private onConnectionClose (evt: Event): void {
+  private readonly onConnectionClose = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
     const p = this.pending.get(connection.id)
     // A running handshake may still hold the peer's last chunk (a Nack sent just before it closed):
@@ -234,7 +231,7 @@ export class HandshakeService implements Startable {
     await this.run(p, stream)
   }
 
-  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+  private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     if (connection.direction === 'outbound') {
       // The dialer speaks first on its own stream; a handshake offered by the listener is refused.
       stream.abort(new HandshakeProtocolError('only the dialling side opens the handshake stream'))

@@ -288,7 +288,7 @@ export class ConnectionManager {
   }
 
   /** Once libp2p listens: our own addresses are marked, DNS resolution and maintenance start. */
-  async start (): Promise<void> {
+  start (): Promise<void> {
     const node = this.attached()
     for (const ma of node.listenAddresses()) {
       try { this.pointBook.markSelf(pointFromMultiaddr(ma)) } catch { /* not a TCP point */ }
@@ -297,6 +297,7 @@ export class ConnectionManager {
     // The first DNS resolution runs alongside maintenance; its points wake maintenance when they arrive.
     this.discovery.start()
     this.maintenance.start()
+    return Promise.resolve()
   }
 
   /** Before libp2p stops: no new dials or resolutions. */

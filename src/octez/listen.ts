@@ -102,11 +102,12 @@ export async function listenOctez (options: ListenOctezOptions): Promise<OctezLi
   return {
     host: bound.address,
     port: bound.port,
-    close: async () => {
+    close: () => {
       for (const socket of pending) socket.destroy()
       // `server.close` stops listening at once; its callback would also wait for the connections
       // already handed over, which belong to their `OctezConnection` now.
       server.close()
+      return Promise.resolve()
     }
   }
 }

@@ -7,7 +7,7 @@ import type { PointAddress } from '../../net/point.ts'
 import { misbehaviourOf, type Misbehaviour } from '../../misbehaviour/index.ts'
 import {
   ADVERTISE_MAX_SENT, announcedBodyLength, BOOTSTRAP_THROTTLE_MS, decodePeerMessage, encodePeerMessage,
-  formatExchangedPoint, MalformedPeerMessageError, MAX_MESSAGE_BODY_BYTES, MAX_STREAMS_PER_CONNECTION,
+  formatExchangedPoint, MAX_MESSAGE_BODY_BYTES, MAX_STREAMS_PER_CONNECTION,
   P2P_MESSAGE_LENGTH_BYTES, parseExchangedPoint, PEER_EXCHANGE_PROTOCOL, peerIdBytes, peerIdFromBytes, REPLY_TIMEOUT_MS,
   SWAP_THROTTLE_MS, UnexpectedPeerMessageError
 } from './protocol.ts'
@@ -83,7 +83,6 @@ export class PeerExchangeService implements Startable {
     this.bootstrapThrottleMs = init.bootstrapThrottleMs ?? BOOTSTRAP_THROTTLE_MS
     this.swapThrottleMs = init.swapThrottleMs ?? SWAP_THROTTLE_MS
     this.replyTimeoutMs = init.replyTimeoutMs ?? REPLY_TIMEOUT_MS
-    this.onConnectionClose = this.onConnectionClose.bind(this)
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/peers'
@@ -266,7 +265,7 @@ export class PeerExchangeService implements Startable {
     return t
   }
 
-  private onConnectionClose (evt: Event): void {
+  private readonly onConnectionClose = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
     this.throttles.delete(connection.id)
     this.lastSwapSent.delete(connection.id)
