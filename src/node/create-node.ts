@@ -36,11 +36,18 @@ import { NodePeers, type NodePeerApi } from './node-peers.ts'
 import { chainNodeFields, prepareChainNode, type ChainNodeEvents, type ChainNodeFields, type ChainNodeHost } from './chain-node.ts'
 import type { GossipService } from '../gossip/service.ts'
 import type { SyncService } from '../sync/service.ts'
+import type { NetworkPeer } from '../peer/index.ts'
+import { Libp2pPeerDirectory } from './libp2p-peer.ts'
+import { NetworkPeers } from './network-peers.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
 export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
   'peer:authenticated': [AuthenticatedPeer]
   'peer:disconnected': [AuthenticatedPeer]
+  /** A peer is connected and authenticated, on either wire (`peer.wire`). */
+  'peer:connected': [NetworkPeer]
+  /** A peer's connection ended, on either wire. */
+  'peer:closed': [NetworkPeer]
   'handshake:failed': [HandshakeFailure]
   /** The peer policy was told of a peer's misbehaviour (what it cost: `action`, `score`). */
   'peer:penalized': [PeerPenalized]
@@ -70,8 +77,10 @@ export interface TzNode extends ChainNodeFields, NodePeerApi {
   readonly identity: Identity
   /** The libp2p PeerId (from the Ed25519 key). */
   readonly peerId: PeerId
-  /** Authenticated connections (Tezos peer id, libp2p PeerId, metadata, versions, …). */
+  /** Authenticated libp2p connections (Tezos peer id, libp2p PeerId, metadata, versions, …). */
   readonly peers: AuthenticatedPeers
+  /** Connected peers of both wires, as gossip and sync see them (`wire`: `libp2p` or `octez`). */
+  readonly networkPeers: NetworkPeers
   readonly greylist: Greylist
   readonly banList: BanList
   /** The handshake service; `authenticatedOnly(node.handshake, handler)` guards other protocols. */
@@ -183,7 +192,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   const report: ReportPeer = nodePeers.report
   const acl = nodePeers.accessControl()
 
-  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report })
+  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report, disableMempool: opts.disableMempool })
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
@@ -240,6 +249,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   })
   const service = libp2p.services.handshake
   nodePeers.attach({ peers: service.peers, connections: () => libp2p.getConnections() })
+  const networkPeers = new NetworkPeers(new Libp2pPeerDirectory(() => service.peers, peer => libp2p.getConnections(peer.libp2pPeerId)))
   events.on('peer:authenticated', peer => {
     const connection = libp2p.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId)
     if (connection === undefined) return
@@ -278,13 +288,16 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     events.on('peer:disconnected', peer => { manager.onDisconnected(peer) })
     events.on('handshake:failed', failure => { manager.onHandshakeFailed(failure) })
   }
+  // The libp2p wire's peers as every layer above the wires sees them.
+  events.on('peer:authenticated', peer => { emit('peer:connected', networkPeers.libp2p.wrap(peer)) })
+  events.on('peer:disconnected', peer => { emit('peer:closed', networkPeers.libp2p.forget(peer)) })
   // Opened last, so a failure above leaves no database held open.
   const store = options.dataDir !== undefined ? await openDatabase(options.dataDir, { chainName: opts.chainName }) : undefined
   if (store !== undefined) onStoreWriteFailure(store, error => { emit('storage:failure', error) })
   manager?.useStore(store)
   if (chainNode !== undefined) {
     await chainNode.open({
-      store, peers: service.peers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services
+      store, peers: networkPeers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services
     }).catch(async (err: Error) => { await store?.close(); throw err })
   }
 
@@ -293,6 +306,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     identity,
     peerId: libp2p.peerId,
     peers: service.peers,
+    networkPeers,
     greylist,
     banList,
     handshake: service,
