@@ -215,6 +215,7 @@ export class ChainNode {
       client: syncService.client,
       tezosPeerId: this.tezosPeerId,
       peers: () => gossipService.peerIds(),
+      wireOf: peer => host.peers.get(peer)?.wire,
       report: this.report,
       logger: this.log,
       ...(this.options.synchronisation === undefined ? {} : { synchronisation: this.options.synchronisation }),

@@ -39,6 +39,7 @@ import type { SyncService } from '../sync/service.ts'
 import type { NetworkPeer } from '../peer/index.ts'
 import { Libp2pPeerDirectory } from './libp2p-peer.ts'
 import { NetworkPeers } from './network-peers.ts'
+import { OctezWire } from './octez-wire.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
 export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
@@ -81,6 +82,8 @@ export interface TzNode extends ChainNodeFields, NodePeerApi {
   readonly peers: AuthenticatedPeers
   /** Connected peers of both wires, as gossip and sync see them (`wire`: `libp2p` or `octez`). */
   readonly networkPeers: NetworkPeers
+  /** Octez's raw-TCP wire (`--octez-net-addr`, `--octez-peer`); undefined when the node speaks only libp2p. */
+  readonly octez?: OctezWire
   readonly greylist: Greylist
   readonly banList: BanList
   /** The handshake service; `authenticatedOnly(node.handshake, handler)` guards other protocols. */
@@ -248,8 +251,36 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     }
   })
   const service = libp2p.services.handshake
-  nodePeers.attach({ peers: service.peers, connections: () => libp2p.getConnections() })
   const networkPeers = new NetworkPeers(new Libp2pPeerDirectory(() => service.peers, peer => libp2p.getConnections(peer.libp2pPeerId)))
+  const octez = opts.octezListen === undefined && opts.octezPeers.length === 0
+    ? undefined
+    : new OctezWire({
+      identity,
+      chainName: opts.chainName,
+      expectedPow: opts.expectedPow,
+      distributedDbVersions: opts.distributedDbVersions,
+      p2pVersions: opts.p2pVersions,
+      metadata: { disableMempool: opts.disableMempool, privateNode: opts.privateMode },
+      ...(opts.octezListen === undefined ? {} : { listen: opts.octezListen }),
+      trusted: opts.octezPeers,
+      maxConnections: opts.maxConnections,
+      network: networkPeers,
+      isRefused: key => isRefused(acl, key),
+      report,
+      onConnected: peer => { emit('peer:connected', peer) },
+      onClosed: peer => { emit('peer:closed', peer) },
+      chain: () => chainNode?.chain,
+      gossip: () => libp2p.services.gossip,
+      sync: () => libp2p.services.sync,
+      logger,
+      authenticationTimeoutMs: opts.authenticationTimeoutMs,
+      connectionTimeoutMs: opts.limits.connectionTimeoutMs
+    })
+  nodePeers.attach({
+    peers: service.peers,
+    connections: () => libp2p.getConnections(),
+    ...(octez === undefined ? {} : { octez: { peers: () => octez.connected(), isTrusted: p => octez.isTrusted(p) } })
+  })
   events.on('peer:authenticated', peer => {
     const connection = libp2p.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId)
     if (connection === undefined) return
@@ -307,6 +338,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     peerId: libp2p.peerId,
     peers: service.peers,
     networkPeers,
+    ...(octez === undefined ? {} : { octez }),
     greylist,
     banList,
     handshake: service,
@@ -332,11 +364,13 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       await libp2p.start()
       if (opts.advertisedPort === undefined) advertisedPort = firstTcpPort(libp2p.getMultiaddrs())
       await manager?.start()
+      await octez?.start()
       chainNode?.start()
       logger.info({ libp2pPeerId: libp2p.peerId.toString(), addresses: libp2p.getMultiaddrs().map(String) }, 'node started')
     },
     async stop () {
       await manager?.stop()
+      await octez?.stop()
       await chainNode?.stop()
       await libp2p.stop()
       await manager?.afterStop()
