@@ -117,6 +117,10 @@ async function stopRuntime (runtime: NodeRuntime, log: NodeLogger): Promise<void
   await log.flush()
 }
 
+function formatOctezListen (a: { host: string, port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
 function printBanner (runtime: NodeRuntime, config: NodeConfig): void {
   const { node, rpc } = runtime
   const lines = [
@@ -124,6 +128,7 @@ function printBanner (runtime: NodeRuntime, config: NodeConfig): void {
     `  chain      ${config.network.chainName}, protocol ${config.protocol.name}${config.baker.enabled ? ', baking' : ''}`,
     `  data dir   ${config.dataDir}`,
     ...node.getMultiaddrs().map((a, i) => `  ${i === 0 ? 'listening' : '         '}  ${a.toString()}`),
+    ...(node.octez?.listenAddress === undefined ? [] : [`  octez wire ${formatOctezListen(node.octez.listenAddress)}  (raw TCP, as octez-node)`]),
     ...(rpc?.urls ?? []).map((u, i) => `  ${i === 0 ? 'RPC' : '   '}        ${u}  (status page: ${u}/)`),
     ...(rpc?.metricsUrls ?? []).map(u => `  metrics    ${u}/metrics`)
   ]

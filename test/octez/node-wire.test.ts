@@ -4,6 +4,8 @@ import { DemoChainBuilder, demoSetup } from '../helpers/demo-chain.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
 import { eventually, startOctezChainNode } from './node-helpers.ts'
+import { startChainNode } from '../sync/nodes.ts'
+import { addressOf } from '../handshake/helpers.ts'
 
 /**
  * Two tzp2p nodes over Octez's raw-TCP wire only (no libp2p connection between them): a node
@@ -44,4 +46,54 @@ describe('two nodes over the Octez wire', () => {
       }
     })
   }
+})
+
+/**
+ * One node, two kinds of peers: a bridge follows a chain served over the Octez wire and relays it
+ * to a libp2p-only node, and operations cross both ways (an Octez-wire peer's operation reaches
+ * the libp2p node's mempool, and the other way).
+ */
+describe('a bridge between the Octez wire and libp2p', () => {
+  it('relays blocks and mempool operations both ways', async () => {
+    const name = 'octez-node-bridge'
+    const setup = demoSetup({ name, validationPasses: 2, verifyWorkers: 0 })
+    const builder = new DemoChainBuilder(setup)
+    const blocks = await builder.grow(30, 2)
+    // The Octez-wire side: serves the chain and bakes; no libp2p connection to anyone.
+    const octezSide = await startOctezChainNode(setup, {}, { baker: { key: setup.baker.secretKey } })
+    const bridge = await startOctezChainNode(demoSetup({ name, validationPasses: 2, verifyWorkers: 0 }))
+    // The libp2p side: no Octez wire at all.
+    const libp2pSide = await startChainNode(demoSetup({ name, validationPasses: 2, verifyWorkers: 0 }), { baker: { key: setup.baker.secretKey } })
+    try {
+      assert.equal(libp2pSide.node.octez, undefined)
+      await octezSide.node.chain?.addBlocks(blocks)
+      await bridge.node.octez?.dial('127.0.0.1', octezSide.octezPort)
+      await libp2pSide.node.dial(addressOf(bridge.node))
+      await eventually(() => libp2pSide.node.head()?.header.shell.level === 30)
+      assert.equal(octezSide.node.libp2p.getConnections().length, 0)
+      assert.deepEqual(bridge.node.networkPeers.list().map(p => p.wire).sort(), ['libp2p', 'octez'])
+
+      // A block baked on the Octez-wire side reaches the libp2p node through the bridge.
+      await eventually(() => BigInt(Math.floor(Date.now() / 1000)) > (octezSide.node.head()?.header.shell.timestamp ?? 0n))
+      await octezSide.node.bake()
+      await eventually(() => libp2pSide.node.head()?.header.shell.level === 31)
+
+      // An operation injected on the Octez-wire side reaches the libp2p node's mempool …
+      const [fromOctez, fromLibp2p] = builder.transfers([{ from: 4, to: 5, amount: 7n }, { from: 6, to: 7, amount: 8n }])
+      const a = await octezSide.node.inject(encode(operationCodec, fromOctez))
+      await eventually(() => libp2pSide.node.mempool?.get(a.hash) !== undefined)
+      // … and one injected on the libp2p side reaches the Octez-wire node's.
+      const b = await libp2pSide.node.inject(encode(operationCodec, fromLibp2p))
+      await eventually(() => octezSide.node.mempool?.get(b.hash) !== undefined)
+
+      // A block baked on the libp2p side reaches the Octez-wire node.
+      await eventually(() => BigInt(Math.floor(Date.now() / 1000)) > (libp2pSide.node.head()?.header.shell.timestamp ?? 0n))
+      await libp2pSide.node.bake()
+      await eventually(() => octezSide.node.head()?.header.shell.level === 32)
+    } finally {
+      await libp2pSide.close()
+      await bridge.close()
+      await octezSide.close()
+    }
+  })
 })
