@@ -98,6 +98,7 @@ async function runCommand (opts: Record<string, unknown>): Promise<void> {
       peerId: runtime.node.identity.peerId,
       libp2pPeerId: runtime.node.peerId.toString(),
       addresses: runtime.node.getMultiaddrs().map(String),
+      ...(runtime.node.octez?.listenAddress === undefined ? {} : { octezAddress: formatOctezListen(runtime.node.octez.listenAddress) }),
       rpc: runtime.rpc?.urls ?? []
     }, 'node running')
   }
