@@ -195,6 +195,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   const report: ReportPeer = nodePeers.report
   const acl = nodePeers.accessControl()
 
+  // Octez's wire is built once libp2p exists (it shares the handshake's peer table); the handshake's admission reads it.
+  let octezWire: OctezWire | undefined
   const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report, disableMempool: opts.disableMempool })
   const libp2p = await createLibp2p({
     privateKey,
@@ -237,7 +239,13 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
         hooks: {
           // Banned and greylisted peers are refused by Tezos peer id too, once the handshake reveals it.
           refuse: (tezosPeerId, connection) => isRefused(acl, tezosPeerId) || manager?.admissionHooks.refuse?.(tezosPeerId, connection) === true,
-          admit: manager?.admissionHooks.admit
+          // The connection limit counts both wires, and a peer id connected on Octez's wire is already connected.
+          admit: (remote, connection) => {
+            const onOctez = octezWire?.connected() ?? []
+            if (onOctez.some(p => p.tezosPeerId === remote.tezosPeerId)) return 'Already_connected'
+            if (onOctez.length > 0 && libp2p.services.handshake.peers.size + onOctez.length >= opts.maxConnections) return 'Too_many_connections'
+            return manager?.admissionHooks.admit?.(remote, connection)
+          }
         },
         report,
         logger,
@@ -286,6 +294,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       authenticationTimeoutMs: opts.authenticationTimeoutMs,
       connectionTimeoutMs: opts.limits.connectionTimeoutMs
     })
+  octezWire = octez
   nodePeers.attach({
     peers: service.peers,
     connections: () => libp2p.getConnections(),

@@ -97,3 +97,30 @@ describe('a bridge between the Octez wire and libp2p', () => {
     }
   })
 })
+
+describe('one connection limit for both wires', () => {
+  it('a node at its limit with an Octez-wire peer refuses a libp2p one, and the other way round', async () => {
+    const setup = demoSetup({ name: 'octez-node-limit', verifyWorkers: 0 })
+    const full = await startOctezChainNode(setup, { maxConnections: 1 })
+    const viaOctez = await startOctezChainNode(demoSetup({ name: 'octez-node-limit', verifyWorkers: 0 }))
+    const viaLibp2p = await startOctezChainNode(demoSetup({ name: 'octez-node-limit', verifyWorkers: 0 }))
+    try {
+      await viaOctez.node.octez?.dial('127.0.0.1', full.octezPort)
+      await eventually(() => full.node.networkPeers.size === 1)
+      await assert.rejects(viaLibp2p.node.dial(addressOf(full.node)), /Too_many_connections/)
+      // Once the Octez-wire peer leaves, the libp2p one gets in, and an Octez-wire dial is refused.
+      await viaOctez.node.stop()
+      await eventually(() => full.node.networkPeers.size === 0)
+      await viaLibp2p.node.dial(addressOf(full.node))
+      await eventually(() => full.node.networkPeers.size === 1)
+      const other = await startOctezChainNode(demoSetup({ name: 'octez-node-limit', verifyWorkers: 0 }))
+      try {
+        await assert.rejects(other.node.octez?.dial('127.0.0.1', full.octezPort) ?? Promise.reject(new Error('no wire')), /Too_many_connections/)
+      } finally { await other.close() }
+    } finally {
+      await viaLibp2p.close()
+      await viaOctez.close().catch(() => {})
+      await full.close()
+    }
+  })
+})
