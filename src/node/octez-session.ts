@@ -92,8 +92,9 @@ async function handle (peer: OctezPeer, message: P2pMessage, throttled: boolean,
       return
   }
   if (ANNOUNCEMENTS.has(message.tag)) {
-    // Current_branch / Current_head are also the answers to our requests for them.
-    if (message.tag === 'Current_branch' || message.tag === 'Current_head') peer.deliver(message)
+    // Current_branch / Current_head answer our request for them when one waits (it is checked
+    // there, as the sync client's answer on libp2p); otherwise they are announcements.
+    if ((message.tag === 'Current_branch' || message.tag === 'Current_head') && peer.deliver(message) === 'delivered') return
     await init.gossip()?.handleMessage(peer, message)
     return
   }

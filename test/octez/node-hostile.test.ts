@@ -5,7 +5,6 @@ import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-cha
 import { encode, toHex } from '../../src/encoding/index.ts'
 import { SelfConnectionError } from '../../src/handshake/errors.ts'
 import type { PeerPenalized } from '../../src/peers/policy.ts'
-import { decodeEnvelopeBody } from '../../src/stream/envelope-stream.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
 import type { P2pMessage } from '../../src/wire/p2p-message.ts'
 import { identityFailingPow, identityWithPow, TEST_CHAIN } from '../handshake/helpers.ts'
@@ -33,12 +32,9 @@ async function authenticated (node: OctezChainNode, options: { identity?: Identi
   return { raw, ip, identity }
 }
 
-/** The next P2P message from the node (one envelope, possibly over several chunks). */
+/** The next P2P message from the node. */
 async function readMessage (raw: RawOctezPeer): Promise<P2pMessage> {
-  let bytes = await raw.readChunk()
-  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0)
-  while (bytes.length < 4 + length) bytes = Buffer.concat([bytes, await raw.readChunk()])
-  return decodeEnvelopeBody(bytes.subarray(4, 4 + length))
+  return await raw.readMessage()
 }
 
 async function nextOf (raw: RawOctezPeer, tag: P2pMessage['tag']): Promise<P2pMessage> {
