@@ -24,7 +24,7 @@ import { handshake, type HandshakeFailure, type HandshakeService } from '../hand
 import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { SelfConnectionError } from '../handshake/errors.ts'
 import { resolveNodeOptions, type NodeOptions } from './options.ts'
-import { Gauge, Registry } from 'prom-client'
+import { Registry } from 'prom-client'
 import { openDatabase, type Database } from '../storage/database.ts'
 import { peerExchange, type PeerExchangeService } from '../peers/exchange/index.ts'
 import type { PointBook } from '../peers/point-book.ts'
@@ -36,9 +36,9 @@ import { NodePeers, type NodePeerApi } from './node-peers.ts'
 import { chainNodeFields, prepareChainNode, type ChainNodeEvents, type ChainNodeFields, type ChainNodeHost } from './chain-node.ts'
 import type { GossipService } from '../gossip/service.ts'
 import type { SyncService } from '../sync/service.ts'
-import { PEER_WIRES, type NetworkPeer } from '../peer/index.ts'
+import type { NetworkPeer } from '../peer/index.ts'
 import { Libp2pPeerDirectory } from './libp2p-peer.ts'
-import { NetworkPeers } from './network-peers.ts'
+import { NetworkPeers, registerPeersByWire } from './network-peers.ts'
 import { OctezWire } from './octez-wire.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
@@ -260,16 +260,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   })
   const service = libp2p.services.handshake
   const networkPeers = new NetworkPeers(new Libp2pPeerDirectory(() => service.peers, peer => libp2p.getConnections(peer.libp2pPeerId)))
-  // Connected peers by wire, for /metrics (the connection manager's tzp2p_connections counts libp2p only).
-  new Gauge({
-    name: 'tzp2p_peers',
-    help: 'Connected, authenticated peers, by wire (libp2p, or octez: Octez\'s raw TCP)',
-    labelNames: ['wire'],
-    registers: [metricsRegistry],
-    collect () {
-      for (const wire of PEER_WIRES) this.set({ wire }, networkPeers.onWire(wire).length)
-    }
-  })
+  registerPeersByWire(metricsRegistry, networkPeers)
   const octez = opts.octezListen === undefined && opts.octezPeers.length === 0
     ? undefined
     : new OctezWire({

@@ -1,4 +1,5 @@
-import type { NetworkPeer, PeerDirectory, PeerWire } from '../peer/index.ts'
+import { Gauge, type Registry } from 'prom-client'
+import { PEER_WIRES, type NetworkPeer, type PeerDirectory, type PeerWire } from '../peer/index.ts'
 import type { Libp2pPeerDirectory } from './libp2p-peer.ts'
 
 /** The node's connected peers on both wires: the libp2p wire's (from the handshake) and the Octez wire's. */
@@ -46,4 +47,17 @@ export class NetworkPeers implements PeerDirectory {
   get size (): number {
     return this.libp2p.list().length + this.octez.size
   }
+}
+
+/** `tzp2p_peers{wire}` for /metrics (the connection manager's `tzp2p_connections` counts libp2p only). */
+export function registerPeersByWire (registry: Registry, peers: NetworkPeers): void {
+  new Gauge({
+    name: 'tzp2p_peers',
+    help: 'Connected, authenticated peers, by wire (libp2p, or octez: Octez\'s raw TCP)',
+    labelNames: ['wire'],
+    registers: [registry],
+    collect () {
+      for (const wire of PEER_WIRES) this.set({ wire }, peers.onWire(wire).length)
+    }
+  })
 }
