@@ -273,6 +273,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       ...(opts.octezListen === undefined ? {} : { listen: opts.octezListen }),
       trusted: opts.octezPeers,
       maxConnections: opts.maxConnections,
+      privateMode: opts.privateMode,
+      disablePeerDiscovery: opts.disablePeerDiscovery,
       network: networkPeers,
       isRefused: key => isRefused(acl, key),
       report,

@@ -9,6 +9,7 @@ import { dialOctez } from '../octez/dial.ts'
 import { listenOctez, type OctezIncomingFailure, type OctezListener } from '../octez/listen.ts'
 import type { OctezConnection } from '../octez/connection.ts'
 import { decideWithPolicy } from '../octez/options.ts'
+import type { OctezRemote } from '../octez/handshake.ts'
 import type { SyncService } from '../sync/service.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
 import type { NackMotive } from '../wire/ack.ts'
@@ -33,6 +34,10 @@ export interface OctezWireInit {
   trusted: ReadonlyArray<{ host: string, port: number }>
   /** Authenticated connections on both wires at which more are refused with Too_many_connections. */
   maxConnections: number
+  /** `--private-mode`: incoming connections only from the address of a trusted point, no points given out. */
+  privateMode?: boolean
+  /** `--disable-peer-discovery`: peer lists (Advertise, Swap, Nack points) are neither read nor sent. */
+  disablePeerDiscovery?: boolean
   network: NetworkPeers
   /** Banned or greylisted (and not trusted) Tezos peer id or IP. */
   isRefused: (key: string) => boolean
@@ -78,6 +83,11 @@ export class OctezWire {
 
   connected (): OctezPeer[] {
     return [...this.peers]
+  }
+
+  /** Private nodes and nodes without peer discovery give out no points (Octez sends an empty Advertise). */
+  private get sharesPoints (): boolean {
+    return this.init.privateMode !== true && this.init.disablePeerDiscovery !== true
   }
 
   /** A peer met on a trusted point (`--octez-peer`): the policy never greylists or disconnects it. */
@@ -158,12 +168,16 @@ export class OctezWire {
       advertisedPort: this.listener?.port ?? i.listen?.port ?? 0,
       decide: decideWithPolicy({
         isRefused: id => i.isRefused(id),
-        admit: (remote): NackMotive | undefined => {
+        admit: (candidate): NackMotive | undefined => {
+          // decideWithPolicy hands its policy the Octez remote it decides on.
+          const remote = candidate as OctezRemote
+          // Private mode, as on libp2p: an incoming peer must come from a trusted point's address.
+          if (i.privateMode === true && remote.incoming && !this.points.list().some(p => p.trusted && p.host === normaliseIp(remote.address))) return 'No_motive'
           if (i.network.size >= i.maxConnections) return 'Too_many_connections'
           if (i.network.has(remote.tezosPeerId)) return 'Already_connected'
           return undefined
         },
-        knownPoints: () => this.points.advertisable().slice(0, 50)
+        knownPoints: () => this.sharesPoints ? this.points.advertisable().slice(0, 50) : []
       })
     }
     return options as Parameters<typeof dialOctez>[0] & Parameters<typeof listenOctez>[0]
@@ -202,8 +216,8 @@ export class OctezWire {
       tezosPeerId: this.init.identity.peerId,
       report: this.init.report,
       points: {
-        advertise: to => this.points.advertisable(info?.point ?? `${to.remoteIp}:0`),
-        learn: points => { this.points.learn(points) }
+        advertise: to => this.sharesPoints ? this.points.advertisable(info?.point ?? `${to.remoteIp}:0`) : [],
+        learn: points => { if (this.init.disablePeerDiscovery !== true) this.points.learn(points) }
       },
       logger: this.init.logger
     })

@@ -209,3 +209,19 @@ async function authenticatedMetadata (node: OctezChainNode, identity: Identity):
   if (peer === undefined) throw new Error('not connected')
   return peer.metadata
 }
+
+describe('a private node on the Octez port', () => {
+  it('Nacks an incoming peer that is not at a trusted point, and advertises no points', async () => {
+    const setup = demoSetup({ name: 'octez-node-private', verifyWorkers: 0 })
+    const node = await startOctezChainNode(setup, { privateMode: true })
+    try {
+      const { raw } = await rawFrom(node.octezPort)
+      const { ack } = await raw.handshake(identityWithPow(0), false, { version: { chainName: TEST_CHAIN } })
+      assert.equal(ack?.tag, 'Nack')
+      assert.deepEqual(ack?.tag === 'Nack' ? ack.points : undefined, [])
+      await raw.ended
+    } finally {
+      await node.close()
+    }
+  })
+})
