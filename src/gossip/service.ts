@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Connection, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
@@ -78,7 +78,6 @@ export interface GossipComponents {
     handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
     unhandle: (protocol: string) => Promise<void>
   }
-  connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
 }
 
 /** Per connected peer: our write queue to it and what it is known to have. */

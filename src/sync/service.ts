@@ -1,4 +1,4 @@
-import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Connection, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
@@ -46,7 +46,6 @@ export interface SyncComponents {
     handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
     unhandle: (protocol: string) => Promise<void>
   }
-  connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
 }
 
 /**
