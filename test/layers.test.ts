@@ -15,12 +15,13 @@ import ts from 'typescript'
  * - net is the one home of peer addresses (points, multiaddr helpers), under the handshake;
  * - octez (Octez's raw-TCP wire) reuses the handshake's decision logic and sits under peers, so the peer
  *   layer can run connections over it;
+ * - peer is the transport-neutral peer (`NetworkPeer`) that gossip and sync see, whatever the wire;
  * - stream is the envelope framing and per-peer rate limit that gossip and sync share;
  * - protocol (the Protocol interface and its state) sits under chain, which applies blocks through it;
  * - config reads files and flags into the options of node, peers and protocols, so it sits above them.
  */
 const LAYERS = [
-  'misbehaviour', 'encoding', 'crypto', 'storage', 'identity', 'wire', 'net', 'stream', 'handshake', 'octez', 'peers', 'protocol', 'chain',
+  'misbehaviour', 'encoding', 'crypto', 'storage', 'identity', 'wire', 'net', 'peer', 'stream', 'handshake', 'octez', 'peers', 'protocol', 'chain',
   'gossip', 'sync', 'node', 'rpc', 'config', 'runtime', 'cli'
 ] as const
 

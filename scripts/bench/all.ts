@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark in turn (pow, handshake, sync, gossip, peers, attack), each as its own
+ * `npm run bench`: every benchmark in turn (pow, handshake, sync, gossip, peers, attack, octez-wire), each as its own
  * process with `--json <file>`, then one markdown table of their figures, each beside its
  * reference, ratio and goal, with the date and the machine, written to `bench-results.md`; a full
  * run also puts the table in README.md between `<!-- bench-results:start -->` and
@@ -33,7 +33,8 @@ const BENCHES: BenchSpec[] = [
   { name: 'sync', script: 'sync.ts', quick: ['--blocks', '2000'] },
   { name: 'gossip', script: 'gossip.ts', quick: ['--heads', '20', '--warmup', '3'] },
   { name: 'peers', script: 'peers.ts', quick: ['--peers', '40', '--processes', '2', '--duration', '60', '--sample-every', '15', '--warmup', '5', '--settle', '10'] },
-  { name: 'attack', script: 'attack.ts', quick: ['--connections', '100', '--heads', '10'] }
+  { name: 'attack', script: 'attack.ts', quick: ['--connections', '100', '--heads', '10'] },
+  { name: 'octez-wire', script: 'octez-wire.ts', quick: ['--blocks', '1000'] }
 ]
 
 const { values } = parseScriptArgs({

@@ -147,7 +147,7 @@ try {
   const status = node.syncStatus()
   const sync = node.libp2p.services.sync
   console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
-  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${((sync?.client.stats.answerBytes ?? 0) / 1e6).toFixed(1)} MB received`)
+  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${sync?.client.stats.answers ?? 0} answers received`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.5)`)

@@ -98,6 +98,7 @@ async function runCommand (opts: Record<string, unknown>): Promise<void> {
       peerId: runtime.node.identity.peerId,
       libp2pPeerId: runtime.node.peerId.toString(),
       addresses: runtime.node.getMultiaddrs().map(String),
+      ...(runtime.node.octez?.listenAddress === undefined ? {} : { octezAddress: formatOctezListen(runtime.node.octez.listenAddress) }),
       rpc: runtime.rpc?.urls ?? []
     }, 'node running')
   }
@@ -117,6 +118,10 @@ async function stopRuntime (runtime: NodeRuntime, log: NodeLogger): Promise<void
   await log.flush()
 }
 
+function formatOctezListen (a: { host: string, port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
 function printBanner (runtime: NodeRuntime, config: NodeConfig): void {
   const { node, rpc } = runtime
   const lines = [
@@ -125,6 +130,7 @@ function printBanner (runtime: NodeRuntime, config: NodeConfig): void {
     `  data dir   ${config.dataDir}`,
     ...(config.shell.checkpoint === null ? [] : [`  checkpoint ${config.shell.checkpoint} (the chain starts there)`]),
     ...node.getMultiaddrs().map((a, i) => `  ${i === 0 ? 'listening' : '         '}  ${a.toString()}`),
+    ...(node.octez?.listenAddress === undefined ? [] : [`  octez wire ${formatOctezListen(node.octez.listenAddress)}  (raw TCP, as octez-node)`]),
     ...(rpc?.urls ?? []).map((u, i) => `  ${i === 0 ? 'RPC' : '   '}        ${u}  (status page: ${u}/)`),
     ...(rpc?.metricsUrls ?? []).map(u => `  metrics    ${u}/metrics`)
   ]

@@ -23,6 +23,8 @@ export function defaultConfigJson (): Record<string, unknown> {
       'expected-proof-of-work': DEFAULT_EXPECTED_POW,
       'bootstrap-dns': [],
       'dns-resolver': [],
+      'octez-listen-addr': null,
+      'octez-peers': [],
       'private-mode': false,
       disable_mempool: false,
       disable_peer_discovery: false,

@@ -57,6 +57,8 @@ export const RUN_FLAGS: readonly RunFlagSpec[] = [
   { flags: '--advertised-net-port <port>', kind: 'number', key: 'p2p.advertised-net-port', octez: true, description: 'port announced to peers instead of the listening one', defaultText: 'the listening port' },
   { flags: '--peer <addr>', kind: 'special', octez: true, description: 'trusted peer to connect to (repeatable; added to the bootstrap peers): host:port[#id…] or multiaddr', affects: ['p2p.bootstrap-peers'] },
   { flags: '--no-bootstrap-peers', kind: 'special', octez: true, description: 'ignore p2p.bootstrap-peers and the network\'s default bootstrap peers (keep --peer ones)', affects: ['p2p.bootstrap-peers'] },
+  { flags: '--octez-net-addr <ip:port>', kind: 'string', key: 'p2p.octez-listen-addr', octez: false, description: 'listen for Octez-wire (raw TCP, as octez-node) peers on this address', defaultText: 'none' },
+  { flags: '--octez-peer <host:port>', kind: 'append', key: 'p2p.octez-peers', octez: false, description: 'trusted Octez-wire peer to connect to, host[:port] (repeatable; added to p2p.octez-peers; port 9732 by default)' },
   { flags: '--bootstrap-dns <name>', kind: 'append', key: 'p2p.bootstrap-dns', octez: false, description: 'DNS name resolved into trusted peers (repeatable; added to p2p.bootstrap-dns): host[:port][#id…]' },
   { flags: '--dns-resolver <ip:port>', kind: 'replace', key: 'p2p.dns-resolver', octez: false, description: 'DNS server for --bootstrap-dns (repeatable)', defaultText: 'the system\'s' },
   { flags: '--expected-pow <difficulty>', kind: 'number', key: 'p2p.expected-proof-of-work', octez: true, description: 'proof-of-work difficulty demanded of peers and of a new identity' },

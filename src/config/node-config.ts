@@ -62,6 +62,10 @@ export interface P2pConfig {
   bootstrapDns: string[]
   /** DNS servers (`ip:port`, `[ipv6]:port`); empty: the system's. */
   dnsResolvers: string[]
+  /** `p2p.octez-listen-addr` (`--octez-net-addr`): Octez's wire listens here; null: not at all. */
+  octezListenAddr: string | null
+  /** `p2p.octez-peers` (`--octez-peer`): trusted Octez-wire points, `host:port`. */
+  octezPeers: string[]
   privateMode: boolean
   disableMempool: boolean
   disablePeerDiscovery: boolean

@@ -65,6 +65,7 @@ export function resolveNodeConfig (json: Json, ctx: ResolveContext): ResolveResu
   const bootstrapPeers = ctx.noBootstrapPeers ? [] : configuredPeers !== undefined ? points(configuredPeers) : network.defaultBootstrapPeers
   const peers = points(ctx.peers)
   const bootstrapDns = get<string[]>('p2p.bootstrap-dns')
+  const octezListen = get<string | null>('p2p.octez-listen-addr')
   const privateMode = get<boolean>('p2p.private-mode')
   if (privateMode && bootstrapPeers.length + peers.length + bootstrapDns.length === 0) {
     warnings.push('p2p.private-mode: no bootstrap peer, --peer or p2p.bootstrap-dns is configured, so this node will talk to no one')
@@ -109,6 +110,8 @@ export function resolveNodeConfig (json: Json, ctx: ResolveContext): ResolveResu
       peers,
       bootstrapDns,
       dnsResolvers: get<string[]>('p2p.dns-resolver').map(a => formatHostPort(parseHostPort(a, { defaultPort: 53 }))),
+      octezListenAddr: octezListen === null ? null : formatHostPort(parseHostPort(octezListen, { defaultPort: 9732, allowPortZero: true })),
+      octezPeers: get<string[]>('p2p.octez-peers').map(a => formatHostPort(parseHostPort(a, { defaultPort: 9732, allowNames: true }))),
       privateMode,
       disableMempool: get<boolean>('p2p.disable_mempool'),
       disablePeerDiscovery: get<boolean>('p2p.disable_peer_discovery'),

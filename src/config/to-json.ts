@@ -68,6 +68,8 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
       'bootstrap-peers': [...c.p2p.bootstrapPeers, ...c.p2p.peers].map(pointText),
       'bootstrap-dns': c.p2p.bootstrapDns,
       'dns-resolver': c.p2p.dnsResolvers,
+      'octez-listen-addr': c.p2p.octezListenAddr,
+      'octez-peers': c.p2p.octezPeers,
       'private-mode': c.p2p.privateMode,
       disable_mempool: c.p2p.disableMempool,
       disable_peer_discovery: c.p2p.disablePeerDiscovery,

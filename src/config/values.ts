@@ -88,6 +88,10 @@ export function hostPortString (options: ParseHostPortOptions): z.ZodType<string
 }
 
 export const p2pListenAddress = hostPortString({ defaultPort: DEFAULT_P2P_PORT, allowPortZero: true, allowMultiaddr: true })
+/** Octez's wire listens on an IP and port (no multiaddr: it is not libp2p). */
+export const octezListenAddress = hostPortString({ defaultPort: DEFAULT_P2P_PORT, allowPortZero: true })
+/** An Octez-wire peer: host (IP or DNS name) and port, 9732 by default. */
+export const octezPeerList = z.array(hostPortString({ defaultPort: DEFAULT_P2P_PORT, allowNames: true }))
 export const rpcListenAddress = hostPortString({ defaultPort: DEFAULT_RPC_PORT, allowPortZero: true, allowNames: true })
 export const metricsListenAddress = hostPortString({ defaultPort: DEFAULT_METRICS_PORT, allowPortZero: true, allowNames: true })
 export const dnsResolverAddress = hostPortString({ defaultPort: DEFAULT_DNS_PORT })

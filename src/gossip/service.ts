@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Connection, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
@@ -7,12 +7,12 @@ import type { ChainReader } from '../chain/chain-reader.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import { HashKeyPool, KnownHashes } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
-import { peerRefOf, type AuthenticatedPeer, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { blockHash, type BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mempool.ts'
-import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
+import type { P2pMessage } from '../wire/p2p-message.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
   GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
@@ -27,15 +27,21 @@ export class KnownInvalidAnnouncementError extends Error {
   readonly misbehaviour = 'invalid-data'
 }
 
+/** A node running with `--disable-mempool` received a non-empty mempool (Octez treats the head as known-invalid). */
+export class UnwantedMempoolError extends Error {
+  override readonly name = 'UnwantedMempoolError'
+  readonly misbehaviour = 'invalid-data'
+}
+
 export interface HeadAnnouncement {
-  peer: AuthenticatedPeer
+  peer: NetworkPeer
   hash: Uint8Array
   header: BlockHeader
   mempool: WireMempool
 }
 
 export interface BranchAnnouncement {
-  peer: AuthenticatedPeer
+  peer: NetworkPeer
   headHash: Uint8Array
   locator: BlockLocator
 }
@@ -49,7 +55,13 @@ export interface GossipInit {
   chain: ChainReader
   /** Our own Tezos peer id (`id…`): the sender half of locator seeds. */
   tezosPeerId: string
-  peers: AuthenticatedPeers
+  /** Connected peers of every wire (the libp2p handler finds its peer here). */
+  peers: PeerDirectory
+  /**
+   * We announced `disable_mempool` (`--disable-mempool`): a peer that sends us a non-empty mempool
+   * anyway is disconnected and greylisted, as Octez does (`src/lib_shell/p2p_reader.ml`).
+   */
+  disableMempool?: boolean
   /** Operation hashes of our mempool, in order (Current_head's known_valid). */
   mempoolHashes: () => Uint8Array[]
   /** The peer policy: a peer that broke the protocol, flooded or announced a known-invalid block is reported there. */
@@ -66,14 +78,11 @@ export interface GossipComponents {
     handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
     unhandle: (protocol: string) => Promise<void>
   }
-  connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
 }
 
-/** Per authenticated peer: our outbound stream to it and what it is known to have. */
+/** Per connected peer: our write queue to it and what it is known to have. */
 interface PeerGossip {
-  peer: AuthenticatedPeer
-  out?: EnvelopeStream
-  opening?: Promise<EnvelopeStream | undefined>
+  peer: NetworkPeer
   writes: Promise<void>
   queued: number
   /** The peer sent Deactivate: no more announcements to it. */
@@ -129,7 +138,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   async start (): Promise<void> {
-    await this.components.registrar.handle(GOSSIP_PROTOCOL, authenticatedOnly(this.init.peers, this.handleStream), {
+    const peers = this.init.peers
+    await this.components.registrar.handle(GOSSIP_PROTOCOL, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleStream), {
       maxInboundStreams: GOSSIP_MAX_INBOUND_STREAMS,
       maxOutboundStreams: GOSSIP_MAX_INBOUND_STREAMS
     })
@@ -144,7 +154,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /** A newly authenticated peer: open our stream to it and ask for its branch (Octez does on connect). */
-  addPeer (peer: AuthenticatedPeer): void {
+  addPeer (peer: NetworkPeer): void {
     if (!this.running || this.byPeer.has(peer.tezosPeerId)) return
     const state: PeerGossip = {
       peer,
@@ -165,7 +175,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     this.send(state, { tag: 'Get_current_branch', chainId: this.chainId })
   }
 
-  removePeer (peer: AuthenticatedPeer): void {
+  removePeer (peer: NetworkPeer): void {
     const state = this.byPeer.get(peer.tezosPeerId)
     if (state === undefined || state.peer.connectionId !== peer.connectionId) return
     this.byPeer.delete(peer.tezosPeerId)
@@ -206,7 +216,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   /** Announces new mempool operations (a 100 ms batch) with the current head to peers lacking them. */
   announceOperations (hashes: readonly Uint8Array[]): void {
     for (const state of this.byPeer.values()) {
-      if (state.inactive) continue
+      // Nothing new to tell a peer that takes no mempool: it already has the head.
+      if (state.inactive || state.peer.metadata.disableMempool) continue
       const unknown = hashes.filter(h => !state.knownOperations.has(toHex(h)))
       if (unknown.length > 0) this.sendCurrentHead(state, unknown)
     }
@@ -214,6 +225,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
 
   private sendCurrentHead (state: PeerGossip, ops: readonly Uint8Array[]): void {
     const head = this.init.chain.head
+    // A peer that announced disable_mempool gets Current_head with an empty mempool (Octez
+    // `src/lib_shell/distributed_db.ml`, Advertise.current_head; `p2p_reader.ml`, Get_current_head).
+    if (state.peer.metadata.disableMempool) ops = []
     const knownValid = ops.filter(h => !state.knownOperations.has(toHex(h))).slice(0, MEMPOOL_MAX_OPERATIONS)
     for (const h of knownValid) state.knownOperations.set(toHex(h), true)
     state.knownBlocks.set(head.hex, true)
@@ -244,48 +258,27 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       this.stats.dropped++
       return
     }
-    const envelope = encodeP2pMessage(message)
     state.queued++
     if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
     state.writes = state.writes.then(async () => {
       try {
-        const out = await this.outbound(state)
-        if (out === undefined) return
-        await out.write(envelope, { signal: AbortSignal.timeout(30_000) })
+        await state.peer.send(message)
         this.stats.sent++
       } catch (err) {
         this.log.debug({ peer: state.peer.tezosPeerId, err: (err as Error).message }, 'gossip write failed')
-        state.out?.stream.abort(err as Error)
-        state.out = undefined
       } finally {
         state.queued--
       }
     })
   }
 
-  /** Our long-lived stream to the peer, opened on first use and again after a failure. */
-  private async outbound (state: PeerGossip): Promise<EnvelopeStream | undefined> {
-    if (state.out !== undefined && state.out.stream.writeStatus === 'writable') return state.out
-    const connection = this.connectionOf(state.peer)
-    if (connection === undefined) return undefined
-    const stream = await connection.newStream(GOSSIP_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-    state.out = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
-    return state.out
-  }
-
-  private connectionOf (peer: AuthenticatedPeer): Connection | undefined {
-    return this.components.connectionManager.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId && c.status === 'open')
-  }
-
   private drop (state: PeerGossip): void {
     clearInterval(state.silenceTimer)
-    state.out?.stream.close().catch(() => {})
-    state.out = undefined
   }
 
   /** The peer's stream to us: read announcements until it ends. */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
-    const peer = this.init.peers.ofConnection(connection)
+    const peer = this.init.peers.ofConnection(connection.id)
     if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
     const reader = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
     try {
@@ -294,7 +287,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         if (read === undefined) break
         this.stats.received++
         this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
-        await this.receive(peer, read.message)
+        await this.handleMessage(peer, read.message)
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -304,7 +297,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       // block is the peer's fault (each error says which); a reset stream is not.
       const kind = misbehaviourOf(error)
       if (kind !== undefined) {
-        this.init.report(peerRefOf(peer), kind, `gossip: ${error.message}`)
+        this.init.report(peer.ref, kind, `gossip: ${error.message}`)
       } else {
         this.log.debug({ peer: peer.tezosPeerId, err: error.message }, 'gossip stream ended')
       }
@@ -312,7 +305,11 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     }
   }
 
-  private async receive (peer: AuthenticatedPeer, message: P2pMessage): Promise<void> {
+  /**
+   * One announcement from a peer, whatever its wire. Throws an error carrying its `misbehaviour`
+   * when the message is the peer's fault (its wire reports it).
+   */
+  async handleMessage (peer: NetworkPeer, message: P2pMessage): Promise<void> {
     if (!GOSSIP_MESSAGES.has(message.tag)) throw new UnexpectedMessageError(GOSSIP_PROTOCOL, message.tag, 'not a gossip message')
     const m = message as Extract<P2pMessage, { chainId: Uint8Array }>
     if (!bytesEqual(m.chainId, this.chainId)) {
@@ -326,7 +323,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     const admission = this.throttle.admit(peer.tezosPeerId, message.tag)
     if (admission !== 'granted') {
       this.stats.dropped++
-      if (admission === 'flooding') this.init.report(peerRefOf(peer), 'flooding', `gossip: ${message.tag} beyond its throttle`)
+      if (admission === 'flooding') this.init.report(peer.ref, 'flooding', `gossip: ${message.tag} beyond its throttle`)
       return
     }
     switch (message.tag) {
@@ -342,6 +339,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         return
       case 'Current_head': {
         const hash = blockHash(message.header)
+        if (this.init.disableMempool === true && (message.mempool.knownValid.length > 0 || message.mempool.pending.length > 0)) {
+          throw new UnwantedMempoolError(`sent a mempool of ${message.mempool.knownValid.length + message.mempool.pending.length} operation(s) to a node running with disable_mempool`)
+        }
         if (!await this.acceptable(peer, state, hash, message.header)) return
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
@@ -357,7 +357,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /** Future heads are ignored; one we hold invalid condemns the peer (Octez). */
-  private async acceptable (peer: AuthenticatedPeer, state: PeerGossip, hash: Uint8Array, header: BlockHeader): Promise<boolean> {
+  private async acceptable (peer: NetworkPeer, state: PeerGossip, hash: Uint8Array, header: BlockHeader): Promise<boolean> {
     if (Number(header.shell.timestamp) > this.now() / 1000 + this.drift) {
       this.stats.futureBlocks++
       this.log.debug({ peer: peer.tezosPeerId, block: b58Encode('blockHash', hash) }, 'ignored a future block')

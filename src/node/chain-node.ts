@@ -5,7 +5,7 @@ import { Chain, type HeadChange } from '../chain/chain.ts'
 import type { GenesisConfig } from '../chain/genesis.ts'
 import { Mempool, type AddResult } from '../chain/mempool.ts'
 import type { StoredHeader } from '../chain/store.ts'
-import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { gossip, type GossipService } from '../gossip/service.ts'
 import type { ReportPeer } from '../misbehaviour/index.ts'
 import type { Protocol } from '../protocol/protocol.ts'
@@ -113,10 +113,11 @@ export class NoBakerError extends Error {
 /** What `open` needs from the node. */
 export interface ChainNodeHost {
   store: Database | undefined
-  peers: AuthenticatedPeers
+  /** Connected peers of both wires. */
+  peers: PeerDirectory
   events: {
-    on: ((name: 'peer:authenticated', listener: (peer: AuthenticatedPeer) => void) => unknown) &
-    ((name: 'peer:disconnected', listener: (peer: AuthenticatedPeer) => void) => unknown)
+    on: ((name: 'peer:connected', listener: (peer: NetworkPeer) => void) => unknown) &
+    ((name: 'peer:closed', listener: (peer: NetworkPeer) => void) => unknown)
   }
   emit: <K extends keyof ChainNodeEvents>(name: K, ...args: ChainNodeEvents[K]) => void
   services: { gossip?: GossipService, sync?: SyncService }
@@ -127,6 +128,8 @@ export interface ChainNodeContext {
   tezosPeerId: string
   logger: Logger
   report: ReportPeer
+  /** The node announced `disable_mempool`: a peer sending it a mempool anyway is greylisted. */
+  disableMempool?: boolean
 }
 
 export class ChainNode {
@@ -135,6 +138,7 @@ export class ChainNode {
   private readonly log: Logger
   /** The node's peer policy, to which gossip, sync, the validator and the protocol fetcher report. */
   private readonly report: ReportPeer
+  private readonly disableMempool: boolean
   private host: ChainNodeHost | undefined
   private chainValue: Chain | undefined
   private mempoolValue: Mempool | undefined
@@ -152,6 +156,7 @@ export class ChainNode {
     this.tezosPeerId = context.tezosPeerId
     this.log = context.logger
     this.report = context.report
+    this.disableMempool = context.disableMempool ?? false
   }
 
   /** Service entries for `createLibp2p`; they read the chain only once the node is started. */
@@ -165,6 +170,7 @@ export class ChainNode {
         tezosPeerId: this.tezosPeerId,
         get peers () { return self.requireHost().peers },
         mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
+        disableMempool: this.disableMempool,
         report,
         logger: this.log,
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
@@ -216,6 +222,7 @@ export class ChainNode {
       client: syncService.client,
       tezosPeerId: this.tezosPeerId,
       peers: () => gossipService.peerIds(),
+      wireOf: peer => host.peers.get(peer)?.wire,
       report: this.report,
       logger: this.log,
       ...(this.options.synchronisation === undefined ? {} : { synchronisation: this.options.synchronisation }),
@@ -259,14 +266,14 @@ export class ChainNode {
       checkpoint === undefined ? f : checkpoint.gate(kind, a => a.peer.tezosPeerId, f)
     gossipService.on('head', gate('head', a => { validator.handleHead(a) }))
     gossipService.on('branch', gate('branch', a => { validator.handleBranch(a) }))
-    host.events.on('peer:authenticated', peer => {
+    host.events.on('peer:connected', peer => {
       gossipService.addPeer(peer)
       validator.peerConnected()
       const missing = chain.missingProtocol
       const state = missing === undefined ? undefined : chain.missingProtocols.get(missing.protocol)?.state
       if (missing !== undefined && (state === 'fetching' || state === 'unavailable')) fetchProtocol(missing.protocol, [peer.tezosPeerId])
     })
-    host.events.on('peer:disconnected', peer => {
+    host.events.on('peer:closed', peer => {
       gossipService.removePeer(peer)
       syncService.forgetPeer(peer.tezosPeerId)
       validator.peerGone(peer.tezosPeerId)

@@ -36,11 +36,19 @@ import { NodePeers, type NodePeerApi } from './node-peers.ts'
 import { chainNodeFields, prepareChainNode, type ChainNodeEvents, type ChainNodeFields, type ChainNodeHost } from './chain-node.ts'
 import type { GossipService } from '../gossip/service.ts'
 import type { SyncService } from '../sync/service.ts'
+import type { NetworkPeer } from '../peer/index.ts'
+import { Libp2pPeerDirectory } from './libp2p-peer.ts'
+import { NetworkPeers, registerPeersByWire } from './network-peers.ts'
+import { OctezWire } from './octez-wire.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
 export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
   'peer:authenticated': [AuthenticatedPeer]
   'peer:disconnected': [AuthenticatedPeer]
+  /** A peer is connected and authenticated, on either wire (`peer.wire`). */
+  'peer:connected': [NetworkPeer]
+  /** A peer's connection ended, on either wire. */
+  'peer:closed': [NetworkPeer]
   'handshake:failed': [HandshakeFailure]
   /** The peer policy was told of a peer's misbehaviour (what it cost: `action`, `score`). */
   'peer:penalized': [PeerPenalized]
@@ -70,8 +78,12 @@ export interface TzNode extends ChainNodeFields, NodePeerApi {
   readonly identity: Identity
   /** The libp2p PeerId (from the Ed25519 key). */
   readonly peerId: PeerId
-  /** Authenticated connections (Tezos peer id, libp2p PeerId, metadata, versions, …). */
+  /** Authenticated libp2p connections (Tezos peer id, libp2p PeerId, metadata, versions, …). */
   readonly peers: AuthenticatedPeers
+  /** Connected peers of both wires, as gossip and sync see them (`wire`: `libp2p` or `octez`). */
+  readonly networkPeers: NetworkPeers
+  /** Octez's raw-TCP wire (`--octez-net-addr`, `--octez-peer`); undefined when the node speaks only libp2p. */
+  readonly octez?: OctezWire
   readonly greylist: Greylist
   readonly banList: BanList
   /** The handshake service; `authenticatedOnly(node.handshake, handler)` guards other protocols. */
@@ -183,7 +195,9 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   const report: ReportPeer = nodePeers.report
   const acl = nodePeers.accessControl()
 
-  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report })
+  // Octez's wire is built once libp2p exists (it shares the handshake's peer table); the handshake's admission reads it.
+  let octezWire: OctezWire | undefined
+  const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report, disableMempool: opts.disableMempool })
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
@@ -225,7 +239,14 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
         hooks: {
           // Banned and greylisted peers are refused by Tezos peer id too, once the handshake reveals it.
           refuse: (tezosPeerId, connection) => isRefused(acl, tezosPeerId) || manager?.admissionHooks.refuse?.(tezosPeerId, connection) === true,
-          admit: manager?.admissionHooks.admit
+          // The connection limit counts both wires, and a peer id connected on Octez's wire is already connected.
+          admit: (remote, connection, pending) => {
+            const onOctez = octezWire?.connected() ?? []
+            if (onOctez.some(p => p.tezosPeerId === remote.tezosPeerId)) return 'Already_connected'
+            const inFlight = pending.inbound + pending.outbound
+            if (onOctez.length > 0 && libp2p.services.handshake.peers.size + inFlight + onOctez.length >= opts.maxConnections) return 'Too_many_connections'
+            return manager?.admissionHooks.admit?.(remote, connection, pending)
+          }
         },
         report,
         logger,
@@ -239,7 +260,40 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     }
   })
   const service = libp2p.services.handshake
-  nodePeers.attach({ peers: service.peers, connections: () => libp2p.getConnections() })
+  const networkPeers = new NetworkPeers(new Libp2pPeerDirectory(() => service.peers, peer => libp2p.getConnections(peer.libp2pPeerId)))
+  registerPeersByWire(metricsRegistry, networkPeers)
+  const octez = opts.octezListen === undefined && opts.octezPeers.length === 0
+    ? undefined
+    : new OctezWire({
+      identity,
+      chainName: opts.chainName,
+      expectedPow: opts.expectedPow,
+      distributedDbVersions: opts.distributedDbVersions,
+      p2pVersions: opts.p2pVersions,
+      metadata: { disableMempool: opts.disableMempool, privateNode: opts.privateMode },
+      ...(opts.octezListen === undefined ? {} : { listen: opts.octezListen }),
+      trusted: opts.octezPeers,
+      maxConnections: opts.maxConnections,
+      privateMode: opts.privateMode,
+      disablePeerDiscovery: opts.disablePeerDiscovery,
+      network: networkPeers,
+      isRefused: key => isRefused(acl, key),
+      report,
+      onConnected: peer => { emit('peer:connected', peer) },
+      onClosed: peer => { emit('peer:closed', peer) },
+      chain: () => chainNode?.chain,
+      gossip: () => libp2p.services.gossip,
+      sync: () => libp2p.services.sync,
+      logger,
+      authenticationTimeoutMs: opts.authenticationTimeoutMs,
+      connectionTimeoutMs: opts.limits.connectionTimeoutMs
+    })
+  octezWire = octez
+  nodePeers.attach({
+    peers: service.peers,
+    connections: () => libp2p.getConnections(),
+    ...(octez === undefined ? {} : { octez: { peers: () => octez.connected(), isTrusted: p => octez.isTrusted(p) } })
+  })
   events.on('peer:authenticated', peer => {
     const connection = libp2p.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId)
     if (connection === undefined) return
@@ -278,13 +332,16 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     events.on('peer:disconnected', peer => { manager.onDisconnected(peer) })
     events.on('handshake:failed', failure => { manager.onHandshakeFailed(failure) })
   }
+  // The libp2p wire's peers as every layer above the wires sees them.
+  events.on('peer:authenticated', peer => { emit('peer:connected', networkPeers.libp2p.wrap(peer)) })
+  events.on('peer:disconnected', peer => { emit('peer:closed', networkPeers.libp2p.forget(peer)) })
   // Opened last, so a failure above leaves no database held open.
   const store = options.dataDir !== undefined ? await openDatabase(options.dataDir, { chainName: opts.chainName }) : undefined
   if (store !== undefined) onStoreWriteFailure(store, error => { emit('storage:failure', error) })
   manager?.useStore(store)
   if (chainNode !== undefined) {
     await chainNode.open({
-      store, peers: service.peers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services
+      store, peers: networkPeers, events, emit: emit as ChainNodeHost['emit'], services: libp2p.services
     }).catch(async (err: Error) => { await store?.close(); throw err })
   }
 
@@ -293,6 +350,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     identity,
     peerId: libp2p.peerId,
     peers: service.peers,
+    networkPeers,
+    ...(octez === undefined ? {} : { octez }),
     greylist,
     banList,
     handshake: service,
@@ -318,11 +377,13 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       await libp2p.start()
       if (opts.advertisedPort === undefined) advertisedPort = firstTcpPort(libp2p.getMultiaddrs())
       await manager?.start()
+      await octez?.start()
       chainNode?.start()
       logger.info({ libp2pPeerId: libp2p.peerId.toString(), addresses: libp2p.getMultiaddrs().map(String) }, 'node started')
     },
     async stop () {
       await manager?.stop()
+      await octez?.stop()
       await chainNode?.stop()
       await libp2p.stop()
       await manager?.afterStop()

@@ -11,6 +11,7 @@ import { PeerPolicy, type PeerPenalized, type PeerPolicyOptions } from '../peers
 import { PeerScores, type PeerScoresOptions } from '../peers/score.ts'
 import { PeerTrust } from '../peers/trust.ts'
 import type { ConnectionManager } from './connection-manager.ts'
+import type { OctezPeer } from './octez-peer.ts'
 
 /** A connected peer with what the node thinks of it. */
 export interface PeerInfo {
@@ -64,6 +65,12 @@ export interface NodePeersInit {
 export interface AttachedNode {
   peers: AuthenticatedPeers
   connections: () => Connection[]
+  /** Peers on Octez's wire, when the node speaks it: the policy disconnects and trusts them too. */
+  octez?: {
+    peers: () => OctezPeer[]
+    /** Met on a trusted Octez point (`--octez-peer`). */
+    isTrusted: (peer: OctezPeer) => boolean
+  }
 }
 
 /** How long a disconnected peer's connection may take to close politely before it is cut. */
@@ -91,9 +98,16 @@ export class NodePeers implements NodePeerApi {
       scores: this.scores,
       greylist: init.greylist,
       ...(init.score?.penalties === undefined ? {} : { penalties: init.score.penalties }),
-      connected: peer => this.connectedPeers(peer).map(p => ({ tezosPeerId: p.tezosPeerId, libp2pPeerId: p.libp2pPeerId, ...(p.remoteIp === undefined ? {} : { ip: p.remoteIp }) })),
-      isTrusted: peer => this.peerTrust.isTrustedRef(peer, this.node?.peers.list() ?? []),
-      disconnect: peer => { void this.disconnect(this.connectedPeers(peer)) },
+      connected: peer => [
+        ...this.connectedPeers(peer).map(p => ({ tezosPeerId: p.tezosPeerId, libp2pPeerId: p.libp2pPeerId, ...(p.remoteIp === undefined ? {} : { ip: p.remoteIp }) })),
+        ...this.octezPeersOf(peer).map(p => ({ tezosPeerId: p.tezosPeerId, ip: p.remoteIp }))
+      ],
+      isTrusted: peer => this.peerTrust.isTrustedRef(peer, this.node?.peers.list() ?? []) ||
+        this.octezPeersOf(peer).some(p => this.node?.octez?.isTrusted(p) === true),
+      disconnect: (peer, detail) => {
+        void this.disconnect(this.connectedPeers(peer))
+        for (const p of this.octezPeersOf(peer)) void p.connection.close(detail)
+      },
       logger: init.logger,
       onPenalized: event => {
         manager?.metrics.penalties.inc({ kind: event.kind })
@@ -128,8 +142,12 @@ export class NodePeers implements NodePeerApi {
       this.banCompanions.set(other, t.key)
     }
     const banned = new Set(records.map(r => r.key))
-    await this.disconnect(this.node?.peers.list().filter(p =>
-      banned.has(p.tezosPeerId) || banned.has(p.libp2pPeerId.toString()) || (p.remoteIp !== undefined && banned.has(p.remoteIp))) ?? [])
+    const octez = this.node?.octez?.peers().filter(p => banned.has(p.tezosPeerId) || banned.has(p.remoteIp)) ?? []
+    await Promise.all([
+      this.disconnect(this.node?.peers.list().filter(p =>
+        banned.has(p.tezosPeerId) || banned.has(p.libp2pPeerId.toString()) || (p.remoteIp !== undefined && banned.has(p.remoteIp))) ?? []),
+      ...octez.map(async p => { await p.connection.close(`banned: ${reason ?? 'no reason'}`) })
+    ])
     return records
   }
 
@@ -181,6 +199,12 @@ export class NodePeers implements NodePeerApi {
     const ids = [peer.tezosPeerId, peer.libp2pPeerId?.toString()].filter((id): id is string => id !== undefined)
     if (ids.length === 0) return []
     return this.node?.peers.list().filter(p => ids.includes(p.tezosPeerId) || ids.includes(p.libp2pPeerId.toString())) ?? []
+  }
+
+  /** Octez-wire peers sharing the Tezos peer id of `peer`. */
+  private octezPeersOf (peer: PeerRef): OctezPeer[] {
+    if (peer.tezosPeerId === undefined) return []
+    return this.node?.octez?.peers().filter(p => p.tezosPeerId === peer.tezosPeerId) ?? []
   }
 
   /** Closes these peers' connections, politely first (a handshake still running closes its own). */

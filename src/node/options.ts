@@ -6,7 +6,7 @@ import type { GreylistOptions } from '../peers/greylist.ts'
 import {
   DEFAULT_P2P_LIMITS, DEFAULT_RECONNECTION_CONFIG, validateP2pLimits, type P2pLimits, type ReconnectionConfig
 } from '../peers/limits.ts'
-import { DEFAULT_P2P_PORT, parsePoint, type PointAddress } from '../net/point.ts'
+import { DEFAULT_P2P_PORT, fromOctezPointString, parsePoint, type PointAddress } from '../net/point.ts'
 import type { PeerScoresOptions } from '../peers/score.ts'
 import type { PeerPolicyOptions } from '../peers/policy.ts'
 import type { Registry } from 'prom-client'
@@ -116,6 +116,11 @@ export interface NodeOptions {
   libp2pMetrics?: boolean
   /** Run a chain (store, mempool, gossip, sync, bootstrap; see `src/node/chain-node.ts`). */
   chain?: ChainNodeOptions
+  // --- Octez's raw-TCP wire (src/octez/, protocols/octez-wire.md) ---
+  /** `--octez-net-addr`: `ip:port` (`[ipv6]:port`) to listen on with Octez's wire; default none. */
+  octezListen?: string
+  /** `--octez-peer`: trusted Octez-wire points, `host[:port]` (port 9732 by default). */
+  octezPeers?: string[]
 }
 
 export class InvalidNodeOptionsError extends Error {
@@ -143,6 +148,8 @@ export interface ResolvedNodeOptions {
   reconnection: ReconnectionConfig
   trustedPoints: PointAddress[]
   disablePeerDiscovery: boolean
+  octezListen?: { host: string, port: number }
+  octezPeers: Array<{ host: string, port: number }>
 }
 
 function positiveInteger (what: string, value: number | undefined, fallback: number): number {
@@ -187,7 +194,11 @@ export function resolveNodeOptions (options: NodeOptions): ResolvedNodeOptions {
   const limits = resolveLimits(options)
   if (manageConnections) validateP2pLimits(limits)
   const trustedPoints = (options.peers ?? []).map(p => typeof p === 'string' ? parsePoint(p) : p)
+  const octezListen = options.octezListen === undefined ? undefined : octezListenAddress(options.octezListen)
+  const octezPeers = (options.octezPeers ?? []).map(octezPeerAddress)
   return {
+    ...(octezListen === undefined ? {} : { octezListen }),
+    octezPeers,
     manageConnections,
     limits,
     reconnection: { ...DEFAULT_RECONNECTION_CONFIG, ...options.reconnection },
@@ -227,4 +238,26 @@ function resolveLimits (options: NodeOptions): P2pLimits {
   if (options.maxIncomingPendingConnections !== undefined) limits.maxIncomingConnections = options.maxIncomingPendingConnections
   if (options.inboundConnectionsPerIpPerSecond !== undefined) limits.inboundConnectionsPerIpPerSecond = options.inboundConnectionsPerIpPerSecond
   return limits
+}
+
+/** `--octez-net-addr`: an IP literal and a port (`a.b.c.d:port`, `[ipv6]:port`; port 0 picks one). */
+export function octezListenAddress (text: string): { host: string, port: number } {
+  try {
+    const point = fromOctezPointString(text)
+    return { host: point.host, port: point.port }
+  } catch (err) {
+    throw new InvalidNodeOptionsError(`octezListen: ${(err as Error).message}`)
+  }
+}
+
+/** `--octez-peer`: `host[:port]` (a name or IP; port 9732 by default). */
+export function octezPeerAddress (text: string): { host: string, port: number } {
+  let point: PointAddress
+  try {
+    point = parsePoint(text)
+  } catch (err) {
+    throw new InvalidNodeOptionsError(`octezPeers: ${(err as Error).message}`)
+  }
+  if (text.startsWith('/')) throw new InvalidNodeOptionsError(`octezPeers: ${JSON.stringify(text)} is a multiaddr; an Octez peer is host[:port]`)
+  return { host: point.host, port: point.port }
 }

@@ -146,6 +146,27 @@ export class OctezConnection {
     this.enqueue(item)
   }
 
+  /**
+   * `send` for a message already encoded as a whole envelope (4-byte length ‖ tag ‖ payload), as
+   * answers are read from the store. Throws `OctezConnectionClosedError` on a closed connection.
+   */
+  async sendEnvelope (envelope: Uint8Array): Promise<void> {
+    const item = this.prepareEncoded(envelope)
+    while (!this.hasRoom(item.bytes)) {
+      await new Promise<void>(resolve => { this.roomWaiters.push(resolve) })
+      this.assertOpen()
+    }
+    this.enqueue(item)
+  }
+
+  /** `trySend` for an encoded envelope (Octez `try_send` of an answer): false when the queue is full. */
+  trySendEnvelope (envelope: Uint8Array): boolean {
+    const item = this.prepareEncoded(envelope)
+    if (!this.hasRoom(item.bytes)) return false
+    this.enqueue(item)
+    return true
+  }
+
   /** Queues a message only if the outgoing queue has room now (Octez `write_now`); false otherwise. */
   trySend (message: P2pMessage): boolean {
     const item = this.prepare(message)
@@ -206,6 +227,11 @@ export class OctezConnection {
     this.assertOpen()
     const bytes = encodeP2pMessage(message)
     return { parts: cutMessage(bytes, this.limits.chunkPlaintextBytes), bytes: bytes.length }
+  }
+
+  private prepareEncoded (envelope: Uint8Array): Outgoing {
+    this.assertOpen()
+    return { parts: cutMessage(envelope, this.limits.chunkPlaintextBytes), bytes: envelope.length }
   }
 
   private assertOpen (): void {

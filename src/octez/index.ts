@@ -13,6 +13,7 @@ export {
 } from './options.ts'
 export { ChunkDecoder, cutMessage, chunkPlaintextSize, CHUNK_EXTRA_BYTES, MAX_CHUNK_BYTES, MAX_CHUNK_PLAINTEXT_BYTES } from './chunks.ts'
 export { EnvelopeAssembler, type ReceivedMessage } from './envelopes.ts'
+export { ReaderThrottle, OCTEZ_READER_THROTTLES, type WindowThrottle } from './reader-throttle.ts'
 export {
   OctezWireError, ShortChunkError, ChunkDecipherError, MalformedMessageError, OctezConnectionClosedError,
   HandshakeShortChunkError, OctezConnectError, type OctezMisbehaviour

@@ -3,6 +3,8 @@ import type { BanRecord } from '../peers/bans.ts'
 import type { GreylistEntry } from '../peers/greylist.ts'
 import { lastMiss, lastSeen, type PeerAt, type PointInfo } from '../peers/point-book.ts'
 import { isIpPoint, toOctezPointString } from '../net/point.ts'
+import type { OctezPeer } from '../node/octez-peer.ts'
+import type { OctezPointInfo } from '../node/octez-points.ts'
 
 /**
  * The JSON shapes of the `/network/*` RPCs. Octez's names and layout are kept where tzp2p has the
@@ -32,6 +34,8 @@ function remoteSocketPort (peer: AuthenticatedPeer): number | undefined {
 }
 
 export interface ConnectionJson {
+  /** The wire the peer is on: `libp2p`, or `octez` (Octez's raw TCP). */
+  wire: 'libp2p' | 'octez'
   incoming: boolean
   peer_id: string
   id_point: IdPointJson
@@ -40,15 +44,17 @@ export interface ConnectionJson {
   private: boolean
   local_metadata: { disable_mempool: boolean, private_node: boolean }
   remote_metadata: { disable_mempool: boolean, private_node: boolean }
-  libp2p_peer_id: string
-  remote_multiaddr: string
-  established_at: string
+  /** libp2p wire only. */
+  libp2p_peer_id?: string
+  remote_multiaddr?: string
+  established_at?: string
 }
 
 /** Octez `connection_info` of one authenticated connection. */
 export function connectionJson (peer: AuthenticatedPeer, local: { disableMempool: boolean, privateNode: boolean }): ConnectionJson {
   const port = remoteSocketPort(peer)
   return {
+    wire: 'libp2p',
     incoming: peer.direction === 'inbound',
     peer_id: peer.tezosPeerId,
     id_point: idPointOf(peer),
@@ -68,14 +74,17 @@ export function connectionJson (peer: AuthenticatedPeer, local: { disableMempool
 }
 
 export interface PeerInfoJson {
+  /** The wire the peer is on: `libp2p`, or `octez` (Octez's raw TCP). */
+  wire: 'libp2p' | 'octez'
   score: number
   trusted: boolean
   conn_metadata: { disable_mempool: boolean, private_node: boolean }
   state: 'running'
   reachable_at?: IdPointJson
-  last_established_connection: [IdPointJson, string]
-  last_seen: [IdPointJson, string]
-  libp2p_peer_id: string
+  last_established_connection?: [IdPointJson, string]
+  last_seen?: [IdPointJson, string]
+  /** libp2p wire only. */
+  libp2p_peer_id?: string
   direction: 'inbound' | 'outbound'
   /** Round trip of the last libp2p ping, ms; null before the first one. */
   latency_ms: number | null
@@ -93,6 +102,7 @@ export function peerInfoJson (peer: AuthenticatedPeer, facts: PeerFacts): PeerIn
   const point = idPointOf(peer)
   const at = rfc3339(peer.authenticatedAt)
   return {
+    wire: 'libp2p',
     score: facts.score,
     trusted: facts.trusted,
     conn_metadata: { disable_mempool: peer.metadata.disableMempool, private_node: peer.metadata.privateNode },
@@ -144,6 +154,8 @@ export function banJson (r: BanRecord): BanJson {
 }
 
 export interface PointInfoJson {
+  /** The wire the point speaks: `libp2p` (multiaddrs and `--peer` points), or `octez`. */
+  wire?: 'libp2p' | 'octez'
   trusted: boolean
   greylisted_until?: string
   state: { event_kind: PointInfo['state'], p2p_peer_id?: string }
@@ -175,6 +187,7 @@ export function pointInfoJson (p: PointInfo, greylistedUntil?: number): PointInf
   const miss = lastMiss(p)
   const peer = p.currentPeerId
   return {
+    wire: 'libp2p',
     trusted: p.trusted,
     ...(greylistedUntil !== undefined ? { greylisted_until: rfc3339(greylistedUntil) } : {}),
     state: { event_kind: p.state, ...(peer !== undefined ? { p2p_peer_id: peer } : {}) },
@@ -188,5 +201,58 @@ export function pointInfoJson (p: PointInfo, greylistedUntil?: number): PointInf
     ...(seenBy !== undefined ? { last_seen: peerAt(seenBy) } : {}),
     ...(miss !== undefined ? { last_miss: rfc3339(miss) } : {}),
     ...(p.reconnection !== undefined ? { reconnection_delay_end: rfc3339(p.reconnection.endTime) } : {})
+  }
+}
+
+/** Octez `id_point` of an Octez-wire peer: its address and the port it listens on, when known. */
+function octezIdPoint (peer: OctezPeer): IdPointJson {
+  const port = peer.listeningPort
+  return port === undefined ? { addr: peer.remoteIp } : { addr: peer.remoteIp, port }
+}
+
+function announcedVersion (peer: OctezPeer): ConnectionJson['announced_version'] {
+  return { chain_name: peer.version.chainName, distributed_db_version: peer.version.distributedDbVersion, p2p_version: peer.version.p2pVersion }
+}
+
+/** Octez `connection_info` of a connection on Octez's wire. */
+export function octezConnectionJson (peer: OctezPeer, local: { disableMempool: boolean, privateNode: boolean }): ConnectionJson {
+  return {
+    wire: 'octez',
+    incoming: peer.incoming,
+    peer_id: peer.tezosPeerId,
+    id_point: octezIdPoint(peer),
+    remote_socket_port: peer.connection.remotePort,
+    announced_version: announcedVersion(peer),
+    private: peer.metadata.privateNode,
+    local_metadata: { disable_mempool: local.disableMempool, private_node: local.privateNode },
+    remote_metadata: { disable_mempool: peer.metadata.disableMempool, private_node: peer.metadata.privateNode }
+  }
+}
+
+/** Octez `peer_info` of a peer on Octez's wire (no ping there: no latency). */
+export function octezPeerInfoJson (peer: OctezPeer, facts: Omit<PeerFacts, 'latencyMs'>): PeerInfoJson {
+  const point = octezIdPoint(peer)
+  return {
+    wire: 'octez',
+    score: facts.score,
+    trusted: facts.trusted,
+    conn_metadata: { disable_mempool: peer.metadata.disableMempool, private_node: peer.metadata.privateNode },
+    state: 'running',
+    ...(point.port !== undefined ? { reachable_at: point } : {}),
+    direction: peer.incoming ? 'inbound' : 'outbound',
+    latency_ms: null,
+    announced_version: announcedVersion(peer)
+  }
+}
+
+/** An Octez-wire point (`ip:port`), in the shape of Octez `point_info`. */
+export function octezPointJson (p: OctezPointInfo): PointInfoJson & { wire: 'octez' } {
+  return {
+    wire: 'octez',
+    trusted: p.trusted,
+    state: { event_kind: p.state === 'connected' ? 'running' : 'disconnected', ...(p.state === 'connected' && p.peerId !== undefined ? { p2p_peer_id: p.peerId } : {}) },
+    ...(p.state === 'connected' && p.peerId !== undefined ? { p2p_peer_id: p.peerId } : {}),
+    ...(p.lastFailed !== undefined ? { last_failed_connection: rfc3339(p.lastFailed) } : {}),
+    ...(p.lastSeen !== undefined && p.peerId !== undefined ? { last_seen: [p.peerId, rfc3339(p.lastSeen)] as [string, string] } : {})
   }
 }

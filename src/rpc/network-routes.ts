@@ -4,7 +4,11 @@ import type { PeerInfo } from '../node/node-peers.ts'
 import type { RpcContext } from './context.ts'
 import { sendJsonString } from './reply.ts'
 import { BadRequestError, NotFoundError } from './errors.ts'
-import { banJson, connectionJson, greylistJson, peerInfoJson, pointInfoJson, pointText, type PeerInfoJson } from './network-json.ts'
+import {
+  banJson, connectionJson, greylistJson, octezConnectionJson, octezPeerInfoJson, octezPointJson, peerInfoJson, pointInfoJson, pointText,
+  rfc3339, type PeerInfoJson
+} from './network-json.ts'
+import type { OctezPeer } from '../node/octez-peer.ts'
 import { parsePoint } from '../net/point.ts'
 
 /**
@@ -20,6 +24,9 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
     latencyMs: ctx.latency.latencyOf(info.peer.tezosPeerId)
   })
 
+  const octezFacts = (p: OctezPeer): PeerInfoJson => octezPeerInfoJson(p, { score: node.scores.score(p.tezosPeerId), trusted: node.octez?.isTrusted(p) ?? false })
+  const octezPeer = (id: string): OctezPeer | undefined => node.octez?.connected().find(p => p.tezosPeerId === id)
+
   /** An authenticated peer by Tezos or libp2p id; 400 for something that is neither, 404 if not connected. */
   const connectedPeer = (id: string): PeerInfo => {
     checkPeerId(id)
@@ -30,23 +37,42 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
 
   app.get('/network/self', async (_req, reply) => await sendJsonString(reply, node.identity.peerId))
 
-  app.get('/network/peers', async () => node.peerList().map(info => [info.peer.tezosPeerId, facts(info)]))
+  app.get('/network/peers', async () => [
+    ...node.peerList().map(info => [info.peer.tezosPeerId, facts(info)]),
+    ...(node.octez?.connected() ?? []).map(p => [p.tezosPeerId, octezFacts(p)])
+  ])
 
-  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId', async req => facts(connectedPeer(req.params.peerId)))
+  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId', async req => {
+    const onOctez = octezPeer(req.params.peerId)
+    return onOctez !== undefined ? octezFacts(onOctez) : facts(connectedPeer(req.params.peerId))
+  })
 
-  app.get('/network/connections', async () => node.peers.list().map(p => connectionJson(p, ctx.local)))
+  app.get('/network/connections', async () => [
+    ...node.peers.list().map(p => connectionJson(p, ctx.local)),
+    ...(node.octez?.connected() ?? []).map(p => octezConnectionJson(p, ctx.local))
+  ])
 
-  app.get<{ Params: { peerId: string } }>('/network/connections/:peerId', async req =>
-    connectionJson(connectedPeer(req.params.peerId).peer, ctx.local))
+  app.get<{ Params: { peerId: string } }>('/network/connections/:peerId', async req => {
+    const onOctez = octezPeer(req.params.peerId)
+    return onOctez !== undefined ? octezConnectionJson(onOctez, ctx.local) : connectionJson(connectedPeer(req.params.peerId).peer, ctx.local)
+  })
 
   /** Closes the connections to a peer (Octez `DELETE /network/connections/<peer_id>`). */
   app.delete<{ Params: { peerId: string } }>('/network/connections/:peerId', async req => {
+    const onOctez = octezPeer(req.params.peerId)
+    if (onOctez !== undefined) {
+      await onOctez.connection.close('closed by the RPC')
+      return {}
+    }
     const { peer } = connectedPeer(req.params.peerId)
     await node.libp2p.hangUp(peer.libp2pPeerId)
     return {}
   })
 
-  app.get('/network/points', async () => node.points().map(p => [pointText(p), pointInfoJson(p, greylistedUntil(p.address.host))]))
+  app.get('/network/points', async () => [
+    ...node.points().map(p => [pointText(p), pointInfoJson(p, greylistedUntil(p.address.host))]),
+    ...(node.octez?.points.list() ?? []).map(p => [p.point, { ...octezPointJson(p), ...greylistedField(greylistedUntil(p.host)) }])
+  ])
 
   app.get<{ Params: { point: string } }>('/network/points/:point', async req => {
     let address
@@ -61,6 +87,7 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
   })
 
   const greylistedUntil = (ip: string): number | undefined => node.greylist.list().find(e => e.kind === 'ip' && e.key === ip)?.until
+  const greylistedField = (until: number | undefined): { greylisted_until?: string } => until === undefined ? {} : { greylisted_until: rfc3339(until) }
 
   app.get('/network/greylist', async () => greylistJson(node.greylist.list()))
   app.get('/network/greylist/ips', async () => greylistJson(node.greylist.list()).ips.map(e => e.addr))

@@ -129,14 +129,17 @@ export interface StatusJson {
     blocks: BlockSummary[]
   }
   peers: Array<{
+    /** `libp2p`, or `octez` (Octez's raw-TCP wire). */
+    wire: 'libp2p' | 'octez'
     peer_id: string
-    libp2p_peer_id: string
+    /** libp2p wire only. */
+    libp2p_peer_id?: string
     direction: 'inbound' | 'outbound'
     address: string
     latency_ms: number | null
     score: number
     trusted: boolean
-    since: string
+    since?: string
   }>
   points: { known: number, trusted: number }
   greylist: GreylistJson
@@ -176,7 +179,8 @@ export async function statusJson (ctx: RpcContext, history: StatusHistory, laten
       addresses: node.getMultiaddrs().map(String)
     },
     chain,
-    peers: node.peerList().map(({ peer: p, score, trusted }) => ({
+    peers: [...node.peerList().map(({ peer: p, score, trusted }) => ({
+      wire: 'libp2p' as const,
       peer_id: p.tezosPeerId,
       libp2p_peer_id: p.libp2pPeerId.toString(),
       direction: p.direction,
@@ -185,7 +189,15 @@ export async function statusJson (ctx: RpcContext, history: StatusHistory, laten
       score,
       trusted,
       since: rfc3339(p.authenticatedAt)
-    })),
+    })), ...(node.octez?.connected() ?? []).map(p => ({
+      wire: 'octez' as const,
+      peer_id: p.tezosPeerId,
+      direction: p.incoming ? 'inbound' as const : 'outbound' as const,
+      address: `${p.remoteIp}:${p.connection.remotePort}`,
+      latency_ms: null,
+      score: node.scores.score(p.tezosPeerId),
+      trusted: node.octez?.isTrusted(p) ?? false
+    }))],
     points: { known: points.length, trusted: points.filter(p => p.trusted).length },
     greylist: greylistJson(node.greylist.list()),
     bans: node.banList.size,

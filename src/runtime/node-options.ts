@@ -23,6 +23,8 @@ export function networkOptionsFromConfig (config: NodeConfig, extra: { logger: L
     bootstrapDns: p2p.bootstrapDns,
     dnsResolvers: p2p.dnsResolvers,
     disablePeerDiscovery: p2p.disablePeerDiscovery,
+    ...(p2p.octezListenAddr === null ? {} : { octezListen: p2p.octezListenAddr }),
+    octezPeers: p2p.octezPeers,
     logger: extra.logger,
     metricsRegistry: extra.metricsRegistry,
     libp2pMetrics: true

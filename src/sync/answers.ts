@@ -28,8 +28,13 @@ const BLOCK_HEADER_TAG = p2pMessageCode('Block_header')
 const PREDECESSOR_HEADER_TAG = p2pMessageCode('Predecessor_header')
 const OPERATIONS_FOR_BLOCKS_TAG = p2pMessageCode('Operations_for_blocks')
 
+/** How one peer is answered: `emptyMempool` for a peer that announced `disable_mempool`. */
+export interface AnswerOptions {
+  emptyMempool?: boolean
+}
+
 /** Answers for `requests` (all of one kind, from peer `to`); unknown keys yield nothing. */
-export async function answersFor (source: AnswerSource, to: string, requests: readonly SyncRequest[]): Promise<Uint8Array[]> {
+export async function answersFor (source: AnswerSource, to: string, requests: readonly SyncRequest[], options: AnswerOptions = {}): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   const chainId = source.chain.genesis.chainId
   for (const request of requests) {
@@ -42,7 +47,7 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
       }
       case 'Get_current_head': {
         if (!bytesEqual(request.chainId, chainId)) break
-        const knownValid = (source.mempool?.hashes() ?? []).slice(0, MEMPOOL_MAX_OPERATIONS)
+        const knownValid = options.emptyMempool === true ? [] : (source.mempool?.hashes() ?? []).slice(0, MEMPOOL_MAX_OPERATIONS)
         out.push(encodeP2pMessage({ tag: 'Current_head', chainId, header: source.chain.head.header, mempool: { knownValid, pending: [] } }))
         break
       }

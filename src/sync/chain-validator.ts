@@ -22,6 +22,7 @@ import { Fetchers } from './fetchers.ts'
 import { planFromLocator, type BlockStatus } from './plan.ts'
 import { InvalidLocatorError, rangeStepFetcher, walkStepFetcher } from './step-headers.ts'
 import { SynchronisationHeuristic, type SynchronisationOptions } from './synchronisation.ts'
+import type { PeerWire } from '../peer/index.ts'
 
 /**
  * How a bootstrap fetches each locator step's headers: `ranges` (in chunks from several peers in
@@ -41,6 +42,12 @@ export interface ChainValidatorInit {
   tezosPeerId: string
   /** Peers we may ask (gossiping, authenticated). */
   peers: () => string[]
+  /**
+   * The wire a peer is on. A branch announced by an Octez-wire peer is fetched by walking headers
+   * with Get_block_headers, as Octez's bootstrap pipeline does, and ranges of ancestors are asked
+   * of libp2p peers only: Octez throttles Get_predecessor_header to one per 10 s.
+   */
+  wireOf?: (peer: string) => PeerWire | undefined
   /** The peer policy. */
   report: ReportPeer
   logger: Logger
@@ -119,6 +126,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     this.fetchers = new Fetchers({
       client: init.client,
       peers: init.peers,
+      ...(init.wireOf === undefined ? {} : { rangePeers: () => init.peers().filter(p => init.wireOf?.(p) !== 'octez') }),
       report: this.report,
       onError: (peer, error) => { this.log.debug({ peer, err: error.message }, 'request failed') },
       ...(init.blockDataTimeoutMs === undefined ? {} : { blockDataTimeoutMs: init.blockDataTimeoutMs })
@@ -402,7 +410,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private makePipeline (target: Target, plan: BootstrapPlan): BootstrapPipeline {
     const preferred = (): string[] => [target.peer]
     const fetchers = this.fetchers
-    const fetchStepHeaders = (this.init.headerFetchMode ?? 'ranges') === 'ranges'
+    const mode = this.init.wireOf?.(target.peer) === 'octez' ? 'walk' : (this.init.headerFetchMode ?? 'ranges')
+    const fetchStepHeaders = mode === 'ranges'
       ? rangeStepFetcher({
         fetchChunk: async (chunk, exclude) => await fetchers.ancestors.fetch(chunk, { preferred: preferred(), exclude }),
         report: this.report

@@ -1,36 +1,40 @@
-import type { Stream } from '@libp2p/interface'
 import { bytesEqual, toHex } from '../encoding/index.ts'
-import { misbehaviourOf } from '../misbehaviour/index.ts'
-import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
+import type { NetworkPeer } from '../peer/index.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import type { Mempool as WireMempool } from '../wire/mempool.ts'
-import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
+import type { P2pMessage } from '../wire/p2p-message.ts'
 import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
 import { encode } from '../encoding/index.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import { protocolHash, type ProtocolSources } from '../wire/protocol-sources.ts'
 import type { SyncRequest } from './answers.ts'
 import { checkOperationsAnswer, hashHeader, InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
-import { SYNC_ANSWER_TIMEOUT_MS, SYNC_PROTOCOL, SYNC_REQUESTS } from './definitions.ts'
+import { SYNC_ANSWER_TIMEOUT_MS, SYNC_REQUESTS } from './definitions.ts'
 import { StreamBatcher } from './stream-batcher.ts'
 
 /**
- * The requesting side of `/tzp2p/sync/1.0.0`: one stream per request, every answer checked.
+ * The requesting side of the Distributed-DB requests, over any wire (`NetworkPeer.request`: a
+ * stream per request on libp2p, answers matched by key on Octez's wire), every answer checked.
  * Methods return what was answered and correct; missing keys are simply absent (the requester
  * asks someone else), a wrong answer throws `InvalidAnswerError` naming the peer.
  */
 export interface SyncClientInit {
   chainId: Uint8Array
-  /** Opens a sync stream to an authenticated peer (Tezos peer id). */
-  openStream: (peer: string, signal: AbortSignal) => Promise<Stream>
+  /** A connected peer by Tezos peer id. */
+  peer: (tezosPeerId: string) => NetworkPeer | undefined
   answerTimeoutMs?: number
+}
+
+/** A request to a peer that is not connected (any more). */
+export class PeerNotConnectedError extends Error {
+  override readonly name = 'PeerNotConnectedError'
 }
 
 export class SyncClient {
   private readonly init: SyncClientInit
   private readonly batcher: StreamBatcher
-  /** `streams`: sync streams opened; `requests`: request messages sent. */
-  readonly stats = { streams: 0, requests: 0, answers: 0, answerBytes: 0 }
+  /** `streams`: exchanges (a sync stream each on libp2p); `requests`: request messages sent. */
+  readonly stats = { streams: 0, requests: 0, answers: 0 }
 
   constructor (init: SyncClientInit) {
     this.init = init
@@ -50,39 +54,18 @@ export class SyncClient {
   }
 
   /**
-   * Sends request messages on a new stream and collects the answers until the responder closes
+   * Sends request messages to the peer on its wire and collects the answers until the peer is done
    * or `signal` fires (what arrived by then is kept).
    */
   private async exchange (peer: string, requests: readonly SyncRequest[], signal?: AbortSignal): Promise<P2pMessage[]> {
     const kind = SYNC_REQUESTS[requests[0].tag]
     const deadline = signal ?? AbortSignal.timeout(this.init.answerTimeoutMs ?? SYNC_ANSWER_TIMEOUT_MS)
+    const target = this.init.peer(peer)
+    if (target === undefined) throw new PeerNotConnectedError(`peer ${peer} is not connected`)
     this.stats.streams++
     this.stats.requests += requests.length
-    const stream = await this.init.openStream(peer, deadline)
-    const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, kind.maxAnswerBytes)
-    const answers: P2pMessage[] = []
-    try {
-      // One write for all request messages (one muxer frame, one encrypted message).
-      const encoded = requests.map(r => encodeP2pMessage(r))
-      stream.send(encoded.length === 1 ? encoded[0] : Buffer.concat(encoded))
-      await stream.close({ signal: deadline })
-      for (;;) {
-        const read = await reader.read({ signal: deadline })
-        if (read === undefined) break
-        if (read.message.tag !== kind.answer) throw new InvalidAnswerError(peer, new UnexpectedMessageError(SYNC_PROTOCOL, read.message.tag, `not an answer to ${requests[0].tag}`).message)
-        if (answers.length >= kind.maxAnswers * requests.length) throw new InvalidAnswerError(peer, `more answers than keys to ${requests[0].tag}`, 'unrequested-data')
-        this.stats.answers++
-        this.stats.answerBytes += read.size
-        answers.push(read.message)
-      }
-    } catch (err) {
-      stream.abort(err as Error)
-      if (deadline.aborted && !(err instanceof InvalidAnswerError)) return answers
-      // An answer that does not decode, or is oversized, is the answering peer's fault.
-      const fault = err instanceof InvalidAnswerError ? undefined : misbehaviourOf(err)
-      if (fault !== undefined) throw new InvalidAnswerError(peer, (err as Error).message, fault)
-      throw err
-    }
+    const answers = await target.request(requests, kind, deadline)
+    this.stats.answers += answers.length
     return answers
   }
 

@@ -15,6 +15,11 @@ import { ancestorChunkId, checkAncestorChunk, type AncestorChunk } from './step-
 export interface FetchersInit {
   client: SyncClient
   peers: () => string[]
+  /**
+   * Peers asked for ranges of ancestors (Get_predecessor_header); default `peers`. Octez-wire peers
+   * are left out: Octez answers one Get_predecessor_header per 10 s (`src/lib_shell/p2p_reader.ml`).
+   */
+  rangePeers?: () => string[]
   report: ReportPeer
   /** A request that failed through nobody's fault (a timeout, a closed stream). */
   onError?: (peer: string, error: Error) => void
@@ -52,6 +57,7 @@ export class Fetchers {
     })
     this.ancestors = new Requester({
       ...common,
+      peers: init.rangePeers ?? init.peers,
       name: 'ancestor headers',
       keyId: ancestorChunkId,
       // One chunk is already 10 keys on the wire (10 Get_predecessor_header envelopes).

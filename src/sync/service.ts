@@ -1,14 +1,14 @@
-import type { Connection, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Connection, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
-import { peerRefOf, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
+import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
 import type { Operation } from '../wire/operation.ts'
 import { answersFor, type SyncRequest } from './answers.ts'
-import { SyncClient } from './client.ts'
+import { PeerNotConnectedError, SyncClient } from './client.ts'
 import {
   isSyncRequest, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_OUTBOUND_STREAMS, SYNC_MAX_REQUEST_BYTES, SYNC_PROTOCOL,
   SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_REQUESTS, SYNC_THROTTLES, type SyncRequestTag
@@ -23,14 +23,13 @@ export class BadSyncRequestError extends Error {
   readonly misbehaviour = 'invalid-message'
 }
 
-export class PeerNotConnectedError extends Error {
-  override readonly name = 'PeerNotConnectedError'
-}
+export { PeerNotConnectedError }
 
 export interface SyncInit {
   chain: ChainReader
   tezosPeerId: string
-  peers: AuthenticatedPeers
+  /** Connected peers of every wire. */
+  peers: PeerDirectory
   mempool?: { get: (hash: Uint8Array) => Operation | undefined, hashes: () => Uint8Array[] }
   /** The peer policy: a peer that sent a malformed or out-of-place request, or flooded, is reported there. */
   report: ReportPeer
@@ -47,7 +46,6 @@ export interface SyncComponents {
     handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
     unhandle: (protocol: string) => Promise<void>
   }
-  connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
 }
 
 /**
@@ -80,13 +78,14 @@ export class SyncService implements Startable {
   get client (): SyncClient {
     this.syncClient ??= new SyncClient({
       chainId: this.init.chain.genesis.chainId,
-      openStream: async (peer, signal) => await this.openStream(peer, signal)
+      peer: id => this.init.peers.get(id)
     })
     return this.syncClient
   }
 
   async start (): Promise<void> {
-    await this.components.registrar.handle(SYNC_PROTOCOL, authenticatedOnly(this.init.peers, this.handleStream), {
+    const peers = this.init.peers
+    await this.components.registrar.handle(SYNC_PROTOCOL, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleStream), {
       maxInboundStreams: SYNC_MAX_INBOUND_STREAMS,
       maxOutboundStreams: SYNC_MAX_OUTBOUND_STREAMS
     })
@@ -100,15 +99,6 @@ export class SyncService implements Startable {
     this.throttle.forget(tezosPeerId)
   }
 
-  private async openStream (peer: string, signal: AbortSignal): Promise<Stream> {
-    const p = this.init.peers.get(peer)
-    const connection = p === undefined
-      ? undefined
-      : this.components.connectionManager.getConnections(p.libp2pPeerId).find(c => c.id === p.connectionId && c.status === 'open')
-    if (connection === undefined) throw new PeerNotConnectedError(`peer ${peer} is not connected`)
-    return await connection.newStream(SYNC_PROTOCOL, { signal })
-  }
-
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     this.load.inFlight++
     if (this.load.inFlight > this.load.highWater) this.load.highWater = this.load.inFlight
@@ -120,7 +110,7 @@ export class SyncService implements Startable {
   }
 
   private async serveStream (stream: Stream, connection: Connection): Promise<void> {
-    const peer = this.init.peers.ofConnection(connection)
+    const peer = this.init.peers.ofConnection(connection.id)
     if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
     const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, SYNC_MAX_REQUEST_BYTES)
     const signal = AbortSignal.timeout(SYNC_REQUEST_READ_TIMEOUT_MS)
@@ -134,30 +124,24 @@ export class SyncService implements Startable {
       const kind = misbehaviourOf(error)
       if (kind !== undefined) {
         this.stats.badRequests++
-        this.init.report(peerRefOf(peer), kind, `sync: ${error.message}`)
+        this.init.report(peer.ref, kind, `sync: ${error.message}`)
       }
       return
     }
     if (requests.length === 0) { await stream.close().catch(() => {}); return }
-    const tag = requests[0].tag as SyncRequestTag
-    // One token per request message; those over the peer's rate are simply not answered (its
-    // requester asks elsewhere or later).
-    let granted = 0
-    while (granted < requests.length) {
-      const admission = this.throttle.admit(peer.tezosPeerId, tag)
-      if (admission === 'flooding') this.init.report(peerRefOf(peer), 'flooding', `sync: ${tag} beyond its throttle`)
-      if (admission !== 'granted') break
-      granted++
+    let answers: Uint8Array[]
+    try {
+      answers = await this.answer(peer, requests)
+    } catch (err) {
+      this.log.debug({ peer: peer.tezosPeerId, err: (err as Error).message }, 'sync answer failed')
+      stream.abort(err as Error)
+      return
     }
-    if (granted < requests.length) this.stats.throttled += requests.length - granted
-    requests = requests.slice(0, granted)
-    if (requests.length === 0) {
+    if (answers.length === 0) {
       await stream.close().catch(() => {})
       return
     }
     try {
-      const answers = await answersFor({ chain: this.init.chain, tezosPeerId: this.init.tezosPeerId, ...(this.init.mempool === undefined ? {} : { mempool: this.init.mempool }) }, peer.tezosPeerId, requests)
-      this.stats.served++
       const write = AbortSignal.timeout(30_000)
       // Answers leave in as few writes as fit in `ANSWER_WRITE_BYTES`: each write is a muxer frame
       // and an encrypted message, so writing envelopes one by one multiplies frames and syscalls.
@@ -169,12 +153,10 @@ export class SyncService implements Startable {
         pending = []
         size = 0
       }
-      for (const answer of answers) {
-        const bytes = this.init.rewriteAnswer?.(answer, requests[0]) ?? answer
+      for (const bytes of answers) {
         if (size + bytes.length > ANSWER_WRITE_BYTES) await flush()
         pending.push(bytes)
         size += bytes.length
-        this.stats.answers++
       }
       await flush()
       await stream.close({ signal: write })
@@ -182,6 +164,36 @@ export class SyncService implements Startable {
       this.log.debug({ peer: peer.tezosPeerId, err: (err as Error).message }, 'sync answer failed')
       stream.abort(err as Error)
     }
+  }
+
+  /**
+   * The answer envelopes to a peer's requests (all of one kind), on any wire. With `throttle`
+   * (default), one token per request message; those over the peer's rate are not answered (its
+   * requester asks elsewhere or later), and a peer that keeps sending them is reported as flooding.
+   * A wire that throttles as Octez does (delaying its reader) passes `throttle: false`.
+   */
+  async answer (peer: NetworkPeer, requests: readonly SyncRequest[], options: { throttle?: boolean } = {}): Promise<Uint8Array[]> {
+    if (requests.length === 0) return []
+    const tag = requests[0].tag as SyncRequestTag
+    let granted = requests.length
+    if (options.throttle !== false) {
+      granted = 0
+      while (granted < requests.length) {
+        const admission = this.throttle.admit(peer.tezosPeerId, tag)
+        if (admission === 'flooding') this.init.report(peer.ref, 'flooding', `sync: ${tag} beyond its throttle`)
+        if (admission !== 'granted') break
+        granted++
+      }
+      if (granted < requests.length) this.stats.throttled += requests.length - granted
+    }
+    const admitted = requests.slice(0, granted)
+    if (admitted.length === 0) return []
+    const source = { chain: this.init.chain, tezosPeerId: this.init.tezosPeerId, ...(this.init.mempool === undefined ? {} : { mempool: this.init.mempool }) }
+    // A peer that announced disable_mempool is sent no mempool (Octez `src/lib_shell/p2p_reader.ml`).
+    const answers = await answersFor(source, peer.tezosPeerId, admitted, { emptyMempool: peer.metadata.disableMempool })
+    this.stats.served++
+    this.stats.answers += answers.length
+    return answers.map(a => this.init.rewriteAnswer?.(a, admitted[0]) ?? a)
   }
 
   /** The request messages (one kind, within the per-stream bound), up to the requester's half-close. */

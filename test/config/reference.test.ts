@@ -57,7 +57,7 @@ test('each flag changes the key it claims to (parsed by commander, resolved by l
     '--bootstrap-dns': ['a.example'], '--dns-resolver': ['192.0.2.53'], '--expected-pow': ['3'], '--synchronisation-threshold': ['7'],
     '--sync-latency': ['9'], '--rpc-addr': ['127.0.0.1:5'], '--cors-origin': ['*'], '--cors-header': ['x-a'], '--metrics-addr': ['127.0.0.1:6'],
     '--protocol': ['accept-all'], '--bake-interval': ['2'], '--baker-key-file': ['seed.hex'], '--log-level': ['debug'], '--log-output': ['stderr'],
-    '--protocol-versions': ['1'], '--activate': ['demo-v2@20'],
+    '--protocol-versions': ['1'], '--activate': ['demo-v2@20'], '--octez-net-addr': ['127.0.0.1:9733'], '--octez-peer': ['192.0.2.1'],
     // A checkpoint needs the shell protocol and a network naming its genesis protocol.
     '--checkpoint': ['BLockGenesisGenesisGenesisGenesisGenesisf79b5d1CoW2', '--protocol', 'shell', '--network', 'mainnet']
   }

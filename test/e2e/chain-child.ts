@@ -47,6 +47,8 @@ export interface ChildConfig {
   activateV2At?: number
   /** Serve the RPC on a free loopback port (its URL is in the `ready` event). */
   rpc?: boolean
+  /** Also listen on Octez's wire on a free port (`octezPort` in the `ready` event). */
+  octez?: boolean
 }
 
 const config = JSON.parse(process.argv[2]) as ChildConfig
@@ -93,6 +95,7 @@ const node: TzNode = await createNode({
   listen: [`/ip4/${config.ip ?? '127.0.0.1'}/tcp/0`],
   ...(config.ip === undefined ? {} : { sourceAddress: config.ip }),
   disablePeerDiscovery: true,
+  ...(config.octez === true ? { octezListen: `${config.ip ?? '127.0.0.1'}:0` } : {}),
   logger: pino({ level: config.logLevel ?? 'silent' }, pino.destination(2)),
   chain: {
     protocol: setup.protocol,
@@ -230,7 +233,7 @@ async function command (c: Record<string, unknown>): Promise<void> {
 
 await node.start()
 const rpc: RpcServer | undefined = config.rpc === true ? await startRpcServer({ node, listen: [{ host: '127.0.0.1', port: 0 }] }) : undefined
-out({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.identity.peerId, level: chain.head.header.shell.level, head: toHex(chain.head.hash), rpc: rpc?.urls[0] })
+out({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.identity.peerId, level: chain.head.header.shell.level, head: toHex(chain.head.hash), rpc: rpc?.urls[0], octezPort: node.octez?.listenAddress?.port })
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', line => {

@@ -15,6 +15,7 @@ import {
 } from '../../src/wire/connection-message.ts'
 import { connectionMetadataCodec, type ConnectionMetadata } from '../../src/wire/metadata.ts'
 import { encodeP2pMessage, type P2pMessage } from '../../src/wire/p2p-message.ts'
+import { decodeEnvelopeBody } from '../../src/stream/envelope-stream.ts'
 
 export const TEST_CHAIN = 'TZP2P_OCTEZ_TEST'
 
@@ -128,6 +129,14 @@ export class RawOctezPeer {
 
   writeMessage (message: P2pMessage): void {
     this.writeChunk(encodeP2pMessage(message))
+  }
+
+  /** The next P2P message from the other side (one envelope, possibly over several chunks). */
+  async readMessage (): Promise<P2pMessage> {
+    let bytes = await this.readChunk()
+    const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0)
+    while (bytes.length < 4 + length) bytes = Buffer.concat([bytes, await this.readChunk()])
+    return decodeEnvelopeBody(bytes.subarray(4, 4 + length))
   }
 
   close (): void {

@@ -116,7 +116,7 @@ test('Get_protocols is answered from installed protocols in the Octez encoding; 
 
 /** A SyncClient whose request goes to `answer` instead of a stream (the answers are real encoded-then-decoded messages). */
 function clientAnswering (answer: (requests: unknown) => Promise<P2pMessage[]>): SyncClient {
-  const client = new SyncClient({ chainId: new Uint8Array(4), openStream: () => Promise.reject(new Error('no stream in this test')) })
+  const client = new SyncClient({ chainId: new Uint8Array(4), peer: () => undefined })
   client.request = async (_peer, requests) => await answer(requests)
   return client
 }

@@ -54,7 +54,7 @@ function renderPeers (peers) {
   const rows = peers.map(p => {
     const tr = document.createElement('tr')
     const id = cell(short(p.peer_id, 10, 6), 'mono')
-    id.title = `${p.peer_id}\nlibp2p ${p.libp2p_peer_id}${p.trusted ? '\ntrusted' : ''}`
+    id.title = `${p.peer_id}\n${p.wire === 'octez' ? 'Octez wire' : `libp2p ${p.libp2p_peer_id}`}${p.trusted ? '\ntrusted' : ''}`
     if (p.trusted) id.textContent += ' ★'
     tr.appendChild(id)
     const dir = document.createElement('td')
@@ -63,10 +63,10 @@ function renderPeers (peers) {
     badge.textContent = p.direction
     dir.appendChild(badge)
     tr.appendChild(dir)
-    tr.appendChild(cell(p.address, 'mono'))
+    tr.appendChild(cell(`${p.address}${p.wire === 'octez' ? ' (octez)' : ''}`, 'mono'))
     tr.appendChild(cell(p.latency_ms === null ? '–' : `${p.latency_ms.toFixed(p.latency_ms < 10 ? 1 : 0)} ms`, 'num'))
     tr.appendChild(cell(p.score === null ? '–' : p.score.toFixed(1), p.score !== null && p.score < 0 ? 'num neg' : 'num'))
-    tr.appendChild(cell(localTime(p.since)))
+    tr.appendChild(cell(p.since === undefined ? '–' : localTime(p.since)))
     return tr
   })
   fillTable($('peers'), rows, 6, 'no peers')
