@@ -127,7 +127,6 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     this.log = init.logger.child({ module: 'gossip' })
     this.now = init.now ?? Date.now
     this.drift = init.maxClockDrift ?? MAX_CLOCK_DRIFT_SECONDS
-    this.handleStream = this.handleStream.bind(this)
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/gossip'
@@ -277,7 +276,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /** The peer's stream to us: read announcements until it ends. */
-  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+  private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = this.init.peers.ofConnection(connection.id)
     if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
     const reader = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)

@@ -162,13 +162,14 @@ export class ChainNode {
   /** Service entries for `createLibp2p`; they read the chain only once the node is started. */
   services (): { gossip: ReturnType<typeof gossip>, sync: ReturnType<typeof sync> } {
     // Getters: libp2p builds its services before the store is open and the handshake's peer table exists.
-    const self = this
+    const requireChain = (): ReturnType<ChainNode['requireChain']> => this.requireChain()
+    const requirePeers = (): ReturnType<ChainNode['requireHost']>['peers'] => this.requireHost().peers
     const report = this.report
     return {
       gossip: gossip({
-        get chain () { return self.requireChain() },
+        get chain () { return requireChain() },
         tezosPeerId: this.tezosPeerId,
-        get peers () { return self.requireHost().peers },
+        get peers () { return requirePeers() },
         mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
         disableMempool: this.disableMempool,
         report,
@@ -176,9 +177,9 @@ export class ChainNode {
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
       }),
       sync: sync({
-        get chain () { return self.requireChain() },
+        get chain () { return requireChain() },
         tezosPeerId: this.tezosPeerId,
-        get peers () { return self.requireHost().peers },
+        get peers () { return requirePeers() },
         mempool: {
           get: hash => this.mempoolValue?.get(hash),
           hashes: () => this.mempoolValue?.hashes() ?? []
@@ -366,8 +367,8 @@ export function chainNodeFields (chainNode: ChainNode | undefined): ChainNodeFie
   if (chainNode !== undefined) return chainNode.fields()
   return {
     head: () => undefined,
-    inject: async () => { throw new NoChainError() },
-    bake: async () => { throw new NoChainError() },
+    inject: () => Promise.reject(new NoChainError()),
+    bake: () => Promise.reject(new NoChainError()),
     isBootstrapped: () => false,
     syncStatus: () => ({ bootstrapped: false, syncing: false, acceptedFrom: {} })
   }

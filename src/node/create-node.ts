@@ -196,7 +196,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   const acl = nodePeers.accessControl()
 
   // Octez's wire is built once libp2p exists (it shares the handshake's peer table); the handshake's admission reads it.
-  let octezWire: OctezWire | undefined
+  const late: { octezWire?: OctezWire } = {}
   const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report, disableMempool: opts.disableMempool })
   const libp2p = await createLibp2p({
     privateKey,
@@ -241,7 +241,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
           refuse: (tezosPeerId, connection) => isRefused(acl, tezosPeerId) || manager?.admissionHooks.refuse?.(tezosPeerId, connection) === true,
           // The connection limit counts both wires, and a peer id connected on Octez's wire is already connected.
           admit: (remote, connection, pending) => {
-            const onOctez = octezWire?.connected() ?? []
+            const onOctez = late.octezWire?.connected() ?? []
             if (onOctez.some(p => p.tezosPeerId === remote.tezosPeerId)) return 'Already_connected'
             const inFlight = pending.inbound + pending.outbound
             if (onOctez.length > 0 && libp2p.services.handshake.peers.size + inFlight + onOctez.length >= opts.maxConnections) return 'Too_many_connections'
@@ -288,7 +288,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       authenticationTimeoutMs: opts.authenticationTimeoutMs,
       connectionTimeoutMs: opts.limits.connectionTimeoutMs
     })
-  octezWire = octez
+  late.octezWire = octez
   nodePeers.attach({
     peers: service.peers,
     connections: () => libp2p.getConnections(),

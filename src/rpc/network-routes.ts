@@ -37,22 +37,22 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
 
   app.get('/network/self', async (_req, reply) => await sendJsonString(reply, node.identity.peerId))
 
-  app.get('/network/peers', async () => [
+  app.get('/network/peers', () => [
     ...node.peerList().map(info => [info.peer.tezosPeerId, facts(info)]),
     ...(node.octez?.connected() ?? []).map(p => [p.tezosPeerId, octezFacts(p)])
   ])
 
-  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId', async req => {
+  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId', req => {
     const onOctez = octezPeer(req.params.peerId)
     return onOctez !== undefined ? octezFacts(onOctez) : facts(connectedPeer(req.params.peerId))
   })
 
-  app.get('/network/connections', async () => [
+  app.get('/network/connections', () => [
     ...node.peers.list().map(p => connectionJson(p, ctx.local)),
     ...(node.octez?.connected() ?? []).map(p => octezConnectionJson(p, ctx.local))
   ])
 
-  app.get<{ Params: { peerId: string } }>('/network/connections/:peerId', async req => {
+  app.get<{ Params: { peerId: string } }>('/network/connections/:peerId', req => {
     const onOctez = octezPeer(req.params.peerId)
     return onOctez !== undefined ? octezConnectionJson(onOctez, ctx.local) : connectionJson(connectedPeer(req.params.peerId).peer, ctx.local)
   })
@@ -69,12 +69,12 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
     return {}
   })
 
-  app.get('/network/points', async () => [
+  app.get('/network/points', () => [
     ...node.points().map(p => [pointText(p), pointInfoJson(p, greylistedUntil(p.address.host))]),
     ...(node.octez?.points.list() ?? []).map(p => [p.point, { ...octezPointJson(p), ...greylistedField(greylistedUntil(p.host)) }])
   ])
 
-  app.get<{ Params: { point: string } }>('/network/points/:point', async req => {
+  app.get<{ Params: { point: string } }>('/network/points/:point', req => {
     let address
     try {
       address = parsePoint(req.params.point)
@@ -89,17 +89,17 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
   const greylistedUntil = (ip: string): number | undefined => node.greylist.list().find(e => e.kind === 'ip' && e.key === ip)?.until
   const greylistedField = (until: number | undefined): { greylisted_until?: string } => until === undefined ? {} : { greylisted_until: rfc3339(until) }
 
-  app.get('/network/greylist', async () => greylistJson(node.greylist.list()))
-  app.get('/network/greylist/ips', async () => greylistJson(node.greylist.list()).ips.map(e => e.addr))
-  app.get('/network/greylist/peers', async () => greylistJson(node.greylist.list()).peers.map(e => e.peer_id))
-  app.delete('/network/greylist', async () => {
+  app.get('/network/greylist', () => greylistJson(node.greylist.list()))
+  app.get('/network/greylist/ips', () => greylistJson(node.greylist.list()).ips.map(e => e.addr))
+  app.get('/network/greylist/peers', () => greylistJson(node.greylist.list()).peers.map(e => e.peer_id))
+  app.delete('/network/greylist', () => {
     node.greylist.clear()
     return {}
   })
 
-  app.get('/network/bans', async () => node.banList.list().map(banJson))
+  app.get('/network/bans', () => node.banList.list().map(banJson))
 
-  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId/banned', async req => {
+  app.get<{ Params: { peerId: string } }>('/network/peers/:peerId/banned', req => {
     checkPeerId(req.params.peerId)
     return node.banList.isBanned(req.params.peerId)
   })
@@ -117,7 +117,7 @@ export function registerNetworkRoutes (app: FastifyInstance, ctx: RpcContext): v
     return records.map(banJson)
   })
 
-  app.delete<{ Params: { peerId: string } }>('/network/peers/:peerId/ban', async req => {
+  app.delete<{ Params: { peerId: string } }>('/network/peers/:peerId/ban', req => {
     const id = req.params.peerId
     checkPeerId(id)
     if (!node.unban(id)) throw new NotFoundError(`peer ${id} is not banned`)

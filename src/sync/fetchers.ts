@@ -66,7 +66,7 @@ export class Fetchers {
       request: async (peer, [chunk], signal) => {
         const offsets = Array.from({ length: chunk.count }, (_, i) => chunk.first + i)
         const got = await init.client.predecessorHeaders(peer, chunk.top, offsets, signal)
-        if (got.size < chunk.count) return new Map()
+        if (got.size < chunk.count) return new Map<string, HashedHeader[]>()
         const headers = offsets.map(o => got.get(o) as HashedHeader)
         checkAncestorChunk(peer, chunk, headers)
         return counted(peer, new Map([[ancestorChunkId(chunk), headers]]))

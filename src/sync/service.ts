@@ -11,7 +11,7 @@ import { answersFor, type SyncRequest } from './answers.ts'
 import { PeerNotConnectedError, SyncClient } from './client.ts'
 import {
   isSyncRequest, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_OUTBOUND_STREAMS, SYNC_MAX_REQUEST_BYTES, SYNC_PROTOCOL,
-  SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_REQUESTS, SYNC_THROTTLES, type SyncRequestTag
+  SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_REQUESTS, SYNC_THROTTLES
 } from './definitions.ts'
 
 /** Answer envelopes are gathered into writes of about this size. */
@@ -69,7 +69,6 @@ export class SyncService implements Startable {
     this.components = components
     this.init = init
     this.log = init.logger.child({ module: 'sync' })
-    this.handleStream = this.handleStream.bind(this)
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/sync'
@@ -99,7 +98,7 @@ export class SyncService implements Startable {
     this.throttle.forget(tezosPeerId)
   }
 
-  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+  private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     this.load.inFlight++
     if (this.load.inFlight > this.load.highWater) this.load.highWater = this.load.inFlight
     try {
@@ -174,7 +173,7 @@ export class SyncService implements Startable {
    */
   async answer (peer: NetworkPeer, requests: readonly SyncRequest[], options: { throttle?: boolean } = {}): Promise<Uint8Array[]> {
     if (requests.length === 0) return []
-    const tag = requests[0].tag as SyncRequestTag
+    const tag = requests[0].tag
     let granted = requests.length
     if (options.throttle !== false) {
       granted = 0

@@ -171,7 +171,7 @@ describe('a node run with --disable-mempool, and a node demanding more proof of 
     try {
       await node.node.chain?.addBlocks(await builder.grow(2, 1))
       const { raw, ip, identity } = await authenticated(node)
-      assert.equal((await authenticatedMetadata(node, identity)).disableMempool, false)
+      assert.equal(authenticatedMetadata(node, identity).disableMempool, false)
       const head = node.node.head()
       if (head === undefined) throw new Error('no head')
       raw.writeMessage({
@@ -192,7 +192,7 @@ describe('a node run with --disable-mempool, and a node demanding more proof of 
     const node = await startOctezChainNode(setup, { expectedPow: 8, identity: identityWithPow(8) })
     try {
       const { raw, ip } = await rawFrom(node.octezPort)
-      await raw.writeConnectionMessage({
+      raw.writeConnectionMessage({
         port: 0, publicKey: identityFailingPow(8).publicKey, proofOfWorkStamp: new Uint8Array(24), messageNonce: new Uint8Array(24),
         version: { chainName: TEST_CHAIN, distributedDbVersion: 2, p2pVersion: 1 }
       })
@@ -205,7 +205,7 @@ describe('a node run with --disable-mempool, and a node demanding more proof of 
 })
 
 /** The metadata the node recorded for a peer (what it announced). */
-async function authenticatedMetadata (node: OctezChainNode, identity: Identity): Promise<ConnectionMetadata> {
+function authenticatedMetadata (node: OctezChainNode, identity: Identity): ConnectionMetadata {
   const peer = node.node.networkPeers.get(identity.peerId)
   if (peer === undefined) throw new Error('not connected')
   return peer.metadata
