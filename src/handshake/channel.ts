@@ -1,3 +1,4 @@
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import { DecipherError, incrementNonce, openWithKey, sealWithKey, BOX_TAG_BYTES } from '../crypto/index.ts'
 import { CONNECTION_FRAME_HEADER_BYTES } from '../wire/connection-message.ts'
@@ -54,8 +55,8 @@ function concat (parts: Uint8Array[], length: number): Uint8Array {
 export class HandshakeTransport {
   private readonly stream: Stream
   private readonly signal: AbortSignal
-  private incoming: Uint8Array[] = []
-  private buffered = 0
+  /** Bytes received and not yet read. */
+  private readonly incoming = new Uint8ArrayList()
   private outgoing: Uint8Array[] = []
   private outgoingBytes = 0
   /**
@@ -135,10 +136,10 @@ export class HandshakeTransport {
 
   private async readExact (n: number): Promise<Uint8Array> {
     for (;;) {
-      if (this.buffered > READ_BUFFER_LIMIT) {
+      if (this.incoming.byteLength > READ_BUFFER_LIMIT) {
         throw new MalformedHandshakeError(`flooded the handshake stream with more than ${READ_BUFFER_LIMIT} unread bytes`)
       }
-      if (this.buffered >= n) return this.take(n)
+      if (this.incoming.byteLength >= n) return this.take(n)
       if (this.signal.aborted) throw this.deadlineError()
       if (this.ended !== undefined) throw this.ended()
       if (this.outgoing.length > 0) {
@@ -152,33 +153,16 @@ export class HandshakeTransport {
     }
   }
 
+  /** The next `n` bytes received (one copy only when they span several chunks). */
   private take (n: number): Uint8Array {
-    const first = this.incoming[0]
-    let out: Uint8Array
-    if (first.length >= n) {
-      out = first.subarray(0, n)
-      if (first.length === n) this.incoming.shift()
-      else this.incoming[0] = first.subarray(n)
-    } else {
-      out = new Uint8Array(n)
-      let at = 0
-      while (at < n) {
-        const chunk = this.incoming[0]
-        const used = Math.min(chunk.length, n - at)
-        out.set(chunk.subarray(0, used), at)
-        at += used
-        if (used === chunk.length) this.incoming.shift()
-        else this.incoming[0] = chunk.subarray(used)
-      }
-    }
-    this.buffered -= n
+    const out = this.incoming.subarray(0, n)
+    this.incoming.consume(n)
     return out
   }
 
   private readonly onMessage = (evt: Event): void => {
     const data = (evt as StreamMessageEvent).data.subarray()
-    this.incoming.push(data)
-    this.buffered += data.length
+    this.incoming.append(data)
     this.wake?.()
   }
 

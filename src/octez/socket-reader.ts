@@ -1,3 +1,4 @@
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { Socket } from 'node:net'
 import { HandshakeClosedError } from '../handshake/errors.ts'
 import { MAX_CHUNK_BYTES } from './chunks.ts'
@@ -17,8 +18,8 @@ const HIGH_WATER_BYTES = 4 * (2 + MAX_CHUNK_BYTES)
 export class SocketReader {
   private readonly socket: Socket
   private readonly signal: AbortSignal
-  private incoming: Uint8Array[] = []
-  private buffered = 0
+  /** Bytes received and not yet read. */
+  private readonly incoming = new Uint8ArrayList()
   private paused = false
   private ended: (() => Error) | undefined
   private wake: (() => void) | undefined
@@ -35,7 +36,7 @@ export class SocketReader {
 
   async readExact (n: number): Promise<Uint8Array> {
     for (;;) {
-      if (this.buffered >= n) return this.take(n)
+      if (this.incoming.byteLength >= n) return this.take(n)
       if (this.signal.aborted) throw this.deadlineError()
       if (this.ended !== undefined) throw this.ended()
       if (this.paused) {
@@ -58,7 +59,7 @@ export class SocketReader {
     this.socket.off('close', this.onClose)
     this.socket.off('error', this.onError)
     this.signal.removeEventListener('abort', this.onAbort)
-    const rest = this.buffered === 0 ? new Uint8Array(0) : this.take(this.buffered)
+    const rest = this.incoming.byteLength === 0 ? new Uint8Array(0) : this.take(this.incoming.byteLength)
     return rest
   }
 
@@ -67,33 +68,16 @@ export class SocketReader {
     return this.ended !== undefined
   }
 
+  /** The next `n` bytes received (one copy only when they span several chunks). */
   private take (n: number): Uint8Array {
-    const first = this.incoming[0]
-    let out: Uint8Array
-    if (first.length >= n) {
-      out = first.subarray(0, n)
-      if (first.length === n) this.incoming.shift()
-      else this.incoming[0] = first.subarray(n)
-    } else {
-      out = new Uint8Array(n)
-      let at = 0
-      while (at < n) {
-        const chunk = this.incoming[0]
-        const used = Math.min(chunk.length, n - at)
-        out.set(chunk.subarray(0, used), at)
-        at += used
-        if (used === chunk.length) this.incoming.shift()
-        else this.incoming[0] = chunk.subarray(used)
-      }
-    }
-    this.buffered -= n
+    const out = this.incoming.subarray(0, n)
+    this.incoming.consume(n)
     return out
   }
 
   private readonly onData = (data: Buffer): void => {
-    this.incoming.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-    this.buffered += data.length
-    if (this.buffered > HIGH_WATER_BYTES && !this.paused) {
+    this.incoming.append(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    if (this.incoming.byteLength > HIGH_WATER_BYTES && !this.paused) {
       this.paused = true
       this.socket.pause()
     }

@@ -1,3 +1,4 @@
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { DecodeError, Reader } from '../encoding/index.ts'
 import { p2pMessageBodyCodec, P2P_MESSAGE_LENGTH_BYTES, P2P_MESSAGE_TAG_BYTES, type P2pMessage } from '../wire/p2p-message.ts'
@@ -75,8 +76,8 @@ export class EnvelopeStream {
   private readonly protocol: string
   private readonly maxBody: number
   private readonly highWater: number
-  private chunks: Uint8Array[] = []
-  private buffered = 0
+  /** Bytes received and not yet read. */
+  private readonly incoming = new Uint8ArrayList()
   private paused = false
   private ended: Error | 'eof' | undefined
   private wake: (() => void) | undefined
@@ -88,10 +89,8 @@ export class EnvelopeStream {
     this.maxBody = maxMessageBytes - P2P_MESSAGE_LENGTH_BYTES
     this.highWater = maxMessageBytes
     stream.addEventListener('message', evt => {
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
-      this.chunks.push(data)
-      this.buffered += data.length
-      if (this.buffered > this.highWater && !this.paused) {
+      this.incoming.append(evt.data)
+      if (this.incoming.byteLength > this.highWater && !this.paused) {
         this.paused = true
         stream.pause()
       }
@@ -134,7 +133,7 @@ export class EnvelopeStream {
   /** Waits until `n` bytes are buffered; false if the stream ended first (cleanly). */
   private async waitFor (n: number, options: AbortOptions): Promise<boolean> {
     const signal = options.signal
-    while (this.buffered < n) {
+    while (this.incoming.byteLength < n) {
       if (signal?.aborted === true) throw signal.reason
       if (this.ended !== undefined) {
         if (this.ended instanceof Error) throw this.ended
@@ -154,27 +153,11 @@ export class EnvelopeStream {
     return true
   }
 
+  /** The next `n` bytes received (one copy only when they span several chunks). */
   private take (n: number): Uint8Array {
-    let out: Uint8Array
-    const first = this.chunks[0]
-    if (first.length >= n) {
-      out = first.subarray(0, n)
-      if (first.length === n) this.chunks.shift()
-      else this.chunks[0] = first.subarray(n)
-    } else {
-      out = new Uint8Array(n)
-      let at = 0
-      while (at < n) {
-        const chunk = this.chunks[0]
-        const used = Math.min(chunk.length, n - at)
-        out.set(chunk.subarray(0, used), at)
-        at += used
-        if (used === chunk.length) this.chunks.shift()
-        else this.chunks[0] = chunk.subarray(used)
-      }
-    }
-    this.buffered -= n
-    if (this.paused && this.buffered <= this.highWater) {
+    const out = this.incoming.subarray(0, n)
+    this.incoming.consume(n)
+    if (this.paused && this.incoming.byteLength <= this.highWater) {
       this.paused = false
       this.stream.resume()
     }
