@@ -82,6 +82,19 @@ export interface HandshakeResult extends RemoteCandidate {
 /** Octez sends at most this many points in a Nack, keeping well under the receiver's limit of 100. */
 export const MAX_NACK_POINTS_SENT = 50
 
+/**
+ * The channel key with a remote's public key (`Crypto_box.precompute`). A low-order public key has
+ * no shared secret, which is exactly what a deciphering failure means to the handshake. Both wires.
+ */
+export function handshakeChannelKey (remotePublicKey: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  try {
+    return precomputeChannelKey(remotePublicKey, secretKey)
+  } catch (err) {
+    if (err instanceof DecipherError) throw new HandshakeDecipherError('the channel key (invalid public key)', { cause: err })
+    throw err
+  }
+}
+
 function decodeOrMalformed<T> (what: string, decode: () => T): T {
   try {
     return decode()
@@ -122,14 +135,7 @@ export async function authenticate (run: HandshakeRun): Promise<HandshakeResult>
       throw new NotEnoughProofOfWorkError(tezosPeerId, local.expectedPow)
     }
 
-    let channelKey: Uint8Array
-    try {
-      channelKey = precomputeChannelKey(remote.publicKey, local.identity.secretKey)
-    } catch (err) {
-      // A low-order public key: no shared secret exists, exactly what a deciphering failure means.
-      if (err instanceof DecipherError) throw new HandshakeDecipherError('the channel key (invalid public key)')
-      throw err
-    }
+    const channelKey = handshakeChannelKey(remote.publicKey, local.identity.secretKey)
     const [dialer, listener] = run.incoming
       ? [run.remoteLibp2pPeerId, run.localLibp2pPeerId]
       : [run.localLibp2pPeerId, run.remoteLibp2pPeerId]

@@ -41,8 +41,8 @@ export class MalformedHandshakeError extends HandshakeError {
 export class HandshakeDecipherError extends HandshakeError {
   override readonly name = 'HandshakeDecipherError'
   readonly misbehaviour = 'undecipherable'
-  constructor (chunk: string) {
-    super(`cannot decipher ${chunk}: wrong key or nonce (forged, corrupted or relayed)`)
+  constructor (chunk: string, options?: ErrorOptions) {
+    super(`cannot decipher ${chunk}: wrong key or nonce (forged, corrupted or relayed)`, options)
   }
 }
 

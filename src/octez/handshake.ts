@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net'
-import { BOX_TAG_BYTES, DecipherError, octezNonces, precomputeChannelKey, randomBytes } from '../crypto/index.ts'
+import { BOX_TAG_BYTES, octezNonces, randomBytes } from '../crypto/index.ts'
 import { DecodeError, decodeExact, encode } from '../encoding/index.ts'
-import { MAX_NACK_POINTS_SENT, type RemoteCandidate } from '../handshake/authenticate.ts'
+import { handshakeChannelKey, MAX_NACK_POINTS_SENT, type RemoteCandidate } from '../handshake/authenticate.ts'
 import { ChunkCipher } from '../handshake/channel.ts'
 import {
-  HandshakeDecipherError, MalformedHandshakeError, NotEnoughProofOfWorkError, PeerRefusedError, PeerRejectedError,
+  MalformedHandshakeError, NotEnoughProofOfWorkError, PeerRefusedError, PeerRejectedError,
   RejectedByPeerError, SelfConnectionError
 } from '../handshake/errors.ts'
 import { announcedVersion, selectVersion, type LocalVersions, type VersionSelection } from '../handshake/versions.ts'
@@ -155,14 +155,7 @@ export async function authenticateOctez (run: OctezHandshakeRun): Promise<OctezH
       throw new NotEnoughProofOfWorkError(tezosPeerId, local.expectedPow)
     }
 
-    let channelKey: Uint8Array
-    try {
-      channelKey = precomputeChannelKey(remoteMessage.publicKey, local.identity.secretKey)
-    } catch (err) {
-      // A low-order public key: no shared secret exists, exactly what a deciphering failure means.
-      if (err instanceof DecipherError) throw new HandshakeDecipherError('the channel key (invalid public key)')
-      throw err
-    }
+    const channelKey = handshakeChannelKey(remoteMessage.publicKey, local.identity.secretKey)
     const nonces = octezNonces(ownFrame, remoteFrame, run.incoming)
     const cipher = new ChunkCipher(channelKey, nonces.local, nonces.remote)
 
