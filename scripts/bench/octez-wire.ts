@@ -25,6 +25,7 @@ import { openDatabase } from '../../src/storage/database.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
 import { generateBenchChain } from './support/import-bench.ts'
+import { readyLineOf, stopPeerProcesses } from './support/peer-processes.ts'
 
 const { values } = parseScriptArgs({
   command: 'npm run bench:octez-wire --',
@@ -100,18 +101,9 @@ try {
       dataDir: dir, chain: chain.setup.name, accounts: 200, validationPasses: 1, networkName: NETWORK, octez: true
     })], { stdio: ['pipe', 'pipe', 'inherit'] })
     children.push(child)
-    peers.push(await new Promise<Peer>((resolve, reject) => {
-      let buffer = ''
-      child.stdout?.on('data', (d: Buffer) => {
-        buffer += d.toString()
-        const line = buffer.split('\n').find(l => l.includes('"ready"'))
-        if (line !== undefined) {
-          const ready = JSON.parse(line) as { address: string, octezPort: number }
-          resolve({ libp2p: ready.address, octezPort: ready.octezPort })
-        }
-      })
-      child.on('exit', () => { reject(new Error('a peer process exited')) })
-    }))
+    const ready = await readyLineOf(child)
+    if (ready.octezPort === undefined) throw new Error('a peer process listens on no Octez-wire port')
+    peers.push({ libp2p: ready.address, octezPort: ready.octezPort })
   }
 
   const overLibp2p = async (): Promise<number> => await follow('libp2p', {}, async node => { await Promise.all(peers.map(async p => await node.dial(p.libp2p))) })
@@ -146,13 +138,7 @@ try {
     ]
   })
 } finally {
-  await Promise.all(children.map(async c => {
-    const exited = new Promise(resolve => { c.once('exit', resolve) })
-    c.stdin?.end()
-    const timer = setTimeout(() => { c.kill('SIGKILL') }, 10_000)
-    await exited
-    clearTimeout(timer)
-  }))
+  await stopPeerProcesses(children)
   await chain.setup.protocol.close?.()
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 }

@@ -26,6 +26,7 @@ import { createNode } from '../../src/node/create-node.ts'
 import { openDatabase } from '../../src/storage/database.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
+import { readyLineOf, stopPeerProcesses } from './support/peer-processes.ts'
 
 const { values } = parseScriptArgs({
   command: 'npm run bench:sync --',
@@ -96,15 +97,7 @@ try {
       dataDir: dir, chain: chain.setup.name, accounts: 200, validationPasses: 1, networkName: NETWORK
     })], { stdio: ['pipe', 'pipe', 'inherit'] })
     children.push(child)
-    addresses.push(await new Promise<string>((resolve, reject) => {
-      let buffer = ''
-      child.stdout?.on('data', (d: Buffer) => {
-        buffer += d.toString()
-        const line = buffer.split('\n').find(l => l.includes('"ready"'))
-        if (line !== undefined) resolve((JSON.parse(line) as { address: string }).address)
-      })
-      child.on('exit', () => { reject(new Error('a peer process exited')) })
-    }))
+    addresses.push((await readyLineOf(child)).address)
   }
 
   const { protocol, genesis } = chain.freshSetup()
@@ -172,13 +165,7 @@ try {
   await node.stop()
 } finally {
   // Closing stdin stops a peer cleanly (a profiled one writes its profile on exit).
-  await Promise.all(children.map(async c => {
-    const exited = new Promise(resolve => { c.once('exit', resolve) })
-    c.stdin?.end()
-    const timer = setTimeout(() => { c.kill('SIGKILL') }, 10_000)
-    await exited
-    clearTimeout(timer)
-  }))
+  await stopPeerProcesses(children)
   await chain.setup.protocol.close?.()
   await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
 }
