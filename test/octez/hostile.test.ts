@@ -83,76 +83,53 @@ async function closedWithError (conn: OctezConnection): Promise<OctezCloseInfo> 
   return info
 }
 
-test('garbage chunk after the Ack: ChunkDecipherError (invalid-message), connection closed', async () => {
+/**
+ * Authenticates a scripted peer to a fresh listener, lets it `misbehave` after the Ack, and
+ * returns how our end of the connection closed, once the peer has seen it close.
+ */
+async function misbehaveAfterAck (misbehave: (peer: RawOctezPeer) => void): Promise<OctezCloseInfo> {
   const t = await target()
   try {
     const { peer, conn } = await authenticated(t)
-    peer.write(Uint8Array.of(0, 100))
-    peer.write(randomBytes(100))
+    misbehave(peer)
     const info = await closedWithError(conn)
-    assert.equal(info.error?.name, 'ChunkDecipherError')
-    assert.equal(info.error?.misbehaviour, 'invalid-message')
     await peer.ended
     peer.close()
+    return info
   } finally {
     await t.listener.close()
   }
+}
+
+test('garbage chunk after the Ack: ChunkDecipherError (invalid-message), connection closed', async () => {
+  const info = await misbehaveAfterAck(peer => {
+    peer.write(Uint8Array.of(0, 100))
+    peer.write(randomBytes(100))
+  })
+  assert.equal(info.error?.name, 'ChunkDecipherError')
+  assert.equal(info.error?.misbehaviour, 'invalid-message')
 })
 
 test('chunk shorter than its tag: ShortChunkError, connection closed', async () => {
-  const t = await target()
-  try {
-    const { peer, conn } = await authenticated(t)
-    peer.write(Uint8Array.of(0, 15))
-    const info = await closedWithError(conn)
-    assert.equal(info.error?.name, 'ShortChunkError')
-    await peer.ended
-    peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  const info = await misbehaveAfterAck(peer => { peer.write(Uint8Array.of(0, 15)) })
+  assert.equal(info.error?.name, 'ShortChunkError')
 })
 
 test('oversized envelope length: MalformedMessageError (malformed-message) at once, nothing more is awaited', async () => {
-  const t = await target()
-  try {
-    const { peer, conn } = await authenticated(t)
-    peer.writeChunk(Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x00, 0x10))
-    const info = await closedWithError(conn)
-    assert.equal(info.error?.name, 'MalformedMessageError')
-    assert.equal(info.error?.misbehaviour, 'malformed-message')
-    await peer.ended
-    peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  const info = await misbehaveAfterAck(peer => { peer.writeChunk(Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x00, 0x10)) })
+  assert.equal(info.error?.name, 'MalformedMessageError')
+  assert.equal(info.error?.misbehaviour, 'malformed-message')
 })
 
 test('unknown tag: MalformedMessageError as soon as the tag is in, without the announced body', async () => {
-  const t = await target()
-  try {
-    const { peer, conn } = await authenticated(t)
-    peer.writeChunk(Uint8Array.of(0x00, 0x00, 0x10, 0x00, 0x00, 0x99))
-    const info = await closedWithError(conn)
-    assert.match(info.error?.message ?? '', /unknown message tag 0x0099/)
-    peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  const info = await misbehaveAfterAck(peer => { peer.writeChunk(Uint8Array.of(0x00, 0x00, 0x10, 0x00, 0x00, 0x99)) })
+  assert.match(info.error?.message ?? '', /unknown message tag 0x0099/)
 })
 
 test('a payload that breaks its encoding: MalformedMessageError', async () => {
-  const t = await target()
-  try {
-    const { peer, conn } = await authenticated(t)
-    // Get_current_branch with a 3-byte chain id.
-    peer.writeChunk(Uint8Array.of(0, 0, 0, 5, 0x00, 0x10, 1, 2, 3))
-    const info = await closedWithError(conn)
-    assert.equal(info.error?.name, 'MalformedMessageError')
-    peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  // Get_current_branch with a 3-byte chain id.
+  const info = await misbehaveAfterAck(peer => { peer.writeChunk(Uint8Array.of(0, 0, 0, 5, 0x00, 0x10, 1, 2, 3)) })
+  assert.equal(info.error?.name, 'MalformedMessageError')
 })
 
 test('slowloris handshake: cut at the authentication timeout (HandshakeTimeoutError, not greylisted)', async () => {
