@@ -29,7 +29,7 @@ export class PeerMetrics {
 
   constructor (registry: Registry, sources: PeerMetricsSources) {
     const registers = [registry]
-     
+
     new Gauge({
       name: 'tzp2p_connections',
       help: 'Authenticated connections, by direction',

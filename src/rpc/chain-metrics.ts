@@ -14,7 +14,7 @@ export function registerChainMetrics (registry: Registry, node: TzNode): void {
     const h = node.head()
     return h === undefined ? undefined : { level: h.header.shell.level, timestamp: Number(h.header.shell.timestamp) }
   }
-   
+
   new Gauge({ name: 'tzp2p_head_level', help: 'Level of the current head', registers, collect () { const h = head(); if (h !== undefined) this.set(h.level) } })
   new Gauge({
     name: 'tzp2p_head_timestamp_seconds',
