@@ -27,7 +27,10 @@ export interface NetworkJson {
 export const NETWORK_PRESET_NAMES = ['devnet', 'mainnet', 'ghostnet'] as const
 export type NetworkPresetName = typeof NETWORK_PRESET_NAMES[number]
 
-/** The presets that are Tezos networks: only the shell protocol follows them. */
+/**
+ * The presets that are Tezos networks: only the shell protocol follows them, and their bootstrap
+ * names are Octez nodes, reached on Octez's wire (as `--octez-peer`), not on libp2p.
+ */
 export const TEZOS_NETWORK_PRESETS: readonly NetworkPresetName[] = ['mainnet', 'ghostnet']
 
 /** Octez's other network names, which tzp2p recognises only to say why it has no preset for them. */

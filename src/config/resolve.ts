@@ -10,7 +10,7 @@ import { defaultConfigJson, valueAt } from './defaults.ts'
 import type { ConfigProblem } from './errors.ts'
 import { resolveLimits } from './limits-config.ts'
 import type { BakerConfig, LogConfig, LogLevel, NetworkConfig, NodeConfig, ProtocolConfig } from './node-config.ts'
-import { devnetBakerKeypair, networkPreset, type NetworkJson, type NetworkPresetName } from './presets.ts'
+import { devnetBakerKeypair, networkPreset, TEZOS_NETWORK_PRESETS, type NetworkJson, type NetworkPresetName } from './presets.ts'
 import { DEFAULT_METRICS_PORT, DEFAULT_RPC_PORT, parseRfc3339, type ProtocolName } from './values.ts'
 import { parseAclRule } from '../rpc/acl-rules.ts'
 import { canonicalIp, parseAclAddress, type RpcAclEntry } from '../rpc/acl-policy.ts'
@@ -62,12 +62,19 @@ export function resolveNodeConfig (json: Json, ctx: ResolveContext): ResolveResu
   const listenAddr = parseHostPort(get<string>('p2p.listen-addr'), { defaultPort: 9732, allowPortZero: true, allowMultiaddr: true })
   const points = (texts: readonly string[]): PointAddress[] => texts.map(t => parsePoint(t))
   const configuredPeers = valueAt(json, 'p2p.bootstrap-peers') as string[] | undefined
-  const bootstrapPeers = ctx.noBootstrapPeers ? [] : configuredPeers !== undefined ? points(configuredPeers) : network.defaultBootstrapPeers
+  // A Tezos network's default bootstrap names are Octez nodes: they are dialled on Octez's wire.
+  const defaultsOnOctezWire = network.preset !== null && TEZOS_NETWORK_PRESETS.includes(network.preset)
+  const defaultPeers = ctx.noBootstrapPeers || configuredPeers !== undefined ? [] : network.defaultBootstrapPeers
+  const bootstrapPeers = configuredPeers !== undefined && !ctx.noBootstrapPeers ? points(configuredPeers) : defaultsOnOctezWire ? [] : defaultPeers
+  const octezPeers = [
+    ...get<string[]>('p2p.octez-peers').map(a => formatHostPort(parseHostPort(a, { defaultPort: 9732, allowNames: true }))),
+    ...(defaultsOnOctezWire ? defaultPeers.map(p => p.hostKind === 'ip6' ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`) : [])
+  ]
   const peers = points(ctx.peers)
   const bootstrapDns = get<string[]>('p2p.bootstrap-dns')
   const octezListen = get<string | null>('p2p.octez-listen-addr')
   const privateMode = get<boolean>('p2p.private-mode')
-  if (privateMode && bootstrapPeers.length + peers.length + bootstrapDns.length === 0) {
+  if (privateMode && bootstrapPeers.length + peers.length + bootstrapDns.length + octezPeers.length === 0) {
     warnings.push('p2p.private-mode: no bootstrap peer, --peer or p2p.bootstrap-dns is configured, so this node will talk to no one')
   }
 
@@ -111,7 +118,7 @@ export function resolveNodeConfig (json: Json, ctx: ResolveContext): ResolveResu
       bootstrapDns,
       dnsResolvers: get<string[]>('p2p.dns-resolver').map(a => formatHostPort(parseHostPort(a, { defaultPort: 53 }))),
       octezListenAddr: octezListen === null ? null : formatHostPort(parseHostPort(octezListen, { defaultPort: 9732, allowPortZero: true })),
-      octezPeers: get<string[]>('p2p.octez-peers').map(a => formatHostPort(parseHostPort(a, { defaultPort: 9732, allowNames: true }))),
+      octezPeers,
       privateMode,
       disableMempool: get<boolean>('p2p.disable_mempool'),
       disablePeerDiscovery: get<boolean>('p2p.disable_peer_discovery'),

@@ -40,7 +40,9 @@ test('--network mainnet --protocol shell: Octez\'s mainnet (chain name, genesis,
     timestampSeconds: 1530374852n,
     protocol: 'Ps9mPmXaRzmzk35gbAYNCAw6UXdE2qoABTHbN2oEEc1qM7CwT9P'
   })
-  assert.deepEqual(c.p2p.bootstrapPeers.map(p => `${p.host}:${p.port}`), ['boot.tzinit.org:9732', 'boot.tzboot.net:9732', 'boot.tzbeta.net:9732'])
+  // Its bootstrap names are Octez nodes: dialled on Octez's wire, not on libp2p.
+  assert.deepEqual(c.p2p.octezPeers, ['boot.tzinit.org:9732', 'boot.tzboot.net:9732', 'boot.tzbeta.net:9732'])
+  assert.deepEqual(c.p2p.bootstrapPeers, [])
   assert.equal(c.p2p.expectedPow, 26)
   assert.equal(chainIdOf(c), 'NetXdQprcVkpaWU')
   assert.deepEqual(c.protocol, { name: 'shell', parameters: { validationPasses: 4, maxOperationsTtl: 600 } })
@@ -54,9 +56,16 @@ test('"network": "ghostnet" in the file, with protocol.name shell: Octez\'s ghos
   assert.equal(c.network.genesis.block, 'BLockGenesisGenesisGenesisGenesisGenesis1db77eJNeJ9')
   assert.equal(c.network.genesis.timestamp, '2022-01-25T15:00:00Z')
   assert.equal(c.network.genesis.protocol, 'Ps9mPmXaRzmzk35gbAYNCAw6UXdE2qoABTHbN2oEEc1qM7CwT9P')
-  assert.deepEqual(c.p2p.bootstrapPeers.map(p => `${p.host}:${p.port}`), [
+  assert.deepEqual(c.p2p.octezPeers, [
     'ghostnet.teztnets.com:9732', 'ghostnet.tzinit.org:9732', 'ghostnet.tzboot.net:9732', 'ghostnet.boot.ecadinfra.com:9732', 'ghostnet.stakenow.de:9733'
   ])
+  assert.deepEqual(c.p2p.bootstrapPeers, [])
+  // --no-bootstrap-peers drops them; an explicit --octez-peer stays, and p2p.bootstrap-peers stay libp2p peers.
+  const none = resolveArgs(['--no-bootstrap-peers', '--octez-peer', '192.0.2.7'], { network: 'ghostnet', protocol: { name: 'shell' } })
+  assert.deepEqual(none.p2p.octezPeers, ['192.0.2.7:9732'])
+  const own = resolveArgs([], { network: 'ghostnet', protocol: { name: 'shell' }, p2p: { 'bootstrap-peers': ['192.0.2.8'] } })
+  assert.deepEqual(own.p2p.octezPeers, [])
+  assert.deepEqual(own.p2p.bootstrapPeers.map(p => `${p.host}:${p.port}`), ['192.0.2.8:9732'])
   assert.equal(chainIdOf(c), 'NetXnHfVqm9iesp')
 })
 
