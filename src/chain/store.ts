@@ -73,6 +73,8 @@ export class StoreBatch {
   readonly operationLists: Array<[string, Uint8Array]> = []
   head?: StoredHeader
   checkpoint?: Checkpoint
+  /** The batch records a block as known invalid. */
+  invalid = false
   private readonly store: ChainStore
 
   constructor (store: ChainStore) {
@@ -122,6 +124,7 @@ export class StoreBatch {
 
   putInvalid (hex: string, record: InvalidRecord): void {
     this.ops.push({ type: 'put', sublevel: this.store.invalidLevel, key: hex, value: encodeInvalidRecord(record) })
+    this.invalid = true
   }
 
   setHead (h: StoredHeader): void {
@@ -193,6 +196,12 @@ export class ChainStore {
    * stale value in the cache would outlive the commit that replaced it.
    */
   private generation = 0
+  /**
+   * Whether any block was ever recorded known invalid. Until one is, every "is it known invalid?"
+   * (asked on each announcement and each block added, on the path of every gossip hop) is answered
+   * without a LevelDB read. Invalid records are only ever written through `commit`, never removed.
+   */
+  private invalidRecorded = true
   private currentHead!: StoredHeader
   private currentCheckpoint!: Checkpoint
   /** The committed state, read through the cache. */
@@ -238,6 +247,7 @@ export class ChainStore {
       batch.setHead(g)
       batch.setCheckpoint({ hash: genesis.hash, level: 0 })
       await store.commit(batch)
+      store.invalidRecorded = false
       return store
     }
     if (!bytesEqual(stored, expected)) {
@@ -249,6 +259,7 @@ export class ChainStore {
     const headHeader = await store.getHeader(toHex(head))
     if (headHeader === undefined) throw new ChainStoreError(`the stored head ${toHex(head)} has no header`)
     store.currentHead = headHeader
+    store.invalidRecorded = (await store.invalidLevel.keys({ limit: 1 }).all()).length > 0
     store.currentCheckpoint = { hash: checkpoint.slice(0, 32), level: new DataView(checkpoint.buffer, checkpoint.byteOffset + 32, 4).getInt32(0) }
     return store
   }
@@ -317,6 +328,7 @@ export class ChainStore {
 
   async getInvalids (hexes: readonly string[]): Promise<Array<InvalidRecord | undefined>> {
     if (hexes.length === 0) return []
+    if (!this.invalidRecorded) return hexes.map(() => undefined)
     return (await this.invalidLevel.getMany(hexes as string[])).map(b => b === undefined ? undefined : decodeInvalidRecord(b))
   }
 
@@ -375,6 +387,7 @@ export class ChainStore {
   }
 
   async getInvalid (hex: string): Promise<InvalidRecord | undefined> {
+    if (!this.invalidRecorded) return undefined
     const b = await this.invalidLevel.get(hex)
     return b === undefined ? undefined : decodeInvalidRecord(b)
   }
@@ -396,6 +409,8 @@ export class ChainStore {
   /** Writes the batch atomically, then brings the caches and the in-memory head up to date. */
   async commit (batch: StoreBatch): Promise<void> {
     this.generation++
+    // Set before the write: a read during it goes to LevelDB, which answers before or after it.
+    if (batch.invalid) this.invalidRecorded = true
     if (batch.ops.length > 0) await this.db.batch(batch.ops)
     this.generation++
     for (const h of batch.headers) this.headerCache.set(h.hex, h)

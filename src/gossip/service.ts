@@ -362,10 +362,12 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       this.log.debug({ peer: peer.tezosPeerId, block: b58Encode('blockHash', hash) }, 'ignored a future block')
       return false
     }
-    if (await this.init.chain.isKnownInvalid(hash) !== undefined) {
+    // Both lookups at once: they are on every announcement's path, before it is passed on.
+    const [invalid, invalidPredecessor] = await Promise.all([this.init.chain.isKnownInvalid(hash), this.init.chain.isKnownInvalid(header.shell.predecessor)])
+    if (invalid !== undefined) {
       throw new KnownInvalidAnnouncementError(`announced known-invalid block ${b58Encode('blockHash', hash)}`)
     }
-    if (await this.init.chain.isKnownInvalid(header.shell.predecessor) !== undefined) {
+    if (invalidPredecessor !== undefined) {
       throw new KnownInvalidAnnouncementError(`announced a block on known-invalid block ${b58Encode('blockHash', header.shell.predecessor)}`)
     }
     state.knownBlocks.set(toHex(hash), true)
