@@ -73,8 +73,6 @@ export class StoreBatch {
   readonly operationLists: Array<[string, Uint8Array]> = []
   head?: StoredHeader
   checkpoint?: Checkpoint
-  /** The batch records a block as known invalid. */
-  invalid = false
   private readonly store: ChainStore
 
   constructor (store: ChainStore) {
@@ -124,7 +122,6 @@ export class StoreBatch {
 
   putInvalid (hex: string, record: InvalidRecord): void {
     this.ops.push({ type: 'put', sublevel: this.store.invalidLevel, key: hex, value: encodeInvalidRecord(record) })
-    this.invalid = true
   }
 
   setHead (h: StoredHeader): void {
@@ -410,7 +407,8 @@ export class ChainStore {
   async commit (batch: StoreBatch): Promise<void> {
     this.generation++
     // Set before the write: a read during it goes to LevelDB, which answers before or after it.
-    if (batch.invalid) this.invalidRecorded = true
+    // (Any op on the invalid sublevel counts: some batches carry ops copied from another batch.)
+    if (!this.invalidRecorded && batch.ops.some(op => op.sublevel === this.invalidLevel)) this.invalidRecorded = true
     if (batch.ops.length > 0) await this.db.batch(batch.ops)
     this.generation++
     for (const h of batch.headers) this.headerCache.set(h.hex, h)
