@@ -403,22 +403,35 @@ export class ChainStore {
     return new StoreBatch(this)
   }
 
-  /** Writes the batch atomically, then brings the caches and the in-memory head up to date. */
-  async commit (batch: StoreBatch): Promise<void> {
+  /**
+   * Writes the batch atomically, then brings the caches and the in-memory head up to date. The
+   * batch's headers, block records and operation lists are readable from the caches during the
+   * write already (`beforeWrite` runs then), so a new head can be announced and served while it is
+   * written; they are dropped again if the write fails.
+   */
+  async commit (batch: StoreBatch, beforeWrite?: () => void): Promise<void> {
     this.generation++
     // Set before the write: a read during it goes to LevelDB, which answers before or after it.
     // (Any op on the invalid sublevel counts: some batches carry ops copied from another batch.)
     if (!this.invalidRecorded && batch.ops.some(op => op.sublevel === this.invalidLevel)) this.invalidRecorded = true
-    if (batch.ops.length > 0) await this.db.batch(batch.ops)
-    this.generation++
     for (const h of batch.headers) this.headerCache.set(h.hex, h)
+    for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
+    for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
+    beforeWrite?.()
+    try {
+      if (batch.ops.length > 0) await this.db.batch(batch.ops)
+    } catch (err) {
+      for (const h of batch.headers) this.headerCache.delete(h.hex)
+      for (const [hex] of batch.blockRecords) this.recentRecords.delete(hex)
+      for (const [key] of batch.operationLists) this.recentOperations.delete(key)
+      throw err
+    }
+    this.generation++
     for (const [level, hex] of batch.levels) {
       if (hex === undefined) this.levelCache.delete(level)
       else this.levelCache.set(level, hex)
     }
     for (const w of batch.state) this.stateCache.set(w.key, w.value ?? null)
-    for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
-    for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
     if (batch.head !== undefined) this.currentHead = batch.head
     if (batch.checkpoint !== undefined) this.currentCheckpoint = batch.checkpoint
   }
