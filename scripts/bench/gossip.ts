@@ -27,7 +27,7 @@ const { values: args } = parseScriptArgs({
     heads: { type: 'string', default: '60', placeholder: 'N', description: 'blocks produced' },
     warmup: { type: 'string', default: '5', placeholder: 'N', description: 'first blocks left out of the figures' },
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
-    operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block' },
+    operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
@@ -52,7 +52,7 @@ const params: RunParams = {
   heads: positive('heads', args.heads),
   warmup: positive('warmup', args.warmup),
   intervalMs: positive('interval-ms', args['interval-ms']),
-  operations: positive('operations', args.operations),
+  operations: positive('operations', args.operations, 0),
   log: line => { console.log(`  ${line}`) }
 }
 

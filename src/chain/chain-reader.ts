@@ -24,6 +24,12 @@ export interface HeadChange {
 
 export interface ChainEvents {
   head: [HeadChange]
+  /**
+   * A new head, validated and applied, whose write to the store has begun: it can be announced
+   * already (as Octez advertises a block before storing it), since its header, record and
+   * operations are served from the recent-blocks caches from now on. `head` follows once written.
+   */
+  'head:validated': [StoredHeader]
   /** A block needed a protocol that is not installed (the branch stops before it). */
   'protocol:missing': [UnknownProtocolError]
 }

@@ -385,7 +385,14 @@ export class Chain extends ChainReader {
 
   private async commitTransition (t: Transition): Promise<void> {
     const previous = this.head
-    await this.store.commit(t.finish())
+    const tip = t.tip
+    await this.store.commit(t.finish(), () => {
+      try {
+        this.emit('head:validated', tip)
+      } catch (e) {
+        process.nextTick(() => { throw e })
+      }
+    })
     await this.refreshProtocolLevels()
     try {
       this.emit('head', { head: this.head, previous, applied: t.applied, removed: t.removed })

@@ -193,6 +193,12 @@ export class ChainStore {
    * stale value in the cache would outlive the commit that replaced it.
    */
   private generation = 0
+  /**
+   * Whether any block was ever recorded known invalid. Until one is, every "is it known invalid?"
+   * (asked on each announcement and each block added, on the path of every gossip hop) is answered
+   * without a LevelDB read. Invalid records are only ever written through `commit`, never removed.
+   */
+  private invalidRecorded = true
   private currentHead!: StoredHeader
   private currentCheckpoint!: Checkpoint
   /** The committed state, read through the cache. */
@@ -238,6 +244,7 @@ export class ChainStore {
       batch.setHead(g)
       batch.setCheckpoint({ hash: genesis.hash, level: 0 })
       await store.commit(batch)
+      store.invalidRecorded = false
       return store
     }
     if (!bytesEqual(stored, expected)) {
@@ -249,6 +256,7 @@ export class ChainStore {
     const headHeader = await store.getHeader(toHex(head))
     if (headHeader === undefined) throw new ChainStoreError(`the stored head ${toHex(head)} has no header`)
     store.currentHead = headHeader
+    store.invalidRecorded = (await store.invalidLevel.keys({ limit: 1 }).all()).length > 0
     store.currentCheckpoint = { hash: checkpoint.slice(0, 32), level: new DataView(checkpoint.buffer, checkpoint.byteOffset + 32, 4).getInt32(0) }
     return store
   }
@@ -317,6 +325,7 @@ export class ChainStore {
 
   async getInvalids (hexes: readonly string[]): Promise<Array<InvalidRecord | undefined>> {
     if (hexes.length === 0) return []
+    if (!this.invalidRecorded) return hexes.map(() => undefined)
     return (await this.invalidLevel.getMany(hexes as string[])).map(b => b === undefined ? undefined : decodeInvalidRecord(b))
   }
 
@@ -375,6 +384,7 @@ export class ChainStore {
   }
 
   async getInvalid (hex: string): Promise<InvalidRecord | undefined> {
+    if (!this.invalidRecorded) return undefined
     const b = await this.invalidLevel.get(hex)
     return b === undefined ? undefined : decodeInvalidRecord(b)
   }
@@ -393,19 +403,35 @@ export class ChainStore {
     return new StoreBatch(this)
   }
 
-  /** Writes the batch atomically, then brings the caches and the in-memory head up to date. */
-  async commit (batch: StoreBatch): Promise<void> {
+  /**
+   * Writes the batch atomically, then brings the caches and the in-memory head up to date. The
+   * batch's headers, block records and operation lists are readable from the caches during the
+   * write already (`beforeWrite` runs then), so a new head can be announced and served while it is
+   * written; they are dropped again if the write fails.
+   */
+  async commit (batch: StoreBatch, beforeWrite?: () => void): Promise<void> {
     this.generation++
-    if (batch.ops.length > 0) await this.db.batch(batch.ops)
-    this.generation++
+    // Set before the write: a read during it goes to LevelDB, which answers before or after it.
+    // (Any op on the invalid sublevel counts: some batches carry ops copied from another batch.)
+    if (!this.invalidRecorded && batch.ops.some(op => op.sublevel === this.invalidLevel)) this.invalidRecorded = true
     for (const h of batch.headers) this.headerCache.set(h.hex, h)
+    for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
+    for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
+    beforeWrite?.()
+    try {
+      if (batch.ops.length > 0) await this.db.batch(batch.ops)
+    } catch (err) {
+      for (const h of batch.headers) this.headerCache.delete(h.hex)
+      for (const [hex] of batch.blockRecords) this.recentRecords.delete(hex)
+      for (const [key] of batch.operationLists) this.recentOperations.delete(key)
+      throw err
+    }
+    this.generation++
     for (const [level, hex] of batch.levels) {
       if (hex === undefined) this.levelCache.delete(level)
       else this.levelCache.set(level, hex)
     }
     for (const w of batch.state) this.stateCache.set(w.key, w.value ?? null)
-    for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
-    for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
     if (batch.head !== undefined) this.currentHead = batch.head
     if (batch.checkpoint !== undefined) this.currentCheckpoint = batch.checkpoint
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
+import type { StoredHeader } from '../chain/store.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import { HashKeyPool, KnownHashes } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
@@ -203,12 +204,12 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
    * reclassified against the new head and lists the operations the new block contains, which
    * peers would then ask for in vain. The operations still pending afterwards were announced
    * already, or are by the mempool's next batch; a peer asking Get_current_head gets them all.
+   * `head` is the chain's head, or a new head being written (`head:validated`).
    */
-  announceHead (): void {
-    const head = this.init.chain.head
+  announceHead (head: StoredHeader = this.init.chain.head): void {
     for (const state of this.byPeer.values()) {
       if (state.inactive || state.knownBlocks.has(head.hex)) continue
-      this.sendCurrentHead(state, [])
+      this.sendCurrentHead(state, [], head)
     }
   }
 
@@ -222,8 +223,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     }
   }
 
-  private sendCurrentHead (state: PeerGossip, ops: readonly Uint8Array[]): void {
-    const head = this.init.chain.head
+  private sendCurrentHead (state: PeerGossip, ops: readonly Uint8Array[], head: StoredHeader = this.init.chain.head): void {
     // A peer that announced disable_mempool gets Current_head with an empty mempool (Octez
     // `src/lib_shell/distributed_db.ml`, Advertise.current_head; `p2p_reader.ml`, Get_current_head).
     if (state.peer.metadata.disableMempool) ops = []
@@ -362,10 +362,12 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       this.log.debug({ peer: peer.tezosPeerId, block: b58Encode('blockHash', hash) }, 'ignored a future block')
       return false
     }
-    if (await this.init.chain.isKnownInvalid(hash) !== undefined) {
+    // Both lookups at once: they are on every announcement's path, before it is passed on.
+    const [invalid, invalidPredecessor] = await Promise.all([this.init.chain.isKnownInvalid(hash), this.init.chain.isKnownInvalid(header.shell.predecessor)])
+    if (invalid !== undefined) {
       throw new KnownInvalidAnnouncementError(`announced known-invalid block ${b58Encode('blockHash', hash)}`)
     }
-    if (await this.init.chain.isKnownInvalid(header.shell.predecessor) !== undefined) {
+    if (invalidPredecessor !== undefined) {
       throw new KnownInvalidAnnouncementError(`announced a block on known-invalid block ${b58Encode('blockHash', header.shell.predecessor)}`)
     }
     state.knownBlocks.set(toHex(hash), true)

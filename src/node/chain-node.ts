@@ -231,6 +231,9 @@ export class ChainNode {
       ...(this.options.pipeline === undefined ? {} : { pipeline: this.options.pipeline }),
       ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
     })
+    // A new head is announced as soon as it is validated and applied, while it is written (as
+    // Octez advertises before storing); the `head` event then only reaches peers it missed.
+    chain.on('head:validated', head => { if (!validator.syncing) gossipService.announceHead(head) })
     chain.on('head', change => {
       // During a bootstrap every committed run moves the head; peers hear of the result at the end.
       if (!validator.syncing) gossipService.announceHead()

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { b58Encode } from '../crypto/index.ts'
-import { toHex } from '../encoding/index.ts'
+import { bytesEqual, toHex } from '../encoding/index.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import type { Chain } from '../chain/chain.ts'
 import { CheckpointConflictError, FutureBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
@@ -172,8 +172,21 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   }
 
   private async status (hash: Uint8Array): Promise<BlockStatus> {
-    if (await this.chain.isKnownInvalid(hash) !== undefined) return 'invalid'
-    return await this.chain.hasBlock(hash) ? 'valid' : 'unknown'
+    // The head is valid: a new head's predecessor usually is our head, so no store lookup is needed.
+    if (bytesEqual(hash, this.chain.head.hash)) return 'valid'
+    const [invalid, stored] = await Promise.all([this.chain.isKnownInvalid(hash), this.chain.hasBlock(hash)])
+    if (invalid !== undefined) return 'invalid'
+    return stored ? 'valid' : 'unknown'
+  }
+
+  /**
+   * The status of an announced head. The usual one, a block on our head that beats it, cannot be
+   * stored already (it would be our head), so only its known-invalid mark is looked up: the store
+   * lookup of the block is saved on every hop. Were it stored after all, adding it again finds it.
+   */
+  private async headStatus (a: HeadAnnouncement): Promise<BlockStatus> {
+    if (!bytesEqual(a.header.shell.predecessor, this.chain.head.hash) || !this.beatsHead(a.header)) return await this.status(a.hash)
+    return await this.chain.isKnownInvalid(a.hash) !== undefined ? 'invalid' : 'unknown'
   }
 
   /** A peer's block we hold valid counts towards the synchronisation heuristic. */
@@ -208,7 +221,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     const peer = a.peer.tezosPeerId
     this.announced.set(peer, a.header)
     this.fetchMempool(peer, a.mempool.knownValid)
-    const status = await this.status(a.hash)
+    const status = await this.headStatus(a)
     if (status === 'valid') { this.noteValid(peer, a.header); return }
     if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped || this.needsMissingProtocol(a.header)) return
     if (this.running !== undefined) { this.laterHeads.set(peer, a); return }

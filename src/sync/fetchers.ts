@@ -1,6 +1,7 @@
-import { toHex } from '../encoding/index.ts'
+import { bytesEqual, toHex } from '../encoding/index.ts'
 import { Requester, type FetchOptions } from '../gossip/requester.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
+import { operationsHashOfPasses } from '../wire/merkle.ts'
 import type { Operation } from '../wire/operation.ts'
 import type { HashedHeader, OperationsKeyCheck } from './checks.ts'
 import { operationsKeyId, type SyncClient } from './client.ts'
@@ -90,9 +91,14 @@ export class Fetchers {
     })
   }
 
-  /** A block's operations, every pass in parallel. */
+  /**
+   * A block's operations, every pass in parallel. A block whose operations_hash is that of empty
+   * passes has nothing to fetch: its (empty) operations are checked here against the header, as
+   * an answer would be, and the request round trips are saved.
+   */
   async operationsOf (header: HashedHeader, options: FetchOptions = {}): Promise<Operation[][]> {
     const passes = header.header.shell.validationPass
+    if (isEmptyOperationsHash(header.header.shell.operationsHash, passes)) return Array.from({ length: passes }, () => [])
     const keys = Array.from({ length: passes }, (_, pass) => ({ blockHash: header.hash, validationPass: pass, operationsHash: header.header.shell.operationsHash }))
     return await Promise.all(keys.map(async k => (await this.blockOperations.fetch(k, options)).value))
   }
@@ -108,4 +114,17 @@ export class Fetchers {
   private all (): Array<{ peersChanged: () => void, stop: () => void }> {
     return [this.headers, this.ancestors, this.blockOperations, this.mempoolOperations]
   }
+}
+
+/** operations_hash of a block with `passes` empty validation passes, by pass count (at most 256 entries). */
+const emptyOperationsHashes = new Map<number, Uint8Array>()
+
+/** Whether `operationsHash` is the Merkle root of `passes` empty operation lists. */
+export function isEmptyOperationsHash (operationsHash: Uint8Array, passes: number): boolean {
+  let empty = emptyOperationsHashes.get(passes)
+  if (empty === undefined) {
+    empty = operationsHashOfPasses(Array.from({ length: passes }, () => []))
+    emptyOperationsHashes.set(passes, empty)
+  }
+  return bytesEqual(operationsHash, empty)
 }

@@ -39,8 +39,10 @@ test('invalid blocks are refused with a typed error, recorded known invalid, and
       ['skipped counter', [[sign(next + 1n, 5n)]], 'counter_in_the_future'],
       ['overspend', [[sign(next, 2_000_000_000_000n)]], 'balance_too_low']
     ]
+    const recorded: Uint8Array[] = []
     for (const [what, operations, code] of cases) {
       const header = forgeDemoBlock(setup, head, operations)
+      recorded.push(blockHash(header))
       await assert.rejects(node.chain.addBlock(header, operations), (e: InvalidBlockError) => {
         assert.ok(e instanceof InvalidBlockError, what)
         assert.equal(e.code, 'invalid_operation', what)
@@ -78,6 +80,14 @@ test('invalid blocks are refused with a typed error, recorded known invalid, and
     assert.equal((await node.chain.addBlock(good.header, good.operations)).headChanged, true)
     assert.equal(node.chain.head.header.shell.level, 4)
     await node.close()
+    // Reopened, the store still finds its known-invalid records (and a block never refused is not one).
+    const reopened = await openChain(dir, setup)
+    try {
+      for (const hash of recorded) assert.equal((await reopened.chain.isKnownInvalid(hash))?.code, 'invalid_operation')
+      assert.equal(await reopened.chain.isKnownInvalid(blockHash(good.header)), undefined)
+    } finally {
+      await reopened.close()
+    }
   } finally {
     await removeDir(dir)
   }
