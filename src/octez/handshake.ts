@@ -1,36 +1,27 @@
 import type { Socket } from 'node:net'
 import { BOX_TAG_BYTES, octezNonces, randomBytes } from '../crypto/index.ts'
 import { DecodeError, decodeExact, encode } from '../encoding/index.ts'
-import { handshakeChannelKey, MAX_NACK_POINTS_SENT, type RemoteCandidate } from '../handshake/authenticate.ts'
+import { handshakeChannelKey, MAX_NACK_POINTS_SENT, type LocalHandshakeParty, type RemoteCandidate } from '../handshake/authenticate.ts'
 import { ChunkCipher } from '../handshake/channel.ts'
 import {
   MalformedHandshakeError, NotEnoughProofOfWorkError, PeerRefusedError, PeerRejectedError,
   RejectedByPeerError, SelfConnectionError
 } from '../handshake/errors.ts'
-import { announcedVersion, selectVersion, type LocalVersions, type VersionSelection } from '../handshake/versions.ts'
-import { peerIdOfPublicKey, type Identity } from '../identity/identity.ts'
+import { announcedVersion, selectVersion, type VersionSelection } from '../handshake/versions.ts'
+import { peerIdOfPublicKey } from '../identity/identity.ts'
 import { checkProofOfWork } from '../identity/pow.ts'
 import { ackCodec, type AckMessage, type NackMotive } from '../wire/ack.ts'
 import {
   CONNECTION_FRAME_HEADER_BYTES, MESSAGE_NONCE_BYTES, decodeConnectionFrame, encodeConnectionFrame,
   type ConnectionMessage, type NetworkVersion
 } from '../wire/connection-message.ts'
-import { connectionMetadataCodec, type ConnectionMetadata } from '../wire/metadata.ts'
+import { connectionMetadataCodec } from '../wire/metadata.ts'
 import { LENGTH_PREFIX_BYTES } from './chunks.ts'
 import { HandshakeShortChunkError } from './errors.ts'
 import { SocketReader } from './socket-reader.ts'
 
-/** What the local node brings to every Octez-wire handshake. */
-export interface OctezLocalParty {
-  identity: Identity
-  /** `makePowTarget(expectedPow)`, demanded from every remote. */
-  powTarget: bigint
-  /** The difficulty behind `powTarget`, for error messages. */
-  expectedPow: number
-  versions: LocalVersions
-  metadata: ConnectionMetadata
-  /** Our listening port as announced in the connection message; 0 = none. */
-  advertisedPort: number
+/** What the local node brings to every Octez-wire handshake: the libp2p handshake's, and a replay hook. */
+export interface OctezLocalParty extends LocalHandshakeParty {
   /**
    * The connection message's nonce. Only for replaying a captured session byte for byte: a node
    * always leaves it out and gets fresh random bytes per connection, as Octez does.
