@@ -1,4 +1,5 @@
 import { Uint8ArrayList } from 'uint8arraylist'
+import { abortReason, ReceivedBytes } from '../stream/received-bytes.ts'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import { DecipherError, incrementNonce, openWithKey, sealWithKey, BOX_TAG_BYTES } from '../crypto/index.ts'
 import { CONNECTION_FRAME_HEADER_BYTES } from '../wire/connection-message.ts'
@@ -34,14 +35,6 @@ function bigEndian16 (b: Uint8Array): number {
   return (b[0] << 8) | b[1]
 }
 
-function concat (parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.length }
-  return out
-}
-
 /**
  * The handshake's view of its libp2p stream: whole frames in, whole frames out, each read bounded
  * before anything is buffered and raced against the authentication deadline (`signal`).
@@ -55,38 +48,34 @@ function concat (parts: Uint8Array[], length: number): Uint8Array {
 export class HandshakeTransport {
   private readonly stream: Stream
   private readonly signal: AbortSignal
-  /** Bytes received and not yet read. */
-  private readonly incoming = new Uint8ArrayList()
-  private outgoing: Uint8Array[] = []
-  private outgoingBytes = 0
   /**
-   * Set once no more input will come (closed, reset, remote end closed). Errors are built
-   * only when a read actually fails: a peer's FIN right after its last frame is the normal case.
+   * Bytes received and not yet read; ended once no more input will come (closed, reset, remote end
+   * closed). A peer's FIN right after its last frame is the normal case, so ending is no error until
+   * a read needs more.
    */
-  private ended: (() => Error) | undefined
-  private wake: (() => void) | undefined
+  private readonly incoming: ReceivedBytes
+  /** Bytes written and not yet flushed. */
+  private readonly outgoing = new Uint8ArrayList()
 
   constructor (stream: Stream, signal: AbortSignal) {
     this.stream = stream
     this.signal = signal
+    this.incoming = new ReceivedBytes(signal)
     stream.addEventListener('message', this.onMessage)
     stream.addEventListener('close', this.onClose)
     stream.addEventListener('remoteCloseWrite', this.onRemoteCloseWrite)
-    signal.addEventListener('abort', this.onAbort)
   }
 
   /** Queues bytes; they leave with the next flush. */
   write (data: Uint8Array): void {
-    this.outgoing.push(data)
-    this.outgoingBytes += data.length
+    this.outgoing.append(data)
   }
 
   /** Sends everything queued, as one message on the stream. */
   async flush (): Promise<void> {
-    if (this.outgoing.length === 0) return
-    const data = concat(this.outgoing, this.outgoingBytes)
-    this.outgoing = []
-    this.outgoingBytes = 0
+    if (this.outgoing.byteLength === 0) return
+    const data = this.outgoing.subarray()
+    this.outgoing.consume(data.length)
     try {
       if (!this.stream.send(data)) await this.stream.onDrain({ signal: this.signal })
     } catch (err) {
@@ -99,7 +88,7 @@ export class HandshakeTransport {
     this.stream.removeEventListener('message', this.onMessage)
     this.stream.removeEventListener('close', this.onClose)
     this.stream.removeEventListener('remoteCloseWrite', this.onRemoteCloseWrite)
-    this.signal.removeEventListener('abort', this.onAbort)
+    this.incoming.detach()
   }
 
   /** Reads the remote connection message; returns the whole frame (length prefix included). */
@@ -139,56 +128,34 @@ export class HandshakeTransport {
       if (this.incoming.byteLength > READ_BUFFER_LIMIT) {
         throw new MalformedHandshakeError(`flooded the handshake stream with more than ${READ_BUFFER_LIMIT} unread bytes`)
       }
-      if (this.incoming.byteLength >= n) return this.take(n)
-      if (this.signal.aborted) throw this.deadlineError()
-      if (this.ended !== undefined) throw this.ended()
-      if (this.outgoing.length > 0) {
+      if (this.incoming.byteLength >= n) return this.incoming.take(n)
+      this.incoming.check()
+      if (this.outgoing.byteLength > 0) {
         // A peer that already hung up may still have left its last frame (a Nack) for us to read:
         // a failed write is reported only if nothing more arrives.
-        await this.flush().catch((err: Error) => { this.ended ??= () => err })
+        await this.flush().catch((err: Error) => { this.incoming.end(() => err) })
         continue
       }
-      await new Promise<void>(resolve => { this.wake = resolve })
-      this.wake = undefined
+      await this.incoming.changed()
     }
   }
 
-  /** The next `n` bytes received (one copy only when they span several chunks). */
-  private take (n: number): Uint8Array {
-    const out = this.incoming.subarray(0, n)
-    this.incoming.consume(n)
-    return out
-  }
-
   private readonly onMessage = (evt: Event): void => {
-    const data = (evt as StreamMessageEvent).data.subarray()
-    this.incoming.append(data)
-    this.wake?.()
+    this.incoming.append((evt as StreamMessageEvent).data)
   }
 
   private readonly onClose = (evt: Event): void => {
     const error = (evt as StreamCloseEvent).error
-    this.ended ??= () => new HandshakeClosedError(error?.message ?? 'the stream closed', { cause: error })
-    this.wake?.()
+    this.incoming.end(() => new HandshakeClosedError(error?.message ?? 'the stream closed', { cause: error }))
   }
 
   private readonly onRemoteCloseWrite = (): void => {
-    this.ended ??= () => new HandshakeClosedError('the peer closed its end of the stream')
-    this.wake?.()
-  }
-
-  private readonly onAbort = (): void => {
-    this.wake?.()
-  }
-
-  private deadlineError (): Error {
-    const reason: unknown = this.signal.reason
-    return reason instanceof Error ? reason : new Error(String(reason))
+    this.incoming.end(() => new HandshakeClosedError('the peer closed its end of the stream'))
   }
 
   /** A deadline abort surfaces as the deadline's own reason; anything else means the peer went away. */
   private translate (err: unknown, doing: string): Error {
-    if (this.signal.aborted) return this.deadlineError()
+    if (this.signal.aborted) return abortReason(this.signal)
     if (err instanceof HandshakeError) return err
     return new HandshakeClosedError(`${doing}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }

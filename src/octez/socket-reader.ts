@@ -1,6 +1,6 @@
-import { Uint8ArrayList } from 'uint8arraylist'
 import type { Socket } from 'node:net'
 import { HandshakeClosedError } from '../handshake/errors.ts'
+import { ReceivedBytes } from '../stream/received-bytes.ts'
 import { MAX_CHUNK_BYTES } from './chunks.ts'
 
 /**
@@ -17,34 +17,28 @@ const HIGH_WATER_BYTES = 4 * (2 + MAX_CHUNK_BYTES)
  */
 export class SocketReader {
   private readonly socket: Socket
-  private readonly signal: AbortSignal
-  /** Bytes received and not yet read. */
-  private readonly incoming = new Uint8ArrayList()
+  /** Bytes received and not yet read; ended when the peer closes or the socket fails. */
+  private readonly incoming: ReceivedBytes
   private paused = false
-  private ended: (() => Error) | undefined
-  private wake: (() => void) | undefined
 
   constructor (socket: Socket, signal: AbortSignal) {
     this.socket = socket
-    this.signal = signal
+    this.incoming = new ReceivedBytes(signal)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('close', this.onClose)
     socket.on('error', this.onError)
-    signal.addEventListener('abort', this.onAbort)
   }
 
   async readExact (n: number): Promise<Uint8Array> {
     for (;;) {
-      if (this.incoming.byteLength >= n) return this.take(n)
-      if (this.signal.aborted) throw this.deadlineError()
-      if (this.ended !== undefined) throw this.ended()
+      if (this.incoming.byteLength >= n) return this.incoming.take(n)
+      this.incoming.check()
       if (this.paused) {
         this.paused = false
         this.socket.resume()
       }
-      await new Promise<void>(resolve => { this.wake = resolve })
-      this.wake = undefined
+      await this.incoming.changed()
     }
   }
 
@@ -58,21 +52,13 @@ export class SocketReader {
     this.socket.off('end', this.onEnd)
     this.socket.off('close', this.onClose)
     this.socket.off('error', this.onError)
-    this.signal.removeEventListener('abort', this.onAbort)
-    const rest = this.incoming.byteLength === 0 ? new Uint8Array(0) : this.take(this.incoming.byteLength)
-    return rest
+    this.incoming.detach()
+    return this.incoming.take(this.incoming.byteLength)
   }
 
   /** True once the peer closed its end or the socket failed (after the bytes it sent). */
   get peerEnded (): boolean {
-    return this.ended !== undefined
-  }
-
-  /** The next `n` bytes received (one copy only when they span several chunks). */
-  private take (n: number): Uint8Array {
-    const out = this.incoming.subarray(0, n)
-    this.incoming.consume(n)
-    return out
+    return this.incoming.isEnded
   }
 
   private readonly onData = (data: Buffer): void => {
@@ -81,30 +67,17 @@ export class SocketReader {
       this.paused = true
       this.socket.pause()
     }
-    this.wake?.()
   }
 
   private readonly onEnd = (): void => {
-    this.ended ??= () => new HandshakeClosedError('the peer closed the connection')
-    this.wake?.()
+    this.incoming.end(() => new HandshakeClosedError('the peer closed the connection'))
   }
 
   private readonly onClose = (): void => {
-    this.ended ??= () => new HandshakeClosedError('the socket closed')
-    this.wake?.()
+    this.incoming.end(() => new HandshakeClosedError('the socket closed'))
   }
 
   private readonly onError = (err: Error): void => {
-    this.ended ??= () => new HandshakeClosedError(err.message, { cause: err })
-    this.wake?.()
-  }
-
-  private readonly onAbort = (): void => {
-    this.wake?.()
-  }
-
-  private deadlineError (): Error {
-    const reason: unknown = this.signal.reason
-    return reason instanceof Error ? reason : new Error(String(reason))
+    this.incoming.end(() => new HandshakeClosedError(err.message, { cause: err }))
   }
 }
