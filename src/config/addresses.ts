@@ -1,5 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { normaliseIpAddress } from '../net/point.ts'
+import { isHostName, splitHostPort } from '../net/host-port.ts'
 
 /**
  * Addresses the node listens on or talks to that are not peers: the P2P listen address, RPC and
@@ -37,7 +38,6 @@ export interface ParseHostPortOptions {
   allowMultiaddr?: boolean
 }
 
-const NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/
 
 export function parseHostPort (text: string, options: ParseHostPortOptions): HostPort {
   if (text.length === 0) throw new InvalidAddressError(text, 'empty address')
@@ -47,22 +47,8 @@ export function parseHostPort (text: string, options: ParseHostPortOptions): Hos
     if (options.allowMultiaddr !== true) throw new InvalidAddressError(text, 'a multiaddr is not accepted here; write host:port')
     return fromMultiaddr(text, options)
   }
-  let host: string
-  let portText: string | undefined
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']')
-    if (close < 0) throw new InvalidAddressError(text, 'missing "]" after an IPv6 address')
-    host = text.slice(1, close)
-    const rest = text.slice(close + 1)
-    if (rest !== '' && !rest.startsWith(':')) throw new InvalidAddressError(text, `unexpected ${JSON.stringify(rest)} after "]"`)
-    if (rest !== '') portText = rest.slice(1)
-  } else if (text.split(':').length > 2) {
-    host = text // a bare IPv6 literal takes the default port
-  } else {
-    const colon = text.indexOf(':')
-    host = colon < 0 ? text : text.slice(0, colon)
-    if (colon >= 0) portText = text.slice(colon + 1)
-  }
+  // A bare IPv6 literal takes the default port.
+  const { host, portText } = splitHostPort(text, reason => new InvalidAddressError(text, reason))
   return { ...checkHost(text, host, options), port: portText === undefined ? options.defaultPort : checkPort(text, portText, options) }
 }
 
@@ -71,7 +57,7 @@ function checkHost (text: string, host: string, options: ParseHostPortOptions): 
   const ip = normaliseIpAddress(host)
   if (ip !== undefined) return { host: ip.address, hostKind: ip.kind }
   const name = host.toLowerCase()
-  if (options.allowNames === true && NAME.test(name) && !/^[0-9.]+$/.test(name)) return { host: name, hostKind: 'dns' }
+  if (options.allowNames === true && isHostName(name)) return { host: name, hostKind: 'dns' }
   throw new InvalidAddressError(text, options.allowNames === true
     ? `${JSON.stringify(host)} is neither an IP address nor a host name`
     : `${JSON.stringify(host)} is not an IP address`)

@@ -13,7 +13,8 @@ import type { BakerConfig, LogConfig, LogLevel, NetworkConfig, NodeConfig, Proto
 import { devnetBakerKeypair, networkPreset, TEZOS_NETWORK_PRESETS, type NetworkJson, type NetworkPresetName } from './presets.ts'
 import { DEFAULT_METRICS_PORT, DEFAULT_RPC_PORT, parseRfc3339, type ProtocolName } from './values.ts'
 import { parseAclRule } from '../rpc/acl-rules.ts'
-import { canonicalIp, parseAclAddress, type RpcAclEntry } from '../rpc/acl-policy.ts'
+import { parseAclAddress, type RpcAclEntry } from '../rpc/acl-policy.ts'
+import { normaliseIpAddress } from '../net/point.ts'
 import { shellModeProblems } from './shell-mode.ts'
 import { TEZOS_MAX_OPERATIONS_TTL, TEZOS_VALIDATION_PASSES } from '../protocol/shell/limits.ts'
 
@@ -168,7 +169,7 @@ function resolveRpc (json: Json, problems: ConfigProblem[], warnings: string[], 
   for (const a of listenAddrs) {
     if (isLoopback(a)) continue
     // Names are resolved only when the RPC starts; a warning can only judge what is written.
-    const entry = acl.find(e => e.address.host === (canonicalIp(a.host)?.address ?? a.host) && (e.address.port === undefined || e.address.port === a.port))
+    const entry = acl.find(e => e.address.host === (normaliseIpAddress(a.host)?.address ?? a.host) && (e.address.port === undefined || e.address.port === a.port))
     if (entry?.policy.kind === 'blacklist') {
       warnings.push(`rpc.acl: ${formatHostPort(a)} is reachable from other machines and its policy (${entry.address.text}) serves every RPC not blacklisted, such as bans, greylist clearing and injection`)
     }

@@ -2,6 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { b58Decode } from '../crypto/index.ts'
+import { splitHostPort } from './host-port.ts'
 
 /**
  * Peer addresses ("points" in Octez, `src/lib_base/p2p_point.ml`): what `--peer`, bootstrap names,
@@ -79,28 +80,10 @@ function checkTezosPeerId (text: string, id: string): string {
 }
 
 function parseHostPort (text: string, address: string, defaultPort: number): PointAddress {
-  let host: string
-  let portText: string | undefined
-  if (address.startsWith('[')) {
-    const close = address.indexOf(']')
-    if (close < 0) throw new InvalidPointError(text, 'missing "]" after an IPv6 address')
-    host = address.slice(1, close)
-    const rest = address.slice(close + 1)
-    if (rest !== '' && !rest.startsWith(':')) throw new InvalidPointError(text, `unexpected ${JSON.stringify(rest)} after "]"`)
-    portText = rest === '' ? undefined : rest.slice(1)
-    if (!isIPv6(host)) throw new InvalidPointError(text, `${JSON.stringify(host)} is not an IPv6 address`)
-  } else {
-    const colons = address.split(':').length - 1
-    if (colons > 1) {
-      host = address
-      if (!isIPv6(host)) throw new InvalidPointError(text, `${JSON.stringify(host)} is not an IPv6 address (write [ipv6]:port to give a port)`)
-    } else if (colons === 1) {
-      const colon = address.indexOf(':')
-      host = address.slice(0, colon)
-      portText = address.slice(colon + 1)
-    } else {
-      host = address
-    }
+  const { host, portText, bracketed } = splitHostPort(address, reason => new InvalidPointError(text, reason))
+  if (bracketed && !isIPv6(host)) throw new InvalidPointError(text, `${JSON.stringify(host)} is not an IPv6 address`)
+  if (!bracketed && host.includes(':') && !isIPv6(host)) {
+    throw new InvalidPointError(text, `${JSON.stringify(host)} is not an IPv6 address (write [ipv6]:port to give a port)`)
   }
   const port = portText === undefined ? defaultPort : parsePort(text, portText)
   return hostPoint(text, host, port)

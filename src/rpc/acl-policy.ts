@@ -1,5 +1,6 @@
-import { isIP } from 'node:net'
 import { lookup } from 'node:dns/promises'
+import { normaliseIpAddress } from '../net/point.ts'
+import { isHostName, splitHostPort } from '../net/host-port.ts'
 import { blacklist, whitelist, type AclPolicy } from './acl-rules.ts'
 
 /**
@@ -71,50 +72,25 @@ export class InvalidAclAddressError extends Error {
   }
 }
 
-/** The canonical text of an IP address (IPv4-mapped IPv6 as IPv4), or undefined. */
-export function canonicalIp (text: string): { kind: 'ip4' | 'ip6', address: string } | undefined {
-  const s = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
-  if (isIP(s) === 4) return { kind: 'ip4', address: s }
-  if (isIP(s) !== 6 || s.includes('%')) return undefined
-  const address = new URL(`http://[${s}]/`).hostname.slice(1, -1)
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(address)
-  if (mapped === null) return { kind: 'ip6', address }
-  const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)]
-  return { kind: 'ip4', address: `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}` }
-}
-
-const NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/
-
 export function parseAclAddress (text: string): AclAddress {
   if (text.length === 0) throw new InvalidAclAddressError(text, 'empty address')
   if (/\s/.test(text)) throw new InvalidAclAddressError(text, 'contains white space')
-  let host = text
-  let portText: string | undefined
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']')
-    if (close < 0) throw new InvalidAclAddressError(text, 'missing "]" after an IPv6 address')
-    host = text.slice(1, close)
-    const rest = text.slice(close + 1)
-    if (rest !== '' && !rest.startsWith(':')) throw new InvalidAclAddressError(text, `unexpected ${JSON.stringify(rest)} after "]"`)
-    if (rest !== '') portText = rest.slice(1)
-  } else if (text.split(':').length === 2) {
-    [host, portText] = text.split(':')
-  }
+  const { host, portText } = splitHostPort(text, reason => new InvalidAclAddressError(text, reason))
   let port: number | undefined
   if (portText !== undefined) {
     if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) throw new InvalidAclAddressError(text, `port ${JSON.stringify(portText)} is not a number from 0 to 65535`)
     port = Number(portText)
   }
-  const ip = canonicalIp(host)
+  const ip = normaliseIpAddress(host)
   const name = host.toLowerCase()
-  if (ip === undefined && !(NAME.test(name) && !/^[0-9.]+$/.test(name))) {
+  if (ip === undefined && !isHostName(name)) {
     throw new InvalidAclAddressError(text, `${JSON.stringify(host)} is neither an IP address nor a host name`)
   }
   return { text, hostKind: ip?.kind ?? 'dns', host: ip?.address ?? name, ...(port !== undefined ? { port } : {}) }
 }
 
 export function isLoopbackIp (ip: string): boolean {
-  const c = canonicalIp(ip)
+  const c = normaliseIpAddress(ip)
   return c !== undefined && (c.kind === 'ip4' ? c.address.startsWith('127.') : c.address === '::1')
 }
 
@@ -144,7 +120,7 @@ export interface ResolvedAclEntry {
 
 /** Octez's `find_policy`: the first entry at this IP whose port is this port or unset. */
 export function findPolicy (entries: readonly ResolvedAclEntry[], ip: string, port: number): RpcAclEntry | undefined {
-  const address = canonicalIp(ip)?.address ?? ip
+  const address = normaliseIpAddress(ip)?.address ?? ip
   return entries.find(e => e.ips.includes(address) && (e.entry.address.port === undefined || e.entry.address.port === port))?.entry
 }
 
@@ -163,13 +139,13 @@ export const resolveWithSystem: ResolveName = async name => {
 export async function resolveAclEntries (entries: readonly RpcAclEntry[], resolveName: ResolveName = resolveWithSystem): Promise<ResolvedAclEntry[]> {
   return await Promise.all(entries.map(async entry => {
     const ips = entry.address.hostKind === 'dns' ? await resolveName(entry.address.host) : [entry.address.host]
-    return { entry, ips: ips.map(ip => canonicalIp(ip)?.address ?? ip) }
+    return { entry, ips: ips.map(ip => normaliseIpAddress(ip)?.address ?? ip) }
   }))
 }
 
 /** The policy of a listener bound to `ip:port`. */
 export function policyForListener (entries: readonly ResolvedAclEntry[], ip: string, port: number): ListenerPolicy {
-  const c = canonicalIp(ip)
+  const c = normaliseIpAddress(ip)
   const listener = c?.kind === 'ip6' ? `[${c.address}]:${port}` : `${c?.address ?? ip}:${port}`
   const entry = findPolicy(entries, ip, port)
   if (entry !== undefined) return { listener, policy: entry.policy, source: { kind: 'configured', entry } }

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { normaliseIpAddress } from '../../src/net/point.ts'
 import {
   blacklist, decide, InvalidAclRuleError, parseAclRule, requestSegments, ruleMatches, whitelist, type AclMethod
 } from '../../src/rpc/acl-rules.ts'
 import {
-  ALLOW_ALL_POLICY, canonicalIp, defaultPolicy, findPolicy, InvalidAclAddressError, parseAclAddress, policyForListener,
+  ALLOW_ALL_POLICY, defaultPolicy, findPolicy, InvalidAclAddressError, parseAclAddress, policyForListener,
   putPolicy, resolveAclEntries, SECURE_POLICY, type RpcAclEntry
 } from '../../src/rpc/acl-policy.ts'
 
@@ -157,7 +158,7 @@ describe('RPC access policy per listen address (Octez find_policy)', () => {
     assert.deepEqual(parseAclAddress('[::1]'), { text: '[::1]', hostKind: 'ip6', host: '::1' })
     assert.deepEqual(parseAclAddress('2001:db8::1'), { text: '2001:db8::1', hostKind: 'ip6', host: '2001:db8::1' })
     assert.deepEqual(parseAclAddress('[0:0::1]:1'), { text: '[0:0::1]:1', hostKind: 'ip6', host: '::1', port: 1 })
-    assert.deepEqual(canonicalIp('::ffff:10.0.0.1'), { kind: 'ip4', address: '10.0.0.1' })
+    assert.deepEqual(normaliseIpAddress('::ffff:10.0.0.1'), { kind: 'ip4', address: '10.0.0.1' })
     for (const bad of ['', 'a b', '[::1', '[::1]x', 'host:port', 'host:70000', '1.2.3.4:', '-bad-:1']) {
       assert.throws(() => parseAclAddress(bad), InvalidAclAddressError, bad)
     }
