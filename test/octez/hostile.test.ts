@@ -60,6 +60,16 @@ async function target (options: { expectedPow?: number, authenticationTimeoutMs?
 }
 
 /** A scripted peer authenticated with the target; returns it and the target's side of the connection. */
+/** A fresh listener for `use`, closed afterwards whatever happens. */
+async function withTarget<T> (options: Parameters<typeof target>[0], use: (t: Target) => Promise<T>): Promise<T> {
+  const t = await target(options)
+  try {
+    return await use(t)
+  } finally {
+    await t.listener.close()
+  }
+}
+
 async function authenticated (t: Target): Promise<{ peer: RawOctezPeer, conn: OctezConnection }> {
   const peer = await RawOctezPeer.dial(t.listener.port)
   const accepted = t.nextConnection()
@@ -88,17 +98,14 @@ async function closedWithError (conn: OctezConnection): Promise<OctezCloseInfo> 
  * returns how our end of the connection closed, once the peer has seen it close.
  */
 async function misbehaveAfterAck (misbehave: (peer: RawOctezPeer) => void): Promise<OctezCloseInfo> {
-  const t = await target()
-  try {
+  return await withTarget({}, async t => {
     const { peer, conn } = await authenticated(t)
     misbehave(peer)
     const info = await closedWithError(conn)
     await peer.ended
     peer.close()
     return info
-  } finally {
-    await t.listener.close()
-  }
+  })
 }
 
 test('garbage chunk after the Ack: ChunkDecipherError (invalid-message), connection closed', async () => {
@@ -133,8 +140,7 @@ test('a payload that breaks its encoding: MalformedMessageError', async () => {
 })
 
 test('slowloris handshake: cut at the authentication timeout (HandshakeTimeoutError, not greylisted)', async () => {
-  const t = await target({ authenticationTimeoutMs: 300 })
-  try {
+  await withTarget({ authenticationTimeoutMs: 300 }, async t => {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const frame = encodeConnectionFrame(connectionMessageOf(identityWithPow(0)))
     let ended = false
@@ -151,14 +157,11 @@ test('slowloris handshake: cut at the authentication timeout (HandshakeTimeoutEr
     assert.equal(failure.error.name, 'HandshakeTimeoutError')
     assert.equal((failure.error as HandshakeError).misbehaviour, undefined)
     peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('wrong chain name: Nack Unknown_chain_name, then closed', async () => {
-  const t = await target()
-  try {
+  await withTarget({}, async t => {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const { ack } = await peer.handshake(identityWithPow(0), false, { version: { chainName: 'SOME_OTHER_CHAIN' }, readAck: true })
     assert.deepEqual(ack, { tag: 'Nack', motive: 'Unknown_chain_name', points: [] })
@@ -167,15 +170,12 @@ test('wrong chain name: Nack Unknown_chain_name, then closed', async () => {
     assert.ok(failure.error instanceof PeerRejectedError)
     assert.equal(failure.error.motive, 'Unknown_chain_name')
     peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('a p2p version 0 peer gets Nack_v_0; a decision with points Nacks with those points', async () => {
   const points = ['1.2.3.4:9732', '[2001:db8::1]:9733']
-  const t = await target({ decide: () => ({ nack: 'Too_many_connections', points }) })
-  try {
+  await withTarget({ decide: () => ({ nack: 'Too_many_connections', points }) }, async t => {
     const old = await RawOctezPeer.dial(t.listener.port)
     const answered = await old.handshake(identityWithPow(0), false, { version: { p2pVersion: 0 } })
     assert.deepEqual(answered.ack, { tag: 'Nack_v_0' })
@@ -184,14 +184,11 @@ test('a p2p version 0 peer gets Nack_v_0; a decision with points Nacks with thos
     const { ack } = await current.handshake(identityWithPow(0), false)
     assert.deepEqual(ack, { tag: 'Nack', motive: 'Too_many_connections', points })
     current.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('too little proof of work: closed right after the connection messages, nothing else read or written', async () => {
-  const t = await target({ expectedPow: 8 })
-  try {
+  await withTarget({ expectedPow: 8 }, async t => {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const weak = identityFailingPow(8)
     peer.writeConnectionMessage(connectionMessageOf(weak))
@@ -204,14 +201,11 @@ test('too little proof of work: closed right after the connection messages, noth
     assert.equal(failure.error.misbehaviour, 'insufficient-pow')
     assert.equal(failure.tezosPeerId, undefined, 'no chunk opened: the peer id is not proven')
     peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('garbage metadata chunk: HandshakeDecipherError, greylisted as Octez does', async () => {
-  const t = await target()
-  try {
+  await withTarget({}, async t => {
     const peer = await RawOctezPeer.dial(t.listener.port)
     peer.writeConnectionMessage(connectionMessageOf(identityWithPow(0)))
     await peer.readConnectionMessage()
@@ -222,14 +216,11 @@ test('garbage metadata chunk: HandshakeDecipherError, greylisted as Octez does',
     assert.equal(failure.error.name, 'HandshakeDecipherError')
     assert.equal((failure.error as HandshakeError).misbehaviour, 'undecipherable')
     peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('refused peer: closed after the metadata, without a Nack', async () => {
-  const t = await target({ decide: () => ({ refuse: true }) })
-  try {
+  await withTarget({ decide: () => ({ refuse: true }) }, async t => {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const identity = identityWithPow(0)
     peer.writeConnectionMessage(connectionMessageOf(identity))
@@ -243,22 +234,17 @@ test('refused peer: closed after the metadata, without a Nack', async () => {
     const failure = await t.nextFailure()
     assert.ok(failure.error instanceof PeerRefusedError)
     peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('self-connection: both ends fail with SelfConnectionError after the metadata', async () => {
-  const t = await target()
-  try {
+  await withTarget({}, async t => {
     await assert.rejects(dialOctez({ host: '127.0.0.1', port: t.listener.port, identity: t.identity, chainName: TEST_CHAIN, expectedPow: 0 }),
       { name: 'SelfConnectionError' })
     const failure = await t.nextFailure()
     assert.equal(failure.error.name, 'SelfConnectionError')
     assert.equal(failure.tezosPeerId, t.identity.peerId)
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
 
 test('dialling: a Nack with points is read correctly (RejectedByPeerError), Nack_v_0 as No_motive', async () => {
@@ -299,8 +285,7 @@ test('dialling a peer that never answers: HandshakeTimeoutError at the connectio
 })
 
 test('metadata that does not decode: MalformedHandshakeError', async () => {
-  const t = await target()
-  try {
+  await withTarget({}, async t => {
     const peer = await RawOctezPeer.dial(t.listener.port)
     const identity = identityWithPow(0)
     peer.writeConnectionMessage(connectionMessageOf(identity))
@@ -311,7 +296,5 @@ test('metadata that does not decode: MalformedHandshakeError', async () => {
     const failure = await t.nextFailure()
     assert.equal(failure.error.name, 'MalformedHandshakeError')
     peer.close()
-  } finally {
-    await t.listener.close()
-  }
+  })
 })
