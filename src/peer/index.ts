@@ -57,8 +57,3 @@ export interface PeerDirectory {
   ofConnection: (connectionId: string) => NetworkPeer | undefined
   list: () => NetworkPeer[]
 }
-
-/** A peer's id is connected on the Octez wire (for request planning: Octez throttles some requests). */
-export function isOctezWire (peer: NetworkPeer | undefined): boolean {
-  return peer?.wire === 'octez'
-}
