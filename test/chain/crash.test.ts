@@ -13,15 +13,19 @@ const CHILD = fileURLToPath(new URL('./fixtures/apply-child.ts', import.meta.url
 const TOTAL = 600
 const KILLS = 10
 const KILL_SEED = 424242
+/** No kill is aimed above this level, so a fast machine cannot finish the chain before a kill lands. */
+const LAST_KILL_LEVEL = TOTAL - 100
 
 /**
  * Runs the child until it reports a level ≥ `killAt`, then SIGKILLs it `delayMs` later, in the
- * middle of its next run of blocks (or lets it finish).
+ * middle of its next run of blocks (or lets it finish). `killed` is true only when the signal
+ * reached a running child: a fast child may finish the chain inside the delay.
  */
 async function runChild (dir: string, killAt: number | undefined, delayMs = 0): Promise<{ killed: boolean, lastReported: number }> {
   const child = spawn(process.execPath, [CHILD, dir, String(TOTAL)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let lastReported = -1
   let buffered = ''
+  let killRequested = false
   let killed = false
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (chunk: string) => {
@@ -31,9 +35,11 @@ async function runChild (dir: string, killAt: number | undefined, delayMs = 0): 
       buffered = buffered.slice(nl + 1)
       if (m === null) continue
       lastReported = Number(m[2])
-      if (m[1] === 'applied' && killAt !== undefined && lastReported >= killAt && !killed) {
-        killed = true
-        setTimeout(() => { if (child.exitCode === null) process.kill(child.pid as number, 'SIGKILL') }, delayMs)
+      if (m[1] === 'applied' && killAt !== undefined && lastReported >= killAt && !killRequested) {
+        killRequested = true
+        setTimeout(() => {
+          if (child.exitCode === null && child.signalCode === null) killed = child.kill('SIGKILL')
+        }, delayMs)
       }
     }
   })
@@ -54,19 +60,24 @@ test('SIGKILL while applying blocks never leaves a half-applied block; restarts 
   const dir = await tempDir('chain')
   try {
     let previousHead = 0
-    // Ten kills at seeded random moments (a random level, then a random 0–24 ms into the next run
-    // of blocks), then a run to the end.
+    let kills = 0
+    // Ten kills at seeded random moments (a random level above the stored head, then a random
+    // 0–24 ms into the next run of blocks), then a run to the end. Each kill level is drawn from
+    // what is left between the stored head and LAST_KILL_LEVEL, so the kills stay spread out
+    // however far a run gets before its kill lands.
     const random = seededRandom(KILL_SEED)
-    const killLevels = Array.from({ length: KILLS }, () => 20 + Math.floor(random() * (TOTAL - 40))).sort((a, b) => a - b)
-    const kills: Array<[number | undefined, number]> = [...killLevels.map(l => [l, Math.floor(random() * 25)] as [number, number]), [undefined, 0]]
-    for (const [killAt, delayMs] of kills) {
-      const run = await runChild(dir, killAt, delayMs)
-      if (killAt !== undefined) assert.ok(run.killed, `the child was killed after level ${killAt}`)
+    for (let run = 0; ; run++) {
+      const left = KILLS - kills
+      const room = LAST_KILL_LEVEL - previousHead
+      const killAt = left > 0 && room > 0 ? previousHead + 1 + Math.floor(random() * room / left) : undefined
+      const delayMs = Math.floor(random() * 25)
+      const child = await runChild(dir, killAt, delayMs)
+      if (child.killed) kills++
       const node = await openChain(dir, setup)
       const head = node.chain.head.header.shell.level
       assert.ok(head >= previousHead, 'the head never goes back')
-      assert.ok(head >= run.lastReported && head <= TOTAL)
-      if (!run.killed) assert.equal(head, TOTAL)
+      assert.ok(head >= child.lastReported && head <= TOTAL)
+      if (!child.killed) assert.equal(head, TOTAL, 'a run that was not killed finishes the chain')
       // The head is a block of the chain, and every level below it is complete.
       assert.equal(node.chain.head.hex, toHex(blockHash(blocks[head - 1].header)))
       for (let level = 1; level <= head; level++) {
@@ -89,7 +100,11 @@ test('SIGKILL while applying blocks never leaves a half-applied block; restarts 
       assert.deepEqual(await dumpState(node.chain), snapshots[head])
       await node.close()
       previousHead = head
+      if (!child.killed) break
+      assert.ok(run < 4 * KILLS, 'the kills end')
     }
+    // A machine fast enough to outrun several kill delays still gets most of its kills.
+    assert.ok(kills >= KILLS / 2, `the child was killed mid-run ${kills} times`)
   } finally {
     await removeDir(dir)
   }
