@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import sodium from 'sodium-native'
 import { leBytesToBigInt, POW_STAMP_BYTES } from './pow.ts'
+import { loadNativePow, targetToLeBytes, type NativePowScan } from './pow-native.ts'
 
 const PUBLIC_KEY_BYTES = 32
 const INPUT_BYTES = PUBLIC_KEY_BYTES + POW_STAMP_BYTES
@@ -45,9 +46,34 @@ function loadRawGenericHash (): RawGenericHash | undefined {
 
 const rawGenericHash = loadRawGenericHash()
 
-/** Which path to libsodium the scanner uses (reported by the benchmark). */
-export const POW_HASH_PATH: 'sodium-native binding' | 'sodium-native crypto_generichash' =
-  rawGenericHash === undefined ? 'sodium-native crypto_generichash' : 'sodium-native binding'
+/**
+ * The native loop (native/pow, built by `npm run build:native`) when it is there and passes its
+ * self-check: it runs whole batches of attempts in C, so JavaScript crosses into native code once
+ * per batch instead of once per hash. Loaded once per thread.
+ */
+export const NATIVE_POW = loadNativePow()
+
+/** How a scanner reaches libsodium. */
+export type PowEngine = 'native addon' | 'sodium-native'
+
+/** The engine a scanner uses unless told otherwise. */
+export const DEFAULT_POW_ENGINE: PowEngine = NATIVE_POW.loaded ? 'native addon' : 'sodium-native'
+
+/** Which path to libsodium the default scanner uses (reported by the benchmark). */
+export const POW_HASH_PATH: 'native addon (native/pow)' | 'sodium-native binding' | 'sodium-native crypto_generichash' =
+  NATIVE_POW.loaded
+    ? 'native addon (native/pow)'
+    : rawGenericHash === undefined ? 'sodium-native crypto_generichash' : 'sodium-native binding'
+
+/**
+ * Attempts per call into the native loop (about 10 ms of work): the crossing is negligible, and a
+ * worker being terminated, which can only stop between calls, stops promptly.
+ */
+const NATIVE_BATCH = 1 << 16
+
+export class PowEngineUnavailableError extends Error {
+  override readonly name = 'PowEngineUnavailableError'
+}
 
 /**
  * Walks stamps from a start value, incrementing as Octez's `Nonce.increment` (the 24 bytes as one
@@ -57,7 +83,8 @@ export const POW_HASH_PATH: 'sodium-native binding' | 'sodium-native crypto_gene
  *
  * The little-endian integer's most significant bytes are the digest's last ones, so most digests
  * are rejected by comparing byte 31 with the target's top byte; only digests whose top 32 bits are
- * ≤ the target's go through the exact BigInt comparison.
+ * ≤ the target's go through the exact BigInt comparison. The native engine does the same walk
+ * and the same comparison (byte by byte from the most significant) in C, batch by batch.
  */
 export class PowScanner {
   /** pk ‖ stamp; the stamp part is the current candidate. */
@@ -69,8 +96,12 @@ export class PowScanner {
   private readonly targetTop8: number
   /** Set once `scan` has stopped on a passing stamp. */
   found = false
+  readonly engine: PowEngine
+  /** The native loop and the target as its 32 little-endian bytes, with the native engine. */
+  private readonly nativeScan: NativePowScan | undefined
+  private readonly targetBytes: Uint8Array
 
-  constructor (publicKey: Uint8Array, startStamp: Uint8Array, target: bigint) {
+  constructor (publicKey: Uint8Array, startStamp: Uint8Array, target: bigint, engine: PowEngine = DEFAULT_POW_ENGINE) {
     if (publicKey.length !== PUBLIC_KEY_BYTES) throw new RangeError(`public key must be ${PUBLIC_KEY_BYTES} bytes`)
     if (startStamp.length !== POW_STAMP_BYTES) throw new RangeError(`stamp must be ${POW_STAMP_BYTES} bytes`)
     if (target < 0n || target >= 1n << 256n) throw new RangeError('PoW target must be a 256-bit unsigned integer')
@@ -82,6 +113,12 @@ export class PowScanner {
     this.target = target
     this.targetTop32 = Number(target >> 224n)
     this.targetTop8 = this.targetTop32 >>> 24
+    this.targetBytes = targetToLeBytes(target)
+    if (engine === 'native addon' && !NATIVE_POW.loaded) {
+      throw new PowEngineUnavailableError(`the native PoW addon is not available: ${NATIVE_POW.reason}`)
+    }
+    this.engine = engine
+    this.nativeScan = engine === 'native addon' && NATIVE_POW.loaded ? NATIVE_POW.scan : undefined
   }
 
   /** A copy of the current stamp (the passing one once `found`). */
@@ -95,6 +132,7 @@ export class PowScanner {
    */
   scan (count: number): number {
     if (this.found) return 0
+    if (this.nativeScan !== undefined) return this.scanNative(count)
     const input = this.input
     const digest = this.digest
     const inputBuffer = input.buffer as ArrayBuffer
@@ -114,6 +152,21 @@ export class PowScanner {
       const last = input[INPUT_BYTES - 1] + 1
       if (last < 256) input[INPUT_BYTES - 1] = last
       else carryIncrement(input)
+    }
+    return count
+  }
+
+  private scanNative (count: number): number {
+    const scan = this.nativeScan as NativePowScan
+    let tried = 0
+    while (tried < count) {
+      const batch = Math.min(NATIVE_BATCH, count - tried)
+      const index = scan(this.input, this.targetBytes, batch)
+      if (index >= 0) {
+        this.found = true
+        return tried + index + 1
+      }
+      tried += batch
     }
     return count
   }
