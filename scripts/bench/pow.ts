@@ -8,7 +8,12 @@
  *
  * The C baseline (scripts/bench/native/pow.c) is compiled on the fly with `cc` against the system
  * libsodium (Debian/Ubuntu: apt-get install libsodium-dev); without them only tzp2p's figures are
- * printed.
+ * printed. tzp2p's search runs its loop in the native addon when `npm run build:native` has built
+ * it, else through sodium-native; the report says which path ran, and why the addon was not used.
+ *
+ * Besides the wall-clock rates (best of the rounds), each side's rate per CPU-second is given: on
+ * a machine shared with other work, a process that is descheduled loses wall time but not CPU
+ * time, so that ratio moves less with the load.
  */
 import { execFile } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
@@ -18,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { x25519Keypair, randomBytes } from '../../src/crypto/index.ts'
 import { searchProofOfWork, PowSearchAbortedError, type PowProgress } from '../../src/identity/index.ts'
-import { PowScanner, POW_HASH_PATH } from '../../src/identity/pow-scanner.ts'
+import { NATIVE_POW, PowScanner, POW_HASH_PATH, type PowEngine } from '../../src/identity/pow-scanner.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson, type BenchFigure, type BenchResult } from './results.ts'
 
@@ -30,6 +35,8 @@ export interface Rate {
   mhashPerSecond: number
   hashes: number
   seconds: number
+  /** CPU time the hashing process or thread used meanwhile, when measured. */
+  cpuSeconds?: number
 }
 
 export interface PowBenchResult {
@@ -39,8 +46,13 @@ export interface PowBenchResult {
   /** 1-minute load average when the run began: other work on the machine skews the figures. */
   loadAverageAtStart: number
   hashPath: string
-  tzp2p: { perCore: Rate, allCores: Rate, mainThreadLoop: Rate }
-  native: { perCore: Rate, allCores: Rate } | { unavailable: string }
+  /** Why the native addon was not used, when it was not. */
+  nativeAddonUnavailable?: string
+  /** The scanner's loop on the main thread, per engine available in this run. */
+  mainThreadLoop: Partial<Record<PowEngine, Rate>>
+  /** perCoreCpu: million hashes per CPU-second over all the 1-core rounds. */
+  tzp2p: { perCore: Rate, allCores: Rate, perCoreCpu: number | undefined }
+  native: { perCore: Rate, allCores: Rate, perCoreCpu: number | undefined } | { unavailable: string }
 }
 
 /**
@@ -54,6 +66,10 @@ async function measureSearch (workers: number, seconds: number): Promise<Rate> {
   const warmupMs = Math.min(1000, seconds * 200)
   let first: PowProgress | undefined
   let last: PowProgress | undefined
+  // The process's CPU time (all threads: the workers hash, the main thread only collects reports).
+  let firstCpu = 0
+  let lastCpu = 0
+  const cpuNow = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
   const stop = setTimeout(() => { abort.abort() }, warmupMs + seconds * 1000)
   try {
     await searchProofOfWork(publicKey, 0n, {
@@ -62,8 +78,12 @@ async function measureSearch (workers: number, seconds: number): Promise<Rate> {
       progressIntervalMs: 100,
       onProgress: (p) => {
         if (p.elapsedMs < warmupMs) return
-        first ??= p
+        if (first === undefined) {
+          first = p
+          firstCpu = cpuNow()
+        }
         last = p
+        lastCpu = cpuNow()
       }
     })
   } catch (e) {
@@ -74,21 +94,23 @@ async function measureSearch (workers: number, seconds: number): Promise<Rate> {
   if (first === undefined || last === undefined || last === first) throw new Error('the search reported no progress')
   const hashes = last.attempts - first.attempts
   const secs = (last.elapsedMs - first.elapsedMs) / 1000
-  return { mhashPerSecond: hashes / secs / 1e6, hashes, seconds: secs }
+  return { mhashPerSecond: hashes / secs / 1e6, hashes, seconds: secs, cpuSeconds: lastCpu - firstCpu }
 }
 
 /** The scanner's loop on this thread, without workers: the cost of the loop itself. */
-function measureMainThreadLoop (seconds: number): Rate {
-  const scanner = new PowScanner(x25519Keypair().publicKey, randomBytes(24), 0n)
+function measureMainThreadLoop (engine: PowEngine, seconds: number): Rate {
+  const scanner = new PowScanner(x25519Keypair().publicKey, randomBytes(24), 0n, engine)
   scanner.scan(200_000) // warm-up: let the JIT optimise the loop
   let hashes = 0
   const started = performance.now()
+  const cpuStarted = process.threadCpuUsage()
   let elapsed: number
   do {
     hashes += scanner.scan(1 << 16)
     elapsed = (performance.now() - started) / 1000
   } while (elapsed < seconds)
-  return { mhashPerSecond: hashes / elapsed / 1e6, hashes, seconds: elapsed }
+  const cpu = process.threadCpuUsage(cpuStarted)
+  return { mhashPerSecond: hashes / elapsed / 1e6, hashes, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
 }
 
 /** Compiles the C baseline; returns the binary, or why it could not be built. */
@@ -116,13 +138,15 @@ async function measureNative (binary: string, processes: number, seconds: number
   let hashes = 0
   let secs = 0
   let rate = 0
+  let cpuSeconds = 0
   for (const { stdout } of outputs) {
-    const r = JSON.parse(stdout) as { hashes: number, seconds: number }
+    const r = JSON.parse(stdout) as { hashes: number, seconds: number, cpuSeconds: number }
     hashes += r.hashes
     secs = Math.max(secs, r.seconds)
     rate += r.hashes / r.seconds
+    cpuSeconds += r.cpuSeconds
   }
-  return { mhashPerSecond: rate / 1e6, hashes, seconds: secs }
+  return { mhashPerSecond: rate / 1e6, hashes, seconds: secs, cpuSeconds }
 }
 
 /** The fastest of several runs: on a shared machine, other load only ever slows a run down. */
@@ -130,12 +154,26 @@ function best (rates: Rate[]): Rate {
   return rates.reduce((a, b) => (b.mhashPerSecond > a.mhashPerSecond ? b : a))
 }
 
+/** Million hashes per CPU-second over all of `rates` (undefined where CPU time was not measured). */
+function perCpuSecond (rates: Rate[]): number | undefined {
+  let hashes = 0
+  let cpu = 0
+  for (const r of rates) {
+    if (r.cpuSeconds === undefined || r.cpuSeconds <= 0) return undefined
+    hashes += r.hashes
+    cpu += r.cpuSeconds
+  }
+  return hashes / cpu / 1e6
+}
+
 export async function runPowBenchmark (options: { seconds?: number, workers?: number, rounds?: number } = {}): Promise<PowBenchResult> {
   const seconds = options.seconds ?? 2
   const workers = options.workers ?? availableParallelism()
   const rounds = options.rounds ?? 3
   const built = await buildNative()
-  const mainThreadLoop = measureMainThreadLoop(Math.min(2, seconds))
+  const loopSeconds = Math.min(2, seconds)
+  const mainThreadLoop: Partial<Record<PowEngine, Rate>> = { 'sodium-native': measureMainThreadLoop('sodium-native', loopSeconds) }
+  if (NATIVE_POW.loaded) mainThreadLoop['native addon'] = measureMainThreadLoop('native addon', loopSeconds)
   // Interleaved rounds, so that a burst of other load hits both sides alike.
   const js1: Rate[] = []
   const jsN: Rate[] = []
@@ -153,8 +191,10 @@ export async function runPowBenchmark (options: { seconds?: number, workers?: nu
     secondsPerRun: seconds,
     loadAverageAtStart: loadavg()[0],
     hashPath: POW_HASH_PATH,
-    tzp2p: { perCore: best(js1), allCores: best(jsN), mainThreadLoop },
-    native: 'binary' in built ? { perCore: best(c1), allCores: best(cN) } : built
+    ...(NATIVE_POW.loaded ? {} : { nativeAddonUnavailable: NATIVE_POW.reason }),
+    mainThreadLoop,
+    tzp2p: { perCore: best(js1), allCores: best(jsN), perCoreCpu: perCpuSecond(js1) },
+    native: 'binary' in built ? { perCore: best(c1), allCores: best(cN), perCoreCpu: perCpuSecond(c1) } : built
   }
 }
 
@@ -163,7 +203,8 @@ function report (r: PowBenchResult): string {
   const lines = [
     'PoW search: BLAKE2b-256(pk ‖ stamp), 56 bytes per attempt, stamps in Nonce.increment order',
     `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; Node ${process.version}; ` +
-      `tzp2p hashes through the ${r.hashPath}`,
+      `tzp2p hashes through the ${r.hashPath}` +
+      (r.nativeAddonUnavailable === undefined ? '' : ` (native addon not used: ${r.nativeAddonUnavailable})`),
     `best of ${r.rounds} interleaved ${r.secondsPerRun}-second runs each; load average at start ${r.loadAverageAtStart.toFixed(2)}`,
     '',
     `${''.padEnd(28)}${'per core (1)'.padEnd(16)}${`all cores (${r.workers})`.padEnd(16)}scaling`,
@@ -178,10 +219,15 @@ function report (r: PowBenchResult): string {
       `${'ratio tzp2p / native'.padEnd(28)}${(r.tzp2p.perCore.mhashPerSecond / n.perCore.mhashPerSecond).toFixed(3).padEnd(16)}` +
         `${(r.tzp2p.allCores.mhashPerSecond / n.allCores.mhashPerSecond).toFixed(3)}`
     )
+    if (r.tzp2p.perCoreCpu !== undefined && n.perCoreCpu !== undefined) {
+      lines.push(`per CPU-second, 1 core: tzp2p ${r.tzp2p.perCoreCpu.toFixed(2)}, native ${n.perCoreCpu.toFixed(2)} Mhash/s: ` +
+        `ratio ${(r.tzp2p.perCoreCpu / n.perCoreCpu).toFixed(3)}`)
+    }
   } else {
     lines.push(`native C baseline not measured: ${r.native.unavailable}`)
   }
-  lines.push(`(scanner loop on the main thread, no workers: ${f(r.tzp2p.mainThreadLoop).trim()})`)
+  const loops = Object.entries(r.mainThreadLoop).map(([engine, rate]) => `${engine} ${f(rate).trim()}`)
+  lines.push(`(scanner loop on the main thread, no workers: ${loops.join(', ')})`)
   return lines.join('\n')
 }
 
@@ -215,7 +261,18 @@ export function powBenchResult (r: PowBenchResult): BenchResult {
         ...(native === undefined ? {} : { reference: { name: 'native C loop', value: native.allCores.mhashPerSecond / native.perCore.mhashPerSecond } }),
         goal: `linear (≥ ${(0.9 * r.workers).toFixed(1)}×)`,
         met: scaling >= 0.9 * r.workers
-      }
+      },
+      // Not a goal figure (the goal is in wall-clock rates): the same comparison per CPU-second,
+      // which a loaded machine disturbs less.
+      ...(native?.perCoreCpu !== undefined && r.tzp2p.perCoreCpu !== undefined
+        ? [{
+            name: 'PoW search, 1 core, per CPU-second',
+            unit: 'Mhash/s',
+            value: r.tzp2p.perCoreCpu,
+            reference: { name: 'native C loop', value: native.perCoreCpu },
+            ratio: r.tzp2p.perCoreCpu / native.perCoreCpu
+          }]
+        : [])
     ]
   }
 }
@@ -223,7 +280,9 @@ export function powBenchResult (r: PowBenchResult): BenchResult {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseScriptArgs({
     command: 'npm run bench:pow --',
-    summary: 'Proof-of-work search rate of tzp2p (one core, all cores) beside a native C loop doing the same work.',
+    summary: 'Proof-of-work search rate of tzp2p (one core, all cores) beside a native C loop doing the same work. ' +
+      'tzp2p runs its loop in the native addon when `npm run build:native` has built it, else through sodium-native; ' +
+      'the report names the path that ran.',
     options: {
       seconds: { type: 'string', placeholder: 'S', defaultText: '2', description: 'seconds per measured run' },
       rounds: { type: 'string', placeholder: 'R', defaultText: '3', description: 'rounds; the best is kept' },

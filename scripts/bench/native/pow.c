@@ -5,7 +5,7 @@
  * 56 bytes public key || stamp, a cheap look at the digest's last byte, an exact comparison of the
  * top 32 bits of the little-endian value only for candidates, then the stamp's big-endian +1
  * (Octez Nonce.increment). The target is 0, so no stamp passes and the loop runs for the whole
- * duration. Prints one JSON line: hashes done, seconds taken, candidates seen.
+ * duration. Prints one JSON line: hashes done, seconds taken, CPU seconds used, candidates seen.
  *
  * Usage: pow <seconds>
  */
@@ -21,11 +21,13 @@
 #define DIGEST_BYTES 32
 #define CLOCK_EVERY 65536
 
-static double now_seconds(void) {
+static double clock_seconds(clockid_t clock) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
+
+static double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }
 
 int main(int argc, char **argv) {
   if (argc != 2) {
@@ -45,6 +47,7 @@ int main(int argc, char **argv) {
 
   unsigned long long hashes = 0, candidates = 0;
   double start = now_seconds(), elapsed = 0;
+  double cpu_start = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
   do {
     for (int i = 0; i < CLOCK_EVERY; i++) {
       crypto_generichash(digest, DIGEST_BYTES, input, INPUT_BYTES, NULL, 0);
@@ -61,6 +64,8 @@ int main(int argc, char **argv) {
     elapsed = now_seconds() - start;
   } while (elapsed < duration);
 
-  printf("{\"hashes\":%llu,\"seconds\":%.6f,\"candidates\":%llu}\n", hashes, elapsed, candidates);
+  double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
+  printf("{\"hashes\":%llu,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"candidates\":%llu}\n", hashes, elapsed, cpu,
+         candidates);
   return 0;
 }
