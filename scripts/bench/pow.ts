@@ -56,9 +56,10 @@ export interface PowBenchResult {
 }
 
 /**
- * tzp2p's real search (`searchProofOfWork` on worker threads) against an impossible target, for
- * `seconds`; the rate is taken between the first report after a short warm-up and the last one,
- * so thread start-up and JIT warm-up are not counted.
+ * tzp2p's real search (`searchProofOfWork` on worker threads) against an impossible target. The
+ * measured window opens at the first progress snapshot after a short warm-up in which every worker
+ * has reported (so thread start-up, module loading and JIT warm-up are not counted, however long
+ * a loaded machine makes them) and lasts `seconds`.
  */
 async function measureSearch (workers: number, seconds: number): Promise<Rate> {
   const { publicKey } = x25519Keypair()
@@ -66,24 +67,20 @@ async function measureSearch (workers: number, seconds: number): Promise<Rate> {
   const warmupMs = Math.min(1000, seconds * 200)
   let first: PowProgress | undefined
   let last: PowProgress | undefined
-  // The process's CPU time (all threads: the workers hash, the main thread only collects reports).
-  let firstCpu = 0
-  let lastCpu = 0
-  const cpuNow = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
-  const stop = setTimeout(() => { abort.abort() }, warmupMs + seconds * 1000)
+  let stop = setTimeout(() => { abort.abort() }, 120_000) // no report at all: give up
   try {
     await searchProofOfWork(publicKey, 0n, {
       workers,
       signal: abort.signal,
       progressIntervalMs: 100,
       onProgress: (p) => {
-        if (p.elapsedMs < warmupMs) return
         if (first === undefined) {
+          if (p.elapsedMs < warmupMs || !p.attemptsPerWorker.every((n) => n > 0)) return
           first = p
-          firstCpu = cpuNow()
+          clearTimeout(stop)
+          stop = setTimeout(() => { abort.abort() }, seconds * 1000)
         }
         last = p
-        lastCpu = cpuNow()
       }
     })
   } catch (e) {
@@ -94,7 +91,8 @@ async function measureSearch (workers: number, seconds: number): Promise<Rate> {
   if (first === undefined || last === undefined || last === first) throw new Error('the search reported no progress')
   const hashes = last.attempts - first.attempts
   const secs = (last.elapsedMs - first.elapsedMs) / 1000
-  return { mhashPerSecond: hashes / secs / 1e6, hashes, seconds: secs, cpuSeconds: lastCpu - firstCpu }
+  // CPU time of the search threads, from the same reports as the attempts.
+  return { mhashPerSecond: hashes / secs / 1e6, hashes, seconds: secs, cpuSeconds: last.workerCpuSeconds - first.workerCpuSeconds }
 }
 
 /** The scanner's loop on this thread, without workers: the cost of the loop itself. */

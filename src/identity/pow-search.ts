@@ -13,9 +13,10 @@ export interface PowWorkerData {
   chunk: number
 }
 
+/** `attempts`: stamps tried since the last message; `cpuMicros`: the thread's CPU time so far. */
 export type PowWorkerMessage =
-  | { kind: 'progress', attempts: number }
-  | { kind: 'found', stamp: Uint8Array, attempts: number }
+  | { kind: 'progress', attempts: number, cpuMicros: number }
+  | { kind: 'found', stamp: Uint8Array, attempts: number, cpuMicros: number }
 
 /** A snapshot of a running search, for progress displays. */
 export interface PowProgress {
@@ -37,6 +38,12 @@ export interface PowProgress {
   workers: number
   /** Attempts reported by each worker so far (shows that every thread is working). */
   attemptsPerWorker: number[]
+  /**
+   * CPU time the search threads had used at their latest reports, all together, in seconds: with
+   * `attempts` (counted from the same reports), the rate per CPU-second, which other load on the
+   * machine disturbs less than the wall-clock rate.
+   */
+  workerCpuSeconds: number
 }
 
 export interface PowSearchOptions {
@@ -103,6 +110,7 @@ export async function searchProofOfWork (publicKey: Uint8Array, target: bigint, 
   const started = performance.now()
   let attempts = 0
   const attemptsPerWorker = new Array<number>(workerCount).fill(0)
+  const cpuMicrosPerWorker = new Array<number>(workerCount).fill(0)
   // The rate is measured from the first report on, so thread start-up does not drag it down.
   let firstReportAt = 0
   let attemptsAtFirstReport = 0
@@ -119,7 +127,8 @@ export async function searchProofOfWork (publicKey: Uint8Array, target: bigint, 
       expectedMs: rate > 0 ? expectedAttempts / rate * 1000 : Infinity,
       etaMs: rate > 0 ? Math.max(0, expectedAttempts - attempts) / rate * 1000 : Infinity,
       workers: workerCount,
-      attemptsPerWorker: attemptsPerWorker.slice()
+      attemptsPerWorker: attemptsPerWorker.slice(),
+      workerCpuSeconds: cpuMicrosPerWorker.reduce((a, b) => a + b, 0) / 1e6
     }
   }
 
@@ -152,6 +161,7 @@ export async function searchProofOfWork (publicKey: Uint8Array, target: bigint, 
       if (settled) return
       attempts += m.attempts
       attemptsPerWorker[i] += m.attempts
+      cpuMicrosPerWorker[i] = m.cpuMicros
       if (firstReportAt === 0) {
         firstReportAt = performance.now()
         attemptsAtFirstReport = attempts

@@ -13,12 +13,13 @@ const data = workerData as PowWorkerData
 const scanner = new PowScanner(data.publicKey, data.startStamp, data.target)
 
 const post = (message: PowWorkerMessage): void => { port.postMessage(message) }
+const cpuMicros = (): number => { const u = process.threadCpuUsage(); return u.user + u.system }
 for (;;) {
   const tried = scanner.scan(data.chunk)
   if (scanner.found) {
-    post({ kind: 'found', stamp: scanner.stamp, attempts: tried })
+    post({ kind: 'found', stamp: scanner.stamp, attempts: tried, cpuMicros: cpuMicros() })
     port.on('message', () => {})
     break
   }
-  post({ kind: 'progress', attempts: tried })
+  post({ kind: 'progress', attempts: tried, cpuMicros: cpuMicros() })
 }

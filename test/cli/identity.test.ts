@@ -164,7 +164,7 @@ test('progress line: counts, durations and rate read well; written in place only
   assert.equal(formatDuration(Infinity), '∞')
   const line = formatPowProgress({
     attempts: 12_000_000, elapsedMs: 1500, hashesPerSecond: 9_800_000, expectedAttempts: 2 ** 26,
-    expectedMs: 2 ** 26 / 9.8e6 * 1000, etaMs: 0, workers: 2, attemptsPerWorker: [6e6, 6e6]
+    expectedMs: 2 ** 26 / 9.8e6 * 1000, etaMs: 0, workers: 2, attemptsPerWorker: [6e6, 6e6], workerCpuSeconds: 2.9
   })
   assert.equal(line, '9.80 Mhash/s on 2 threads · 12.0M attempts of ~67.1M expected, ~6.8s on average · elapsed 1.5s')
 

@@ -41,6 +41,7 @@ test('every worker searches: progress shows each one\'s attempts', async () => {
   assert.equal(last.attemptsPerWorker.length, 3)
   assert.ok(last.attemptsPerWorker.every((n) => n > 0 && n % 256 === 0))
   assert.equal(last.attemptsPerWorker.reduce((a, b) => a + b), last.attempts)
+  assert.ok(last.workerCpuSeconds > 0, 'the workers report the CPU time they used')
 })
 
 test('searchProofOfWork reports progress and returns a passing stamp', async () => {
