@@ -18,8 +18,7 @@ import { parseScriptArgs } from './script-args.ts'
 const run = promisify(execFile)
 const ROOT = resolve(import.meta.dirname, '..')
 const SOURCE = join(ROOT, 'native/pow/pow.c')
-const OUT_DIR = join(ROOT, 'native/pow/build')
-const OUT = join(OUT_DIR, 'pow.node')
+const DEFAULT_OUT = join(ROOT, 'native/pow/build/pow.node')
 
 class BuildNativeError extends Error {
   override readonly name = 'BuildNativeError'
@@ -49,10 +48,10 @@ function libsodiumLinkings (): Array<{ name: string, args: string[] }> {
   ]
 }
 
-async function build (): Promise<string> {
+async function build (OUT: string): Promise<string> {
   const cc = process.env.CC ?? 'cc'
   const include = findNodeApiHeaders()
-  await mkdir(OUT_DIR, { recursive: true })
+  await mkdir(dirname(OUT), { recursive: true })
   const partial = `${OUT}.${process.pid}.tmp`
   const failures: string[] = []
   try {
@@ -77,13 +76,16 @@ async function build (): Promise<string> {
   throw new BuildNativeError(`cannot link ${relative(ROOT, SOURCE)}:\n  ${failures.join('\n  ')}`)
 }
 
-parseScriptArgs({
+const { values } = parseScriptArgs({
   command: 'npm run build:native --',
   summary: 'Build the optional native PoW loop (native/pow) with the system C compiler and libsodium; CC picks the compiler.',
-  options: {}
+  options: {
+    out: { type: 'string', default: relative(ROOT, DEFAULT_OUT), placeholder: 'file', description: 'where to write the addon (the node loads it only from the default place; tests build one elsewhere)' }
+  }
 })
+const OUT = resolve(values.out ?? DEFAULT_OUT)
 try {
-  const linking = await build()
+  const linking = await build(OUT)
   // Loaded in a fresh process, so the check sees the file just written, not a cached copy.
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `
     import { loadNativePow } from ${JSON.stringify(join(ROOT, 'src/identity/pow-native.ts'))}

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import sodium from 'sodium-native'
 import { leBytesToBigInt, POW_STAMP_BYTES } from './pow.ts'
-import { loadNativePow, targetToLeBytes, type NativePowScan } from './pow-native.ts'
+import { loadNativePow, targetToLeBytes, type NativePowScan, type NativePowStatus } from './pow-native.ts'
 
 const PUBLIC_KEY_BYTES = 32
 const INPUT_BYTES = PUBLIC_KEY_BYTES + POW_STAMP_BYTES
@@ -101,7 +101,11 @@ export class PowScanner {
   private readonly nativeScan: NativePowScan | undefined
   private readonly targetBytes: Uint8Array
 
-  constructor (publicKey: Uint8Array, startStamp: Uint8Array, target: bigint, engine: PowEngine = DEFAULT_POW_ENGINE) {
+  /**
+   * `native` is the addon the native engine runs: the one this thread loaded unless another
+   * (e.g. one just built into a temporary directory) is given.
+   */
+  constructor (publicKey: Uint8Array, startStamp: Uint8Array, target: bigint, engine: PowEngine = DEFAULT_POW_ENGINE, native: NativePowStatus = NATIVE_POW) {
     if (publicKey.length !== PUBLIC_KEY_BYTES) throw new RangeError(`public key must be ${PUBLIC_KEY_BYTES} bytes`)
     if (startStamp.length !== POW_STAMP_BYTES) throw new RangeError(`stamp must be ${POW_STAMP_BYTES} bytes`)
     if (target < 0n || target >= 1n << 256n) throw new RangeError('PoW target must be a 256-bit unsigned integer')
@@ -114,11 +118,11 @@ export class PowScanner {
     this.targetTop32 = Number(target >> 224n)
     this.targetTop8 = this.targetTop32 >>> 24
     this.targetBytes = targetToLeBytes(target)
-    if (engine === 'native addon' && !NATIVE_POW.loaded) {
-      throw new PowEngineUnavailableError(`the native PoW addon is not available: ${NATIVE_POW.reason}`)
+    if (engine === 'native addon' && !native.loaded) {
+      throw new PowEngineUnavailableError(`the native PoW addon is not available: ${native.reason}`)
     }
     this.engine = engine
-    this.nativeScan = engine === 'native addon' && NATIVE_POW.loaded ? NATIVE_POW.scan : undefined
+    this.nativeScan = engine === 'native addon' && native.loaded ? native.scan : undefined
   }
 
   /** A copy of the current stamp (the passing one once `found`). */
