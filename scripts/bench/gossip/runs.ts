@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path'
 import { Cluster, removeScratchDir, scratchDir, type Mark } from './cluster.ts'
+import { loopbackNetwork, type BenchNetwork } from './network.ts'
 import type { Edge } from './topology.ts'
 import type { Tzp2pNodeConfig } from './tzp2p-node.ts'
 
@@ -25,6 +26,8 @@ export interface RunParams {
   warmup: number
   intervalMs: number
   operations: number
+  /** Where the nodes run and listen; loopback by default. */
+  network?: BenchNetwork
   /** Progress lines. */
   log: (line: string) => void
 }
@@ -109,6 +112,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
 }
 
 export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[] }> {
+  const network = p.network ?? loopbackNetwork
   const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
   let cluster: Cluster | undefined
   try {
@@ -117,10 +121,11 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
       chain: 'gossip-bench',
       accounts: Math.max(32, p.operations),
       baker: i === PRODUCER,
+      listen: `/ip4/${network.address(i)}/tcp/0`,
       maxClockDrift: Math.ceil((p.heads + p.warmup) * p.intervalMs / 1000) + 60
     })
     p.log(`tzp2p: starting ${p.nodes} node processes`)
-    cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))])
+    cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))], network.command)
     await cluster.connect(p.edges)
     await cluster.waitTopology(p.edges, 60_000)
     const producer = cluster.nodes[PRODUCER]
@@ -152,10 +157,11 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
 const GOSSIPSUB_MESH_LOW = 4
 
 export async function runGossipsub (p: RunParams, warmup: Block[], measured: Block[]): Promise<StackResult> {
+  const network = p.network ?? loopbackNetwork
   let cluster: Cluster | undefined
   try {
     p.log(`gossipsub: starting ${p.nodes} node processes`)
-    cluster = await Cluster.start('gossipsub', p.nodes, () => [join(DIR, 'gossipsub-node.ts')])
+    cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`], network.command)
     await cluster.connect(p.edges)
     // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).
     await cluster.waitTopology(p.edges, 60_000, (a, degree) =>
