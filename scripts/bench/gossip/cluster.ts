@@ -34,7 +34,8 @@ function killAll (): void {
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true })
   scratchDirs.clear()
   for (const hook of exitHooks) {
-    try { hook() } catch {}
+    // One failed clean-up must not keep the others from running.
+    try { hook() } catch { continue }
   }
   exitHooks.clear()
 }

@@ -40,8 +40,9 @@ export const loopbackNetwork: BenchNetwork = {
 
 /** Removes the layout with synchronous commands: what an exit handler can still do. */
 function removeNamespacesNow (layout: NamespaceLayout): void {
+  // A piece already gone makes `ip` fail: nothing to do for it.
   const ip = (...args: string[]): void => {
-    try { execFileSync('ip', args, { stdio: 'ignore' }) } catch {}
+    try { execFileSync('ip', args, { stdio: 'ignore' }) } catch { return }
   }
   // Deleting the host end of a veth deletes its namespace end too, even while a process still
   // holds the namespace open; the namespace itself goes with its last process.
@@ -69,8 +70,12 @@ async function tc (args: string[]): Promise<void> {
  * cannot: not root, no iproute2, no netem.
  */
 export async function namespaceNetwork (count: number, shaping: LinkShaping): Promise<BenchNetwork> {
+  const loopbackInstead = 'or drop --link-delay, --loss and --net-namespaces to run on loopback'
+  if (process.platform === 'linux' && process.getuid?.() !== 0) {
+    throw new BenchNetworkUnavailableError(`creating network namespaces and netem qdiscs needs root: run it as root (sudo), ${loopbackInstead}`)
+  }
   const why = await networkNamespacesUnavailable()
-  if (why !== undefined) throw new BenchNetworkUnavailableError(`network namespaces: ${why}`)
+  if (why !== undefined) throw new BenchNetworkUnavailableError(`network namespaces: ${why} (${loopbackInstead})`)
   const subnet = pickSubnet((await run('ip', ['-o', 'addr', 'show'])).stdout, process.pid)
   // `gb` + 4 digits: names stay within IFNAMSIZ and apart from the devnet's (digits only).
   const layout = namespaceLayout(`gb${process.pid % 10_000}`, subnet, count)
