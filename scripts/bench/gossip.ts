@@ -156,7 +156,7 @@ await writeBenchJson(process.argv.slice(2), {
   bench: 'gossip',
   command: `npm run bench:gossip${shaping.delayMs > 0 || shaping.lossPercent > 0 ? ` -- --link-delay ${shaping.delayMs}${shaping.lossPercent > 0 ? ` --loss ${shaping.lossPercent}` : ''}` : shaping.namespaces ? ' -- --net-namespaces' : ''}`,
   params: {
-    nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, heads: params.heads, warmup: params.warmup,
+    nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
     intervalMs: params.intervalMs, operations: params.operations, seed,
     network: shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
     // Twenty processes per stack share the machine's cores: the load says how contended they were.
