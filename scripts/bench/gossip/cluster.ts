@@ -185,6 +185,9 @@ export interface Mark {
   counters: Record<string, number>
 }
 
+/** How long an edge may stay missing (a handshake still under way) before it is dialled again. */
+const REDIAL_AFTER_MS = 5_000
+
 /** N children of one stack. */
 export class Cluster {
   readonly nodes: BenchChild[]
@@ -239,13 +242,33 @@ export class Cluster {
     return undefined
   }
 
-  /** Polls until the topology is as wired (and `extra` holds), or fails at the deadline. */
-  async waitTopology (edges: readonly Edge[], deadlineMs: number, extra?: (answer: ChildEvent, degree: number) => boolean): Promise<void> {
+  /** The edges neither end of which is connected to the other. */
+  async missingEdges (edges: readonly Edge[]): Promise<Edge[]> {
+    const connected = (await this.peers()).map(a => new Set(a.peers as string[]))
+    return edges.filter(([a, b]) => !connected[a].has(this.nodes[b].peer) && !connected[b].has(this.nodes[a].peer))
+  }
+
+  /**
+   * Polls until the topology is as wired (and `extra` holds), or fails at the deadline. An edge
+   * gone on both sides for a while is dialled again: on a heavily loaded machine a connection can
+   * fail its handshake or keep-alive deadline after `connect` returned, which says nothing about
+   * gossip (as in `dialAll`'s retries). `onRedial` hears of each.
+   */
+  async waitTopology (edges: readonly Edge[], deadlineMs: number, extra?: (answer: ChildEvent, degree: number) => boolean, onRedial?: (edge: Edge) => void): Promise<void> {
     const deadline = Date.now() + deadlineMs
+    let nextRedial = Date.now() + REDIAL_AFTER_MS
     for (;;) {
       const mismatch = await this.topologyMismatch(edges, extra)
       if (mismatch === undefined) return
       if (Date.now() > deadline) throw new BenchChildError(`the network did not settle: ${mismatch}`)
+      if (Date.now() > nextRedial) {
+        nextRedial = Date.now() + REDIAL_AFTER_MS
+        for (const edge of await this.missingEdges(edges)) {
+          onRedial?.(edge)
+          // A failed dial is tried again at the next round, until the deadline.
+          await this.nodes[edge[0]].call({ cmd: 'connect', addresses: [this.nodes[edge[1]].address] }, 'connected').catch(() => undefined)
+        }
+      }
       await new Promise(resolve => setTimeout(resolve, 250))
     }
   }

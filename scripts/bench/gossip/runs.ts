@@ -111,6 +111,10 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   }
 }
 
+function redialLog (p: RunParams, stack: string): (edge: Edge) => void {
+  return ([a, b]) => { p.log(`${stack}: edge ${a}–${b} lost before the measurement, dialled again`) }
+}
+
 export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[] }> {
   const network = p.network ?? loopbackNetwork
   const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
@@ -127,7 +131,7 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     p.log(`tzp2p: starting ${p.nodes} node processes`)
     cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))], network.command)
     await cluster.connect(p.edges)
-    await cluster.waitTopology(p.edges, 60_000)
+    await cluster.waitTopology(p.edges, 60_000, undefined, redialLog(p, 'tzp2p'))
     const producer = cluster.nodes[PRODUCER]
     const produce = async (count: number): Promise<Block[]> =>
       (await producer.call({ cmd: 'produce', count, intervalMs: p.intervalMs, operations: p.operations }, 'produced', arrivalDeadline(p, count))).heads as Block[]
@@ -165,7 +169,7 @@ export async function runGossipsub (p: RunParams, warmup: Block[], measured: Blo
     await cluster.connect(p.edges)
     // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).
     await cluster.waitTopology(p.edges, 60_000, (a, degree) =>
-      (a.subscribers as number) === degree && (a.mesh as number) >= Math.min(degree, GOSSIPSUB_MESH_LOW))
+      (a.subscribers as number) === degree && (a.mesh as number) >= Math.min(degree, GOSSIPSUB_MESH_LOW), redialLog(p, 'gossipsub'))
     const producer = cluster.nodes[PRODUCER]
     const publish = async (blocks: Block[]): Promise<Array<{ key: string, t: number }>> =>
       (await producer.call({ cmd: 'publish', payloads: blocks.map(b => b.payload), intervalMs: p.intervalMs }, 'published', arrivalDeadline(p, blocks.length))).heads as Array<{ key: string, t: number }>
