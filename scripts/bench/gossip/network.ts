@@ -64,6 +64,24 @@ async function tc (args: string[]): Promise<void> {
   }
 }
 
+/** Tries netem on the loopback of a throwaway namespace: a host without it fails here, before forty namespaces are built. */
+async function probeNetem (namespace: string, shaping: LinkShaping): Promise<void> {
+  const remove = (): void => {
+    try { execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' }) } catch { return }
+  }
+  const cancel = atExit(remove)
+  try {
+    await run('ip', ['netns', 'add', namespace])
+    await tc(netemArgs(namespace, 'lo', shaping))
+  } catch (e) {
+    if (e instanceof BenchNetworkUnavailableError) throw e
+    throw new BenchNetworkUnavailableError(`network namespaces: ${(e as Error).message}`)
+  } finally {
+    await run('ip', ['netns', 'del', namespace]).catch(() => undefined)
+    cancel()
+  }
+}
+
 /**
  * One namespace per node on a fresh bridge, netem on each node's link when `shaping` asks for it.
  * Fails with a BenchNetworkUnavailableError (having removed whatever it made) when this host
@@ -79,6 +97,7 @@ export async function namespaceNetwork (count: number, shaping: LinkShaping): Pr
   const subnet = pickSubnet((await run('ip', ['-o', 'addr', 'show'])).stdout, process.pid)
   // `gb` + 4 digits: names stay within IFNAMSIZ and apart from the devnet's (digits only).
   const layout = namespaceLayout(`gb${process.pid % 10_000}`, subnet, count)
+  if (shapesLinks(shaping)) await probeNetem(`${layout.nodes[0].namespace}probe`, shaping)
   const cancel = atExit(() => { removeNamespacesNow(layout) })
   try {
     try {
