@@ -21,7 +21,7 @@
 import { cpus, loadavg } from 'node:os'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson, type BenchFigure } from './results.ts'
-import { LinkShapingError, MAX_LINK_DELAY_MS, MAX_LOSS_PERCENT, parseLinkShaping, type LinkShaping } from './gossip/link-shaping.ts'
+import { LinkShapingError, MAX_LINK_DELAY_MS, MAX_LOSS_PERCENT, parseLinkShaping, shapingOptions, type LinkShaping } from './gossip/link-shaping.ts'
 import { BenchNetworkUnavailableError, loopbackNetwork, namespaceNetwork, type BenchNetwork } from './gossip/network.ts'
 import { runGossipsub, runTzp2p, type RunParams, type StackResult } from './gossip/runs.ts'
 import { diameter, randomRegularTopology } from './gossip/topology.ts'
@@ -154,7 +154,7 @@ const figure = (r: Row, goal?: { text: string, met: boolean }): BenchFigure => (
 })
 await writeBenchJson(process.argv.slice(2), {
   bench: 'gossip',
-  command: `npm run bench:gossip${shaping.delayMs > 0 || shaping.lossPercent > 0 ? ` -- --link-delay ${shaping.delayMs}${shaping.lossPercent > 0 ? ` --loss ${shaping.lossPercent}` : ''}` : shaping.namespaces ? ' -- --net-namespaces' : ''}`,
+  command: ['npm run bench:gossip', ...(shaping.namespaces ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
   params: {
     nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
     intervalMs: params.intervalMs, operations: params.operations, seed,

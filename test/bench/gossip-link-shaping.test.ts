@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  BENCH_SUBNETS, LinkShapingError, describeShaping, netemArgs, parseLinkShaping, pickSubnet, shapesLinks
+  BENCH_SUBNETS, LinkShapingError, describeShaping, netemArgs, parseLinkShaping, pickSubnet, shapesLinks, shapingOptions
 } from '../../scripts/bench/gossip/link-shaping.ts'
 
 describe('gossip benchmark link shaping options', () => {
@@ -34,6 +34,14 @@ describe('gossip benchmark link shaping options', () => {
     assert.deepEqual(netemArgs('ns', 'dev', parseLinkShaping({ loss: '3' })),
       ['-n', 'ns', 'qdisc', 'add', 'dev', 'dev', 'root', 'netem', 'loss', '3%', 'limit', '100000'])
     assert.throws(() => netemArgs('ns', 'dev', parseLinkShaping({ netNamespaces: true })), LinkShapingError)
+  })
+
+  it('gives back the options that ask for a shaping, for the result\'s command', () => {
+    for (const options of [['--link-delay', '25'], ['--link-delay', '25', '--loss', '1.5'], ['--loss', '2'], ['--net-namespaces'], []]) {
+      const value = (name: string): string | undefined => { const i = options.indexOf(name); return i < 0 ? undefined : options[i + 1] }
+      const shaping = parseLinkShaping({ linkDelay: value('--link-delay'), loss: value('--loss'), netNamespaces: options.includes('--net-namespaces') })
+      assert.deepEqual(shapingOptions(shaping), options)
+    }
   })
 
   it('describes the network for the report', () => {

@@ -83,6 +83,13 @@ export function pickSubnet (inUse: string, preferred: number): number {
   throw new LinkShapingError(`every subnet 10.99.${first}.0/24 to 10.99.${last}.0/24 is in use on this host: remove leftover bridges (ip -o addr show | grep 10.99.)`)
 }
 
+/** The command-line options that ask for `s` (none for loopback), as a result's command shows them. */
+export function shapingOptions (s: LinkShaping): string[] {
+  if (!s.namespaces) return []
+  if (!shapesLinks(s)) return ['--net-namespaces']
+  return [...(s.delayMs > 0 ? ['--link-delay', String(s.delayMs)] : []), ...(s.lossPercent > 0 ? ['--loss', String(s.lossPercent)] : [])]
+}
+
 /** How the run's parameters describe the network (in the JSON and on the first line). */
 export function describeShaping (s: LinkShaping): string {
   if (!s.namespaces) return 'loopback'
