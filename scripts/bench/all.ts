@@ -18,6 +18,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseScriptArgs } from '../script-args.ts'
 import { renderMarkdown, replaceReadmeSection, type BenchRun, type Machine } from './results-table.ts'
+import { scalingSections } from './gossip/scaling-table.ts'
 import type { BenchResult } from './results.ts'
 
 interface BenchSpec {
@@ -107,7 +108,9 @@ try {
 }
 
 const markdown = renderMarkdown(machine, runs)
-await writeFile(values.out, markdown.document)
+// The tables of `npm run bench:gossip-scaling` come from their own (longer) runs: keep them.
+const kept = scalingSections(await readFile(values.out, 'utf8').catch(() => ''))
+await writeFile(values.out, [markdown.document.replace(/\n*$/, ''), ...kept].join('\n\n') + '\n')
 process.stdout.write(`\n${markdown.table}\nwritten to ${values.out}\n`)
 
 // The README shows full runs of every benchmark; a quick or partial run updates it only on request.

@@ -3,7 +3,9 @@
  * with tzp2p (Current_head announcements, operations pulled by hash over /tzp2p/sync) and with
  * `@libp2p/gossipsub` carrying the same blocks over the same edges.
  *
- * N node processes (default 20) on loopback, wired as a fixed random graph of degree ~D (seeded),
+ * N node processes (default 20) on loopback, or each in its own network namespace with `tc netem`
+ * delay and loss on every node's link (`--link-delay`, `--loss`: as `devnet --net-namespaces`
+ * builds them; root, iproute2 and the kernel's sch_netem needed), wired as a fixed random graph of degree ~D (seeded),
  * one producer (node 0) making a block every interval with a few signed transfers. Per block and
  * node: the time from production to arrival (p50, p99 over all pairs, warm-up blocks ignored); per
  * block and node: bytes written to TCP. Then the same for gossipsub, and the ratios.
@@ -11,16 +13,24 @@
  *
  *   npm run bench:gossip [-- --nodes 20 --degree 6 --heads 60 --warmup 5 --interval-ms 500
  *                           --operations 5 --seed 1 --json file]
+ *   npm run bench:gossip -- --link-delay 25 [--loss 1]
+ *
+ * When the network asked for cannot be built here (not root, no iproute2, no netem), it says
+ * what is missing in one line and exits with 1; it never falls back to loopback.
  */
 import { cpus, loadavg } from 'node:os'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson, type BenchFigure } from './results.ts'
+import { LinkShapingError, MAX_LINK_DELAY_MS, MAX_LOSS_PERCENT, parseLinkShaping, shapingOptions, type LinkShaping } from './gossip/link-shaping.ts'
+import { BenchNetworkUnavailableError, loopbackNetwork, namespaceNetwork, type BenchNetwork } from './gossip/network.ts'
 import { runGossipsub, runTzp2p, type RunParams, type StackResult } from './gossip/runs.ts'
 import { diameter, randomRegularTopology } from './gossip/topology.ts'
 
 const { values: args } = parseScriptArgs({
   command: 'npm run bench:gossip --',
-  summary: 'How fast and at what cost a new head reaches every node of a loopback devnet, with tzp2p and with @libp2p/gossipsub.',
+  summary: 'How fast and at what cost a new head reaches every node of a devnet, with tzp2p and with @libp2p/gossipsub, ' +
+    'on loopback or with every node in its own network namespace and tc netem on every link (root, iproute2 and sch_netem needed; ' +
+    'when they are missing it says so and exits with 1).',
   options: {
     nodes: { type: 'string', default: '20', placeholder: 'N', description: 'node processes' },
     degree: { type: 'string', default: '6', placeholder: 'D', description: 'edges per node of the random graph' },
@@ -29,6 +39,9 @@ const { values: args } = parseScriptArgs({
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
     operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
+    'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay netem adds to every packet a node sends, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this); implies --net-namespaces` },
+    loss: { type: 'string', placeholder: 'percent', description: `share of the packets a node sends that netem drops, 0 to ${MAX_LOSS_PERCENT}; implies --net-namespaces` },
+    'net-namespaces': { type: 'boolean', default: false, description: 'each node in its own network namespace on a bridge, as devnet --net-namespaces (root only); without --link-delay/--loss, no netem' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
@@ -40,6 +53,15 @@ function positive (name: string, value: string | undefined, min = 1): number {
     process.exit(2)
   }
   return n
+}
+
+let shaping: LinkShaping
+try {
+  shaping = parseLinkShaping({ linkDelay: args['link-delay'], loss: args.loss, netNamespaces: args['net-namespaces'] })
+} catch (e) {
+  if (!(e instanceof LinkShapingError)) throw e
+  console.error(e.message)
+  process.exit(2)
 }
 
 const nodes = positive('nodes', args.nodes, 2)
@@ -65,10 +87,24 @@ function percentile (values: readonly number[], p: number): number {
 
 const fmt = (n: number, digits = 1): string => Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
 
-console.log(`gossip benchmark: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
+let network: BenchNetwork = loopbackNetwork
+if (shaping.namespaces) {
+  try {
+    network = await namespaceNetwork(nodes, shaping)
+  } catch (e) {
+    if (!(e instanceof BenchNetworkUnavailableError)) throw e
+    console.error(`npm run bench:gossip: cannot build the emulated network: ${e.message}`)
+    process.exit(1)
+  }
+}
+params.network = network
+
+console.log(`gossip benchmark on ${network.description}: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
   `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each`)
+// An error or Ctrl-C removes the namespaces from the exit handler (network.ts); here the ordinary end.
 const tz = await runTzp2p(params)
 const gs = await runGossipsub(params, tz.warmup, tz.measured)
+await network.close()
 
 interface Row { label: string, unit: string, tz: number, gs: number, digits?: number }
 const rows: Row[] = [
@@ -100,10 +136,13 @@ for (const r of rows) {
   const d = r.digits ?? 1
   console.log(`${`${r.label} (${r.unit})`.padEnd(34)}${fmt(r.tz, d).padStart(12)}${fmt(r.gs, d).padStart(12)}${fmt(r.tz / r.gs, 2).padStart(8)}`)
 }
+// The goals of issue 16: arrival no later than gossipsub's at p50 and p99, with at most 0.6× its bytes.
+const BYTES_GOAL = 0.6
+const p50Met = rows[0].tz <= rows[0].gs
 const p99Met = rows[1].tz <= rows[1].gs
-const bytesMet = rows[2].tz < rows[2].gs
+const bytesMet = rows[2].tz <= BYTES_GOAL * rows[2].gs
 console.log('')
-console.log(`goal: tzp2p p99 ≤ gossipsub's (${p99Met ? 'met' : 'missed'}) with fewer bytes per block (${bytesMet ? 'met' : 'missed'})`)
+console.log(`goal: tzp2p p50 and p99 ≤ gossipsub's (${p50Met ? 'met' : 'missed'}, ${p99Met ? 'met' : 'missed'}) with ≤ ${BYTES_GOAL}× its bytes per head (${bytesMet ? 'met' : 'missed'})`)
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map(l => l.toFixed(2)).join(' ')} at the end`)
 
 const reference = (r: Row): Pick<BenchFigure, 'reference' | 'ratio'> => ({
@@ -115,17 +154,18 @@ const figure = (r: Row, goal?: { text: string, met: boolean }): BenchFigure => (
 })
 await writeBenchJson(process.argv.slice(2), {
   bench: 'gossip',
-  command: 'npm run bench:gossip',
+  command: ['npm run bench:gossip', ...(shaping.namespaces ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
   params: {
-    nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, heads: params.heads, warmup: params.warmup,
+    nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
     intervalMs: params.intervalMs, operations: params.operations, seed,
+    network: shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
     // Twenty processes per stack share the machine's cores: the load says how contended they were.
     loadAverage: loadavg().map(l => Number(l.toFixed(2)))
   },
   figures: [
-    figure(rows[0]),
+    figure(rows[0], { text: '≤ 1.0× gossipsub', met: p50Met }),
     figure(rows[1], { text: '≤ 1.0× gossipsub', met: p99Met }),
-    figure(rows[2], { text: '< 1.0× gossipsub', met: bytesMet }),
+    figure(rows[2], { text: `≤ ${BYTES_GOAL}× gossipsub`, met: bytesMet }),
     figure(rows[3])
   ]
 })

@@ -21,15 +21,37 @@ export class BenchChildError extends Error {
   override readonly name = 'BenchChildError'
 }
 
-/** Every child still running and every temporary directory, so that an interrupted benchmark leaves none behind. */
+/**
+ * Every child still running, every temporary directory and every other clean-up (network
+ * namespaces), so that an interrupted or failed benchmark leaves none behind.
+ */
 const live = new Set<ChildProcess>()
 const scratchDirs = new Set<string>()
+const exitHooks = new Set<() => void>()
 function killAll (): void {
   for (const c of live) c.kill('SIGKILL')
   live.clear()
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true })
   scratchDirs.clear()
+  for (const hook of exitHooks) {
+    // One failed clean-up must not keep the others from running.
+    try { hook() } catch { continue }
+  }
+  exitHooks.clear()
 }
+
+/**
+ * Runs `hook` (synchronous: it may run from the process's `exit` event) when the benchmark
+ * exits, fails or is interrupted, after the children are killed; the returned function cancels it.
+ */
+export function atExit (hook: () => void): () => void {
+  exitHooks.add(hook)
+  return () => { exitHooks.delete(hook) }
+}
+
+/** How a child is started: `program args` as is, or wrapped (e.g. `ip netns exec <namespace> program args`). */
+export type ChildCommand = (i: number, program: string, args: string[]) => { command: string, args: string[] }
+const direct: ChildCommand = (_i, program, args) => ({ command: program, args })
 
 /** A temporary directory removed when the benchmark ends, however it ends. */
 export async function scratchDir (prefix: string): Promise<string> {
@@ -60,9 +82,9 @@ export class BenchChild {
   private arrivalWaiters: Array<() => void> = []
   private stderr = ''
 
-  constructor (name: string, args: string[]) {
+  constructor (name: string, spawnAs: { command: string, args: string[] }) {
     this.name = name
-    this.process = spawn(NODE, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.process = spawn(spawnAs.command, spawnAs.args, { stdio: ['pipe', 'pipe', 'pipe'] })
     live.add(this.process)
     createInterface({ input: this.process.stdout as Readable }).on('line', line => {
       let e: ChildEvent
@@ -163,6 +185,9 @@ export interface Mark {
   counters: Record<string, number>
 }
 
+/** How long an edge may stay missing (a handshake still under way) before it is dialled again. */
+const REDIAL_AFTER_MS = 5_000
+
 /** N children of one stack. */
 export class Cluster {
   readonly nodes: BenchChild[]
@@ -171,9 +196,12 @@ export class Cluster {
     this.nodes = nodes
   }
 
-  /** Starts `count` children (`argsOf(i)`: the script and its arguments) and waits until all are ready. */
-  static async start (label: string, count: number, argsOf: (i: number) => string[]): Promise<Cluster> {
-    const nodes = Array.from({ length: count }, (_, i) => new BenchChild(`${label} node ${i}`, argsOf(i)))
+  /**
+   * Starts `count` children (`argsOf(i)`: the script and its arguments, run by the project's Node,
+   * through `command`) and waits until all are ready.
+   */
+  static async start (label: string, count: number, argsOf: (i: number) => string[], command: ChildCommand = direct): Promise<Cluster> {
+    const nodes = Array.from({ length: count }, (_, i) => new BenchChild(`${label} node ${i}`, command(i, NODE, argsOf(i))))
     const cluster = new Cluster(nodes)
     try {
       await Promise.all(nodes.map(async n => { n.ready = await n.waitFor(e => e.event === 'ready', 180_000) }))
@@ -214,13 +242,33 @@ export class Cluster {
     return undefined
   }
 
-  /** Polls until the topology is as wired (and `extra` holds), or fails at the deadline. */
-  async waitTopology (edges: readonly Edge[], deadlineMs: number, extra?: (answer: ChildEvent, degree: number) => boolean): Promise<void> {
+  /** The edges neither end of which is connected to the other. */
+  async missingEdges (edges: readonly Edge[]): Promise<Edge[]> {
+    const connected = (await this.peers()).map(a => new Set(a.peers as string[]))
+    return edges.filter(([a, b]) => !connected[a].has(this.nodes[b].peer) && !connected[b].has(this.nodes[a].peer))
+  }
+
+  /**
+   * Polls until the topology is as wired (and `extra` holds), or fails at the deadline. An edge
+   * gone on both sides for a while is dialled again: on a heavily loaded machine a connection can
+   * fail its handshake or keep-alive deadline after `connect` returned, which says nothing about
+   * gossip (as in `dialAll`'s retries). `onRedial` hears of each.
+   */
+  async waitTopology (edges: readonly Edge[], deadlineMs: number, extra?: (answer: ChildEvent, degree: number) => boolean, onRedial?: (edge: Edge) => void): Promise<void> {
     const deadline = Date.now() + deadlineMs
+    let nextRedial = Date.now() + REDIAL_AFTER_MS
     for (;;) {
       const mismatch = await this.topologyMismatch(edges, extra)
       if (mismatch === undefined) return
       if (Date.now() > deadline) throw new BenchChildError(`the network did not settle: ${mismatch}`)
+      if (Date.now() > nextRedial) {
+        nextRedial = Date.now() + REDIAL_AFTER_MS
+        for (const edge of await this.missingEdges(edges)) {
+          onRedial?.(edge)
+          // A failed dial is tried again at the next round, until the deadline.
+          await this.nodes[edge[0]].call({ cmd: 'connect', addresses: [this.nodes[edge[1]].address] }, 'connected').catch(() => undefined)
+        }
+      }
       await new Promise(resolve => setTimeout(resolve, 250))
     }
   }

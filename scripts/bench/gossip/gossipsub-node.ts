@@ -4,7 +4,7 @@
  * same prometheus byte counters) with gossipsub in place of the Tezos protocols, every option at
  * gossipsub's defaults. It is a measuring harness, not part of the node.
  *
- *   node scripts/bench/gossip/gossipsub-node.ts
+ *   node scripts/bench/gossip/gossipsub-node.ts [listen multiaddr, default /ip4/127.0.0.1/tcp/0]
  *
  * Events (stdout): `ready`, `arrival` (kind `head`: a block payload was delivered on the topic),
  * `connected`, `peers` (connected peers, topic subscribers, mesh size), `mark`, `published`,
@@ -29,13 +29,13 @@ const TOPIC = 'tzp2p-bench/blocks'
 const registry = new Registry()
 const libp2p = await createLibp2p({
   privateKey: await generateKeyPair('Ed25519'),
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  addresses: { listen: [process.argv[2] ?? '/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux(), mplex()],
   services: { identify: identify(), ping: ping(), pubsub: gossipsub() },
   metrics: prometheusMetrics({ registry, preserveExistingMetrics: true }),
-  // Every node shares 127.0.0.1: libp2p's default of 5 new inbound connections/s per IP would refuse some edges.
+  // On loopback every node shares 127.0.0.1: libp2p's default of 5 new inbound connections/s per IP would refuse some edges.
   connectionManager: { inboundConnectionThreshold: 1_000_000 }
 })
 const pubsub = libp2p.services.pubsub

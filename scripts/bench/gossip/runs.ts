@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path'
 import { Cluster, removeScratchDir, scratchDir, type Mark } from './cluster.ts'
+import { loopbackNetwork, type BenchNetwork } from './network.ts'
 import type { Edge } from './topology.ts'
 import type { Tzp2pNodeConfig } from './tzp2p-node.ts'
 
@@ -25,6 +26,8 @@ export interface RunParams {
   warmup: number
   intervalMs: number
   operations: number
+  /** Where the nodes run and listen; loopback by default. */
+  network?: BenchNetwork
   /** Progress lines. */
   log: (line: string) => void
 }
@@ -108,7 +111,12 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   }
 }
 
+function redialLog (p: RunParams, stack: string): (edge: Edge) => void {
+  return ([a, b]) => { p.log(`${stack}: edge ${a}–${b} lost before the measurement, dialled again`) }
+}
+
 export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[] }> {
+  const network = p.network ?? loopbackNetwork
   const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
   let cluster: Cluster | undefined
   try {
@@ -117,12 +125,13 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
       chain: 'gossip-bench',
       accounts: Math.max(32, p.operations),
       baker: i === PRODUCER,
+      listen: `/ip4/${network.address(i)}/tcp/0`,
       maxClockDrift: Math.ceil((p.heads + p.warmup) * p.intervalMs / 1000) + 60
     })
     p.log(`tzp2p: starting ${p.nodes} node processes`)
-    cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))])
+    cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))], network.command)
     await cluster.connect(p.edges)
-    await cluster.waitTopology(p.edges, 60_000)
+    await cluster.waitTopology(p.edges, 60_000, undefined, redialLog(p, 'tzp2p'))
     const producer = cluster.nodes[PRODUCER]
     const produce = async (count: number): Promise<Block[]> =>
       (await producer.call({ cmd: 'produce', count, intervalMs: p.intervalMs, operations: p.operations }, 'produced', arrivalDeadline(p, count))).heads as Block[]
@@ -152,14 +161,15 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
 const GOSSIPSUB_MESH_LOW = 4
 
 export async function runGossipsub (p: RunParams, warmup: Block[], measured: Block[]): Promise<StackResult> {
+  const network = p.network ?? loopbackNetwork
   let cluster: Cluster | undefined
   try {
     p.log(`gossipsub: starting ${p.nodes} node processes`)
-    cluster = await Cluster.start('gossipsub', p.nodes, () => [join(DIR, 'gossipsub-node.ts')])
+    cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`], network.command)
     await cluster.connect(p.edges)
     // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).
     await cluster.waitTopology(p.edges, 60_000, (a, degree) =>
-      (a.subscribers as number) === degree && (a.mesh as number) >= Math.min(degree, GOSSIPSUB_MESH_LOW))
+      (a.subscribers as number) === degree && (a.mesh as number) >= Math.min(degree, GOSSIPSUB_MESH_LOW), redialLog(p, 'gossipsub'))
     const producer = cluster.nodes[PRODUCER]
     const publish = async (blocks: Block[]): Promise<Array<{ key: string, t: number }>> =>
       (await producer.call({ cmd: 'publish', payloads: blocks.map(b => b.payload), intervalMs: p.intervalMs }, 'published', arrivalDeadline(p, blocks.length))).heads as Array<{ key: string, t: number }>

@@ -26,6 +26,8 @@ export interface Tzp2pNodeConfig {
   chain: string
   accounts: number
   baker: boolean
+  /** Listen multiaddr; 127.0.0.1 on a port of the system's choosing by default. */
+  listen?: string
   /**
    * Seconds a block may be ahead of the clock. The demo baker dates a block at least one second
    * after its predecessor, so baking faster than 1/s needs room (the default, 1 s, would refuse).
@@ -41,7 +43,7 @@ const node = await createNode({
   dataDir: config.dataDir,
   expectedPow: 0,
   chainName: NETWORK,
-  listen: ['/ip4/127.0.0.1/tcp/0'],
+  listen: [config.listen ?? '/ip4/127.0.0.1/tcp/0'],
   disablePeerDiscovery: true,
   limits: { maintenanceIdleTimeMs: null },
   inboundConnectionsPerIpPerSecond: 1_000_000,
