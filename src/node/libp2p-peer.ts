@@ -68,6 +68,11 @@ export class Libp2pPeer implements NetworkPeer {
     }
   }
 
+  /** Requests on the gossip stream waiting for answers now. */
+  get pendingOnChannel (): number {
+    return this.channel.pending
+  }
+
   /** The peer announced block `hash`: it holds its operations (Octez advertises only blocks it validated). */
   noteAnnounced (hash: Uint8Array): void {
     this.announced.set(toHex(hash), true)
