@@ -387,6 +387,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       case 'Current_branch': {
         const hash = blockHash(message.locator.headHeader)
         if (!await this.acceptable(peer, state, hash, message.locator.headHeader)) return
+        peer.noteAnnounced?.(hash)
         this.emit('branch', { peer, headHash: hash, locator: message.locator })
       }
     }
