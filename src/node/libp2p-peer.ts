@@ -10,8 +10,7 @@ import { InvalidAnswerError } from '../sync/checks.ts'
 import { PeerNotConnectedError } from '../sync/client.ts'
 import { SYNC_PROTOCOL } from '../sync/definitions.ts'
 import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
-import { KeyedAnswers } from './keyed-answers.ts'
-import type { Delivery } from './octez-peer.ts'
+import { KeyedAnswers, type Delivery } from './keyed-answers.ts'
 
 /** A gossip write that does not drain within this is abandoned (the stream is reset). */
 const GOSSIP_WRITE_TIMEOUT_MS = 30_000
