@@ -1,0 +1,77 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Baker } from '../../../src/chain/baker.ts'
+import type { BlockInput, Chain } from '../../../src/chain/chain.ts'
+import { Mempool } from '../../../src/chain/mempool.ts'
+import { readAccount } from '../../../src/protocol/demo/index.ts'
+import { createDemoV3Protocol, decodeV3Fitness, signOperation } from '../../../src/protocol/demo-v3/index.ts'
+import { managerKey } from '../../../src/protocol/demo-v3/store.ts'
+import type { Protocol } from '../../../src/protocol/protocol.ts'
+import { ProtocolRegistry } from '../../../src/protocol/registry.ts'
+import { demoSetup } from '../../helpers/demo-chain.ts'
+import { openChain, type OpenedChain } from '../../chain/helpers.ts'
+import { removeDir, tempDir } from '../../helpers/temp-dir.ts'
+
+const setup = demoSetup({ name: 'v3-activation', accounts: 3, verifyWorkers: 0 })
+const v3 = createDemoV3Protocol({
+  bakerPublicKey: setup.baker.publicKey,
+  bootstrapAccounts: setup.accounts.map(a => ({ publicKeyHash: a.publicKeyHash, balance: 1_000_000_000_000n }))
+})
+
+interface Node { opened: OpenedChain, chain: Chain, baker: Baker, mempool: Mempool, dir: string }
+
+async function node (protocols: Protocol[], activations: Array<{ level: number, protocol: string }>): Promise<Node> {
+  const dir = await tempDir('protocol-v3')
+  const opened = await openChain(dir, setup, { protocols: new ProtocolRegistry(protocols) })
+  let t = 1_700_000_000 * 1000
+  const mempool = new Mempool({ chain: opened.chain, announceDelayMs: 0 })
+  // The clock jumps 10 s per call: demo v3 blocks wait for their priority's minimal delay.
+  const baker = new Baker({ chain: opened.chain, mempool, bakerKey: setup.baker.secretKey, activations, now: () => (t += 10_000) })
+  return { opened, chain: opened.chain, baker, mempool, dir }
+}
+
+async function close (...nodes: Node[]): Promise<void> {
+  for (const n of nodes) { n.mempool.stop(); await n.opened.close(); await removeDir(n.dir) }
+}
+
+async function blocksOf (chain: Chain, from: number): Promise<BlockInput[]> {
+  const out: BlockInput[] = []
+  for (let level = from; level <= chain.head.header.shell.level; level++) {
+    const h = await chain.getBlockByLevel(level)
+    if (h === undefined) throw new Error(`no block at ${level}`)
+    const operations = []
+    for (let pass = 0; pass < h.header.shell.validationPass; pass++) operations.push(await chain.getOperations(h.hash, pass) ?? [])
+    out.push({ header: h.header, operations })
+  }
+  return out
+}
+
+test('a demo v1 chain activates demo v3: four passes, two-element fitness, v1 accounts carried over, a v3 operation through the mempool, a second node follows', async () => {
+  const a = await node([setup.protocol, v3], [{ level: 3, protocol: v3.hash }])
+  const b = await node([setup.protocol, v3], [])
+  try {
+    for (let i = 0; i < 4; i++) await a.baker.bakeNow()
+    assert.equal(a.chain.protocol, v3)
+    assert.deepEqual(a.chain.protocolLevels.map(l => [l.protoLevel, l.firstLevel]), [[1, 1], [2, 4]])
+    const head = a.chain.head.header
+    assert.equal(head.shell.proto, 2)
+    assert.equal(head.shell.validationPass, 4)
+    assert.deepEqual(decodeV3Fitness(head.shell.fitness), { level: 4, endorsingPower: 0 })
+
+    // A demo v1 account reveals its key under v3 (the authority bakes: no delegate has stake yet).
+    const alice = setup.accounts[0]
+    const before = (await readAccount(a.chain.state, alice.publicKeyHash))?.balance as bigint
+    const data = signOperation(a.chain.head.hash, { kind: 'reveal', source: alice.publicKeyHash, fee: 5n, counter: 1n, gasLimit: 0n, storageLimit: 0n, publicKey: alice.publicKey }, alice.secretKey)
+    await a.mempool.add({ branch: a.chain.head.hash, data })
+    const baked = await a.baker.bakeNow()
+    assert.equal(baked.operations, 1)
+    assert.deepEqual(await managerKey(a.chain.state, alice.publicKeyHash), alice.publicKey)
+    assert.equal((await readAccount(a.chain.state, alice.publicKeyHash))?.balance, before - 5n)
+
+    await b.chain.addBlocks(await blocksOf(a.chain, 1))
+    assert.equal(b.chain.head.hex, a.chain.head.hex)
+    assert.equal(b.chain.protocol, v3)
+  } finally {
+    await close(a, b)
+  }
+})
