@@ -6,7 +6,7 @@ import { newShellHeader, stateWritesDigest } from '../common.ts'
 import { InvalidBlockError, type Verdict } from '../errors.ts'
 import { makeManifest, manifestHash } from '../manifest.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlockInput, OperationVerdict, Protocol } from '../protocol.ts'
-import { ScratchState, type StateWrite } from '../state.ts'
+import { ScratchState, type StateReader, type StateWrite } from '../state.ts'
 import { accountKey, encodeAccount } from '../demo/account.ts'
 import { encodePublicKeyHash, publicKeyHash } from '../demo/keys.ts'
 import { beginBlock, checkBaker, checkV3Header, finishBlock, seedNonceFor, type BlockRules } from './block.ts'
@@ -16,7 +16,7 @@ import { VALIDATION_PASSES } from './encoding.ts'
 import { blockDataToJson, operationDataToJson } from './json.ts'
 import { applyOperation, decodeOperation } from './operations.ts'
 import { expectsCommitment, resolveParameters, writeParameters, type DemoV3Parameters } from './parameters.ts'
-import { firstPriorityOf, ensureCycle, minimalTimestamp } from './rights.ts'
+import { bakerAt, endorsementSlots, firstPriorityOf, ensureCycle, minimalTimestamp } from './rights.ts'
 import { cycleOf } from './parameters.ts'
 import { headLevel, V3_KEYS } from './store.ts'
 
@@ -50,6 +50,25 @@ export interface DemoV3Config {
 
 const MAX_SUPPLY = (1n << 63n) - 1n
 
+/** Who may bake and endorse at a level: for bakers and endorsers, the RPC and the status page. */
+export interface LevelRights {
+  level: number
+  cycle: number
+  /** The delegate of each priority, from 0. */
+  bakers: Uint8Array[]
+  /** The delegate of each endorsement slot. */
+  slots: Uint8Array[]
+}
+
+/** Demo v3 with what a baker, an endorser or a view needs besides the `Protocol` interface. */
+export interface DemoV3Protocol extends Protocol {
+  readonly parameters: Readonly<DemoV3Parameters>
+  /** The rights at `level` on the state of the block below it (the first `priorities` priorities). */
+  rightsAt: (state: StateReader, level: number, priorities?: number) => Promise<LevelRights>
+  /** Emmy*'s earliest timestamp for a block at `priority` carrying `endorsingPower` slots (`rights.ts`). */
+  earliestTimestamp: (predecessorTimestamp: bigint, priority: number, endorsingPower: number) => bigint
+}
+
 function int64 (v: bigint): Uint8Array {
   const out = new Uint8Array(8)
   new DataView(out.buffer).setBigInt64(0, v)
@@ -62,7 +81,7 @@ function int64 (v: bigint): Uint8Array {
  * (protocols/sync.md, Appendix A.2). Installed like demo v2: it runs from genesis, or from the block
  * after one that activates it, reading demo v1/v2's accounts as they are.
  */
-export function createDemoV3Protocol (config: DemoV3Config): Protocol {
+export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
   const params = resolveParameters(config.parameters)
   const ttl = config.maxOperationsTtl ?? 120
   const maxOps = config.maxOperationsPerBlock ?? 1000
@@ -229,7 +248,21 @@ export function createDemoV3Protocol (config: DemoV3Config): Protocol {
     }
   }
 
+  async function rightsAt (state: StateReader, level: number, priorities = 8): Promise<LevelRights> {
+    const cycle = cycleOf(params, level)
+    const data = await ensureCycle(new ScratchState(state), rules, cycle)
+    return {
+      level,
+      cycle,
+      bakers: Array.from({ length: Math.min(priorities, params.maxPriority) }, (_, p) => bakerAt(data, level, p)),
+      slots: endorsementSlots(data, level, params.endorsersPerBlock)
+    }
+  }
+
   return {
+    parameters: params,
+    rightsAt,
+    earliestTimestamp: (predecessorTimestamp, priority, endorsingPower) => minimalTimestamp(params, predecessorTimestamp, priority, endorsingPower),
     name: 'demo-v3',
     hash,
     manifest,

@@ -4,7 +4,7 @@ import { toHex } from '../../../src/encoding/index.ts'
 import type { InvalidOperationCode } from '../../../src/protocol/errors.ts'
 import { ScratchState } from '../../../src/protocol/state.ts'
 import type { Operation } from '../../../src/wire/operation.ts'
-import { anonymousOperation, inlineEndorsement, signOperation, type Contents } from '../../../src/protocol/demo-v3/index.ts'
+import { anonymousOperation, inlineEndorsement, signOperation, type Contents, type DemoV3Protocol } from '../../../src/protocol/demo-v3/index.ts'
 import { readCycle } from '../../../src/protocol/demo-v3/store.ts'
 import { cycleOf, resolveParameters } from '../../../src/protocol/demo-v3/parameters.ts'
 import { bakerAt, endorsementSlots, minimalTimestamp } from '../../../src/protocol/demo-v3/rights.ts'
@@ -140,4 +140,18 @@ test('Emmy* minimal timestamps', () => {
   assert.equal(minimalTimestamp(p, 1000n, 0, 191), 1000n + 60n + 4n)
   assert.equal(minimalTimestamp(p, 1000n, 2, 256), 1000n + 60n + 80n)
   assert.equal(minimalTimestamp(p, 1000n, 1, 100), 1000n + 60n + 40n + 4n * 92n)
+})
+
+test('rightsAt: the bakers by priority and the endorsement slots the protocol checks against', async () => {
+  const net = v3Net('v3-rights-at')
+  await bake(net)
+  const protocol = net.protocol as DemoV3Protocol
+  const level = net.head.shell.level + 1
+  const rights = await protocol.rightsAt(net.state, level, 16)
+  const { key, priority } = await bestBaker(net)
+  assert.equal(toHex(rights.bakers[priority]), toHex(key.publicKeyHash))
+  // Every drawn baker is one of the net's delegates, so the best of them holds priority 0.
+  assert.equal(priority, 0)
+  assert.deepEqual((await protocol.rightsAt(net.state, net.head.shell.level)).slots.map(toHex), (await slotsAt(net, net.head.shell.level)).map(toHex))
+  assert.equal(protocol.earliestTimestamp(100n, 0, net.params.initialEndorsers), 100n + BigInt(net.params.minimalBlockDelay))
 })
