@@ -11,6 +11,12 @@ import { ProtocolRegistry } from '../../../src/protocol/registry.ts'
 import { demoSetup } from '../../helpers/demo-chain.ts'
 import { openChain, type OpenedChain } from '../../chain/helpers.ts'
 import { removeDir, tempDir } from '../../helpers/temp-dir.ts'
+import { namedGenesis } from '../../../src/chain/genesis.ts'
+import { toHex } from '../../../src/encoding/index.ts'
+import { ed25519FromName } from '../../../src/protocol/demo/keys.ts'
+import { blockHash } from '../../../src/wire/block-header.ts'
+import { compareFitness } from '../../../src/wire/fitness.ts'
+import type { Operation } from '../../../src/wire/operation.ts'
 
 const setup = demoSetup({ name: 'v3-activation', accounts: 3, verifyWorkers: 0 })
 const v3 = createDemoV3Protocol({
@@ -73,5 +79,49 @@ test('a demo v1 chain activates demo v3: four passes, two-element fitness, v1 ac
     assert.equal(b.chain.protocol, v3)
   } finally {
     await close(a, b)
+  }
+})
+
+test('fork choice on a demo v3 chain: of two blocks at one level, the chain keeps the one carrying more endorsements, whichever came first', async () => {
+  const delegates = [0, 1, 2].map(i => ed25519FromName(`v3-fork/delegate/${i}`))
+  const protocol = createDemoV3Protocol({
+    bakerPublicKey: setup.baker.publicKey,
+    bootstrapAccounts: delegates.map(d => ({ publicKeyHash: d.publicKeyHash, balance: 1_000_000_000_000n, publicKey: d.publicKey })),
+    parameters: { endorsersPerBlock: 8, initialEndorsers: 4 }
+  })
+  const genesis = namedGenesis('v3-fork', 1_700_000_000n, protocol.hash)
+  const dir = await tempDir('protocol-v3')
+  const opened = await openChain(dir, { protocol, genesis }, { protocols: new ProtocolRegistry([protocol]) })
+  const chain = opened.chain
+  const keyOf = (pkh: Uint8Array) => delegates.find(d => toHex(d.publicKeyHash) === toHex(pkh)) as typeof delegates[number]
+  const bakeOn = async (candidates: Operation[], extraSeconds = 0n) => await chain.atHead(async (head, state) => {
+    const rights = await protocol.rightsAt(state, head.header.shell.level + 1)
+    return await protocol.makeBlock({
+      predecessor: head.header, predecessorHash: head.hash, timestamp: head.header.shell.timestamp + 1n + extraSeconds, candidates, state, bakerKey: keyOf(rights.bakers[0]).secretKey
+    })
+  })
+  try {
+    const first = await bakeOn([])
+    await chain.addBlock(first.header, first.operations)
+    const rights = await chain.atHead(async (head, state) => await protocol.rightsAt(state, head.header.shell.level))
+    const endorsers = [...new Set(rights.slots.map(toHex))].map(h => keyOf(Buffer.from(h, 'hex')))
+    assert.ok(endorsers.length >= 2, 'several delegates hold slots')
+    const endorse = (k: typeof delegates[number]): Operation => ({
+      branch: chain.head.hash,
+      data: signOperation(chain.head.hash, { kind: 'endorsement', level: 1, slot: rights.slots.findIndex(s => toHex(s) === toHex(k.publicKeyHash)) }, k.secretKey)
+    })
+    const few = await bakeOn([endorse(endorsers[0])])
+    const many = await bakeOn(endorsers.map(endorse), 1n)
+    assert.equal(compareFitness(many.header.shell.fitness, few.header.shell.fitness), 1)
+    await chain.addBlock(few.header, few.operations)
+    assert.equal(toHex(chain.head.hash), toHex(blockHash(few.header)))
+    await chain.addBlock(many.header, many.operations)
+    assert.equal(toHex(chain.head.hash), toHex(blockHash(many.header)))
+    // The lighter block arriving again changes nothing.
+    await chain.addBlock(few.header, few.operations)
+    assert.equal(toHex(chain.head.hash), toHex(blockHash(many.header)))
+  } finally {
+    await opened.close()
+    await removeDir(dir)
   }
 })
