@@ -6,7 +6,9 @@ import { InvalidBlockError, type InvalidOperationCode } from '../../../src/proto
 import { ScratchState } from '../../../src/protocol/state.ts'
 import type { Operation } from '../../../src/wire/operation.ts'
 import { compareFitness } from '../../../src/wire/fitness.ts'
-import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor } from '../../../src/protocol/demo-v3/index.ts'
+import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
+import { signBlockData } from '../../../src/protocol/demo-v3/block-data.ts'
+import type { BlockHeader } from '../../../src/wire/block-header.ts'
 import { readNonce } from '../../../src/protocol/demo-v3/store.ts'
 import {
   ACTIVATION_SECRET, FUNDRAISER_BALANCE, bake, balance, bestBaker, endorsement, keyOf, slotsAt, v3Net, type V3Net
@@ -157,4 +159,35 @@ test('seed nonces: committed every blocksPerCommitment levels, revealed in the n
   while (net.head.shell.level < 17) await bake(net)
   assert.equal(await readNonce(net.state, 8), undefined)
   assert.equal(await readNonce(net.state, 4), undefined)
+})
+
+test('each invalid block header is refused with its reason', async () => {
+  const net = v3Net('v3-headers')
+  const baker = (await bestBaker(net)).key
+  const good = (await net.protocol.makeBlock({
+    predecessor: net.head, predecessorHash: net.headHash, timestamp: net.head.shell.timestamp + 60n, candidates: [], state: net.state, bakerKey: baker.secretKey
+  })).header
+  const data = decodeBlockData(good.protocolData)
+  const withShell = (shell: Partial<BlockHeader['shell']>): BlockHeader => ({ ...good, shell: { ...good.shell, ...shell } })
+  const withData = (d: Partial<typeof data>, key = baker): BlockHeader =>
+    ({ ...good, protocolData: signBlockData(good.shell, { ...data, ...d }, key.secretKey) })
+  const cases: Array<[BlockHeader, string]> = [
+    [withShell({ fitness: [good.shell.fitness[0]] }), 'bad_fitness'],
+    [withShell({ fitness: v3Fitness(9, 0) }), 'bad_fitness'],
+    [withShell({ validationPass: 3 }), 'bad_validation_passes'],
+    [{ ...good, protocolData: good.protocolData.subarray(1) }, 'malformed_protocol_data'],
+    [withData({ priority: net.params.maxPriority }), 'bad_priority'],
+    [withData({ seedNonceHash: new Uint8Array(32) }), 'bad_nonce_commitment']
+  ]
+  for (const [header, code] of cases) {
+    const v = net.protocol.validateHeader(header, net.head)
+    assert.equal(v.ok ? 'ok' : v.error.code, code)
+  }
+  // Signed by a key that does not hold the priority: valid header shape, refused when applied.
+  const intruder = net.users[0]
+  const forged = withData({}, intruder)
+  assert.equal(net.protocol.validateHeader(forged, net.head).ok, true)
+  await assert.rejects(net.protocol.applyBlock({ header: forged, operations: [[], [], [], []], predecessor: net.head, state: net.state }),
+    (e: unknown) => e instanceof InvalidBlockError && e.code === 'bad_block_signature')
+  await net.protocol.applyBlock({ header: good, operations: [[], [], [], []], predecessor: net.head, state: net.state })
 })
