@@ -17,6 +17,19 @@ import { credit, implicit, writeHeadLevel, writeNonce } from './store.ts'
  * signature, and what every block does besides its operations (deposit, reward, nonce commitment).
  */
 
+/** `makeBlock` with a key that holds no priority below the bound at the level: the caller waits for another level. */
+export class NoBakingRightError extends Error {
+  override readonly name = 'NoBakingRightError'
+  readonly level: number
+  readonly delegate: Uint8Array
+
+  constructor (level: number, delegate: Uint8Array, maxPriority: number) {
+    super(`no baking priority below ${maxPriority} at level ${level} for this key`)
+    this.level = level
+    this.delegate = delegate
+  }
+}
+
 export interface BlockRules extends CycleContext {
   params: DemoV3Parameters
   authorityKey: Uint8Array

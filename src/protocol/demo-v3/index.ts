@@ -8,8 +8,8 @@ import { makeManifest, manifestHash } from '../manifest.ts'
 import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlockInput, OperationVerdict, Protocol } from '../protocol.ts'
 import { ScratchState, type StateReader, type StateWrite } from '../state.ts'
 import { accountKey, encodeAccount } from '../demo/account.ts'
-import { encodePublicKeyHash, publicKeyHash } from '../demo/keys.ts'
-import { beginBlock, checkBaker, checkV3Header, finishBlock, seedNonceFor, type BlockRules } from './block.ts'
+import { publicKeyHash } from '../demo/keys.ts'
+import { beginBlock, checkBaker, checkV3Header, finishBlock, NoBakingRightError, seedNonceFor, type BlockRules } from './block.ts'
 import { decodeBlockData, signBlockData, v3Fitness } from './block-data.ts'
 import { newContext, type OperationContext } from './context.ts'
 import { VALIDATION_PASSES } from './encoding.ts'
@@ -21,7 +21,7 @@ import { cycleOf } from './parameters.ts'
 import { headLevel, V3_KEYS } from './store.ts'
 
 export { DEFAULT_V3_PARAMETERS, type DemoV3Parameters } from './parameters.ts'
-export { seedNonceFor, bakingSlot } from './block.ts'
+export { seedNonceFor, bakingSlot, NoBakingRightError } from './block.ts'
 export { signOperation, anonymousOperation, inlineEndorsement } from './sign.ts'
 export { blindedPublicKeyHash } from './consensus.ts'
 export { originatedAddress } from './manager.ts'
@@ -196,7 +196,7 @@ export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
     const delegate = publicKeyHash(bakerKey.subarray(32))
     const cycle = await ensureCycle(scratch, rules, cycleOf(params, level))
     const priority = firstPriorityOf(cycle, level, delegate, params.maxPriority)
-    if (priority === undefined) throw new RangeError(`demo v3: ${encodePublicKeyHash(delegate)} has no baking priority below ${params.maxPriority} at level ${level}`)
+    if (priority === undefined) throw new NoBakingRightError(level, delegate, params.maxPriority)
     const { ctx } = await beginBlock(rules, scratch, level, priority, input.predecessorHash)
     const refused: BakedBlock['refused'] = []
     const byPass: Array<Array<{ op: Operation, decoded: Extract<ReturnType<typeof decodeOperation>, { ok: true }> }>> = Array.from({ length: VALIDATION_PASSES }, () => [])

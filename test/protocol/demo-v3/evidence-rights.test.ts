@@ -4,7 +4,7 @@ import { toHex } from '../../../src/encoding/index.ts'
 import type { InvalidOperationCode } from '../../../src/protocol/errors.ts'
 import { ScratchState } from '../../../src/protocol/state.ts'
 import type { Operation } from '../../../src/wire/operation.ts'
-import { anonymousOperation, inlineEndorsement, signOperation, type Contents, type DemoV3Protocol } from '../../../src/protocol/demo-v3/index.ts'
+import { anonymousOperation, inlineEndorsement, NoBakingRightError, signOperation, type Contents, type DemoV3Protocol } from '../../../src/protocol/demo-v3/index.ts'
 import { readCycle } from '../../../src/protocol/demo-v3/store.ts'
 import { cycleOf, resolveParameters } from '../../../src/protocol/demo-v3/parameters.ts'
 import { bakerAt, endorsementSlots, minimalTimestamp } from '../../../src/protocol/demo-v3/rights.ts'
@@ -154,4 +154,11 @@ test('rightsAt: the bakers by priority and the endorsement slots the protocol ch
   assert.equal(priority, 0)
   assert.deepEqual((await protocol.rightsAt(net.state, net.head.shell.level)).slots.map(toHex), (await slotsAt(net, net.head.shell.level)).map(toHex))
   assert.equal(protocol.earliestTimestamp(100n, 0, net.params.initialEndorsers), 100n + BigInt(net.params.minimalBlockDelay))
+})
+
+test('makeBlock with a key holding no right at the level is a NoBakingRightError', async () => {
+  const net = v3Net('v3-no-right')
+  await assert.rejects(net.protocol.makeBlock({
+    predecessor: net.head, predecessorHash: net.headHash, timestamp: net.head.shell.timestamp + 1n, candidates: [], state: net.state, bakerKey: net.users[0].secretKey
+  }), (e: unknown) => e instanceof NoBakingRightError && e.level === 1)
 })
