@@ -38,8 +38,11 @@ async function applyEndorsement (
     return refuse('wrong_endorsed_block', 'the branch is not the endorsed block (the predecessor of the block carrying it)')
   }
   if (e.slot >= ctx.params.endorsersPerBlock) return refuse('wrong_slot', `slot ${e.slot} is beyond the ${ctx.params.endorsersPerBlock} slots of a level`)
-  const cycle = cycleOf(ctx.params, e.level)
-  const slots = endorsementSlots(await ensureCycle(state, ctx, cycle), e.level, ctx.params.endorsersPerBlock)
+  let slots = ctx.slots.get(e.level)
+  if (slots === undefined) {
+    slots = endorsementSlots(await ensureCycle(state, ctx, cycleOf(ctx.params, e.level)), e.level, ctx.params.endorsersPerBlock)
+    ctx.slots.set(e.level, slots)
+  }
   const delegate = slots[e.slot]
   const mine = slotsOf(slots, delegate)
   if (mine[0] !== e.slot) return refuse('wrong_slot', `slot ${e.slot} is not its delegate's first slot (${mine[0]})`)

@@ -25,13 +25,15 @@ export interface OperationContext {
   endorsed: Set<string>
   /** Endorsement slots included so far. */
   endorsingPower: number
+  /** The slots of levels already drawn in this block or round (every endorsement of a level needs the same draw). */
+  slots: Map<number, Uint8Array[]>
 }
 
 export function newContext (
   fixed: Pick<OperationContext, 'params' | 'authorityKey' | 'authority'>,
   at: Pick<OperationContext, 'level' | 'predecessorHash' | 'baker'>
 ): OperationContext {
-  return { ...fixed, ...at, endorsed: new Set(), endorsingPower: 0 }
+  return { ...fixed, ...at, endorsed: new Set(), endorsingPower: 0, slots: new Map() }
 }
 
 export function refuse (code: InvalidOperationCode, message: string): InvalidOperationError {
