@@ -9,7 +9,7 @@ import { compareFitness } from '../../../src/wire/fitness.ts'
 import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
 import { signBlockData } from '../../../src/protocol/demo-v3/block-data.ts'
 import type { BlockHeader } from '../../../src/wire/block-header.ts'
-import { readNonce } from '../../../src/protocol/demo-v3/store.ts'
+import { readCycle, readNonce } from '../../../src/protocol/demo-v3/store.ts'
 import {
   ACTIVATION_SECRET, FUNDRAISER_BALANCE, bake, balance, bestBaker, endorsement, keyOf, slotsAt, v3Net, type V3Net
 } from './helpers.ts'
@@ -190,4 +190,17 @@ test('each invalid block header is refused with its reason', async () => {
   await assert.rejects(net.protocol.applyBlock({ header: forged, operations: [[], [], [], []], predecessor: net.head, state: net.state }),
     (e: unknown) => e instanceof InvalidBlockError && e.code === 'bad_block_signature')
   await net.protocol.applyBlock({ header: good, operations: [[], [], [], []], predecessor: net.head, state: net.state })
+})
+
+test('revealed nonces seed the cycle after next: the same chain with and without a revelation draws different rights there', async () => {
+  const nets = [v3Net('v3-seed'), v3Net('v3-seed')]
+  for (const net of nets) while (net.head.shell.level < 9) await bake(net)
+  const committer = keyOf(nets[0], (await readNonce(nets[0].state, 4))?.baker as Uint8Array)
+  const nonce = seedNonceFor(committer.secretKey, 4)
+  await bake(nets[0], [{ branch: nets[0].headHash, data: anonymousOperation({ kind: 'seed_nonce_revelation', level: 4, nonce }) }])
+  await bake(nets[1])
+  for (const net of nets) while (net.head.shell.level < 17) await bake(net)
+  const seeds = await Promise.all(nets.map(async net => await Promise.all([1, 2].map(async c => toHex((await readCycle(net.state, c))?.seed as Uint8Array)))))
+  assert.equal(seeds[0][0], seeds[1][0])
+  assert.notEqual(seeds[0][1], seeds[1][1])
 })
