@@ -30,6 +30,23 @@ export class NoBakingRightError extends Error {
   }
 }
 
+/**
+ * `makeBlock` asked for a timestamp before the one Emmy*'s delay allows at the key's priority and
+ * with the endorsements it found: the caller bakes again from `earliest` (with more endorsements,
+ * the delay may shrink by then).
+ */
+export class TooEarlyForPriorityError extends Error {
+  override readonly name = 'TooEarlyForPriorityError'
+  readonly priority: number
+  readonly earliest: bigint
+
+  constructor (priority: number, endorsingPower: number, earliest: bigint) {
+    super(`a block at priority ${priority} with endorsing power ${endorsingPower} may be dated from ${earliest}`)
+    this.priority = priority
+    this.earliest = earliest
+  }
+}
+
 export interface BlockRules extends CycleContext {
   params: DemoV3Parameters
   authorityKey: Uint8Array

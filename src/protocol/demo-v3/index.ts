@@ -9,7 +9,7 @@ import type { AppliedBlock, ApplyBlockInput, BakedBlock, GenesisState, MakeBlock
 import { ScratchState, type StateReader, type StateWrite } from '../state.ts'
 import { accountKey, encodeAccount } from '../demo/account.ts'
 import { publicKeyHash } from '../demo/keys.ts'
-import { beginBlock, checkBaker, checkV3Header, finishBlock, NoBakingRightError, seedNonceFor, type BlockRules } from './block.ts'
+import { beginBlock, checkBaker, checkV3Header, finishBlock, NoBakingRightError, seedNonceFor, TooEarlyForPriorityError, type BlockRules } from './block.ts'
 import { decodeBlockData, signBlockData, v3Fitness } from './block-data.ts'
 import { newContext, type OperationContext } from './context.ts'
 import { VALIDATION_PASSES } from './encoding.ts'
@@ -21,7 +21,7 @@ import { cycleOf } from './parameters.ts'
 import { headLevel, V3_KEYS } from './store.ts'
 
 export { DEFAULT_V3_PARAMETERS, type DemoV3Parameters } from './parameters.ts'
-export { seedNonceFor, bakingSlot, NoBakingRightError } from './block.ts'
+export { seedNonceFor, bakingSlot, NoBakingRightError, TooEarlyForPriorityError } from './block.ts'
 export { signOperation, anonymousOperation, inlineEndorsement } from './sign.ts'
 export { blindedPublicKeyHash } from './consensus.ts'
 export { originatedAddress } from './manager.ts'
@@ -185,8 +185,9 @@ export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
   }
 
   /**
-   * Bakes at the key's first priority at the level; the timestamp is pushed to the earliest one that
-   * priority and the endorsements included allow (Emmy*), so a caller should wait until then.
+   * Bakes at the key's first priority at the level (`NoBakingRightError` without one), at the given
+   * timestamp if that priority and the endorsements included allow it (Emmy*), else
+   * `TooEarlyForPriorityError` saying from when.
    */
   async function makeBlock (input: MakeBlockInput): Promise<BakedBlock> {
     const { predecessor, bakerKey } = input
@@ -218,8 +219,8 @@ export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
     const seedNonceHash = expectsCommitment(params, level) ? blake2b256(seedNonceFor(bakerKey, level)) : undefined
     await finishBlock(rules, scratch, ctx, seedNonceHash)
     const earliest = minimalTimestamp(params, predecessor.shell.timestamp, priority, ctx.endorsingPower)
-    const timestamp = input.timestamp > earliest ? input.timestamp : earliest
-    const shell = newShellHeader({ ...input, timestamp }, {
+    if (input.timestamp < earliest) throw new TooEarlyForPriorityError(priority, ctx.endorsingPower, earliest)
+    const shell = newShellHeader(input, {
       operations,
       context: blake2b256([predecessor.shell.context, stateWritesDigest(scratch.writes())]),
       fitness: v3Fitness(level, ctx.endorsingPower)

@@ -101,7 +101,7 @@ test('fork choice on a demo v3 chain: of two blocks at one level, the chain keep
     })
   })
   try {
-    const first = await bakeOn([])
+    const first = await bakeOn([], 1n)
     await chain.addBlock(first.header, first.operations)
     const rights = await chain.atHead(async (head, state) => await protocol.rightsAt(state, head.header.shell.level))
     const endorsers = [...new Set(rights.slots.map(toHex))].map(h => keyOf(Buffer.from(h, 'hex')))
@@ -110,8 +110,8 @@ test('fork choice on a demo v3 chain: of two blocks at one level, the chain keep
       branch: chain.head.hash,
       data: signOperation(chain.head.hash, { kind: 'endorsement', level: 1, slot: rights.slots.findIndex(s => toHex(s) === toHex(k.publicKeyHash)) }, k.secretKey)
     })
-    const few = await bakeOn([endorse(endorsers[0])])
-    const many = await bakeOn(endorsers.map(endorse), 1n)
+    const few = await bakeOn([endorse(endorsers[0])], 1n)
+    const many = await bakeOn(endorsers.map(endorse), 2n)
     assert.equal(compareFitness(many.header.shell.fitness, few.header.shell.fitness), 1)
     await chain.addBlock(few.header, few.operations)
     assert.equal(toHex(chain.head.hash), toHex(blockHash(few.header)))

@@ -6,7 +6,7 @@ import { InvalidBlockError, type InvalidOperationCode } from '../../../src/proto
 import { ScratchState } from '../../../src/protocol/state.ts'
 import type { Operation } from '../../../src/wire/operation.ts'
 import { compareFitness } from '../../../src/wire/fitness.ts'
-import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
+import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor, TooEarlyForPriorityError, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
 import { signBlockData } from '../../../src/protocol/demo-v3/block-data.ts'
 import type { BlockHeader } from '../../../src/wire/block-header.ts'
 import { readCycle, readNonce } from '../../../src/protocol/demo-v3/store.ts'
@@ -95,6 +95,11 @@ test('fitness: a block with more endorsements of the same predecessor weighs mor
 
 test('Emmy* timing: a block before its priority\'s minimal time is refused', async () => {
   const net = v3Net('v3-timing')
+  const { key, priority } = await bestBaker(net)
+  const genesisTime = net.head.shell.timestamp
+  await assert.rejects(net.protocol.makeBlock({
+    predecessor: net.head, predecessorHash: net.headHash, timestamp: genesisTime + 1n, candidates: [], state: net.state, bakerKey: key.secretKey
+  }), (e: unknown) => e instanceof TooEarlyForPriorityError && e.priority === priority && e.earliest === genesisTime + BigInt(2 + 2 * priority + 4))
   const baked = await bake(net)
   // No endorsements (initialEndorsers 4 missing): priority p waits 2 + 2p + 4 × 1 seconds.
   const p = decodeBlockData(baked.header.protocolData).priority

@@ -5,7 +5,7 @@ import type { Operation } from '../../../src/wire/operation.ts'
 import { ed25519FromName, type Ed25519Keypair } from '../../../src/protocol/demo/keys.ts'
 import { decodeAccount, accountKey } from '../../../src/protocol/demo/account.ts'
 import { blindedPublicKeyHash, createDemoV3Protocol, type DemoV3Parameters } from '../../../src/protocol/demo-v3/index.ts'
-import { bakingSlot } from '../../../src/protocol/demo-v3/block.ts'
+import { bakingSlot, TooEarlyForPriorityError } from '../../../src/protocol/demo-v3/block.ts'
 import { cycleOf, resolveParameters } from '../../../src/protocol/demo-v3/parameters.ts'
 import { endorsementSlots, ensureCycle } from '../../../src/protocol/demo-v3/rights.ts'
 import { signOperation } from '../../../src/protocol/demo-v3/sign.ts'
@@ -107,8 +107,13 @@ export interface Baked { header: BlockHeader, operations: Operation[][], refused
  */
 export async function bake (net: V3Net, candidates: Operation[] = [], key?: Ed25519Keypair): Promise<Baked> {
   const baker = key ?? (await bestBaker(net)).key
-  const baked = await net.protocol.makeBlock({
-    predecessor: net.head, predecessorHash: net.headHash, timestamp: net.head.shell.timestamp + 1n, candidates, state: net.state, bakerKey: baker.secretKey
+  const make = async (timestamp: bigint): Promise<Awaited<ReturnType<Protocol['makeBlock']>>> => await net.protocol.makeBlock({
+    predecessor: net.head, predecessorHash: net.headHash, timestamp, candidates, state: net.state, bakerKey: baker.secretKey
+  })
+  // As a baker does: try the next second, and if the priority's delay has not passed, bake at the earliest time it gives.
+  const baked = await make(net.head.shell.timestamp + 1n).catch(async (e: unknown) => {
+    if (e instanceof TooEarlyForPriorityError) return await make(e.earliest)
+    throw e
   })
   const applied = await net.protocol.applyBlock({ header: baked.header, operations: baked.operations, predecessor: net.head, state: net.state })
   net.state.apply(applied.writes)
