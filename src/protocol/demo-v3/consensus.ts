@@ -33,6 +33,7 @@ async function applyEndorsement (
   e: Endorsement, branch: Uint8Array, data: Uint8Array, state: ScratchState, ctx: OperationContext
 ): Promise<InvalidOperationError | undefined> {
   const endorsed = ctx.level - 1
+  if (endorsed < 1) return refuse('wrong_endorsement_level', 'the genesis block is not endorsed')
   if (e.level !== endorsed) return refuse('wrong_endorsement_level', `endorses level ${e.level}; a block at level ${ctx.level} carries endorsements of level ${endorsed}`)
   if (ctx.predecessorHash !== undefined && !bytesEqual(branch, ctx.predecessorHash)) {
     return refuse('wrong_endorsed_block', 'the branch is not the endorsed block (the predecessor of the block carrying it)')

@@ -8,6 +8,7 @@ import type { Operation } from '../../../src/wire/operation.ts'
 import { compareFitness } from '../../../src/wire/fitness.ts'
 import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor, TooEarlyForPriorityError, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
 import { signBlockData } from '../../../src/protocol/demo-v3/block-data.ts'
+import { signOperation } from '../../../src/protocol/demo-v3/sign.ts'
 import type { BlockHeader } from '../../../src/wire/block-header.ts'
 import { readCycle, readNonce } from '../../../src/protocol/demo-v3/store.ts'
 import {
@@ -208,4 +209,11 @@ test('revealed nonces seed the cycle after next: the same chain with and without
   const seeds = await Promise.all(nets.map(async net => await Promise.all([1, 2].map(async c => toHex((await readCycle(net.state, c))?.seed as Uint8Array)))))
   assert.equal(seeds[0][0], seeds[1][0])
   assert.notEqual(seeds[0][1], seeds[1][1])
+})
+
+test('the genesis block is not endorsed', async () => {
+  const net = v3Net('v3-genesis-endorsement')
+  const slots = await slotsAt(net, 1)
+  const op = { branch: net.headHash, data: signOperation(net.headHash, { kind: 'endorsement', level: 0, slot: 0 }, keyOf(net, slots[0]).secretKey) }
+  assert.equal(await verdict(net, op), 'wrong_endorsement_level')
 })
