@@ -6,7 +6,7 @@ import { InvalidBlockError, type InvalidOperationCode } from '../../../src/proto
 import { ScratchState } from '../../../src/protocol/state.ts'
 import type { Operation } from '../../../src/wire/operation.ts'
 import { compareFitness } from '../../../src/wire/fitness.ts'
-import { anonymousOperation, decodeBlockData, decodeV3Fitness, seedNonceFor, TooEarlyForPriorityError, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
+import { anonymousOperation, decodeBlockData, decodeV3Fitness, endorsementOf, revelationsDue, seedNonceFor, TooEarlyForPriorityError, v3Fitness } from '../../../src/protocol/demo-v3/index.ts'
 import { signBlockData } from '../../../src/protocol/demo-v3/block-data.ts'
 import { signOperation } from '../../../src/protocol/demo-v3/sign.ts'
 import type { BlockHeader } from '../../../src/wire/block-header.ts'
@@ -216,4 +216,32 @@ test('the genesis block is not endorsed', async () => {
   const slots = await slotsAt(net, 1)
   const op = { branch: net.headHash, data: signOperation(net.headHash, { kind: 'endorsement', level: 0, slot: 0 }, keyOf(net, slots[0]).secretKey) }
   assert.equal(await verdict(net, op), 'wrong_endorsement_level')
+})
+
+test('duties: endorsementOf signs for the key\'s first slot; revelationsDue lists the key\'s unrevealed commitments of the previous cycle', async () => {
+  const net = v3Net('v3-duties')
+  while (net.head.shell.level < 9) await bake(net)
+  const slots = await slotsAt(net, net.head.shell.level)
+  const shared = new ScratchState(net.state)
+  const endorsements: Operation[] = []
+  for (const key of [...net.delegates, net.authority, ...net.users]) {
+    const op = endorsementOf({ hash: net.headHash, level: net.head.shell.level }, slots, key.secretKey)
+    const holds = slots.some(s => toHex(s) === toHex(key.publicKeyHash))
+    assert.equal(op !== undefined, holds)
+    if (op !== undefined) { assert.equal(await verdict(net, op, shared), 'ok'); endorsements.push(op) }
+  }
+  const committers = [4, 8].map(async l => (await readNonce(net.state, l))?.baker as Uint8Array)
+  const due: Operation[] = []
+  for (const key of [...net.delegates, net.authority]) {
+    const ops = await revelationsDue(net.state, net.params, net.head.shell.level + 1, net.headHash, key.secretKey)
+    const mine = (await Promise.all(committers)).filter(c => toHex(c) === toHex(key.publicKeyHash)).length
+    assert.equal(ops.length, mine)
+    due.push(...ops)
+  }
+  const baked = await bake(net, [...endorsements, ...due])
+  assert.equal(baked.refused.length, 0)
+  assert.equal(baked.operations[2].length, 2)
+  for (const key of [...net.delegates, net.authority]) {
+    assert.deepEqual(await revelationsDue(net.state, net.params, net.head.shell.level + 1, net.headHash, key.secretKey), [])
+  }
 })
