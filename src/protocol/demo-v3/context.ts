@@ -1,7 +1,6 @@
 import { bytesEqual } from '../../encoding/index.ts'
 import { InvalidOperationError, type InvalidOperationCode } from '../errors.ts'
 import type { StateReader } from '../state.ts'
-import { publicKeyHash } from '../demo/keys.ts'
 import type { DemoV3Parameters } from './parameters.ts'
 import { managerKey } from './store.ts'
 
@@ -45,9 +44,4 @@ export async function delegateKey (state: StateReader, ctx: OperationContext, pk
   const key = await managerKey(state, pkh)
   if (key !== undefined) return key
   return bytesEqual(pkh, ctx.authority) ? ctx.authorityKey : undefined
-}
-
-/** The authority's key hash, from its public key. */
-export function authorityOf (publicKey: Uint8Array): Uint8Array {
-  return publicKeyHash(publicKey)
 }

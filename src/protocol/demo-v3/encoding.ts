@@ -1,4 +1,4 @@
-import { DecodeError, EncodeError, Reader, Writer } from '../../encoding/index.ts'
+import { EncodeError, Reader, Writer } from '../../encoding/index.ts'
 import { blockHeaderCodec, type BlockHeader } from '../../wire/block-header.ts'
 
 /**
@@ -301,10 +301,4 @@ export function encodeOperationData (d: OperationData): Uint8Array {
     throw new EncodeError(`demo_v3.${d.contents.kind}`, 'anonymous operations carry no signature')
   }
   return w.finish()
-}
-
-/** The unsigned part of signed data: everything but the trailing signature. */
-export function unsignedPart (data: Uint8Array): Uint8Array {
-  if (data.length < SIGNATURE_BYTES) throw new DecodeError('demo_v3.operation', 0, 'too short to carry a signature')
-  return data.subarray(0, data.length - SIGNATURE_BYTES)
 }

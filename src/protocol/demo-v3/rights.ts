@@ -1,6 +1,6 @@
 import { blake2b256 } from '../../crypto/index.ts'
 import { bytesEqual } from '../../encoding/index.ts'
-import type { ScratchState, StateReader } from '../state.ts'
+import type { ScratchState } from '../state.ts'
 import { expectsCommitment, firstLevelOf, type DemoV3Parameters } from './parameters.ts'
 import {
   credit, delegates, frozenDeposit, implicit, readCycle, readNonce, stakeOf, writeCycle, writeFrozenDeposit, writeNonce, type CycleData
@@ -79,11 +79,6 @@ export async function ensureCycle (state: ScratchState, ctx: CycleContext, cycle
   const data: CycleData = { seed: blake2b256(parts), stakes }
   writeCycle(state, cycle, data)
   return data
-}
-
-/** Reads a cycle's draw data without computing it (for levels of past cycles: evidence). */
-export async function cycleData (state: StateReader, cycle: number): Promise<CycleData | undefined> {
-  return await readCycle(state, cycle)
 }
 
 /** One stake-weighted draw: BLAKE2b-256(seed ‖ purpose ‖ level ‖ index), first 8 bytes mod total stake. */
