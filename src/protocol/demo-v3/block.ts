@@ -1,5 +1,6 @@
 import { blake2b256 } from '../../crypto/index.ts'
-import { DecodeError } from '../../encoding/index.ts'
+import { bytesEqual, DecodeError } from '../../encoding/index.ts'
+import type { SignatureCache } from './precheck.ts'
 import type { BlockHeader } from '../../wire/block-header.ts'
 import { InvalidBlockError, VALID, invalid, type Verdict } from '../errors.ts'
 import type { ScratchState } from '../state.ts'
@@ -50,6 +51,7 @@ export class TooEarlyForPriorityError extends Error {
 export interface BlockRules extends CycleContext {
   params: DemoV3Parameters
   authorityKey: Uint8Array
+  signatures?: SignatureCache
 }
 
 /**
@@ -103,7 +105,9 @@ export function checkV3Header (rules: BlockRules, header: BlockHeader, predecess
 export async function beginBlock (
   rules: BlockRules, state: ScratchState, level: number, priority: number, predecessorHash: Uint8Array
 ): Promise<{ ctx: OperationContext, baker: Uint8Array }> {
-  const cycle = await ensureCycle(state, rules, cycleOf(rules.params, level))
+  const number = cycleOf(rules.params, level)
+  const cycle = await ensureCycle(state, rules, number)
+  rules.signatures?.learnCycle(number, cycle)
   const baker = bakerAt(cycle, level, priority)
   return { ctx: newContext(rules, { level, predecessorHash, baker }), baker }
 }
@@ -113,7 +117,8 @@ export async function checkBaker (rules: BlockRules, state: ScratchState, ctx: O
   const baker = ctx.baker as Uint8Array
   const key = await delegateKey(state, ctx, baker)
   if (key === undefined) throw new InvalidBlockError('bad_baker', 'the delegate of this priority has no known key')
-  if (!checkBlockSignature(header.shell, header.protocolData, key)) {
+  const prechecked = rules.signatures?.verified.get(header)
+  if ((prechecked === undefined || !bytesEqual(prechecked, key)) && !checkBlockSignature(header.shell, header.protocolData, key)) {
     throw new InvalidBlockError('bad_block_signature', 'the block is not signed by the delegate holding its priority at this level')
   }
 }

@@ -4,11 +4,12 @@ import { blockHash } from '../../wire/block-header.ts'
 import type { InvalidOperationError } from '../errors.ts'
 import type { ScratchState } from '../state.ts'
 import { checkBlockSignature, decodeBlockData } from './block-data.ts'
-import { delegateKey, refuse, type OperationContext } from './context.ts'
+import type { Operation } from '../../wire/operation.ts'
+import { delegateKey, refuse, signedBy, type OperationContext } from './context.ts'
 import type { Contents, Endorsement } from './encoding.ts'
 import { cycleOf } from './parameters.ts'
 import { bakerAt, endorsementSlots, ensureCycle, slotsOf } from './rights.ts'
-import { checkInlinedEndorsement, checkOperationSignature } from './sign.ts'
+import { checkInlinedEndorsement } from './sign.ts'
 import {
   blindedBalance, credit, frozenDeposit, implicit, isDenounced, markDenounced, readContract, readCycle, readNonce,
   writeBlinded, writeFrozenDeposit, writeNonce
@@ -30,12 +31,12 @@ export async function freezeDeposit (state: ScratchState, cycle: number, delegat
 }
 
 async function applyEndorsement (
-  e: Endorsement, branch: Uint8Array, data: Uint8Array, state: ScratchState, ctx: OperationContext
+  e: Endorsement, op: Operation, state: ScratchState, ctx: OperationContext
 ): Promise<InvalidOperationError | undefined> {
   const endorsed = ctx.level - 1
   if (endorsed < 1) return refuse('wrong_endorsement_level', 'the genesis block is not endorsed')
   if (e.level !== endorsed) return refuse('wrong_endorsement_level', `endorses level ${e.level}; a block at level ${ctx.level} carries endorsements of level ${endorsed}`)
-  if (ctx.predecessorHash !== undefined && !bytesEqual(branch, ctx.predecessorHash)) {
+  if (ctx.predecessorHash !== undefined && !bytesEqual(op.branch, ctx.predecessorHash)) {
     return refuse('wrong_endorsed_block', 'the branch is not the endorsed block (the predecessor of the block carrying it)')
   }
   if (e.slot >= ctx.params.endorsersPerBlock) return refuse('wrong_slot', `slot ${e.slot} is beyond the ${ctx.params.endorsersPerBlock} slots of a level`)
@@ -49,7 +50,7 @@ async function applyEndorsement (
   if (mine[0] !== e.slot) return refuse('wrong_slot', `slot ${e.slot} is not its delegate's first slot (${mine[0]})`)
   const key = await delegateKey(state, ctx, delegate)
   if (key === undefined) return refuse('not_a_delegate', 'the slot\'s delegate has no known key')
-  if (!checkOperationSignature(branch, data, true, key)) return refuse('bad_signature', 'the signature is not the slot delegate\'s')
+  if (!signedBy(ctx, op, true, key)) return refuse('bad_signature', 'the signature is not the slot delegate\'s')
   const hex = toHex(delegate)
   if (ctx.endorsed.has(hex)) return refuse('duplicate_endorsement', `the delegate of slot ${e.slot} already endorsed level ${e.level}`)
   ctx.endorsed.add(hex)
@@ -161,10 +162,10 @@ async function applyActivation (c: Extract<Contents, { kind: 'activate_account' 
 
 /** Checks and applies a consensus or anonymous operation (the manager kinds are `manager.ts`'s). */
 export async function applyConsensusOrAnonymous (
-  c: Contents, branch: Uint8Array, data: Uint8Array, state: ScratchState, ctx: OperationContext
+  c: Contents, op: Operation, state: ScratchState, ctx: OperationContext
 ): Promise<InvalidOperationError | undefined> {
   switch (c.kind) {
-    case 'endorsement': return await applyEndorsement(c, branch, data, state, ctx)
+    case 'endorsement': return await applyEndorsement(c, op, state, ctx)
     case 'seed_nonce_revelation': return await applyNonceRevelation(c, state, ctx)
     case 'activate_account': return await applyActivation(c, state)
     case 'double_endorsement_evidence': return await applyDoubleEndorsement(c, state, ctx)

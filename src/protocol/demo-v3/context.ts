@@ -1,7 +1,10 @@
 import { bytesEqual } from '../../encoding/index.ts'
 import { InvalidOperationError, type InvalidOperationCode } from '../errors.ts'
 import type { StateReader } from '../state.ts'
+import type { Operation } from '../../wire/operation.ts'
 import type { DemoV3Parameters } from './parameters.ts'
+import type { SignatureCache } from './precheck.ts'
+import { checkOperationSignature } from './sign.ts'
 import { managerKey } from './store.ts'
 
 /**
@@ -26,13 +29,20 @@ export interface OperationContext {
   endorsingPower: number
   /** The slots of levels already drawn in this block or round (every endorsement of a level needs the same draw). */
   slots: Map<number, Uint8Array[]>
+  /** Signatures verified ahead of application (`precheck.ts`), if the protocol runs a pool. */
+  signatures?: SignatureCache
 }
 
 export function newContext (
-  fixed: Pick<OperationContext, 'params' | 'authorityKey' | 'authority'>,
+  fixed: Pick<OperationContext, 'params' | 'authorityKey' | 'authority' | 'signatures'>,
   at: Pick<OperationContext, 'level' | 'predecessorHash' | 'baker'>
 ): OperationContext {
   return { ...fixed, ...at, endorsed: new Set(), endorsingPower: 0, slots: new Map() }
+}
+
+/** Whether a signed operation is signed by `key` (a precheck's verdict under that very key, or checked now). */
+export function signedBy (ctx: OperationContext, op: Operation, isEndorsement: boolean, key: Uint8Array): boolean {
+  return ctx.signatures !== undefined ? ctx.signatures.signedBy(op, isEndorsement, key) : checkOperationSignature(op.branch, op.data, isEndorsement, key)
 }
 
 export function refuse (code: InvalidOperationCode, message: string): InvalidOperationError {

@@ -19,6 +19,8 @@ import { expectsCommitment, resolveParameters, writeParameters, type DemoV3Param
 import { bakerAt, endorsementSlots, firstPriorityOf, ensureCycle, minimalTimestamp } from './rights.ts'
 import { cycleOf } from './parameters.ts'
 import { headLevel, V3_KEYS } from './store.ts'
+import { SignatureCache } from './precheck.ts'
+import { Ed25519VerifyPool } from '../ed25519-pool.ts'
 
 export { DEFAULT_V3_PARAMETERS, type DemoV3Parameters } from './parameters.ts'
 export { seedNonceFor, bakingSlot, NoBakingRightError, TooEarlyForPriorityError } from './block.ts'
@@ -47,6 +49,12 @@ export interface DemoV3Config {
   maxOperationsTtl?: number
   /** Bound on the operations of one block (default 1000). */
   maxOperationsPerBlock?: number
+  /**
+   * Worker threads verifying the signatures of runs of blocks ahead of their application
+   * (`precheck.ts`; default 0: everything is verified inline, as when v3 follows v1/v2 whose pool
+   * serves the bootstrap).
+   */
+  verifyWorkers?: number
 }
 
 const MAX_SUPPLY = (1n << 63n) - 1n
@@ -89,6 +97,14 @@ export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
   const authorityKey = Uint8Array.from(config.bakerPublicKey)
   if (authorityKey.length !== 32) throw new RangeError('demo v3: the baker (authority) public key is 32 bytes')
   const rules: BlockRules = { params, authorityKey, authority: publicKeyHash(authorityKey) }
+  const workers = config.verifyWorkers ?? 0
+  const pool = workers > 0 ? new Ed25519VerifyPool(workers) : undefined
+  if (pool !== undefined) {
+    rules.signatures = new SignatureCache(params, [
+      { pkh: rules.authority, publicKey: authorityKey },
+      ...config.bootstrapAccounts.flatMap(a => a.publicKey === undefined ? [] : [{ pkh: a.publicKeyHash, publicKey: a.publicKey }])
+    ])
+  }
   let supply = 0n
   for (const a of config.bootstrapAccounts) {
     if (a.publicKeyHash.length !== 20) throw new RangeError('demo v3: a bootstrap account is a 20-byte public key hash')
@@ -276,6 +292,12 @@ export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
     validateOperation,
     applyBlock,
     makeBlock,
+    ...(pool === undefined
+      ? {}
+      : {
+          precheckBlocks: async (blocks: Parameters<NonNullable<Protocol['precheckBlocks']>>[0]) => { await rules.signatures?.precheck(pool, blocks) },
+          close: async () => { await pool.close() }
+        }),
     describeOperation,
     describeProtocolData
   }

@@ -3,9 +3,9 @@ import { bytesEqual } from '../../encoding/index.ts'
 import type { InvalidOperationError } from '../errors.ts'
 import type { ScratchState } from '../state.ts'
 import { publicKeyHash } from '../demo/keys.ts'
-import { refuse, type OperationContext } from './context.ts'
+import type { Operation } from '../../wire/operation.ts'
+import { refuse, signedBy, type OperationContext } from './context.ts'
 import type { ContractId, ManagerContents } from './encoding.ts'
-import { checkOperationSignature } from './sign.ts'
 import {
   credit, delegateOf, implicit, isDelegate, managerKey, readContract, registerDelegate, setDelegate, writeContract, writeManagerKey
 } from './store.ts'
@@ -26,7 +26,7 @@ export function originatedAddress (operationHash: Uint8Array, index = 0): Uint8A
 }
 
 export async function applyManager (
-  c: ManagerContents, branch: Uint8Array, data: Uint8Array, opHash: Uint8Array, state: ScratchState, ctx: OperationContext
+  c: ManagerContents, op: Operation, opHash: Uint8Array, state: ScratchState, ctx: OperationContext
 ): Promise<InvalidOperationError | undefined> {
   for (const [what, v] of [['fee', c.fee], ['gas_limit', c.gasLimit], ['storage_limit', c.storageLimit]] as const) {
     if (v < 0n) return refuse('invalid_amount', `${what} must not be negative, got ${v}`)
@@ -42,7 +42,7 @@ export async function applyManager (
   } else if (key === undefined) {
     return refuse('unrevealed_key', `a ${c.kind} needs the source's public key revealed first (a reveal operation)`)
   }
-  if (!checkOperationSignature(branch, data, false, key)) return refuse('bad_signature', 'the signature does not match the source key')
+  if (!signedBy(ctx, op, false, key)) return refuse('bad_signature', 'the signature does not match the source key')
   if (c.counter <= account.counter) return refuse('counter_in_the_past', `counter ${c.counter} already used (account counter ${account.counter})`)
   if (c.counter > account.counter + 1n) return refuse('counter_in_the_future', `counter ${c.counter} skips ahead (expected ${account.counter + 1n})`)
 

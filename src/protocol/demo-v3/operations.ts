@@ -35,6 +35,6 @@ export async function applyOperation (
     return refuse('wrong_validation_pass', `a ${decoded.data.contents.kind} belongs to validation pass ${decoded.pass}, not ${expectedPass}`)
   }
   const c = decoded.data.contents
-  if (isManager(c)) return await applyManager(c, op.branch, op.data, operationHash(op), state, ctx)
-  return await applyConsensusOrAnonymous(c, op.branch, op.data, state, ctx)
+  if (isManager(c)) return await applyManager(c, op, operationHash(op), state, ctx)
+  return await applyConsensusOrAnonymous(c, op, state, ctx)
 }
