@@ -6,8 +6,9 @@
  *   (b) authenticated: node.dial → Tezos handshake done both ways, then close
  *
  * Both use the same libp2p configuration (TCP, Noise, yamux/mplex, identify, ping); (b) adds the
- * handshake service. Dials are sequential fresh connections; rounds of (a) and (b) alternate after
- * a warm-up so drift (JIT, GC, CPU frequency) hits both alike.
+ * handshake service, and a tzp2p node answers identify without requesting it (a bare host requests
+ * it as each connection opens). Dials are sequential fresh connections; rounds of (a) and (b)
+ * alternate after a warm-up so drift (JIT, GC, CPU frequency) hits both alike.
  *
  *   npm run bench:handshake [-- --dials 300 --rounds 5 --warmup 200 --json file] [--only bare|handshake]
  */
