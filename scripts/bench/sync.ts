@@ -112,11 +112,13 @@ try {
   await node.start()
   // Time spent applying (the same work as (a)), to tell it from the networking around it.
   let applyMs = 0
+  let applyCalls = 0
   const nodeChain = node.chain
   if (nodeChain !== undefined) {
     const addBlocks = nodeChain.addBlocks.bind(nodeChain)
     nodeChain.addBlocks = async blocks => {
       const t0 = performance.now()
+      applyCalls++
       try { return await addBlocks(blocks) } finally { applyMs += performance.now() - t0 }
     }
   }
@@ -141,9 +143,9 @@ try {
   const sync = node.libp2p.services.sync
   console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
   console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${sync?.client.stats.answers ?? 0} answers received`)
-  console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s`)
+  console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
-  console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.5)`)
+  console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.8)`)
   const ratio = rate / local.blocksPerSecond
   await writeBenchJson(process.argv, {
     bench: 'sync',
@@ -156,8 +158,8 @@ try {
         value: rate,
         reference: { name: '(a) local import of the same blocks', value: local.blocksPerSecond },
         ratio,
-        goal: '≥ 5 000 blocks/s and b/a ≥ 0.5',
-        met: rate >= 5000 && ratio >= 0.5
+        goal: '≥ 5 000 blocks/s and b/a ≥ 0.8',
+        met: rate >= 5000 && ratio >= 0.8
       },
       { name: '(a) local import', unit: 'blocks/s', value: local.blocksPerSecond, goal: '≥ 5 000 blocks/s', met: local.blocksPerSecond >= 5000 }
     ]

@@ -14,7 +14,7 @@ import {
 } from './errors.ts'
 import type { Verdict } from '../protocol/errors.ts'
 import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
-import { BLOCK_STORED, BLOCK_VALID } from './records.ts'
+import { BLOCK_STORED, BLOCK_VALID, type BlockRecord, type InvalidRecord } from './records.ts'
 import {
   ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
@@ -200,9 +200,14 @@ export class Chain extends ChainReader {
     const startHead = this.head
     const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
     let last: StoredHeader | undefined
+    // Each chunk's store look-ups run while the chunk before it is applied.
+    let lookUps = chunks.length > 0 ? this.lookUp(chunks[0]) : undefined
     for (let k = 0; k < chunks.length; k++) {
       await prechecks[k]
-      const { prepared, known, failure } = await this.prepare(chunks[k], last)
+      const current = lookUps as ReturnType<Chain['lookUp']>
+      lookUps = k + 1 < chunks.length ? this.lookUp(chunks[k + 1]) : undefined
+      lookUps?.catch(() => {})
+      const { prepared, known, failure } = await this.prepare(chunks[k], await current, last)
       last = prepared[prepared.length - 1]?.stored
       total.known += known
       if (prepared.length > 0) total.stored += (await this.choose(prepared)).stored
@@ -220,16 +225,9 @@ export class Chain extends ChainReader {
    * Header-level checks of each block, stopping at the first refusal (which is returned, not
    * thrown). `after` is the block just before the run when the caller has already checked it.
    */
-  private async prepare (blocks: readonly BlockInput[], after?: StoredHeader): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
+  private async prepare (blocks: readonly BlockInput[], { headers, invalids, records }: Awaited<ReturnType<Chain['lookUp']>>, after?: StoredHeader): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
     const prepared: PreparedBlock[] = []
     let known = 0
-    const headers = blocks.map(block => {
-      const bytes = encode(blockHeaderCodec, block.header)
-      return storedHeader(blockHashOfBytes(bytes), block.header, bytes)
-    })
-    // One multi-get each for the whole run instead of two LevelDB round trips per block.
-    const hexes = headers.map(h => h.hex)
-    const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
     let predecessor: StoredHeader | undefined = after
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
@@ -263,6 +261,21 @@ export class Chain extends ChainReader {
       }
     }
     return { prepared, known }
+  }
+
+  /**
+   * The run's headers hashed, and whether each block is known (invalid, or stored): one multi-get
+   * each for the whole run instead of two LevelDB round trips per block. Applying earlier blocks
+   * changes neither answer (they write other keys), so this may run ahead of them.
+   */
+  private async lookUp (blocks: readonly BlockInput[]): Promise<{ headers: StoredHeader[], invalids: Array<InvalidRecord | undefined>, records: Array<BlockRecord | undefined> }> {
+    const headers = blocks.map(block => {
+      const bytes = encode(blockHeaderCodec, block.header)
+      return storedHeader(blockHashOfBytes(bytes), block.header, bytes)
+    })
+    const hexes = headers.map(h => h.hex)
+    const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
+    return { headers, invalids, records }
   }
 
   private async checkNewBlock (stored: StoredHeader, operations: Operation[][], predecessor: StoredHeader): Promise<{ ops: PreparedOperations, checkedBy?: Protocol }> {
@@ -316,6 +329,17 @@ export class Chain extends ChainReader {
     }
     let t = new Transition(this.store, this.protocolSource)
     while (t.tip.header.shell.level > forkLevel) await t.undoTip()
+    // One commit at a time is written while the blocks after it are applied (`Transition.successor`).
+    let writing: Promise<void> | undefined
+    try {
+      return await this.applyBranch(branch, t, fresh, async () => { await writing }, c => { writing = c })
+    } finally {
+      await writing?.catch(() => {})
+    }
+  }
+
+  private async applyBranch (branch: PreparedBlock[], first: Transition, fresh: number, written: () => Promise<void>, writing: (commit: Promise<void>) => void): Promise<{ stored: number }> {
+    let t = first
     let failure: InvalidBlockError | undefined
     let unknownProtocol: UnknownProtocolError | undefined
     let failedAt = branch.length
@@ -335,11 +359,19 @@ export class Chain extends ChainReader {
         failedAt = i
         break
       }
-      if (t.applied.length >= this.commitEvery && this.beatsHead(t.tip) && i < branch.length - 1) {
-        await this.commitTransition(t)
-        t = new Transition(this.store, this.protocolSource)
+      if (t.applied.length >= this.commitEvery && i < branch.length - 1) {
+        await written()
+        t.detach()
+        if (this.beatsHead(t.tip)) {
+          const commit = this.commitTransition(t)
+          commit.catch(() => {})
+          writing(commit)
+          t = t.successor()
+        }
       }
     }
+    await written()
+    t.detach()
     if (failure !== undefined) {
       await this.recordInvalid(branch.slice(failedAt).map(b => b.stored), failure, t)
     }
