@@ -145,6 +145,9 @@ try {
   console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${sync?.client.stats.answers ?? 0} answers received`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
+  // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.
+  const perBlock = (seconds: number): string => `${(seconds * 1e6 / BLOCKS).toFixed(0)} µs`
+  console.log(`    per block: (a) ${perBlock(local.milliseconds / 1000)}, (b) ${perBlock(ms / 1000)} of wall time; (b) CPU ${perBlock((cpu.user + cpu.system) / 1e6)} syncing node, ${perBlock(peersCpu)} peers`)
   console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.8)`)
   const ratio = rate / local.blocksPerSecond
   await writeBenchJson(process.argv, {
