@@ -69,6 +69,8 @@ export class Chain extends ChainReader {
   private readonly maxClockDrift: number
   private readonly now: () => number
   private readonly commitEvery: number
+  /** The last commit's write while the next blocks are prepared (see `startWrite`). */
+  private pendingWrite: Promise<void> | undefined
   private queue: Promise<unknown> = Promise.resolve()
   private readonly protocolSource: ProtocolSource
 
@@ -199,6 +201,19 @@ export class Chain extends ChainReader {
     const prechecks = chunks.map(async chunk => { await precheck.precheckBlocks?.(chunk).catch(() => {}) })
     const startHead = this.head
     const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
+    try {
+      await this.addChunks(chunks, prechecks, total)
+      await this.written()
+    } finally {
+      // On a failure too, the last write ends before the next caller reads the store.
+      await this.written().catch(() => {})
+    }
+    total.head = this.head
+    total.headChanged = this.head.hex !== startHead.hex
+    return total
+  }
+
+  private async addChunks (chunks: Array<readonly BlockInput[]>, prechecks: Array<Promise<void>>, total: AddBlocksResult): Promise<void> {
     let last: StoredHeader | undefined
     // Each chunk's store look-ups run while the chunk before it is applied.
     let lookUps = chunks.length > 0 ? this.lookUp(chunks[0]) : undefined
@@ -207,7 +222,9 @@ export class Chain extends ChainReader {
       const current = lookUps as ReturnType<Chain['lookUp']>
       lookUps = k + 1 < chunks.length ? this.lookUp(chunks[k + 1]) : undefined
       lookUps?.catch(() => {})
+      // Prepared while the previous chunk's commit is written; chosen once it is.
       const { prepared, known, failure } = await this.prepare(chunks[k], await current, last)
+      await this.written()
       last = prepared[prepared.length - 1]?.stored
       total.known += known
       if (prepared.length > 0) total.stored += (await this.choose(prepared)).stored
@@ -216,9 +233,6 @@ export class Chain extends ChainReader {
         throw failure
       }
     }
-    total.head = this.head
-    total.headChanged = this.head.hex !== startHead.hex
-    return total
   }
 
   /**
@@ -329,17 +343,6 @@ export class Chain extends ChainReader {
     }
     let t = new Transition(this.store, this.protocolSource)
     while (t.tip.header.shell.level > forkLevel) await t.undoTip()
-    // One commit at a time is written while the blocks after it are applied (`Transition.successor`).
-    let writing: Promise<void> | undefined
-    try {
-      return await this.applyBranch(branch, t, fresh, async () => { await writing }, c => { writing = c })
-    } finally {
-      await writing?.catch(() => {})
-    }
-  }
-
-  private async applyBranch (branch: PreparedBlock[], first: Transition, fresh: number, written: () => Promise<void>, writing: (commit: Promise<void>) => void): Promise<{ stored: number }> {
-    let t = first
     let failure: InvalidBlockError | undefined
     let unknownProtocol: UnknownProtocolError | undefined
     let failedAt = branch.length
@@ -360,23 +363,23 @@ export class Chain extends ChainReader {
         break
       }
       if (t.applied.length >= this.commitEvery && i < branch.length - 1) {
-        await written()
+        await this.written()
         t.detach()
         if (this.beatsHead(t.tip)) {
-          const commit = this.commitTransition(t)
-          commit.catch(() => {})
-          writing(commit)
+          this.startWrite(t)
           t = t.successor()
         }
       }
     }
-    await written()
+    await this.written()
     t.detach()
     if (failure !== undefined) {
       await this.recordInvalid(branch.slice(failedAt).map(b => b.stored), failure, t)
     }
     if (!t.isEmpty && this.beatsHead(t.tip)) {
-      await this.commitTransition(t)
+      // Left in flight: the caller prepares the next blocks during the write (`written`).
+      this.startWrite(t)
+      if (failure !== undefined || unknownProtocol !== undefined) await this.written()
     } else {
       // The branch did not get ahead: keep its new blocks (valid ones as such) and any invalid records.
       const batch = this.store.newBatch()
@@ -413,6 +416,24 @@ export class Chain extends ChainReader {
       hex = toHex(h.header.shell.predecessor)
     }
     return out.reverse()
+  }
+
+  /**
+   * Starts committing `t` without waiting for the write: the next blocks are prepared, or applied
+   * on `t.successor()`, meanwhile. One write at a time: `written()` comes before the next commit,
+   * before anything that reads the head, and before `addBlocks` returns.
+   */
+  private startWrite (t: Transition): void {
+    const write = this.commitTransition(t)
+    write.catch(() => {})
+    this.pendingWrite = write
+  }
+
+  /** Waits for the write in flight, if any; throws if it failed. */
+  private async written (): Promise<void> {
+    const write = this.pendingWrite
+    this.pendingWrite = undefined
+    await write
   }
 
   private async commitTransition (t: Transition): Promise<void> {
@@ -454,6 +475,8 @@ export class Chain extends ChainReader {
    * an invalid predecessor; written with `t` if given, else at once. Returns the error, naming the block.
    */
   private async recordInvalid (blocks: StoredHeader[], error: InvalidBlockError, t?: Transition): Promise<InvalidBlockError> {
+    // A batch of its own is not written beside the write in flight.
+    if (t === undefined) await this.written()
     const batch = t?.batch ?? this.store.newBatch()
     const at = this.now()
     blocks.forEach((b, i) => {
