@@ -19,6 +19,7 @@ import {
   ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
 import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
+import { headerHashOf } from './header-hash.ts'
 import { ChainReader } from './chain-reader.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
 
@@ -283,10 +284,7 @@ export class Chain extends ChainReader {
    * changes neither answer (they write other keys), so this may run ahead of them.
    */
   private async lookUp (blocks: readonly BlockInput[]): Promise<{ headers: StoredHeader[], invalids: Array<InvalidRecord | undefined>, records: Array<BlockRecord | undefined> }> {
-    const headers = blocks.map(block => {
-      const bytes = encode(blockHeaderCodec, block.header)
-      return storedHeader(blockHashOfBytes(bytes), block.header, bytes)
-    })
+    const headers: StoredHeader[] = blocks.map(block => ({ ...headerHashOf(block.header), header: block.header }))
     const hexes = headers.map(h => h.hex)
     const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
     return { headers, invalids, records }

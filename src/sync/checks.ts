@@ -1,7 +1,8 @@
 import { b58Encode } from '../crypto/index.ts'
 import type { Misbehaviour } from '../misbehaviour/index.ts'
-import { bytesEqual, encode, toHex } from '../encoding/index.ts'
-import { blockHeaderCodec, blockHashOfBytes, type BlockHeader } from '../wire/block-header.ts'
+import { bytesEqual, encode } from '../encoding/index.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import { hashReceivedHeader } from '../chain/header-hash.ts'
 import { checkMerklePath, operationListHash, type MerklePath } from '../wire/merkle.ts'
 import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
 
@@ -35,9 +36,7 @@ export interface HashedHeader {
 }
 
 export function hashHeader (header: BlockHeader): HashedHeader {
-  const bytes = encode(blockHeaderCodec, header)
-  const hash = blockHashOfBytes(bytes)
-  return { hash, hex: toHex(hash), header, bytes }
+  return { ...hashReceivedHeader(header), header }
 }
 
 /** What a Get_operations_for_blocks key must lead to. */
