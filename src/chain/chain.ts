@@ -19,7 +19,7 @@ import {
   ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
 import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
-import { headerHashOf } from './header-hash.ts'
+import { headerHashOf } from './received-hashes.ts'
 import { ChainReader } from './chain-reader.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
 
