@@ -71,7 +71,9 @@ console.log(`generated ${BLOCKS} blocks × ${TRANSFERS} transfers in ${((perform
 
 // (a) Local import, after a short untimed warm-up (a syncing node is a warm process too).
 await importBenchChain({ ...chain, blocks: chain.blocks.slice(0, 1000) })
+const localCpuStart = process.cpuUsage()
 const local = await importBenchChain(chain)
+const localCpu = process.cpuUsage(localCpuStart)
 console.log(`(a) local import: ${local.blocks} blocks in ${(local.milliseconds / 1000).toFixed(2)} s = ${local.blocksPerSecond.toFixed(0)} blocks/s`)
 
 // (b) The peers' stores: one import, copied.
@@ -86,6 +88,9 @@ const seed = await temp('seed')
   await protocol.close?.()
   await db.close()
 }
+// The syncing node does not need the generated blocks: dropped, so that its garbage collections
+// do not mark them (at 50 000 blocks they would weigh on every major GC of the timed part).
+chain.blocks = []
 const children: ChildProcess[] = []
 const addresses: string[] = []
 try {
@@ -112,11 +117,13 @@ try {
   await node.start()
   // Time spent applying (the same work as (a)), to tell it from the networking around it.
   let applyMs = 0
+  let applyCalls = 0
   const nodeChain = node.chain
   if (nodeChain !== undefined) {
     const addBlocks = nodeChain.addBlocks.bind(nodeChain)
     nodeChain.addBlocks = async blocks => {
       const t0 = performance.now()
+      applyCalls++
       try { return await addBlocks(blocks) } finally { applyMs += performance.now() - t0 }
     }
   }
@@ -141,9 +148,12 @@ try {
   const sync = node.libp2p.services.sync
   console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
   console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${sync?.client.stats.answers ?? 0} answers received`)
-  console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s`)
+  console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
-  console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.5)`)
+  // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.
+  const perBlock = (seconds: number): string => `${(seconds * 1e6 / BLOCKS).toFixed(0)} µs`
+  console.log(`    per block: (a) ${perBlock(local.milliseconds / 1000)}, (b) ${perBlock(ms / 1000)} of wall time; CPU (a) ${perBlock((localCpu.user + localCpu.system) / 1e6)}, (b) ${perBlock((cpu.user + cpu.system) / 1e6)} syncing node + ${perBlock(peersCpu)} peers`)
+  console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.8)`)
   const ratio = rate / local.blocksPerSecond
   await writeBenchJson(process.argv, {
     bench: 'sync',
@@ -156,8 +166,8 @@ try {
         value: rate,
         reference: { name: '(a) local import of the same blocks', value: local.blocksPerSecond },
         ratio,
-        goal: '≥ 5 000 blocks/s and b/a ≥ 0.5',
-        met: rate >= 5000 && ratio >= 0.5
+        goal: '≥ 5 000 blocks/s and b/a ≥ 0.8',
+        met: rate >= 5000 && ratio >= 0.8
       },
       { name: '(a) local import', unit: 'blocks/s', value: local.blocksPerSecond, goal: '≥ 5 000 blocks/s', met: local.blocksPerSecond >= 5000 }
     ]

@@ -14,11 +14,12 @@ import {
 } from './errors.ts'
 import type { Verdict } from '../protocol/errors.ts'
 import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
-import { BLOCK_STORED, BLOCK_VALID } from './records.ts'
+import { BLOCK_STORED, BLOCK_VALID, type BlockRecord, type InvalidRecord } from './records.ts'
 import {
   ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
 import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
+import { headerHashOf } from './received-hashes.ts'
 import { ChainReader } from './chain-reader.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
 
@@ -69,6 +70,8 @@ export class Chain extends ChainReader {
   private readonly maxClockDrift: number
   private readonly now: () => number
   private readonly commitEvery: number
+  /** The last commit's write while the next blocks are prepared (see `startWrite`). */
+  private pendingWrite: Promise<void> | undefined
   private queue: Promise<unknown> = Promise.resolve()
   private readonly protocolSource: ProtocolSource
 
@@ -199,10 +202,30 @@ export class Chain extends ChainReader {
     const prechecks = chunks.map(async chunk => { await precheck.precheckBlocks?.(chunk).catch(() => {}) })
     const startHead = this.head
     const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
+    try {
+      await this.addChunks(chunks, prechecks, total)
+      await this.written()
+    } finally {
+      // On a failure too, the last write ends before the next caller reads the store.
+      await this.written().catch(() => {})
+    }
+    total.head = this.head
+    total.headChanged = this.head.hex !== startHead.hex
+    return total
+  }
+
+  private async addChunks (chunks: Array<readonly BlockInput[]>, prechecks: Array<Promise<void>>, total: AddBlocksResult): Promise<void> {
     let last: StoredHeader | undefined
+    // Each chunk's store look-ups run while the chunk before it is applied.
+    let lookUps = chunks.length > 0 ? this.lookUp(chunks[0]) : undefined
     for (let k = 0; k < chunks.length; k++) {
       await prechecks[k]
-      const { prepared, known, failure } = await this.prepare(chunks[k], last)
+      const current = lookUps as ReturnType<Chain['lookUp']>
+      lookUps = k + 1 < chunks.length ? this.lookUp(chunks[k + 1]) : undefined
+      lookUps?.catch(() => {})
+      // Prepared while the previous chunk's commit is written; chosen once it is.
+      const { prepared, known, failure } = await this.prepare(chunks[k], await current, last)
+      await this.written()
       last = prepared[prepared.length - 1]?.stored
       total.known += known
       if (prepared.length > 0) total.stored += (await this.choose(prepared)).stored
@@ -211,25 +234,15 @@ export class Chain extends ChainReader {
         throw failure
       }
     }
-    total.head = this.head
-    total.headChanged = this.head.hex !== startHead.hex
-    return total
   }
 
   /**
    * Header-level checks of each block, stopping at the first refusal (which is returned, not
    * thrown). `after` is the block just before the run when the caller has already checked it.
    */
-  private async prepare (blocks: readonly BlockInput[], after?: StoredHeader): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
+  private async prepare (blocks: readonly BlockInput[], { headers, invalids, records }: Awaited<ReturnType<Chain['lookUp']>>, after?: StoredHeader): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
     const prepared: PreparedBlock[] = []
     let known = 0
-    const headers = blocks.map(block => {
-      const bytes = encode(blockHeaderCodec, block.header)
-      return storedHeader(blockHashOfBytes(bytes), block.header, bytes)
-    })
-    // One multi-get each for the whole run instead of two LevelDB round trips per block.
-    const hexes = headers.map(h => h.hex)
-    const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
     let predecessor: StoredHeader | undefined = after
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
@@ -263,6 +276,18 @@ export class Chain extends ChainReader {
       }
     }
     return { prepared, known }
+  }
+
+  /**
+   * The run's headers hashed, and whether each block is known (invalid, or stored): one multi-get
+   * each for the whole run instead of two LevelDB round trips per block. Applying earlier blocks
+   * changes neither answer (they write other keys), so this may run ahead of them.
+   */
+  private async lookUp (blocks: readonly BlockInput[]): Promise<{ headers: StoredHeader[], invalids: Array<InvalidRecord | undefined>, records: Array<BlockRecord | undefined> }> {
+    const headers: StoredHeader[] = blocks.map(block => ({ ...headerHashOf(block.header), header: block.header }))
+    const hexes = headers.map(h => h.hex)
+    const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
+    return { headers, invalids, records }
   }
 
   private async checkNewBlock (stored: StoredHeader, operations: Operation[][], predecessor: StoredHeader): Promise<{ ops: PreparedOperations, checkedBy?: Protocol }> {
@@ -335,16 +360,24 @@ export class Chain extends ChainReader {
         failedAt = i
         break
       }
-      if (t.applied.length >= this.commitEvery && this.beatsHead(t.tip) && i < branch.length - 1) {
-        await this.commitTransition(t)
-        t = new Transition(this.store, this.protocolSource)
+      if (t.applied.length >= this.commitEvery && i < branch.length - 1) {
+        await this.written()
+        t.detach()
+        if (this.beatsHead(t.tip)) {
+          this.startWrite(t)
+          t = t.successor()
+        }
       }
     }
+    await this.written()
+    t.detach()
     if (failure !== undefined) {
       await this.recordInvalid(branch.slice(failedAt).map(b => b.stored), failure, t)
     }
     if (!t.isEmpty && this.beatsHead(t.tip)) {
-      await this.commitTransition(t)
+      // Left in flight: the caller prepares the next blocks during the write (`written`).
+      this.startWrite(t)
+      if (failure !== undefined || unknownProtocol !== undefined) await this.written()
     } else {
       // The branch did not get ahead: keep its new blocks (valid ones as such) and any invalid records.
       const batch = this.store.newBatch()
@@ -381,6 +414,24 @@ export class Chain extends ChainReader {
       hex = toHex(h.header.shell.predecessor)
     }
     return out.reverse()
+  }
+
+  /**
+   * Starts committing `t` without waiting for the write: the next blocks are prepared, or applied
+   * on `t.successor()`, meanwhile. One write at a time: `written()` comes before the next commit,
+   * before anything that reads the head, and before `addBlocks` returns.
+   */
+  private startWrite (t: Transition): void {
+    const write = this.commitTransition(t)
+    write.catch(() => {})
+    this.pendingWrite = write
+  }
+
+  /** Waits for the write in flight, if any; throws if it failed. */
+  private async written (): Promise<void> {
+    const write = this.pendingWrite
+    this.pendingWrite = undefined
+    await write
   }
 
   private async commitTransition (t: Transition): Promise<void> {
@@ -422,6 +473,8 @@ export class Chain extends ChainReader {
    * an invalid predecessor; written with `t` if given, else at once. Returns the error, naming the block.
    */
   private async recordInvalid (blocks: StoredHeader[], error: InvalidBlockError, t?: Transition): Promise<InvalidBlockError> {
+    // A batch of its own is not written beside the write in flight.
+    if (t === undefined) await this.written()
     const batch = t?.batch ?? this.store.newBatch()
     const at = this.now()
     blocks.forEach((b, i) => {

@@ -1,13 +1,14 @@
 import { b58Encode } from '../crypto/index.ts'
-import { bytesEqual, encode } from '../encoding/index.ts'
+import { bytesEqual } from '../encoding/index.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import { compareFitness } from '../wire/fitness.ts'
-import { operationListHash, operationListListHash } from '../wire/merkle.ts'
-import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
+import { operationListListHash } from '../wire/merkle.ts'
+import type { Operation } from '../wire/operation.ts'
 import { InvalidBlockError, VALID, invalid, type Verdict } from '../protocol/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { OperationsMismatchError } from './errors.ts'
 import { encodePassOperations } from './store.ts'
+import { passHashesOf } from './received-hashes.ts'
 
 /**
  * What Octez's shell checks of a header against its predecessor before asking the protocol:
@@ -70,11 +71,10 @@ export function prepareOperations (header: BlockHeader, operations: Operation[][
   const listHashes: Uint8Array[] = []
   const hashes: Uint8Array[] = []
   for (const pass of operations) {
-    const encoded = pass.map(op => encode(operationCodec, op))
-    const passHashes = encoded.map(operationHashOfBytes)
-    hashes.push(...passHashes)
-    encodedPasses.push(encodePassOperations(encoded))
-    listHashes.push(operationListHash(passHashes))
+    const h = passHashesOf(pass)
+    hashes.push(...h.hashes)
+    encodedPasses.push(encodePassOperations(h.encoded))
+    listHashes.push(h.listHash)
   }
   if (!bytesEqual(operationListListHash(listHashes), header.shell.operationsHash)) {
     throw new OperationsMismatchError(b58Encode('blockHash', hash), 'their Merkle root is not the operations_hash')

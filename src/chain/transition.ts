@@ -57,12 +57,33 @@ export class Transition {
   /** Blocks it took off the current chain, newest first. */
   readonly removed: StoredHeader[] = []
 
-  constructor (store: ChainStore, protocols: ProtocolSource) {
+  /**
+   * The transition before this one while its batch is being written: until `detach`, reads fall
+   * through to it (its state changes, main-chain levels, undo records), which the store shows
+   * only once its write is done.
+   */
+  private link: Transition | undefined
+
+  constructor (store: ChainStore, protocols: ProtocolSource, link?: Transition) {
     this.store = store
     this.protocols = protocols
     this.batch = store.newBatch()
-    this.state = new ScratchState(store.state)
-    this.tip = store.head
+    this.link = link
+    this.state = new ScratchState({ get: key => this.link !== undefined ? this.link.state.get(key) : store.state.get(key) })
+    this.tip = link?.tip ?? store.head
+  }
+
+  /**
+   * A transition that goes on from this one's tip while this one is being committed, so that
+   * the next blocks are applied during the write (call `detach` on it once the write is done).
+   */
+  successor (): Transition {
+    return new Transition(this.store, this.protocols, this)
+  }
+
+  /** The linked transition's write is done: the store shows it now. */
+  detach (): void {
+    this.link = undefined
   }
 
   get isEmpty (): boolean {
@@ -72,18 +93,22 @@ export class Transition {
   async mainChainAt (level: number): Promise<string | undefined> {
     if (level > this.tip.header.shell.level) return undefined
     if (this.levels.has(level)) return this.levels.get(level)
-    return await this.store.mainChainAt(level)
+    return this.link !== undefined ? await this.link.mainChainAt(level) : await this.store.mainChainAt(level)
   }
 
   async getHeader (hex: string): Promise<StoredHeader | undefined> {
-    return this.pendingHeaders.get(hex) ?? await this.store.getHeader(hex)
+    return this.pendingHeaders.get(hex) ?? (this.link !== undefined ? await this.link.getHeader(hex) : await this.store.getHeader(hex))
+  }
+
+  private async getUndo (hex: string): Promise<StateWrite[] | undefined> {
+    return this.pendingUndo.get(hex) ?? (this.link !== undefined ? await this.link.getUndo(hex) : await this.store.getUndo(hex))
   }
 
   /** Takes the tip off the current chain, restoring the state of its predecessor. */
   async undoTip (): Promise<void> {
     const tip = this.tip
     if (tip.header.shell.level === 0) throw new ChainStoreError('cannot rewind below genesis')
-    const undo = this.pendingUndo.get(tip.hex) ?? await this.store.getUndo(tip.hex)
+    const undo = await this.getUndo(tip.hex)
     if (undo === undefined) throw new ChainStoreError(`block ${tip.hex} of the current chain has no undo record`)
     for (const w of undo) this.state.set(w.key, w.value)
     this.batch.deleteUndo(tip.hex)

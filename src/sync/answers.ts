@@ -98,9 +98,15 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
 /** Predecessor_header answers, the offsets of each block looked up together. */
 async function predecessorHeaders (chain: ChainReader, requests: ReadonlyArray<{ blockHash: Uint8Array, offset: number }>): Promise<Uint8Array[]> {
   const byBlock = new Map<string, Array<{ blockHash: Uint8Array, offset: number }>>()
+  // A stream's requests usually all name one block: its hex is computed once per run of them.
+  let group: Array<{ blockHash: Uint8Array, offset: number }> | undefined
   for (const r of requests) {
-    const hex = toHex(r.blockHash)
-    byBlock.set(hex, [...byBlock.get(hex) ?? [], r])
+    if (group === undefined || !bytesEqual(group[0].blockHash, r.blockHash)) {
+      const hex = toHex(r.blockHash)
+      group = byBlock.get(hex)
+      if (group === undefined) byBlock.set(hex, group = [])
+    }
+    group.push(r)
   }
   const out: Uint8Array[] = []
   for (const group of byBlock.values()) {

@@ -1,9 +1,10 @@
 import { b58Encode } from '../crypto/index.ts'
 import type { Misbehaviour } from '../misbehaviour/index.ts'
-import { bytesEqual, encode, toHex } from '../encoding/index.ts'
-import { blockHeaderCodec, blockHashOfBytes, type BlockHeader } from '../wire/block-header.ts'
-import { checkMerklePath, operationListHash, type MerklePath } from '../wire/merkle.ts'
-import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
+import { bytesEqual } from '../encoding/index.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import { hashReceivedHeader, hashReceivedPass } from '../chain/received-hashes.ts'
+import { checkMerklePath, type MerklePath } from '../wire/merkle.ts'
+import type { Operation } from '../wire/operation.ts'
 
 /**
  * Checks of what a peer answers, before anything is used: a header must hash to the requested
@@ -35,9 +36,7 @@ export interface HashedHeader {
 }
 
 export function hashHeader (header: BlockHeader): HashedHeader {
-  const bytes = encode(blockHeaderCodec, header)
-  const hash = blockHashOfBytes(bytes)
-  return { hash, hex: toHex(hash), header, bytes }
+  return { ...hashReceivedHeader(header), header }
 }
 
 /** What a Get_operations_for_blocks key must lead to. */
@@ -53,7 +52,7 @@ export interface OperationsKeyCheck {
  * path, must give the header's operations_hash, and the path's position must be the requested pass.
  */
 export function checkOperationsAnswer (peer: string, key: OperationsKeyCheck, path: MerklePath, operations: readonly Operation[]): void {
-  const listHash = operationListHash(operations.map(op => operationHashOfBytes(encode(operationCodec, op))))
+  const { listHash } = hashReceivedPass(operations)
   const { root, position } = checkMerklePath(path, listHash)
   if (!bytesEqual(root, key.operationsHash)) {
     throw new InvalidAnswerError(peer, `operations of ${blockB58(key.blockHash)} pass ${key.validationPass} do not match its operations_hash through the Merkle path`)

@@ -46,7 +46,7 @@ export class SyncClient {
 
   /**
    * Sends `requests` (of one kind) and returns their answers. Data requests sent to the same peer
-   * in the same tick share a stream (`StreamBatcher`); the others get a stream each.
+   * in the same event-loop turn share a stream (`StreamBatcher`); the others get a stream each.
    */
   async request (peer: string, requests: readonly SyncRequest[], signal?: AbortSignal): Promise<P2pMessage[]> {
     if (BATCHED.has(requests[0].tag)) return await this.batcher.request(peer, requests)

@@ -6,7 +6,7 @@ import type { SyncRequest } from './answers.ts'
 import { InvalidAnswerError } from './checks.ts'
 
 /**
- * Shares one sync stream among the requests sent to the same peer in the same tick.
+ * Shares one sync stream among the requests sent to the same peer in the same event-loop turn.
  *
  * Every request keeps Octez's bounds (≤ 10 keys); what is shared is the stream: opening one costs
  * a protocol negotiation round trip, a peer-store update and half a dozen muxer frames on each
@@ -76,7 +76,10 @@ export class StreamBatcher {
     if (batch === undefined) {
       const fresh: Batch = { peer, waiting: [], messages: 0 }
       this.open.set(id, fresh)
-      queueMicrotask(() => { if (this.open.get(id) === fresh) this.flush(id, fresh) })
+      // Flushed after the turn's I/O callbacks, not after the current one: answers read together
+      // (one socket read carries frames of several streams) each free a request slot, and the
+      // requests refilling those slots then share one stream instead of opening one each.
+      setImmediate(() => { if (this.open.get(id) === fresh) this.flush(id, fresh) })
       batch = fresh
     }
     const waiting: Waiting = { requests, result: Promise.withResolvers() }
