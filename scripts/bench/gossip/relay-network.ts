@@ -1,0 +1,140 @@
+/**
+ * The gossip benchmark's `--link-emulation proxy` network: every node on 127.0.0.1, and every
+ * edge [a, b] through a relay (./relay.ts) that a dials instead of b, delaying each direction by
+ * the link delay. Both stacks get the same edges through relays of the same delay, in one relay
+ * process (./relay-process.ts) started for the whole benchmark; the relays of a run are opened
+ * once its nodes listen and closed with them.
+ *
+ * Before the nodes start, it measures what a relay adds beyond its delay: round trips of a small
+ * message to an echo server here, straight and through a relay, at delay 0 and at the link
+ * delay, taken in turn so that the machine's load weighs on both alike.
+ */
+import { createServer, connect, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { Cluster, type BenchChild } from './cluster.ts'
+import type { BenchNetwork } from './network.ts'
+import { throughPort } from './relay.ts'
+import type { Edge } from './topology.ts'
+
+/** What a run's relays did. */
+export interface RelayStats {
+  connections: number
+  /** Bytes written on by the relays, both directions of every edge. */
+  bytes: number
+  chunks: number
+  /** How long after its due time (arrival + delay) a chunk was written, ms. */
+  lateness: { p50: number, p99: number, max: number }
+}
+
+/** One run's relays, one per edge. */
+export interface EdgeRelays {
+  /** The address node `from` dials to reach node `to` (through the edge's relay). */
+  dialAddress: (from: number, to: number) => string
+  stats: () => Promise<RelayStats>
+  close: () => Promise<void>
+}
+
+/** A relay's own cost: added one-way latency (ms, medians) beyond its delay, from round trips. */
+export interface RelayOverhead {
+  rounds: { direct: number, delay0: number, delayed: number }
+  /** Median round trip straight to the echo server, ms. */
+  directRttMs: number
+  /** (median round trip through a delay-0 relay − direct) / 2. */
+  addedOneWayMs: number
+  /** (median round trip through a relay of the link delay − 2 × delay − direct) / 2. */
+  addedBeyondDelayOneWayMs: number
+}
+
+function median (values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]
+}
+
+async function openSocket (port: number): Promise<Socket> {
+  return await new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => { s.off('error', reject); resolve(s) })
+    s.once('error', reject)
+  })
+}
+
+/** One round trip of `size` bytes on `s` (an echo), ms. */
+async function roundTrip (s: Socket, size: number): Promise<number> {
+  const t0 = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    let got = 0
+    const onData = (d: Buffer): void => {
+      got += d.length
+      if (got >= size) { s.off('data', onData); s.off('error', reject); resolve() }
+    }
+    s.on('data', onData)
+    s.once('error', reject)
+    s.write(Buffer.alloc(size, 7))
+  })
+  return performance.now() - t0
+}
+
+async function openRelays (relay: BenchChild, delayMs: number, targets: string[]): Promise<{ set: number, ports: number[] }> {
+  const opened = await relay.call({ cmd: 'open', delayMs, targets }, 'opened')
+  return { set: opened.set as number, ports: opened.ports as number[] }
+}
+
+export async function measureRelayOverhead (relay: BenchChild, delayMs: number, rounds = { direct: 200, delay0: 200, delayed: 40 }): Promise<RelayOverhead> {
+  const echo = createServer({ noDelay: true }, s => { s.pipe(s) })
+  await new Promise<void>(resolve => { echo.listen(0, '127.0.0.1', resolve) })
+  const echoPort = (echo.address() as { port: number }).port
+  const target = `/ip4/127.0.0.1/tcp/${echoPort}`
+  const zero = await openRelays(relay, 0, [target])
+  const delayed = await openRelays(relay, delayMs, [target])
+  const sockets = await Promise.all([echoPort, zero.ports[0], delayed.ports[0]].map(openSocket))
+  try {
+    const times: number[][] = [[], [], []]
+    const want = [rounds.direct, rounds.delay0, rounds.delayed]
+    // In turn, so that a burst of load elsewhere on the machine weighs on all three.
+    for (let k = 0; k < Math.max(...want); k++) {
+      for (let j = 0; j < 3; j++) if (k < want[j]) times[j].push(await roundTrip(sockets[j], 64))
+    }
+    const [direct, rtt0, rttD] = times.map(median)
+    return { rounds, directRttMs: direct, addedOneWayMs: (rtt0 - direct) / 2, addedBeyondDelayOneWayMs: (rttD - 2 * delayMs - direct) / 2 }
+  } finally {
+    for (const s of sockets) s.destroy()
+    await relay.call({ cmd: 'close', set: zero.set }, 'closed')
+    await relay.call({ cmd: 'close', set: delayed.set }, 'closed')
+    await new Promise<void>(resolve => { echo.close(() => { resolve() }) })
+  }
+}
+
+/** Every node on 127.0.0.1, every edge through a relay of `delayMs` in a relay process started here. */
+export async function proxyNetwork (delayMs: number): Promise<BenchNetwork & { overhead: RelayOverhead }> {
+  const relays = await Cluster.start('relay', 1, () => [join(import.meta.dirname, 'relay-process.ts')])
+  const relay = relays.nodes[0]
+  try {
+    const overhead = await measureRelayOverhead(relay, delayMs)
+    return {
+      description: `loopback, every edge through a userspace TCP relay (one process) delaying each direction by ${delayMs} ms`,
+      address: () => '127.0.0.1',
+      command: (_i, program, args) => ({ command: program, args }),
+      overhead,
+      links: async (listen: readonly string[], edges: readonly Edge[]): Promise<EdgeRelays> => {
+        // Relay k serves edge k and forwards to the dialled end, edges[k][1].
+        const { set, ports } = await openRelays(relay, delayMs, edges.map(([, b]) => listen[b]))
+        const byEdge = new Map(edges.map(([a, b], k) => [`${a}-${b}`, k]))
+        return {
+          dialAddress: (from, to) => {
+            const k = byEdge.get(`${from}-${to}`)
+            if (k === undefined) throw new Error(`no relay for a dial from node ${from} to node ${to}: not an edge`)
+            return throughPort(listen[to], ports[k])
+          },
+          stats: async () => {
+            const s = await relay.call({ cmd: 'stats', set }, 'stats')
+            return { connections: s.connections as number, bytes: s.bytes as number, chunks: s.chunks as number, lateness: s.lateness as RelayStats['lateness'] }
+          },
+          close: async () => { await relay.call({ cmd: 'close', set }, 'closed') }
+        }
+      },
+      close: async () => { await relays.stop() }
+    }
+  } catch (e) {
+    await relays.stop()
+    throw e
+  }
+}
