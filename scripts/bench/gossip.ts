@@ -103,10 +103,12 @@ const fmt = (n: number, digits = 1): string => Number.isFinite(n) ? n.toFixed(di
 
 let network: BenchNetwork = loopbackNetwork
 let relayOverhead: RelayOverhead | undefined
+let relayPriority = ''
 if (shaping.proxy) {
   const proxied = await proxyNetwork(shaping.delayMs)
   network = proxied
   relayOverhead = proxied.overhead
+  relayPriority = proxied.priority
 } else if (shaping.namespaces) {
   try {
     network = await namespaceNetwork(nodes, shaping)
@@ -122,6 +124,7 @@ console.log(`gossip benchmark on ${network.description}: ${nodes} nodes, ${edges
   `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each`)
 if (relayOverhead !== undefined) {
   const o = relayOverhead
+  console.log(`relay process at ${relayPriority}`)
   console.log(`relay's own latency (median of round trips of 64 B to an echo server, before the nodes start): direct round trip ${fmt(o.directRttMs, 3)} ms; ` +
     `a relay adds ${fmt(o.addedOneWayMs, 3)} ms one way at delay 0, and ${fmt(o.addedBeyondDelayOneWayMs, 3)} ms one way beyond its ${shaping.delayMs} ms delay`)
 }
