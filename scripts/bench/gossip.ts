@@ -43,7 +43,8 @@ const { values: args } = parseScriptArgs({
     'edge through a userspace TCP relay, in a process of its own, that holds each chunk for the delay in each direction, in order (a round trip ' +
     'costs twice the delay); it models delay only: no loss (--loss is refused), no bandwidth limit, and TCP on either side of a relay runs over ' +
     'loopback, so no slow start or congestion window over the long round trip and an instant TCP handshake. ' +
-    'Its own added latency is measured against a direct connection and printed.',
+    'The relay process runs at real-time priority where allowed (it stands for the network, which waits for no core); its own added latency ' +
+    'is measured against a direct connection and printed, and its CPU and its copies of the bytes are not in the nodes\' figures.',
   options: {
     nodes: { type: 'string', default: '20', placeholder: 'N', description: 'node processes' },
     degree: { type: 'string', default: '6', placeholder: 'D', description: 'edges per node of the random graph' },
@@ -52,7 +53,7 @@ const { values: args } = parseScriptArgs({
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
     operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
-    'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay netem adds to every packet a node sends, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this); implies --net-namespaces` },
+    'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay of every link, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this): netem adds it to every packet a node sends (implies --net-namespaces), or with --link-emulation proxy the edge's relay to each direction` },
     loss: { type: 'string', placeholder: 'percent', description: `share of the packets a node sends that netem drops, 0 to ${MAX_LOSS_PERCENT}; implies --net-namespaces` },
     'link-emulation': { type: 'string', placeholder: 'netem|proxy', defaultText: 'netem', description: 'how --link-delay is applied: netem in network namespaces (delay and loss), or proxy: a userspace TCP relay per edge on loopback (delay only)' },
     'net-namespaces': { type: 'boolean', default: false, description: 'each node in its own network namespace on a bridge, as devnet --net-namespaces (root only); without --link-delay/--loss, no netem' },
