@@ -152,7 +152,8 @@ function describe (name: string, r: StackResult): void {
   if (r.relay !== undefined) {
     const l = r.relay.lateness
     console.log(`  relays: ${fmt(r.relay.bytesPerHeadPerNode, 0)} B forwarded per head per node (the nodes' own count above: ${fmt(r.bytesPerHeadPerNode, 0)} B), ` +
-      `${r.relay.connections} connections for ${edges.length} edges; a chunk left p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms, at most ${fmt(l.max, 1)} ms after its due time`)
+      `${r.relay.connections} connections for ${edges.length} edges, relay CPU ${fmt(r.relay.cpuSecondsPerHead * 1000)} ms per head (not in the nodes' figure); ` +
+      `while measured a chunk left p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms, at most ${fmt(l.max, 1)} ms after its due time`)
   }
 }
 

@@ -30,8 +30,11 @@ export interface RelayStats {
   connections: number
   /** Bytes written on by the relays, both directions of every edge. */
   bytes: number
+  /** Chunks written on so far. */
   chunks: number
-  /** How long after its due time (arrival + delay) a chunk was written, ms. */
+  /** The relay process's CPU seconds so far (every set of relays it serves). */
+  cpuSeconds: number
+  /** How long after its due time (arrival + delay) a chunk was written, ms: of the chunks from `from` on. */
   lateness: { p50: number, p99: number, max: number }
 }
 
@@ -39,7 +42,8 @@ export interface RelayStats {
 export interface EdgeRelays {
   /** The address node `from` dials to reach node `to` (through the edge's relay). */
   dialAddress: (from: number, to: number) => string
-  stats: () => Promise<RelayStats>
+  /** `from`: an earlier answer's `chunks`, for the lateness of the chunks since. */
+  stats: (from?: number) => Promise<RelayStats>
   close: () => Promise<void>
 }
 
@@ -155,9 +159,15 @@ export async function proxyNetwork (delayMs: number): Promise<BenchNetwork & { o
             if (k === undefined) throw new Error(`no relay for a dial from node ${from} to node ${to}: not an edge`)
             return throughPort(listen[to], ports[k])
           },
-          stats: async () => {
-            const s = await relay.call({ cmd: 'stats', set }, 'stats')
-            return { connections: s.connections as number, bytes: s.bytes as number, chunks: s.chunks as number, lateness: s.lateness as RelayStats['lateness'] }
+          stats: async (from?: number) => {
+            const s = await relay.call({ cmd: 'stats', set, from }, 'stats')
+            return {
+              connections: s.connections as number,
+              bytes: s.bytes as number,
+              chunks: s.chunks as number,
+              cpuSeconds: s.cpuSeconds as number,
+              lateness: s.lateness as RelayStats['lateness']
+            }
           },
           close: async () => { await relay.call({ cmd: 'close', set }, 'closed') }
         }

@@ -8,8 +8,9 @@
  * of the relays' copying. One process serves both stacks' runs alike, one set of relays per run.
  *
  * Events (stdout): `ready`, `opened` (the relays' ports, in the order of the targets), `stats`,
- * `closed`, `error`. Commands (stdin): `open` (delayMs, targets: multiaddrs), `stats`, `close`
- * (set: the number `opened` gave).
+ * `closed`, `error`. Commands (stdin): `open` (delayMs, targets: multiaddrs), `stats` (set, and
+ * from: the chunk count of an earlier answer, to take the lateness of a window), `close` (set:
+ * the number `opened` gave).
  */
 import { emit, serveCommands, type Command } from './child-io.ts'
 import { newRelayCounters, startRelay, tcpTarget, type Relay, type RelayCounters } from './relay.ts'
@@ -41,12 +42,15 @@ async function command (c: Command): Promise<void> {
     }
     case 'stats': {
       const { counters } = set(c)
-      const late = [...counters.lateness].sort((a, b) => a - b)
+      // Lateness of the chunks from the `from`-th on (the chunks count of an earlier answer): a window.
+      const late = counters.lateness.slice(typeof c.from === 'number' ? c.from : 0).sort((a, b) => a - b)
+      const cpu = process.cpuUsage()
       emit({
         event: 'stats',
         connections: counters.connections,
         bytes: counters.bytes,
-        chunks: late.length,
+        chunks: counters.lateness.length,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
         lateness: { p50: percentile(late, 50), p99: percentile(late, 99), max: late.at(-1) ?? 0 }
       })
       return

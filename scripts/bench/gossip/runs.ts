@@ -53,8 +53,8 @@ export interface StackResult {
   topologyHeld: boolean
   /** Mean payload size (header + operations) of the measured blocks. */
   payloadBytes: number
-  /** With relays on the edges: what they carried between the marks, and their lateness over the whole run. */
-  relay?: { bytesPerHeadPerNode: number, connections: number, lateness: RelayStats['lateness'] }
+  /** With relays on the edges: what they carried, their CPU and how late chunks left, between the marks. */
+  relay?: { bytesPerHeadPerNode: number, connections: number, cpuSecondsPerHead: number, lateness: RelayStats['lateness'] }
 }
 
 export interface Block { key: string, payload: string }
@@ -85,7 +85,12 @@ async function openLinks (network: BenchNetwork, cluster: Cluster, edges: Edge[]
 
 function relayFigures (p: RunParams, before: RelayStats | undefined, after: RelayStats | undefined): StackResult['relay'] {
   if (before === undefined || after === undefined) return undefined
-  return { bytesPerHeadPerNode: (after.bytes - before.bytes) / (p.heads * p.nodes), connections: after.connections, lateness: after.lateness }
+  return {
+    bytesPerHeadPerNode: (after.bytes - before.bytes) / (p.heads * p.nodes),
+    connections: after.connections,
+    cpuSecondsPerHead: (after.cpuSeconds - before.cpuSeconds) / p.heads,
+    lateness: after.lateness
+  }
 }
 
 function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<string, number>, before: Mark, after: Mark, payloadBytes: number, topologyHeld: boolean): StackResult {
@@ -167,7 +172,7 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     await cluster.waitArrivals(keys, PRODUCER, arrivalDeadline(p, p.heads))
     await delay(settleMs(p))
     const after = await cluster.mark()
-    const relay = relayFigures(p, relayBefore, await relays?.stats())
+    const relay = relayFigures(p, relayBefore, await relays?.stats(relayBefore?.chunks))
     const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
     const origin = producer.arrivals.get('head') ?? new Map<string, number>()
     const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
@@ -211,7 +216,7 @@ export async function runGossipsub (p: RunParams, warmup: Block[], measured: Blo
     await cluster.waitArrivals(keys, PRODUCER, arrivalDeadline(p, measured.length))
     await delay(settleMs(p))
     const after = await cluster.mark()
-    const relay = relayFigures(p, relayBefore, await relays?.stats())
+    const relay = relayFigures(p, relayBefore, await relays?.stats(relayBefore?.chunks))
     const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
     const origin = new Map(published.map(x => [x.key, x.t]))
     const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
