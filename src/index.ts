@@ -55,6 +55,10 @@ export { createAcceptAllProtocol, type AcceptAllConfig } from './protocol/accept
 export {
   createDemoProtocol, signTransfer, ed25519FromName, DEMO_V2_TRANSFER_CHARGE, type DemoProtocolConfig, type DemoVersion, type BootstrapAccount
 } from './protocol/demo/index.ts'
+export {
+  createDemoV3Protocol, signOperation, anonymousOperation, endorsementOf, revelationsDue, NoBakingRightError, TooEarlyForPriorityError,
+  type DemoV3Config, type DemoV3Protocol, type DemoV3Parameters, type LevelRights
+} from './protocol/demo-v3/index.ts'
 
 // Wire structures and helpers.
 export { blockHeaderCodec, blockHash, type BlockHeader, type ShellHeader } from './wire/block-header.ts'

@@ -6,10 +6,11 @@
  *   (b) authenticated: node.dial → Tezos handshake done both ways, then close
  *
  * Both use the same libp2p configuration (TCP, Noise, yamux/mplex, identify, ping); (b) adds the
- * handshake service. Dials are sequential fresh connections; rounds of (a) and (b) alternate after
- * a warm-up so drift (JIT, GC, CPU frequency) hits both alike.
+ * handshake service, and a tzp2p node answers identify without requesting it (a bare host requests
+ * it as each connection opens). Dials are sequential fresh connections; rounds of (a) and (b)
+ * alternate after a warm-up so drift (JIT, GC, CPU frequency) hits both alike.
  *
- *   npm run bench:handshake [-- --dials 300 --rounds 5 --warmup 200 --json file]
+ *   npm run bench:handshake [-- --dials 300 --rounds 5 --warmup 200 --json file] [--only bare|handshake]
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -33,12 +34,22 @@ const { values: args } = parseScriptArgs({
     dials: { type: 'string', default: '300', placeholder: 'N', description: 'sequential dials per round' },
     rounds: { type: 'string', default: '5', placeholder: 'R', description: 'rounds of each kind, alternated' },
     warmup: { type: 'string', default: '200', placeholder: 'N', description: 'dials before the measured rounds' },
-    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
+    json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' },
+    only: {
+      type: 'string',
+      placeholder: 'bare|handshake',
+      description: 'run one mode alone (for a CPU profile of it, e.g. node --cpu-prof); no ratio is reported'
+    }
   }
 })
 const DIALS = Number(args.dials)
 const ROUNDS = Number(args.rounds)
 const WARMUP = Number(args.warmup)
+const ONLY = args.only
+if (ONLY !== undefined && ONLY !== 'bare' && ONLY !== 'handshake') {
+  process.stderr.write(`--only: expected bare or handshake, got ${ONLY}\n`)
+  process.exit(2)
+}
 
 const LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
@@ -104,31 +115,58 @@ function summarise (r: RoundResult): Summary {
   }
 }
 
-const bareDialer = await bareHost()
-const bareListener = await bareHost()
-const bareTarget: Multiaddr = bareListener.getMultiaddrs()[0]
-const bare: DialOnce = async () => {
-  const t0 = performance.now()
-  const connection = await bareDialer.dial(bareTarget)
-  const dt = performance.now() - t0
-  await connection.close()
-  return dt
+async function bareMode (): Promise<{ dialOnce: DialOnce, stop: () => Promise<void> }> {
+  const dialer = await bareHost()
+  const listener = await bareHost()
+  const target: Multiaddr = listener.getMultiaddrs()[0]
+  return {
+    dialOnce: async () => {
+      const t0 = performance.now()
+      const connection = await dialer.dial(target)
+      const dt = performance.now() - t0
+      await connection.close()
+      return dt
+    },
+    stop: async () => { await Promise.all([dialer.stop(), listener.stop()]) }
+  }
 }
 
-const tezosDialer = await tezosNode()
-const tezosListener = await tezosNode()
-const tezosTarget: Multiaddr = tezosListener.getMultiaddrs()[0]
-const authenticated: DialOnce = async () => {
-  const t0 = performance.now()
-  const peer = await tezosDialer.dial(tezosTarget)
-  const dt = performance.now() - t0
-  const connection = tezosDialer.libp2p.getConnections().find(c => c.id === peer.connectionId)
-  await connection?.close()
-  return dt
+async function handshakeMode (): Promise<{ dialOnce: DialOnce, stop: () => Promise<void> }> {
+  const dialer = await tezosNode()
+  const listener = await tezosNode()
+  const target: Multiaddr = listener.getMultiaddrs()[0]
+  return {
+    dialOnce: async () => {
+      const t0 = performance.now()
+      const peer = await dialer.dial(target)
+      const dt = performance.now() - t0
+      const connection = dialer.libp2p.getConnections().find(c => c.id === peer.connectionId)
+      await connection?.close()
+      return dt
+    },
+    stop: async () => { await Promise.all([dialer.stop(), listener.stop()]) }
+  }
 }
 
-await run(bare, WARMUP)
-await run(authenticated, WARMUP)
+const row = (name: string, s: Summary): string =>
+  `${name.padEnd(15)} ${s.connectionsPerSecond.toFixed(0).padStart(6)} conn/s   CPU ${s.cpuMsPerConnection.toFixed(2)} ms/conn   ` +
+  `p50 ${s.p50Ms.toFixed(2).padStart(6)} ms   p99 ${s.p99Ms.toFixed(2).padStart(6)} ms`
+
+if (ONLY !== undefined) {
+  // One mode alone, so that a CPU profile of the process shows only its work.
+  const mode = ONLY === 'bare' ? await bareMode() : await handshakeMode()
+  await run(mode.dialOnce, WARMUP)
+  const measured = await run(mode.dialOnce, DIALS * ROUNDS)
+  await mode.stop()
+  process.stdout.write(row(ONLY === 'bare' ? '(a) bare' : '(b) handshake', summarise(measured)) + '\n')
+  process.exit(0)
+}
+
+const bare = await bareMode()
+const authenticated = await handshakeMode()
+
+await run(bare.dialOnce, WARMUP)
+await run(authenticated.dialOnce, WARMUP)
 
 const empty = (): RoundResult => ({ latencies: [], elapsedMs: 0, cpuMs: 0 })
 const results = { bare: empty(), authenticated: empty() }
@@ -136,14 +174,14 @@ for (let r = 0; r < ROUNDS; r++) {
   // Alternate which mode goes first so neither always runs right after a GC-heavy round.
   const order = r % 2 === 0 ? (['bare', 'authenticated'] as const) : (['authenticated', 'bare'] as const)
   for (const name of order) {
-    const round = await run(name === 'bare' ? bare : authenticated, DIALS)
+    const round = await run(name === 'bare' ? bare.dialOnce : authenticated.dialOnce, DIALS)
     results[name].latencies.push(...round.latencies)
     results[name].elapsedMs += round.elapsedMs
     results[name].cpuMs += round.cpuMs
   }
 }
 
-await Promise.all([bareDialer.stop(), bareListener.stop(), tezosDialer.stop(), tezosListener.stop()])
+await Promise.all([bare.stop(), authenticated.stop()])
 
 const a = summarise(results.bare)
 const b = summarise(results.authenticated)
@@ -162,9 +200,6 @@ const report = {
   }
 }
 
-const row = (name: string, s: Summary): string =>
-  `${name.padEnd(15)} ${s.connectionsPerSecond.toFixed(0).padStart(6)} conn/s   CPU ${s.cpuMsPerConnection.toFixed(2)} ms/conn   ` +
-  `p50 ${s.p50Ms.toFixed(2).padStart(6)} ms   p99 ${s.p99Ms.toFixed(2).padStart(6)} ms`
 process.stdout.write([
   `tzp2p handshake bench — Node ${process.version}, loopback TCP, both ends in one process, ${a.dials} sequential dials per mode`,
   row('(a) bare', a),

@@ -1,8 +1,10 @@
 import { b58Encode } from '../crypto/index.ts'
-import { encode, toHex } from '../encoding/index.ts'
+import { bytesEqual, encode, toHex } from '../encoding/index.ts'
 import { operationCodec, operationHashOfBytes, OPERATION_MAX_BYTES, type Operation } from '../wire/operation.ts'
 import type { InvalidOperationCode, InvalidOperationError } from '../protocol/errors.ts'
 import { ScratchState } from '../protocol/state.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import { operationsHashOfPasses } from '../wire/merkle.ts'
 import { BoundedCache } from './cache.ts'
 import type { Chain, HeadChange } from './chain.ts'
 
@@ -133,6 +135,28 @@ export class Mempool {
 
   hashes (): Uint8Array[] {
     return [...this.contents.pending.values()].map(p => p.hash)
+  }
+
+  /**
+   * A block's operations rebuilt from the pool, with no fetch: every operation held, grouped by
+   * validation pass in admission order (the order a baker takes them), when that is exactly the
+   * block's contents, i.e. their Merkle root is the header's operations_hash (the check a fetched
+   * answer gets). Undefined when it is not (the pool holds fewer, more or other operations): the
+   * operations are then fetched. Octez's `Get_operations_for_blocks` always fetches whole passes;
+   * a pool that already holds them makes that round trip unnecessary.
+   */
+  operationsOfBlock (header: BlockHeader): Operation[][] | undefined {
+    const passes = header.shell.validationPass
+    const pending = [...this.contents.pending.values()]
+    if (pending.length === 0) return undefined
+    const hashes: Uint8Array[][] = Array.from({ length: passes }, () => [])
+    const operations: Operation[][] = Array.from({ length: passes }, () => [])
+    for (const p of pending) {
+      if (p.pass >= passes) return undefined
+      hashes[p.pass].push(p.hash)
+      operations[p.pass].push(p.operation)
+    }
+    return bytesEqual(operationsHashOfPasses(hashes), header.shell.operationsHash) ? operations : undefined
   }
 
   /** Validates and admits an operation (injected locally or fetched from a peer); throws `MempoolRefusedError`. */

@@ -10,6 +10,7 @@ import { WIRE_ENCODINGS, WireJsonError, type JsonConverter, type AnyNamedEncodin
 import { b58Decode } from '../crypto/index.ts'
 import { describeTezosContents } from '../protocol/tezos/operation-kinds.ts'
 import type { Operation } from '../wire/operation.ts'
+import { blockDataCodec, blockDataJson, operationDataCodec, operationDataJson } from '../protocol/demo-v3/json.ts'
 import { IdentityFileError, identityCodec, identityFromJson, identityToJson, type Identity } from '../identity/index.ts'
 
 /** The input could not be decoded or encoded; the message says what and where. */
@@ -25,7 +26,10 @@ const identityJson: JsonConverter<Identity> = {
 /** Wire structures plus the identity (identity.json's binary form), as `codec list` shows them. */
 export const CODEC_ENCODINGS: ReadonlyArray<AnyNamedEncoding> = [
   ...WIRE_ENCODINGS,
-  { name: 'identity', description: 'identity.json: peer_id, public_key, secret_key, proof_of_work_stamp', codec: identityCodec, json: identityJson }
+  { name: 'identity', description: 'identity.json: peer_id, public_key, secret_key, proof_of_work_stamp', codec: identityCodec, json: identityJson },
+  // The demo v3 protocol's own structures (protocols/sync.md, Appendix A.2).
+  { name: 'demo_v3.operation_data', description: 'demo v3 operation data after the branch: one contents by kind (endorsement, seed_nonce_revelation, evidence, activation, reveal, transaction, origination, delegation) and its signature', codec: operationDataCodec, json: operationDataJson },
+  { name: 'demo_v3.block_header.protocol_data', description: 'demo v3 block protocol data: priority, proof_of_work_nonce, seed_nonce_hash, next_protocol, signature', codec: blockDataCodec, json: blockDataJson }
 ]
 
 function lookup (name: string): AnyNamedEncoding {

@@ -133,8 +133,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'notice', 'warn', 'warning'
 export type LogLevelName = typeof LOG_LEVELS[number]
 export const logLevel = z.enum(LOG_LEVELS)
 
-/** Installed demo versions: 1 (the genesis protocol) and optionally 2; numbers or their text (flags). */
-export const demoVersions = z.array(z.coerce.number().int().min(1).max(2)).min(1).superRefine((list, ctx) => {
+/** Installed demo versions: 1 (the genesis protocol) and optionally 2 and 3; numbers or their text (flags). */
+export const demoVersions = z.array(z.coerce.number().int().min(1).max(3)).min(1).superRefine((list, ctx) => {
   if (list[0] !== 1) ctx.addIssue({ code: 'custom', message: 'must start with 1: version 1 runs from genesis' })
   if (new Set(list).size !== list.length) ctx.addIssue({ code: 'custom', message: 'lists a version twice' })
 })

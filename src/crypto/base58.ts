@@ -25,7 +25,10 @@ export const PREFIXES = {
   // Ed25519 keys and signatures, used by the demo protocol's accounts.
   ed25519PublicKeyHash: { bytes: [0x06, 0xa1, 0x9f], size: 20, starts: 'tz1', length: 36 },
   ed25519PublicKey: { bytes: [0x0d, 0x0f, 0x25, 0xd9], size: 32, starts: 'edpk', length: 54 },
-  ed25519Signature: { bytes: [0x09, 0xf5, 0xcd, 0x86, 0x12], size: 64, starts: 'edsig', length: 99 }
+  ed25519Signature: { bytes: [0x09, 0xf5, 0xcd, 0x86, 0x12], size: 64, starts: 'edsig', length: 99 },
+  // Demo v3 (src/protocol/demo-v3): originated contracts and blinded activation commitments.
+  contractHash: { bytes: [0x02, 0x5a, 0x79], size: 20, starts: 'KT1', length: 36 },
+  blindedPublicKeyHash: { bytes: [0x01, 0x02, 0x31, 0xdf], size: 20, starts: 'btz1', length: 37 }
 } as const
 
 export type Base58Kind = keyof typeof PREFIXES

@@ -10,10 +10,18 @@ import type { RateSpec } from '../stream/rate-limit.ts'
  */
 export const GOSSIP_PROTOCOL = '/tzp2p/gossip/1.0.0'
 
-/** Messages that may travel on a gossip stream; anything else is a protocol violation. */
+/** The announcements of a gossip stream (on every wire, these go to the gossip service). */
 export const GOSSIP_MESSAGES: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag>([
   'Get_current_branch', 'Current_branch', 'Get_current_head', 'Current_head', 'Deactivate'
 ])
+
+/**
+ * The request and its answer that may also travel on a libp2p gossip stream (`protocols/gossip.md`
+ * §4.5): the operations of a block the peer announced, fetched in one round trip with no stream
+ * to negotiate, answers matched by key as on Octez's wire. Anything else is a protocol violation.
+ */
+export const GOSSIP_CHANNEL_REQUEST: P2pMessageTag = 'Get_operations_for_blocks'
+export const GOSSIP_CHANNEL_ANSWER: P2pMessageTag = 'Operations_for_blocks'
 
 /**
  * tzp2p's bound on one gossip envelope. The largest legal message is a Current_head with a header

@@ -14,9 +14,10 @@ import { blockHash, type BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mempool.ts'
 import type { P2pMessage } from '../wire/p2p-message.ts'
+import type { SyncRequest } from '../sync/answers.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
-  GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
+  GOSSIP_CHANNEL_ANSWER, GOSSIP_CHANNEL_REQUEST, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
   KNOWN_BLOCKS_PER_PEER, KNOWN_OPERATIONS_PER_PEER, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
 } from './definitions.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
@@ -67,6 +68,11 @@ export interface GossipInit {
   mempoolHashes: () => Uint8Array[]
   /** The peer policy: a peer that broke the protocol, flooded or announced a known-invalid block is reported there. */
   report: ReportPeer
+  /**
+   * Answers a request that came on a gossip stream (gossip.md §4.5) as the sync responder does,
+   * with its per-peer rates: the answer envelopes. Absent: such requests are not answered.
+   */
+  answer?: (peer: NetworkPeer, requests: readonly SyncRequest[]) => Promise<Uint8Array[]>
   logger: Logger
   now?: () => number
   /** Clock drift beyond which a head is a future block (seconds, default 1). */
@@ -115,7 +121,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly drift: number
   private running = false
   /** Counters for metrics and tests. */
-  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0 }
+  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0, requestsAnswered: 0, answersReceived: 0, lateAnswers: 0 }
   /** The most announcements ever queued for one peer at once (bounded by `MAX_QUEUED_WRITES`). */
   queueHighWater = 0
   /** Messages received, by kind. */
@@ -250,8 +256,11 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     return { total, perPeerBound: MAX_QUEUED_WRITES }
   }
 
-  /** Queues a message on our stream to the peer; a slow peer loses announcements, never blocks us. */
-  private send (state: PeerGossip, message: P2pMessage): void {
+  /**
+   * Queues a message (or an encoded answer envelope) on our stream to the peer; a slow peer loses
+   * announcements, never blocks us.
+   */
+  private send (state: PeerGossip, message: P2pMessage | Uint8Array): void {
     if (!this.running || this.byPeer.get(state.peer.tezosPeerId) !== state) return
     if (state.queued >= MAX_QUEUED_WRITES) {
       this.stats.dropped++
@@ -261,7 +270,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
     state.writes = state.writes.then(async () => {
       try {
-        await state.peer.send(message)
+        if (message instanceof Uint8Array) await state.peer.sendEnvelope?.(message)
+        else await state.peer.send(message)
         this.stats.sent++
       } catch (err) {
         this.log.debug({ peer: state.peer.tezosPeerId, err: (err as Error).message }, 'gossip write failed')
@@ -286,7 +296,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         if (read === undefined) break
         this.stats.received++
         this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
-        await this.handleMessage(peer, read.message)
+        if (read.message.tag === GOSSIP_CHANNEL_REQUEST) await this.answerRequest(peer, read.message as SyncRequest)
+        else if (read.message.tag === GOSSIP_CHANNEL_ANSWER) this.takeAnswer(peer, read.message)
+        else await this.handleMessage(peer, read.message)
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -302,6 +314,29 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       }
       stream.abort(error)
     }
+  }
+
+  /**
+   * A request for block operations on the peer's gossip stream: answered on ours, as the sync
+   * responder answers (same store reads, same per-peer rate; keys we lack are not answered).
+   */
+  private async answerRequest (peer: NetworkPeer, request: SyncRequest): Promise<void> {
+    const state = this.byPeer.get(peer.tezosPeerId)
+    if (state === undefined || this.init.answer === undefined) return
+    state.lastHeard = this.now()
+    const answers = await this.init.answer(peer, [request])
+    this.stats.requestsAnswered++
+    for (const envelope of answers) this.send(state, envelope)
+  }
+
+  /** An answer on the peer's gossip stream: to the request waiting for its key; one nobody asked for is the peer's fault. */
+  private takeAnswer (peer: NetworkPeer, answer: P2pMessage): void {
+    const state = this.byPeer.get(peer.tezosPeerId)
+    if (state !== undefined) state.lastHeard = this.now()
+    const delivery = peer.deliver?.(answer) ?? 'unrequested'
+    if (delivery === 'delivered') this.stats.answersReceived++
+    else if (delivery === 'late') this.stats.lateAnswers++
+    else this.init.report(peer.ref, 'unrequested-data', `gossip: ${answer.tag} that was not requested`)
   }
 
   /**
@@ -342,6 +377,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
           throw new UnwantedMempoolError(`sent a mempool of ${message.mempool.knownValid.length + message.mempool.pending.length} operation(s) to a node running with disable_mempool`)
         }
         if (!await this.acceptable(peer, state, hash, message.header)) return
+        // It holds the block's operations: fetching them can go on the gossip stream (§4.5).
+        peer.noteAnnounced?.(hash)
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
         this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })
@@ -350,6 +387,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       case 'Current_branch': {
         const hash = blockHash(message.locator.headHeader)
         if (!await this.acceptable(peer, state, hash, message.locator.headHeader)) return
+        peer.noteAnnounced?.(hash)
         this.emit('branch', { peer, headHash: hash, locator: message.locator })
       }
     }

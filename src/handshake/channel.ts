@@ -124,12 +124,22 @@ export class HandshakeTransport {
   }
 
   private async readExact (n: number): Promise<Uint8Array> {
+    let handedOver = false
     for (;;) {
       if (this.incoming.byteLength > READ_BUFFER_LIMIT) {
         throw new MalformedHandshakeError(`flooded the handshake stream with more than ${READ_BUFFER_LIMIT} unread bytes`)
       }
       if (this.incoming.byteLength >= n) return this.incoming.take(n)
       this.incoming.check()
+      if (this.outgoing.byteLength > 0 && !handedOver) {
+        // A libp2p stream hands data it already holds to a new 'message' listener in a microtask,
+        // not at once: the dialer's stream holds the listener's connection message as
+        // multistream-select returns it. One microtask later it is ours, and the frames we are
+        // holding can go out with the next one instead of alone.
+        handedOver = true
+        await Promise.resolve()
+        continue
+      }
       if (this.outgoing.byteLength > 0) {
         // A peer that already hung up may still have left its last frame (a Nack) for us to read:
         // a failed write is reported only if nothing more arrives.

@@ -173,6 +173,8 @@ export class ChainNode {
         mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
         disableMempool: this.disableMempool,
         report,
+        // Requests on a gossip stream are answered by the sync responder, with its per-peer rates.
+        answer: async (peer, requests) => await this.requireHost().services.sync?.answer(peer, requests) ?? [],
         logger: this.log,
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
       }),

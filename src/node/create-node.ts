@@ -219,8 +219,9 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     ...(options.libp2pMetrics === true ? { metrics: prometheusMetrics({ registry: metricsRegistry, preserveExistingMetrics: true }) } : {}),
     services: {
       ...chainNode?.services(),
-      // Identify only authenticated peers: an unauthenticated one must not cost us its signed
-      // peer record's verification and peer-store writes. Started below, after the handshake.
+      // Answers identify requests but never sends one: nothing in tzp2p reads what identify stores
+      // (addresses, protocols, agent), and each request costs a stream and a signed peer record on
+      // both ends of every connection (protocols/handshake.md §9).
       identify: identify({ runOnConnectionOpen: false }),
       ping: ping(),
       handshake: handshake({
@@ -293,13 +294,6 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     peers: service.peers,
     connections: () => libp2p.getConnections(),
     ...(octez === undefined ? {} : { octez: { peers: () => octez.connected(), isTrusted: p => octez.isTrusted(p) } })
-  })
-  events.on('peer:authenticated', peer => {
-    const connection = libp2p.getConnections(peer.libp2pPeerId).find(c => c.id === peer.connectionId)
-    if (connection === undefined) return
-    libp2p.services.identify.identify(connection).catch((err: Error) => {
-      logger.debug({ err: err.message, libp2pPeerId: peer.libp2pPeerId.toString() }, 'identify failed')
-    })
   })
 
   const dial = async (address: Multiaddr | string, dialOptions: DialTezosOptions = {}): Promise<AuthenticatedPeer> => {

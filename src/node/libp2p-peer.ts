@@ -1,4 +1,6 @@
 import type { Connection } from '@libp2p/interface'
+import { BoundedCache } from '../chain/cache.ts'
+import { toHex } from '../encoding/index.ts'
 import { peerRefOf, type AuthenticatedPeer, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
 import { GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_PROTOCOL } from '../gossip/definitions.ts'
 import { misbehaviourOf, type PeerRef } from '../misbehaviour/index.ts'
@@ -8,15 +10,21 @@ import { InvalidAnswerError } from '../sync/checks.ts'
 import { PeerNotConnectedError } from '../sync/client.ts'
 import { SYNC_PROTOCOL } from '../sync/definitions.ts'
 import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
+import { KeyedAnswers, type Delivery } from './keyed-answers.ts'
 
 /** A gossip write that does not drain within this is abandoned (the stream is reset). */
 const GOSSIP_WRITE_TIMEOUT_MS = 30_000
 const GOSSIP_OPEN_TIMEOUT_MS = 10_000
+/** Blocks each peer announced that are remembered (the head moves on; older blocks are asked over sync). */
+const ANNOUNCED_BLOCKS = 64
 
 /**
  * A peer on the libp2p wire (`protocols/gossip.md`, `protocols/sync.md`): what it is sent goes on
- * one long-lived outbound gossip stream, opened on first use and again after a failure; each
- * request gets a sync stream of its own, whose end tells that the peer has answered all it will.
+ * one long-lived outbound gossip stream, opened on first use and again after a failure. A request
+ * for the operations of blocks the peer announced travels on that stream too, its answers coming
+ * back on the peer's gossip stream matched by key (gossip.md §4.5): no stream to negotiate, one
+ * round trip. Every other request gets a sync stream of its own, whose end tells that the peer
+ * has answered all it will.
  */
 export class Libp2pPeer implements NetworkPeer {
   readonly wire = 'libp2p'
@@ -24,6 +32,12 @@ export class Libp2pPeer implements NetworkPeer {
   readonly ref: PeerRef
   private readonly connection: () => Connection | undefined
   private out: EnvelopeStream | undefined
+  /** The outbound stream being opened: concurrent writers wait for the same one. */
+  private opening: Promise<EnvelopeStream> | undefined
+  private readonly announced = new BoundedCache<string, true>(ANNOUNCED_BLOCKS)
+  private readonly channel = new KeyedAnswers()
+  /** Requests sent on the gossip stream and on sync streams (tests, metrics). */
+  readonly requestStats = { channel: 0, streams: 0 }
 
   constructor (peer: AuthenticatedPeer, connection: () => Connection | undefined) {
     this.authenticated = peer
@@ -38,9 +52,14 @@ export class Libp2pPeer implements NetworkPeer {
   get remoteIp (): string | undefined { return this.authenticated.remoteIp }
 
   async send (message: P2pMessage): Promise<void> {
+    await this.sendEnvelope(encodeP2pMessage(message))
+  }
+
+  /** Writes one encoded envelope (a message, or an answer read from the store) on our gossip stream. */
+  async sendEnvelope (envelope: Uint8Array): Promise<void> {
     const out = await this.outbound()
     try {
-      await out.write(encodeP2pMessage(message), { signal: AbortSignal.timeout(GOSSIP_WRITE_TIMEOUT_MS) })
+      await out.write(envelope, { signal: AbortSignal.timeout(GOSSIP_WRITE_TIMEOUT_MS) })
     } catch (err) {
       out.stream.abort(err as Error)
       if (this.out === out) this.out = undefined
@@ -48,11 +67,46 @@ export class Libp2pPeer implements NetworkPeer {
     }
   }
 
+  /** Requests on the gossip stream waiting for answers now. */
+  get pendingOnChannel (): number {
+    return this.channel.pending
+  }
+
+  /** The peer announced block `hash`: it holds its operations (Octez advertises only blocks it validated). */
+  noteAnnounced (hash: Uint8Array): void {
+    this.announced.set(toHex(hash), true)
+  }
+
+  /** An answer that arrived on the peer's gossip stream, for the request waiting for its key. */
+  deliver (answer: P2pMessage): Delivery {
+    return this.channel.deliver(answer)
+  }
+
+  /**
+   * The operations of blocks the peer announced go on the gossip stream (gossip.md §4.5); any
+   * other request on a sync stream of its own.
+   */
+  async request (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal): Promise<P2pMessage[]> {
+    if (this.onChannel(requests)) {
+      this.requestStats.channel++
+      const envelopes = requests.map(r => encodeP2pMessage(r))
+      return await this.channel.request(requests, async () => {
+        await this.sendEnvelope(envelopes.length === 1 ? envelopes[0] : Buffer.concat(envelopes))
+      }, signal)
+    }
+    this.requestStats.streams++
+    return await this.requestOnStream(requests, kind, signal)
+  }
+
+  private onChannel (requests: readonly P2pMessage[]): boolean {
+    return requests.every(r => r.tag === 'Get_operations_for_blocks' && r.keys.every(k => this.announced.has(toHex(k.blockHash))))
+  }
+
   /**
    * One sync stream: the request messages in one write, our write side closed, then the answers
    * until the responder closes or `signal` fires (what arrived by then is kept).
    */
-  async request (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal): Promise<P2pMessage[]> {
+  private async requestOnStream (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal): Promise<P2pMessage[]> {
     const peer = this.tezosPeerId
     const stream = await this.open(SYNC_PROTOCOL, signal)
     const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, kind.maxAnswerBytes)
@@ -80,17 +134,26 @@ export class Libp2pPeer implements NetworkPeer {
     return answers
   }
 
-  /** Closes our gossip stream (the peer is gone or the node stops). */
+  /** Closes our gossip stream (the peer is gone or the node stops); requests waiting on it end. */
   close (): void {
     this.out?.stream.close().catch(() => {})
     this.out = undefined
+    this.channel.close()
   }
 
   private async outbound (): Promise<EnvelopeStream> {
     if (this.out !== undefined && this.out.stream.writeStatus === 'writable') return this.out
-    const stream = await this.open(GOSSIP_PROTOCOL, AbortSignal.timeout(GOSSIP_OPEN_TIMEOUT_MS))
-    this.out = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
-    return this.out
+    // Announcements and requests write concurrently: they share one stream, opened once.
+    this.opening ??= (async () => {
+      try {
+        const stream = await this.open(GOSSIP_PROTOCOL, AbortSignal.timeout(GOSSIP_OPEN_TIMEOUT_MS))
+        this.out = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+        return this.out
+      } finally {
+        this.opening = undefined
+      }
+    })()
+    return await this.opening
   }
 
   private async open (protocol: string, signal: AbortSignal): ReturnType<Connection['newStream']> {

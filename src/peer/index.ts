@@ -47,6 +47,14 @@ export interface NetworkPeer {
    * an error carrying a `misbehaviour` when the peer answered wrongly.
    */
   request: (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal) => Promise<P2pMessage[]>
+  /**
+   * Wires whose announcement channel also carries requests and answers (libp2p, `protocols/gossip.md`
+   * §4.5): the peer announced block `hash` (so it holds the block's operations); writes an encoded
+   * answer envelope on the announcement channel; hands over an answer that arrived there.
+   */
+  noteAnnounced?: (hash: Uint8Array) => void
+  sendEnvelope?: (envelope: Uint8Array) => Promise<void>
+  deliver?: (answer: P2pMessage) => 'delivered' | 'late' | 'unrequested'
 }
 
 /** The connected peers of every wire, as the layers above the wires look them up. */

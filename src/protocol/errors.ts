@@ -14,6 +14,22 @@ export type InvalidOperationCode =
   | 'balance_too_low' // amount + fee exceed the balance (overspend)
   | 'invalid_amount'
   | 'wrong_validation_pass' // in a block, the operation sits in another pass than its own
+  // Demo v3 (src/protocol/demo-v3): consensus, anonymous and manager operations.
+  | 'unrevealed_key' // a manager operation before the source revealed its public key
+  | 'already_revealed'
+  | 'not_a_delegate' // delegation to, or endorsement by, an account that is not a registered delegate
+  | 'delegate_unchangeable' // a registered delegate cannot delegate elsewhere
+  | 'unknown_contract' // a transaction to a KT1 that was never originated
+  | 'wrong_endorsement_level' // an endorsement of another level than the block it must endorse
+  | 'wrong_endorsed_block' // an endorsement whose branch is not the block it endorses
+  | 'wrong_slot' // the slot is not the signer's first endorsement slot at that level
+  | 'duplicate_endorsement'
+  | 'not_equivocation' // evidence that does not prove two different signed blocks or endorsements
+  | 'evidence_too_old' // evidence about a level outside the window of preserved cycles
+  | 'already_denounced'
+  | 'invalid_activation' // no blinded commitment for this key hash and secret
+  | 'unexpected_nonce' // a seed nonce revelation for a level without an open commitment
+  | 'bad_nonce' // the revealed nonce does not hash to the commitment
   | 'refused' // generic refusal by a protocol
 
 export class InvalidOperationError extends Error {
@@ -37,6 +53,9 @@ export type InvalidBlockCode =
   | 'bad_baker' // the block is not signed by the configured baker key
   | 'bad_block_signature'
   | 'bad_context' // the header's context does not commit to the state the block produces
+  | 'timestamp_too_early' // demo v3: before the block's priority may be baked (Emmy*'s minimal delay)
+  | 'bad_priority' // demo v3: the priority is beyond the protocol's bound
+  | 'bad_nonce_commitment' // demo v3: a seed nonce hash missing where expected, or present where not
   | 'invalid_operation' // see `operation`
   | 'operation_branch_not_live' // an operation's branch is unknown or too old
   | 'invalid_predecessor' // the predecessor is itself known invalid

@@ -3,6 +3,7 @@ import { genesisFor, loadBakerKey } from '../config/runtime-checks.ts'
 import type { ChainNodeOptions } from '../node/chain-node.ts'
 import { createAcceptAllProtocol } from '../protocol/accept-all.ts'
 import { createDemoProtocol, type DemoVersion } from '../protocol/demo/index.ts'
+import { createDemoV3Protocol } from '../protocol/demo-v3/index.ts'
 import { createShellProtocol } from '../protocol/shell/index.ts'
 import { b58Decode } from '../crypto/index.ts'
 import type { ProtocolActivation } from '../chain/baker.ts'
@@ -29,7 +30,15 @@ export function extraProtocolsFromConfig (config: NodeConfig): Protocol[] {
   const p = config.protocol
   if (p.name !== 'demo') return []
   // Workers: the genesis protocol's pool verifies the bootstrap runs; later versions check inline.
-  return p.parameters.versions.filter(v => v !== 1).map(v => createDemoProtocol({ ...p.parameters, version: v as DemoVersion, verifyWorkers: 0 }))
+  // Demo v3 follows v1/v2 on the same accounts; its authority is the demo baker key (src/protocol/demo-v3).
+  return p.parameters.versions.filter(v => v !== 1).map(v => v === 3
+    ? createDemoV3Protocol({
+      bakerPublicKey: p.parameters.bakerPublicKey,
+      bootstrapAccounts: p.parameters.bootstrapAccounts,
+      maxOperationsTtl: p.parameters.maxOperationsTtl,
+      maxOperationsPerBlock: p.parameters.maxOperationsPerBlock
+    })
+    : createDemoProtocol({ ...p.parameters, version: v as DemoVersion, verifyWorkers: 0 }))
 }
 
 /** `baker.activations` with `demo-v<N>` names replaced by the hashes of the installed versions. */

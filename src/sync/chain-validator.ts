@@ -254,7 +254,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private async takeHead (peer: string, a: HeadAnnouncement): Promise<void> {
     const header = hashHeader(a.header)
     try {
-      const operations = await this.fetchers.operationsOf(header, { preferred: [peer] })
+      // Operations our mempool already holds need no fetch (checked against operations_hash there).
+      const operations = this.init.mempool?.operationsOfBlock(a.header) ?? await this.fetchers.operationsOf(header, { preferred: [peer] })
       await this.chain.addBlock(a.header, operations)
       this.noteValid(peer, a.header)
     } catch (err) {

@@ -41,7 +41,8 @@ describe('gossip benchmark, smoke run (4 node processes per stack, 5 blocks)', (
     assert.equal(new Set(tz.measured.map(b => b.key)).size, params.heads)
     // Each block carries its operations: the payload holds the header and 3 transfers.
     assert.ok(tz.result.payloadBytes > 3 * 100, `payload ${tz.result.payloadBytes}`)
-    assert.ok((tz.result.byProtocol['/tzp2p/gossip/1.0.0'] ?? 0) > 0 && (tz.result.byProtocol['/tzp2p/sync/1.0.0'] ?? 0) > 0)
+    // Announcements and the operations fetched from the announcer both travel on the gossip streams.
+    assert.ok((tz.result.byProtocol['/tzp2p/gossip/1.0.0'] ?? 0) > 0)
     const gs = await runGossipsub(params, tz.warmup, tz.measured)
     check('gossipsub', gs)
     assert.equal(gs.payloadBytes, tz.result.payloadBytes)

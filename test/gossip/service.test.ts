@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { encode, toHex } from '../../src/encoding/index.ts'
-import { GOSSIP_PROTOCOL } from '../../src/gossip/definitions.ts'
+import { GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_PROTOCOL } from '../../src/gossip/definitions.ts'
+import { EnvelopeStream } from '../../src/stream/envelope-stream.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
@@ -77,6 +78,38 @@ describe('/tzp2p/gossip/1.0.0', () => {
     try {
       await waitFor(() => a.node.scores.score(rogue.identity.peerId) < 0, { what: 'the rogue scored' })
       assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('answers Get_operations_for_blocks on its own gossip stream, and scores an answer nobody asked for', async () => {
+    const rogue = await startPlainNode({ sourceAddress: freshLoopbackSource() })
+    // The rogue reads what A writes on A's gossip stream to it.
+    const fromA: string[] = []
+    await rogue.libp2p.handle(GOSSIP_PROTOCOL, async (stream) => {
+      const reader = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+      try {
+        for (;;) {
+          const read = await reader.read()
+          if (read === undefined) return
+          if (read.message.tag === 'Operations_for_blocks') fromA.push(toHex(read.message.blockHash))
+        }
+      } catch {
+        // The rogue stops at the end of the test: its reader ends with the connection.
+      }
+    })
+    try {
+      await rogue.dial(addressOf(a.node))
+      const stream = await rawStream(rogue, a.node, GOSSIP_PROTOCOL)
+      const head = a.node.chain?.head
+      assert.ok(head !== undefined)
+      stream.send(encodeP2pMessage({ tag: 'Get_operations_for_blocks', keys: [{ blockHash: head.hash, validationPass: 0 }] }))
+      await waitFor(() => fromA.includes(toHex(head.hash)), { what: 'A\'s answer on its gossip stream' })
+      assert.equal(a.node.scores.score(rogue.identity.peerId) >= 0, true, 'asking is no fault')
+      // An answer to a request A never made is unrequested data.
+      stream.send(encodeP2pMessage({ tag: 'Operations_for_blocks', blockHash: head.hash, validationPass: 0, path: [], operations: [] }))
+      await waitFor(() => a.node.scores.score(rogue.identity.peerId) < 0, { what: 'the rogue scored' })
     } finally {
       await rogue.stop()
     }

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { AUTHENTICATED_TAG, TEZOS_PEER_ID_METADATA } from '../../src/handshake/service.ts'
+import { AUTHENTICATED_TAG, HANDSHAKE_PROTOCOL, TEZOS_PEER_ID_METADATA } from '../../src/handshake/service.ts'
 import {
   PeerRefusedError, PeerRejectedError, RejectedByPeerError, SelfConnectionError, HandshakeClosedError
 } from '../../src/handshake/errors.ts'
-import { startNode, addressOf, nextEvent, stopAll, identityWithPow } from '../helpers/node.ts'
+import { startNode, addressOf, nextEvent, stopAll, identityWithPow, TEST_CHAIN } from '../helpers/node.ts'
 
 /** The listening TCP port of a node (what it advertises in its connection messages). */
 function portOf (node: { getMultiaddrs: () => Array<{ toString: () => string }> }): number {
@@ -180,6 +180,29 @@ describe('handshake between two nodes on loopback', () => {
       assert.equal(b.peers.size, 0)
     } finally {
       await stopAll(a, b)
+    }
+  })
+
+  it('the dialer sends its connection message and Metadata in one stream message, then its Ack', async () => {
+    const dialer = await startNode()
+    const listener = await startNode()
+    try {
+      // What the dialer hands its handshake stream, send by send (a libp2p stream middleware runs on
+      // the outbound stream before the handshake gets it).
+      const sends: number[] = []
+      dialer.libp2p.use(HANDSHAKE_PROTOCOL, (stream, connection, next) => {
+        const send = stream.send.bind(stream)
+        stream.send = data => { sends.push(data.byteLength); return send(data) }
+        next(stream, connection)
+      })
+      const listenerSaw = nextEvent(listener, 'peer:authenticated')
+      await dialer.dial(addressOf(listener))
+      await listenerSaw
+      // protocols/handshake.md §3-§4: frame = 2 + 90 + chain name; Metadata chunk 2 + 16 + 2; Ack 2 + 16 + 1.
+      const frame = 2 + 90 + new TextEncoder().encode(TEST_CHAIN).length
+      assert.deepEqual(sends, [frame + 20, 19])
+    } finally {
+      await stopAll(dialer, listener)
     }
   })
 

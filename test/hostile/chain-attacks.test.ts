@@ -241,11 +241,13 @@ describe('hostile peers: gossip, sync and peer exchange', () => {
     const fork = victim.builder.fork('silent')
     const extra = await fork.grow(1, 1)
     const target = toHex(blockHash(extra[0].header))
-    // The silent attacker announces the new head, then reads requests and never answers.
+    // The silent attacker announces the new head, then reads requests (on sync streams, and on the
+    // gossip stream where the operations of an announced block are asked) and never answers.
     const silent = await plainAttacker()
     const swallowed = await serveSyncByHand(silent.node, () => undefined)
+    const swallowedOnGossip = await serveSyncByHand(silent.node, () => undefined, GOSSIP_PROTOCOL)
     await send(silent.node, GOSSIP_PROTOCOL, encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: extra[0].header, mempool: { knownValid: [], pending: [] } }))
-    await waitFor(() => swallowed.requests.length > 0, { what: 'the victim asked the silent peer' })
+    await waitFor(() => [...swallowed.requests, ...swallowedOnGossip.requests].some(r => r.tag === 'Get_operations_for_blocks'), { what: 'the victim asked the silent peer' })
     // An honest peer with the same block arrives; the victim completes the block from it.
     const honest = await chainAttacker(extra)
     await honest.node.dial(victim.address)

@@ -233,10 +233,10 @@ export async function assertHonestServed (victim: Victim, identity?: Identity): 
  * to `answer`, whose envelopes are written back before the stream closes; `undefined` means
  * "never answer" (the stream is held open until the requester gives up).
  */
-export async function serveSyncByHand (node: TzNode, answer: (request: SyncRequest) => Uint8Array[] | undefined): Promise<{ requests: SyncRequest[] }> {
+export async function serveSyncByHand (node: TzNode, answer: (request: SyncRequest) => Uint8Array[] | undefined, protocol = SYNC_PROTOCOL): Promise<{ requests: SyncRequest[] }> {
   const seen: SyncRequest[] = []
-  await node.libp2p.handle(SYNC_PROTOCOL, async (stream) => {
-    const reader = new EnvelopeStream(stream, SYNC_PROTOCOL, 1 << 16)
+  await node.libp2p.handle(protocol, async (stream) => {
+    const reader = new EnvelopeStream(stream, protocol, 1 << 16)
     const out: Uint8Array[] = []
     let silent = false
     try {

@@ -54,3 +54,17 @@ test('config: bad protocol versions and activations are clear errors naming the 
   assert.match(problemsOf(() => resolveConfig({}, flags('--activate', 'demo-v2@20', '--activate', 'demo-v2@20'), env)).join('\n'), /second activation at level 20/)
   assert.deepEqual(problemsOf(() => resolveConfig({}, flags('--activate', 'PtYuensgYBb3G3x1hLLbCmcav8ue8Kyd2khADcL5LsT5R1hcXex@5'), env)), [])
 })
+
+test('config: demo v3 is installed with --protocol-versions and activated by name', async () => {
+  const c = resolveConfig({ baker: { enabled: true } }, flags('--protocol-versions', '1', '--protocol-versions', '2', '--protocol-versions', '3', '--activate', 'demo-v3@10'), { env: {} })
+  assert.deepEqual(c.protocol.name === 'demo' ? c.protocol.parameters.versions : undefined, [1, 2, 3])
+  const { chain } = await chainOptionsFromConfig(c)
+  try {
+    const extra = chain.protocols as Protocol[]
+    assert.deepEqual(extra.map(p => [p.name, p.manifest?.version, p.validationPasses]), [['demo-v2', 2, 1], ['demo-v3', 3, 4]])
+    assert.deepEqual(chain.baker?.activations, [{ level: 10, protocol: extra[1].hash }])
+  } finally {
+    await chain.protocol.close?.()
+  }
+  assert.match(problemsOf(() => resolveConfig({}, flags('--protocol-versions', '1', '--protocol-versions', '4'), { env: {} })).join('\n'), /protocol\.parameters\.versions/)
+})

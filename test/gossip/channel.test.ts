@@ -1,0 +1,118 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
+import { encode, toHex } from '../../src/encoding/index.ts'
+import { Libp2pPeer } from '../../src/node/libp2p-peer.ts'
+import { checkOperationsAnswer } from '../../src/sync/checks.ts'
+import { operationsKeyId } from '../../src/sync/client.ts'
+import { SYNC_REQUESTS } from '../../src/sync/definitions.ts'
+import { blockHash } from '../../src/wire/block-header.ts'
+import { operationCodec, operationHash } from '../../src/wire/operation.ts'
+import type { BlockInput } from '../../src/chain/chain.ts'
+import { addressOf } from '../helpers/node.ts'
+import { startChainNode, type ChainTestNode } from '../sync/nodes.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+/**
+ * Fetching an announced block's operations on the gossip streams (`protocols/gossip.md` §4.5), and
+ * taking a block whose operations the mempool already holds without any fetch.
+ */
+describe('block operations without a sync stream', () => {
+  let setup: DemoSetup
+  let builder: DemoChainBuilder
+  let a: ChainTestNode
+  let b: ChainTestNode
+  let blocks: BlockInput[]
+
+  before(async () => {
+    setup = demoSetup({ name: 'gossip-channel', verifyWorkers: 0 })
+    builder = new DemoChainBuilder(setup)
+    a = await startChainNode(setup, { baker: { key: setup.baker.secretKey } })
+    b = await startChainNode(setup)
+    blocks = await builder.grow(4, 3)
+    await a.node.chain?.addBlocks(blocks)
+    await b.node.dial(addressOf(a.node))
+    const level = a.node.head()?.header.shell.level ?? 0
+    await waitFor(() => b.node.head()?.header.shell.level === level, { what: `b at level ${level}` })
+  })
+
+  after(async () => {
+    await b?.close()
+    await a?.close()
+  })
+
+  const peerAOfB = (): Libp2pPeer => {
+    const peer = b.node.networkPeers.get(a.node.identity.peerId)
+    assert.ok(peer instanceof Libp2pPeer, 'a is a libp2p peer of b')
+    return peer
+  }
+
+  it('carries concurrent requests on the gossip streams, each answer checked and matched by key', async () => {
+    const peer = peerAOfB()
+    const client = b.node.libp2p.services.sync?.client
+    assert.ok(client !== undefined)
+    for (const block of blocks) peer.noteAnnounced(blockHash(block.header))
+    const before = { ...peer.requestStats }
+    const answered = a.node.libp2p.services.gossip?.stats.requestsAnswered ?? 0
+    const keys = blocks.map(block => ({ blockHash: blockHash(block.header), validationPass: 0, operationsHash: block.header.shell.operationsHash }))
+    // One request per block, all in flight at once on the same pair of streams.
+    const kind = SYNC_REQUESTS.Get_operations_for_blocks
+    const inFlight = keys.map(async k => await peer.request([{ tag: 'Get_operations_for_blocks', keys: [k] }], kind, AbortSignal.timeout(30_000)))
+    assert.equal(peer.pendingOnChannel, blocks.length, 'every request waits on the channel at once')
+    const results = await Promise.all(inFlight)
+    results.forEach((answers, i) => {
+      assert.equal(answers.length, 1, `block ${i} answered once`)
+      const answer = answers[0]
+      assert.ok(answer.tag === 'Operations_for_blocks' && toHex(answer.blockHash) === toHex(keys[i].blockHash), `block ${i}: its own answer`)
+      // The answer's Merkle path leads from its operations to the block's operations_hash.
+      checkOperationsAnswer(a.node.identity.peerId, keys[i], answer.path, answer.operations)
+      assert.deepEqual(answer.operations.map(op => toHex(operationHash(op))), blocks[i].operations[0].map(op => toHex(operationHash(op))))
+    })
+    assert.equal(peer.pendingOnChannel, 0)
+    // Through the client too (its answers checked the same way).
+    const got = await client.operationsForBlocks(a.node.identity.peerId, [keys[0]])
+    assert.equal(got.get(operationsKeyId(keys[0].blockHash, 0))?.length, blocks[0].operations[0].length)
+    assert.equal(peer.requestStats.channel - before.channel, blocks.length + 1, 'every request went on the gossip stream')
+    assert.equal(peer.requestStats.streams, before.streams, 'no sync stream was opened')
+    assert.equal((a.node.libp2p.services.gossip?.stats.requestsAnswered ?? 0) - answered, blocks.length + 1)
+  })
+
+  it('asks for the operations of a block the peer did not announce on a sync stream', async () => {
+    const other = await startChainNode(setup)
+    try {
+      await other.node.chain?.addBlocks(blocks)
+      await b.node.dial(addressOf(other.node))
+      await waitFor(() => b.node.peers.get(other.node.identity.peerId) !== undefined, { what: 'b connected to the other node' })
+      const peer = b.node.networkPeers.get(other.node.identity.peerId)
+      assert.ok(peer instanceof Libp2pPeer)
+      const block = blocks[0]
+      const key = { blockHash: blockHash(block.header), validationPass: 0, operationsHash: block.header.shell.operationsHash }
+      const got = await b.node.libp2p.services.sync?.client.operationsForBlocks(other.node.identity.peerId, [key])
+      assert.equal(got?.get(operationsKeyId(key.blockHash, 0))?.length, block.operations[0].length)
+      assert.equal(peer.requestStats.streams, 1)
+      assert.equal(peer.requestStats.channel, 0)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('takes a block whose operations are all in its mempool without fetching them', async () => {
+    // Answers b accepted from a (any fetch), and requests a answered (on gossip, on sync streams).
+    const fetched = (): number => b.node.syncStatus().acceptedFrom[a.node.identity.peerId] ?? 0
+    const asked = (): number => (a.node.libp2p.services.gossip?.receivedByTag.get('Get_operations_for_blocks') ?? 0) + (a.node.libp2p.services.sync?.stats.served ?? 0)
+    const level = a.node.head()?.header.shell.level ?? 0
+    // The transfers reach b's mempool through the announcement of a's mempool (and a fetch by hash).
+    const ops = builder.transfers([{ from: 0, to: 1, amount: 1n }, { from: 2, to: 3, amount: 2n }])
+    for (const op of ops) await a.node.inject(encode(operationCodec, op))
+    await waitFor(() => ops.every(op => b.node.mempool?.has(operationHash(op)) === true), { what: 'the transfers in b\'s mempool' })
+    const before = { fetched: fetched(), asked: asked() }
+    await waitFor(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n), { what: 'a second after the head\'s timestamp' })
+    const baked = await a.node.bake()
+    assert.equal(baked.operations, 2)
+    await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
+    assert.equal(toHex(b.node.head()?.hash ?? new Uint8Array()), toHex(a.node.head()?.hash ?? new Uint8Array()))
+    assert.equal(fetched(), before.fetched, 'b fetched nothing from a')
+    assert.equal(asked(), before.asked, 'a was asked for nothing')
+    assert.equal((await b.node.chain?.getOperations(b.node.head()?.hash ?? new Uint8Array(), 0))?.length, 2)
+  })
+})
