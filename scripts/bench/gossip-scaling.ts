@@ -29,6 +29,7 @@ const { values: args } = parseScriptArgs({
     seed: { type: 'string', placeholder: 'S', description: 'seed of the random graphs (bench:gossip\'s default)' },
     'link-delay': { type: 'string', placeholder: 'ms', description: 'netem one-way delay on every link, in network namespaces (root)' },
     loss: { type: 'string', placeholder: 'percent', description: 'netem loss on every link, in network namespaces (root)' },
+    'link-emulation': { type: 'string', placeholder: 'netem|proxy', description: 'how --link-delay is applied, as bench:gossip takes it (netem by default)' },
     'net-namespaces': { type: 'boolean', default: false, description: 'each node in its own network namespace, no netem (root)' },
     out: { type: 'string', default: 'bench-results.md', placeholder: 'file', description: 'markdown file whose gossip-scaling section is replaced (or appended)' },
     'no-write': { type: 'boolean', default: false, description: 'only print the table' }
@@ -43,7 +44,7 @@ if (sizes.length === 0 || !sizes.every(n => Number.isInteger(n) && n >= 2)) {
 
 /** The options every run gets, as bench:gossip takes them. */
 const passed: string[] = ['--heads', args.heads, '--warmup', args.warmup]
-for (const name of ['degree', 'interval-ms', 'operations', 'seed', 'link-delay', 'loss'] as const) {
+for (const name of ['degree', 'interval-ms', 'operations', 'seed', 'link-delay', 'loss', 'link-emulation'] as const) {
   const v = args[name]
   if (v !== undefined) passed.push(`--${name}`, v)
 }

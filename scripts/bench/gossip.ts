@@ -14,6 +14,13 @@
  *   npm run bench:gossip [-- --nodes 20 --degree 6 --heads 60 --warmup 5 --interval-ms 500
  *                           --operations 5 --seed 1 --json file]
  *   npm run bench:gossip -- --link-delay 25 [--loss 1]
+ *   npm run bench:gossip -- --link-delay 25 --link-emulation proxy
+ *
+ * `--link-emulation proxy` needs no kernel support: every node on loopback, every edge through a
+ * userspace TCP relay (scripts/bench/gossip/relay.ts, in a process of its own) that holds each
+ * chunk for the delay in each direction. It models delay only: no loss (refused), and TCP on
+ * either side of a relay runs over loopback (no slow start or congestion window over the long
+ * round trip). It prints the relay's own added latency, measured against a direct connection.
  *
  * When the network asked for cannot be built here (not root, no iproute2, no netem), it says
  * what is missing in one line and exits with 1; it never falls back to loopback.
@@ -23,14 +30,21 @@ import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson, type BenchFigure } from './results.ts'
 import { LinkShapingError, MAX_LINK_DELAY_MS, MAX_LOSS_PERCENT, parseLinkShaping, shapingOptions, type LinkShaping } from './gossip/link-shaping.ts'
 import { BenchNetworkUnavailableError, loopbackNetwork, namespaceNetwork, type BenchNetwork } from './gossip/network.ts'
+import { proxyNetwork, type RelayOverhead } from './gossip/relay-network.ts'
 import { runGossipsub, runTzp2p, type RunParams, type StackResult } from './gossip/runs.ts'
 import { diameter, randomRegularTopology } from './gossip/topology.ts'
 
 const { values: args } = parseScriptArgs({
   command: 'npm run bench:gossip --',
   summary: 'How fast and at what cost a new head reaches every node of a devnet, with tzp2p and with @libp2p/gossipsub, ' +
-    'on loopback or with every node in its own network namespace and tc netem on every link (root, iproute2 and sch_netem needed; ' +
-    'when they are missing it says so and exits with 1).',
+    'on loopback or with emulated WAN links. --link-emulation netem (the default with --link-delay/--loss): every node in its own network ' +
+    'namespace and tc netem on every node\'s link, modelling delay and loss of packets under real TCP (root, iproute2 and sch_netem needed; ' +
+    'when they are missing it says so and exits with 1, never falling back). --link-emulation proxy (no kernel support needed): every node on loopback and every ' +
+    'edge through a userspace TCP relay, in a process of its own, that holds each chunk for the delay in each direction, in order (a round trip ' +
+    'costs twice the delay); it models delay only: no loss (--loss is refused), no bandwidth limit, and TCP on either side of a relay runs over ' +
+    'loopback, so no slow start or congestion window over the long round trip and an instant TCP handshake. ' +
+    'The relay process runs at real-time priority where allowed (it stands for the network, which waits for no core); its own added latency ' +
+    'is measured against a direct connection and printed, and its CPU and its copies of the bytes are not in the nodes\' figures.',
   options: {
     nodes: { type: 'string', default: '20', placeholder: 'N', description: 'node processes' },
     degree: { type: 'string', default: '6', placeholder: 'D', description: 'edges per node of the random graph' },
@@ -39,8 +53,9 @@ const { values: args } = parseScriptArgs({
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
     operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
-    'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay netem adds to every packet a node sends, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this); implies --net-namespaces` },
+    'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay of every link, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this): netem adds it to every packet a node sends (implies --net-namespaces), or with --link-emulation proxy the edge's relay to each direction` },
     loss: { type: 'string', placeholder: 'percent', description: `share of the packets a node sends that netem drops, 0 to ${MAX_LOSS_PERCENT}; implies --net-namespaces` },
+    'link-emulation': { type: 'string', placeholder: 'netem|proxy', defaultText: 'netem', description: 'how --link-delay is applied: netem in network namespaces (delay and loss), or proxy: a userspace TCP relay per edge on loopback (delay only)' },
     'net-namespaces': { type: 'boolean', default: false, description: 'each node in its own network namespace on a bridge, as devnet --net-namespaces (root only); without --link-delay/--loss, no netem' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
@@ -57,7 +72,7 @@ function positive (name: string, value: string | undefined, min = 1): number {
 
 let shaping: LinkShaping
 try {
-  shaping = parseLinkShaping({ linkDelay: args['link-delay'], loss: args.loss, netNamespaces: args['net-namespaces'] })
+  shaping = parseLinkShaping({ linkDelay: args['link-delay'], loss: args.loss, netNamespaces: args['net-namespaces'], linkEmulation: args['link-emulation'] })
 } catch (e) {
   if (!(e instanceof LinkShapingError)) throw e
   console.error(e.message)
@@ -88,7 +103,14 @@ function percentile (values: readonly number[], p: number): number {
 const fmt = (n: number, digits = 1): string => Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
 
 let network: BenchNetwork = loopbackNetwork
-if (shaping.namespaces) {
+let relayOverhead: RelayOverhead | undefined
+let relayPriority = ''
+if (shaping.proxy) {
+  const proxied = await proxyNetwork(shaping.delayMs)
+  network = proxied
+  relayOverhead = proxied.overhead
+  relayPriority = proxied.priority
+} else if (shaping.namespaces) {
   try {
     network = await namespaceNetwork(nodes, shaping)
   } catch (e) {
@@ -101,6 +123,12 @@ params.network = network
 
 console.log(`gossip benchmark on ${network.description}: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
   `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each`)
+if (relayOverhead !== undefined) {
+  const o = relayOverhead
+  console.log(`relay process at ${relayPriority}`)
+  console.log(`relay's own latency (median of round trips of 64 B to an echo server, before the nodes start): direct round trip ${fmt(o.directRttMs, 3)} ms; ` +
+    `a relay adds ${fmt(o.addedOneWayMs, 3)} ms one way at delay 0, and ${fmt(o.addedBeyondDelayOneWayMs, 3)} ms one way beyond its ${shaping.delayMs} ms delay`)
+}
 // An error or Ctrl-C removes the namespaces from the exit handler (network.ts); here the ordinary end.
 const tz = await runTzp2p(params)
 const gs = await runGossipsub(params, tz.warmup, tz.measured)
@@ -121,6 +149,12 @@ function describe (name: string, r: StackResult): void {
   console.log(`  stream payload per block per node, by protocol (before Noise/yamux framing): ${protocols}`)
   const counters = Object.entries(r.counters).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')
   if (counters !== '') console.log(`  per block per node: ${counters}`)
+  if (r.relay !== undefined) {
+    const l = r.relay.lateness
+    console.log(`  relays: ${fmt(r.relay.bytesPerHeadPerNode, 0)} B forwarded per head per node (the nodes' own count above: ${fmt(r.bytesPerHeadPerNode, 0)} B), ` +
+      `${r.relay.connections} connections for ${edges.length} edges, relay CPU ${fmt(r.relay.cpuSecondsPerHead * 1000)} ms per head (not in the nodes' figure); ` +
+      `while measured a chunk left p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms, at most ${fmt(l.max, 1)} ms after its due time`)
+  }
 }
 
 console.log('')
@@ -154,11 +188,18 @@ const figure = (r: Row, goal?: { text: string, met: boolean }): BenchFigure => (
 })
 await writeBenchJson(process.argv.slice(2), {
   bench: 'gossip',
-  command: ['npm run bench:gossip', ...(shaping.namespaces ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
+  command: ['npm run bench:gossip', ...(shapingOptions(shaping).length > 0 ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
   params: {
     nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
     intervalMs: params.intervalMs, operations: params.operations, seed,
-    network: shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
+    network: shaping.proxy ? 'relays' : shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
+    ...(relayOverhead === undefined
+      ? {}
+      : {
+          relayAddedOneWayMs: Number(fmt(relayOverhead.addedOneWayMs, 3)),
+          relayAddedBeyondDelayOneWayMs: Number(fmt(relayOverhead.addedBeyondDelayOneWayMs, 3)),
+          relayLatenessP99Ms: { tzp2p: Number(fmt(tz.result.relay?.lateness.p99 ?? NaN, 2)), gossipsub: Number(fmt(gs.relay?.lateness.p99 ?? NaN, 2)) }
+        }),
     // Twenty processes per stack share the machine's cores: the load says how contended they were.
     loadAverage: loadavg().map(l => Number(l.toFixed(2)))
   },

@@ -42,6 +42,9 @@ describe('gossip scaling table', () => {
     assert.equal(networkKey(result(10, [1, 1, 1, 1], [1, 1, 1, 1], { network: 'namespaces', linkDelayMs: 25, lossPercent: 1 })), 'delay25-loss1')
     assert.equal(networkTitle('delay25-loss1'), 'in network namespaces, netem 25 ms one-way delay and 1 % loss per link')
     assert.equal(networkTitle('loopback'), 'on loopback')
+    assert.equal(networkKey(result(20, [1, 1, 1, 1], [1, 1, 1, 1], { network: 'relays', linkDelayMs: 25 })), 'relays-delay25')
+    assert.equal(networkKey(result(20, [1, 1, 1, 1], [1, 1, 1, 1], { network: 'relays', linkDelayMs: 0 })), 'relays-delay0')
+    assert.match(networkTitle('relays-delay25'), /^on loopback, every link through a userspace TCP relay delaying each direction by 25 ms/)
   })
 
   it('replaces its own section in bench-results.md, appends a new one, and leaves the rest alone', () => {

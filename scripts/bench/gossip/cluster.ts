@@ -191,6 +191,8 @@ const REDIAL_AFTER_MS = 5_000
 /** N children of one stack. */
 export class Cluster {
   readonly nodes: BenchChild[]
+  /** The address node `from` dials to reach node `to`: its listen address, or a relay's (./relay-network.ts). */
+  dialAddress: (from: number, to: number) => string = (_from, to) => this.nodes[to].address
 
   private constructor (nodes: BenchChild[]) {
     this.nodes = nodes
@@ -215,7 +217,7 @@ export class Cluster {
   /** Node a dials node b for every edge [a, b]. */
   async connect (edges: readonly Edge[]): Promise<void> {
     await Promise.all(this.nodes.map(async (n, i) => {
-      const addresses = edges.filter(([a]) => a === i).map(([, b]) => this.nodes[b].address)
+      const addresses = edges.filter(([a]) => a === i).map(([, b]) => this.dialAddress(i, b))
       if (addresses.length > 0) await n.call({ cmd: 'connect', addresses }, 'connected')
     }))
   }
@@ -266,7 +268,7 @@ export class Cluster {
         for (const edge of await this.missingEdges(edges)) {
           onRedial?.(edge)
           // A failed dial is tried again at the next round, until the deadline.
-          await this.nodes[edge[0]].call({ cmd: 'connect', addresses: [this.nodes[edge[1]].address] }, 'connected').catch(() => undefined)
+          await this.nodes[edge[0]].call({ cmd: 'connect', addresses: [this.dialAddress(edge[0], edge[1])] }, 'connected').catch(() => undefined)
         }
       }
       await new Promise(resolve => setTimeout(resolve, 250))

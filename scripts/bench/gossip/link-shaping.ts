@@ -1,8 +1,8 @@
 /**
- * The pure part of the gossip benchmark's emulated network: what `--link-delay`, `--loss` and
- * `--net-namespaces` ask for, the `tc netem` command that shapes one node's link, and a subnet
- * for the namespaces that no interface of this host already uses. The commands themselves run in
- * ./network.ts.
+ * The pure part of the gossip benchmark's emulated network: what `--link-delay`, `--loss`,
+ * `--link-emulation` and `--net-namespaces` ask for, the `tc netem` command that shapes one node's
+ * link, and a subnet for the namespaces that no interface of this host already uses. The commands
+ * themselves run in ./network.ts (netem) and ./relay-network.ts (userspace relays).
  */
 
 export class LinkShapingError extends Error {
@@ -17,7 +17,15 @@ export interface LinkShaping {
   delayMs: number
   /** Percent of the packets a node sends that netem drops; 0: none. */
   lossPercent: number
+  /**
+   * Every edge through a userspace TCP relay on loopback that delays each direction by `delayMs`
+   * (`--link-emulation proxy`) instead of netem in namespaces; `namespaces` is then false.
+   */
+  proxy: boolean
 }
+
+/** The values of `--link-emulation`. */
+export const LINK_EMULATIONS = ['netem', 'proxy'] as const
 
 /** The most `--link-delay` takes: beyond this the benchmark's deadlines (tens of seconds) no longer mean anything. */
 export const MAX_LINK_DELAY_MS = 2_000
@@ -33,18 +41,33 @@ function number (option: string, text: string, max: number): number {
 }
 
 /**
- * The shaping the options ask for. A delay or a loss needs namespaces (netem on loopback would
- * slow every node's loopback traffic alike, the harness's own included), so either implies them.
+ * The shaping the options ask for. With netem (the default), a delay or a loss needs namespaces
+ * (netem on loopback would slow every node's loopback traffic alike, the harness's own included),
+ * so either implies them. The proxy emulation needs `--link-delay` (0 included: the relays alone)
+ * and refuses `--loss` (a relay sits between two TCP connections and cannot lose a segment: TCP
+ * would never see it missing) and `--net-namespaces` (the relays run on loopback).
  */
-export function parseLinkShaping (options: { linkDelay?: string, loss?: string, netNamespaces?: boolean }): LinkShaping {
+export function parseLinkShaping (options: { linkDelay?: string, loss?: string, netNamespaces?: boolean, linkEmulation?: string }): LinkShaping {
   const delayMs = options.linkDelay === undefined ? 0 : number('link-delay', options.linkDelay, MAX_LINK_DELAY_MS)
   const lossPercent = options.loss === undefined ? 0 : number('loss', options.loss, MAX_LOSS_PERCENT)
-  return { namespaces: options.netNamespaces === true || delayMs > 0 || lossPercent > 0, delayMs, lossPercent }
+  const emulation = options.linkEmulation ?? 'netem'
+  if (!(LINK_EMULATIONS as readonly string[]).includes(emulation)) {
+    throw new LinkShapingError(`--link-emulation must be ${LINK_EMULATIONS.join(' or ')}, got ${JSON.stringify(emulation)}`)
+  }
+  if (emulation === 'proxy') {
+    if (options.linkDelay === undefined) throw new LinkShapingError('--link-emulation proxy needs --link-delay <ms> (0: the relays without delay)')
+    if (options.loss !== undefined) {
+      throw new LinkShapingError('--loss needs --link-emulation netem: the proxy relays TCP streams and cannot drop packets (TCP would never see them missing)')
+    }
+    if (options.netNamespaces === true) throw new LinkShapingError('--link-emulation proxy runs on loopback: drop --net-namespaces')
+    return { namespaces: false, delayMs, lossPercent: 0, proxy: true }
+  }
+  return { namespaces: options.netNamespaces === true || delayMs > 0 || lossPercent > 0, delayMs, lossPercent, proxy: false }
 }
 
 /** Whether netem has anything to do. */
 export function shapesLinks (s: LinkShaping): boolean {
-  return s.delayMs > 0 || s.lossPercent > 0
+  return !s.proxy && (s.delayMs > 0 || s.lossPercent > 0)
 }
 
 /**
@@ -85,6 +108,7 @@ export function pickSubnet (inUse: string, preferred: number): number {
 
 /** The command-line options that ask for `s` (none for loopback), as a result's command shows them. */
 export function shapingOptions (s: LinkShaping): string[] {
+  if (s.proxy) return ['--link-delay', String(s.delayMs), '--link-emulation', 'proxy']
   if (!s.namespaces) return []
   if (!shapesLinks(s)) return ['--net-namespaces']
   return [...(s.delayMs > 0 ? ['--link-delay', String(s.delayMs)] : []), ...(s.lossPercent > 0 ? ['--loss', String(s.lossPercent)] : [])]
@@ -92,6 +116,7 @@ export function shapingOptions (s: LinkShaping): string[] {
 
 /** How the run's parameters describe the network (in the JSON and on the first line). */
 export function describeShaping (s: LinkShaping): string {
+  if (s.proxy) return `loopback, every edge through a userspace TCP relay delaying each direction by ${s.delayMs} ms`
   if (!s.namespaces) return 'loopback'
   if (!shapesLinks(s)) return 'network namespaces on a bridge, no netem'
   const parts = [...(s.delayMs > 0 ? [`${s.delayMs} ms one-way delay`] : []), ...(s.lossPercent > 0 ? [`${s.lossPercent} % loss`] : [])]

@@ -12,6 +12,8 @@ import {
 } from '../../../src/runtime/devnet/netns.ts'
 import { atExit } from './cluster.ts'
 import { describeShaping, netemArgs, pickSubnet, shapesLinks, type LinkShaping } from './link-shaping.ts'
+import type { EdgeRelays } from './relay-network.ts'
+import type { Edge } from './topology.ts'
 
 const run = promisify(execFile)
 
@@ -29,6 +31,11 @@ export interface BenchNetwork {
   command: (i: number, program: string, args: string[]) => { command: string, args: string[] }
   /** Tears the network down (nothing for loopback). */
   close: () => Promise<void>
+  /**
+   * Relays between the nodes, one per edge (`--link-emulation proxy`, ./relay-network.ts):
+   * opened for each run once its nodes listen at `listen`; without it nodes dial each other directly.
+   */
+  links?: (listen: readonly string[], edges: readonly Edge[]) => Promise<EdgeRelays>
 }
 
 export const loopbackNetwork: BenchNetwork = {

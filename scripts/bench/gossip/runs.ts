@@ -10,11 +10,14 @@
  *   gossipsub's is when the payload was delivered on the topic. tzp2p's `announced` times (the
  *   first Current_head naming the block) are kept too.
  * - bytes: each node's bytes written to TCP between two marks around the measured blocks (after a
- *   settling pause, so the forwarding of the last block is counted), over blocks × nodes.
+ *   settling pause, so the forwarding of the last block is counted), over blocks × nodes. These
+ *   are the nodes' own counters: with relays between them (`--link-emulation proxy`) the relays'
+ *   copies are not in them; the relays' own count over the same window is reported apart.
  */
 import { join } from 'node:path'
 import { Cluster, removeScratchDir, scratchDir, type Mark } from './cluster.ts'
 import { loopbackNetwork, type BenchNetwork } from './network.ts'
+import type { EdgeRelays, RelayStats } from './relay-network.ts'
 import type { Edge } from './topology.ts'
 import type { Tzp2pNodeConfig } from './tzp2p-node.ts'
 
@@ -50,6 +53,8 @@ export interface StackResult {
   topologyHeld: boolean
   /** Mean payload size (header + operations) of the measured blocks. */
   payloadBytes: number
+  /** With relays on the edges: what they carried, their CPU and how late chunks left, between the marks. */
+  relay?: { bytesPerHeadPerNode: number, connections: number, cpuSecondsPerHead: number, lateness: RelayStats['lateness'] }
 }
 
 export interface Block { key: string, payload: string }
@@ -69,6 +74,23 @@ function arrivalDeadline (p: RunParams, count: number): number {
 /** Forwarding of the last block, and gossip about it, is still going on when it arrives everywhere. */
 function settleMs (p: RunParams): number {
   return Math.max(1000, 2 * p.intervalMs)
+}
+
+/** A run's relays (when the network has them), opened on its nodes' listen addresses and used for every dial. */
+async function openLinks (network: BenchNetwork, cluster: Cluster, edges: Edge[]): Promise<EdgeRelays | undefined> {
+  const relays = await network.links?.(cluster.nodes.map(n => n.address), edges)
+  if (relays !== undefined) cluster.dialAddress = relays.dialAddress
+  return relays
+}
+
+function relayFigures (p: RunParams, before: RelayStats | undefined, after: RelayStats | undefined): StackResult['relay'] {
+  if (before === undefined || after === undefined) return undefined
+  return {
+    bytesPerHeadPerNode: (after.bytes - before.bytes) / (p.heads * p.nodes),
+    connections: after.connections,
+    cpuSecondsPerHead: (after.cpuSeconds - before.cpuSeconds) / p.heads,
+    lateness: after.lateness
+  }
 }
 
 function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<string, number>, before: Mark, after: Mark, payloadBytes: number, topologyHeld: boolean): StackResult {
@@ -119,6 +141,7 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
   const network = p.network ?? loopbackNetwork
   const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
   let cluster: Cluster | undefined
+  let relays: EdgeRelays | undefined
   try {
     const config = (i: number): Tzp2pNodeConfig => ({
       dataDir: dirs[i],
@@ -130,6 +153,7 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     })
     p.log(`tzp2p: starting ${p.nodes} node processes`)
     cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))], network.command)
+    relays = await openLinks(network, cluster, p.edges)
     await cluster.connect(p.edges)
     await cluster.waitTopology(p.edges, 60_000, undefined, redialLog(p, 'tzp2p'))
     const producer = cluster.nodes[PRODUCER]
@@ -141,18 +165,22 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     await cluster.waitArrivals(warmup.map(b => b.key), PRODUCER, arrivalDeadline(p, p.warmup))
     await delay(settleMs(p))
     const before = await cluster.mark()
+    const relayBefore = await relays?.stats()
     p.log(`tzp2p: ${p.heads} blocks, one every ${p.intervalMs} ms`)
     const measured = await produce(p.heads)
     const keys = measured.map(b => b.key)
     await cluster.waitArrivals(keys, PRODUCER, arrivalDeadline(p, p.heads))
     await delay(settleMs(p))
     const after = await cluster.mark()
+    const relay = relayFigures(p, relayBefore, await relays?.stats(relayBefore?.chunks))
     const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
     const origin = producer.arrivals.get('head') ?? new Map<string, number>()
     const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
-    return { result: summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld), warmup, measured }
+    const result = summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld)
+    return { result: relay === undefined ? result : { ...result, relay }, warmup, measured }
   } finally {
     await cluster?.stop()
+    await relays?.close()
     await Promise.all(dirs.map(async d => { await removeScratchDir(d) }))
   }
 }
@@ -163,9 +191,11 @@ const GOSSIPSUB_MESH_LOW = 4
 export async function runGossipsub (p: RunParams, warmup: Block[], measured: Block[]): Promise<StackResult> {
   const network = p.network ?? loopbackNetwork
   let cluster: Cluster | undefined
+  let relays: EdgeRelays | undefined
   try {
     p.log(`gossipsub: starting ${p.nodes} node processes`)
     cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`], network.command)
+    relays = await openLinks(network, cluster, p.edges)
     await cluster.connect(p.edges)
     // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).
     await cluster.waitTopology(p.edges, 60_000, (a, degree) =>
@@ -179,17 +209,21 @@ export async function runGossipsub (p: RunParams, warmup: Block[], measured: Blo
     await cluster.waitArrivals(warmup.map(b => b.key), PRODUCER, arrivalDeadline(p, warmup.length))
     await delay(settleMs(p))
     const before = await cluster.mark()
+    const relayBefore = await relays?.stats()
     p.log(`gossipsub: the same ${measured.length} blocks, one every ${p.intervalMs} ms`)
     const published = await publish(measured)
     const keys = measured.map(b => b.key)
     await cluster.waitArrivals(keys, PRODUCER, arrivalDeadline(p, measured.length))
     await delay(settleMs(p))
     const after = await cluster.mark()
+    const relay = relayFigures(p, relayBefore, await relays?.stats(relayBefore?.chunks))
     const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
     const origin = new Map(published.map(x => [x.key, x.t]))
     const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
-    return summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld)
+    const result = summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld)
+    return relay === undefined ? result : { ...result, relay }
   } finally {
     await cluster?.stop()
+    await relays?.close()
   }
 }

@@ -31,10 +31,14 @@ function pair (f: BenchFigure, scale = 1): string {
   return `${formatNumber(f.value * scale)} / ${formatNumber(reference.value * scale)} (${formatNumber(f.value / reference.value)}×)`
 }
 
-/** The network the results were measured on, as the section's key: `loopback`, `namespaces`, `delay25`, `delay25-loss1`. */
+/**
+ * The network the results were measured on, as the section's key: `loopback`, `namespaces`,
+ * `delay25`, `delay25-loss1` (netem), `relays-delay25` (`--link-emulation proxy`).
+ */
 export function networkKey (r: BenchResult): string {
   const delay = Number(r.params.linkDelayMs ?? 0)
   const loss = Number(r.params.lossPercent ?? 0)
+  if (r.params.network === 'relays') return `relays-delay${delay}`
   if (delay === 0 && loss === 0) return r.params.network === 'namespaces' ? 'namespaces' : 'loopback'
   return [...(delay > 0 ? [`delay${delay}`] : []), ...(loss > 0 ? [`loss${loss}`] : [])].join('-')
 }
@@ -43,6 +47,7 @@ export function networkTitle (key: string): string {
   if (key === 'loopback') return 'on loopback'
   if (key === 'namespaces') return 'in network namespaces, no netem'
   const delay = /delay([\d.]+)/.exec(key)?.[1]
+  if (key.startsWith('relays-')) return `on loopback, every link through a userspace TCP relay delaying each direction by ${delay ?? '?'} ms (--link-emulation proxy)`
   const loss = /loss([\d.]+)/.exec(key)?.[1]
   return `in network namespaces, netem ${[...(delay !== undefined ? [`${delay} ms one-way delay`] : []), ...(loss !== undefined ? [`${loss} % loss`] : [])].join(' and ')} per link`
 }
