@@ -10,7 +10,8 @@
  * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true) and
  * `heapSnapshot` (writes a V8 heap snapshot to `path`).
  */
-import { writeHeapSnapshot } from 'node:v8'
+import { readFileSync } from 'node:fs'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { encode } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
@@ -79,6 +80,14 @@ let penalties = 0
 node.events.on('peer:disconnected', () => { disconnections++ })
 node.events.on('peer:penalized', () => { penalties++ })
 
+/** Resident anonymous and file-backed memory (Linux /proc/self/status; 0 elsewhere), bytes. */
+function residentKinds (): { rssAnon: number, rssFile: number } {
+  let status = ''
+  try { status = readFileSync('/proc/self/status', 'latin1') } catch { return { rssAnon: 0, rssFile: 0 } }
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024
+  return { rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
+}
+
 function memory (): MemorySample {
   const m = process.memoryUsage()
   const cpu = process.cpuUsage()
@@ -88,6 +97,8 @@ function memory (): MemorySample {
     heapTotal: m.heapTotal,
     external: m.external,
     arrayBuffers: m.arrayBuffers,
+    ...residentKinds(),
+    heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map(s => [s.space_name, { used: s.space_used_size, committed: s.physical_space_size }])),
     peers: node.peers.size,
     connections: node.libp2p.getConnections().length,
     level: chain!.head.header.shell.level,

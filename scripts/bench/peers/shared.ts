@@ -40,6 +40,11 @@ export interface MemorySample {
   heapTotal: number
   external: number
   arrayBuffers: number
+  /** Anonymous (heaps, malloc) and file-backed resident memory; 0 where /proc is absent. */
+  rssAnon: number
+  rssFile: number
+  /** V8 heap spaces: bytes in use and bytes resident. */
+  heapSpaces: Record<string, { used: number, committed: number }>
   /** Authenticated peers. */
   peers: number
   /** libp2p connections (authenticated or not). */
