@@ -49,6 +49,7 @@ const { values } = parseScriptArgs({
     'heap-snapshots': { type: 'string', placeholder: 'dir', description: 'write V8 heap snapshots of the measured node there' },
     'node-log': { type: 'string', placeholder: 'file', description: 'write the measured node\'s log there' },
     'profile-node': { type: 'string', placeholder: 'dir', description: 'have the measured node write a CPU profile there' },
+    'node-flags': { type: 'string', placeholder: 'flags', description: 'extra Node/V8 flags for the measured node, space-separated (to compare settings)' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
@@ -94,7 +95,7 @@ const chainName = 'bench-peers'
 const measured = new BenchChild<{ address: string, level: number }>('measured node', join(import.meta.dirname, 'peers', 'measured-node.ts'), {
   dataDir: join(root, 'measured'), chain: chainName, maxPeers: PEERS, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS,
   ...(values['node-log'] === undefined ? {} : { logFile: values['node-log'] })
-} satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])])
+} satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['node-flags']?.split(' ').filter(f => f !== '') ?? []), ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])])
 const swarms: Array<BenchChild<{ nodes: number }>> = []
 
 // Ctrl-C or a kill: stop the children (closing their stdin stops their nodes) and remove the data.
@@ -167,6 +168,7 @@ try {
   }
   log(`with ${withPeers.peers} peers (${withPeers.connections} connections, level ${withPeers.level}): RSS ${MiB(withPeers.rss)} MiB, heap ${MiB(withPeers.heapUsed)} MiB (V8 heap committed ${MiB(withPeers.heapTotal)} MiB), external ${MiB(withPeers.external)} MiB`)
   log(breakdown(withPeers))
+  log(`  streams open: ${Object.entries(withPeers.streams).map(([p, n]) => `${p} ${n}`).join(', ')}`)
   log(`per peer over baseline: RSS ${perPeer.rss.toFixed(1)} KiB, heap ${perPeer.heap.toFixed(1)} KiB, external ${perPeer.external.toFixed(1)} KiB (goals: RSS ≤ ${GOAL_RSS_KIB_PER_PEER} KiB, heap ≤ ${GOAL_HEAP_KIB_PER_PEER} KiB)`)
 
   // Steady gossip.

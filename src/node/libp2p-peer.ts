@@ -40,7 +40,7 @@ export class Libp2pPeer implements NetworkPeer {
   async send (message: P2pMessage): Promise<void> {
     const out = await this.outbound()
     try {
-      await out.write(encodeP2pMessage(message), { signal: AbortSignal.timeout(GOSSIP_WRITE_TIMEOUT_MS) })
+      await out.writeWithin(encodeP2pMessage(message), GOSSIP_WRITE_TIMEOUT_MS)
     } catch (err) {
       out.stream.abort(err as Error)
       if (this.out === out) this.out = undefined

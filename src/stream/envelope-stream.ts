@@ -126,6 +126,16 @@ export class EnvelopeStream {
     if (!this.stream.send(envelope)) await this.stream.onDrain(options)
   }
 
+  /**
+   * `write`, giving up after `timeoutMs` if the stream does not drain: the timer exists only
+   * while waiting. A timeout signal made for every write lives (timer, signal, listeners) until it
+   * fires, whether the write needed it or not: at a write every second or two per peer with a
+   * 30 s timeout, about ten per peer at any time (`npm run bench:peers`, heap snapshots).
+   */
+  async writeWithin (envelope: Uint8Array, timeoutMs: number): Promise<void> {
+    if (!this.stream.send(envelope)) await this.stream.onDrain({ signal: AbortSignal.timeout(timeoutMs) })
+  }
+
   private truncated (): Error {
     return this.ended instanceof Error ? this.ended : new TruncatedMessageError(`${this.protocol}: the stream ended inside a message`)
   }

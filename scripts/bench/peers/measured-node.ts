@@ -15,12 +15,15 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { encode } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
+import { boundYoungGeneration } from '../../../src/node/young-generation.ts'
 import { readAccount, signTransfer } from '../../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../../src/wire/operation.ts'
 import { serveJsonLines } from './json-lines.ts'
 import { BENCH_NETWORK, benchDemoSetup, type MeasuredNodeConfig, type MemorySample } from './shared.ts'
 
 const config = JSON.parse(process.argv[2]) as MeasuredNodeConfig
+// As the `tzp2p` program does before it starts a node (src/cli/run.ts).
+boundYoungGeneration()
 const setup = benchDemoSetup(config.chain, 1)
 
 const node = await createNode({
@@ -88,6 +91,13 @@ function residentKinds (): { rssAnon: number, rssFile: number } {
   return { rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
 }
 
+/** Open streams over all connections, by protocol: what each peer holds open. */
+function streamsByProtocol (): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const c of node.libp2p.getConnections()) for (const s of c.streams) counts[s.protocol ?? '(unnegotiated)'] = (counts[s.protocol ?? '(unnegotiated)'] ?? 0) + 1
+  return counts
+}
+
 function memory (): MemorySample {
   const m = process.memoryUsage()
   const cpu = process.cpuUsage()
@@ -101,6 +111,7 @@ function memory (): MemorySample {
     heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map(s => [s.space_name, { used: s.space_used_size, committed: s.physical_space_size }])),
     peers: node.peers.size,
     connections: node.libp2p.getConnections().length,
+    streams: streamsByProtocol(),
     level: chain!.head.header.shell.level,
     mempool: node.mempool?.hashes().length ?? 0,
     injected,

@@ -49,6 +49,8 @@ export interface MemorySample {
   peers: number
   /** libp2p connections (authenticated or not). */
   connections: number
+  /** Streams open over all connections, by protocol. */
+  streams: Record<string, number>
   level: number
   mempool: number
   injected: number
