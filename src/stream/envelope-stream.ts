@@ -1,6 +1,7 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { DecodeError, Reader } from '../encoding/index.ts'
+import { Deadline } from './deadline.ts'
 import { p2pMessageBodyCodec, P2P_MESSAGE_LENGTH_BYTES, P2P_MESSAGE_TAG_BYTES, type P2pMessage } from '../wire/p2p-message.ts'
 
 /**
@@ -129,11 +130,16 @@ export class EnvelopeStream {
   /**
    * `write`, giving up after `timeoutMs` if the stream does not drain: the timer exists only
    * while waiting. A timeout signal made for every write lives (timer, signal, listeners) until it
-   * fires, whether the write needed it or not: at a write every second or two per peer with a
-   * 30 s timeout, about ten per peer at any time (`npm run bench:peers`, heap snapshots).
+   * fires, whether the write needed it or not (see deadline.ts).
    */
   async writeWithin (envelope: Uint8Array, timeoutMs: number): Promise<void> {
-    if (!this.stream.send(envelope)) await this.stream.onDrain({ signal: AbortSignal.timeout(timeoutMs) })
+    if (this.stream.send(envelope)) return
+    const deadline = new Deadline(timeoutMs)
+    try {
+      await this.stream.onDrain({ signal: deadline.signal })
+    } finally {
+      deadline.clear()
+    }
   }
 
   private truncated (): Error {

@@ -67,6 +67,8 @@ export interface SwarmStatus {
   /** Nodes with an authenticated connection to the measured node. */
   connected: number
   minLevel: number
+  /** The lowest head level among the connected nodes (`Number.MAX_SAFE_INTEGER` when none is). */
+  minConnectedLevel: number
   maxLevel: number
   dialFailures: number
   /** Greylist entries of the swarm's nodes, by reason (a peer greylists whom it dropped for cause). */
