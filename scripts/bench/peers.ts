@@ -52,6 +52,7 @@ const { values } = parseScriptArgs({
     'heap-snapshots': { type: 'string', placeholder: 'dir', description: 'write V8 heap snapshots of the measured node there' },
     'node-log': { type: 'string', placeholder: 'file', description: 'write the measured node\'s log there' },
     'profile-node': { type: 'string', placeholder: 'dir', description: 'have the measured node write a CPU profile there' },
+    'default-malloc': { type: 'boolean', description: 'run the measured node without the README\'s MALLOC_MMAP_THRESHOLD_ setting' },
     'node-flags': { type: 'string', placeholder: 'flags', description: 'extra Node/V8 flags for the measured node, space-separated (to compare settings)' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
@@ -93,12 +94,20 @@ async function until (what: string, check: () => Promise<boolean>, deadlineMs: n
   }
 }
 
+/**
+ * The measured node runs with the malloc setting the README asks operators to use ("Memory"):
+ * without it, glibc raises its mmap threshold each time a large block is freed, after which large
+ * buffers come from the main heap, which then grows by 70–130 MiB with the first peers and never
+ * shrinks (docs/profiles.md). `--default-malloc` runs it without, to compare.
+ */
+const MALLOC_ENV: Record<string, string> = values['default-malloc'] === true ? {} : { MALLOC_MMAP_THRESHOLD_: '131072' }
+
 const root = await mkdtemp(join(tmpdir(), 'tzp2p-bench-peers-'))
 const chainName = 'bench-peers'
 const measured = new BenchChild<{ address: string, level: number }>('measured node', join(import.meta.dirname, 'peers', 'measured-node.ts'), {
   dataDir: join(root, 'measured'), chain: chainName, maxPeers: PEERS, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS,
   ...(values['node-log'] === undefined ? {} : { logFile: values['node-log'] })
-} satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['node-flags']?.split(' ').filter(f => f !== '') ?? []), ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])])
+} satisfies MeasuredNodeConfig, ['--expose-gc', ...(values['node-flags']?.split(' ').filter(f => f !== '') ?? []), ...(values['profile-node'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-node']}`])], MALLOC_ENV)
 const swarms: Array<BenchChild<{ nodes: number }>> = []
 
 // Ctrl-C or a kill: stop the children (closing their stdin stops their nodes) and remove the data.
@@ -131,6 +140,7 @@ async function swarmStatus (): Promise<SwarmStatus[]> {
 try {
   const { address } = await measured.ready
   log(`bench:peers — Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, load ${loadavg()[0].toFixed(2)}`)
+  log(`measured node environment: ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'default malloc settings'}`)
   log(`measured node at ${address}: a head every ${BAKE_INTERVAL_MS} ms with ${OPS} transfers; ${PEERS} peers in ${PROCESSES} processes`)
   await sleep(WARMUP_S * 1000)
   const baseline = await steadySample()
@@ -237,7 +247,7 @@ try {
   await writeBenchJson(process.argv, {
     bench: 'peers',
     command: 'npm run bench:peers',
-    params: { peers: withPeers.peers, processes: PROCESSES, durationS: DURATION_S, sampleEveryS: SAMPLE_EVERY_S, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS },
+    params: { peers: withPeers.peers, processes: PROCESSES, durationS: DURATION_S, sampleEveryS: SAMPLE_EVERY_S, bakeIntervalMs: BAKE_INTERVAL_MS, opsPerHead: OPS, measuredNodeEnv: Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') },
     figures: [
       { name: 'RSS per authenticated peer over baseline', unit: 'KiB', value: perPeer.rss, goal: `≤ ${GOAL_RSS_KIB_PER_PEER} KiB`, met: perPeer.rss <= GOAL_RSS_KIB_PER_PEER },
       { name: 'JS heap per authenticated peer over baseline', unit: 'KiB', value: perPeer.heap, goal: `≤ ${GOAL_HEAP_KIB_PER_PEER} KiB`, met: perPeer.heap <= GOAL_HEAP_KIB_PER_PEER },

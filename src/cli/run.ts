@@ -5,7 +5,6 @@ import { createNodeLogger, type NodeLogger } from '../runtime/logger.ts'
 import { startNodeRuntime, type NodeRuntime } from '../runtime/node-runtime.ts'
 import { onShutdownSignals, SIGNAL_EXIT_CODES, type ShutdownSignal } from '../runtime/signals.ts'
 import { createProgressLine, formatCount, formatPowProgress } from './progress.ts'
-import { boundYoungGeneration } from '../node/young-generation.ts'
 
 /** `run` was interrupted before the node started (during identity generation). */
 export class RunInterruptedError extends Error {
@@ -39,8 +38,6 @@ Examples:
 }
 
 async function runCommand (opts: Record<string, unknown>): Promise<void> {
-  // Before the node allocates: its memory per peer depends on it (src/node/young-generation.ts).
-  boundYoungGeneration()
   const config = await loadConfig({ cliFlags: opts })
   const log = createNodeLogger(config.log)
   const { logger } = log

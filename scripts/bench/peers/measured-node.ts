@@ -10,20 +10,19 @@
  * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true) and
  * `heapSnapshot` (writes a V8 heap snapshot to `path`).
  */
+// First: as the `tzp2p` program does before it starts a node.
+import './bound-young-generation.ts'
 import { readFileSync } from 'node:fs'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { encode } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
-import { boundYoungGeneration } from '../../../src/node/young-generation.ts'
 import { readAccount, signTransfer } from '../../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../../src/wire/operation.ts'
 import { serveJsonLines } from './json-lines.ts'
 import { BENCH_NETWORK, benchDemoSetup, type MeasuredNodeConfig, type MemorySample } from './shared.ts'
 
 const config = JSON.parse(process.argv[2]) as MeasuredNodeConfig
-// As the `tzp2p` program does before it starts a node (src/cli/run.ts).
-boundYoungGeneration()
 const setup = benchDemoSetup(config.chain, 1)
 
 const node = await createNode({
