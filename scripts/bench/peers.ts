@@ -227,7 +227,7 @@ try {
   const rssSlope = slopePerMinute(series.map(s => ({ x: s.minutes, y: KiB(s.m.rss) })))
   const heapFlat = flatness(series.map(s => s.m.heapUsed), FLAT_TOLERANCE)
   const rssFlat = flatness(series.map(s => s.m.rss), FLAT_TOLERANCE)
-  const describe = (f: Flatness): string => `${f.flat ? 'flat' : 'growing'} (last third ${(f.change * 100).toFixed(1)} % vs first third)`
+  const describe = (f: Flatness): string => `${f.flat ? 'flat' : f.change > 0 ? 'growing' : 'falling'} (last third ${(f.change * 100).toFixed(1)} % vs first third)`
   log(`over ${(series.at(-1)!.minutes).toFixed(1)} min of gossip (${last.level - withPeers.level} heads, ${last.injected - withPeers.injected} transfers; fewest peers ${fewestPeers}; swarm processes lagging: ${lagging}):`)
   log(`  heap ${heapSlope.toFixed(1)} KiB/min, ${describe(heapFlat)}; RSS ${rssSlope.toFixed(1)} KiB/min, ${describe(rssFlat)}`)
   // Over the intervals that began and ended with every peer connected (a drop must not lower it).
