@@ -126,6 +126,15 @@ async function sample (): Promise<MemorySample> {
   return (await measured.request<{ memory: MemorySample }>('memory', { gc: true })).memory
 }
 
+/**
+ * After V8's memory-pressure GC, which also returns the heap pages V8 pools for reuse after a
+ * burst (a forced GC keeps them): 100–150 MiB at 200 peers. Taken at the baseline and at the end
+ * only, so that the series in between is not lowered by it.
+ */
+async function releasedSample (): Promise<MemorySample> {
+  return (await measured.request<{ memory: MemorySample }>('memory', { gc: 'last-resort' })).memory
+}
+
 /** The median of three GC'd readings a second apart, by heap: one reading can catch a burst. */
 async function steadySample (): Promise<MemorySample> {
   const readings: MemorySample[] = []
@@ -146,6 +155,7 @@ try {
   const baseline = await steadySample()
   log(`baseline (0 peers, level ${baseline.level}): RSS ${MiB(baseline.rss)} MiB, heap ${MiB(baseline.heapUsed)} MiB (V8 heap committed ${MiB(baseline.heapTotal)} MiB), external ${MiB(baseline.external)} MiB`)
   log(breakdown(baseline))
+  const baselineReleased = await releasedSample()
   if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-baseline.heapsnapshot') })
 
   // Peers: processes start in parallel (their nodes open stores), then dial.
@@ -220,6 +230,9 @@ try {
   }
   const last = series.at(-1)!.m
   log(breakdown(last))
+  const endReleased = await releasedSample()
+  const releasedRssPerPeer = KiB(endReleased.rss - baselineReleased.rss) / endReleased.peers
+  log(`RSS once V8 returned its pooled pages: baseline ${MiB(baselineReleased.rss)} MiB, end ${MiB(endReleased.rss)} MiB with ${endReleased.peers} peers: ${releasedRssPerPeer.toFixed(1)} KiB per peer`)
   if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-end.heapsnapshot') })
   const followers = await swarmStatus()
   const lagging = followers.reduce((n, s) => n + (s.minLevel < last.level - 2 ? 1 : 0), 0)
@@ -251,6 +264,7 @@ try {
     figures: [
       { name: 'RSS per authenticated peer over baseline', unit: 'KiB', value: perPeer.rss, goal: `≤ ${GOAL_RSS_KIB_PER_PEER} KiB`, met: perPeer.rss <= GOAL_RSS_KIB_PER_PEER },
       { name: 'JS heap per authenticated peer over baseline', unit: 'KiB', value: perPeer.heap, goal: `≤ ${GOAL_HEAP_KIB_PER_PEER} KiB`, met: perPeer.heap <= GOAL_HEAP_KIB_PER_PEER },
+      { name: 'RSS per peer at the end, V8\'s pooled pages returned', unit: 'KiB', value: releasedRssPerPeer },
       { name: `RSS per peer added from ${warm.peers} to ${withPeers.peers} peers`, unit: 'KiB', value: perAddedPeer.rss },
       { name: `JS heap per peer added from ${warm.peers} to ${withPeers.peers} peers`, unit: 'KiB', value: perAddedPeer.heap },
       { name: `heap growth during ${minutes(DURATION_S)} of gossip`, unit: 'KiB/min', value: heapSlope, ratio: 1 + heapFlat.change, goal: flatGoal, met: heapFlat.flat },

@@ -7,7 +7,8 @@
  *
  *   node --expose-gc scripts/bench/peers/measured-node.ts '<json MeasuredNodeConfig>'
  *
- * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true) and
+ * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true, after
+ * V8's memory-pressure GC, which also returns its pooled pages, when `gc` is 'last-resort') and
  * `heapSnapshot` (writes a V8 heap snapshot to `path`).
  */
 // First: as the `tzp2p` program does before it starts a node.
@@ -97,6 +98,11 @@ function streamsByProtocol (): Record<string, number> {
   return counts
 }
 
+/** `gc()`'s options (V8's gc extension); its declared type takes none. */
+function lastResortGc (): void {
+  (globalThis.gc as unknown as (options: { type: 'major', execution: 'sync', flavor: 'last-resort' }) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+}
+
 function memory (): MemorySample {
   const m = process.memoryUsage()
   const cpu = process.cpuUsage()
@@ -129,6 +135,9 @@ serveJsonLines(
       case 'memory':
         // Twice: the first pass runs finalizers that free more on the second.
         if (request.gc === true && globalThis.gc !== undefined) { globalThis.gc(); globalThis.gc() }
+        // The GC V8 runs under memory pressure: it also returns the heap pages V8 keeps pooled
+        // for reuse, which a forced GC keeps (docs/profiles.md).
+        if (request.gc === 'last-resort' && globalThis.gc !== undefined) lastResortGc()
         return { memory: memory() }
       case 'heapSnapshot':
         return { path: writeHeapSnapshot(request.path as string) }
