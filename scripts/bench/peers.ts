@@ -152,10 +152,12 @@ try {
   log(`measured node environment: ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'default malloc settings'}`)
   log(`measured node at ${address}: a head every ${BAKE_INTERVAL_MS} ms with ${OPS} transfers; ${PEERS} peers in ${PROCESSES} processes`)
   await sleep(WARMUP_S * 1000)
+  // Released first: a baseline taken with startup's pooled pages still held, and released just
+  // after, would make every later figure over it look smaller.
+  const baselineReleased = await releasedSample()
   const baseline = await steadySample()
   log(`baseline (0 peers, level ${baseline.level}): RSS ${MiB(baseline.rss)} MiB, heap ${MiB(baseline.heapUsed)} MiB (V8 heap committed ${MiB(baseline.heapTotal)} MiB), external ${MiB(baseline.external)} MiB`)
   log(breakdown(baseline))
-  const baselineReleased = await releasedSample()
   if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-baseline.heapsnapshot') })
 
   // Peers: processes start in parallel (their nodes open stores), then dial.
