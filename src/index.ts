@@ -7,6 +7,7 @@ export {
   createNode, InvalidNodeOptionsError, DEFAULT_CHAIN_NAME, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_P2P_PORT,
   type TzNode, type NodeOptions, type NodeEventMap, type NodeServices, type DialTezosOptions
 } from './node/index.ts'
+export { boundYoungGeneration } from './node/young-generation.ts'
 export {
   NoChainError, NoBakerError,
   type ChainNodeOptions, type ChainNodeEvents, type ChainNodeFields, type OperationEvent, type SyncStatus

@@ -51,9 +51,12 @@ export const NEW_HEAD_REQUEST_TIMEOUT_MS = 90_000
 /** Octez `Clock_drift.max_timestamp_drift`: a head dated further ahead is a future block, ignored. */
 export const MAX_CLOCK_DRIFT_SECONDS = 1
 
-/** How many block and operation hashes are remembered per peer as "known to it". */
-export const KNOWN_BLOCKS_PER_PEER = 1024
-export const KNOWN_OPERATIONS_PER_PEER = 8192
+/**
+ * How many of the latest block and operation hashes the node remembers, with which peers are
+ * known to have each (src/gossip/known-hashes.ts).
+ */
+export const KNOWN_BLOCKS = 1024
+export const KNOWN_OPERATIONS = 8192
 
 /** Inbound gossip streams per connection: one, plus one while a broken one is being replaced. */
 export const GOSSIP_MAX_INBOUND_STREAMS = 2

@@ -5,8 +5,7 @@ import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import type { StoredHeader } from '../chain/store.ts'
-import { BoundedCache } from '../chain/cache.ts'
-import { HashKeyPool, KnownHashes } from './known-hashes.ts'
+import { KnownHashTable, type KnownHashes } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
 import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
@@ -18,7 +17,7 @@ import type { SyncRequest } from '../sync/answers.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
   GOSSIP_CHANNEL_ANSWER, GOSSIP_CHANNEL_REQUEST, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
-  KNOWN_BLOCKS_PER_PEER, KNOWN_OPERATIONS_PER_PEER, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
+  KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
 } from './definitions.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
@@ -94,8 +93,8 @@ interface PeerGossip {
   queued: number
   /** The peer sent Deactivate: no more announcements to it. */
   inactive: boolean
-  knownBlocks: BoundedCache<string, true>
-  knownOperations: BoundedCache<string, true>
+  knownBlocks: KnownHashes
+  knownOperations: KnownHashes
   lastHeard: number
   silenceTimer?: ReturnType<typeof setInterval>
 }
@@ -114,8 +113,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly init: GossipInit
   private readonly log: Logger
   private readonly byPeer = new Map<string, PeerGossip>()
-  /** Every peer's known-hash caches share one copy of each key (see known-hashes.ts). */
-  private readonly hashKeys = new HashKeyPool(KNOWN_BLOCKS_PER_PEER + KNOWN_OPERATIONS_PER_PEER)
+  /** What each peer is known to have, one bit per peer and hash (see known-hashes.ts). */
+  private readonly knownBlocks = new KnownHashTable(KNOWN_BLOCKS)
+  private readonly knownOperations = new KnownHashTable(KNOWN_OPERATIONS)
   private readonly throttle = new RateLimiter(GOSSIP_THROTTLES)
   private readonly now: () => number
   private readonly drift: number
@@ -167,8 +167,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       writes: Promise.resolve(),
       queued: 0,
       inactive: false,
-      knownBlocks: new KnownHashes(KNOWN_BLOCKS_PER_PEER, this.hashKeys),
-      knownOperations: new KnownHashes(KNOWN_OPERATIONS_PER_PEER, this.hashKeys),
+      knownBlocks: this.knownBlocks.join(),
+      knownOperations: this.knownOperations.join(),
       lastHeard: this.now()
     }
     this.byPeer.set(peer.tezosPeerId, state)
@@ -283,6 +283,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
 
   private drop (state: PeerGossip): void {
     clearInterval(state.silenceTimer)
+    state.knownBlocks.leave()
+    state.knownOperations.leave()
   }
 
   /** The peer's stream to us: read announcements until it ends. */

@@ -40,6 +40,7 @@ import type { NetworkPeer } from '../peer/index.ts'
 import { Libp2pPeerDirectory } from './libp2p-peer.ts'
 import { NetworkPeers, registerPeersByWire } from './network-peers.ts'
 import { OctezWire } from './octez-wire.ts'
+import { libp2pLogger } from './libp2p-logger.ts'
 
 /** Events a node emits (Node.js `EventEmitter` style: `node.on('peer:authenticated', peer => …)`). */
 export interface NodeEventMap extends ConnectionManagerEvents, ChainNodeEvents {
@@ -198,6 +199,7 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
   // Octez's wire is built once libp2p exists (it shares the handshake's peer table); the handshake's admission reads it.
   const late: { octezWire?: OctezWire } = {}
   const chainNode = options.chain === undefined ? undefined : prepareChainNode(options.chain, { tezosPeerId: identity.peerId, logger, report, disableMempool: opts.disableMempool })
+  const quietLogger = libp2pLogger()
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
@@ -215,6 +217,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       dialTimeout: opts.limits.connectionTimeoutMs
     },
     nodeInfo: { name: 'tzp2p', version: '0.1.0' },
+    // No per-connection and per-stream debug loggers unless DEBUG asks for libp2p's logs.
+    ...(quietLogger === undefined ? {} : { logger: quietLogger }),
     // Into the node's registry beside the tzp2p_* metrics already in it (hence preserve).
     ...(options.libp2pMetrics === true ? { metrics: prometheusMetrics({ registry: metricsRegistry, preserveExistingMetrics: true }) } : {}),
     services: {

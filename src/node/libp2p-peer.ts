@@ -59,7 +59,7 @@ export class Libp2pPeer implements NetworkPeer {
   async sendEnvelope (envelope: Uint8Array): Promise<void> {
     const out = await this.outbound()
     try {
-      await out.write(envelope, { signal: AbortSignal.timeout(GOSSIP_WRITE_TIMEOUT_MS) })
+      await out.writeWithin(envelope, GOSSIP_WRITE_TIMEOUT_MS)
     } catch (err) {
       out.stream.abort(err as Error)
       if (this.out === out) this.out = undefined

@@ -1,6 +1,7 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { DecodeError, Reader } from '../encoding/index.ts'
+import { Deadline } from './deadline.ts'
 import { p2pMessageBodyCodec, P2P_MESSAGE_LENGTH_BYTES, P2P_MESSAGE_TAG_BYTES, type P2pMessage } from '../wire/p2p-message.ts'
 
 /**
@@ -124,6 +125,21 @@ export class EnvelopeStream {
   /** Sends a whole envelope, waiting for the stream to drain when its buffer is full. */
   async write (envelope: Uint8Array, options: AbortOptions = {}): Promise<void> {
     if (!this.stream.send(envelope)) await this.stream.onDrain(options)
+  }
+
+  /**
+   * `write`, giving up after `timeoutMs` if the stream does not drain: the timer exists only
+   * while waiting. A timeout signal made for every write lives (timer, signal, listeners) until it
+   * fires, whether the write needed it or not (see deadline.ts).
+   */
+  async writeWithin (envelope: Uint8Array, timeoutMs: number): Promise<void> {
+    if (this.stream.send(envelope)) return
+    const deadline = new Deadline(timeoutMs)
+    try {
+      await this.stream.onDrain({ signal: deadline.signal })
+    } finally {
+      deadline.clear()
+    }
   }
 
   private truncated (): Error {

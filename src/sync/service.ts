@@ -5,6 +5,7 @@ import { authenticatedOnly } from '../handshake/guard.ts'
 import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
+import { Deadline } from '../stream/deadline.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
 import type { Operation } from '../wire/operation.ts'
 import { answersFor, type SyncRequest } from './answers.ts'
@@ -140,8 +141,9 @@ export class SyncService implements Startable {
       await stream.close().catch(() => {})
       return
     }
+    const deadline = new Deadline(30_000)
+    const write = deadline.signal
     try {
-      const write = AbortSignal.timeout(30_000)
       // Answers leave in as few writes as fit in `ANSWER_WRITE_BYTES`: each write is a muxer frame
       // and an encrypted message, so writing envelopes one by one multiplies frames and syscalls.
       let pending: Uint8Array[] = []
@@ -162,6 +164,8 @@ export class SyncService implements Startable {
     } catch (err) {
       this.log.debug({ peer: peer.tezosPeerId, err: (err as Error).message }, 'sync answer failed')
       stream.abort(err as Error)
+    } finally {
+      deadline.clear()
     }
   }
 

@@ -23,9 +23,10 @@ export class BenchChild<Ready = Record<string, unknown>> {
   private nextId = 1
   private stderr = ''
 
-  constructor (label: string, script: string, config: unknown, nodeFlags: string[] = []) {
+  /** `env`: variables set for the child on top of this process's environment. */
+  constructor (label: string, script: string, config: unknown, nodeFlags: string[] = [], env: Record<string, string> = {}) {
     this.label = label
-    this.child = spawn(NODE, [...nodeFlags, script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn(NODE, [...nodeFlags, script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     // Kept short: enough to explain a crash without growing with a chatty child.
     this.child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-10_000) })
     this.exited = new Promise(resolve => { this.child.on('exit', code => { resolve(code) }) })

@@ -1,8 +1,8 @@
 /**
- * What the gossip service's per-peer "known hashes" caches cost once full, with a key string per
- * peer (plain `BoundedCache`, as before) and with keys shared through a `HashKeyPool`: `peers`
- * caches, each filled with the same `entries` hashes, keys made per peer with `toHex` as the
- * service makes them. Heap measured after full GCs.
+ * What the gossip service's record of "hashes known to each peer" costs once full: as a bounded
+ * map per peer whose keys are shared through a pool (the design before `KnownHashTable`), and as
+ * one `KnownHashTable` with a bit per peer and hash. `peers` peers each know the same `entries`
+ * hashes, keys made with `toHex` as the service makes them. Heap measured after full GCs.
  *
  *   node --expose-gc scripts/bench/peers/known-hashes-memory.ts [--peers 200] [--entries 9216]
  */
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { BoundedCache } from '../../../src/chain/cache.ts'
 import { randomBytes } from '../../../src/crypto/index.ts'
 import { toHex } from '../../../src/encoding/index.ts'
-import { HashKeyPool, KnownHashes } from '../../../src/gossip/known-hashes.ts'
+import { KnownHashTable } from '../../../src/gossip/known-hashes.ts'
 
 const { values } = parseArgs({ options: { peers: { type: 'string', default: '200' }, entries: { type: 'string', default: '9216' } } })
 const PEERS = Number(values.peers)
@@ -20,19 +20,31 @@ if (gc === undefined) throw new Error('run with --expose-gc')
 
 const hashes = Array.from({ length: ENTRIES }, () => randomBytes(32))
 
-function heapAfterGc (): number { gc!(); gc!(); return process.memoryUsage().heapUsed }
+function heapAfterGc (): number { gc!(); gc!(); return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers }
 
-function measure (make: () => BoundedCache<string, true>): number {
+/** Per peer, bytes: `fill` builds every peer's record and returns something holding it all. */
+function measure (fill: () => unknown): number {
   const before = heapAfterGc()
-  const caches = Array.from({ length: PEERS }, make)
-  for (const cache of caches) for (const h of hashes) cache.set(toHex(h), true)
+  const held = fill()
   const after = heapAfterGc()
-  if (caches.some(c => c.size !== ENTRIES)) throw new Error('a cache lost entries')
+  if (held === undefined) throw new Error('nothing held')
   return (after - before) / PEERS
 }
 
-const perPeerSeparate = measure(() => new BoundedCache<string, true>(ENTRIES))
-const pool = new HashKeyPool(ENTRIES)
-const perPeerShared = measure(() => new KnownHashes(ENTRIES, pool))
-console.log(`${PEERS} peers × ${ENTRIES} known hashes: ${(perPeerSeparate / 1024).toFixed(0)} KiB per peer with a key per peer, ` +
-  `${(perPeerShared / 1024).toFixed(0)} KiB per peer with shared keys (×${(perPeerSeparate / perPeerShared).toFixed(2)} less)`)
+const perPeerMaps = measure(() => {
+  const pool = new BoundedCache<string, string>(ENTRIES)
+  const intern = (key: string): string => { const k = pool.get(key); if (k !== undefined) return k; pool.set(key, key); return key }
+  const caches = Array.from({ length: PEERS }, () => new BoundedCache<string, true>(ENTRIES))
+  for (const cache of caches) for (const h of hashes) cache.set(intern(toHex(h)), true)
+  if (caches.some(c => c.size !== ENTRIES)) throw new Error('a cache lost entries')
+  return caches
+})
+const perPeerTable = measure(() => {
+  const table = new KnownHashTable(ENTRIES)
+  const peers = Array.from({ length: PEERS }, () => table.join())
+  for (const peer of peers) for (const h of hashes) peer.set(toHex(h), true)
+  if (!peers.every(p => hashes.every(h => p.has(toHex(h))))) throw new Error('the table lost entries')
+  return peers
+})
+console.log(`${PEERS} peers × ${ENTRIES} known hashes: ${(perPeerMaps / 1024).toFixed(1)} KiB per peer with a map per peer (shared keys), ` +
+  `${(perPeerTable / 1024).toFixed(1)} KiB per peer with one table (×${(perPeerMaps / perPeerTable).toFixed(0)} less)`)

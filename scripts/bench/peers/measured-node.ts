@@ -7,10 +7,14 @@
  *
  *   node --expose-gc scripts/bench/peers/measured-node.ts '<json MeasuredNodeConfig>'
  *
- * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true) and
+ * Requests (JSON lines, see json-lines.ts): `memory` (after a full GC when `gc` is true, after
+ * V8's memory-pressure GC, which also returns its pooled pages, when `gc` is 'last-resort') and
  * `heapSnapshot` (writes a V8 heap snapshot to `path`).
  */
-import { writeHeapSnapshot } from 'node:v8'
+// First, as the `tzp2p` launcher does: the young generation bounded before anything else loads.
+import '../../../src/node/bound-young-generation.ts'
+import { readFileSync } from 'node:fs'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { encode } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
@@ -79,6 +83,26 @@ let penalties = 0
 node.events.on('peer:disconnected', () => { disconnections++ })
 node.events.on('peer:penalized', () => { penalties++ })
 
+/** Resident anonymous and file-backed memory (Linux /proc/self/status; 0 elsewhere), bytes. */
+function residentKinds (): { rssAnon: number, rssFile: number } {
+  let status = ''
+  try { status = readFileSync('/proc/self/status', 'latin1') } catch { return { rssAnon: 0, rssFile: 0 } }
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024
+  return { rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
+}
+
+/** Open streams over all connections, by protocol: what each peer holds open. */
+function streamsByProtocol (): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const c of node.libp2p.getConnections()) for (const s of c.streams) counts[s.protocol ?? '(unnegotiated)'] = (counts[s.protocol ?? '(unnegotiated)'] ?? 0) + 1
+  return counts
+}
+
+/** `gc()`'s options (V8's gc extension); its declared type takes none. */
+function lastResortGc (): void {
+  (globalThis.gc as unknown as (options: { type: 'major', execution: 'sync', flavor: 'last-resort' }) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+}
+
 function memory (): MemorySample {
   const m = process.memoryUsage()
   const cpu = process.cpuUsage()
@@ -88,8 +112,11 @@ function memory (): MemorySample {
     heapTotal: m.heapTotal,
     external: m.external,
     arrayBuffers: m.arrayBuffers,
+    ...residentKinds(),
+    heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map(s => [s.space_name, { used: s.space_used_size, committed: s.physical_space_size }])),
     peers: node.peers.size,
     connections: node.libp2p.getConnections().length,
+    streams: streamsByProtocol(),
     level: chain!.head.header.shell.level,
     mempool: node.mempool?.hashes().length ?? 0,
     injected,
@@ -108,6 +135,9 @@ serveJsonLines(
       case 'memory':
         // Twice: the first pass runs finalizers that free more on the second.
         if (request.gc === true && globalThis.gc !== undefined) { globalThis.gc(); globalThis.gc() }
+        // The GC V8 runs under memory pressure: it also returns the heap pages V8 keeps pooled
+        // for reuse, which a forced GC keeps (docs/profiles.md).
+        if (request.gc === 'last-resort' && globalThis.gc !== undefined) lastResortGc()
         return { memory: memory() }
       case 'heapSnapshot':
         return { path: writeHeapSnapshot(request.path as string) }

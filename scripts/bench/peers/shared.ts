@@ -40,10 +40,17 @@ export interface MemorySample {
   heapTotal: number
   external: number
   arrayBuffers: number
+  /** Anonymous (heaps, malloc) and file-backed resident memory; 0 where /proc is absent. */
+  rssAnon: number
+  rssFile: number
+  /** V8 heap spaces: bytes in use and bytes resident. */
+  heapSpaces: Record<string, { used: number, committed: number }>
   /** Authenticated peers. */
   peers: number
   /** libp2p connections (authenticated or not). */
   connections: number
+  /** Streams open over all connections, by protocol. */
+  streams: Record<string, number>
   level: number
   mempool: number
   injected: number
@@ -60,6 +67,8 @@ export interface SwarmStatus {
   /** Nodes with an authenticated connection to the measured node. */
   connected: number
   minLevel: number
+  /** The lowest head level among the connected nodes (`Number.MAX_SAFE_INTEGER` when none is). */
+  minConnectedLevel: number
   maxLevel: number
   dialFailures: number
   /** Greylist entries of the swarm's nodes, by reason (a peer greylists whom it dropped for cause). */

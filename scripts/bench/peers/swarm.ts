@@ -6,7 +6,8 @@
  *
  *   node scripts/bench/peers/swarm.ts '<json SwarmConfig>'
  *
- * Requests (JSON lines): `connect` (dial the target from every node not connected to it) and
+ * Requests (JSON lines): `connect` (dial the target from every node not connected to it, or from
+ * the first `limit` nodes) and
  * `status`. Closing stdin stops every node.
  */
 import { join } from 'node:path'
@@ -36,9 +37,12 @@ for (let i = 0; i < config.nodes; i++) {
 
 let dialFailures = 0
 
-/** Dials the target from every node without a connection to it, `dialConcurrency` at a time. */
-async function connectAll (): Promise<number> {
-  const todo = nodes.filter(n => n.peers.size === 0)
+/**
+ * Dials the target from every node without a connection to it (from the first `limit` nodes
+ * only, when given), `dialConcurrency` at a time.
+ */
+async function connectAll (limit = nodes.length): Promise<number> {
+  const todo = nodes.slice(0, limit).filter(n => n.peers.size === 0)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
@@ -60,6 +64,7 @@ function status (): SwarmStatus {
     nodes: nodes.length,
     connected: nodes.filter(n => n.peers.size > 0).length,
     minLevel: Math.min(...levels),
+    minConnectedLevel: Math.min(...nodes.filter(n => n.peers.size > 0).map(n => n.head()?.header.shell.level ?? 0), Number.MAX_SAFE_INTEGER),
     maxLevel: Math.max(...levels),
     dialFailures
   }
@@ -69,7 +74,7 @@ serveJsonLines(
   { nodes: nodes.length },
   async request => {
     switch (request.cmd) {
-      case 'connect': return { dialled: await connectAll(), status: status() }
+      case 'connect': return { dialled: await connectAll(typeof request.limit === 'number' ? request.limit : undefined), status: status() }
       case 'status': return { status: status() }
       default: throw new Error(`unknown command ${String(request.cmd)}`)
     }
