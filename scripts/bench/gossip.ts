@@ -12,7 +12,7 @@
  * See scripts/bench/gossip/runs.ts for exactly what is timed and counted.
  *
  *   npm run bench:gossip [-- --nodes 20 --degree 6 --heads 60 --warmup 5 --interval-ms 500
- *                           --operations 5 --seed 1 --json file]
+ *                           --operations 5 [--operations-via-mempool] --seed 1 --json file]
  *   npm run bench:gossip -- --link-delay 25 [--loss 1]
  *
  * When the network asked for cannot be built here (not root, no iproute2, no netem), it says
@@ -38,7 +38,8 @@ const { values: args } = parseScriptArgs({
     warmup: { type: 'string', default: '5', placeholder: 'N', description: 'first blocks left out of the figures' },
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
     operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
-    seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
+    'operations-via-mempool': { type: 'boolean', default: false, description: 'the realistic case: each block\'s transfers are injected at random nodes half an interval before it and gossiped (tzp2p: mempool announcements; gossipsub: an operations topic, the block still carrying them in full); without it they travel inside blocks only, the worst case' },
+    seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph (and of the nodes injecting operations)' },
     'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay netem adds to every packet a node sends, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this); implies --net-namespaces` },
     loss: { type: 'string', placeholder: 'percent', description: `share of the packets a node sends that netem drops, 0 to ${MAX_LOSS_PERCENT}; implies --net-namespaces` },
     'net-namespaces': { type: 'boolean', default: false, description: 'each node in its own network namespace on a bridge, as devnet --net-namespaces (root only); without --link-delay/--loss, no netem' },
@@ -75,6 +76,7 @@ const params: RunParams = {
   warmup: positive('warmup', args.warmup),
   intervalMs: positive('interval-ms', args['interval-ms']),
   operations: positive('operations', args.operations, 0),
+  ...(args['operations-via-mempool'] ? { operationsViaMempool: { seed } } : {}),
   log: line => { console.log(`  ${line}`) }
 }
 
@@ -100,7 +102,8 @@ if (shaping.namespaces) {
 params.network = network
 
 console.log(`gossip benchmark on ${network.description}: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
-  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each`)
+  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each` +
+  (params.operationsViaMempool !== undefined ? ', injected at random nodes half an interval ahead (via the mempools)' : ', carried inside the blocks only'))
 // An error or Ctrl-C removes the namespaces from the exit handler (network.ts); here the ordinary end.
 const tz = await runTzp2p(params)
 const gs = await runGossipsub(params, tz.warmup, tz.measured)
@@ -157,7 +160,7 @@ await writeBenchJson(process.argv.slice(2), {
   command: ['npm run bench:gossip', ...(shaping.namespaces ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
   params: {
     nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
-    intervalMs: params.intervalMs, operations: params.operations, seed,
+    intervalMs: params.intervalMs, operations: params.operations, operationsViaMempool: params.operationsViaMempool !== undefined, seed,
     network: shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
     // Twenty processes per stack share the machine's cores: the load says how contended they were.
     loadAverage: loadavg().map(l => Number(l.toFixed(2)))
