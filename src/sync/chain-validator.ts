@@ -254,8 +254,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private async takeHead (peer: string, a: HeadAnnouncement): Promise<void> {
     const header = hashHeader(a.header)
     try {
-      // Operations our mempool already holds need no fetch (checked against operations_hash there).
-      const operations = this.init.mempool?.operationsOfBlock(a.header) ?? await this.fetchers.operationsOf(header, { preferred: [peer] })
+      // Operations our mempool already holds need no fetch (picked by the hashes the announcement
+      // lists, checked against operations_hash there).
+      const operations = this.init.mempool?.operationsOfBlock(a.header, a.mempool.knownValid) ?? await this.fetchers.operationsOf(header, { preferred: [peer] })
       await this.chain.addBlock(a.header, operations)
       this.noteValid(peer, a.header)
     } catch (err) {
