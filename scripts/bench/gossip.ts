@@ -131,6 +131,8 @@ console.log(`block payload (header + operations): ${fmt(tz.result.payloadBytes, 
 describe('tzp2p', tz.result)
 if (tz.result.announced !== undefined) {
   console.log(`  tzp2p first Current_head naming the block: p50 ${fmt(percentile(tz.result.announced, 50))} ms, p99 ${fmt(percentile(tz.result.announced, 99))} ms`)
+  const heard = tz.result.heardToHead ?? []
+  console.log(`  tzp2p from that Current_head to the block being the node's head: p50 ${fmt(percentile(heard, 50))} ms, p90 ${fmt(percentile(heard, 90))} ms`)
 }
 describe('gossipsub', gs)
 console.log('')

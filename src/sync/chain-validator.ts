@@ -258,6 +258,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       // lists, checked against operations_hash there).
       const operations = this.init.mempool?.operationsOfBlock(a.header, a.mempool.knownValid) ?? await this.fetchers.operationsOf(header, { preferred: [peer] })
       await this.chain.addBlock(a.header, operations)
+      // A tzp2p announcer listed the block's operations (gossip.md §4.3): other peers' announcements
+      // of the same block list them too, and they are no mempool operations to fetch any more.
+      for (const h of a.mempool.knownValid) this.seenOperations.set(toHex(h), true)
       this.noteValid(peer, a.header)
     } catch (err) {
       if (this.blame(peer, 'announced an invalid block', err)) {

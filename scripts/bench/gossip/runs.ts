@@ -46,6 +46,12 @@ export interface StackResult {
   latencies: number[]
   /** tzp2p only: latencies to the first Current_head naming the block. */
   announced?: number[]
+  /**
+   * tzp2p only: per (block, node), from the first Current_head naming the block to the block
+   * becoming the node's head: the part of a hop spent in the receiving node (fetch if any,
+   * validation, application, store write).
+   */
+  heardToHead?: number[]
   /** (block, node) pairs that never arrived before the deadline. */
   missing: number
   bytesPerHeadPerNode: number
@@ -167,6 +173,7 @@ function settleMs (p: RunParams): number {
 function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<string, number>, before: Mark, after: Mark, payloadBytes: number, topologyHeld: boolean): StackResult {
   const latencies: number[] = []
   const announced: number[] = []
+  const heardToHead: number[] = []
   let missing = 0
   for (let i = 0; i < cluster.nodes.length; i++) {
     if (i === PRODUCER) continue
@@ -179,6 +186,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
       else latencies.push(t - t0)
       const a = firstHeard?.get(key)
       if (a !== undefined) announced.push(a - t0)
+      if (a !== undefined && t !== undefined) heardToHead.push(t - a)
     }
   }
   const perHeadNode = p.heads * p.nodes
@@ -193,7 +201,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   }
   return {
     latencies,
-    ...(announced.length > 0 ? { announced } : {}),
+    ...(announced.length > 0 ? { announced, heardToHead } : {}),
     missing,
     bytesPerHeadPerNode: sent / perHeadNode,
     byProtocol: perBlockAndNode(after.byProtocol, before.byProtocol),
