@@ -220,7 +220,16 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private async onHead (a: HeadAnnouncement): Promise<void> {
     const peer = a.peer.tezosPeerId
     this.announced.set(peer, a.header)
-    this.fetchMempool(peer, a.mempool.knownValid)
+    // A tzp2p peer's new head lists the block's operations (gossip.md §4.3): they are mempool
+    // operations to fetch only if the block is not taken, so that fetch waits for the head's fate.
+    try {
+      await this.followHead(peer, a)
+    } finally {
+      this.fetchMempool(peer, a.mempool.knownValid)
+    }
+  }
+
+  private async followHead (peer: string, a: HeadAnnouncement): Promise<void> {
     const status = await this.headStatus(a)
     if (status === 'valid') { this.noteValid(peer, a.header); return }
     if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped || this.needsMissingProtocol(a.header)) return
