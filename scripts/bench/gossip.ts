@@ -12,7 +12,7 @@
  * See scripts/bench/gossip/runs.ts for exactly what is timed and counted.
  *
  *   npm run bench:gossip [-- --nodes 20 --degree 6 --heads 60 --warmup 5 --interval-ms 500
- *                           --operations 5 --seed 1 --json file]
+ *                           --operations 5 [--operations-via-mempool] --seed 1 --json file]
  *   npm run bench:gossip -- --link-delay 25 [--loss 1]
  *   npm run bench:gossip -- --link-delay 25 --link-emulation proxy
  *
@@ -52,7 +52,8 @@ const { values: args } = parseScriptArgs({
     warmup: { type: 'string', default: '5', placeholder: 'N', description: 'first blocks left out of the figures' },
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
     operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
-    seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph' },
+    'operations-via-mempool': { type: 'boolean', default: false, description: 'the realistic case: each block\'s transfers are injected at random nodes half an interval before it and gossiped (tzp2p: mempool announcements; gossipsub: an operations topic, the block still carrying them in full); without it they travel inside blocks only, the worst case' },
+    seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph (and of the nodes injecting operations)' },
     'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay of every link, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this): netem adds it to every packet a node sends (implies --net-namespaces), or with --link-emulation proxy the edge's relay to each direction` },
     loss: { type: 'string', placeholder: 'percent', description: `share of the packets a node sends that netem drops, 0 to ${MAX_LOSS_PERCENT}; implies --net-namespaces` },
     'link-emulation': { type: 'string', placeholder: 'netem|proxy', defaultText: 'netem', description: 'how --link-delay is applied: netem in network namespaces (delay and loss), or proxy: a userspace TCP relay per edge on loopback (delay only)' },
@@ -90,6 +91,7 @@ const params: RunParams = {
   warmup: positive('warmup', args.warmup),
   intervalMs: positive('interval-ms', args['interval-ms']),
   operations: positive('operations', args.operations, 0),
+  ...(args['operations-via-mempool'] ? { operationsViaMempool: { seed } } : {}),
   log: line => { console.log(`  ${line}`) }
 }
 
@@ -122,7 +124,8 @@ if (shaping.proxy) {
 params.network = network
 
 console.log(`gossip benchmark on ${network.description}: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
-  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each`)
+  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each` +
+  (params.operationsViaMempool !== undefined ? ', injected at random nodes half an interval ahead (via the mempools)' : ', carried inside the blocks only'))
 if (relayOverhead !== undefined) {
   const o = relayOverhead
   console.log(`relay process at ${relayPriority}`)
@@ -162,6 +165,8 @@ console.log(`block payload (header + operations): ${fmt(tz.result.payloadBytes, 
 describe('tzp2p', tz.result)
 if (tz.result.announced !== undefined) {
   console.log(`  tzp2p first Current_head naming the block: p50 ${fmt(percentile(tz.result.announced, 50))} ms, p99 ${fmt(percentile(tz.result.announced, 99))} ms`)
+  const heard = tz.result.heardToHead ?? []
+  console.log(`  tzp2p from that Current_head to the block being the node's head: p50 ${fmt(percentile(heard, 50))} ms, p90 ${fmt(percentile(heard, 90))} ms`)
 }
 describe('gossipsub', gs)
 console.log('')
@@ -191,7 +196,7 @@ await writeBenchJson(process.argv.slice(2), {
   command: ['npm run bench:gossip', ...(shapingOptions(shaping).length > 0 ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
   params: {
     nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
-    intervalMs: params.intervalMs, operations: params.operations, seed,
+    intervalMs: params.intervalMs, operations: params.operations, operationsViaMempool: params.operationsViaMempool !== undefined, seed,
     network: shaping.proxy ? 'relays' : shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
     ...(relayOverhead === undefined
       ? {}

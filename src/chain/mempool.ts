@@ -138,20 +138,39 @@ export class Mempool {
   }
 
   /**
-   * A block's operations rebuilt from the pool, with no fetch: every operation held, grouped by
-   * validation pass in admission order (the order a baker takes them), when that is exactly the
-   * block's contents, i.e. their Merkle root is the header's operations_hash (the check a fetched
-   * answer gets). Undefined when it is not (the pool holds fewer, more or other operations): the
-   * operations are then fetched. Octez's `Get_operations_for_blocks` always fetches whole passes;
-   * a pool that already holds them makes that round trip unnecessary.
+   * A block's operations rebuilt from the pool, with no fetch, or undefined (they are then
+   * fetched). Two candidates, each accepted only when its Merkle root is the header's
+   * operations_hash (the check a fetched answer gets):
+   * - `listed`, the block's operation hashes in block order that its announcer sent (gossip.md
+   *   §4.3), every one picked from the pool by hash and grouped by its validation pass: this
+   *   works whatever else the pool holds and whatever order its operations arrived in;
+   * - else every operation held, grouped by pass in admission order (the order a baker takes
+   *   them), for an announcer that lists nothing.
+   * Octez's `Get_operations_for_blocks` always fetches whole passes; a pool that already holds
+   * them makes that round trip unnecessary.
    */
-  operationsOfBlock (header: BlockHeader): Operation[][] | undefined {
+  operationsOfBlock (header: BlockHeader, listed: readonly Uint8Array[] = []): Operation[][] | undefined {
+    const pool = this.contents.pending
+    if (pool.size === 0) return undefined
+    if (listed.length > 0) {
+      const picked: PendingOperation[] = []
+      for (const hash of listed) {
+        const p = pool.get(toHex(hash))
+        if (p === undefined) break
+        picked.push(p)
+      }
+      const block = picked.length === listed.length ? this.passesIfBlock(header, picked) : undefined
+      if (block !== undefined) return block
+    }
+    return this.passesIfBlock(header, pool.values())
+  }
+
+  /** `candidates` grouped by validation pass (order kept), if their Merkle root is the header's operations_hash. */
+  private passesIfBlock (header: BlockHeader, candidates: Iterable<PendingOperation>): Operation[][] | undefined {
     const passes = header.shell.validationPass
-    const pending = [...this.contents.pending.values()]
-    if (pending.length === 0) return undefined
     const hashes: Uint8Array[][] = Array.from({ length: passes }, () => [])
     const operations: Operation[][] = Array.from({ length: passes }, () => [])
-    for (const p of pending) {
+    for (const p of candidates) {
       if (p.pass >= passes) return undefined
       hashes[p.pass].push(p.hash)
       operations[p.pass].push(p.operation)

@@ -211,11 +211,23 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
    * peers would then ask for in vain. The operations still pending afterwards were announced
    * already, or are by the mempool's next batch; a peer asking Get_current_head gets them all.
    * `head` is the chain's head, or a new head being written (`head:validated`).
+   *
+   * `blockOperations`: the head's operation hashes in block order, pass after pass. They go in
+   * known_valid to tzp2p peers on libp2p (gossip.md §4.3), so that a receiver whose mempool holds
+   * them picks the block's operations out of it by hash, in the block's order, with no fetch.
    */
-  announceHead (head: StoredHeader = this.init.chain.head): void {
+  announceHead (head: StoredHeader = this.init.chain.head, blockOperations: readonly Uint8Array[] = []): void {
+    const hint = blockOperations.length > 0 && blockOperations.length <= MEMPOOL_MAX_OPERATIONS
     for (const state of this.byPeer.values()) {
       if (state.inactive || state.knownBlocks.has(head.hex)) continue
-      this.sendCurrentHead(state, [], head)
+      if (hint && state.peer.wire === 'libp2p' && !state.peer.metadata.disableMempool) {
+        // The whole list, whatever the peer is known to hold: the order is what it lacks.
+        state.knownBlocks.set(head.hex, true)
+        for (const h of blockOperations) state.knownOperations.set(toHex(h), true)
+        this.send(state, { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid: [...blockOperations], pending: [] } })
+      } else {
+        this.sendCurrentHead(state, [], head)
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { Mempool, type AddResult } from '../chain/mempool.ts'
 import type { StoredHeader } from '../chain/store.ts'
 import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { gossip, type GossipService } from '../gossip/service.ts'
+import { blockOperationHashes } from '../gossip/block-operations.ts'
 import type { ReportPeer } from '../misbehaviour/index.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { ProtocolRegistry } from '../protocol/registry.ts'
@@ -234,8 +235,13 @@ export class ChainNode {
       ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
     })
     // A new head is announced as soon as it is validated and applied, while it is written (as
-    // Octez advertises before storing); the `head` event then only reaches peers it missed.
-    chain.on('head:validated', head => { if (!validator.syncing) gossipService.announceHead(head) })
+    // Octez advertises before storing); the `head` event then only reaches peers it missed. The
+    // announcement lists the block's operation hashes (gossip.md §4.3), read from the store's
+    // recent-blocks cache.
+    chain.on('head:validated', head => {
+      if (validator.syncing) return
+      void blockOperationHashes(chain, head).then(hashes => { gossipService.announceHead(head, hashes) }, () => { gossipService.announceHead(head) })
+    })
     chain.on('head', change => {
       // During a bootstrap every committed run moves the head; peers hear of the result at the end.
       if (!validator.syncing) gossipService.announceHead()

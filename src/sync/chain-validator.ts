@@ -220,7 +220,16 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private async onHead (a: HeadAnnouncement): Promise<void> {
     const peer = a.peer.tezosPeerId
     this.announced.set(peer, a.header)
-    this.fetchMempool(peer, a.mempool.knownValid)
+    // A tzp2p peer's new head lists the block's operations (gossip.md §4.3): they are mempool
+    // operations to fetch only if the block is not taken, so that fetch waits for the head's fate.
+    try {
+      await this.followHead(peer, a)
+    } finally {
+      this.fetchMempool(peer, a.mempool.knownValid)
+    }
+  }
+
+  private async followHead (peer: string, a: HeadAnnouncement): Promise<void> {
     const status = await this.headStatus(a)
     if (status === 'valid') { this.noteValid(peer, a.header); return }
     if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped || this.needsMissingProtocol(a.header)) return
@@ -254,9 +263,13 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private async takeHead (peer: string, a: HeadAnnouncement): Promise<void> {
     const header = hashHeader(a.header)
     try {
-      // Operations our mempool already holds need no fetch (checked against operations_hash there).
-      const operations = this.init.mempool?.operationsOfBlock(a.header) ?? await this.fetchers.operationsOf(header, { preferred: [peer] })
+      // Operations our mempool already holds need no fetch (picked by the hashes the announcement
+      // lists, checked against operations_hash there).
+      const operations = this.init.mempool?.operationsOfBlock(a.header, a.mempool.knownValid) ?? await this.fetchers.operationsOf(header, { preferred: [peer] })
       await this.chain.addBlock(a.header, operations)
+      // A tzp2p announcer listed the block's operations (gossip.md §4.3): other peers' announcements
+      // of the same block list them too, and they are no mempool operations to fetch any more.
+      for (const h of a.mempool.knownValid) this.seenOperations.set(toHex(h), true)
       this.noteValid(peer, a.header)
     } catch (err) {
       if (this.blame(peer, 'announced an invalid block', err)) {

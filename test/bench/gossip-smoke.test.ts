@@ -48,4 +48,24 @@ describe('gossip benchmark, smoke run (4 node processes per stack, 5 blocks)', (
     assert.equal(gs.payloadBytes, tz.result.payloadBytes)
     assert.ok((gs.byProtocol['/meshsub/1.2.0'] ?? 0) > tz.result.payloadBytes, 'gossipsub pushes the whole block')
   })
+
+  it('with operations via the mempools: every block holds the transfers injected elsewhere, and both stacks carried them ahead', async () => {
+    const params: RunParams = {
+      nodes: 4, edges: randomRegularTopology(4, 2, 3), heads: 4, warmup: 1, intervalMs: 400, operations: 3, operationsViaMempool: { seed: 2 }, log: () => {}
+    }
+    const tz = await runTzp2p(params)
+    assert.equal(tz.result.missing, 0)
+    assert.equal(tz.result.latencies.length, params.heads * (params.nodes - 1))
+    for (const block of tz.measured) {
+      const injected = block.injected ?? []
+      assert.equal(injected.flatMap(i => i.operations).length, params.operations, 'every transfer injected somewhere')
+      assert.ok(injected.every(i => i.node !== 0), 'never at the producer')
+    }
+    assert.ok((tz.result.heardToHead ?? []).length > 0)
+    const gs = await runGossipsub(params, tz.warmup, tz.measured)
+    assert.equal(gs.missing, 0)
+    assert.equal(gs.latencies.length, params.heads * (params.nodes - 1))
+    assert.equal(gs.payloadBytes, tz.result.payloadBytes)
+  })
 })
+

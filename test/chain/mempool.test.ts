@@ -131,3 +131,29 @@ test('a new head removes the operations it includes and drops those it made inva
     mempool.stop()
   })
 })
+
+test('a block rebuilt from a pool holding more operations, in another order: picked by the hashes its announcer lists', async () => {
+  await withChain('mempool-rebuild', async (node, setup, builder) => {
+    const mempool = new Mempool({ chain: node.chain })
+    const head = builder.head.hash
+    const [a, b, extra] = [transfer(setup, head, 0, 1, 1n, 1n), transfer(setup, head, 2, 3, 1n, 1n), transfer(setup, head, 4, 0, 1n, 1n)]
+    // The pool received them as [extra, b, a]; the block holds [a, b].
+    for (const op of [extra, b, a]) await mempool.add(op)
+    const block = await builder.bake([a, b])
+    const listed = [a, b].map(op => operationHash(op))
+    const rebuilt = mempool.operationsOfBlock(block.header, listed)
+    assert.deepEqual(rebuilt?.map(pass => pass.map(op => toHex(operationHash(op)))), [listed.map(toHex)])
+    // Without the list the pool, whole and in admission order, is not the block: fetched instead.
+    assert.equal(mempool.operationsOfBlock(block.header), undefined)
+    // A list that is not the block's (wrong order) never passes the operations_hash check.
+    assert.equal(mempool.operationsOfBlock(block.header, [listed[1], listed[0]]), undefined)
+    // A listed hash the pool lacks: nothing picked (the block is fetched).
+    assert.equal(mempool.operationsOfBlock(block.header, [...listed, blake2b256(new Uint8Array([1]))]), undefined)
+    // The pool being exactly the block, in its order, still needs no list.
+    const exact = new Mempool({ chain: node.chain })
+    for (const op of [a, b]) await exact.add(op)
+    assert.equal(exact.operationsOfBlock(block.header)?.[0].length, 2)
+    mempool.stop()
+    exact.stop()
+  })
+})

@@ -115,4 +115,26 @@ describe('block operations without a sync stream', () => {
     assert.equal(asked(), before.asked, 'a was asked for nothing')
     assert.equal((await b.node.chain?.getOperations(b.node.head()?.hash ?? new Uint8Array(), 0))?.length, 2)
   })
+
+  it('takes a block whose operations its mempool holds in another order, picked by the hashes of the announcement', async () => {
+    const fetched = (): number => b.node.syncStatus().acceptedFrom[a.node.identity.peerId] ?? 0
+    const asked = (): number => (a.node.libp2p.services.gossip?.receivedByTag.get('Get_operations_for_blocks') ?? 0) + (a.node.libp2p.services.sync?.stats.served ?? 0)
+    const level = a.node.head()?.header.shell.level ?? 0
+    // Injected at different nodes: a admits first then second, b second then first.
+    const [first, second] = builder.transfers([{ from: 4, to: 5, amount: 1n }, { from: 6, to: 7, amount: 1n }])
+    await a.node.inject(encode(operationCodec, first))
+    await b.node.inject(encode(operationCodec, second))
+    await waitFor(() => [first, second].every(op => a.node.mempool?.has(operationHash(op)) === true && b.node.mempool?.has(operationHash(op)) === true), { what: 'both transfers in both mempools' })
+    assert.deepEqual(b.node.mempool?.hashes().map(toHex), [second, first].map(op => toHex(operationHash(op))), 'b admitted them the other way round')
+    const before = { fetched: fetched(), asked: asked() }
+    await waitFor(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n), { what: 'a second after the head\'s timestamp' })
+    const baked = await a.node.bake()
+    assert.equal(baked.operations, 2)
+    await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
+    assert.equal(toHex(b.node.head()?.hash ?? new Uint8Array()), toHex(a.node.head()?.hash ?? new Uint8Array()))
+    const taken = await b.node.chain?.getOperations(b.node.head()?.hash ?? new Uint8Array(), 0)
+    assert.deepEqual(taken?.map(op => toHex(operationHash(op))), [first, second].map(op => toHex(operationHash(op))), 'in the block\'s order')
+    assert.equal(fetched(), before.fetched, 'b fetched nothing from a')
+    assert.equal(asked(), before.asked, 'a was asked for nothing')
+  })
 })

@@ -147,7 +147,7 @@ describe('/tzp2p/gossip/1.0.0', () => {
     }
   })
 
-  it('announces a new head without the operations that block contains (peers would ask for them in vain)', async () => {
+  it('announces a new head with the hashes of the operations that block contains, which the receiver takes with the block', async () => {
     const b = await startChainNode(demoSetup({ name: 'gossip-service', verifyWorkers: 0 }))
     try {
       // A admits a few new connections per second per IP, and every test here dials it from 127.0.0.1.
@@ -166,7 +166,10 @@ describe('/tzp2p/gossip/1.0.0', () => {
       await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
       const forBlock = announced.filter(x => x.level === level + 1)
       assert.ok(forBlock.length > 0)
-      for (const x of forBlock) assert.ok(!x.ops.includes(toHex(hash)), 'the included operation is not announced as pending')
+      assert.deepEqual(forBlock[0].ops, [toHex(hash)], 'the new head lists the operation its block contains')
+      // Taken with the block, it is no mempool operation of b's (nor fetched as one afterwards).
+      await b.node.mempool?.idle()
+      assert.equal(b.node.mempool?.has(hash), false)
     } finally {
       await b.close()
     }

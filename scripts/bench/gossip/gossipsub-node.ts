@@ -4,11 +4,16 @@
  * same prometheus byte counters) with gossipsub in place of the Tezos protocols, every option at
  * gossipsub's defaults. It is a measuring harness, not part of the node.
  *
- *   node scripts/bench/gossip/gossipsub-node.ts [listen multiaddr, default /ip4/127.0.0.1/tcp/0]
+ *   node scripts/bench/gossip/gossipsub-node.ts [listen multiaddr, default /ip4/127.0.0.1/tcp/0] [operations]
+ *
+ * With `operations` (`--operations-via-mempool`), the node also subscribes to an operations
+ * topic, on which the benchmark publishes each block's operations ahead of the block, as tzp2p's
+ * mempools gossip them; the block message still carries its operations in full (a push protocol
+ * has no way to leave out what the receiver already holds).
  *
  * Events (stdout): `ready`, `arrival` (kind `head`: a block payload was delivered on the topic),
  * `connected`, `peers` (connected peers, topic subscribers, mesh size), `mark`, `published`,
- * `error`. Commands (stdin): `connect`, `peers`, `mark`, `publish`, `stop`.
+ * `error`. Commands (stdin): `connect`, `peers`, `mark`, `publish` (blocks), `publish-operations`, `stop`.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -26,6 +31,8 @@ import { fromHex } from '../../../src/encoding/index.ts'
 import { dialAll, emit, now, payloadKey, sentBytes, serveCommands, type Command } from './child-io.ts'
 
 const TOPIC = 'tzp2p-bench/blocks'
+const OPERATIONS_TOPIC = 'tzp2p-bench/operations'
+const withOperations = process.argv[3] === 'operations'
 const registry = new Registry()
 const libp2p = await createLibp2p({
   privateKey: await generateKeyPair('Ed25519'),
@@ -85,6 +92,10 @@ async function command (c: Command): Promise<void> {
     case 'publish':
       emit({ event: 'published', heads: await publish(c.payloads as string[], c.intervalMs as number) })
       return
+    case 'publish-operations':
+      for (const op of c.operations as string[]) await pubsub.publish(OPERATIONS_TOPIC, fromHex(op))
+      emit({ event: 'published-operations' })
+      return
     case 'stop':
       await libp2p.stop()
       emit({ event: 'stopped' })
@@ -94,5 +105,6 @@ async function command (c: Command): Promise<void> {
 
 await libp2p.start()
 pubsub.subscribe(TOPIC)
+if (withOperations) pubsub.subscribe(OPERATIONS_TOPIC)
 emit({ event: 'ready', address: libp2p.getMultiaddrs()[0].toString(), peer: libp2p.peerId.toString() })
 serveCommands(command, async () => { await libp2p.stop() })

@@ -9,6 +9,13 @@
  *   became the node's head (header and every operation received, validated, applied, stored);
  *   gossipsub's is when the payload was delivered on the topic. tzp2p's `announced` times (the
  *   first Current_head naming the block) are kept too.
+ * - with `operationsViaMempool` (the realistic case): each block's transfers are injected, at the
+ *   start of its slot, at nodes drawn at random (seeded) among the others, and the block is baked
+ *   half an interval later, once the baker's mempool holds them all (tzp2p: mempool gossip;
+ *   gossipsub: the same operation bytes published from the same nodes at the same offsets on an
+ *   operations topic, then the full block on the blocks topic). The operations' traffic counts in
+ *   both stacks' bytes. Without it, the operations travel inside blocks only, each stack's worst
+ *   case.
  * - bytes: each node's bytes written to TCP between two marks around the measured blocks (after a
  *   settling pause, so the forwarding of the last block is counted), over blocks × nodes. These
  *   are the nodes' own counters: with relays between them (`--link-emulation proxy`) the relays'
@@ -29,6 +36,8 @@ export interface RunParams {
   warmup: number
   intervalMs: number
   operations: number
+  /** Operations injected at random nodes ahead of their block (see above); seed of the draw. */
+  operationsViaMempool?: { seed: number }
   /** Where the nodes run and listen; loopback by default. */
   network?: BenchNetwork
   /** Progress lines. */
@@ -40,6 +49,12 @@ export interface StackResult {
   latencies: number[]
   /** tzp2p only: latencies to the first Current_head naming the block. */
   announced?: number[]
+  /**
+   * tzp2p only: per (block, node), from the first Current_head naming the block to the block
+   * becoming the node's head: the part of a hop spent in the receiving node (fetch if any,
+   * validation, application, store write).
+   */
+  heardToHead?: number[]
   /** (block, node) pairs that never arrived before the deadline. */
   missing: number
   bytesPerHeadPerNode: number
@@ -57,7 +72,91 @@ export interface StackResult {
   relay?: { bytesPerHeadPerNode: number, connections: number, cpuSecondsPerHead: number, lateness: RelayStats['lateness'] }
 }
 
-export interface Block { key: string, payload: string }
+export interface Block {
+  key: string
+  payload: string
+  /** With operations via mempool: which node injected which operations (hex), at the start of the block's slot. */
+  injected?: Array<{ node: number, operations: string[] }>
+}
+
+/** A small seeded generator (mulberry32): the same nodes inject the same operations on every run. */
+function seededRandom (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Time from a block's slot start (operations injected) to its bake or publication. */
+const leadMs = (p: RunParams): number => Math.floor(p.intervalMs / 2)
+
+async function untilTime (t: number): Promise<void> {
+  const wait = t - Date.now()
+  if (wait > 0) await delay(wait)
+}
+
+/**
+ * `--operations-via-mempool`, tzp2p: per slot, the transfers are signed and injected at random
+ * nodes (never the producer), then the producer bakes once its mempool holds them.
+ */
+class MempoolProducer {
+  private readonly p: RunParams
+  private readonly cluster: Cluster
+  private readonly random: () => number
+  private readonly counters = new Map<number, bigint>()
+  private blocks = 0
+
+  constructor (p: RunParams, cluster: Cluster, seed: number) {
+    this.p = p
+    this.cluster = cluster
+    this.random = seededRandom(seed)
+  }
+
+  async produce (count: number): Promise<Block[]> {
+    const p = this.p
+    const accounts = Math.max(32, p.operations)
+    const out: Block[] = []
+    const start = Date.now()
+    for (let i = 0; i < count; i++, this.blocks++) {
+      await untilTime(start + i * p.intervalMs)
+      const byNode = new Map<number, Array<{ from: number, to: number, counter: string }>>()
+      for (let k = 0; k < p.operations; k++) {
+        const from = (this.blocks * p.operations + k) % accounts
+        const counter = (this.counters.get(from) ?? 0n) + 1n
+        this.counters.set(from, counter)
+        const node = 1 + Math.floor(this.random() * (p.nodes - 1))
+        const list = byNode.get(node) ?? []
+        list.push({ from, to: (from + 1) % accounts, counter: counter.toString() })
+        byNode.set(node, list)
+      }
+      const injected = await Promise.all([...byNode].map(async ([node, transfers]) =>
+        ({ node, operations: (await this.cluster.nodes[node].call({ cmd: 'inject', transfers }, 'injected')).operations as string[] })))
+      await untilTime(start + i * p.intervalMs + leadMs(p))
+      const baked = await this.cluster.nodes[PRODUCER].call({ cmd: 'bake', operations: p.operations, deadlineMs: 30_000 }, 'baked', 60_000)
+      out.push({ ...(baked.block as Block), injected })
+    }
+    return out
+  }
+}
+
+/** The gossipsub replay of `MempoolProducer`'s schedule: the same operation bytes from the same nodes, then the block. */
+async function publishViaMempool (p: RunParams, cluster: Cluster, blocks: Block[]): Promise<Array<{ key: string, t: number }>> {
+  const out: Array<{ key: string, t: number }> = []
+  const start = Date.now()
+  for (let i = 0; i < blocks.length; i++) {
+    await untilTime(start + i * p.intervalMs)
+    await Promise.all((blocks[i].injected ?? []).map(async ({ node, operations }) =>
+      await cluster.nodes[node].call({ cmd: 'publish-operations', operations }, 'published-operations')))
+    await untilTime(start + i * p.intervalMs + leadMs(p))
+    const published = await cluster.nodes[PRODUCER].call({ cmd: 'publish', payloads: [blocks[i].payload], intervalMs: 0 }, 'published')
+    out.push(...published.heads as Array<{ key: string, t: number }>)
+  }
+  return out
+}
 
 const PRODUCER = 0
 const DIR = import.meta.dirname
@@ -96,6 +195,7 @@ function relayFigures (p: RunParams, before: RelayStats | undefined, after: Rela
 function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<string, number>, before: Mark, after: Mark, payloadBytes: number, topologyHeld: boolean): StackResult {
   const latencies: number[] = []
   const announced: number[] = []
+  const heardToHead: number[] = []
   let missing = 0
   for (let i = 0; i < cluster.nodes.length; i++) {
     if (i === PRODUCER) continue
@@ -108,6 +208,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
       else latencies.push(t - t0)
       const a = firstHeard?.get(key)
       if (a !== undefined) announced.push(a - t0)
+      if (a !== undefined && t !== undefined) heardToHead.push(t - a)
     }
   }
   const perHeadNode = p.heads * p.nodes
@@ -122,7 +223,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   }
   return {
     latencies,
-    ...(announced.length > 0 ? { announced } : {}),
+    ...(announced.length > 0 ? { announced, heardToHead } : {}),
     missing,
     bytesPerHeadPerNode: sent / perHeadNode,
     byProtocol: perBlockAndNode(after.byProtocol, before.byProtocol),
@@ -149,7 +250,8 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
       accounts: Math.max(32, p.operations),
       baker: i === PRODUCER,
       listen: `/ip4/${network.address(i)}/tcp/0`,
-      maxClockDrift: Math.ceil((p.heads + p.warmup) * p.intervalMs / 1000) + 60
+      maxClockDrift: Math.ceil((p.heads + p.warmup) * p.intervalMs / 1000) + 60,
+      operationsViaMempool: p.operationsViaMempool !== undefined
     })
     p.log(`tzp2p: starting ${p.nodes} node processes`)
     cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))], network.command)
@@ -157,8 +259,10 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     await cluster.connect(p.edges)
     await cluster.waitTopology(p.edges, 60_000, undefined, redialLog(p, 'tzp2p'))
     const producer = cluster.nodes[PRODUCER]
-    const produce = async (count: number): Promise<Block[]> =>
-      (await producer.call({ cmd: 'produce', count, intervalMs: p.intervalMs, operations: p.operations }, 'produced', arrivalDeadline(p, count))).heads as Block[]
+    const viaMempool = p.operationsViaMempool === undefined ? undefined : new MempoolProducer(p, cluster, p.operationsViaMempool.seed)
+    const produce = async (count: number): Promise<Block[]> => viaMempool !== undefined
+      ? await viaMempool.produce(count)
+      : (await producer.call({ cmd: 'produce', count, intervalMs: p.intervalMs, operations: p.operations }, 'produced', arrivalDeadline(p, count))).heads as Block[]
 
     p.log(`tzp2p: ${p.warmup} warm-up blocks`)
     const warmup = await produce(p.warmup)
@@ -194,15 +298,16 @@ export async function runGossipsub (p: RunParams, warmup: Block[], measured: Blo
   let relays: EdgeRelays | undefined
   try {
     p.log(`gossipsub: starting ${p.nodes} node processes`)
-    cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`], network.command)
+    cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`, ...(p.operationsViaMempool === undefined ? [] : ['operations'])], network.command)
     relays = await openLinks(network, cluster, p.edges)
     await cluster.connect(p.edges)
     // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).
     await cluster.waitTopology(p.edges, 60_000, (a, degree) =>
       (a.subscribers as number) === degree && (a.mesh as number) >= Math.min(degree, GOSSIPSUB_MESH_LOW), redialLog(p, 'gossipsub'))
     const producer = cluster.nodes[PRODUCER]
-    const publish = async (blocks: Block[]): Promise<Array<{ key: string, t: number }>> =>
-      (await producer.call({ cmd: 'publish', payloads: blocks.map(b => b.payload), intervalMs: p.intervalMs }, 'published', arrivalDeadline(p, blocks.length))).heads as Array<{ key: string, t: number }>
+    const publish = async (blocks: Block[]): Promise<Array<{ key: string, t: number }>> => p.operationsViaMempool !== undefined
+      ? await publishViaMempool(p, cluster!, blocks)
+      : (await producer.call({ cmd: 'publish', payloads: blocks.map(b => b.payload), intervalMs: p.intervalMs }, 'published', arrivalDeadline(p, blocks.length))).heads as Array<{ key: string, t: number }>
 
     p.log(`gossipsub: ${warmup.length} warm-up blocks`)
     await publish(warmup)

@@ -10,7 +10,9 @@
  *
  * Events (stdout): `ready`, `arrival` (per block: `head` when it became this node's head,
  * `announced` when a peer's Current_head first named it), `connected`, `peers`, `mark`,
- * `produced`, `error`. Commands (stdin): `connect`, `peers`, `mark`, `produce` (baker only), `stop`.
+ * `produced`, `injected`, `baked`, `error`. Commands (stdin): `connect`, `peers`, `mark`, `produce` (baker
+ * only), `inject` (sign and inject given transfers here), `bake` (baker only: one block once the
+ * mempool holds the given number of operations), `stop`.
  */
 import { pino } from 'pino'
 import { encode, fromHex, toHex } from '../../../src/encoding/index.ts'
@@ -33,6 +35,12 @@ export interface Tzp2pNodeConfig {
    * after its predecessor, so baking faster than 1/s needs room (the default, 1 s, would refuse).
    */
   maxClockDrift: number
+  /**
+   * `--operations-via-mempool`: transfers are injected at nodes ahead of their block and reach the
+   * baker by mempool gossip (Octez's 100 ms advertisement delay), as on a real network; otherwise
+   * the baker's mempool keeps them to itself and they travel inside blocks only.
+   */
+  operationsViaMempool?: boolean
 }
 
 const NETWORK = 'TZP2P_BENCH'
@@ -56,9 +64,10 @@ const node = await createNode({
     ...(config.baker
       ? {
           baker: { key: setup.baker.secretKey, intervalMs: 0 },
-          // The operations reach peers inside the block only (the benchmark measures block
-          // propagation): they are baked long before a mempool announcement would go out.
-          mempool: { announceDelayMs: 600_000 }
+          // Without --operations-via-mempool the operations reach peers inside the block only
+          // (the benchmark measures block propagation): they are baked long before a mempool
+          // announcement would go out.
+          ...(config.operationsViaMempool === true ? {} : { mempool: { announceDelayMs: 600_000 } })
         }
       : {})
   }
@@ -122,15 +131,60 @@ async function produce (count: number, intervalMs: number, operations: number): 
     }
     produced.push(toHex(chain!.head.hash))
   }
-  // The payloads the other stack will carry: each block's exact header and operation bytes.
   const out = []
-  for (const key of produced) {
-    const stored = await chain!.getHeader(fromHex(key))
-    if (stored === undefined) throw new Error(`block ${key} is not stored`)
-    const ops = await chain!.getOperations(stored.hash, 0) ?? []
-    out.push({ key, payload: toHex(encodeBlockPayload(stored.bytes, ops.map(op => encode(operationCodec, op)))) })
+  for (const key of produced) out.push(await payloadOf(key))
+  return out
+}
+
+/** Signs transfers on this node's head (any node can: the demo accounts derive from the chain name) and injects them here. */
+async function inject (transfers: Array<{ from: number, to: number, counter: string }>): Promise<string[]> {
+  const branch = chain!.head.hash
+  const out: string[] = []
+  for (const t of transfers) {
+    const a = setup.accounts[t.from]
+    const data = signTransfer(branch, { publicKey: a.publicKey, destination: setup.accounts[t.to].publicKeyHash, amount: 1n, fee: 0n, counter: BigInt(t.counter) }, a.secretKey)
+    const bytes = encode(operationCodec, { branch, data })
+    await node.inject(bytes)
+    out.push(toHex(bytes))
   }
   return out
+}
+
+/**
+ * Bakes one block once the mempool holds `operations` operations (they were injected elsewhere
+ * and are still travelling), or at `deadlineMs` with what it has; a block with fewer fails.
+ */
+async function bakeOne (operations: number, deadlineMs: number): Promise<Block> {
+  const mempool = node.mempool
+  if (mempool === undefined) throw new Error('the node has no mempool')
+  const deadline = Date.now() + deadlineMs
+  if (mempool.size < operations && Date.now() < deadline) {
+    await new Promise<void>(resolve => {
+      const check = (): void => {
+        if (mempool.size < operations && Date.now() < deadline) return
+        node.events.off('operation', check)
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(check, deadline - Date.now())
+      node.events.on('operation', check)
+    })
+  }
+  const baked = await node.bake()
+  if (baked.refused.length > 0 || baked.operations !== operations) {
+    throw new Error(`block ${baked.hash} has ${baked.operations} operations of ${operations}: ${baked.refused.map(r => r.error.message).join('; ')}`)
+  }
+  return await payloadOf(toHex(chain!.head.hash))
+}
+
+interface Block { key: string, payload: string }
+
+/** A block's exact header and operation bytes, which the other stack will carry. */
+async function payloadOf (key: string): Promise<Block> {
+  const stored = await chain!.getHeader(fromHex(key))
+  if (stored === undefined) throw new Error(`block ${key} is not stored`)
+  const ops = await chain!.getOperations(stored.hash, 0) ?? []
+  return { key, payload: toHex(encodeBlockPayload(stored.bytes, ops.map(op => encode(operationCodec, op)))) }
 }
 
 async function command (c: Command): Promise<void> {
@@ -149,6 +203,12 @@ async function command (c: Command): Promise<void> {
       return
     case 'produce':
       emit({ event: 'produced', heads: await produce(c.count as number, c.intervalMs as number, c.operations as number) })
+      return
+    case 'inject':
+      emit({ event: 'injected', operations: await inject(c.transfers as Array<{ from: number, to: number, counter: string }>) })
+      return
+    case 'bake':
+      emit({ event: 'baked', block: await bakeOne(c.operations as number, c.deadlineMs as number) })
       return
     case 'stop':
       await node.stop()
