@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
 import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
+import { asDemoV3, DelegateBaker, type DelegateEvent } from '../chain/delegate-baker.ts'
 import { Chain, type HeadChange } from '../chain/chain.ts'
 import type { GenesisConfig } from '../chain/genesis.ts'
 import { Mempool, type AddResult } from '../chain/mempool.ts'
@@ -41,7 +42,7 @@ export interface ChainNodeOptions {
    * A devnet baker: the protocol's signing key, a period (ms; 0 or absent: only `bake()`), and the
    * protocol activations it writes (the block at `level` activates `protocol`).
    */
-  baker?: { key: Uint8Array, intervalMs?: number, activations?: readonly ProtocolActivation[] }
+  baker?: { key: Uint8Array, intervalMs?: number, activations?: readonly ProtocolActivation[], equivocate?: boolean }
   mempool?: { maxOperations?: number, maxBytes?: number, announceDelayMs?: number }
   /** Octez's bootstrapped heuristic (threshold 4 peers, latency 50 s by default). */
   synchronisation?: SynchronisationOptions
@@ -143,6 +144,7 @@ export class ChainNode {
   private chainValue: Chain | undefined
   private mempoolValue: Mempool | undefined
   private baker: Baker | undefined
+  private delegateBaker: DelegateBaker | undefined
   private validator: ChainValidator | undefined
   private protocolFetcher: ProtocolFetcher | undefined
   private checkpointFetch: CheckpointFetch | undefined
@@ -298,9 +300,32 @@ export class ChainNode {
           else this.log.info({ block: r.hash, level: r.header.shell.level, operations: r.operations }, 'baked a block')
         }
       })
+      // On a demo v3 chain (from genesis or once activated) the key bakes and endorses as a delegate.
+      const v3 = [this.options.protocol, ...this.registry.protocols()].some(p => asDemoV3(p) !== undefined)
+      if (v3 && this.options.baker.key.length === 64) {
+        this.delegateBaker = new DelegateBaker({
+          chain,
+          mempool,
+          key: this.options.baker.key,
+          ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
+          ...(this.options.baker.activations === undefined ? {} : { activations: new Map(this.options.baker.activations.map(a => [a.level, a.protocol])) }),
+          ...(this.options.baker.equivocate === true ? { equivocate: true } : {}),
+          onEvent: e => { this.logDelegateEvent(e) }
+        })
+      }
     }
     this.mempoolValue = mempool
     this.validator = validator
+  }
+
+  private logDelegateEvent (e: DelegateEvent): void {
+    switch (e.kind) {
+      case 'baked': this.log.info({ block: e.result.hash, level: e.level, priority: e.priority, operations: e.result.operations }, 'baked a block'); break
+      case 'endorsed': this.log.debug({ operation: e.hash, level: e.level, slot: e.slot }, 'endorsed the head'); break
+      case 'revealed': this.log.info({ operation: e.hash, level: e.level }, 'revealed a seed nonce'); break
+      case 'equivocated': this.log.warn({ block: e.hash, level: e.level }, 'baked a second block at the level (equivocation asked for)'); break
+      case 'error': this.log.warn({ err: e.error.message }, 'delegate duties failed'); break
+    }
   }
 
   /** After libp2p started: automatic baking, and bootstrapped at once when the threshold is 0. */
@@ -308,10 +333,12 @@ export class ChainNode {
     void this.checkpointFetch?.run()
     if (this.validator?.bootstrapped === true) this.host?.emit('bootstrapped')
     if ((this.options.baker?.intervalMs ?? 0) > 0) this.baker?.start()
+    this.delegateBaker?.start()
   }
 
   async stop (): Promise<void> {
     await this.baker?.stop()
+    await this.delegateBaker?.stop()
     this.checkpointFetch?.stop()
     this.protocolFetcher?.stop()
     this.validator?.stop()
