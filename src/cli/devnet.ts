@@ -37,6 +37,8 @@ export function addDevnetUpOptions (command: Command): Command {
     .addOption(new Option('--base-rpc-port <port>', 'RPC port of node0; node i uses base + i (0: any free port)').argParser(integer(0, 65535)).default(DEVNET_BASE_RPC_PORT))
     .addOption(new Option('--protocol <name>', 'protocol of the chain').choices(['demo', 'accept-all']).default('demo'))
     .option('--activate <protocol@level>', 'node0 makes its block at level activate the protocol, e.g. demo-v2@20 (the nodes run demo v1 and v2)')
+    .addOption(new Option('--bakers <n>', 'a chain of delegates: demo v3 from genesis, nodes 0 to n-1 each bake and endorse with their own delegate key (devnet accounts 0 to n-1)').argParser(integer(1, 8)))
+    .addOption(new Option('--equivocate <node>', 'with --bakers: this node\'s delegate bakes two blocks at each level it bakes (double baking, to see evidence and slashing)').argParser(integer(0, 7)))
     .option('--net-namespaces', 'run each node in its own network namespace, linked by veth pairs to a bridge (Linux, root)')
     .option('--clean', 'remove the nodes\' data dirs first: a new chain from genesis')
     .option('--detach', 'start the nodes and return; stop them with `tzp2p devnet down`')
@@ -51,6 +53,8 @@ interface UpOptions {
   baseRpcPort: number
   protocol: 'demo' | 'accept-all'
   activate?: string
+  bakers?: number
+  equivocate?: number
   netNamespaces?: boolean
   clean?: boolean
   detach?: boolean
@@ -151,6 +155,8 @@ export async function upCommand (opts: UpOptions): Promise<void> {
     baseRpcPort: opts.baseRpcPort,
     protocol: opts.protocol,
     ...(opts.activate === undefined ? {} : { activate: opts.activate }),
+    ...(opts.bakers === undefined ? {} : { bakers: opts.bakers }),
+    ...(opts.equivocate === undefined ? {} : { equivocate: opts.equivocate }),
     netNamespaces: opts.netNamespaces === true,
     clean: opts.clean === true,
     logLevel: opts.logLevel,
