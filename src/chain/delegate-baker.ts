@@ -1,7 +1,7 @@
 import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual } from '../encoding/index.ts'
 import { publicKeyHash } from '../protocol/demo/keys.ts'
-import { endorsementOf, NoBakingRightError, revelationsDue, TooEarlyForPriorityError, type DemoV3Protocol } from '../protocol/demo-v3/index.ts'
+import { asDemoV3, endorsementOf, NoBakingRightError, revelationsDue, TooEarlyForPriorityError } from '../protocol/demo-v3/index.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { blockHash, type BlockHeader } from '../wire/block-header.ts'
 import { operationHash, type Operation } from '../wire/operation.ts'
@@ -48,10 +48,7 @@ export interface DelegateBakerOptions {
   onEvent?: (event: DelegateEvent) => void
 }
 
-/** The demo v3 protocol, when `p` is one (it carries the rights and timing a baker needs). */
-export function asDemoV3 (p: Protocol): DemoV3Protocol | undefined {
-  return p.manifest?.name === 'demo' && p.manifest.version === 3 && 'rightsAt' in p ? p as DemoV3Protocol : undefined
-}
+export { asDemoV3 }
 
 export class DelegateBaker {
   readonly delegate: Uint8Array
