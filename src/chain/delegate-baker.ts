@@ -182,8 +182,11 @@ export class DelegateBaker {
       }
       throw e
     }
-    const second = this.equivocate ? await this.secondBlock(head, baked.header) : undefined
+    const lesser = this.equivocate ? await this.lesserBlock(head, baked, candidates) : undefined
+    // A lighter block goes first, so it is announced as the head before the real one outweighs it: peers see both.
+    if (lesser?.lighter === true) await this.addEquivocation(level, lesser)
     await this.chain.addBlock(baked.header, baked.operations)
+    if (lesser?.lighter === false) await this.addEquivocation(level, lesser)
     let count = 0
     for (const pass of baked.operations) count += pass.length
     this.onEvent?.({
@@ -197,27 +200,42 @@ export class DelegateBaker {
         refused: baked.refused.map(r => ({ hash: b58Encode('operationHash', operationHash(r.operation)), error: r.error }))
       }
     })
-    if (second !== undefined) {
-      // Stored beside the first (its fitness is not higher): peers learn it when they ask for it or when it wins.
-      await this.chain.addBlock(second.header, second.operations)
-      this.onEvent?.({ kind: 'equivocated', level, hash: b58Encode('blockHash', blockHash(second.header)) })
-    }
   }
 
-  /** The double-baking block: same level and priority, no operations, one second later. */
-  private async secondBlock (head: StoredHeader, first: BlockHeader): Promise<{ header: BlockHeader, operations: Operation[][] } | undefined> {
+  private async addEquivocation (level: number, block: { header: BlockHeader, operations: Operation[][] }): Promise<void> {
+    await this.chain.addBlock(block.header, block.operations)
+    this.onEvent?.({ kind: 'equivocated', level, hash: b58Encode('blockHash', blockHash(block.header)) })
+  }
+
+  /**
+   * The double-baking block: the same level and priority with one endorsement fewer (so a lower
+   * fitness: the real block then replaces it as the head everywhere), or, without endorsements to
+   * drop, the same operations a second later.
+   */
+  private async lesserBlock (
+    head: StoredHeader, baked: { header: BlockHeader, operations: Operation[][] }, candidates: readonly Operation[]
+  ): Promise<{ header: BlockHeader, operations: Operation[][], lighter: boolean } | undefined> {
     const protocol = asDemoV3(this.chain.protocol)
     if (protocol === undefined) return undefined
-    try {
-      return await this.chain.atHead(async (_current, state) => await protocol.makeBlock({
+    const endorsements = baked.operations[0] ?? []
+    const dropped = endorsements[endorsements.length - 1]
+    const make = async (ops: readonly Operation[], timestamp: bigint): Promise<{ header: BlockHeader, operations: Operation[][] }> =>
+      await this.chain.atHead(async (_current, state) => await protocol.makeBlock({
         predecessor: head.header,
         predecessorHash: head.hash,
-        timestamp: first.shell.timestamp + 1n,
-        candidates: [],
+        timestamp,
+        candidates: [...ops],
         state,
         protoLevel: this.chain.nextProtocolLevel.protoLevel,
         bakerKey: this.key
       }))
+    try {
+      if (dropped !== undefined) return { ...await make(candidates.filter(op => !bytesEqual(op.data, dropped.data)), baked.header.shell.timestamp), lighter: true }
+    } catch (e) {
+      if (!(e instanceof TooEarlyForPriorityError)) return undefined
+    }
+    try {
+      return { ...await make(candidates, baked.header.shell.timestamp + 1n), lighter: false }
     } catch {
       return undefined
     }

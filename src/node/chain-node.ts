@@ -2,6 +2,8 @@ import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
 import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
 import { asDemoV3, DelegateBaker, type DelegateEvent } from '../chain/delegate-baker.ts'
+import { EvidenceWatch } from '../chain/evidence-watch.ts'
+import { publicKeyHash } from '../protocol/demo/keys.ts'
 import { Chain, type HeadChange } from '../chain/chain.ts'
 import type { GenesisConfig } from '../chain/genesis.ts'
 import { Mempool, type AddResult } from '../chain/mempool.ts'
@@ -145,6 +147,7 @@ export class ChainNode {
   private mempoolValue: Mempool | undefined
   private baker: Baker | undefined
   private delegateBaker: DelegateBaker | undefined
+  private evidenceWatch: EvidenceWatch | undefined
   private validator: ChainValidator | undefined
   private protocolFetcher: ProtocolFetcher | undefined
   private checkpointFetch: CheckpointFetch | undefined
@@ -287,6 +290,7 @@ export class ChainNode {
       validator.peerGone(peer.tezosPeerId)
       protocolFetcher.forgetPeer(peer.tezosPeerId)
     })
+    const v3 = [this.options.protocol, ...this.registry.protocols()].some(p => asDemoV3(p) !== undefined)
     if (this.options.baker !== undefined) {
       this.baker = new Baker({
         chain,
@@ -301,7 +305,6 @@ export class ChainNode {
         }
       })
       // On a demo v3 chain (from genesis or once activated) the key bakes and endorses as a delegate.
-      const v3 = [this.options.protocol, ...this.registry.protocols()].some(p => asDemoV3(p) !== undefined)
       if (v3 && this.options.baker.key.length === 64) {
         this.delegateBaker = new DelegateBaker({
           chain,
@@ -313,6 +316,17 @@ export class ChainNode {
           onEvent: e => { this.logDelegateEvent(e) }
         })
       }
+    }
+    if (v3) {
+      // Every node of a v3 chain accuses double bakers (its own delegate excepted).
+      const own = this.options.baker?.key.length === 64 ? [publicKeyHash(this.options.baker.key.subarray(32))] : []
+      this.evidenceWatch = new EvidenceWatch({
+        chain,
+        mempool,
+        ignore: own,
+        onEvidence: e => { this.log.warn({ level: e.level, offender: e.offender, operation: e.hash }, 'double baking seen: evidence injected') },
+        onError: err => { this.log.warn({ err: err.message }, 'double baking watch failed') }
+      })
     }
     this.mempoolValue = mempool
     this.validator = validator
@@ -334,11 +348,13 @@ export class ChainNode {
     if (this.validator?.bootstrapped === true) this.host?.emit('bootstrapped')
     if ((this.options.baker?.intervalMs ?? 0) > 0) this.baker?.start()
     this.delegateBaker?.start()
+    this.evidenceWatch?.start()
   }
 
   async stop (): Promise<void> {
     await this.baker?.stop()
     await this.delegateBaker?.stop()
+    await this.evidenceWatch?.stop()
     this.checkpointFetch?.stop()
     this.protocolFetcher?.stop()
     this.validator?.stop()
