@@ -75,7 +75,7 @@ export class EvidenceWatch {
       if (baker === undefined || this.ignore.some(d => bytesEqual(d, baker))) continue
       const key = toHex(baker)
       let atLevel = this.seen.get(level)
-      if (atLevel === undefined) this.seen.set(level, atLevel = new Map())
+      if (atLevel === undefined) this.seen.set(level, atLevel = new Map<string, BlockHeader>())
       const first = atLevel.get(key)
       if (first === undefined) { atLevel.set(key, header); continue }
       if (bytesEqual(blockHash(first), blockHash(header)) || this.denounced.has(`${level}:${key}`)) continue
