@@ -4,7 +4,7 @@ import { bytesEqual } from '../encoding/index.ts'
 import { decodePublicKeyHash } from '../protocol/demo/index.ts'
 import { asDemoV3, decodeV3Fitness, type DemoV3Protocol } from '../protocol/demo-v3/index.ts'
 import { cycleOf } from '../protocol/demo-v3/parameters.ts'
-import { delegates, frozenDeposit, readContract, implicit, stakeOf } from '../protocol/demo-v3/store.ts'
+import { delegates, frozenDeposit, implicit, isDenounced, readContract, stakeOf } from '../protocol/demo-v3/store.ts'
 import type { ChainReader as Chain } from '../chain/chain-reader.ts'
 import { blockOperations, operationJson } from './block-json.ts'
 import { resolveBlockId } from './block-id.ts'
@@ -20,7 +20,8 @@ import { BadRequestError, NotFoundError, UnavailableError } from './errors.ts'
  * - `…/blocks/<block>/fitness`: the block's fitness decoded, `{level, endorsing_power}`;
  * - `…/blocks/head/helpers/baking_rights?level=`, `…/endorsing_rights?level=`: who may bake at
  *   each priority and who holds each endorsement slot;
- * - `…/blocks/head/context/delegates/<tz1…>`: a delegate's balance, stake and frozen deposits.
+ * - `…/blocks/head/context/delegates/<tz1…>`: a delegate's balance, stake, frozen deposits and the
+ *   offences denounced against it (tzp2p's addition: the deposits that evidence took).
  * Rights and deposits come from the head's state (only the head's is kept), read as it is when asked.
  */
 
@@ -116,11 +117,19 @@ export function registerConsensusRoutes (app: FastifyInstance, ctx: RpcContext):
       frozen += d
       if (d > 0n) byCycle.push({ cycle: c, deposits: d.toString() })
     }
+    // Offences denounced on the chain within the evidence window (protocols/sync.md A.2), newest first.
+    const denounced: Array<{ level: number, kind: 'double_baking' | 'double_endorsement' }> = []
+    const window = p.blocksPerCycle * (p.preservedCycles + 1)
+    for (let l = head.header.shell.level; l >= 1 && l > head.header.shell.level - window; l--) {
+      if (await isDenounced(state, 'baking', l, pkh)) denounced.push({ level: l, kind: 'double_baking' })
+      if (await isDenounced(state, 'endorsement', l, pkh)) denounced.push({ level: l, kind: 'double_endorsement' })
+    }
     return {
       balance: ((await readContract(state, implicit(pkh)))?.balance ?? 0n).toString(),
       staking_balance: (await stakeOf(state, pkh)).toString(),
       frozen_balance: frozen.toString(),
-      frozen_balance_by_cycle: byCycle
+      frozen_balance_by_cycle: byCycle,
+      denounced
     }
   })
 }

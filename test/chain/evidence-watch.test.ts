@@ -7,6 +7,7 @@ import { EvidenceWatch } from '../../src/chain/evidence-watch.ts'
 import { b58Encode } from '../../src/crypto/index.ts'
 import { cycleOf } from '../../src/protocol/demo-v3/parameters.ts'
 import { frozenDeposit, isDenounced } from '../../src/protocol/demo-v3/store.ts'
+import { decodeOperationData } from '../../src/protocol/demo-v3/index.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { openChain } from './helpers.ts'
 import { removeDir, tempDir } from '../helpers/temp-dir.ts'
@@ -25,6 +26,21 @@ test('a delegate baking two blocks at a level is denounced by the watch; the evi
   }))
   const accused: Array<{ level: number, offender: string }> = []
   const watch = new EvidenceWatch({ chain: node.chain, mempool, ignore: [net.delegates[0].publicKeyHash], onEvidence: e => { accused.push(e) } })
+  // The offender's deposit of a level's cycle, read as soon as the block including evidence about that level is the head
+  // (the offender endorsing later blocks of the cycle freezes new deposits).
+  const afterEvidence = new Map<number, bigint>()
+  node.chain.on('head', change => {
+    void (async () => {
+      for (const block of change.applied) {
+        for (const op of await node.chain.getOperations(block.hash, 2) ?? []) {
+          const d = decodeOperationData(op.data)
+          if (d.contents.kind !== 'double_baking_evidence') continue
+          const level = d.contents.bh1.shell.level
+          afterEvidence.set(level, await frozenDeposit(node.chain.state, cycleOf(net.params, level), offender.publicKeyHash))
+        }
+      }
+    })()
+  })
   try {
     watch.start()
     for (const b of bakers) b.start()
@@ -38,7 +54,10 @@ test('a delegate baking two blocks at a level is denounced by the watch; the evi
     await waitFor(async () => await isDenounced(node.chain.state, 'baking', level, offender.publicKeyHash), {
       what: `the evidence of level ${level} included`, timeoutMs: 60_000, intervalMs: 100
     })
-    assert.equal(await frozenDeposit(node.chain.state, cycleOf(net.params, level), offender.publicKeyHash), 0n)
+    await waitFor(() => afterEvidence.has(level), { what: 'the deposit read after the evidence', timeoutMs: 30_000 })
+    // It baked at that level, so it had frozen a block deposit in that cycle: the evidence took it.
+    assert.ok(events.some(e => e.kind === 'baked' && e.level === level))
+    assert.equal(afterEvidence.get(level), 0n)
     assert.deepEqual(events.filter(e => e.kind === 'error'), [])
     assert.ok(!accused.some(e => e.offender === b58Encode('ed25519PublicKeyHash', net.delegates[0].publicKeyHash)))
   } finally {
