@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { devnetStatus, renderStatusTable } from '../runtime/devnet/status.ts'
 import { readDevnetState, type DevnetNodeState } from '../runtime/devnet/state.ts'
 import { devnetAccounts, headLevel, injectDevnetTransfer, waitForInclusion } from '../runtime/devnet/transfer.ts'
+import { DEVNET_OPERATION_KINDS, injectDevnetOperation, type DevnetOperationKind } from '../runtime/devnet/operations.ts'
 import { DevnetError, startDevnet, stopDevnet, type DevnetOptions, type RunningDevnet } from '../runtime/devnet/supervisor.ts'
 import { onShutdownSignals } from '../runtime/signals.ts'
 
@@ -105,6 +106,45 @@ Examples:
       process.stdout.write(`injected ${t.hash} through ${node.name}: ${opts.amount} from account ${opts.from} (${t.source}) to account ${opts.to} (${t.destination}), counter ${t.counter}\n`)
       if (opts.wait === true) {
         const block = await waitForInclusion(node.rpc, t.hash, level + 1)
+        process.stdout.write(`included in block ${block.level} ${block.hash}\n`)
+      }
+    })
+
+  devnet.command('operation')
+    .description('demo v3 devnets (--bakers): inject a manager operation signed by a well-known account')
+    .argument('<kind>', `one of ${DEVNET_OPERATION_KINDS.join(', ')}`)
+    .addOption(new Option('--from <i>', 'source account index').argParser(integer(0, 7)).default(0))
+    .option('--to <j|KT1…>', 'transaction: destination account index or KT1 address (default 1)')
+    .option('--amount <n>', 'transaction: amount; origination: the new contract\'s balance', parseAmount)
+    .addOption(new Option('--delegate <j>', 'delegation, origination: the delegate\'s account index (delegation without it withdraws)').argParser(integer(0, 7)))
+    .addOption(new Option('--node <k>', 'node to inject through (default: the last one)').argParser(integer(0, 199)))
+    .option('--wait', 'wait until a block includes it')
+    .addOption(dirOption())
+    .addHelpText('after', `
+Endorsements, seed nonce revelations and double baking evidence are injected by the nodes
+themselves; the devnet has no genesis commitments, so no activations.
+
+Examples:
+  $ tzp2p devnet operation reveal --from 5
+  $ tzp2p devnet operation delegation --from 5 --delegate 0 --wait
+  $ tzp2p devnet operation origination --from 0 --amount 1000 --delegate 1
+  $ tzp2p devnet operation transaction --from 0 --to KT1… --amount 10`)
+    .action(async (kind: string, opts: { from: number, to?: string, amount?: bigint, delegate?: number, node?: number, wait?: boolean, dir: string }) => {
+      if (!(DEVNET_OPERATION_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`<kind> must be one of ${DEVNET_OPERATION_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
+      const node = await devnetNode(opts.dir, opts.node)
+      const level = await headLevel(node.rpc)
+      const to = opts.to === undefined ? undefined : /^\d+$/.test(opts.to) ? Number(opts.to) : opts.to
+      const op = await injectDevnetOperation({
+        rpc: node.rpc,
+        kind: kind as DevnetOperationKind,
+        from: opts.from,
+        ...(to === undefined ? {} : { to }),
+        ...(opts.amount === undefined ? {} : { amount: opts.amount }),
+        ...(opts.delegate === undefined ? {} : { delegate: opts.delegate })
+      })
+      process.stdout.write(`injected ${kind} ${op.hash} through ${node.name} from account ${opts.from} (${op.source}), counter ${op.counter}${op.originated === undefined ? '' : `, originating ${op.originated}`}\n`)
+      if (opts.wait === true) {
+        const block = await waitForInclusion(node.rpc, op.hash, level + 1)
         process.stdout.write(`included in block ${block.level} ${block.hash}\n`)
       }
     })
