@@ -21,7 +21,7 @@ const BAKERS = 3
 const pkhOf = (i: number): string => b58Encode('ed25519PublicKeyHash', devnetAccountKeypairs()[i].publicKeyHash)
 
 describe('devnet of delegates (demo v3)', () => {
-  it(`devnet up --bakers ${BAKERS} --equivocate 2: every delegate bakes and endorses; the double baker is denounced through gossip`, async () => {
+  it(`devnet up --bakers ${BAKERS} --equivocate 2: every delegate bakes and endorses; the double baker is denounced through gossip; manager operations through the CLI`, async () => {
     await withTempDir('devnet-bakers', async dir => {
       const up = Child.tzp2p(['devnet', 'up', '--nodes', '4', '--bakers', String(BAKERS), '--equivocate', '2', '--dir', dir, '--detach', ...FREE_PORTS])
       try {
@@ -75,6 +75,28 @@ describe('devnet of delegates (demo v3)', () => {
         const accusers = await Promise.all(state.nodes.map(async n => (await readFile(n.logFile, 'utf8')).includes('double baking seen: evidence injected')))
         assert.ok(accusers.some((a, i) => a && i !== 2), `accusers: ${accusers.join(',')}`)
         assert.equal(accusers[2], false, 'the offender does not denounce itself')
+
+        // Manager operations through the CLI, each waited for in a block: account 5 reveals, delegates to
+        // delegate 0 (whose stake grows by its balance), account 0 originates a KT1 that a transaction funds.
+        const stakeOf = async (i: number): Promise<bigint> => BigInt((await getJson<{ staking_balance: string }>(`${watcher}/chains/main/blocks/head/context/delegates/${pkhOf(i)}`)).staking_balance)
+        const before = await stakeOf(0)
+        const cli = async (args: string[]): Promise<string> => {
+          const c = Child.tzp2p(['devnet', 'operation', ...args, '--dir', dir, '--wait'])
+          assert.equal((await c.exited).code, 0, c.stderr)
+          assert.match(c.stdout, /^included in block \d+ B\w+$/m)
+          return c.stdout
+        }
+        await cli(['reveal', '--from', '5'])
+        await cli(['delegation', '--from', '5', '--delegate', '0'])
+        const origination = await cli(['origination', '--from', '0', '--amount', '1000', '--delegate', '1'])
+        const kt1 = /originating (KT1\w+)/.exec(origination)?.[1]
+        assert.ok(kt1 !== undefined, origination)
+        await cli(['transaction', '--from', '0', '--to', kt1, '--amount', '10'])
+        // The delegation moved account 5's balance into delegate 0's stake (rewards and fees also move it: at least that much).
+        assert.ok(await stakeOf(0) - before >= 900_000_000_000n, `stake of delegate 0: ${before} → ${await stakeOf(0)}`)
+        const refused = Child.tzp2p(['devnet', 'operation', 'delegation', '--from', '6', '--delegate', '0', '--dir', dir])
+        assert.equal((await refused.exited).code, 1)
+        assert.match(refused.stderr, /unrevealed_key/)
       } finally {
         const down = Child.tzp2p(['devnet', 'down', '--dir', dir])
         await down.exited
