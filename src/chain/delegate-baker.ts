@@ -42,7 +42,8 @@ export interface DelegateBakerOptions {
   activations?: ReadonlyMap<number, string>
   /**
    * Misbehave for tests and demonstrations: bake a second, different block at every level it bakes
-   * (double baking), so the network's evidence and slashing can be seen.
+   * (double baking), and endorse every head even when one level has two (double endorsement), so
+   * the network's evidence and slashing can be seen.
    */
   equivocate?: boolean
   onEvent?: (event: DelegateEvent) => void
@@ -65,6 +66,8 @@ export class DelegateBaker {
   /** Bumped on each head: a timer or bake of an older head gives up. */
   private generation = 0
   private started = false
+  /** The last level this delegate endorsed (see `duties`). */
+  private endorsedLevel = 0
   private readonly onHead = (): void => { this.headChanged() }
 
   constructor (options: DelegateBakerOptions) {
@@ -125,7 +128,11 @@ export class DelegateBaker {
       return { head, slots: endorsed?.slots, bakers: next.bakers, revelations }
     })
     const { head } = plan
-    if (plan.slots !== undefined) {
+    // Once per level, as Tezos's endorser: endorsing a second head of one level (a branch switch at
+    // the same level) would be a double endorsement. An equivocating delegate does it on purpose.
+    const level = head.header.shell.level
+    if (plan.slots !== undefined && (level > this.endorsedLevel || this.equivocate)) {
+      this.endorsedLevel = Math.max(this.endorsedLevel, level)
       const endorsement = endorsementOf({ hash: head.hash, level: head.header.shell.level }, plan.slots, this.key)
       if (endorsement !== undefined) {
         const slot = plan.slots.findIndex(d => bytesEqual(d, this.delegate))
