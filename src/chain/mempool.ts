@@ -102,6 +102,7 @@ export class Mempool {
   private queue: Promise<unknown> = Promise.resolve()
   private stopped = false
   private readonly onHead: (change: HeadChange) => void
+  private readonly admissionListeners = new Set<(p: PendingOperation) => void>()
 
   constructor (options: MempoolOptions) {
     this.chain = options.chain
@@ -176,6 +177,12 @@ export class Mempool {
     return await this.exclusive(async () => await this.admit(operation))
   }
 
+  /** Calls `listener` with each operation admitted (re-admissions after a head change included). */
+  onAdmit (listener: (p: PendingOperation) => void): () => void {
+    this.admissionListeners.add(listener)
+    return () => { this.admissionListeners.delete(listener) }
+  }
+
   /** Waits for pending work (admissions and head changes) to finish. */
   async idle (): Promise<void> {
     await this.exclusive(async () => {})
@@ -224,8 +231,10 @@ export class Mempool {
     }
     const verdict = await this.chain.protocol.validateOperation(operation, contents.scratch)
     if (!verdict.ok) return new MempoolRefusedError('invalid', opHash(hash), verdict.error.message, verdict.error)
-    contents.pending.set(toHex(hash), { hash, operation, bytes: size, pass: verdict.pass })
+    const pending = { hash, operation, bytes: size, pass: verdict.pass }
+    contents.pending.set(toHex(hash), pending)
     contents.bytes += size
+    for (const listener of this.admissionListeners) listener(pending)
     if (announce) this.announce(hash)
     return undefined
   }

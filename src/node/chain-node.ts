@@ -324,7 +324,7 @@ export class ChainNode {
         chain,
         mempool,
         ignore: own,
-        onEvidence: e => { this.log.warn({ level: e.level, offender: e.offender, operation: e.hash }, 'double baking seen: evidence injected') },
+        onEvidence: e => { this.log.warn({ level: e.level, offender: e.offender, operation: e.hash }, `${e.kind.replace('_', ' ')} seen: evidence injected`) },
         onError: err => { this.log.warn({ err: err.message }, 'double baking watch failed') }
       })
     }
