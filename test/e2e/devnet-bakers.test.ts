@@ -71,6 +71,10 @@ describe('devnet of delegates (demo v3)', () => {
           const view = await getJson<DelegateJson>(`${n.rpc}/chains/main/blocks/head/context/delegates/${offender}`)
           assert.ok(view.denounced.some(d => d.level === evidence.offence && d.kind === 'double_baking'), `${n.name}: ${JSON.stringify(view.denounced)}`)
         }
+        // The offender's two blocks at that level were two branches: every node ends on the same one,
+        // the one carrying more endorsements (the lighter one was announced first).
+        const atOffence = await Promise.all(state.nodes.map(async n => await getJson<string>(`${n.rpc}/chains/main/blocks/${evidence.offence}/hash`)))
+        assert.equal(new Set(atOffence).size, 1, atOffence.join(' '))
         // Someone other than the offender caught it and injected the evidence.
         const accusers = await Promise.all(state.nodes.map(async n => (await readFile(n.logFile, 'utf8')).includes('double baking seen: evidence injected')))
         assert.ok(accusers.some((a, i) => a && i !== 2), `accusers: ${accusers.join(',')}`)
