@@ -47,6 +47,12 @@ export interface DelegateBakerOptions {
    */
   equivocate?: boolean
   onEvent?: (event: DelegateEvent) => void
+  /**
+   * Whether the node is bootstrapped (default: always): a node still catching up neither bakes nor
+   * endorses, as Tezos's baker waits for its node, so it never signs on a head the network left
+   * long ago. Call `nudge()` when it becomes true.
+   */
+  ready?: () => boolean
 }
 
 export { asDemoV3 }
@@ -61,6 +67,7 @@ export class DelegateBaker {
   private readonly activations: ReadonlyMap<number, string>
   private readonly equivocate: boolean
   private readonly onEvent?: (event: DelegateEvent) => void
+  private readonly ready: () => boolean
   private timer: NodeJS.Timeout | undefined
   private running: Promise<unknown> = Promise.resolve()
   /** Bumped on each head: a timer or bake of an older head gives up. */
@@ -81,6 +88,12 @@ export class DelegateBaker {
     this.activations = options.activations ?? new Map()
     this.equivocate = options.equivocate ?? false
     if (options.onEvent !== undefined) this.onEvent = options.onEvent
+    this.ready = options.ready ?? (() => true)
+  }
+
+  /** Looks at the head again (e.g. once the node is bootstrapped). */
+  nudge (): void {
+    this.headChanged()
   }
 
   start (): void {
@@ -117,7 +130,7 @@ export class DelegateBaker {
 
   /** Endorse the head, reveal owed nonces, and schedule the bake at the next level if this delegate has a priority. */
   private async duties (generation: number): Promise<void> {
-    if (generation !== this.generation) return
+    if (generation !== this.generation || !this.ready()) return
     const protocol = asDemoV3(this.chain.protocol)
     if (protocol === undefined || this.chain.missingProtocol !== undefined) return
     const plan = await this.chain.atHead(async (head, state) => {

@@ -268,7 +268,10 @@ export class ChainNode {
       this.log.warn({ protocol: stoppedAt.protocol, level: stoppedAt.firstLevel }, `unknown protocol ${stoppedAt.protocol} at level ${stoppedAt.firstLevel}: not installed; branch not followed`)
     }
     validator.on('progress', p => { host.emit('sync:progress', p) })
-    validator.on('bootstrapped', () => { host.emit('bootstrapped') })
+    validator.on('bootstrapped', () => {
+      host.emit('bootstrapped')
+      this.delegateBaker?.nudge()
+    })
     const checkpoint = this.options.checkpoint === undefined || checkpointNeed(chain, this.options.checkpoint) === 'resume'
       ? undefined
       : new CheckpointFetch({ chain, hash: this.options.checkpoint, fetchers: validator.fetchers, logger: this.log })
@@ -313,7 +316,8 @@ export class ChainNode {
           ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
           ...(this.options.baker.activations === undefined ? {} : { activations: new Map(this.options.baker.activations.map(a => [a.level, a.protocol])) }),
           ...(this.options.baker.equivocate === true ? { equivocate: true } : {}),
-          onEvent: e => { this.logDelegateEvent(e) }
+          onEvent: e => { this.logDelegateEvent(e) },
+          ready: () => validator.bootstrapped
         })
       }
     }
