@@ -54,3 +54,33 @@ test('three delegates on one chain bake at their priorities, endorse every head 
     await removeDir(dir)
   }
 })
+
+test('a delegate whose node is not bootstrapped neither bakes nor endorses; once it is, blocks follow', async () => {
+  const net = v3Net('delegate-baker-ready')
+  const genesis = namedGenesis('delegate-baker-ready', Math.floor(Date.now() / 1000) - 100, net.protocol.hash)
+  const dir = await tempDir('chain')
+  const node = await openChain(dir, { protocol: net.protocol, genesis })
+  const mempool = new Mempool({ chain: node.chain })
+  let ready = false
+  let asked = 0
+  const events: DelegateEvent[] = []
+  // Every delegate's key on one node: someone holds priority 0 at level 1.
+  const bakers = net.delegates.map(d => new DelegateBaker({
+    chain: node.chain, mempool, key: d.secretKey, onEvent: e => { events.push(e) }, ready: () => { asked++; return ready }
+  }))
+  try {
+    for (const b of bakers) b.start()
+    await waitFor(() => asked >= bakers.length, { what: 'every delegate asked whether the node is ready' })
+    for (const b of bakers) await b.stop()
+    assert.deepEqual(events, [])
+    assert.equal(node.chain.head.header.shell.level, 0)
+    ready = true
+    for (const b of bakers) b.start()
+    await waitFor(() => node.chain.head.header.shell.level >= 2, { what: 'blocks once ready', timeoutMs: 60_000 })
+  } finally {
+    for (const b of bakers) await b.stop()
+    mempool.stop()
+    await node.close()
+    await removeDir(dir)
+  }
+})
