@@ -4,6 +4,7 @@ import { operationHash } from '../wire/operation.ts'
 import type { InvalidOperationError } from '../protocol/errors.ts'
 import type { Chain } from './chain.ts'
 import type { Mempool } from './mempool.ts'
+import { asDemoV3 } from './delegate-baker.ts'
 
 /**
  * A devnet baker: every `intervalMs` (or on `bakeNow()`), builds a block on the head from the
@@ -111,6 +112,8 @@ export class Baker {
     if (!this.started) return
     this.timer = setTimeout(() => {
       this.timer = undefined
+      // A demo v3 chain is baked by its delegates at their priorities (`DelegateBaker`), not on an interval.
+      if (asDemoV3(this.chain.protocol) !== undefined) { this.schedule(); return }
       this.bakeNow().then(r => this.onBake?.(r), (e: Error) => this.onBake?.(e)).finally(() => this.schedule())
     }, this.intervalMs)
   }

@@ -20,7 +20,9 @@ import type { Chain, HeadChange } from './chain.ts'
  *
  * On a new head, the operations the new blocks include leave the pool, those of blocks taken
  * off the chain by a branch switch come back, and everything is checked again on the new state:
- * what became invalid (counter already used, branch too old) is dropped.
+ * what became invalid (counter already used, branch too old, an endorsement of the old head) is
+ * dropped. (An endorsement of a sibling of the head is refused as its branch is not on the chain:
+ * only the head passes both that and the level check.) The pool is kept by validation pass and handed out consensus operations first.
  */
 
 export type MempoolRefusalCode =
@@ -100,6 +102,7 @@ export class Mempool {
   private queue: Promise<unknown> = Promise.resolve()
   private stopped = false
   private readonly onHead: (change: HeadChange) => void
+  private readonly admissionListeners = new Set<(p: PendingOperation) => void>()
 
   constructor (options: MempoolOptions) {
     this.chain = options.chain
@@ -128,9 +131,19 @@ export class Mempool {
     return this.contents.pending.get(toHex(hash))?.operation
   }
 
-  /** Admitted operations in admission order (what a baker takes). */
+  /**
+   * Admitted operations, by validation pass (consensus operations first, as Octez's prevalidator
+   * classifies them), each pass in admission order: what a baker takes.
+   */
   operations (): Operation[] {
-    return [...this.contents.pending.values()].map(p => p.operation)
+    return this.byPass().flat()
+  }
+
+  /** Admitted operations grouped by validation pass (index = pass), each in admission order. */
+  byPass (): Operation[][] {
+    const out: Operation[][] = Array.from({ length: this.chain.protocol.validationPasses }, () => [])
+    for (const p of this.contents.pending.values()) (out[p.pass] ??= []).push(p.operation)
+    return out
   }
 
   hashes (): Uint8Array[] {
@@ -183,6 +196,12 @@ export class Mempool {
     return await this.exclusive(async () => await this.admit(operation))
   }
 
+  /** Calls `listener` with each operation admitted (re-admissions after a head change included). */
+  onAdmit (listener: (p: PendingOperation) => void): () => void {
+    this.admissionListeners.add(listener)
+    return () => { this.admissionListeners.delete(listener) }
+  }
+
   /** Waits for pending work (admissions and head changes) to finish. */
   async idle (): Promise<void> {
     await this.exclusive(async () => {})
@@ -231,8 +250,10 @@ export class Mempool {
     }
     const verdict = await this.chain.protocol.validateOperation(operation, contents.scratch)
     if (!verdict.ok) return new MempoolRefusedError('invalid', opHash(hash), verdict.error.message, verdict.error)
-    contents.pending.set(toHex(hash), { hash, operation, bytes: size, pass: verdict.pass })
+    const pending = { hash, operation, bytes: size, pass: verdict.pass }
+    contents.pending.set(toHex(hash), pending)
     contents.bytes += size
+    for (const listener of this.admissionListeners) listener(pending)
     if (announce) this.announce(hash)
     return undefined
   }

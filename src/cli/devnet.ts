@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { devnetStatus, renderStatusTable } from '../runtime/devnet/status.ts'
 import { readDevnetState, type DevnetNodeState } from '../runtime/devnet/state.ts'
 import { devnetAccounts, headLevel, injectDevnetTransfer, waitForInclusion } from '../runtime/devnet/transfer.ts'
+import { DEVNET_OPERATION_KINDS, injectDevnetOperation, type DevnetOperationKind } from '../runtime/devnet/operations.ts'
 import { DevnetError, startDevnet, stopDevnet, type DevnetOptions, type RunningDevnet } from '../runtime/devnet/supervisor.ts'
 import { onShutdownSignals } from '../runtime/signals.ts'
 
@@ -37,6 +38,8 @@ export function addDevnetUpOptions (command: Command): Command {
     .addOption(new Option('--base-rpc-port <port>', 'RPC port of node0; node i uses base + i (0: any free port)').argParser(integer(0, 65535)).default(DEVNET_BASE_RPC_PORT))
     .addOption(new Option('--protocol <name>', 'protocol of the chain').choices(['demo', 'accept-all']).default('demo'))
     .option('--activate <protocol@level>', 'node0 makes its block at level activate the protocol, e.g. demo-v2@20 (the nodes run demo v1 and v2)')
+    .addOption(new Option('--bakers <n>', 'a chain of delegates: demo v3 from genesis, nodes 0 to n-1 each bake and endorse with their own delegate key (devnet accounts 0 to n-1)').argParser(integer(1, 8)))
+    .addOption(new Option('--equivocate <node>', 'with --bakers: this node\'s delegate bakes two blocks at each level it bakes (double baking, to see evidence and slashing)').argParser(integer(0, 7)))
     .option('--net-namespaces', 'run each node in its own network namespace, linked by veth pairs to a bridge (Linux, root)')
     .option('--clean', 'remove the nodes\' data dirs first: a new chain from genesis')
     .option('--detach', 'start the nodes and return; stop them with `tzp2p devnet down`')
@@ -51,6 +54,8 @@ interface UpOptions {
   baseRpcPort: number
   protocol: 'demo' | 'accept-all'
   activate?: string
+  bakers?: number
+  equivocate?: number
   netNamespaces?: boolean
   clean?: boolean
   detach?: boolean
@@ -105,6 +110,45 @@ Examples:
       }
     })
 
+  devnet.command('operation')
+    .description('demo v3 devnets (--bakers): inject a manager operation signed by a well-known account')
+    .argument('<kind>', `one of ${DEVNET_OPERATION_KINDS.join(', ')}`)
+    .addOption(new Option('--from <i>', 'source account index').argParser(integer(0, 7)).default(0))
+    .option('--to <j|KT1…>', 'transaction: destination account index or KT1 address (default 1)')
+    .option('--amount <n>', 'transaction: amount; origination: the new contract\'s balance', parseAmount)
+    .addOption(new Option('--delegate <j>', 'delegation, origination: the delegate\'s account index (delegation without it withdraws)').argParser(integer(0, 7)))
+    .addOption(new Option('--node <k>', 'node to inject through (default: the last one)').argParser(integer(0, 199)))
+    .option('--wait', 'wait until a block includes it')
+    .addOption(dirOption())
+    .addHelpText('after', `
+Endorsements, seed nonce revelations and double baking evidence are injected by the nodes
+themselves; the devnet has no genesis commitments, so no activations.
+
+Examples:
+  $ tzp2p devnet operation reveal --from 5
+  $ tzp2p devnet operation delegation --from 5 --delegate 0 --wait
+  $ tzp2p devnet operation origination --from 0 --amount 1000 --delegate 1
+  $ tzp2p devnet operation transaction --from 0 --to KT1… --amount 10`)
+    .action(async (kind: string, opts: { from: number, to?: string, amount?: bigint, delegate?: number, node?: number, wait?: boolean, dir: string }) => {
+      if (!(DEVNET_OPERATION_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`<kind> must be one of ${DEVNET_OPERATION_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
+      const node = await devnetNode(opts.dir, opts.node)
+      const level = await headLevel(node.rpc)
+      const to = opts.to === undefined ? undefined : /^\d+$/.test(opts.to) ? Number(opts.to) : opts.to
+      const op = await injectDevnetOperation({
+        rpc: node.rpc,
+        kind: kind as DevnetOperationKind,
+        from: opts.from,
+        ...(to === undefined ? {} : { to }),
+        ...(opts.amount === undefined ? {} : { amount: opts.amount }),
+        ...(opts.delegate === undefined ? {} : { delegate: opts.delegate })
+      })
+      process.stdout.write(`injected ${kind} ${op.hash} through ${node.name} from account ${opts.from} (${op.source}), counter ${op.counter}${op.originated === undefined ? '' : `, originating ${op.originated}`}\n`)
+      if (opts.wait === true) {
+        const block = await waitForInclusion(node.rpc, op.hash, level + 1)
+        process.stdout.write(`included in block ${block.level} ${block.hash}\n`)
+      }
+    })
+
   devnet.command('accounts')
     .description('list the devnet\'s well-known accounts with their balances and counters')
     .addOption(new Option('--node <k>', 'node to ask').argParser(integer(0, 199)).default(0))
@@ -151,6 +195,8 @@ export async function upCommand (opts: UpOptions): Promise<void> {
     baseRpcPort: opts.baseRpcPort,
     protocol: opts.protocol,
     ...(opts.activate === undefined ? {} : { activate: opts.activate }),
+    ...(opts.bakers === undefined ? {} : { bakers: opts.bakers }),
+    ...(opts.equivocate === undefined ? {} : { equivocate: opts.equivocate }),
     netNamespaces: opts.netNamespaces === true,
     clean: opts.clean === true,
     logLevel: opts.logLevel,

@@ -95,6 +95,8 @@ export interface BootstrapAccountConfig {
   /** 20 bytes (BLAKE2b-160 of the public key). */
   publicKeyHash: Uint8Array
   balance: bigint
+  /** Demo v3 from genesis: the account starts revealed and registered as its own delegate. */
+  publicKey?: Uint8Array
 }
 
 /** The demo protocol's parameters, in the shape `createDemoProtocol` takes. */
@@ -132,6 +134,8 @@ export interface BakerConfig {
   keyFile: string | null
   /** The block at `level` activates `protocol` (`demo-v<N>` or a protocol hash). */
   activations: Array<{ level: number, protocol: string }>
+  /** Demo v3: bake two blocks at each level baked (double baking), for tests and demonstrations. */
+  equivocate: boolean
 }
 
 /** pino's level names. */

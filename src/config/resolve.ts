@@ -4,7 +4,7 @@ import { DATA_DIR_ENV, DEFAULT_DATA_DIR_NAME } from '../identity/data-dir.ts'
 import { DEFAULT_RECONNECTION_CONFIG, type ReconnectionConfig } from '../peers/limits.ts'
 import { parsePoint, type PointAddress } from '../net/point.ts'
 import { bytesEqual } from '../encoding/index.ts'
-import { decodePublicKey, decodePublicKeyHash, encodePublicKeyHash } from '../protocol/demo/keys.ts'
+import { decodePublicKey, decodePublicKeyHash, encodePublicKeyHash, publicKeyHash as hashOfPublicKey } from '../protocol/demo/keys.ts'
 import { hostPortToMultiaddr, isLoopback, parseHostPort, formatHostPort, type HostPort } from './addresses.ts'
 import { defaultConfigJson, valueAt } from './defaults.ts'
 import type { ConfigProblem } from './errors.ts'
@@ -235,7 +235,7 @@ function resolveProtocol (json: Json, problems: ConfigProblem[]): ProtocolConfig
       }
     }
   }
-  const accounts = p('bootstrap-accounts') as Array<{ 'public-key-hash': string, balance: string | number }>
+  const accounts = p('bootstrap-accounts') as Array<{ 'public-key-hash': string, balance: string | number, 'public-key'?: string }>
   const seen = new Map<string, number>()
   let total = 0n
   const bootstrapAccounts = accounts.map((a, i) => {
@@ -248,7 +248,13 @@ function resolveProtocol (json: Json, problems: ConfigProblem[]): ProtocolConfig
     seen.set(text, i)
     const balance = BigInt(a.balance)
     total += balance
-    return { publicKeyHash, balance }
+    const key = a['public-key']
+    if (key === undefined) return { publicKeyHash, balance }
+    const publicKey = decodePublicKey(key)
+    if (!bytesEqual(hashOfPublicKey(publicKey), publicKeyHash)) {
+      problems.push({ key: `protocol.parameters.bootstrap-accounts[${i}].public-key`, message: `does not hash to ${text}`, hint: 'give the account\'s own public key' })
+    }
+    return { publicKeyHash, balance, publicKey }
   })
   if (total > (1n << 63n) - 1n) {
     problems.push({ key: 'protocol.parameters.bootstrap-accounts', message: `the balances add up to ${total}, more than 2^63 - 1`, hint: 'lower some balances' })
@@ -293,7 +299,8 @@ function resolveBaker (json: Json, dataDir: string, protocol: ProtocolConfig | u
     }
     activations.push(parsed)
   })
-  return { enabled, intervalMs: Math.round(interval * 1000), keyFile, activations }
+  const equivocate = (valueAt(json, 'baker.equivocate') ?? false) as boolean
+  return { enabled, intervalMs: Math.round(interval * 1000), keyFile, activations, equivocate }
 }
 
 const LEVEL_ALIASES: Record<string, LogLevel> = { notice: 'info', warning: 'warn' }

@@ -43,7 +43,8 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
         'baker-public-key': encodePublicKey(c.protocol.parameters.bakerPublicKey),
         'bootstrap-accounts': c.protocol.parameters.bootstrapAccounts.map(a => ({
           'public-key-hash': encodePublicKeyHash(a.publicKeyHash),
-          balance: a.balance.toString()
+          balance: a.balance.toString(),
+          ...(a.publicKey === undefined ? {} : { 'public-key': encodePublicKey(a.publicKey) })
         })),
         'validation-passes': c.protocol.parameters.validationPasses,
         'max-operations-ttl': c.protocol.parameters.maxOperationsTtl,
@@ -93,7 +94,7 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
       checkpoint: c.shell.checkpoint
     },
     protocol: { name: c.protocol.name, parameters },
-    baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })) },
+    baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })), equivocate: c.baker.equivocate },
     log: { level: c.log.level, pretty: c.log.pretty, output: c.log.output }
   }
 }

@@ -133,9 +133,9 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'notice', 'warn', 'warning'
 export type LogLevelName = typeof LOG_LEVELS[number]
 export const logLevel = z.enum(LOG_LEVELS)
 
-/** Installed demo versions: 1 (the genesis protocol) and optionally 2 and 3; numbers or their text (flags). */
+/** Installed demo versions, the genesis one first (1, or 3 for a chain that runs v3 from genesis); numbers or their text (flags). */
 export const demoVersions = z.array(z.coerce.number().int().min(1).max(3)).min(1).superRefine((list, ctx) => {
-  if (list[0] !== 1) ctx.addIssue({ code: 'custom', message: 'must start with 1: version 1 runs from genesis' })
+  if (list[0] !== 1 && list[0] !== 3) ctx.addIssue({ code: 'custom', message: 'must start with 1 or 3: the first version runs from genesis' })
   if (new Set(list).size !== list.length) ctx.addIssue({ code: 'custom', message: 'lists a version twice' })
 })
 

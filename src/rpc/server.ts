@@ -9,6 +9,7 @@ import { registerNetworkRoutes } from './network-routes.ts'
 import { registerChainRoutes } from './chain-routes.ts'
 import { registerProtocolRoutes } from './protocol-routes.ts'
 import { registerContextRoutes } from './context-routes.ts'
+import { registerConsensusRoutes } from './consensus-routes.ts'
 import { registerMonitorRoutes } from './monitor-routes.ts'
 import { registerHealthRoutes, registerMetricsRoute, RpcMetrics } from './metrics-routes.ts'
 import { registerStatusRoutes, StatusHistory } from './status-routes.ts'
@@ -138,6 +139,7 @@ export async function startRpcServer (options: RpcServerOptions): Promise<RpcSer
       registerChainRoutes(app, ctx)
       registerProtocolRoutes(app, ctx)
       registerContextRoutes(app, ctx)
+      registerConsensusRoutes(app, ctx)
       registerMonitorRoutes(app, ctx)
       registerMetricsRoute(app, ctx)
       registerHealthRoutes(app, ctx)

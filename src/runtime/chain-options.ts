@@ -1,4 +1,5 @@
-import type { NodeConfig } from '../config/node-config.ts'
+import { availableParallelism } from 'node:os'
+import type { DemoParametersConfig, NodeConfig } from '../config/node-config.ts'
 import { genesisFor, loadBakerKey } from '../config/runtime-checks.ts'
 import type { ChainNodeOptions } from '../node/chain-node.ts'
 import { createAcceptAllProtocol } from '../protocol/accept-all.ts'
@@ -10,11 +11,22 @@ import type { ProtocolActivation } from '../chain/baker.ts'
 import { ConfigError } from '../config/errors.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 
-/** The protocol a configuration names, built with its parameters (the genesis protocol: demo v1). */
+/** Demo v3 on the demo parameters: its authority is the demo baker key; bootstrap accounts with keys start as delegates. */
+function demoV3FromConfig (p: DemoParametersConfig, verifyWorkers?: number): Protocol {
+  return createDemoV3Protocol({
+    bakerPublicKey: p.bakerPublicKey,
+    bootstrapAccounts: p.bootstrapAccounts,
+    maxOperationsTtl: p.maxOperationsTtl,
+    maxOperationsPerBlock: p.maxOperationsPerBlock,
+    ...(verifyWorkers === undefined ? {} : { verifyWorkers })
+  })
+}
+
+/** The protocol a configuration names, built with its parameters (the genesis protocol: demo v1, or v3 when listed first). */
 export function protocolFromConfig (config: NodeConfig): Protocol {
   const p = config.protocol
   switch (p.name) {
-    case 'demo': return createDemoProtocol({ ...p.parameters, version: 1 })
+    case 'demo': return p.parameters.versions[0] === 3 ? demoV3FromConfig(p.parameters, Math.max(0, availableParallelism() - 1)) : createDemoProtocol({ ...p.parameters, version: 1 })
     case 'accept-all': return createAcceptAllProtocol(p.parameters)
     case 'shell': {
       // The shell stands for whatever protocol the network's genesis names (checked in resolve).
@@ -31,13 +43,8 @@ export function extraProtocolsFromConfig (config: NodeConfig): Protocol[] {
   if (p.name !== 'demo') return []
   // Workers: the genesis protocol's pool verifies the bootstrap runs; later versions check inline.
   // Demo v3 follows v1/v2 on the same accounts; its authority is the demo baker key (src/protocol/demo-v3).
-  return p.parameters.versions.filter(v => v !== 1).map(v => v === 3
-    ? createDemoV3Protocol({
-      bakerPublicKey: p.parameters.bakerPublicKey,
-      bootstrapAccounts: p.parameters.bootstrapAccounts,
-      maxOperationsTtl: p.parameters.maxOperationsTtl,
-      maxOperationsPerBlock: p.parameters.maxOperationsPerBlock
-    })
+  return p.parameters.versions.slice(1).map(v => v === 3
+    ? demoV3FromConfig(p.parameters)
     : createDemoProtocol({ ...p.parameters, version: v as DemoVersion, verifyWorkers: 0 }))
 }
 
@@ -81,6 +88,7 @@ export async function chainOptionsFromConfig (config: NodeConfig): Promise<{ cha
                 // Protocols that sign nothing (accept-all) get an empty key they ignore.
                 key: bakerKey?.secretKey ?? new Uint8Array(0),
                 intervalMs: config.baker.intervalMs,
+                ...(config.baker.equivocate ? { equivocate: true } : {}),
                 ...(activations.length === 0 ? {} : { activations })
               }
             }

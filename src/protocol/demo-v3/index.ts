@@ -302,3 +302,8 @@ export function createDemoV3Protocol (config: DemoV3Config): DemoV3Protocol {
     describeProtocolData
   }
 }
+
+/** The demo v3 protocol, when `p` is one (it carries the rights and timing bakers and views need). */
+export function asDemoV3 (p: Protocol): DemoV3Protocol | undefined {
+  return p.manifest?.name === 'demo' && p.manifest.version === 3 && 'rightsAt' in p ? p as DemoV3Protocol : undefined
+}

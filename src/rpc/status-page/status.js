@@ -156,14 +156,24 @@ function setUpExplorer () {
 /** An operation's kind(s), as its protocol names them (`kind`, or `kinds` for a batch); '' when unnamed. */
 function operationKinds (contents) {
   if (Array.isArray(contents?.kinds)) return contents.kinds.join(', ')
+  // Demo v3: { pass, contents: { kind, … }, signature }
+  if (typeof contents?.contents?.kind === 'string') return `${contents.contents.kind} (pass ${contents.pass})`
   return typeof contents?.kind === 'string' ? contents.kind : ''
+}
+
+/** Demo v3's fitness is [level, endorsing power]; other protocols' is the level alone. */
+function describeFitness (fitness) {
+  if (!Array.isArray(fitness)) return ''
+  if (fitness.length === 2 && fitness[1].length === 8) return `level ${parseInt(fitness[0], 16)}, endorsing power ${parseInt(fitness[1], 16)}`
+  return fitness.join(' ')
 }
 
 /** One operation's protocol view (`contents`) as "key value" pairs. */
 function describeContents (contents) {
   const span = document.createElement('div')
   span.className = 'fields mono'
-  for (const [k, v] of Object.entries(contents ?? {})) {
+  const flat = typeof contents?.contents?.kind === 'string' ? { ...contents.contents, signature: contents.signature } : contents
+  for (const [k, v] of Object.entries(flat ?? {})) {
     const b = document.createElement('b')
     b.textContent = `${k} `
     span.appendChild(b)
@@ -196,6 +206,7 @@ async function showBlock (id) {
     ['Predecessor', block.header.predecessor],
     ['Operations hash', block.header.operations_hash],
     ['Context', block.header.context],
+    ['Fitness', describeFitness(block.header.fitness)],
     ...Object.entries(block.metadata?.protocol_data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])
   ]
   for (const [k, v] of fields) {

@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isOurNode, terminate } from './processes.ts'
+import { writeDelegateFiles } from './delegates.ts'
 import {
   createNetworkNamespaces, inNamespace, namespaceLayout, networkNamespacesUnavailable, removeNetworkNamespaces, type NamespaceLayout
 } from './netns.ts'
@@ -26,6 +27,13 @@ export interface DevnetOptions {
   protocol: 'demo' | 'accept-all'
   /** The baker's `--activate <protocol@level>` (e.g. `demo-v2@20`). */
   activate?: string
+  /**
+   * A chain of delegates: demo v3 from genesis, nodes 0 to bakers − 1 each baking and endorsing
+   * with its own delegate key (`delegates.ts`). Absent: demo v1 and node0 the one baker.
+   */
+  bakers?: number
+  /** With `bakers`: the node whose delegate bakes two blocks at each level it bakes. */
+  equivocate?: number
   /** Each node in its own network namespace (root only). */
   netNamespaces: boolean
   /** Remove the nodes' data dirs first (a new chain). */
@@ -92,7 +100,7 @@ function hostPortOfMultiaddr (ma: string): string {
  * `onSpawned` hears of the process as soon as it exists (to clean it up if the start fails).
  */
 export async function startDevnetNode (
-  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel' | 'activate'>,
+  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel' | 'activate' | 'bakers' | 'equivocate'>,
   i: number,
   seed: string | undefined,
   layout?: NamespaceLayout,
@@ -108,7 +116,9 @@ export async function startDevnetNode (
   // In its own namespace a node may use the default ports: the address tells nodes apart.
   const p2pPort = layout !== undefined ? 9732 : port(options.baseP2pPort)
   const rpcPort = layout !== undefined ? 8732 : port(options.baseRpcPort)
-  const baker = seed === undefined
+  const seedNode = seed === undefined
+  const delegateFlags = options.bakers === undefined ? undefined : await writeDelegateFiles(dataDir, i, options.bakers, options.equivocate)
+  const baker = delegateFlags === undefined ? seedNode : delegateFlags.length > 0
   const args = [
     TZP2P_BIN, 'run',
     '--data-dir', dataDir,
@@ -122,9 +132,10 @@ export async function startDevnetNode (
     '--log-level', options.logLevel,
     '--log-output', 'stdout',
     // The baker is the chain's source: bootstrapped from the start. The others once one peer is in sync.
-    '--synchronisation-threshold', baker ? '0' : '1',
-    ...(baker ? ['--baker', '--bake-interval', String(options.bakeInterval)] : ['--peer', seed]),
-    ...(baker && options.activate !== undefined ? ['--activate', options.activate] : [])
+    '--synchronisation-threshold', seedNode ? '0' : '1',
+    ...(seed === undefined ? [] : ['--peer', seed]),
+    ...(delegateFlags ?? (seedNode ? ['--baker', '--bake-interval', String(options.bakeInterval)] : [])),
+    ...(seedNode && options.activate !== undefined ? ['--activate', options.activate] : [])
   ]
   const logFile = join(dataDir, 'node.log')
   const fd = openSync(logFile, 'a')
@@ -163,6 +174,12 @@ export async function startDevnetNode (
 export async function startDevnet (options: DevnetOptions): Promise<RunningDevnet> {
   if (!(Number.isInteger(options.nodes) && options.nodes >= 1 && options.nodes <= 200)) {
     throw new DevnetError(`--nodes must be an integer from 1 to 200, got ${options.nodes}`)
+  }
+  if (options.bakers !== undefined && (options.bakers > options.nodes || options.protocol !== 'demo')) {
+    throw new DevnetError(`--bakers ${options.bakers}: at most --nodes (${options.nodes}) bakers, with the demo protocol`)
+  }
+  if (options.equivocate !== undefined && (options.bakers === undefined || options.equivocate >= options.bakers)) {
+    throw new DevnetError(`--equivocate ${options.equivocate}: the node must be one of the --bakers`)
   }
   const dir = resolve(options.dir)
   await mkdir(dir, { recursive: true })

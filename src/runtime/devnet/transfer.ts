@@ -29,7 +29,7 @@ export interface InjectedTransfer {
   counter: bigint
 }
 
-async function rpcJson (url: string, init?: RequestInit): Promise<unknown> {
+export async function rpcJson (url: string, init?: RequestInit): Promise<unknown> {
   let response: Response
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) })
