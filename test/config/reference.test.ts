@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { Command } from 'commander'
 import {
   RUN_FLAGS, SETTINGS, SETTINGS_BY_KEY, configFileSchema, defaultConfigJson, flagAttribute, flagName, flagsForKey,
@@ -87,4 +88,11 @@ test('the reference lists every effective key with its default and flags, and ev
   const cells = (line: string): number => line.replace(/\\\|/g, '').split('|').length - 2
   for (const line of keys.split('\n').filter(l => l.startsWith('| '))) assert.equal(cells(line), 6, line)
   for (const line of options.split('\n').filter(l => l.startsWith('| '))) assert.equal(cells(line), 5, line)
+})
+
+test('the README\'s configuration reference is `tzp2p config reference`, word for word', async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  // The README nests the generated sections one level deeper (under "## Configuration").
+  const generated = renderConfigReference().trimEnd().replace(/^### /gm, '#### ')
+  assert.ok(readme.includes(generated), 'README.md\'s "#### Config file" section differs from `tzp2p config reference`: paste its output there (headings one level deeper)')
 })
