@@ -11,7 +11,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Stream, StreamMuxerFactory } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { nodeYamux, sparseWindowUpdatesUnsupported } from '../../src/node/yamux-window.ts'
+import { addressOf, identityWithPow, startNode, stopAll } from '../helpers/node.ts'
+import { connectionMessageOf, RawHandshake } from '../handshake/raw-peer.ts'
 
 const PROTOCOL = '/tzp2p-test/sink/1.0.0'
 /** yamux's initial (and, without growth, only) stream window: hashicorp/yamux `spec.md`, "Flow Control". */
@@ -19,8 +22,19 @@ const INITIAL_WINDOW = 256 * 1024
 const DATA = 0
 const WINDOW_UPDATE = 1
 
-/** Frames a host's muxers decoded, by type, over all its connections. */
-interface FrameTally { data: number, windowUpdates: number }
+/**
+ * Frames a host's muxers decoded, by type, over all its connections; and, by stream id, the Data
+ * frames its muxers sent and the window updates they decoded.
+ */
+interface FrameTally {
+  data: number
+  windowUpdates: number
+  dataSentOnStream: Map<number, number>
+  windowUpdatesOnStream: Map<number, number>
+}
+
+const newTally = (): FrameTally => ({ data: 0, windowUpdates: 0, dataSentOnStream: new Map(), windowUpdatesOnStream: new Map() })
+const bump = (counts: Map<number, number>, streamId: number): void => { counts.set(streamId, (counts.get(streamId) ?? 0) + 1) }
 
 /** Wraps a muxer factory so that every frame its muxers decode from the wire is counted. */
 function counting (inner: () => StreamMuxerFactory, tally: FrameTally): () => StreamMuxerFactory {
@@ -29,12 +43,24 @@ function counting (inner: () => StreamMuxerFactory, tally: FrameTally): () => St
     const create = factory.createStreamMuxer.bind(factory)
     factory.createStreamMuxer = (maConn) => {
       const muxer = create(maConn)
-      const internals = muxer as unknown as { handleFrame: (frame: { header: { type: number, streamID: number } }) => void }
+      type Header = { type: number, streamID: number }
+      const internals = muxer as unknown as {
+        handleFrame: (frame: { header: Header }) => void
+        sendFrame: (header: Header, data?: unknown) => boolean
+      }
       const handleFrame = internals.handleFrame.bind(muxer)
       internals.handleFrame = (frame) => {
         if (frame.header.streamID !== 0 && frame.header.type === DATA) tally.data++
-        if (frame.header.streamID !== 0 && frame.header.type === WINDOW_UPDATE) tally.windowUpdates++
+        if (frame.header.streamID !== 0 && frame.header.type === WINDOW_UPDATE) {
+          tally.windowUpdates++
+          bump(tally.windowUpdatesOnStream, frame.header.streamID)
+        }
         handleFrame(frame)
+      }
+      const sendFrame = internals.sendFrame.bind(muxer)
+      internals.sendFrame = (header, data) => {
+        if (header.type === DATA) bump(tally.dataSentOnStream, header.streamID)
+        return sendFrame(header, data)
       }
       return muxer
     }
@@ -46,7 +72,7 @@ interface Host { libp2p: Libp2p, frames: FrameTally }
 
 /** A plain libp2p host that answers PROTOCOL by reading to the end and replying with the byte count. */
 async function startHost (muxer: () => StreamMuxerFactory): Promise<Host> {
-  const frames: FrameTally = { data: 0, windowUpdates: 0 }
+  const frames = newTally()
   const libp2p = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
@@ -142,5 +168,34 @@ describe('node yamux: window updates per half window', () => {
   it('the node sends small messages and a bulk transfer to an unmodified peer', async () => {
     assert.equal(await transfer(node, plain, smallMessages()), SMALL_MESSAGES * 100)
     assert.equal(await transfer(node, plain, bulk()), BULK_BYTES)
+  })
+})
+
+describe('a tzp2p node (createNode) and an unmodified yamux peer', () => {
+  it('complete a handshake, the node answering the peer\'s Data frames without a window update each', async () => {
+    const node = await startNode()
+    const peer = await startHost(yamux())
+    try {
+      const identity = identityWithPow(0)
+      const connection = await peer.libp2p.dial(multiaddr(addressOf(node)))
+      const hs = await RawHandshake.open(peer.libp2p, connection)
+      const sent = await hs.sendMessage(connectionMessageOf(identity))
+      const received = await hs.readFrame()
+      hs.deriveCipher(identity, sent, received, peer.libp2p)
+      await hs.sendMetadata()
+      await hs.readChunk('metadata')
+      await hs.sendAck({ tag: 'Ack' })
+      assert.equal((await hs.readAck()).tag, 'Ack')
+
+      const streamId = Number(hs.stream.id)
+      const dataSent = peer.frames.dataSentOnStream.get(streamId) ?? 0
+      const updates = peer.frames.windowUpdatesOnStream.get(streamId) ?? 0
+      // multistream-select, connection message, Metadata, Ack: the stock library answers each with
+      // an update (one carrying the ACK flag); the node sends at most the ACK.
+      assert.ok(dataSent >= 3, `the peer sent ${dataSent} Data frames on the handshake stream`)
+      assert.ok(updates <= 1, `the node sent ${updates} window updates for ${dataSent} Data frames`)
+    } finally {
+      await stopAll(node, peer.libp2p)
+    }
   })
 })
