@@ -1,7 +1,6 @@
 import { onStoreWriteFailure, type StorageWriteError } from '../storage/write-failure.ts'
 import { EventEmitter } from 'node:events'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
@@ -38,6 +37,7 @@ import type { GossipService } from '../gossip/service.ts'
 import type { SyncService } from '../sync/service.ts'
 import type { NetworkPeer } from '../peer/index.ts'
 import { Libp2pPeerDirectory } from './libp2p-peer.ts'
+import { nodeYamux } from './yamux-window.ts'
 import { NetworkPeers, registerPeersByWire } from './network-peers.ts'
 import { OctezWire } from './octez-wire.ts'
 import { libp2pLogger } from './libp2p-logger.ts'
@@ -206,7 +206,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     addresses: { listen: opts.listen, announce: opts.announce },
     transports: [tcp(options.sourceAddress === undefined ? undefined : { dialOpts: sourceAddressOption(options.sourceAddress) })],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux(), mplex()],
+    // Window updates only when half a window is used, as hashicorp/yamux sends them (yamux-window.ts).
+    streamMuxers: [nodeYamux(undefined, { onUnsupported: reason => { logger.warn({ reason }, 'yamux window updates left to the library') } }), mplex()],
     connectionGater: createConnectionGater(acl),
     connectionManager: {
       // A safety net above tzp2p's own limit: tzp2p decides whom to refuse (with a Nack).
