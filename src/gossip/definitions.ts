@@ -1,6 +1,6 @@
 import { LOCATOR_MAX_HISTORY } from '../wire/locator.ts'
 import { MEMPOOL_MAX_BYTES } from '../wire/mempool.ts'
-import type { P2pMessageTag } from '../wire/p2p-message.ts'
+import type { P2pMessage, P2pMessageTag } from '../wire/p2p-message.ts'
 import type { RateSpec } from '../stream/rate-limit.ts'
 
 /**
@@ -20,8 +20,10 @@ export const GOSSIP_MESSAGES: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag
  * §4.5): the operations of a block the peer announced, fetched in one round trip with no stream
  * to negotiate, answers matched by key as on Octez's wire. Anything else is a protocol violation.
  */
-export const GOSSIP_CHANNEL_REQUEST: P2pMessageTag = 'Get_operations_for_blocks'
-export const GOSSIP_CHANNEL_ANSWER: P2pMessageTag = 'Operations_for_blocks'
+export const GOSSIP_CHANNEL_REQUEST = 'Get_operations_for_blocks' satisfies P2pMessageTag
+export const GOSSIP_CHANNEL_ANSWER = 'Operations_for_blocks' satisfies P2pMessageTag
+/** A request carried on the gossip streams (answered as the sync responder answers it). */
+export type GossipChannelRequest = Extract<P2pMessage, { tag: typeof GOSSIP_CHANNEL_REQUEST }>
 
 /**
  * tzp2p's bound on one gossip envelope. The largest legal message is a Current_head with a header

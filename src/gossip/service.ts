@@ -13,10 +13,9 @@ import { blockHash, type BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mempool.ts'
 import type { P2pMessage } from '../wire/p2p-message.ts'
-import type { SyncRequest } from '../sync/answers.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
-  GOSSIP_CHANNEL_ANSWER, GOSSIP_CHANNEL_REQUEST, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
+  GOSSIP_CHANNEL_ANSWER, GOSSIP_CHANNEL_REQUEST, type GossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
   KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
 } from './definitions.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
@@ -71,7 +70,7 @@ export interface GossipInit {
    * Answers a request that came on a gossip stream (gossip.md §4.5) as the sync responder does,
    * with its per-peer rates: the answer envelopes. Absent: such requests are not answered.
    */
-  answer?: (peer: NetworkPeer, requests: readonly SyncRequest[]) => Promise<Uint8Array[]>
+  answer?: (peer: NetworkPeer, requests: readonly GossipChannelRequest[]) => Promise<Uint8Array[]>
   logger: Logger
   now?: () => number
   /** Clock drift beyond which a head is a future block (seconds, default 1). */
@@ -310,7 +309,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         if (read === undefined) break
         this.stats.received++
         this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
-        if (read.message.tag === GOSSIP_CHANNEL_REQUEST) await this.answerRequest(peer, read.message as SyncRequest)
+        if (read.message.tag === GOSSIP_CHANNEL_REQUEST) await this.answerRequest(peer, read.message)
         else if (read.message.tag === GOSSIP_CHANNEL_ANSWER) this.takeAnswer(peer, read.message)
         else await this.handleMessage(peer, read.message)
       }
@@ -334,7 +333,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
    * A request for block operations on the peer's gossip stream: answered on ours, as the sync
    * responder answers (same store reads, same per-peer rate; keys we lack are not answered).
    */
-  private async answerRequest (peer: NetworkPeer, request: SyncRequest): Promise<void> {
+  private async answerRequest (peer: NetworkPeer, request: GossipChannelRequest): Promise<void> {
     const state = this.byPeer.get(peer.tezosPeerId)
     if (state === undefined || this.init.answer === undefined) return
     state.lastHeard = this.now()
