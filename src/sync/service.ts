@@ -193,10 +193,16 @@ export class SyncService implements Startable {
     if (admitted.length === 0) return []
     const source = { chain: this.init.chain, tezosPeerId: this.init.tezosPeerId, ...(this.init.mempool === undefined ? {} : { mempool: this.init.mempool }) }
     // A peer that announced disable_mempool is sent no mempool (Octez `src/lib_shell/p2p_reader.ml`).
-    const answers = await answersFor(source, peer.tezosPeerId, admitted, { emptyMempool: peer.metadata.disableMempool })
+    const answerOptions = { emptyMempool: peer.metadata.disableMempool }
+    const rewrite = this.init.rewriteAnswer
+    // The test-only rewrite sees each answer with the request it answers, so requests are answered
+    // one by one there (a stream may carry several, e.g. Get_predecessor_header at other offsets).
+    const answers = rewrite === undefined
+      ? await answersFor(source, peer.tezosPeerId, admitted, answerOptions)
+      : (await Promise.all(admitted.map(async r => (await answersFor(source, peer.tezosPeerId, [r], answerOptions)).map(a => rewrite(a, r))))).flat()
     this.stats.served++
     this.stats.answers += answers.length
-    return answers.map(a => this.init.rewriteAnswer?.(a, admitted[0]) ?? a)
+    return answers
   }
 
   /** The request messages (one kind, within the per-stream bound), up to the requester's half-close. */
