@@ -21,25 +21,26 @@ interface OpJson { hash: string, contents: { pass: number, contents: { kind: str
 const endorsingPowerOf = (h: EvidenceHeaderJson): number => Number.parseInt(h.fitness[1], 16)
 interface DelegateJson { frozen_balance: string, frozen_balance_by_cycle: Array<{ cycle: number, deposits: string }>, denounced: Array<{ level: number, kind: string }> }
 
-const BAKERS = 3
+/** Five nodes, each a delegate: every node bakes in turn and endorses. */
+const BAKERS = 5
 /** What the late joiner must bootstrap across: every kind the devnet produces on its own or through the CLI. */
 const EVERY_KIND = ['endorsement', 'seed_nonce_revelation', 'double_baking_evidence', 'reveal', 'delegation', 'origination', 'transaction']
 const pkhOf = (i: number): string => b58Encode('ed25519PublicKeyHash', devnetAccountKeypairs()[i].publicKeyHash)
 
 describe('devnet of delegates (demo v3)', () => {
-  it(`devnet up --bakers ${BAKERS} --equivocate 2: every delegate bakes and endorses; the double baker is denounced through gossip; manager operations through the CLI`, async () => {
+  it(`devnet up --nodes ${BAKERS} --bakers ${BAKERS} --equivocate 2: every delegate bakes and endorses; the double baker is denounced through gossip; manager operations through the CLI`, async () => {
     await withTempDir('devnet-bakers', async dir => {
       let joiner: Child | undefined
-      const up = Child.tzp2p(['devnet', 'up', '--nodes', '4', '--bakers', String(BAKERS), '--equivocate', '2', '--dir', dir, '--detach', ...FREE_PORTS])
+      const up = Child.tzp2p(['devnet', 'up', '--nodes', String(BAKERS), '--bakers', String(BAKERS), '--equivocate', '2', '--dir', dir, '--detach', ...FREE_PORTS])
       try {
         assert.equal((await up.exited).code, 0, up.stderr)
         const state = await readState(dir)
-        assert.deepEqual(state.nodes.map(n => n.baker), [true, true, true, false])
-        // node3 bakes nothing: what it shows came through gossip.
-        const watcher = state.nodes[3].rpc
+        assert.deepEqual(state.nodes.map(n => n.baker), Array.from({ length: BAKERS }, () => true))
+        // Read on the last node: the other delegates' blocks and endorsements reached it through gossip.
+        const watcher = state.nodes[BAKERS - 1].rpc
         const delegates = Array.from({ length: BAKERS }, (_, i) => pkhOf(i))
 
-        // Every delegate bakes some block, and every delegate's endorsements are in blocks (read on node3).
+        // Every delegate bakes some block, and every delegate's endorsements are in blocks (read on the watcher).
         const bakedBy = new Set<string>()
         const endorsedBy = new Set<string>()
         let scanned = 1
