@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { b58Encode } from '../../src/crypto/index.ts'
 import { devnetAccountKeypairs } from '../../src/config/presets.ts'
 import { delegatesProtocolJson } from '../../src/runtime/devnet/delegates.ts'
+import { devnetFundraiser, DEVNET_FUNDRAISER_AMOUNT } from '../../src/runtime/devnet/fundraisers.ts'
+import { toHex } from '../../src/encoding/index.ts'
 import type { DevnetState } from '../../src/runtime/devnet/state.ts'
 import { Child } from '../rpc/child.ts'
 import { getJson, type HeaderJson } from '../rpc/rpc-json.ts'
@@ -24,7 +26,7 @@ interface DelegateJson { frozen_balance: string, frozen_balance_by_cycle: Array<
 /** Five nodes, each a delegate: every node bakes in turn and endorses. */
 const BAKERS = 5
 /** What the late joiner must bootstrap across: every kind the devnet produces on its own or through the CLI. */
-const EVERY_KIND = ['endorsement', 'seed_nonce_revelation', 'double_baking_evidence', 'reveal', 'delegation', 'origination', 'transaction']
+const EVERY_KIND = ['endorsement', 'seed_nonce_revelation', 'double_baking_evidence', 'activate_account', 'reveal', 'delegation', 'origination', 'transaction']
 const pkhOf = (i: number): string => b58Encode('ed25519PublicKeyHash', devnetAccountKeypairs()[i].publicKeyHash)
 
 describe('devnet of delegates (demo v3)', () => {
@@ -120,6 +122,15 @@ describe('devnet of delegates (demo v3)', () => {
         const refused = Child.tzp2p(['devnet', 'operation', 'delegation', '--from', '6', '--delegate', '0', '--dir', dir])
         assert.equal((await refused.exited).code, 1)
         assert.match(refused.stderr, /unrevealed_key/)
+        // An activation claims fundraiser 1's genesis commitment with its secret; a second finds none left.
+        const fundraiser = b58Encode('ed25519PublicKeyHash', devnetFundraiser(1).keypair.publicKeyHash)
+        await assert.rejects(getJson(`${watcher}/chains/main/blocks/head/context/contracts/${fundraiser}`), /404|no account/)
+        assert.match(await cli(['activation', '--from', '1']), new RegExp(`for fundraiser 1 \\(${fundraiser}\\) with secret ${toHex(devnetFundraiser(1).secret)}`))
+        const activated = await getJson<{ balance: string }>(`${watcher}/chains/main/blocks/head/context/contracts/${fundraiser}`)
+        assert.equal(BigInt(activated.balance), DEVNET_FUNDRAISER_AMOUNT)
+        const again = Child.tzp2p(['devnet', 'operation', 'activation', '--from', '1', '--dir', dir])
+        assert.equal((await again.exited).code, 1)
+        assert.match(again.stderr, /invalid_activation/)
 
         // A late joiner: once the chain holds every kind, a new node bootstraps across it and ends
         // in the same state as the others.
@@ -148,7 +159,7 @@ describe('devnet of delegates (demo v3)', () => {
           const before = await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)
           const view = JSON.stringify({
             delegates: await Promise.all(delegates.map(async d => await getJson<unknown>(`${rpc}/chains/main/blocks/head/context/delegates/${d}`))),
-            accounts: await Promise.all([0, 5, 6].map(async i => await getJson<unknown>(`${rpc}/chains/main/blocks/head/context/contracts/${pkhOf(i)}`)))
+            accounts: await Promise.all([...[0, 5, 6].map(pkhOf), fundraiser].map(async a => await getJson<unknown>(`${rpc}/chains/main/blocks/head/context/contracts/${a}`)))
           })
           const after = await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)
           return before.hash === after.hash ? { head: before.hash, view } : undefined
