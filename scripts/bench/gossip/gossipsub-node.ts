@@ -55,17 +55,21 @@ const mesh = pubsub as unknown as { getMeshPeers: (topic: string) => string[] }
 
 /** Block key → this node's endorsement of it (`endorse`). */
 let endorsements = new Map<string, Uint8Array>()
+/** With `--consensus`: endorsements this node published and received on the operations topic (the `mark` counters). */
+const endorsementCounts = { published: 0, received: 0 }
 
 /** Publishes this node's endorsement of a block, if it has one (each block is endorsed once). */
 function endorse (key: string): void {
   const op = endorsements.get(key)
   if (op === undefined) return
   endorsements.delete(key)
+  endorsementCounts.published++
   pubsub.publish(OPERATIONS_TOPIC, op).catch((err: unknown) => { emit({ event: 'error', cmd: 'endorse', name: (err as Error).name, message: (err as Error).message }) })
 }
 
 pubsub.addEventListener('message', e => {
   const t = now()
+  if (e.detail.topic === OPERATIONS_TOPIC && endorsements.size + endorsementCounts.published > 0) endorsementCounts.received++
   if (e.detail.topic !== TOPIC) return
   const key = payloadKey(e.detail.data)
   emit({ event: 'arrival', kind: 'head', key, t })
@@ -106,7 +110,11 @@ async function command (c: Command): Promise<void> {
       })
       return
     case 'mark':
-      emit({ event: 'mark', ...await sentBytes(registry) })
+      emit({
+        event: 'mark',
+        ...await sentBytes(registry),
+        counters: endorsementCounts.published + endorsements.size > 0 ? { 'endorsements published': endorsementCounts.published, 'endorsements received': endorsementCounts.received } : {}
+      })
       return
     case 'publish':
       emit({ event: 'published', heads: await publish(c.payloads as string[], c.intervalMs as number) })
