@@ -13,6 +13,7 @@
  *
  *   npm run bench:gossip [-- --nodes 20 --degree 6 --heads 60 --warmup 5 --interval-ms 500
  *                           --operations 5 [--operations-via-mempool] --seed 1 --json file]
+ *   npm run bench:gossip -- --consensus    (every node endorses every block: gossip/consensus.ts)
  *   npm run bench:gossip -- --link-delay 25 [--loss 1]
  *   npm run bench:gossip -- --link-delay 25 --link-emulation proxy
  *
@@ -52,6 +53,7 @@ const { values: args } = parseScriptArgs({
     warmup: { type: 'string', default: '5', placeholder: 'N', description: 'first blocks left out of the figures' },
     'interval-ms': { type: 'string', default: '500', placeholder: 'ms', description: 'time between blocks' },
     operations: { type: 'string', default: '5', placeholder: 'N', description: 'signed transfers per block (0: header-only blocks)' },
+    consensus: { type: 'boolean', default: false, description: 'as on a real Tezos network, every node endorses every block: the chain runs demo v3 with one delegate per node; tzp2p: each node injects one endorsement of each new head into its mempool, which gossips it, and the producer bakes the next block with them (once it holds all, or at 80 % of the interval); gossipsub: each node publishes the same endorsement bytes on an operations topic as the block arrives (one message per node per block), and the blocks carry them in full on the blocks topic. The blocks carry endorsements and no transfers (--operations is ignored; --operations-via-mempool is refused)' },
     'operations-via-mempool': { type: 'boolean', default: false, description: 'the realistic case: each block\'s transfers are injected at random nodes half an interval before it and gossiped (tzp2p: mempool announcements; gossipsub: an operations topic, the block still carrying them in full); without it they travel inside blocks only, the worst case' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'seed of the random graph (and of the nodes injecting operations)' },
     'link-delay': { type: 'string', placeholder: 'ms', description: `one-way delay of every link, 0 to ${MAX_LINK_DELAY_MS} (a round trip costs twice this): netem adds it to every packet a node sends (implies --net-namespaces), or with --link-emulation proxy the edge's relay to each direction` },
@@ -80,6 +82,10 @@ try {
   process.exit(2)
 }
 
+if (args.consensus && args['operations-via-mempool']) {
+  console.error('--consensus and --operations-via-mempool do not go together: with --consensus the blocks carry endorsements, not transfers')
+  process.exit(2)
+}
 const nodes = positive('nodes', args.nodes, 2)
 const degree = positive('degree', args.degree)
 const seed = positive('seed', args.seed, 0)
@@ -90,8 +96,9 @@ const params: RunParams = {
   heads: positive('heads', args.heads),
   warmup: positive('warmup', args.warmup),
   intervalMs: positive('interval-ms', args['interval-ms']),
-  operations: positive('operations', args.operations, 0),
+  operations: args.consensus ? 0 : positive('operations', args.operations, 0),
   ...(args['operations-via-mempool'] ? { operationsViaMempool: { seed } } : {}),
+  ...(args.consensus ? { consensus: true } : {}),
   log: line => { console.log(`  ${line}`) }
 }
 
@@ -124,8 +131,9 @@ if (shaping.proxy) {
 params.network = network
 
 console.log(`gossip benchmark on ${network.description}: ${nodes} nodes, ${edges.length} edges (degree ${Math.min(degree, nodes - 1)}, seed ${seed}, diameter ${diameter(nodes, edges)} hops), ` +
-  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ${params.operations} transfers each` +
-  (params.operationsViaMempool !== undefined ? ', injected at random nodes half an interval ahead (via the mempools)' : ', carried inside the blocks only'))
+  `${params.heads} blocks (+${params.warmup} warm-up) every ${params.intervalMs} ms with ` +
+  (params.consensus === true ? 'the endorsements of every node (demo v3, one delegate per node)' : `${params.operations} transfers each`) +
+  (params.consensus === true ? '' : params.operationsViaMempool !== undefined ? ', injected at random nodes half an interval ahead (via the mempools)' : ', carried inside the blocks only'))
 if (relayOverhead !== undefined) {
   const o = relayOverhead
   console.log(`relay process at ${relayPriority}`)
@@ -134,7 +142,7 @@ if (relayOverhead !== undefined) {
 }
 // An error or Ctrl-C removes the namespaces from the exit handler (network.ts); here the ordinary end.
 const tz = await runTzp2p(params)
-const gs = await runGossipsub(params, tz.warmup, tz.measured)
+const gs = await runGossipsub(params, tz.warmup, tz.measured, tz.endorsements)
 await network.close()
 
 interface Row { label: string, unit: string, tz: number, gs: number, digits?: number }
@@ -163,6 +171,7 @@ function describe (name: string, r: StackResult): void {
 console.log('')
 console.log(`block payload (header + operations): ${fmt(tz.result.payloadBytes, 0)} B on average`)
 describe('tzp2p', tz.result)
+if (tz.result.endorsementsPerBlock !== undefined) console.log(`  endorsements made per measured block: ${fmt(tz.result.endorsementsPerBlock, 2)} of ${nodes} nodes`)
 if (tz.result.announced !== undefined) {
   console.log(`  tzp2p first Current_head naming the block: p50 ${fmt(percentile(tz.result.announced, 50))} ms, p99 ${fmt(percentile(tz.result.announced, 99))} ms`)
   const heard = tz.result.heardToHead ?? []
@@ -196,7 +205,7 @@ await writeBenchJson(process.argv.slice(2), {
   command: ['npm run bench:gossip', ...(shapingOptions(shaping).length > 0 ? ['--', ...shapingOptions(shaping)] : [])].join(' '),
   params: {
     nodes, degree: Math.min(degree, nodes - 1), edges: edges.length, diameter: diameter(nodes, edges), heads: params.heads, warmup: params.warmup,
-    intervalMs: params.intervalMs, operations: params.operations, operationsViaMempool: params.operationsViaMempool !== undefined, seed,
+    intervalMs: params.intervalMs, operations: params.operations, operationsViaMempool: params.operationsViaMempool !== undefined, consensus: params.consensus === true, seed,
     network: shaping.proxy ? 'relays' : shaping.namespaces ? 'namespaces' : 'loopback', linkDelayMs: shaping.delayMs, lossPercent: shaping.lossPercent,
     ...(relayOverhead === undefined
       ? {}

@@ -9,6 +9,7 @@ import type { BakeResult } from './baker.ts'
 import type { Chain } from './chain.ts'
 import type { StoredHeader } from './store.ts'
 import { MempoolRefusedError, type Mempool } from './mempool.ts'
+import type { DelegateWatermark, DelegateWatermarks } from './delegate-watermark.ts'
 
 /**
  * A delegate's node on a demo v3 chain (Tezos's baker and endorser daemons of the Emmy* era, in
@@ -53,6 +54,11 @@ export interface DelegateBakerOptions {
    * long ago. Call `nudge()` when it becomes true.
    */
   ready?: () => boolean
+  /**
+   * Where the last levels it baked and endorsed are kept across restarts (the node's store); read
+   * on start, written before each block or endorsement leaves. Without it, only in memory.
+   */
+  watermarks?: DelegateWatermarks
 }
 
 export { asDemoV3 }
@@ -73,8 +79,9 @@ export class DelegateBaker {
   /** Bumped on each head: a timer or bake of an older head gives up. */
   private generation = 0
   private started = false
-  /** The last level this delegate endorsed (see `duties`). */
-  private endorsedLevel = 0
+  private readonly watermarks: DelegateWatermarks | undefined
+  /** The last levels this delegate baked and endorsed (see `duties`, `bake`); undefined until read from the store. */
+  private mark: DelegateWatermark | undefined
   private readonly onHead = (): void => { this.headChanged() }
 
   constructor (options: DelegateBakerOptions) {
@@ -89,6 +96,8 @@ export class DelegateBaker {
     this.equivocate = options.equivocate ?? false
     if (options.onEvent !== undefined) this.onEvent = options.onEvent
     this.ready = options.ready ?? (() => true)
+    this.watermarks = options.watermarks
+    if (this.watermarks === undefined) this.mark = { baked: 0, endorsed: 0 }
   }
 
   /** Looks at the head again (e.g. once the node is bootstrapped). */
@@ -100,6 +109,10 @@ export class DelegateBaker {
     if (this.started) return
     this.started = true
     this.chain.on('head', this.onHead)
+    const watermarks = this.watermarks
+    // Nothing is signed before the watermark is read (the duties run after this, serially); one
+    // that cannot be read leaves the delegate idle, reported as an error.
+    if (watermarks !== undefined && this.mark === undefined) this.serially(async () => { this.mark = await watermarks.load(this.delegate) })
     this.headChanged()
   }
 
@@ -130,7 +143,7 @@ export class DelegateBaker {
 
   /** Endorse the head, reveal owed nonces, and schedule the bake at the next level if this delegate has a priority. */
   private async duties (generation: number): Promise<void> {
-    if (generation !== this.generation || !this.ready()) return
+    if (generation !== this.generation || !this.ready() || this.mark === undefined) return
     const protocol = asDemoV3(this.chain.protocol)
     if (protocol === undefined || this.chain.missingProtocol !== undefined) return
     const plan = await this.chain.atHead(async (head, state) => {
@@ -144,10 +157,10 @@ export class DelegateBaker {
     // Once per level, as Tezos's endorser: endorsing a second head of one level (a branch switch at
     // the same level) would be a double endorsement. An equivocating delegate does it on purpose.
     const level = head.header.shell.level
-    if (plan.slots !== undefined && (level > this.endorsedLevel || this.equivocate)) {
-      this.endorsedLevel = Math.max(this.endorsedLevel, level)
+    if (plan.slots !== undefined && (level > this.mark.endorsed || this.equivocate)) {
       const endorsement = endorsementOf({ hash: head.hash, level: head.header.shell.level }, plan.slots, this.key)
       if (endorsement !== undefined) {
+        await this.raiseMark({ endorsed: level })
         const slot = plan.slots.findIndex(d => bytesEqual(d, this.delegate))
         await this.inject(endorsement, hash => ({ kind: 'endorsed', level: head.header.shell.level, slot, hash }))
       }
@@ -174,8 +187,11 @@ export class DelegateBaker {
     if (generation !== this.generation || !this.started) return
     const protocol = asDemoV3(this.chain.protocol)
     if (protocol === undefined) return
-    const nowSeconds = BigInt(Math.floor(this.now() / 1000))
     const level = head.header.shell.level + 1
+    // Once per level, as Tezos's signer: a second block at a level it baked (after a branch switch
+    // below it) would be double baking. An equivocating delegate does it on purpose.
+    if (this.mark === undefined || (level <= this.mark.baked && !this.equivocate)) return
+    const nowSeconds = BigInt(Math.floor(this.now() / 1000))
     const activate = this.activations.get(level)
     const candidates = this.mempool.operations()
     let baked: Awaited<ReturnType<Protocol['makeBlock']>>
@@ -203,6 +219,7 @@ export class DelegateBaker {
       throw e
     }
     const lesser = this.equivocate ? await this.lesserBlock(head, baked, candidates) : undefined
+    await this.raiseMark({ baked: level })
     // A lighter block goes first, so it is announced as the head before the real one outweighs it: peers see both.
     if (lesser?.lighter === true) await this.addEquivocation(level, lesser)
     await this.chain.addBlock(baked.header, baked.operations)
@@ -220,6 +237,15 @@ export class DelegateBaker {
         refused: baked.refused.map(r => ({ hash: b58Encode('operationHash', operationHash(r.operation)), error: r.error }))
       }
     })
+  }
+
+  /** Raises the watermark (never lowers it) and keeps it before what it covers is published. */
+  private async raiseMark (raise: Partial<DelegateWatermark>): Promise<void> {
+    const current = this.mark ?? { baked: 0, endorsed: 0 }
+    const next = { baked: Math.max(current.baked, raise.baked ?? 0), endorsed: Math.max(current.endorsed, raise.endorsed ?? 0) }
+    if (next.baked === current.baked && next.endorsed === current.endorsed) return
+    await this.watermarks?.save(this.delegate, next)
+    this.mark = next
   }
 
   private async addEquivocation (level: number, block: { header: BlockHeader, operations: Operation[][] }): Promise<void> {

@@ -111,9 +111,9 @@ Examples:
     })
 
   devnet.command('operation')
-    .description('demo v3 devnets (--bakers): inject a manager operation signed by a well-known account')
+    .description('demo v3 devnets (--bakers): inject a manager operation signed by a well-known account, or an activation of a fundraiser commitment')
     .argument('<kind>', `one of ${DEVNET_OPERATION_KINDS.join(', ')}`)
-    .addOption(new Option('--from <i>', 'source account index').argParser(integer(0, 7)).default(0))
+    .addOption(new Option('--from <i>', 'source account index; activation: the fundraiser index (0 to 3)').argParser(integer(0, 7)).default(0))
     .option('--to <j|KT1…>', 'transaction: destination account index or KT1 address (default 1)')
     .option('--amount <n>', 'transaction: amount; origination: the new contract\'s balance', parseAmount)
     .addOption(new Option('--delegate <j>', 'delegation, origination: the delegate\'s account index (delegation without it withdraws)').argParser(integer(0, 7)))
@@ -122,13 +122,16 @@ Examples:
     .addOption(dirOption())
     .addHelpText('after', `
 Endorsements, seed nonce revelations and double baking evidence are injected by the nodes
-themselves; the devnet has no genesis commitments, so no activations.
+themselves. The genesis commits 4 fundraiser accounts (keys named tzp2p-devnet/fundraiser/<i>,
+each blinded by a well-known secret); an activation carries fundraiser i's key hash and secret
+and credits its balance.
 
 Examples:
   $ tzp2p devnet operation reveal --from 5
   $ tzp2p devnet operation delegation --from 5 --delegate 0 --wait
   $ tzp2p devnet operation origination --from 0 --amount 1000 --delegate 1
-  $ tzp2p devnet operation transaction --from 0 --to KT1… --amount 10`)
+  $ tzp2p devnet operation transaction --from 0 --to KT1… --amount 10
+  $ tzp2p devnet operation activation --from 1 --wait`)
     .action(async (kind: string, opts: { from: number, to?: string, amount?: bigint, delegate?: number, node?: number, wait?: boolean, dir: string }) => {
       if (!(DEVNET_OPERATION_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`<kind> must be one of ${DEVNET_OPERATION_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
       const node = await devnetNode(opts.dir, opts.node)
@@ -142,7 +145,9 @@ Examples:
         ...(opts.amount === undefined ? {} : { amount: opts.amount }),
         ...(opts.delegate === undefined ? {} : { delegate: opts.delegate })
       })
-      process.stdout.write(`injected ${kind} ${op.hash} through ${node.name} from account ${opts.from} (${op.source}), counter ${op.counter}${op.originated === undefined ? '' : `, originating ${op.originated}`}\n`)
+      process.stdout.write(op.secret !== undefined
+        ? `injected ${kind} ${op.hash} through ${node.name} for fundraiser ${opts.from} (${op.source}) with secret ${op.secret}\n`
+        : `injected ${kind} ${op.hash} through ${node.name} from account ${opts.from} (${op.source}), counter ${op.counter}${op.originated === undefined ? '' : `, originating ${op.originated}`}\n`)
       if (opts.wait === true) {
         const block = await waitForInclusion(node.rpc, op.hash, level + 1)
         process.stdout.write(`included in block ${block.level} ${block.hash}\n`)

@@ -108,6 +108,8 @@ export interface DemoParametersConfig {
   maxOperationsPerBlock: number
   /** Installed demo versions, 1 first (`protocol.parameters.versions`). */
   versions: number[]
+  /** Demo v3 genesis commitments (`protocol.parameters.commitments`); absent: none. */
+  commitments?: Array<{ blindedPublicKeyHash: Uint8Array, balance: bigint }>
 }
 
 /** The shell protocol's parameters (Tezos's 4 passes and Tallinn's TTL of 600 by default). */

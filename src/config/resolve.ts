@@ -4,6 +4,7 @@ import { DATA_DIR_ENV, DEFAULT_DATA_DIR_NAME } from '../identity/data-dir.ts'
 import { DEFAULT_RECONNECTION_CONFIG, type ReconnectionConfig } from '../peers/limits.ts'
 import { parsePoint, type PointAddress } from '../net/point.ts'
 import { bytesEqual } from '../encoding/index.ts'
+import { b58Decode } from '../crypto/index.ts'
 import { decodePublicKey, decodePublicKeyHash, encodePublicKeyHash, publicKeyHash as hashOfPublicKey } from '../protocol/demo/keys.ts'
 import { hostPortToMultiaddr, isLoopback, parseHostPort, formatHostPort, type HostPort } from './addresses.ts'
 import { defaultConfigJson, valueAt } from './defaults.ts'
@@ -256,6 +257,11 @@ function resolveProtocol (json: Json, problems: ConfigProblem[]): ProtocolConfig
     }
     return { publicKeyHash, balance, publicKey }
   })
+  const commitments = ((given.commitments ?? []) as Array<{ 'blinded-public-key-hash': string, amount: string | number }>).map(c => {
+    const balance = BigInt(c.amount)
+    total += balance
+    return { blindedPublicKeyHash: b58Decode('blindedPublicKeyHash', c['blinded-public-key-hash']), balance }
+  })
   if (total > (1n << 63n) - 1n) {
     problems.push({ key: 'protocol.parameters.bootstrap-accounts', message: `the balances add up to ${total}, more than 2^63 - 1`, hint: 'lower some balances' })
   }
@@ -267,7 +273,8 @@ function resolveProtocol (json: Json, problems: ConfigProblem[]): ProtocolConfig
       validationPasses: p('validation-passes') as number,
       maxOperationsTtl: p('max-operations-ttl') as number,
       maxOperationsPerBlock: p('max-operations-per-block') as number,
-      versions: (p('versions') as Array<number | string>).map(Number)
+      versions: (p('versions') as Array<number | string>).map(Number),
+      ...(commitments.length === 0 ? {} : { commitments })
     }
   }
 }

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { p2pLimitsToJson } from './limits-json.ts'
 import { formatPoint, pointToMultiaddr, type PointAddress } from '../net/point.ts'
 import { encodePublicKey, encodePublicKeyHash } from '../protocol/demo/keys.ts'
+import { b58Encode } from '../crypto/index.ts'
 import { formatHostPort } from './addresses.ts'
 import type { NodeConfig } from './node-config.ts'
 import { networkPreset } from './presets.ts'
@@ -46,6 +47,9 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
           balance: a.balance.toString(),
           ...(a.publicKey === undefined ? {} : { 'public-key': encodePublicKey(a.publicKey) })
         })),
+        ...(c.protocol.parameters.commitments === undefined
+          ? {}
+          : { commitments: c.protocol.parameters.commitments.map(k => ({ 'blinded-public-key-hash': b58Encode('blindedPublicKeyHash', k.blindedPublicKeyHash), amount: k.balance.toString() })) }),
         'validation-passes': c.protocol.parameters.validationPasses,
         'max-operations-ttl': c.protocol.parameters.maxOperationsTtl,
         'max-operations-per-block': c.protocol.parameters.maxOperationsPerBlock,

@@ -120,6 +120,8 @@ export const powDifficulty = z.number().finite().min(0).max(256)
 
 export const ed25519PublicKey = checkedString(s => reasonOf(() => decodePublicKey(s)))
 export const ed25519PublicKeyHash = checkedString(s => reasonOf(() => decodePublicKeyHash(s)))
+/** A demo v3 activation commitment's blinded public key hash (`btz1…`). */
+export const blindedPublicKeyHash = checkedString(s => b58Problem('blindedPublicKeyHash', s))
 
 const INT64_MAX = (1n << 63n) - 1n
 /** A balance: digits in a string (Octez writes mutez as strings) or a safe integer. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
 import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
 import { asDemoV3, DelegateBaker, type DelegateEvent } from '../chain/delegate-baker.ts'
+import { DelegateWatermarks } from '../chain/delegate-watermark.ts'
 import { EvidenceWatch } from '../chain/evidence-watch.ts'
 import { publicKeyHash } from '../protocol/demo/keys.ts'
 import { Chain, type HeadChange } from '../chain/chain.ts'
@@ -322,6 +323,7 @@ export class ChainNode {
           ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
           ...(this.options.baker.activations === undefined ? {} : { activations: new Map(this.options.baker.activations.map(a => [a.level, a.protocol])) }),
           ...(this.options.baker.equivocate === true ? { equivocate: true } : {}),
+          watermarks: new DelegateWatermarks(store),
           onEvent: e => { this.logDelegateEvent(e) },
           ready: () => validator.bootstrapped
         })

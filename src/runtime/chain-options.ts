@@ -16,6 +16,7 @@ function demoV3FromConfig (p: DemoParametersConfig, verifyWorkers?: number): Pro
   return createDemoV3Protocol({
     bakerPublicKey: p.bakerPublicKey,
     bootstrapAccounts: p.bootstrapAccounts,
+    ...(p.commitments === undefined ? {} : { commitments: p.commitments }),
     maxOperationsTtl: p.maxOperationsTtl,
     maxOperationsPerBlock: p.maxOperationsPerBlock,
     ...(verifyWorkers === undefined ? {} : { verifyWorkers })

@@ -67,5 +67,28 @@ describe('gossip benchmark, smoke run (4 node processes per stack, 5 blocks)', (
     assert.equal(gs.latencies.length, params.heads * (params.nodes - 1))
     assert.equal(gs.payloadBytes, tz.result.payloadBytes)
   })
-})
 
+  it('with consensus: every node endorses every block, the next block carries the endorsements, and gossipsub carries the same endorsements', async () => {
+    const params: RunParams = {
+      nodes: 4, edges: randomRegularTopology(4, 2, 3), heads: 4, warmup: 1, intervalMs: 400, operations: 0, consensus: true, log: () => {}
+    }
+    const tz = await runTzp2p(params)
+    assert.equal(tz.result.missing, 0)
+    assert.equal(tz.result.latencies.length, params.heads * (params.nodes - 1))
+    assert.equal(tz.result.endorsementsPerBlock, params.nodes)
+    const endorsements = tz.endorsements ?? []
+    assert.equal(endorsements.length, params.nodes)
+    for (const byBlock of endorsements) assert.ok(tz.measured.every(b => byBlock[b.key] !== undefined), 'every node endorsed every measured block')
+    // Each block after the first carries (at least) the producer's endorsement of its predecessor.
+    for (let i = 1; i < tz.measured.length; i++) {
+      assert.ok(tz.measured[i].payload.includes(endorsements[0][tz.measured[i - 1].key]), `block ${i} carries the endorsement of block ${i - 1}`)
+    }
+    const gs = await runGossipsub(params, tz.warmup, tz.measured, endorsements)
+    assert.equal(gs.missing, 0)
+    assert.equal(gs.payloadBytes, tz.result.payloadBytes)
+    // One endorsement message per node per block, each received by every other node (gossipsub
+    // delivers a message once per node, duplicates dropped).
+    assert.equal(gs.counters['endorsements published'], 1)
+    assert.equal(gs.counters['endorsements received'], params.nodes - 1)
+  })
+})

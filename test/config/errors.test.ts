@@ -138,6 +138,10 @@ test('bad demo protocol parameters and baker settings', () => {
     { 'public-key-hash': 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb', balance: 1 }, { 'public-key-hash': 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb', balance: 2 }] } } }))
   assert.deepEqual([twice.key, twice.message], ['protocol.parameters.bootstrap-accounts[1].public-key-hash', 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb is listed twice (also at bootstrap-accounts[0])'])
   assert.match(fromFile({ protocol: { parameters: { 'baker-public-key': 'edpkZZZ' } } }).message, /baker-public-key: got "edpkZZZ"/)
+  const commitment = (c: Record<string, unknown>): unknown => ({ protocol: { parameters: { commitments: [c] } } })
+  assert.match(fromFile(commitment({ 'blinded-public-key-hash': 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb', amount: '1' })).message,
+    /commitments\[0\]\.blinded-public-key-hash: got "tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb"/)
+  assert.equal(only(fromFile(commitment({ 'blinded-public-key-hash': 'btz1RfXyqxSynyKQoaFTYJ5YiKSekqUzCL2w4' }))).key, 'protocol.parameters.commitments[0].amount')
   assert.match(only(fromFile({ protocol: { parameters: { 'validation-passes': 9 } } })).expected ?? '', /an integer from 1 to 8/)
   // Baking with a non-devnet baker needs its key.
   const baker = only(configError(() => resolveConfig({ protocol: { parameters: { 'baker-public-key': '11'.repeat(32) } } }, runOptions(['--baker']), { env: {} })))

@@ -16,6 +16,8 @@ import type { DemoProtocolConfig } from '../../src/protocol/demo/index.ts'
 import { b58Encode, blake2b256 } from '../../src/crypto/index.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { delegatesProtocolJson } from '../../src/runtime/devnet/delegates.ts'
+import { devnetFundraiser, DEVNET_FUNDRAISER_AMOUNT, DEVNET_FUNDRAISER_COUNT } from '../../src/runtime/devnet/fundraisers.ts'
 import { withTempDir } from '../helpers/temp-dir.ts'
 
 /** Parses a `tzp2p run` command line with the real commander options. */
@@ -220,7 +222,9 @@ test('configToJson gives a file that loads back to the same configuration, in fu
       protocol: { name: 'accept-all', parameters: { 'validation-passes': 3 } },
       baker: { enabled: true, interval: 0.5 },
       metrics_addr: ['127.0.0.1']
-    }, runOptions(['--peer', `/ip4/192.0.2.4/tcp/9732/p2p/${libp2pId}#idrRoknJh9zwEePNswF3MPGFzmKaVp`, '--connections', '8']), { env: {} })
+    }, runOptions(['--peer', `/ip4/192.0.2.4/tcp/9732/p2p/${libp2pId}#idrRoknJh9zwEePNswF3MPGFzmKaVp`, '--connections', '8']), { env: {} }),
+    // A devnet of delegates: v3 from genesis, delegates' public keys, fundraiser commitments.
+    resolveConfig({ protocol: delegatesProtocolJson(3) }, {}, { env: {} })
   ]
   for (const c of configs) {
     for (const omitDefaults of [false, true]) {
@@ -232,6 +236,9 @@ test('configToJson gives a file that loads back to the same configuration, in fu
         { ...c, p2p: { ...c.p2p, bootstrapPeers: [], peers: [] }, network: { ...c.network, preset: null } })
     }
   }
+  const v3 = configs[2].protocol
+  assert.ok(v3.name === 'demo' && v3.parameters.commitments?.length === DEVNET_FUNDRAISER_COUNT)
+  assert.deepEqual(v3.parameters.commitments[1], { blindedPublicKeyHash: devnetFundraiser(1).blinded, balance: DEVNET_FUNDRAISER_AMOUNT })
   assert.deepEqual(configToJson(configs[0], { omitDefaults: true }), { 'data-dir': configs[0].dataDir, network: 'devnet' })
   assert.deepEqual(Object.keys(configToJson(configs[0])).sort(), [...Object.keys(defaultConfigJson()), 'data-dir'].sort())
 })

@@ -11,9 +11,13 @@
  * mempools gossip them; the block message still carries its operations in full (a push protocol
  * has no way to leave out what the receiver already holds).
  *
+ * With `--consensus`, the `endorse` command gives the node its endorsement of each block (the
+ * bytes its tzp2p counterpart made), which it publishes on the operations topic as the block
+ * arrives (the producer: as it publishes the block), one message per node per block.
+ *
  * Events (stdout): `ready`, `arrival` (kind `head`: a block payload was delivered on the topic),
  * `connected`, `peers` (connected peers, topic subscribers, mesh size), `mark`, `published`,
- * `error`. Commands (stdin): `connect`, `peers`, `mark`, `publish` (blocks), `publish-operations`, `stop`.
+ * `error`. Commands (stdin): `connect`, `peers`, `mark`, `publish` (blocks), `publish-operations`, `endorse`, `stop`.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -49,10 +53,27 @@ const pubsub = libp2p.services.pubsub
 /** `getMeshPeers` is on gossipsub's class, not on its exported interface. */
 const mesh = pubsub as unknown as { getMeshPeers: (topic: string) => string[] }
 
+/** Block key → this node's endorsement of it (`endorse`). */
+let endorsements = new Map<string, Uint8Array>()
+/** With `--consensus`: endorsements this node published and received on the operations topic (the `mark` counters). */
+const endorsementCounts = { published: 0, received: 0 }
+
+/** Publishes this node's endorsement of a block, if it has one (each block is endorsed once). */
+function endorse (key: string): void {
+  const op = endorsements.get(key)
+  if (op === undefined) return
+  endorsements.delete(key)
+  endorsementCounts.published++
+  pubsub.publish(OPERATIONS_TOPIC, op).catch((err: unknown) => { emit({ event: 'error', cmd: 'endorse', name: (err as Error).name, message: (err as Error).message }) })
+}
+
 pubsub.addEventListener('message', e => {
   const t = now()
+  if (e.detail.topic === OPERATIONS_TOPIC && endorsements.size + endorsementCounts.published > 0) endorsementCounts.received++
   if (e.detail.topic !== TOPIC) return
-  emit({ event: 'arrival', kind: 'head', key: payloadKey(e.detail.data), t })
+  const key = payloadKey(e.detail.data)
+  emit({ event: 'arrival', kind: 'head', key, t })
+  endorse(key)
 })
 
 /** Publishes payload i at start + i × interval, reporting when each publish began. */
@@ -65,7 +86,9 @@ async function publish (payloads: string[], intervalMs: number): Promise<Array<{
     if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
     const t = now()
     const result = await pubsub.publish(TOPIC, bytes[i])
-    out.push({ key: payloadKey(bytes[i]), t, recipients: result.recipients.length })
+    const key = payloadKey(bytes[i])
+    out.push({ key, t, recipients: result.recipients.length })
+    endorse(key)
   }
   return out
 }
@@ -87,7 +110,11 @@ async function command (c: Command): Promise<void> {
       })
       return
     case 'mark':
-      emit({ event: 'mark', ...await sentBytes(registry) })
+      emit({
+        event: 'mark',
+        ...await sentBytes(registry),
+        counters: endorsementCounts.published + endorsements.size > 0 ? { 'endorsements published': endorsementCounts.published, 'endorsements received': endorsementCounts.received } : {}
+      })
       return
     case 'publish':
       emit({ event: 'published', heads: await publish(c.payloads as string[], c.intervalMs as number) })
@@ -95,6 +122,10 @@ async function command (c: Command): Promise<void> {
     case 'publish-operations':
       for (const op of c.operations as string[]) await pubsub.publish(OPERATIONS_TOPIC, fromHex(op))
       emit({ event: 'published-operations' })
+      return
+    case 'endorse':
+      endorsements = new Map(Object.entries(c.byBlock as Record<string, string>).map(([k, v]) => [k, fromHex(v)]))
+      emit({ event: 'endorsing', blocks: endorsements.size })
       return
     case 'stop':
       await libp2p.stop()

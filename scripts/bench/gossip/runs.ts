@@ -16,6 +16,13 @@
  *   operations topic, then the full block on the blocks topic). The operations' traffic counts in
  *   both stacks' bytes. Without it, the operations travel inside blocks only, each stack's worst
  *   case.
+ * - with `consensus` (`--consensus`, see consensus.ts): every node endorses every block on its
+ *   arrival (tzp2p: one endorsement operation injected into its mempool, which gossips it; the
+ *   producer bakes the next block once its mempool holds every node's endorsement, or at 80 % of
+ *   the interval with those it has); the blocks carry those endorsements and no transfers. Gossipsub
+ *   carries the same traffic: each node publishes the exact endorsement bytes it made in the tzp2p
+ *   run on the operations topic as the block arrives (the producer as it publishes it), and the
+ *   blocks, carrying the endorsements in full, on the blocks topic.
  * - bytes: each node's bytes written to TCP between two marks around the measured blocks (after a
  *   settling pause, so the forwarding of the last block is counted), over blocks × nodes. These
  *   are the nodes' own counters: with relays between them (`--link-emulation proxy`) the relays'
@@ -38,6 +45,8 @@ export interface RunParams {
   operations: number
   /** Operations injected at random nodes ahead of their block (see above); seed of the draw. */
   operationsViaMempool?: { seed: number }
+  /** Every node endorses every block (see above). */
+  consensus?: boolean
   /** Where the nodes run and listen; loopback by default. */
   network?: BenchNetwork
   /** Progress lines. */
@@ -68,6 +77,8 @@ export interface StackResult {
   topologyHeld: boolean
   /** Mean payload size (header + operations) of the measured blocks. */
   payloadBytes: number
+  /** With consensus: endorsements per measured block (mean), of the nodes' count. */
+  endorsementsPerBlock?: number
   /** With relays on the edges: what they carried, their CPU and how late chunks left, between the marks. */
   relay?: { bytesPerHeadPerNode: number, connections: number, cpuSecondsPerHead: number, lateness: RelayStats['lateness'] }
 }
@@ -159,6 +170,23 @@ async function publishViaMempool (p: RunParams, cluster: Cluster, blocks: Block[
 }
 
 const PRODUCER = 0
+
+/** `--consensus`, tzp2p: block i at start + i × interval, baked once every node's endorsement of the head is in the producer's mempool. */
+async function produceWithEndorsements (p: RunParams, cluster: Cluster, count: number): Promise<Block[]> {
+  const out: Block[] = []
+  const start = Date.now()
+  for (let i = 0; i < count; i++) {
+    await untilTime(start + i * p.intervalMs)
+    const baked = await cluster.nodes[PRODUCER].call({ cmd: 'bake', operations: p.nodes, deadlineMs: Math.floor(p.intervalMs * 0.8) }, 'baked', 60_000)
+    out.push(baked.block as Block)
+  }
+  return out
+}
+
+/** Each node's endorsements of the tzp2p run, by block (hex → hex), to replay on gossipsub. */
+async function collectEndorsements (cluster: Cluster): Promise<Array<Record<string, string>>> {
+  return await Promise.all(cluster.nodes.map(async n => (await n.call({ cmd: 'endorsements' }, 'endorsements')).byBlock as Record<string, string>))
+}
 const DIR = import.meta.dirname
 
 function delay (ms: number): Promise<void> {
@@ -238,7 +266,7 @@ function redialLog (p: RunParams, stack: string): (edge: Edge) => void {
   return ([a, b]) => { p.log(`${stack}: edge ${a}–${b} lost before the measurement, dialled again`) }
 }
 
-export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[] }> {
+export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, warmup: Block[], measured: Block[], endorsements?: Array<Record<string, string>> }> {
   const network = p.network ?? loopbackNetwork
   const dirs = await Promise.all(Array.from({ length: p.nodes }, async () => await scratchDir('tzp2p-bench-gossip-')))
   let cluster: Cluster | undefined
@@ -251,7 +279,8 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
       baker: i === PRODUCER,
       listen: `/ip4/${network.address(i)}/tcp/0`,
       maxClockDrift: Math.ceil((p.heads + p.warmup) * p.intervalMs / 1000) + 60,
-      operationsViaMempool: p.operationsViaMempool !== undefined
+      operationsViaMempool: p.operationsViaMempool !== undefined,
+      ...(p.consensus === true ? { consensus: { index: i, nodes: p.nodes } } : {})
     })
     p.log(`tzp2p: starting ${p.nodes} node processes`)
     cluster = await Cluster.start('tzp2p', p.nodes, i => [join(DIR, 'tzp2p-node.ts'), JSON.stringify(config(i))], network.command)
@@ -260,7 +289,9 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     await cluster.waitTopology(p.edges, 60_000, undefined, redialLog(p, 'tzp2p'))
     const producer = cluster.nodes[PRODUCER]
     const viaMempool = p.operationsViaMempool === undefined ? undefined : new MempoolProducer(p, cluster, p.operationsViaMempool.seed)
-    const produce = async (count: number): Promise<Block[]> => viaMempool !== undefined
+    const produce = async (count: number): Promise<Block[]> => p.consensus === true
+      ? await produceWithEndorsements(p, cluster!, count)
+      : viaMempool !== undefined
       ? await viaMempool.produce(count)
       : (await producer.call({ cmd: 'produce', count, intervalMs: p.intervalMs, operations: p.operations }, 'produced', arrivalDeadline(p, count))).heads as Block[]
 
@@ -281,7 +312,11 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     const origin = producer.arrivals.get('head') ?? new Map<string, number>()
     const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
     const result = summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld)
-    return { result: relay === undefined ? result : { ...result, relay }, warmup, measured }
+    if (p.consensus !== true) return { result: relay === undefined ? result : { ...result, relay }, warmup, measured }
+    const endorsements = await collectEndorsements(cluster)
+    const keySet = new Set(keys)
+    const made = endorsements.reduce((n, byBlock) => n + Object.keys(byBlock).filter(k => keySet.has(k)).length, 0)
+    return { result: { ...result, endorsementsPerBlock: made / keys.length, ...(relay === undefined ? {} : { relay }) }, warmup, measured, endorsements }
   } finally {
     await cluster?.stop()
     await relays?.close()
@@ -292,13 +327,14 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
 /** Gossipsub's mesh target is 6 with a floor of 4: a node with fewer neighbours meshes with all of them. */
 const GOSSIPSUB_MESH_LOW = 4
 
-export async function runGossipsub (p: RunParams, warmup: Block[], measured: Block[]): Promise<StackResult> {
+export async function runGossipsub (p: RunParams, warmup: Block[], measured: Block[], endorsements?: Array<Record<string, string>>): Promise<StackResult> {
   const network = p.network ?? loopbackNetwork
   let cluster: Cluster | undefined
   let relays: EdgeRelays | undefined
   try {
     p.log(`gossipsub: starting ${p.nodes} node processes`)
-    cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`, ...(p.operationsViaMempool === undefined ? [] : ['operations'])], network.command)
+    cluster = await Cluster.start('gossipsub', p.nodes, i => [join(DIR, 'gossipsub-node.ts'), `/ip4/${network.address(i)}/tcp/0`, ...(p.operationsViaMempool === undefined && endorsements === undefined ? [] : ['operations'])], network.command)
+    if (endorsements !== undefined) await Promise.all(cluster.nodes.map(async (n, i) => await n.call({ cmd: 'endorse', byBlock: endorsements[i] }, 'endorsing')))
     relays = await openLinks(network, cluster, p.edges)
     await cluster.connect(p.edges)
     // Subscriptions exchanged with every neighbour and the mesh grafted (heartbeats, 1 s apart).

@@ -10,9 +10,14 @@
  *
  * Events (stdout): `ready`, `arrival` (per block: `head` when it became this node's head,
  * `announced` when a peer's Current_head first named it), `connected`, `peers`, `mark`,
- * `produced`, `injected`, `baked`, `error`. Commands (stdin): `connect`, `peers`, `mark`, `produce` (baker
+ * `produced`, `injected`, `baked`, `endorsements`, `error`. Commands (stdin): `connect`, `peers`, `mark`, `produce` (baker
  * only), `inject` (sign and inject given transfers here), `bake` (baker only: one block once the
- * mempool holds the given number of operations), `stop`.
+ * mempool holds the given number of operations), `endorsements` (with `consensus`: the
+ * endorsement this node injected for each block), `stop`.
+ *
+ * With `consensus` (`--consensus`) the chain runs demo v3 (consensus.ts): every node is a delegate
+ * and endorses each new head through its mempool, and the baker's blocks carry the endorsements
+ * of their predecessor.
  */
 import { pino } from 'pino'
 import { encode, fromHex, toHex } from '../../../src/encoding/index.ts'
@@ -21,6 +26,7 @@ import { demoSetup } from '../../../test/helpers/demo-chain.ts'
 import { signTransfer } from '../../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../../src/wire/operation.ts'
 import { dialAll, emit, encodeBlockPayload, now, sentBytes, serveCommands, type Command } from './child-io.ts'
+import { consensusSetup, ConsensusDelegate } from './consensus.ts'
 
 export interface Tzp2pNodeConfig {
   dataDir: string
@@ -41,11 +47,14 @@ export interface Tzp2pNodeConfig {
    * the baker's mempool keeps them to itself and they travel inside blocks only.
    */
   operationsViaMempool?: boolean
+  /** `--consensus`: this node's delegate index among `nodes` delegates (demo v3). */
+  consensus?: { index: number, nodes: number }
 }
 
 const NETWORK = 'TZP2P_BENCH'
 const config = JSON.parse(process.argv[2]) as Tzp2pNodeConfig
 const setup = demoSetup({ name: config.chain, accounts: config.accounts, validationPasses: 1, verifyWorkers: 0 })
+const consensus = config.consensus === undefined ? undefined : consensusSetup(config.chain, config.consensus.nodes)
 
 const node = await createNode({
   dataDir: config.dataDir,
@@ -58,10 +67,10 @@ const node = await createNode({
   libp2pMetrics: true,
   logger: pino({ level: 'silent' }),
   chain: {
-    protocol: setup.protocol,
-    genesis: setup.genesis,
+    protocol: consensus?.protocol ?? setup.protocol,
+    genesis: consensus?.genesis ?? setup.genesis,
     maxClockDrift: config.maxClockDrift,
-    ...(config.baker
+    ...(config.baker && consensus === undefined
       ? {
           baker: { key: setup.baker.secretKey, intervalMs: 0 },
           // Without --operations-via-mempool the operations reach peers inside the block only
@@ -74,6 +83,9 @@ const node = await createNode({
 })
 const chain = node.chain
 if (chain === undefined) throw new Error('the node has no chain')
+const delegate = consensus === undefined || config.consensus === undefined || node.mempool === undefined
+  ? undefined
+  : new ConsensusDelegate(chain, node.mempool, consensus.delegates[config.consensus.index].secretKey)
 
 node.events.on('head', change => {
   const t = now()
@@ -183,8 +195,11 @@ interface Block { key: string, payload: string }
 async function payloadOf (key: string): Promise<Block> {
   const stored = await chain!.getHeader(fromHex(key))
   if (stored === undefined) throw new Error(`block ${key} is not stored`)
-  const ops = await chain!.getOperations(stored.hash, 0) ?? []
-  return { key, payload: toHex(encodeBlockPayload(stored.bytes, ops.map(op => encode(operationCodec, op)))) }
+  const ops: Uint8Array[] = []
+  for (let pass = 0; pass < chain!.protocol.validationPasses; pass++) {
+    for (const op of await chain!.getOperations(stored.hash, pass) ?? []) ops.push(encode(operationCodec, op))
+  }
+  return { key, payload: toHex(encodeBlockPayload(stored.bytes, ops)) }
 }
 
 async function command (c: Command): Promise<void> {
@@ -208,7 +223,10 @@ async function command (c: Command): Promise<void> {
       emit({ event: 'injected', operations: await inject(c.transfers as Array<{ from: number, to: number, counter: string }>) })
       return
     case 'bake':
-      emit({ event: 'baked', block: await bakeOne(c.operations as number, c.deadlineMs as number) })
+      emit({ event: 'baked', block: delegate !== undefined ? await payloadOf(await delegate.bake(c.operations as number, c.deadlineMs as number)) : await bakeOne(c.operations as number, c.deadlineMs as number) })
+      return
+    case 'endorsements':
+      emit({ event: 'endorsements', byBlock: Object.fromEntries(delegate?.endorsements ?? []) })
       return
     case 'stop':
       await node.stop()
@@ -218,5 +236,6 @@ async function command (c: Command): Promise<void> {
 }
 
 await node.start()
+delegate?.start()
 emit({ event: 'ready', address: node.getMultiaddrs()[0].toString(), peer: node.peerId.toString() })
 serveCommands(command, async () => { await node.stop() })

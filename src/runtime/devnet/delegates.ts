@@ -3,11 +3,13 @@ import { join } from 'node:path'
 import { devnetAccountKeypairs, devnetDemoParametersJson, DEVNET_ACCOUNT_COUNT } from '../../config/presets.ts'
 import { toHex } from '../../encoding/index.ts'
 import { encodePublicKey } from '../../protocol/demo/keys.ts'
+import { devnetCommitmentsJson } from './fundraisers.ts'
 
 /**
  * A devnet of delegates (`devnet up --bakers <n>`): the chain runs demo v3 from genesis, the first
  * n well-known devnet accounts start as registered delegates (their bootstrap entries carry their
- * public keys), and node i < n bakes and endorses with account i's key. Every node gets the same
+ * public keys), and node i < n bakes and endorses with account i's key; the genesis also holds the
+ * fundraiser commitments of `fundraisers.ts`, for activations. Every node gets the same
  * protocol parameters (so the same genesis protocol hash) in its `config.json`; bakers also get
  * their key's seed in `delegate.seed`.
  */
@@ -28,6 +30,7 @@ export function delegatesProtocolJson (bakers: number): Record<string, unknown> 
       ...parameters,
       'validation-passes': 4,
       versions: [3],
+      commitments: devnetCommitmentsJson(),
       'bootstrap-accounts': accounts.map((a, i) => i < bakers ? { ...a, 'public-key': encodePublicKey(keys[i].publicKey) } : a)
     }
   }

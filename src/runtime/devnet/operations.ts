@@ -1,24 +1,25 @@
 import { b58Decode, b58Encode } from '../../crypto/index.ts'
 import { encode, toHex } from '../../encoding/index.ts'
 import { devnetAccountKeypairs, DEVNET_ACCOUNT_COUNT } from '../../config/presets.ts'
-import { originatedAddress, signOperation, type Contents } from '../../protocol/demo-v3/index.ts'
+import { anonymousOperation, originatedAddress, signOperation, type Contents } from '../../protocol/demo-v3/index.ts'
 import { operationCodec, operationHash } from '../../wire/operation.ts'
 import { DevnetTransferError, rpcJson } from './transfer.ts'
+import { devnetFundraiser, DEVNET_FUNDRAISER_COUNT } from './fundraisers.ts'
 
 /**
- * The manager operations of a demo v3 devnet (`tzp2p devnet operation <kind>`), signed with the
- * devnet's well-known account keys and injected through a node's RPC (protocols/sync.md,
- * Appendix A.2). Endorsements, seed nonce revelations and evidence are the nodes' own work; the
- * devnet has no genesis commitments, so no activation (the protocol tests cover it).
+ * The operations of a demo v3 devnet a user injects (`tzp2p devnet operation <kind>`): manager
+ * operations signed with the devnet's well-known account keys, and activations of its fundraiser
+ * commitments (`fundraisers.ts`), injected through a node's RPC (protocols/sync.md, Appendix A.2).
+ * Endorsements, seed nonce revelations and evidence are the nodes' own work.
  */
 
-export const DEVNET_OPERATION_KINDS = ['reveal', 'transaction', 'delegation', 'origination'] as const
+export const DEVNET_OPERATION_KINDS = ['reveal', 'transaction', 'delegation', 'origination', 'activation'] as const
 export type DevnetOperationKind = typeof DEVNET_OPERATION_KINDS[number]
 
 export interface DevnetOperationRequest {
   rpc: string
   kind: DevnetOperationKind
-  /** Source account index. */
+  /** Source account index; activation: the fundraiser's index. */
   from: number
   /** transaction: destination account index, or a `KT1…` address. */
   to?: number | string
@@ -35,6 +36,8 @@ export interface InjectedOperation {
   counter: bigint
   /** origination: the new contract's address. */
   originated?: string
+  /** activation: the secret it carried (hex). */
+  secret?: string
 }
 
 function account (what: string, i: number): ReturnType<typeof devnetAccountKeypairs>[number] {
@@ -53,6 +56,7 @@ async function nextCounter (rpc: string, source: string): Promise<bigint> {
 }
 
 export async function injectDevnetOperation (request: DevnetOperationRequest): Promise<InjectedOperation> {
+  if (request.kind === 'activation') return await injectActivation(request.rpc, request.from)
   const from = account('--from', request.from)
   const source = b58Encode('ed25519PublicKeyHash', from.publicKeyHash)
   const counter = await nextCounter(request.rpc, source)
@@ -74,7 +78,7 @@ export async function injectDevnetOperation (request: DevnetOperationRequest): P
     case 'delegation':
       contents = { kind: 'delegation', ...manager, ...(request.delegate === undefined ? {} : { delegate: account('--delegate', request.delegate).publicKeyHash }) }
       break
-    case 'origination':
+    default: // origination (an activation returned above)
       contents = {
         kind: 'origination',
         ...manager,
@@ -93,6 +97,18 @@ export async function injectDevnetOperation (request: DevnetOperationRequest): P
     counter,
     ...(request.kind === 'origination' ? { originated: b58Encode('contractHash', originatedAddress(operationHash(op))) } : {})
   }
+}
+
+/** Claims fundraiser `i`'s commitment for its key hash with the secret: an anonymous operation, unsigned. */
+async function injectActivation (rpc: string, i: number): Promise<InjectedOperation> {
+  if (!(Number.isInteger(i) && i >= 0 && i < DEVNET_FUNDRAISER_COUNT)) {
+    throw new DevnetTransferError(`--from must be a fundraiser index from 0 to ${DEVNET_FUNDRAISER_COUNT - 1} for an activation, got ${i}`)
+  }
+  const { keypair, secret } = devnetFundraiser(i)
+  const branch = b58Decode('blockHash', await rpcJson(`${rpc}/chains/main/blocks/head/hash`) as string)
+  const op = { branch, data: anonymousOperation({ kind: 'activate_account', pkh: keypair.publicKeyHash, secret }) }
+  const hash = await rpcJson(`${rpc}/injection/operation`, { method: 'POST', body: JSON.stringify(toHex(encode(operationCodec, op))), headers: { 'content-type': 'application/json' } }) as string
+  return { hash, source: b58Encode('ed25519PublicKeyHash', keypair.publicKeyHash), counter: 0n, secret: toHex(secret) }
 }
 
 function decodeKt1 (address: string): Uint8Array {
