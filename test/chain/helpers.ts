@@ -1,6 +1,6 @@
 import { toHex } from '../../src/encoding/index.ts'
 import { openDatabase, type Database } from '../../src/storage/database.ts'
-import { Chain, type ChainOptions } from '../../src/chain/chain.ts'
+import { Chain, type BlockInput, type ChainOptions } from '../../src/chain/chain.ts'
 import type { DemoSetup } from '../helpers/demo-chain.ts'
 
 export interface OpenedChain {
@@ -60,4 +60,17 @@ export function forgeDemoBlock (setup: DemoSetup, predecessor: { hash: Uint8Arra
     context: new Uint8Array(32)
   }
   return { shell, protocolData: signDemoBlock(shell, setup.baker.publicKey, setup.baker.secretKey) }
+}
+
+/** The blocks of `chain` from level `from` to its head, as `addBlocks` takes them. */
+export async function blocksOf (chain: Chain, from: number): Promise<BlockInput[]> {
+  const out: BlockInput[] = []
+  for (let level = from; level <= chain.head.header.shell.level; level++) {
+    const h = await chain.getBlockByLevel(level)
+    if (h === undefined) throw new Error(`no block at ${level}`)
+    const operations = []
+    for (let pass = 0; pass < h.header.shell.validationPass; pass++) operations.push(await chain.getOperations(h.hash, pass) ?? [])
+    out.push({ header: h.header, operations })
+  }
+  return out
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Baker } from '../../src/chain/baker.ts'
-import type { BlockInput, Chain } from '../../src/chain/chain.ts'
+import type { Chain } from '../../src/chain/chain.ts'
 import { demoSetup } from '../helpers/demo-chain.ts'
 import { UnknownProtocolError } from '../../src/chain/errors.ts'
 import { Mempool } from '../../src/chain/mempool.ts'
@@ -10,7 +10,7 @@ import { createDemoProtocol, DEMO_V2_TRANSFER_CHARGE, readAccount, signTransfer 
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import type { Protocol } from '../../src/protocol/protocol.ts'
 import { ProtocolRegistry } from '../../src/protocol/registry.ts'
-import { openChain, type OpenedChain } from '../chain/helpers.ts'
+import { openChain, type OpenedChain, blocksOf } from '../chain/helpers.ts'
 import { removeDir, tempDir } from '../helpers/temp-dir.ts'
 
 const setup = demoSetup({ name: 'activation', accounts: 4, verifyWorkers: 0 })
@@ -38,17 +38,6 @@ async function close (...nodes: Node[]): Promise<void> {
 }
 
 /** The current chain's blocks from `from` to the head, as another node receives them. */
-async function blocksOf (chain: Chain, from: number): Promise<BlockInput[]> {
-  const out: BlockInput[] = []
-  for (let level = from; level <= chain.head.header.shell.level; level++) {
-    const h = await chain.getBlockByLevel(level)
-    if (h === undefined) throw new Error(`no block at ${level}`)
-    const operations = []
-    for (let pass = 0; pass < h.header.shell.validationPass; pass++) operations.push(await chain.getOperations(h.hash, pass) ?? [])
-    out.push({ header: h.header, operations })
-  }
-  return out
-}
 
 function transfer (chain: Chain, from: number, counter: bigint) {
   return {

@@ -34,6 +34,7 @@ import { loopbackNetwork, type BenchNetwork } from './network.ts'
 import type { EdgeRelays, RelayStats } from './relay-network.ts'
 import type { Edge } from './topology.ts'
 import type { Tzp2pNodeConfig } from './tzp2p-node.ts'
+import { seededRandom } from '../../../test/helpers/seeded-random.ts'
 
 export interface RunParams {
   nodes: number
@@ -88,18 +89,6 @@ export interface Block {
   payload: string
   /** With operations via mempool: which node injected which operations (hex), at the start of the block's slot. */
   injected?: Array<{ node: number, operations: string[] }>
-}
-
-/** A small seeded generator (mulberry32): the same nodes inject the same operations on every run. */
-function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Time from a block's slot start (operations injected) to its bake or publication. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Baker } from '../../../src/chain/baker.ts'
-import type { BlockInput, Chain } from '../../../src/chain/chain.ts'
+import type { Chain } from '../../../src/chain/chain.ts'
 import { Mempool } from '../../../src/chain/mempool.ts'
 import { readAccount } from '../../../src/protocol/demo/index.ts'
 import { createDemoV3Protocol, decodeV3Fitness, signOperation } from '../../../src/protocol/demo-v3/index.ts'
@@ -9,7 +9,7 @@ import { managerKey } from '../../../src/protocol/demo-v3/store.ts'
 import type { Protocol } from '../../../src/protocol/protocol.ts'
 import { ProtocolRegistry } from '../../../src/protocol/registry.ts'
 import { demoSetup } from '../../helpers/demo-chain.ts'
-import { openChain, type OpenedChain } from '../../chain/helpers.ts'
+import { openChain, type OpenedChain, blocksOf } from '../../chain/helpers.ts'
 import { removeDir, tempDir } from '../../helpers/temp-dir.ts'
 import { namedGenesis } from '../../../src/chain/genesis.ts'
 import { toHex } from '../../../src/encoding/index.ts'
@@ -38,18 +38,6 @@ async function node (protocols: Protocol[], activations: Array<{ level: number, 
 
 async function close (...nodes: Node[]): Promise<void> {
   for (const n of nodes) { n.mempool.stop(); await n.opened.close(); await removeDir(n.dir) }
-}
-
-async function blocksOf (chain: Chain, from: number): Promise<BlockInput[]> {
-  const out: BlockInput[] = []
-  for (let level = from; level <= chain.head.header.shell.level; level++) {
-    const h = await chain.getBlockByLevel(level)
-    if (h === undefined) throw new Error(`no block at ${level}`)
-    const operations = []
-    for (let pass = 0; pass < h.header.shell.validationPass; pass++) operations.push(await chain.getOperations(h.hash, pass) ?? [])
-    out.push({ header: h.header, operations })
-  }
-  return out
 }
 
 test('a demo v1 chain activates demo v3: four passes, two-element fitness, v1 accounts carried over, a v3 operation through the mempool, a second node follows', async () => {
