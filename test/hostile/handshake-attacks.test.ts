@@ -222,7 +222,10 @@ describe('hostile peers: handshake', () => {
       if (s === undefined) return
       s.addEventListener('message', evt => { answeredBytes += evt.data.byteLength })
       // A Bootstrap / request-shaped envelope on the application protocols; the handshake streams stay silent.
-      if (protocol !== HANDSHAKE_PROTOCOL) s.send(new Uint8Array([0, 0, 0, 2, 0, 2]))
+      // The victim may already have reset the stream (what this attack expects): nothing to send then.
+      if (protocol !== HANDSHAKE_PROTOCOL && s.status === 'open') {
+        try { s.send(new Uint8Array([0, 0, 0, 2, 0, 2])) } catch (err) { if (s.status === 'open') throw err }
+      }
       await new Promise<void>(resolve => {
         if (s.status !== 'open') { resolve(); return }
         s.addEventListener('close', () => { resolve() }, { once: true })
