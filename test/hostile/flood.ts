@@ -170,7 +170,14 @@ export function startFlood (options: FloodOptions): Flood {
         let i = 0
         while (running && c.status === 'open') {
           const batch = Array.from({ length: 32 }, () => c.newStream(protocols[i++ % 3], { signal: AbortSignal.timeout(2000) })
-            .then(s => { counts.streams++; s.send(new Uint8Array(64)) }, () => {}))
+            .then(s => {
+              counts.streams++
+              try {
+                s.send(new Uint8Array(64))
+              } catch {
+                // Reset already by the victim (streams of an unauthenticated connection are): nothing to send.
+              }
+            }, () => {}))
           await Promise.all(batch)
           await sleep(10)
         }
