@@ -216,11 +216,15 @@ describe('hostile peers: handshake', () => {
     const connection = await host.dial(multiaddr(victim.address))
     const protocols = ['/tzp2p/sync/1.0.0', '/tzp2p/gossip/1.0.0', '/tzp2p/peers/1.0.0', HANDSHAKE_PROTOCOL]
     let answeredBytes = 0
+    const handshakeStreamsAnswered = new Set<number>()
     await Promise.all(Array.from({ length: 200 }, async (_, i) => {
       const protocol = protocols[i % protocols.length]
       const s = await connection.newStream(protocol).catch(() => undefined)
       if (s === undefined) return
-      s.addEventListener('message', evt => { answeredBytes += evt.data.byteLength })
+      s.addEventListener('message', evt => {
+        if (protocol === HANDSHAKE_PROTOCOL) handshakeStreamsAnswered.add(i)
+        else answeredBytes += evt.data.byteLength
+      })
       // A Bootstrap / request-shaped envelope on the application protocols; the handshake streams stay silent.
       // The victim may already have reset the stream (what this attack expects): nothing to send then.
       if (protocol !== HANDSHAKE_PROTOCOL && s.status === 'open') {
@@ -232,7 +236,10 @@ describe('hostile peers: handshake', () => {
       })
     }))
     // Streams of an unauthenticated connection are reset unread, most during protocol negotiation.
+    // The one handshake the victim runs per connection may have sent its connection message (both
+    // sides send theirs at once, as Octez's p2p_socket.ml does) before the stream was closed.
     assert.equal(answeredBytes, 0)
+    assert.ok(handshakeStreamsAnswered.size <= 1, `${handshakeStreamsAnswered.size} handshake streams answered`)
     assert.equal(victim.node.peers.get(host.peerId), undefined)
     await assertHonestServed(victim)
     const failure = await failed
