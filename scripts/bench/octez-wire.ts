@@ -20,13 +20,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Chain } from '../../src/chain/chain.ts'
 import { createNode } from '../../src/node/create-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
-import { openDatabase } from '../../src/storage/database.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
-import { generateBenchChain, importBenchChain } from './support/import-bench.ts'
+import { generateBenchChain, importBenchChain, seedBenchStore } from './support/import-bench.ts'
 import { readyLineOf, stopPeerProcesses } from './support/peer-processes.ts'
 
 const { values } = parseScriptArgs({
@@ -60,14 +58,7 @@ console.log(`(local import) ${local.blocks} blocks in ${(local.milliseconds / 10
 const dirs: string[] = []
 const temp = async (label: string): Promise<string> => { const d = await mkdtemp(join(tmpdir(), `tzp2p-bench-octez-${label}-`)); dirs.push(d); return d }
 const seed = await temp('seed')
-{
-  const db = await openDatabase(seed, { chainName: NETWORK })
-  const { protocol, genesis } = chain.freshSetup()
-  const c = await Chain.open(db, { protocol, genesis })
-  for (let i = 0; i < BLOCKS; i += 1000) await c.addBlocks(chain.blocks.slice(i, i + 1000))
-  await protocol.close?.()
-  await db.close()
-}
+await seedBenchStore(chain, seed, NETWORK)
 // The syncing node does not need the generated blocks: dropped, so that its garbage collections
 // do not mark them (at 50 000 blocks they would weigh on every major GC of the timed part).
 chain.blocks = []

@@ -96,3 +96,16 @@ export async function importBenchChain (chain: BenchChain, options: ImportOption
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+/**
+ * Writes the whole chain into a fresh store at `dir` (chain name `chainName`), 1 000 blocks per
+ * import call: the store the peer processes are copied from.
+ */
+export async function seedBenchStore (chain: BenchChain, dir: string, chainName: string): Promise<void> {
+  const db = await openDatabase(dir, { chainName })
+  const { protocol, genesis } = chain.freshSetup()
+  const c = await Chain.open(db, { protocol, genesis })
+  for (let i = 0; i < chain.blocks.length; i += 1000) await c.addBlocks(chain.blocks.slice(i, i + 1000))
+  await protocol.close?.()
+  await db.close()
+}
