@@ -16,6 +16,9 @@ export interface SignatureCheck {
   message: Uint8Array
 }
 
+/** Below this many signatures a run is verified inline: a worker round trip would cost more. */
+export const MIN_POOLED_SIGNATURES = 32
+
 const WORKER_URL = new URL(`./ed25519-worker${/\.[cm]?[jt]s$/.exec(import.meta.url)?.[0] ?? '.js'}`, import.meta.url)
 
 interface Pending {
@@ -57,6 +60,20 @@ export class Ed25519VerifyPool {
     let at = 0
     for (const r of results) { out.set(r, at); at += r.length }
     return out
+  }
+
+  /**
+   * The results of `checks` when the pool is worth using for them, else undefined: too few checks
+   * to pay a worker round trip, a broken pool, or a failure on the way (the caller then verifies
+   * inline, so a failure never accepts anything).
+   */
+  async verifyIfWorthIt (checks: readonly SignatureCheck[]): Promise<Uint8Array | undefined> {
+    if (checks.length < MIN_POOLED_SIGNATURES || this.broken) return undefined
+    try {
+      return await this.verify(checks)
+    } catch {
+      return undefined
+    }
   }
 
   async close (): Promise<void> {

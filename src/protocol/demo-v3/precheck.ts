@@ -9,8 +9,6 @@ import { bakerAt, endorsementSlots } from './rights.ts'
 import { checkOperationSignature, operationSignedBytes } from './sign.ts'
 import type { CycleData } from './store.ts'
 
-/** Below this many signatures a run is verified inline: a worker round trip would cost more. */
-const MIN_POOLED_SIGNATURES = 32
 /** Bound on the remembered keys (garbage reveals in refused blocks could otherwise grow it). */
 const MAX_KNOWN_KEYS = 100_000
 
@@ -86,13 +84,8 @@ export class SignatureCache {
         }
       }
     }
-    if (checks.length < MIN_POOLED_SIGNATURES || !pool.usable) return
-    let results: Uint8Array
-    try {
-      results = await pool.verify(checks)
-    } catch {
-      return
-    }
+    const results = await pool.verifyIfWorthIt(checks)
+    if (results === undefined) return
     for (let i = 0; i < subjects.length; i++) if (results[i] === 1) this.verified.set(subjects[i], checks[i].publicKey)
   }
 

@@ -4,8 +4,6 @@ import type { Ed25519VerifyPool, SignatureCheck } from '../ed25519-pool.ts'
 import { blockSignedBytes, decodeDemoProtocolData } from './block.ts'
 import { TRANSFER_BYTES, TRANSFER_PUBLIC_KEY_OFFSET, TRANSFER_UNSIGNED_BYTES, transferSignedBytes } from './transfer.ts'
 
-/** Below this many signatures a run is verified inline: a worker round trip would cost more. */
-const MIN_POOLED_SIGNATURES = 32
 
 /**
  * Signature checks of a run of demo blocks on the verification pool. Headers and operations whose
@@ -40,13 +38,8 @@ export async function precheckDemoBlocks (
       }
     }
   }
-  if (checks.length < MIN_POOLED_SIGNATURES || !pool.usable) return
-  let results: Uint8Array
-  try {
-    results = await pool.verify(checks)
-  } catch {
-    return
-  }
+  const results = await pool.verifyIfWorthIt(checks)
+  if (results === undefined) return
   for (let i = 0; i < subjects.length; i++) {
     if (results[i] !== 1) continue
     const s = subjects[i]
