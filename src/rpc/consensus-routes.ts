@@ -4,7 +4,7 @@ import { bytesEqual } from '../encoding/index.ts'
 import { decodePublicKeyHash } from '../protocol/demo/index.ts'
 import { asDemoV3, decodeV3Fitness, type DemoV3Protocol } from '../protocol/demo-v3/index.ts'
 import { cycleOf } from '../protocol/demo-v3/parameters.ts'
-import { delegates, frozenDeposit, implicit, isDenounced, readContract, stakeOf } from '../protocol/demo-v3/store.ts'
+import { delegates, frozenDeposit, implicit, readContract, readDenouncement, stakeOf, type Denouncement } from '../protocol/demo-v3/store.ts'
 import type { ChainReader as Chain } from '../chain/chain-reader.ts'
 import { blockOperations, operationJson } from './block-json.ts'
 import { resolveBlockId } from './block-id.ts'
@@ -20,8 +20,10 @@ import { BadRequestError, NotFoundError, UnavailableError } from './errors.ts'
  * - `…/blocks/<block>/fitness`: the block's fitness decoded, `{level, endorsing_power}`;
  * - `…/blocks/head/helpers/baking_rights?level=`, `…/endorsing_rights?level=`: who may bake at
  *   each priority and who holds each endorsement slot;
+ * - `…/blocks/head/context/delegates`: the registered delegates (Octez's list, without its filters);
  * - `…/blocks/head/context/delegates/<tz1…>`: a delegate's balance, stake, frozen deposits and the
- *   offences denounced against it (tzp2p's addition: the deposits that evidence took).
+ *   offences denounced against it (tzp2p's addition: the deposit each took, the reward and who got
+ *   it); its fields also one by one (`…/frozen_balance`, `…/frozen_balance_by_cycle`, …), as Octez.
  * Rights and deposits come from the head's state (only the head's is kept), read as it is when asked.
  */
 
@@ -96,40 +98,69 @@ export function registerConsensusRoutes (app: FastifyInstance, ctx: RpcContext):
     return [...byDelegate].map(([delegate, slots]) => ({ level, cycle: rights.cycle, delegate, slots }))
   })
 
+  app.get<{ Params: BlockParams }>('/chains/:chain/blocks/:block/context/delegates', async req => {
+    const { chain } = v3Chain(ctx, req.params.chain)
+    await headOnly(chain, req.params.block)
+    return (await delegates(chain.state)).map(pkhText)
+  })
+
   app.get<{ Params: BlockParams & { pkh: string } }>('/chains/:chain/blocks/:block/context/delegates/:pkh', async req => {
     const { chain, protocol } = v3Chain(ctx, req.params.chain)
     await headOnly(chain, req.params.block)
-    let pkh: Uint8Array
-    try {
-      pkh = decodePublicKeyHash(req.params.pkh)
-    } catch (e) {
-      throw new BadRequestError(`${JSON.stringify(req.params.pkh)} is not a delegate address (tz1…): ${(e as Error).message}`, { cause: e })
-    }
-    const p = protocol.parameters
-    const head = chain.head
-    const state = chain.state
-    if (!(await delegates(state)).some(d => bytesEqual(d, pkh))) throw new NotFoundError(`${req.params.pkh} is not a registered delegate`)
-    const current = cycleOf(p, head.header.shell.level + 1)
-    const byCycle: Array<{ cycle: number, deposits: string }> = []
-    let frozen = 0n
-    for (let c = Math.max(0, current - p.preservedCycles - 1); c <= current; c++) {
-      const d = await frozenDeposit(state, c, pkh)
-      frozen += d
-      if (d > 0n) byCycle.push({ cycle: c, deposits: d.toString() })
-    }
-    // Offences denounced on the chain within the evidence window (protocols/sync.md A.2), newest first.
-    const denounced: Array<{ level: number, kind: 'double_baking' | 'double_endorsement' }> = []
-    const window = p.blocksPerCycle * (p.preservedCycles + 1)
-    for (let l = head.header.shell.level; l >= 1 && l > head.header.shell.level - window; l--) {
-      if (await isDenounced(state, 'baking', l, pkh)) denounced.push({ level: l, kind: 'double_baking' })
-      if (await isDenounced(state, 'endorsement', l, pkh)) denounced.push({ level: l, kind: 'double_endorsement' })
-    }
-    return {
-      balance: ((await readContract(state, implicit(pkh)))?.balance ?? 0n).toString(),
-      staking_balance: (await stakeOf(state, pkh)).toString(),
-      frozen_balance: frozen.toString(),
-      frozen_balance_by_cycle: byCycle,
-      denounced
-    }
+    return await delegateView(chain, protocol, req.params.pkh)
   })
+
+  for (const field of ['frozen_balance', 'frozen_balance_by_cycle', 'staking_balance', 'balance'] as const) {
+    app.get<{ Params: BlockParams & { pkh: string } }>(`/chains/:chain/blocks/:block/context/delegates/:pkh/${field}`, async req => {
+      const { chain, protocol } = v3Chain(ctx, req.params.chain)
+      await headOnly(chain, req.params.block)
+      return (await delegateView(chain, protocol, req.params.pkh))[field]
+    })
+  }
+}
+
+interface DenouncedJson { level: number, kind: 'double_baking' | 'double_endorsement', deposit_taken: string, reward: string, reporter: string | null }
+
+const denouncedJson = (level: number, kind: DenouncedJson['kind'], d: Denouncement): DenouncedJson =>
+  ({ level, kind, deposit_taken: d.taken.toString(), reward: d.reward.toString(), reporter: d.reporter === undefined ? null : pkhText(d.reporter) })
+
+/** A delegate's view at the head (Octez's `delegate_services.ml` `info`, with tzp2p's `denounced`). */
+async function delegateView (chain: Chain, protocol: DemoV3Protocol, address: string): Promise<{
+  balance: string, staking_balance: string, frozen_balance: string, frozen_balance_by_cycle: Array<{ cycle: number, deposits: string }>, denounced: DenouncedJson[]
+}> {
+  let pkh: Uint8Array
+  try {
+    pkh = decodePublicKeyHash(address)
+  } catch (e) {
+    throw new BadRequestError(`${JSON.stringify(address)} is not a delegate address (tz1…): ${(e as Error).message}`, { cause: e })
+  }
+  const p = protocol.parameters
+  const head = chain.head
+  const state = chain.state
+  if (!(await delegates(state)).some(d => bytesEqual(d, pkh))) throw new NotFoundError(`${address} is not a registered delegate`)
+  const current = cycleOf(p, head.header.shell.level + 1)
+  const byCycle: Array<{ cycle: number, deposits: string }> = []
+  let frozen = 0n
+  for (let c = Math.max(0, current - p.preservedCycles - 1); c <= current; c++) {
+    const d = await frozenDeposit(state, c, pkh)
+    frozen += d
+    if (d > 0n) byCycle.push({ cycle: c, deposits: d.toString() })
+  }
+  // Offences denounced on the chain within the evidence window (protocols/sync.md A.2), newest
+  // first, with the deposit each took and the reward paid to the baker that included it.
+  const denounced: DenouncedJson[] = []
+  const window = p.blocksPerCycle * (p.preservedCycles + 1)
+  for (let l = head.header.shell.level; l >= 1 && l > head.header.shell.level - window; l--) {
+    const baking = await readDenouncement(state, 'baking', l, pkh)
+    if (baking !== undefined) denounced.push(denouncedJson(l, 'double_baking', baking))
+    const endorsement = await readDenouncement(state, 'endorsement', l, pkh)
+    if (endorsement !== undefined) denounced.push(denouncedJson(l, 'double_endorsement', endorsement))
+  }
+  return {
+    balance: ((await readContract(state, implicit(pkh)))?.balance ?? 0n).toString(),
+    staking_balance: (await stakeOf(state, pkh)).toString(),
+    frozen_balance: frozen.toString(),
+    frozen_balance_by_cycle: byCycle,
+    denounced
+  }
 }

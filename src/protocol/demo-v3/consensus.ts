@@ -70,11 +70,12 @@ export function blindedPublicKeyHash (pkh: Uint8Array, secret: Uint8Array): Uint
 
 /** The delegate that punished behaviour costs: its frozen deposits of the offence's cycle, half to the reporter, half burned. */
 async function slash (state: ScratchState, ctx: OperationContext, what: 'baking' | 'endorsement', level: number, offender: Uint8Array): Promise<void> {
-  markDenounced(state, what, level, offender)
   const cycle = cycleOf(ctx.params, level)
   const frozen = await frozenDeposit(state, cycle, offender)
   writeFrozenDeposit(state, cycle, offender, 0n)
-  if (ctx.baker !== undefined && frozen / 2n > 0n) await credit(state, implicit(ctx.baker), frozen / 2n)
+  const reward = ctx.baker === undefined ? 0n : frozen / 2n
+  if (ctx.baker !== undefined && reward > 0n) await credit(state, implicit(ctx.baker), reward)
+  markDenounced(state, what, level, offender, { taken: frozen, reward, ...(ctx.baker === undefined ? {} : { reporter: ctx.baker }) })
 }
 
 /** Evidence is taken about a level of the current cycle or the `preservedCycles` before it, below the block. */

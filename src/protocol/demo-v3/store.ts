@@ -187,12 +187,32 @@ export function writeBlinded (state: ScratchState, blinded: Uint8Array, balance:
   state.set(KEY.blinded(blinded), balance === undefined ? undefined : int64(balance))
 }
 
+/** What a denunciation did: the deposit taken from the offender, and the reward paid to the baker that included the evidence. */
+export interface Denouncement {
+  taken: bigint
+  reward: bigint
+  /** The baker of the block carrying the evidence (the reporter); absent when none was known. */
+  reporter?: Uint8Array
+}
+
 export async function isDenounced (state: StateReader, what: 'baking' | 'endorsement', level: number, pkh: Uint8Array): Promise<boolean> {
   return await state.get(KEY.denounced(what, level, pkh)) !== undefined
 }
 
-export function markDenounced (state: ScratchState, what: 'baking' | 'endorsement', level: number, pkh: Uint8Array): void {
-  state.set(KEY.denounced(what, level, pkh), Uint8Array.of(1))
+export async function readDenouncement (state: StateReader, what: 'baking' | 'endorsement', level: number, pkh: Uint8Array): Promise<Denouncement | undefined> {
+  const raw = await state.get(KEY.denounced(what, level, pkh))
+  if (raw === undefined) return undefined
+  if (raw.length !== 16 && raw.length !== 36) throw new DecodeError('demo_v3.denouncement', 0, `a denouncement record is 16 or 36 bytes, got ${raw.length}`)
+  return { taken: readInt64(raw, 0), reward: readInt64(raw, 8), ...(raw.length === 36 ? { reporter: raw.slice(16, 36) } : {}) }
+}
+
+/** Records a denunciation: taken i64 ‖ reward i64 [‖ reporter pkh] (it also refuses a second evidence of the offence). */
+export function markDenounced (state: ScratchState, what: 'baking' | 'endorsement', level: number, pkh: Uint8Array, d: Denouncement): void {
+  const out = new Uint8Array(d.reporter === undefined ? 16 : 36)
+  out.set(int64(d.taken), 0)
+  out.set(int64(d.reward), 8)
+  if (d.reporter !== undefined) out.set(d.reporter, 16)
+  state.set(KEY.denounced(what, level, pkh), out)
 }
 
 /** The level of the last demo v3 block applied (the mempool checks endorsements against it). */
