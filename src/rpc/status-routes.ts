@@ -219,10 +219,12 @@ function belowLevel (text: string | undefined): number | undefined {
 export function registerStatusRoutes (app: FastifyInstance, ctx: RpcContext, history: StatusHistory, latency: LatencySampler): void {
   const page = asset('index.html')
   const script = asset('status.js')
+  const consensusScript = asset('consensus.js')
   const style = asset('status.css')
   const recent = new RecentBlocks()
   app.get('/', async (_req, reply) => await reply.type('text/html; charset=utf-8').send(page))
   app.get('/status.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(script))
+  app.get('/status-consensus.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(consensusScript))
   app.get('/status.css', async (_req, reply) => await reply.type('text/css; charset=utf-8').send(style))
   app.get<{ Querystring: { since?: string } }>('/status', async req => {
     const since = req.query.since === undefined ? 0 : Number(req.query.since)

@@ -335,6 +335,7 @@ function render (s) {
     const head = s.chain.head
     const level = $('head-level')
     setText('head-level', String(head.level))
+    void refreshConsensus(head.level)
     if (lastLevel !== null && head.level !== lastLevel) {
       level.classList.remove('flash')
       void level.offsetWidth // restart the animation
