@@ -1,7 +1,7 @@
 import { b58Encode } from '../crypto/index.ts'
-import { bytesEqual } from '../encoding/index.ts'
+import { bytesEqual, toHex } from '../encoding/index.ts'
 import { publicKeyHash } from '../protocol/demo/keys.ts'
-import { asDemoV3, endorsementOf, NoBakingRightError, revelationsDue, TooEarlyForPriorityError } from '../protocol/demo-v3/index.ts'
+import { asDemoV3, decodeOperationData, endorsementOf, NoBakingRightError, revelationsDue, TooEarlyForPriorityError } from '../protocol/demo-v3/index.ts'
 import type { Protocol } from '../protocol/protocol.ts'
 import { blockHash, type BlockHeader } from '../wire/block-header.ts'
 import { operationHash, type Operation } from '../wire/operation.ts'
@@ -47,6 +47,11 @@ export interface DelegateBakerOptions {
    * the network's evidence and slashing can be seen.
    */
   equivocate?: boolean
+  /**
+   * Misbehave for tests and demonstrations: endorse every head, a second head at a level already
+   * endorsed included (double endorsement), without baking twice.
+   */
+  doubleEndorse?: boolean
   onEvent?: (event: DelegateEvent) => void
   /**
    * Whether the node is bootstrapped (default: always): a node still catching up neither bakes nor
@@ -72,6 +77,7 @@ export class DelegateBaker {
   private readonly maxClockDrift: number
   private readonly activations: ReadonlyMap<number, string>
   private readonly equivocate: boolean
+  private readonly doubleEndorse: boolean
   private readonly onEvent?: (event: DelegateEvent) => void
   private readonly ready: () => boolean
   private timer: NodeJS.Timeout | undefined
@@ -94,6 +100,7 @@ export class DelegateBaker {
     this.maxClockDrift = options.maxClockDrift ?? 1
     this.activations = options.activations ?? new Map()
     this.equivocate = options.equivocate ?? false
+    this.doubleEndorse = options.doubleEndorse ?? false
     if (options.onEvent !== undefined) this.onEvent = options.onEvent
     this.ready = options.ready ?? (() => true)
     this.watermarks = options.watermarks
@@ -157,7 +164,7 @@ export class DelegateBaker {
     // Once per level, as Tezos's endorser: endorsing a second head of one level (a branch switch at
     // the same level) would be a double endorsement. An equivocating delegate does it on purpose.
     const level = head.header.shell.level
-    if (plan.slots !== undefined && (level > this.mark.endorsed || this.equivocate)) {
+    if (plan.slots !== undefined && (level > this.mark.endorsed || this.equivocate || this.doubleEndorse)) {
       const endorsement = endorsementOf({ hash: head.hash, level: head.header.shell.level }, plan.slots, this.key)
       if (endorsement !== undefined) {
         await this.raiseMark({ endorsed: level })
@@ -220,8 +227,14 @@ export class DelegateBaker {
     }
     const lesser = this.equivocate ? await this.lesserBlock(head, baked, candidates) : undefined
     await this.raiseMark({ baked: level })
-    // A lighter block goes first, so it is announced as the head before the real one outweighs it: peers see both.
-    if (lesser?.lighter === true) await this.addEquivocation(level, lesser)
+    // A lighter block goes first, so it is announced as the head before the real one outweighs it:
+    // peers see both. The real one waits until the other delegates have endorsed the lighter (or
+    // a moment), so every node holds each as its head in turn, and a double endorser is seen
+    // endorsing both.
+    if (lesser?.lighter === true) {
+      await this.addEquivocation(level, lesser)
+      await this.endorsedByOthers(blockHash(lesser.header), level)
+    }
     await this.chain.addBlock(baked.header, baked.operations)
     if (lesser?.lighter === false) await this.addEquivocation(level, lesser)
     let count = 0
@@ -236,6 +249,33 @@ export class DelegateBaker {
         operations: count,
         refused: baked.refused.map(r => ({ hash: b58Encode('operationHash', operationHash(r.operation)), error: r.error }))
       }
+    })
+  }
+
+  /**
+   * Resolves once the mempool holds an endorsement of `block` (at `level`) from every other
+   * delegate with slots at that level, or after `EQUIVOCATION_HOLD_MS` (well under the second
+   * after which the next level may be baked on it).
+   */
+  private async endorsedByOthers (block: Uint8Array, level: number): Promise<void> {
+    const protocol = asDemoV3(this.chain.protocol)
+    if (protocol === undefined) return
+    const slots = await this.chain.atHead(async (_head, state) => (await protocol.rightsAt(state, level, 0)).slots)
+    const others = new Set(slots.filter(d => !bytesEqual(d, this.delegate)).map(d => toHex(d)))
+    const missing = (): boolean => {
+      const seen = new Set<string>()
+      for (const op of this.mempool.operations()) {
+        if (!bytesEqual(op.branch, block)) continue
+        const e = endorsementIn(op)
+        if (e !== undefined && e.level === level && slots[e.slot] !== undefined) seen.add(toHex(slots[e.slot]))
+      }
+      return [...others].some(d => !seen.has(d))
+    }
+    if (!missing()) return
+    await new Promise<void>(resolve => {
+      const done = (): void => { clearTimeout(timer); stop(); resolve() }
+      const timer = setTimeout(done, EQUIVOCATION_HOLD_MS)
+      const stop = this.mempool.onAdmit(p => { if (p.pass === 0 && !missing()) done() })
     })
   }
 
@@ -295,6 +335,19 @@ export class DelegateBaker {
       // Already applied, already revealed, a head that moved on: nothing owed any more.
       if (!(e instanceof MempoolRefusedError)) throw e
     }
+  }
+}
+
+/** The longest an equivocating baker holds its second block back (see `endorsedByOthers`). */
+const EQUIVOCATION_HOLD_MS = 600
+
+/** The endorsement an operation carries, if it is one. */
+function endorsementIn (op: Operation): { level: number, slot: number } | undefined {
+  try {
+    const c = decodeOperationData(op.data).contents
+    return c.kind === 'endorsement' ? { level: c.level, slot: c.slot } : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -40,6 +40,7 @@ export function addDevnetUpOptions (command: Command): Command {
     .option('--activate <protocol@level>', 'node0 makes its block at level activate the protocol, e.g. demo-v2@20 (the nodes run demo v1 and v2)')
     .addOption(new Option('--bakers <n>', 'a chain of delegates: demo v3 from genesis, nodes 0 to n-1 each bake and endorse with their own delegate key (devnet accounts 0 to n-1)').argParser(integer(1, 8)))
     .addOption(new Option('--equivocate <node>', 'with --bakers: this node\'s delegate bakes two blocks at each level it bakes (double baking, to see evidence and slashing)').argParser(integer(0, 7)))
+    .addOption(new Option('--double-endorse <node>', 'with --bakers: this node\'s delegate endorses every head, a second one at a level it endorsed included (double endorsement, to see evidence and slashing)').argParser(integer(0, 7)))
     .option('--net-namespaces', 'run each node in its own network namespace, linked by veth pairs to a bridge (Linux, root)')
     .option('--clean', 'remove the nodes\' data dirs first: a new chain from genesis')
     .option('--detach', 'start the nodes and return; stop them with `tzp2p devnet down`')
@@ -56,6 +57,7 @@ interface UpOptions {
   activate?: string
   bakers?: number
   equivocate?: number
+  doubleEndorse?: number
   netNamespaces?: boolean
   clean?: boolean
   detach?: boolean
@@ -202,6 +204,7 @@ export async function upCommand (opts: UpOptions): Promise<void> {
     ...(opts.activate === undefined ? {} : { activate: opts.activate }),
     ...(opts.bakers === undefined ? {} : { bakers: opts.bakers }),
     ...(opts.equivocate === undefined ? {} : { equivocate: opts.equivocate }),
+    ...(opts.doubleEndorse === undefined ? {} : { doubleEndorse: opts.doubleEndorse }),
     netNamespaces: opts.netNamespaces === true,
     clean: opts.clean === true,
     logLevel: opts.logLevel,

@@ -50,7 +50,7 @@ export function defaultConfigJson (): Record<string, unknown> {
       checkpoint: null
     },
     protocol: { name: 'demo', parameters: devnetDemoParametersJson() },
-    baker: { enabled: false, interval: 5, 'key-file': null, activations: [], equivocate: false },
+    baker: { enabled: false, interval: 5, 'key-file': null, activations: [], equivocate: false, 'double-endorse': false },
     log: { level: 'info', pretty: 'auto', output: 'stdout' }
   }
 }

@@ -83,6 +83,7 @@ export const RUN_FLAGS: readonly RunFlagSpec[] = [
   { flags: '--protocol-versions <version>', kind: 'replace', key: 'protocol.parameters.versions', octez: false, description: 'demo protocol version installed (repeatable; replaces the list; version 1 first)' },
   { flags: '--activate <protocol@level>', kind: 'append', key: 'baker.activations', octez: false, description: 'as the baker, make the block at level activate the protocol (demo-v2 or P…; repeatable)' },
   { flags: '--baker-equivocate', kind: 'true', key: 'baker.equivocate', octez: false, description: 'demo v3: bake two blocks at each level baked (double baking), for tests and demonstrations' },
+  { flags: '--baker-double-endorse', kind: 'true', key: 'baker.double-endorse', octez: false, description: 'demo v3: endorse every head, even a second one at a level endorsed (double endorsement), for tests and demonstrations' },
   { flags: '--baker-key-file <file>', kind: 'string', key: 'baker.key-file', octez: false, description: 'file holding the baker\'s Ed25519 seed (64 hex characters)', defaultText: 'the devnet baker\'s well-known key' },
   { flags: '--log-level <level>', kind: 'string', key: 'log.level', octez: false, description: 'least severe level logged: trace, debug, info, warn, error, fatal or silent' },
   { flags: '--log-output <output>', kind: 'string', key: 'log.output', octez: true, description: 'stdout, stderr or a file' },

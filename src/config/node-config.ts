@@ -138,6 +138,8 @@ export interface BakerConfig {
   activations: Array<{ level: number, protocol: string }>
   /** Demo v3: bake two blocks at each level baked (double baking), for tests and demonstrations. */
   equivocate: boolean
+  /** Demo v3: endorse every head, a second one at a level endorsed included (double endorsement), for tests and demonstrations. */
+  doubleEndorse: boolean
 }
 
 /** pino's level names. */

@@ -307,7 +307,8 @@ function resolveBaker (json: Json, dataDir: string, protocol: ProtocolConfig | u
     activations.push(parsed)
   })
   const equivocate = (valueAt(json, 'baker.equivocate') ?? false) as boolean
-  return { enabled, intervalMs: Math.round(interval * 1000), keyFile, activations, equivocate }
+  const doubleEndorse = (valueAt(json, 'baker.double-endorse') ?? false) as boolean
+  return { enabled, intervalMs: Math.round(interval * 1000), keyFile, activations, equivocate, doubleEndorse }
 }
 
 const LEVEL_ALIASES: Record<string, LogLevel> = { notice: 'info', warning: 'warn' }

@@ -137,6 +137,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'baker.interval', schema: v.bakeInterval, accepts: 'a number of seconds from 0.1 to 86400', octez: false, description: 'Time between two blocks.' },
   { key: 'baker.activations', schema: v.activations, accepts: 'a list of "<protocol>@<level>" or { "level": n, "protocol": "…" }, the protocol being demo-v2 or a protocol hash (P…)', octez: false, description: 'Protocol activations the baker writes: its block at level activates the protocol, which runs from the next block on.' },
   { key: 'baker.equivocate', schema: v.bool, accepts: 'true or false', octez: false, description: 'Demo v3, for tests and demonstrations: the delegate bakes a second block at every level it bakes (double baking), so the network\'s evidence and slashing can be seen.' },
+  { key: 'baker.double-endorse', schema: v.bool, accepts: 'true or false', octez: false, description: 'Demo v3, for tests and demonstrations: the delegate endorses every head, a second head at a level it endorsed included (double endorsement), so the network\'s evidence and slashing can be seen.' },
   { key: 'baker.key-file', schema: v.nonEmptyString.nullable(), accepts: 'a file path, or null', octez: false, description: 'File holding the baker\'s Ed25519 seed as 64 hex characters (relative paths: from the data dir). null: the devnet baker\'s well-known key, allowed only with the devnet baker-public-key.' },
 
   // --- log ---

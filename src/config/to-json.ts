@@ -98,7 +98,7 @@ function fullJson (c: NodeConfig): Record<string, unknown> {
       checkpoint: c.shell.checkpoint
     },
     protocol: { name: c.protocol.name, parameters },
-    baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })), equivocate: c.baker.equivocate },
+    baker: { enabled: c.baker.enabled, interval: s(c.baker.intervalMs), 'key-file': c.baker.keyFile, activations: c.baker.activations.map(a => ({ ...a })), equivocate: c.baker.equivocate, 'double-endorse': c.baker.doubleEndorse },
     log: { level: c.log.level, pretty: c.log.pretty, output: c.log.output }
   }
 }

@@ -46,7 +46,7 @@ export interface ChainNodeOptions {
    * A devnet baker: the protocol's signing key, a period (ms; 0 or absent: only `bake()`), and the
    * protocol activations it writes (the block at `level` activates `protocol`).
    */
-  baker?: { key: Uint8Array, intervalMs?: number, activations?: readonly ProtocolActivation[], equivocate?: boolean }
+  baker?: { key: Uint8Array, intervalMs?: number, activations?: readonly ProtocolActivation[], equivocate?: boolean, doubleEndorse?: boolean }
   mempool?: { maxOperations?: number, maxBytes?: number, announceDelayMs?: number }
   /** Octez's bootstrapped heuristic (threshold 4 peers, latency 50 s by default). */
   synchronisation?: SynchronisationOptions
@@ -323,6 +323,7 @@ export class ChainNode {
           ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
           ...(this.options.baker.activations === undefined ? {} : { activations: new Map(this.options.baker.activations.map(a => [a.level, a.protocol])) }),
           ...(this.options.baker.equivocate === true ? { equivocate: true } : {}),
+          ...(this.options.baker.doubleEndorse === true ? { doubleEndorse: true } : {}),
           watermarks: new DelegateWatermarks(store),
           onEvent: e => { this.logDelegateEvent(e) },
           ready: () => validator.bootstrapped

@@ -90,6 +90,7 @@ export async function chainOptionsFromConfig (config: NodeConfig): Promise<{ cha
                 key: bakerKey?.secretKey ?? new Uint8Array(0),
                 intervalMs: config.baker.intervalMs,
                 ...(config.baker.equivocate ? { equivocate: true } : {}),
+                ...(config.baker.doubleEndorse ? { doubleEndorse: true } : {}),
                 ...(activations.length === 0 ? {} : { activations })
               }
             }

@@ -55,7 +55,7 @@ test('defaults: Octez values where Octez has the setting, loopback RPC, devnet n
     const asDemo: DemoProtocolConfig = c.protocol.parameters
     assert.equal(asDemo.validationPasses, 1)
   }
-  assert.deepEqual(c.baker, { enabled: false, intervalMs: 5000, keyFile: null, activations: [], equivocate: false })
+  assert.deepEqual(c.baker, { enabled: false, intervalMs: 5000, keyFile: null, activations: [], equivocate: false, doubleEndorse: false })
   assert.deepEqual(c.log, { level: 'info', pretty: 'auto', output: 'stdout' })
   assert.deepEqual(c.warnings, [])
 })

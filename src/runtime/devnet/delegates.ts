@@ -40,10 +40,12 @@ export function delegatesProtocolJson (bakers: number): Record<string, unknown> 
  * Writes node `i`'s config file (and, for a baker, its seed file); returns the flags that make it
  * bake (none for a node that does not).
  */
-export async function writeDelegateFiles (dataDir: string, i: number, bakers: number, equivocate: number | undefined): Promise<string[]> {
+export async function writeDelegateFiles (
+  dataDir: string, i: number, bakers: number, misbehave: { equivocate?: number | undefined, doubleEndorse?: number | undefined } = {}
+): Promise<string[]> {
   await writeFile(join(dataDir, 'config.json'), `${JSON.stringify({ protocol: delegatesProtocolJson(bakers) }, null, 2)}\n`)
   if (i >= bakers) return []
   const seedFile = join(dataDir, 'delegate.seed')
   await writeFile(seedFile, `${toHex(devnetAccountKeypairs()[i].secretKey.subarray(0, 32))}\n`, { mode: 0o600 })
-  return ['--baker', '--baker-key-file', seedFile, ...(equivocate === i ? ['--baker-equivocate'] : [])]
+  return ['--baker', '--baker-key-file', seedFile, ...(misbehave.equivocate === i ? ['--baker-equivocate'] : []), ...(misbehave.doubleEndorse === i ? ['--baker-double-endorse'] : [])]
 }

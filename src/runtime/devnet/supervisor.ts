@@ -34,6 +34,8 @@ export interface DevnetOptions {
   bakers?: number
   /** With `bakers`: the node whose delegate bakes two blocks at each level it bakes. */
   equivocate?: number
+  /** With `bakers`: the node whose delegate endorses every head, a second one at a level included. */
+  doubleEndorse?: number
   /** Each node in its own network namespace (root only). */
   netNamespaces: boolean
   /** Remove the nodes' data dirs first (a new chain). */
@@ -100,7 +102,7 @@ function hostPortOfMultiaddr (ma: string): string {
  * `onSpawned` hears of the process as soon as it exists (to clean it up if the start fails).
  */
 export async function startDevnetNode (
-  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel' | 'activate' | 'bakers' | 'equivocate'>,
+  options: Pick<DevnetOptions, 'dir' | 'bakeInterval' | 'baseP2pPort' | 'baseRpcPort' | 'protocol' | 'clean' | 'logLevel' | 'activate' | 'bakers' | 'equivocate' | 'doubleEndorse'>,
   i: number,
   seed: string | undefined,
   layout?: NamespaceLayout,
@@ -117,7 +119,7 @@ export async function startDevnetNode (
   const p2pPort = layout !== undefined ? 9732 : port(options.baseP2pPort)
   const rpcPort = layout !== undefined ? 8732 : port(options.baseRpcPort)
   const seedNode = seed === undefined
-  const delegateFlags = options.bakers === undefined ? undefined : await writeDelegateFiles(dataDir, i, options.bakers, options.equivocate)
+  const delegateFlags = options.bakers === undefined ? undefined : await writeDelegateFiles(dataDir, i, options.bakers, { equivocate: options.equivocate, doubleEndorse: options.doubleEndorse })
   const baker = delegateFlags === undefined ? seedNode : delegateFlags.length > 0
   const args = [
     TZP2P_BIN, 'run',
@@ -180,6 +182,9 @@ export async function startDevnet (options: DevnetOptions): Promise<RunningDevne
   }
   if (options.equivocate !== undefined && (options.bakers === undefined || options.equivocate >= options.bakers)) {
     throw new DevnetError(`--equivocate ${options.equivocate}: the node must be one of the --bakers`)
+  }
+  if (options.doubleEndorse !== undefined && (options.bakers === undefined || options.doubleEndorse >= options.bakers)) {
+    throw new DevnetError(`--double-endorse ${options.doubleEndorse}: the node must be one of the --bakers`)
   }
   const dir = resolve(options.dir)
   await mkdir(dir, { recursive: true })
