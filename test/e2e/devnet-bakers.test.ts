@@ -12,6 +12,7 @@ import { Child } from '../rpc/child.ts'
 import { getJson, type HeaderJson } from '../rpc/rpc-json.ts'
 import { withTempDir } from '../helpers/temp-dir.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { assertDepositsAsModelled } from './deposits-model.ts'
 
 /** Any free ports: tests must not depend on which ports this machine has free. */
 const FREE_PORTS = ['--base-p2p-port', '0', '--base-rpc-port', '0']
@@ -21,7 +22,7 @@ interface EvidenceHeaderJson { level: number, fitness: string[] }
 interface OpJson { hash: string, contents: { pass: number, contents: { kind: string, slot?: number, level?: number, bh1?: EvidenceHeaderJson, bh2?: EvidenceHeaderJson } } }
 /** The endorsing power a demo v3 fitness claims: its second element, a 4-byte big-endian count. */
 const endorsingPowerOf = (h: EvidenceHeaderJson): number => Number.parseInt(h.fitness[1], 16)
-interface DelegateJson { frozen_balance: string, frozen_balance_by_cycle: Array<{ cycle: number, deposits: string }>, denounced: Array<{ level: number, kind: string }> }
+interface DelegateJson { denounced: Array<{ level: number, kind: string }> }
 
 /** Five nodes, each a delegate: every node bakes in turn and endorses. */
 const BAKERS = 5
@@ -100,6 +101,14 @@ describe('devnet of delegates (demo v3)', () => {
         const accusers = await Promise.all(state.nodes.map(async n => (await readFile(n.logFile, 'utf8')).includes('double baking seen: evidence injected')))
         assert.ok(accusers.some((a, i) => a && i !== 2), `accusers: ${accusers.join(',')}`)
         assert.equal(accusers[2], false, 'the offender does not denounce itself')
+        // The deposits it took and the reward it paid are the protocol's (protocols/sync.md A.2):
+        // every delegate's frozen deposits and denunciations, recomputed from the blocks, match the
+        // node's views; the offence took all the offender's deposits of its cycle, half to the
+        // baker of the block carrying the evidence.
+        const { model, head: modelHead } = await assertDepositsAsModelled(watcher, delegates)
+        const slashed = model.denouncedAt(offender, modelHead).find(d => d.level === evidence.offence && d.kind === 'double_baking')
+        assert.ok(slashed !== undefined && BigInt(slashed.deposit_taken) > 0n, JSON.stringify(slashed))
+        assert.equal(BigInt(slashed.reward), BigInt(slashed.deposit_taken) / 2n)
 
         // Manager operations through the CLI, each waited for in a block: account 5 reveals, delegates to
         // delegate 0 (whose stake grows by its balance), account 0 originates a KT1 that a transaction funds.
