@@ -4,6 +4,7 @@ import { b58Encode } from '../crypto/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import type { StoredHeader } from '../chain/store.ts'
 import type { TzNode } from '../node/create-node.ts'
+import { asDemoV3 } from '../protocol/demo-v3/index.ts'
 import { chainIdToJson } from '../wire/json.ts'
 import { chainAccessOf } from './chain-access.ts'
 import type { RpcContext } from './context.ts'
@@ -125,6 +126,8 @@ export interface StatusJson {
     head: { level: number, hash: string, timestamp: string, age_s: number }
     bootstrapped: boolean
     mempool: number | null
+    /** Whether the protocol has delegates and rights (demo v3): the page then shows them from the consensus views. */
+    consensus: boolean
     /** The latest blocks, newest first. */
     blocks: BlockSummary[]
   }
@@ -167,6 +170,7 @@ export async function statusJson (ctx: RpcContext, history: StatusHistory, laten
       },
       bootstrapped: access.bootstrapped(),
       mempool: access.mempool?.size ?? null,
+      consensus: asDemoV3(access.chain.protocol) !== undefined,
       blocks: await recent.list(access.chain)
     }
   }

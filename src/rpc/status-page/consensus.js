@@ -1,7 +1,7 @@
 // The status page's consensus panel (demo v3 chains): baking and endorsing rights for the next
 // levels and each delegate's frozen deposits, read from the node's RPC consensus views
-// (src/rpc/consensus-routes.ts) whenever the head changes. On a chain whose protocol has no
-// delegates (the views answer 404) the panel stays hidden. status.js calls `refreshConsensus`.
+// (src/rpc/consensus-routes.ts) whenever the head changes. status.js calls `refreshConsensus`
+// only while /status says the protocol has them (`chain.consensus`); otherwise the panel stays hidden.
 'use strict'
 
 /** Levels after the head whose rights are shown, and the priorities shown for each. */
@@ -69,33 +69,37 @@ function depositRow (pkh, d) {
   return tr
 }
 
-/** Redraws the panel for the head at `level` (once per head; a newer call wins over a slower older one). */
-async function refreshConsensus (level) {
-  if (level === consensusHead) return
-  consensusHead = level
+/**
+ * Redraws the panel for the head `block` at `level` (once per head; a newer call wins over a
+ * slower older one). Every view is asked of that block by hash, so the panel shows one head's
+ * state: once the head has moved on they are refused, and the next poll's head is drawn instead.
+ */
+async function refreshConsensus (level, block) {
+  if (block === consensusHead) return
+  consensusHead = block
   const request = ++consensusRequest
   const panel = document.getElementById('consensus')
   let delegates
   try {
-    delegates = await getJson('/chains/main/blocks/head/context/delegates')
-  } catch (e) {
-    if (e.status === 404 || e.status === 503) panel.hidden = true
-    else consensusHead = null // try again on the next poll
+    delegates = await getJson(`/chains/main/blocks/${block}/context/delegates`)
+  } catch {
+    consensusHead = null // try again on the next poll
     return
   }
   try {
     const levels = Array.from({ length: RIGHTS_LEVELS }, (_, i) => level + 1 + i)
     const rights = await Promise.all(levels.map(async l => ({
       level: l,
-      bakers: await getJson(`/chains/main/blocks/head/helpers/baking_rights?level=${l}&max_priority=${RIGHTS_PRIORITIES}`),
-      endorsers: await getJson(`/chains/main/blocks/head/helpers/endorsing_rights?level=${l}`)
+      bakers: await getJson(`/chains/main/blocks/${block}/helpers/baking_rights?level=${l}&max_priority=${RIGHTS_PRIORITIES}`),
+      endorsers: await getJson(`/chains/main/blocks/${block}/helpers/endorsing_rights?level=${l}`)
     })))
-    const views = await Promise.all(delegates.map(async pkh => ({ pkh, view: await getJson(`/chains/main/blocks/head/context/delegates/${pkh}`) })))
+    const views = await Promise.all(delegates.map(async pkh => ({ pkh, view: await getJson(`/chains/main/blocks/${block}/context/delegates/${pkh}`) })))
     if (request !== consensusRequest) return
     document.getElementById('rights').replaceChildren(...rights.map(r => rightsRow(r.level, r.bakers, r.endorsers)))
     document.getElementById('deposits').replaceChildren(...views.map(v => depositRow(v.pkh, v.view)))
     document.getElementById('consensus-meta').textContent = `at head ${level}`
-    document.getElementById('consensus').dataset.head = String(level)
+    panel.dataset.level = String(level)
+    panel.dataset.block = block
     panel.hidden = false
   } catch {
     // The head moved on while reading (only the head's state is served): the next poll redraws.

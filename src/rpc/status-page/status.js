@@ -335,7 +335,8 @@ function render (s) {
     const head = s.chain.head
     const level = $('head-level')
     setText('head-level', String(head.level))
-    void refreshConsensus(head.level)
+    if (s.chain.consensus) void refreshConsensus(head.level, head.hash)
+    else $('consensus').hidden = true
     if (lastLevel !== null && head.level !== lastLevel) {
       level.classList.remove('flash')
       void level.offsetWidth // restart the animation
