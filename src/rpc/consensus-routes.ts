@@ -8,6 +8,7 @@ import { delegates, frozenDeposit, implicit, readContract, readDenouncement, sta
 import type { ChainReader as Chain } from '../chain/chain-reader.ts'
 import { blockOperations, operationJson } from './block-json.ts'
 import { resolveBlockId } from './block-id.ts'
+import { sendJsonString } from './reply.ts'
 import { chainAccessOf } from './chain-access.ts'
 import type { RpcContext } from './context.ts'
 import { BadRequestError, NotFoundError, UnavailableError } from './errors.ts'
@@ -111,10 +112,12 @@ export function registerConsensusRoutes (app: FastifyInstance, ctx: RpcContext):
   })
 
   for (const field of ['frozen_balance', 'frozen_balance_by_cycle', 'staking_balance', 'balance'] as const) {
-    app.get<{ Params: BlockParams & { pkh: string } }>(`/chains/:chain/blocks/:block/context/delegates/:pkh/${field}`, async req => {
+    app.get<{ Params: BlockParams & { pkh: string } }>(`/chains/:chain/blocks/:block/context/delegates/:pkh/${field}`, async (req, reply) => {
       const { chain, protocol } = v3Chain(ctx, req.params.chain)
       await headOnly(chain, req.params.block)
-      return (await delegateView(chain, protocol, req.params.pkh))[field]
+      const value = (await delegateView(chain, protocol, req.params.pkh))[field]
+      // An amount is a JSON string, as Octez's mutez (Fastify would send a bare string as text).
+      return typeof value === 'string' ? await sendJsonString(reply, value) : value
     })
   }
 }

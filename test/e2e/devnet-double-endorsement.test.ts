@@ -45,6 +45,13 @@ describe('double endorsement on a devnet of delegates (demo v3)', () => {
         const modelled = model.denouncedAt(offender, head).find(d => d.level === denounced.level && d.kind === 'double_endorsement')
         assert.deepEqual(modelled, denounced)
         assert.equal(BigInt(denounced.reward), BigInt(denounced.deposit_taken) / 2n)
+        // Each field of the view is also served alone (as Octez's delegate_services.ml), asked of one head by its hash.
+        await waitFor(async () => {
+          const at = `${rpc}/chains/main/blocks/${await getJson<string>(`${rpc}/chains/main/blocks/head/hash`)}/context/delegates/${offender}`
+          const whole = await getJson<Record<string, unknown>>(at)
+          for (const field of ['balance', 'staking_balance', 'frozen_balance', 'frozen_balance_by_cycle']) assert.deepEqual(await getJson<unknown>(`${at}/${field}`), whole[field], field)
+          return true
+        }, { what: 'the delegate view\'s fields one by one at one head', timeoutMs: 60_000, intervalMs: 200, retryOnError: true })
         // Node 0 sees the same on the other nodes.
         for (const n of state.nodes.slice(1)) {
           await waitFor(async () => (await getJson<DelegateJson>(`${n.rpc}/chains/main/blocks/head/context/delegates/${offender}`)).denounced.some(d => d.level === denounced.level && d.deposit_taken === denounced.deposit_taken),
