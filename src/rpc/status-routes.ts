@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { b58Encode } from '../crypto/index.ts'
+import { toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import type { StoredHeader } from '../chain/store.ts'
 import type { TzNode } from '../node/create-node.ts'
@@ -68,6 +69,10 @@ export interface BlockSummary {
   hash: string
   timestamp: string
   operations: number
+  /** The operations in each validation pass (demo v3: consensus, voting, anonymous, manager). */
+  operations_by_pass: number[]
+  /** The header's fitness, its elements in hex (as the RPC's headers). */
+  fitness: string[]
 }
 
 /**
@@ -94,13 +99,15 @@ export class RecentBlocks {
       let summary = this.cache.get(h.hex)
       if (summary === undefined) {
         const passes = h.header.shell.level === 0 ? 0 : h.header.shell.validationPass
-        let operations = 0
-        for (let pass = 0; pass < passes; pass++) operations += (await chain.getOperations(h.hash, pass))?.length ?? 0
+        const byPass: number[] = []
+        for (let pass = 0; pass < passes; pass++) byPass.push((await chain.getOperations(h.hash, pass))?.length ?? 0)
         summary = {
           level: h.header.shell.level,
           hash: b58Encode('blockHash', h.hash),
           timestamp: rfc3339(Number(h.header.shell.timestamp) * 1000),
-          operations
+          operations: byPass.reduce((a, b) => a + b, 0),
+          operations_by_pass: byPass,
+          fitness: h.header.shell.fitness.map(e => toHex(e))
         }
         this.cache.set(h.hex, summary)
       }

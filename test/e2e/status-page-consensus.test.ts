@@ -99,6 +99,13 @@ describe('status page of a devnet of delegates in headless Chromium', { skip }, 
         await page.getByTestId('block-find').click()
         await page.waitForFunction(`document.getElementById('block-title')?.textContent === 'Block ${found.level}'`, undefined, { timeout: 30_000 })
         assert.match(await page.getByTestId('block-detail').textContent() ?? '', new RegExp(`level ${found.level}, endorsing power ${fitness.endorsing_power}`))
+        // Its line in the explorer's list: the operations of each pass and the fitness as level · endorsing power.
+        const byPass = await Promise.all([0, 1, 2, 3].map(async p => (await getJson<OpJson[]>(`${rpc}/chains/main/blocks/${found.level}/operations/${p}`)).length))
+        const row = page.locator(`[data-testid="blocks"] tr[data-hash="${await getJson<string>(`${rpc}/chains/main/blocks/${found.level}/hash`)}"]`)
+        await row.waitFor({ timeout: 30_000 })
+        const cells = await row.locator('td').allTextContents()
+        assert.equal(cells[3], `${byPass.reduce((a, b) => a + b, 0)} (${byPass.join(' · ')})`)
+        assert.equal(cells[4], `${found.level} · ${fitness.endorsing_power}`)
         const kinds = await page.getByTestId('operation-kind').allTextContents()
         assert.equal(kinds.filter(k => k === 'endorsement (pass 0)').length, found.endorsements, kinds.join(' | '))
         const screenshot = process.env.TZP2P_SCREENSHOT

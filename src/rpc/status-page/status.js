@@ -87,11 +87,21 @@ function renderBlocks (blocks) {
     tr.appendChild(cell(String(b.level), 'num'))
     tr.appendChild(cell(short(b.hash, 10, 6), 'mono'))
     tr.appendChild(cell(localTime(b.timestamp)))
-    tr.appendChild(cell(String(b.operations), 'num'))
+    const ops = cell(String(b.operations), 'num')
+    // Several validation passes (demo v3): the count in each, consensus first.
+    if (b.operations_by_pass.length > 1) {
+      const split = document.createElement('span')
+      split.className = 'passes muted'
+      split.textContent = ` (${b.operations_by_pass.join(' · ')})`
+      split.title = 'operations by validation pass'
+      ops.appendChild(split)
+    }
+    tr.appendChild(ops)
+    tr.appendChild(cell(b.fitness.map(e => String(parseInt(e, 16))).join(' · '), 'num'))
     tr.addEventListener('click', () => { void showBlock(b.hash) })
     return tr
   })
-  fillTable($('blocks'), rows, 4, 'no blocks')
+  fillTable($('blocks'), rows, 5, 'no blocks')
   const live = pageBelow === null
   setText('blocks-title', live || blocks.length === 0 ? 'Latest blocks' : `Blocks ${blocks[blocks.length - 1].level}–${blocks[0].level}`)
   $('block-latest').disabled = live
