@@ -68,7 +68,7 @@ export class DepositsModel {
 
   private add (cycle: number, delegate: string, amount: bigint): void {
     let m = this.frozen.get(cycle)
-    if (m === undefined) this.frozen.set(cycle, m = new Map())
+    if (m === undefined) this.frozen.set(cycle, m = new Map<string, bigint>())
     m.set(delegate, (m.get(delegate) ?? 0n) + amount)
   }
 
@@ -135,7 +135,7 @@ export class DepositsModel {
     return (this.denounced.get(delegate) ?? [])
       .filter(d => d.level > head - window)
       .sort((a, b) => b.level - a.level || (a.kind === 'double_baking' ? -1 : 1))
-      .map(({ evidenceLevel: _, ...d }) => d)
+      .map(({ evidenceLevel, ...d }) => { void evidenceLevel; return d })
   }
 }
 

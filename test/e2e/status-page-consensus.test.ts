@@ -58,7 +58,7 @@ describe('status page of a devnet of delegates in headless Chromium', { skip }, 
         assert.equal(delegates.length, 2)
         let compared = 0
         await waitFor(async () => {
-          const panel = await page.evaluate(READ_PANEL) as PanelJson
+          const panel = await page.evaluate<PanelJson>(READ_PANEL)
           const at = `${rpc}/chains/main/blocks/${panel.block}`
           const rights = await Promise.all(panel.rights.map(async r => ({
             level: r.level,
