@@ -139,6 +139,15 @@ try {
   const sync = node.libp2p.services.sync
   console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
   console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${sync?.client.stats.answers ?? 0} answers received`)
+  // Where the data requests went: batches on each peer's sync channel (and the channel streams
+  // opened), or a sync stream per exchange.
+  const wire = { channelBatches: 0, channels: 0, syncStreams: 0 }
+  for (const p of node.networkPeers.libp2p.list()) {
+    wire.channelBatches += p.requestStats.syncChannel
+    wire.syncStreams += p.requestStats.streams
+    wire.channels += p.syncChannelStats?.opened ?? 0
+  }
+  console.log(`    libp2p: ${wire.channelBatches} batches on ${wire.channels} sync channels, ${wire.syncStreams} sync streams of one exchange`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.

@@ -51,6 +51,9 @@ export class Libp2pPeer implements NetworkPeer {
     this.syncChannel = new SyncRequestChannel({ peer: peer.tezosPeerId, open: async signal => await this.open(SYNC_CHANNEL_PROTOCOL, signal) })
   }
 
+  /** The sync channel's streams opened and batches sent (tests, metrics). */
+  get syncChannelStats (): SyncRequestChannel['stats'] | undefined { return this.syncChannel?.stats }
+
   get tezosPeerId (): string { return this.authenticated.tezosPeerId }
   get connectionId (): string { return this.authenticated.connectionId }
   get version (): AuthenticatedPeer['version'] { return this.authenticated.version }
