@@ -13,6 +13,7 @@ import type { P2pMessage, P2pMessageTag } from '../wire/p2p-message.ts'
  * opens a stream, writes its request messages (one kind per stream; a data stream may carry
  * several requests, each within Octez's 10-key bound), closes its write side and reads the
  * answers until the responder closes. Keys the responder does not know are simply not answered.
+ * The data requests usually travel as batches on the sync channel instead (`SYNC_CHANNEL_PROTOCOL`).
  */
 export const SYNC_PROTOCOL = '/tzp2p/sync/1.0.0'
 
