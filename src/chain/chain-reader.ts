@@ -211,6 +211,27 @@ export class ChainReader extends EventEmitter<ChainEvents> {
     return hexes.map(h => h === undefined ? undefined : headers.get(h))
   }
 
+  /**
+   * `getAncestors` as the stored header bytes, which is all a sync answer sends: on the current
+   * chain the headers are neither decoded nor cached.
+   */
+  async getAncestorBytes (hash: Uint8Array, distances: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+    const top = await this.store.getHeader(toHex(hash))
+    if (top === undefined) return distances.map(() => undefined)
+    const level = top.header.shell.level
+    if (await this.store.mainChainAt(level) !== top.hex) return (await this.getAncestors(hash, distances)).map(h => h?.bytes)
+    const hexes = await this.store.mainChainAtMany(distances.map(d => d < 0 ? -1 : level - d))
+    const present = hexes.filter((h): h is string => h !== undefined)
+    const bytes = await this.store.getHeaderBytesMany(present)
+    const byHex = new Map(present.map((h, i) => [h, bytes[i]]))
+    return hexes.map(h => h === undefined ? undefined : byHex.get(h))
+  }
+
+  /** Headers as stored, by hash (a sync answers Get_block_headers with their bytes). */
+  async getHeaderBytes (hashes: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    return await this.store.getHeaderBytesMany(hashes.map(toHex))
+  }
+
   /** For each (block, pass): the pass's stored operation list and every pass's Lo hash, if stored. */
   async getOperationPasses (keys: ReadonlyArray<{ hash: Uint8Array, pass: number }>): Promise<Array<{ encoded: Uint8Array, listHashes: Uint8Array[] } | undefined>> {
     const hexes = keys.map(k => toHex(k.hash))

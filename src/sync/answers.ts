@@ -58,8 +58,9 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
         break
       }
       case 'Get_block_headers': {
-        const headers = await source.chain.getHeaders(request.blockHashes)
-        for (const h of headers) if (h !== undefined) out.push(envelopeOf(new Writer(2 + h.bytes.length).uint16(BLOCK_HEADER_TAG).raw(h.bytes).finish()))
+        for (const bytes of await source.chain.getHeaderBytes(request.blockHashes)) {
+          if (bytes !== undefined) out.push(headerEnvelope(BLOCK_HEADER_TAG, undefined, 0, bytes))
+        }
         break
       }
       case 'Get_predecessor_header':
@@ -110,13 +111,30 @@ async function predecessorHeaders (chain: ChainReader, requests: ReadonlyArray<{
   }
   const out: Uint8Array[] = []
   for (const group of byBlock.values()) {
-    const headers = await chain.getAncestors(group[0].blockHash, group.map(r => r.offset))
+    const headers = await chain.getAncestorBytes(group[0].blockHash, group.map(r => r.offset))
     group.forEach((r, i) => {
-      const h = headers[i]
-      if (h === undefined) return
-      out.push(envelopeOf(new Writer(2 + 36 + h.bytes.length).uint16(PREDECESSOR_HEADER_TAG).raw(r.blockHash).int32(r.offset).raw(h.bytes).finish()))
+      const bytes = headers[i]
+      if (bytes !== undefined) out.push(headerEnvelope(PREDECESSOR_HEADER_TAG, r.blockHash, r.offset, bytes))
     })
   }
+  return out
+}
+
+/**
+ * A Block_header (no `block`) or Predecessor_header (block hash ‖ offset) envelope around stored
+ * header bytes, written in place: one allocation and one copy of the header.
+ */
+function headerEnvelope (tag: number, block: Uint8Array | undefined, offset: number, header: Uint8Array): Uint8Array {
+  const key = block === undefined ? 0 : 36
+  const out = new Uint8Array(4 + 2 + key + header.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, 2 + key + header.length)
+  view.setUint16(4, tag)
+  if (block !== undefined) {
+    out.set(block, 6)
+    view.setInt32(38, offset)
+  }
+  out.set(header, 6 + key)
   return out
 }
 
