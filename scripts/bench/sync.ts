@@ -24,7 +24,7 @@ import { generateBenchChain, importBenchChain, seedBenchStore } from './support/
 import { createNode } from '../../src/node/create-node.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
-import { readyLineOf, stopPeerProcesses } from './support/peer-processes.ts'
+import { readyLineOf, statsOf, stopPeerProcesses } from './support/peer-processes.ts'
 
 const { values } = parseScriptArgs({
   command: 'npm run bench:sync --',
@@ -177,6 +177,9 @@ try {
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   console.log(`    the peers' CPU by thread: ${[...peerThreads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')}`)
+  // Requests the peers' throttles refused (sync.md §10): a bootstrap should be refused none.
+  const peerStats = await Promise.all(children.map(async c => await statsOf(c)))
+  console.log(`    sync requests the peers' throttles refused: ${peerStats.map(x => Number(x.syncThrottled ?? 0)).join(', ')}`)
   // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.
   const perBlock = (seconds: number): string => `${(seconds * 1e6 / BLOCKS).toFixed(0)} µs`
   console.log(`    per block: (a) ${perBlock(local.milliseconds / 1000)}, (b) ${perBlock(ms / 1000)} of wall time; CPU (a) ${perBlock((localCpu.user + localCpu.system) / 1e6)}, (b) ${perBlock((cpu.user + cpu.system) / 1e6)} syncing node + ${perBlock(peersCpu)} peers`)
