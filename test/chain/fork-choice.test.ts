@@ -126,6 +126,19 @@ test('ancestor and header bytes for sync answers: the stored bytes getAncestors 
       assert.deepEqual(bytes.map(b => b === undefined ? undefined : toHex(b)), decoded.map(h => h === undefined ? undefined : toHex(h.bytes)))
       assert.equal(bytes.filter(b => b !== undefined).length, 5, 'offsets 30 and −1 have no block')
     }
+    // Several blocks in one call (a sync batch): a main-chain block, a branch block, an unknown one.
+    const groups = [
+      { hash: blockHash(mainBlocks[11].header), distances: [2, 0, 40] },
+      { hash: blockHash(sideBlocks[5].header), distances: [1, 7] },
+      { hash: new Uint8Array(32), distances: [0] },
+      { hash: blockHash(mainBlocks[4].header), distances: [0, 9] }
+    ]
+    const together = await node.chain.getAncestorBytesOfMany(groups)
+    for (const [i, g] of groups.entries()) {
+      const alone = await node.chain.getAncestors(g.hash, g.distances)
+      assert.deepEqual(together[i].map(b => b === undefined ? undefined : toHex(b)), alone.map(h => h === undefined ? undefined : toHex(h.bytes)), `group ${i}`)
+    }
+    assert.deepEqual(together.map(g => g.filter(b => b !== undefined).length), [2, 2, 0, 2])
     // On the branch, offset 3 is a branch block and offset 8 a common one.
     const onBranch = await node.chain.getAncestorBytes(blockHash(sideBlocks[5].header), [3, 8])
     assert.equal(toHex(onBranch[0] ?? new Uint8Array()), toHex((await node.chain.getHeader(blockHash(sideBlocks[2].header)))?.bytes ?? new Uint8Array(1)))
