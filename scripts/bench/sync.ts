@@ -16,7 +16,7 @@
  * `--profile-peer dir` has the first peer write its own profile into `dir` when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,7 +24,7 @@ import { generateBenchChain, importBenchChain, seedBenchStore } from './support/
 import { createNode } from '../../src/node/create-node.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
-import { readyLineOf, stopPeerProcesses } from './support/peer-processes.ts'
+import { readyLineOf, statsOf, stopPeerProcesses } from './support/peer-processes.ts'
 
 const { values } = parseScriptArgs({
   command: 'npm run bench:sync --',
@@ -57,6 +57,26 @@ async function cpuSecondsOf (pid: number | undefined): Promise<number> {
   } catch {
     return 0
   }
+}
+
+/** CPU seconds of a process's threads so far, summed by thread name (Linux /proc/<pid>/task). */
+async function cpuByThreadOf (pid: number | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  if (pid === undefined) return out
+  try {
+    for (const task of await readdir(`/proc/${pid}/task`)) {
+      const stat = await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8').catch(() => '')
+      const open = stat.indexOf('(')
+      const close = stat.lastIndexOf(')')
+      if (open < 0 || close < 0) continue
+      const name = stat.slice(open + 1, close).replace(/[0-9]+$/, '')
+      const fields = stat.slice(close + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+    }
+  } catch {
+    // The process ended meanwhile: what was read is kept.
+  }
+  return out
 }
 
 const t = performance.now()
@@ -125,11 +145,17 @@ try {
   const start = performance.now()
   const cpuStart = process.cpuUsage()
   const peersCpuStart = await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))
+  const threadsStart = await Promise.all(children.map(async c => await cpuByThreadOf(c.pid)))
   await Promise.all(addresses.map(async a => await node.dial(a)))
   await done.promise
   const ms = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
   const peersCpu = (await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))).reduce((n, x, i) => n + x - peersCpuStart[i], 0)
+  // The peers' CPU by thread (main, libuv workers reading the store, GC helpers, LevelDB's own).
+  const peerThreads = new Map<string, number>()
+  for (const [i, c] of children.entries()) {
+    for (const [name, seconds] of await cpuByThreadOf(c.pid)) peerThreads.set(name, (peerThreads.get(name) ?? 0) + seconds - (threadsStart[i].get(name) ?? 0))
+  }
   if (values.profile !== undefined) {
     const { profile } = await session.post('Profiler.stop')
     await writeFile(values.profile, JSON.stringify(profile))
@@ -138,9 +164,22 @@ try {
   const status = node.syncStatus()
   const sync = node.libp2p.services.sync
   console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
-  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} on ${sync?.client.stats.streams ?? 0} streams, ${sync?.client.stats.answers ?? 0} answers received`)
+  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} in ${sync?.client.stats.streams ?? 0} exchanges (a stream or a channel batch each), ${sync?.client.stats.answers ?? 0} answers received`)
+  // Where the data requests went: batches on each peer's sync channel (and the channel streams
+  // opened), or a sync stream per exchange.
+  const wire = { channelBatches: 0, channels: 0, syncStreams: 0 }
+  for (const p of node.networkPeers.libp2p.list()) {
+    wire.channelBatches += p.requestStats.syncChannel
+    wire.syncStreams += p.requestStats.streams
+    wire.channels += p.syncChannelStats?.opened ?? 0
+  }
+  console.log(`    libp2p: ${wire.channelBatches} batches on ${wire.channels} sync channels, ${wire.syncStreams} sync streams of one exchange`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
+  console.log(`    the peers' CPU by thread: ${[...peerThreads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')}`)
+  // Requests the peers' throttles refused (sync.md §10): a bootstrap should be refused none.
+  const peerStats = await Promise.all(children.map(async c => await statsOf(c)))
+  console.log(`    sync requests the peers' throttles refused: ${peerStats.map(x => Number(x.syncThrottled ?? 0)).join(', ')}`)
   // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.
   const perBlock = (seconds: number): string => `${(seconds * 1e6 / BLOCKS).toFixed(0)} µs`
   console.log(`    per block: (a) ${perBlock(local.milliseconds / 1000)}, (b) ${perBlock(ms / 1000)} of wall time; CPU (a) ${perBlock((localCpu.user + localCpu.system) / 1e6)}, (b) ${perBlock((cpu.user + cpu.system) / 1e6)} syncing node + ${perBlock(peersCpu)} peers`)

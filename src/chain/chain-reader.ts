@@ -211,6 +211,53 @@ export class ChainReader extends EventEmitter<ChainEvents> {
     return hexes.map(h => h === undefined ? undefined : headers.get(h))
   }
 
+  /**
+   * `getAncestors` as the stored header bytes, which is all a sync answer sends: on the current
+   * chain the headers are neither decoded nor cached.
+   */
+  async getAncestorBytes (hash: Uint8Array, distances: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+    return (await this.getAncestorBytesOfMany([{ hash, distances }]))[0]
+  }
+
+  /**
+   * `getAncestorBytes` for several blocks at once (a sync batch names up to 80 ancestors of a few
+   * blocks): for blocks on the current chain, four multi-gets whatever their number (the blocks,
+   * their levels' main-chain entries, the ancestors' levels, the ancestors' bytes). Blocks off the
+   * current chain are walked one distance at a time (`getAncestor`).
+   */
+  async getAncestorBytesOfMany (groups: ReadonlyArray<{ hash: Uint8Array, distances: readonly number[] }>): Promise<Array<Array<Uint8Array | undefined>>> {
+    const out = groups.map(g => g.distances.map((): Uint8Array | undefined => undefined))
+    const tops = await this.store.getHeaders(groups.map(g => toHex(g.hash)))
+    const onMain = await this.store.mainChainAtMany(tops.map(t => t === undefined ? -1 : t.header.shell.level))
+    const levels: number[] = []
+    const at: Array<[number, number]> = []
+    const offMain: Array<[number, number]> = []
+    groups.forEach((g, i) => {
+      const top = tops[i]
+      if (top === undefined) return
+      g.distances.forEach((d, j) => {
+        if (d < 0) return
+        if (onMain[i] !== top.hex) { offMain.push([i, j]); return }
+        levels.push(top.header.shell.level - d)
+        at.push([i, j])
+      })
+    })
+    if (levels.length > 0) {
+      const hexes = await this.store.mainChainAtMany(levels)
+      const present = hexes.filter((h): h is string => h !== undefined)
+      const bytes = await this.store.getHeaderBytesMany(present)
+      const byHex = new Map(present.map((h, k) => [h, bytes[k]]))
+      hexes.forEach((h, k) => { if (h !== undefined) out[at[k][0]][at[k][1]] = byHex.get(h) })
+    }
+    for (const [i, j] of offMain) out[i][j] = (await this.getAncestor(groups[i].hash, groups[i].distances[j]))?.bytes
+    return out
+  }
+
+  /** Headers as stored, by hash (a sync answers Get_block_headers with their bytes). */
+  async getHeaderBytes (hashes: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    return await this.store.getHeaderBytesMany(hashes.map(toHex))
+  }
+
   /** For each (block, pass): the pass's stored operation list and every pass's Lo hash, if stored. */
   async getOperationPasses (keys: ReadonlyArray<{ hash: Uint8Array, pass: number }>): Promise<Array<{ encoded: Uint8Array, listHashes: Uint8Array[] } | undefined>> {
     const hexes = keys.map(k => toHex(k.hash))

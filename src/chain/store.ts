@@ -298,6 +298,20 @@ export class ChainStore {
     return out
   }
 
+  /**
+   * Headers as stored, for answering peers, who are sent the bytes: nothing is decoded, and nothing
+   * is added to the header cache (a peer's bootstrap reads each header once).
+   */
+  async getHeaderBytesMany (hexes: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    const out: Array<Uint8Array | undefined> = hexes.map(h => this.headerCache.get(h)?.bytes)
+    const missing = hexes.filter((_, i) => out[i] === undefined)
+    if (missing.length === 0) return out
+    const values = await this.headerLevel.getMany(missing)
+    let j = 0
+    for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = values[j++]
+    return out
+  }
+
   async getBlockRecord (hex: string): Promise<BlockRecord | undefined> {
     const recent = this.recentRecords.get(hex)
     if (recent !== undefined) return recent

@@ -8,7 +8,8 @@ import type { AnswerKind, NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { InvalidAnswerError } from '../sync/checks.ts'
 import { PeerNotConnectedError } from '../sync/client.ts'
-import { SYNC_PROTOCOL } from '../sync/definitions.ts'
+import { SYNC_CHANNEL_PROTOCOL, SYNC_PROTOCOL } from '../sync/definitions.ts'
+import { SyncRequestChannel } from '../sync/request-channel.ts'
 import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
 import { KeyedAnswers, type Delivery } from './keyed-answers.ts'
 
@@ -23,8 +24,10 @@ const ANNOUNCED_BLOCKS = 64
  * one long-lived outbound gossip stream, opened on first use and again after a failure. A request
  * for the operations of blocks the peer announced travels on that stream too, its answers coming
  * back on the peer's gossip stream matched by key (gossip.md §4.5): no stream to negotiate, one
- * round trip. Every other request gets a sync stream of its own, whose end tells that the peer
- * has answered all it will.
+ * round trip. The other data requests (headers, ancestors, operations) are pipelined in batches
+ * on one long-lived sync channel (sync.md §2.1), falling back to a sync stream per exchange for a
+ * peer that does not speak it; the rest get a sync stream of their own, whose end tells that the
+ * peer has answered all it will.
  */
 export class Libp2pPeer implements NetworkPeer {
   readonly wire = 'libp2p'
@@ -36,14 +39,20 @@ export class Libp2pPeer implements NetworkPeer {
   private opening: Promise<EnvelopeStream> | undefined
   private readonly announced = new BoundedCache<string, true>(ANNOUNCED_BLOCKS)
   private readonly channel = new KeyedAnswers()
-  /** Requests sent on the gossip stream and on sync streams (tests, metrics). */
-  readonly requestStats = { channel: 0, streams: 0 }
+  /** Batches of data requests, on one sync channel; undefined once the peer refused the protocol. */
+  private syncChannel: SyncRequestChannel | undefined
+  /** Requests sent on the gossip stream, on sync streams and on the sync channel (tests, metrics). */
+  readonly requestStats = { channel: 0, streams: 0, syncChannel: 0 }
 
   constructor (peer: AuthenticatedPeer, connection: () => Connection | undefined) {
     this.authenticated = peer
     this.ref = peerRefOf(peer)
     this.connection = connection
+    this.syncChannel = new SyncRequestChannel({ peer: peer.tezosPeerId, open: async signal => await this.open(SYNC_CHANNEL_PROTOCOL, signal) })
   }
+
+  /** The sync channel's streams opened and batches sent (tests, metrics). */
+  get syncChannelStats (): SyncRequestChannel['stats'] | undefined { return this.syncChannel?.stats }
 
   get tezosPeerId (): string { return this.authenticated.tezosPeerId }
   get connectionId (): string { return this.authenticated.connectionId }
@@ -94,6 +103,17 @@ export class Libp2pPeer implements NetworkPeer {
         await this.sendEnvelope(envelopes.length === 1 ? envelopes[0] : Buffer.concat(envelopes))
       }, signal)
     }
+    const channel = this.syncChannel
+    if (channel !== undefined && ON_SYNC_CHANNEL.has(requests[0].tag)) {
+      try {
+        this.requestStats.syncChannel++
+        return await channel.request(requests, kind, signal)
+      } catch (err) {
+        // A peer without the channel (an older tzp2p) is asked on a stream per exchange from now on.
+        if ((err as Error).name !== 'UnsupportedProtocolError') throw err
+        this.syncChannel = undefined
+      }
+    }
     this.requestStats.streams++
     return await this.requestOnStream(requests, kind, signal)
   }
@@ -139,6 +159,7 @@ export class Libp2pPeer implements NetworkPeer {
     this.out?.stream.close().catch(() => {})
     this.out = undefined
     this.channel.close()
+    this.syncChannel?.close()
   }
 
   private async outbound (): Promise<EnvelopeStream> {
@@ -162,6 +183,9 @@ export class Libp2pPeer implements NetworkPeer {
     return await connection.newStream(protocol, { signal })
   }
 }
+
+/** The request kinds batched on the sync channel: the data requests (a key each, many at once). */
+const ON_SYNC_CHANNEL = new Set<P2pMessage['tag']>(['Get_block_headers', 'Get_operations', 'Get_operations_for_blocks', 'Get_predecessor_header'])
 
 /**
  * The libp2p wire's peers as a `PeerDirectory`: a `Libp2pPeer` for each connection the handshake

@@ -61,6 +61,15 @@ export function envelopeOf (body: Uint8Array): Uint8Array {
   return out
 }
 
+/**
+ * The end of a batch on a sync channel: an envelope whose length is 0 (four zero bytes). No
+ * message has that length (every envelope holds at least its 2-byte tag), so the mark cannot be
+ * mistaken for one (`protocols/sync.md` §2.1).
+ */
+export const END_OF_BATCH: unique symbol = Symbol('end of batch')
+/** `END_OF_BATCH` on the wire. */
+export const END_OF_BATCH_BYTES: Uint8Array = new Uint8Array(P2P_MESSAGE_LENGTH_BYTES)
+
 export interface ReadMessage {
   message: P2pMessage
   /** Body size (tag ‖ payload), for accounting. */
@@ -110,13 +119,29 @@ export class EnvelopeStream {
    * the signal's reason.
    */
   async read (options: AbortOptions = {}): Promise<ReadMessage | undefined> {
+    const frame = await this.readEnvelope(options, false, this.maxBody)
+    return frame === END_OF_BATCH ? undefined : frame
+  }
+
+  /**
+   * `read` on a stream that also carries `END_OF_BATCH` marks (an envelope of length 0, which no
+   * message can have: `protocols/sync.md` §2.1). `maxMessageBytes` tightens the stream's bound
+   * for this one read (the answers a sync channel expects next).
+   */
+  async readFrame (options: AbortOptions & { maxMessageBytes?: number } = {}): Promise<ReadMessage | typeof END_OF_BATCH | undefined> {
+    const maxBody = options.maxMessageBytes === undefined ? this.maxBody : Math.min(this.maxBody, options.maxMessageBytes - P2P_MESSAGE_LENGTH_BYTES)
+    return await this.readEnvelope(options, true, maxBody)
+  }
+
+  private async readEnvelope (options: AbortOptions, marks: boolean, maxBody: number): Promise<ReadMessage | typeof END_OF_BATCH | undefined> {
     if (!await this.waitFor(1, options)) return undefined
     if (!await this.waitFor(P2P_MESSAGE_LENGTH_BYTES, options)) throw this.truncated()
     const prefix = this.take(P2P_MESSAGE_LENGTH_BYTES)
     const length = ((prefix[0] << 24) >>> 0) + (prefix[1] << 16) + (prefix[2] << 8) + prefix[3]
-    if (length > this.maxBody) {
-      throw new MessageTooLargeError(this.protocol, length + P2P_MESSAGE_LENGTH_BYTES, this.maxBody + P2P_MESSAGE_LENGTH_BYTES)
+    if (length > maxBody) {
+      throw new MessageTooLargeError(this.protocol, length + P2P_MESSAGE_LENGTH_BYTES, maxBody + P2P_MESSAGE_LENGTH_BYTES)
     }
+    if (length === 0 && marks) return END_OF_BATCH
     if (length < P2P_MESSAGE_TAG_BYTES) throw new DecodeError('p2p_message.length', 0, `length ${length} leaves no room for the 2-byte tag`)
     if (!await this.waitFor(length, options)) throw this.truncated()
     return { message: decodeEnvelopeBody(this.take(length)), size: length }

@@ -47,8 +47,12 @@ export class RateLimiter {
     return this.admit(peer, kind) === 'granted'
   }
 
-  /** `take`, telling a dropped request from one that makes the peer a flooder (see `Admission`). */
-  admit (peer: string, kind: string): Admission {
+  /**
+   * `take`, telling a dropped request from one that makes the peer a flooder (see `Admission`).
+   * `cost` tokens are taken at once (a request naming several keys costs one per key); refused
+   * costs add up towards the flooding mark, so it comes after twice the burst in tokens.
+   */
+  admit (peer: string, kind: string, cost = 1): Admission {
     const spec = this.specs.get(kind)
     if (spec === undefined) return 'granted'
     const key = `${kind}\u0000${peer}`
@@ -58,11 +62,13 @@ export class RateLimiter {
     b.at = now
     this.buckets.set(key, b)
     if (this.buckets.size > 10_000) this.sweep(now)
-    if (b.tokens < 1) {
-      b.refusedInRow++
-      return b.refusedInRow === Math.ceil(2 * spec.burst) ? 'flooding' : 'dropped'
+    if (b.tokens < cost) {
+      const before = b.refusedInRow
+      b.refusedInRow += cost
+      const mark = Math.ceil(2 * spec.burst)
+      return before < mark && b.refusedInRow >= mark ? 'flooding' : 'dropped'
     }
-    b.tokens -= 1
+    b.tokens -= cost
     b.refusedInRow = 0
     return 'granted'
   }

@@ -57,22 +57,11 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
         if (checkpoint !== undefined) out.push(encodeP2pMessage({ tag: 'Checkpoint', chainId, header: checkpoint.header }))
         break
       }
-      case 'Get_block_headers': {
-        const headers = await source.chain.getHeaders(request.blockHashes)
-        for (const h of headers) if (h !== undefined) out.push(envelopeOf(new Writer(2 + h.bytes.length).uint16(BLOCK_HEADER_TAG).raw(h.bytes).finish()))
-        break
-      }
+      case 'Get_block_headers':
       case 'Get_predecessor_header':
-        // Handled below, all of a stream's at once.
+      case 'Get_operations_for_blocks':
+        // Handled below, all of a batch's keys at once: one set of store reads per batch.
         break
-      case 'Get_operations_for_blocks': {
-        const passes = await source.chain.getOperationPasses(request.keys.map(k => ({ hash: k.blockHash, pass: k.validationPass })))
-        request.keys.forEach((key, i) => {
-          const p = passes[i]
-          if (p !== undefined) out.push(operationsForBlock(key.blockHash, key.validationPass, p.listHashes, p.encoded))
-        })
-        break
-      }
       case 'Get_protocols': {
         // Installed protocols with a manifest, in the Octez `Protocol` encoding (others: no answer).
         for (const hash of request.protocolHashes) {
@@ -90,33 +79,67 @@ export async function answersFor (source: AnswerSource, to: string, requests: re
       }
     }
   }
-  const ancestry = requests.filter((r): r is Extract<SyncRequest, { tag: 'Get_predecessor_header' }> => r.tag === 'Get_predecessor_header' && r.offset >= 0)
-  out.push(...await predecessorHeaders(source.chain, ancestry))
+  const kind = requests[0]?.tag
+  if (kind === 'Get_block_headers') {
+    const hashes = requests.flatMap(r => r.tag === 'Get_block_headers' ? r.blockHashes : [])
+    for (const bytes of await source.chain.getHeaderBytes(hashes)) {
+      if (bytes !== undefined) out.push(headerEnvelope(BLOCK_HEADER_TAG, undefined, 0, bytes))
+    }
+  } else if (kind === 'Get_operations_for_blocks') {
+    const keys = requests.flatMap(r => r.tag === 'Get_operations_for_blocks' ? r.keys : [])
+    const passes = await source.chain.getOperationPasses(keys.map(k => ({ hash: k.blockHash, pass: k.validationPass })))
+    keys.forEach((key, i) => {
+      const p = passes[i]
+      if (p !== undefined) out.push(operationsForBlock(key.blockHash, key.validationPass, p.listHashes, p.encoded))
+    })
+  } else if (kind === 'Get_predecessor_header') {
+    const ancestry = requests.filter((r): r is Extract<SyncRequest, { tag: 'Get_predecessor_header' }> => r.tag === 'Get_predecessor_header' && r.offset >= 0)
+    out.push(...await predecessorHeaders(source.chain, ancestry))
+  }
   return out
 }
 
-/** Predecessor_header answers, the offsets of each block looked up together. */
+/** Predecessor_header answers, the offsets of all the blocks named looked up together. */
 async function predecessorHeaders (chain: ChainReader, requests: ReadonlyArray<{ blockHash: Uint8Array, offset: number }>): Promise<Uint8Array[]> {
-  const byBlock = new Map<string, Array<{ blockHash: Uint8Array, offset: number }>>()
-  // A stream's requests usually all name one block: its hex is computed once per run of them.
-  let group: Array<{ blockHash: Uint8Array, offset: number }> | undefined
+  const byBlock = new Map<string, { hash: Uint8Array, offsets: number[], requests: Array<{ blockHash: Uint8Array, offset: number }> }>()
+  // A batch's requests come in runs naming one block: its hex is computed once per run.
+  let group: { hash: Uint8Array, offsets: number[], requests: Array<{ blockHash: Uint8Array, offset: number }> } | undefined
   for (const r of requests) {
-    if (group === undefined || !bytesEqual(group[0].blockHash, r.blockHash)) {
+    if (group === undefined || !bytesEqual(group.hash, r.blockHash)) {
       const hex = toHex(r.blockHash)
       group = byBlock.get(hex)
-      if (group === undefined) byBlock.set(hex, group = [])
+      if (group === undefined) byBlock.set(hex, group = { hash: r.blockHash, offsets: [], requests: [] })
     }
-    group.push(r)
+    group.offsets.push(r.offset)
+    group.requests.push(r)
   }
+  const groups = [...byBlock.values()]
+  const found = await chain.getAncestorBytesOfMany(groups.map(g => ({ hash: g.hash, distances: g.offsets })))
   const out: Uint8Array[] = []
-  for (const group of byBlock.values()) {
-    const headers = await chain.getAncestors(group[0].blockHash, group.map(r => r.offset))
-    group.forEach((r, i) => {
-      const h = headers[i]
-      if (h === undefined) return
-      out.push(envelopeOf(new Writer(2 + 36 + h.bytes.length).uint16(PREDECESSOR_HEADER_TAG).raw(r.blockHash).int32(r.offset).raw(h.bytes).finish()))
+  groups.forEach((g, i) => {
+    g.requests.forEach((r, j) => {
+      const bytes = found[i][j]
+      if (bytes !== undefined) out.push(headerEnvelope(PREDECESSOR_HEADER_TAG, r.blockHash, r.offset, bytes))
     })
+  })
+  return out
+}
+
+/**
+ * A Block_header (no `block`) or Predecessor_header (block hash ‖ offset) envelope around stored
+ * header bytes, written in place: one allocation and one copy of the header.
+ */
+function headerEnvelope (tag: number, block: Uint8Array | undefined, offset: number, header: Uint8Array): Uint8Array {
+  const key = block === undefined ? 0 : 36
+  const out = new Uint8Array(4 + 2 + key + header.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, 2 + key + header.length)
+  view.setUint16(4, tag)
+  if (block !== undefined) {
+    out.set(block, 6)
+    view.setInt32(38, offset)
   }
+  out.set(header, 6 + key)
   return out
 }
 

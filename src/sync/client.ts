@@ -13,8 +13,9 @@ import { SYNC_ANSWER_TIMEOUT_MS, SYNC_REQUESTS } from './definitions.ts'
 import { StreamBatcher } from './stream-batcher.ts'
 
 /**
- * The requesting side of the Distributed-DB requests, over any wire (`NetworkPeer.request`: a
- * stream per request on libp2p, answers matched by key on Octez's wire), every answer checked.
+ * The requesting side of the Distributed-DB requests, over any wire (`NetworkPeer.request`: on
+ * libp2p a batch on the peer's sync channel or a stream per exchange, answers matched by key on
+ * Octez's wire), every answer checked.
  * Methods return what was answered and correct; missing keys are simply absent (the requester
  * asks someone else), a wrong answer throws `InvalidAnswerError` naming the peer.
  */
@@ -33,7 +34,7 @@ export class PeerNotConnectedError extends Error {
 export class SyncClient {
   private readonly init: SyncClientInit
   private readonly batcher: StreamBatcher
-  /** `streams`: exchanges (a sync stream each on libp2p); `requests`: request messages sent. */
+  /** `streams`: exchanges (on libp2p a sync stream each, or a batch on the sync channel); `requests`: request messages sent. */
   readonly stats = { streams: 0, requests: 0, answers: 0 }
 
   constructor (init: SyncClientInit) {

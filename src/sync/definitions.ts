@@ -6,15 +6,22 @@ import { MEMPOOL_MAX_BYTES } from '../wire/mempool.ts'
 import { OPERATIONS_HASH_PATH_MAX_BYTES } from '../wire/merkle.ts'
 import { OPERATION_MAX_BYTES } from '../wire/operation.ts'
 import { PROTOCOL_MAX_BYTES } from '../wire/protocol-sources.ts'
-import type { P2pMessageTag } from '../wire/p2p-message.ts'
+import type { P2pMessage, P2pMessageTag } from '../wire/p2p-message.ts'
 
 /**
  * `/tzp2p/sync/1.0.0` (normative text: `protocols/sync.md`): request/response. The requester
  * opens a stream, writes its request messages (one kind per stream; a data stream may carry
  * several requests, each within Octez's 10-key bound), closes its write side and reads the
  * answers until the responder closes. Keys the responder does not know are simply not answered.
+ * The data requests usually travel as batches on the sync channel instead (`SYNC_CHANNEL_PROTOCOL`).
  */
 export const SYNC_PROTOCOL = '/tzp2p/sync/1.0.0'
+
+/**
+ * The sync channel (`protocols/sync.md` §2.1): one long-lived stream per connection on which
+ * batches of requests are pipelined, each batch and each batch's answers ended by an empty envelope.
+ */
+export const SYNC_CHANNEL_PROTOCOL = '/tzp2p/sync-channel/1.0.0'
 
 export type SyncRequestTag =
   | 'Get_current_branch' | 'Get_current_head' | 'Get_block_headers' | 'Get_operations'
@@ -59,6 +66,9 @@ export const SYNC_REQUESTS: Readonly<Record<SyncRequestTag, SyncRequestKind>> = 
   Get_protocols: { answer: 'Protocol', maxRequestMessages: 1, maxAnswers: DDB_MAX_KEYS_PER_REQUEST, maxAnswerBytes: ENVELOPE + PROTOCOL_MAX_BYTES }
 }
 
+/** The largest answer envelope of any kind (the bound a channel's reader starts from). */
+export const SYNC_MAX_ANSWER_BYTES = Math.max(...Object.values(SYNC_REQUESTS).map(k => k.maxAnswerBytes))
+
 export function isSyncRequest (tag: P2pMessageTag): tag is SyncRequestTag {
   return Object.hasOwn(SYNC_REQUESTS, tag)
 }
@@ -70,20 +80,47 @@ export const SYNC_MAX_REQUEST_BYTES = 1024
  * Per-peer request rates the responder grants (token buckets). Octez throttles Get_current_branch
  * and Get_current_head to one per 4 s, the unused Get_checkpoint/Get_predecessor_header to one
  * per 10 s, and leaves headers and operations unthrottled. tzp2p bootstraps with
- * Get_predecessor_header, so it is limited like the other data requests; every data request is
- * bounded (≤ 10 keys), so 1000 per second per peer caps what one peer can make us read.
- * Get_protocols: one per 10 s, as Octez (a request over the rate is dropped, not answered).
+ * Get_predecessor_header, so it is limited like the other data requests. A data request costs one
+ * token per key it names (`syncRequestCost`): what the responder reads and sends grows with the
+ * keys, not the messages, so a header asked by Get_predecessor_header (one key a message) costs
+ * what one asked by Get_block_headers (ten a message) does. 10 000 keys per second per peer and
+ * kind caps what one peer can make us read, and lets 4 peers serve a bootstrap of 5 000 blocks/s
+ * (a header and a pass per block) with room for one peer serving twice its share.
+ * Get_protocols: one request per 10 s, as Octez (a request over the rate is dropped, not answered).
  */
 export const SYNC_THROTTLES: Record<SyncRequestTag, RateSpec> = {
   Get_current_branch: { rate: 0.25, burst: 4 },
   Get_current_head: { rate: 0.25, burst: 4 },
   Get_checkpoint: { rate: 0.1, burst: 2 },
   Get_protocols: { rate: 0.1, burst: 1 },
-  Get_block_headers: { rate: 1000, burst: 1000 },
-  Get_predecessor_header: { rate: 1000, burst: 1000 },
-  Get_operations_for_blocks: { rate: 1000, burst: 1000 },
-  Get_operations: { rate: 1000, burst: 1000 }
+  Get_block_headers: { rate: 10_000, burst: 10_000 },
+  Get_predecessor_header: { rate: 10_000, burst: 10_000 },
+  Get_operations_for_blocks: { rate: 10_000, burst: 10_000 },
+  Get_operations: { rate: 10_000, burst: 10_000 }
 }
+
+/** Tokens a request message takes from its kind's bucket: one per key for data requests, else one. */
+export function syncRequestCost (r: P2pMessage): number {
+  switch (r.tag) {
+    case 'Get_block_headers': return Math.max(1, r.blockHashes.length)
+    case 'Get_operations': return Math.max(1, r.operationHashes.length)
+    case 'Get_operations_for_blocks': return Math.max(1, r.keys.length)
+    default: return 1
+  }
+}
+
+/** Batches a requester has written on one channel and not yet seen answered. */
+export const SYNC_CHANNEL_MAX_BATCHES = 16
+/**
+ * Batches of one channel the responder answers at once (store reads overlap); it reads no further
+ * batch until one of them is written, so a peer that sends more waits on the muxer's flow control.
+ */
+export const SYNC_CHANNEL_ANSWERING = 4
+/** Sync channels a peer may have open to us at once (per connection): one, and one replacing it. */
+export const SYNC_MAX_INBOUND_CHANNELS = 2
+export const SYNC_MAX_OUTBOUND_CHANNELS = 2
+/** The requester closes a channel that carried no batch for this long. */
+export const SYNC_CHANNEL_IDLE_MS = 10_000
 
 /** Sync streams a peer may have open to us at once (per connection). */
 export const SYNC_MAX_INBOUND_STREAMS = 64

@@ -3,28 +3,20 @@ import type { Logger } from 'pino'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
 import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
-import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
+import { EnvelopeStream } from '../stream/envelope-stream.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
-import { Deadline } from '../stream/deadline.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
 import type { Operation } from '../wire/operation.ts'
 import { answersFor, type SyncRequest } from './answers.ts'
 import { PeerNotConnectedError, SyncClient } from './client.ts'
 import {
-  isSyncRequest, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_OUTBOUND_STREAMS, SYNC_MAX_REQUEST_BYTES, SYNC_PROTOCOL,
-  SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_REQUESTS, SYNC_THROTTLES
+  SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_OUTBOUND_STREAMS, SYNC_MAX_REQUEST_BYTES, SYNC_PROTOCOL,
+  SYNC_REQUEST_READ_TIMEOUT_MS, SYNC_THROTTLES, syncRequestCost, SYNC_CHANNEL_PROTOCOL,
+  SYNC_MAX_INBOUND_CHANNELS, SYNC_MAX_OUTBOUND_CHANNELS
 } from './definitions.ts'
+import { acceptRequest, ANSWER_WRITE_TIMEOUT_MS, BadSyncRequestError, serveChannel, writeAnswers } from './channel-responder.ts'
 
-/** Answer envelopes are gathered into writes of about this size. */
-const ANSWER_WRITE_BYTES = 64 * 1024
-
-/** A peer opened a sync stream with something other than a well-formed request. */
-export class BadSyncRequestError extends Error {
-  override readonly name = 'BadSyncRequestError'
-  readonly misbehaviour = 'invalid-message'
-}
-
-export { PeerNotConnectedError }
+export { BadSyncRequestError, PeerNotConnectedError }
 
 export interface SyncInit {
   chain: ChainReader
@@ -65,6 +57,8 @@ export class SyncService implements Startable {
    * at most `SYNC_MAX_INBOUND_STREAMS` per connection, times the connection limit.
    */
   readonly load = { inFlight: 0, highWater: 0 }
+  /** Sync channels open now, and the most ever at once (at most `SYNC_MAX_INBOUND_CHANNELS` per connection). */
+  readonly channels = { open: 0, highWater: 0 }
 
   constructor (components: SyncComponents, init: SyncInit) {
     this.components = components
@@ -89,10 +83,15 @@ export class SyncService implements Startable {
       maxInboundStreams: SYNC_MAX_INBOUND_STREAMS,
       maxOutboundStreams: SYNC_MAX_OUTBOUND_STREAMS
     })
+    await this.components.registrar.handle(SYNC_CHANNEL_PROTOCOL, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleChannel), {
+      maxInboundStreams: SYNC_MAX_INBOUND_CHANNELS,
+      maxOutboundStreams: SYNC_MAX_OUTBOUND_CHANNELS
+    })
   }
 
   async stop (): Promise<void> {
     await this.components.registrar.unhandle(SYNC_PROTOCOL)
+    await this.components.registrar.unhandle(SYNC_CHANNEL_PROTOCOL)
   }
 
   forgetPeer (tezosPeerId: string): void {
@@ -106,6 +105,29 @@ export class SyncService implements Startable {
       await this.serveStream(stream, connection)
     } finally {
       this.load.inFlight--
+    }
+  }
+
+  /** A peer's sync channel (`protocols/sync.md` §2.1): batches answered in order until it ends. */
+  private readonly handleChannel = async (stream: Stream, connection: Connection): Promise<void> => {
+    const peer = this.init.peers.ofConnection(connection.id)
+    if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
+    this.channels.open++
+    if (this.channels.open > this.channels.highWater) this.channels.highWater = this.channels.open
+    try {
+      await serveChannel(stream, {
+        answer: async requests => await this.answer(peer, requests),
+        onBadRequest: error => {
+          if (connection.status !== 'open') return
+          const kind = misbehaviourOf(error)
+          if (kind === undefined) return
+          this.stats.badRequests++
+          this.init.report(peer.ref, kind, `sync: ${error.message}`)
+        },
+        onAnswerFailed: error => { this.log.debug({ peer: peer.tezosPeerId, err: error.message }, 'sync channel answer failed') }
+      })
+    } finally {
+      this.channels.open--
     }
   }
 
@@ -141,37 +163,19 @@ export class SyncService implements Startable {
       await stream.close().catch(() => {})
       return
     }
-    const deadline = new Deadline(30_000)
-    const write = deadline.signal
     try {
-      // Answers leave in as few writes as fit in `ANSWER_WRITE_BYTES`: each write is a muxer frame
-      // and an encrypted message, so writing envelopes one by one multiplies frames and syscalls.
-      let pending: Uint8Array[] = []
-      let size = 0
-      const flush = async (): Promise<void> => {
-        if (pending.length === 0) return
-        await reader.write(pending.length === 1 ? pending[0] : Buffer.concat(pending, size), { signal: write })
-        pending = []
-        size = 0
-      }
-      for (const bytes of answers) {
-        if (size + bytes.length > ANSWER_WRITE_BYTES) await flush()
-        pending.push(bytes)
-        size += bytes.length
-      }
-      await flush()
-      await stream.close({ signal: write })
+      await writeAnswers(reader, answers)
+      await stream.close({ signal: AbortSignal.timeout(ANSWER_WRITE_TIMEOUT_MS) })
     } catch (err) {
       this.log.debug({ peer: peer.tezosPeerId, err: (err as Error).message }, 'sync answer failed')
       stream.abort(err as Error)
-    } finally {
-      deadline.clear()
     }
   }
 
   /**
    * The answer envelopes to a peer's requests (all of one kind), on any wire. With `throttle`
-   * (default), one token per request message; those over the peer's rate are not answered (its
+   * (default), each request message takes its cost in tokens (`syncRequestCost`: one per key of a
+   * data request); those over the peer's rate are not answered (its
    * requester asks elsewhere or later), and a peer that keeps sending them is reported as flooding.
    * A wire that throttles as Octez does (delaying its reader) passes `throttle: false`.
    */
@@ -182,7 +186,7 @@ export class SyncService implements Startable {
     if (options.throttle !== false) {
       granted = 0
       while (granted < requests.length) {
-        const admission = this.throttle.admit(peer.tezosPeerId, tag)
+        const admission = this.throttle.admit(peer.tezosPeerId, tag, syncRequestCost(requests[granted]))
         if (admission === 'flooding') this.init.report(peer.ref, 'flooding', `sync: ${tag} beyond its throttle`)
         if (admission !== 'granted') break
         granted++
@@ -211,11 +215,7 @@ export class SyncService implements Startable {
     for (;;) {
       const read = await reader.read({ signal })
       if (read === undefined) return requests
-      const m = read.message
-      if (!isSyncRequest(m.tag)) throw new UnexpectedMessageError(SYNC_PROTOCOL, m.tag, 'not a sync request')
-      if (requests.length > 0 && m.tag !== requests[0].tag) throw new BadSyncRequestError(`a ${m.tag} after a ${requests[0].tag} on one stream`)
-      if (requests.length >= SYNC_REQUESTS[m.tag].maxRequestMessages) throw new BadSyncRequestError(`more than ${SYNC_REQUESTS[m.tag].maxRequestMessages} ${m.tag} on one stream`)
-      requests.push(m as SyncRequest)
+      acceptRequest(SYNC_PROTOCOL, requests, read.message)
     }
   }
 }

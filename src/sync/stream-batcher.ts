@@ -6,7 +6,8 @@ import type { SyncRequest } from './answers.ts'
 import { InvalidAnswerError } from './checks.ts'
 
 /**
- * Shares one sync stream among the requests sent to the same peer in the same event-loop turn.
+ * Shares one sync stream (or one batch on the sync channel, protocols/sync.md §2.1) among the
+ * requests sent to the same peer in the same event-loop turn.
  *
  * Every request keeps Octez's bounds (≤ 10 keys); what is shared is the stream: opening one costs
  * a protocol negotiation round trip, a peer-store update and half a dozen muxer frames on each

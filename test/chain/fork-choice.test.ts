@@ -104,3 +104,50 @@ test('a better branch with an invalid block: the chain moves to its valid part i
     await removeDir(dir)
   }
 })
+
+test('ancestor and header bytes for sync answers: the stored bytes getAncestors and getHeaders give, on the main chain and on a branch below it', async () => {
+  const setup = demoSetup({ name: 'ancestor-bytes', accounts: 4, verifyWorkers: 0 })
+  const base = new DemoChainBuilder(setup)
+  await base.grow(5, 1)
+  const main = base.fork('main')
+  const side = base.fork('side')
+  const mainBlocks = await main.grow(12, 1) // levels 6..17
+  const sideBlocks = await side.grow(6, 1) // levels 6..11, lower fitness: stays a branch
+  const dir = await tempDir('chain')
+  try {
+    const node = await openChain(dir, setup)
+    await node.chain.addBlocks([...base.blocks, ...mainBlocks])
+    await node.chain.addBlocks(sideBlocks)
+    assert.equal(node.chain.head.header.shell.level, 17)
+    const distances = [0, 1, 3, 8, 11, 30, -1]
+    for (const top of [blockHash(mainBlocks[11].header), blockHash(sideBlocks[5].header)]) {
+      const decoded = await node.chain.getAncestors(top, distances)
+      const bytes = await node.chain.getAncestorBytes(top, distances)
+      assert.deepEqual(bytes.map(b => b === undefined ? undefined : toHex(b)), decoded.map(h => h === undefined ? undefined : toHex(h.bytes)))
+      assert.equal(bytes.filter(b => b !== undefined).length, 5, 'offsets 30 and −1 have no block')
+    }
+    // Several blocks in one call (a sync batch): a main-chain block, a branch block, an unknown one.
+    const groups = [
+      { hash: blockHash(mainBlocks[11].header), distances: [2, 0, 40] },
+      { hash: blockHash(sideBlocks[5].header), distances: [1, 7] },
+      { hash: new Uint8Array(32), distances: [0] },
+      { hash: blockHash(mainBlocks[4].header), distances: [0, 9] }
+    ]
+    const together = await node.chain.getAncestorBytesOfMany(groups)
+    for (const [i, g] of groups.entries()) {
+      const alone = await node.chain.getAncestors(g.hash, g.distances)
+      assert.deepEqual(together[i].map(b => b === undefined ? undefined : toHex(b)), alone.map(h => h === undefined ? undefined : toHex(h.bytes)), `group ${i}`)
+    }
+    assert.deepEqual(together.map(g => g.filter(b => b !== undefined).length), [2, 2, 0, 2])
+    // On the branch, offset 3 is a branch block and offset 8 a common one.
+    const onBranch = await node.chain.getAncestorBytes(blockHash(sideBlocks[5].header), [3, 8])
+    assert.equal(toHex(onBranch[0] ?? new Uint8Array()), toHex((await node.chain.getHeader(blockHash(sideBlocks[2].header)))?.bytes ?? new Uint8Array(1)))
+    assert.equal(toHex(onBranch[1] ?? new Uint8Array()), toHex((await node.chain.getHeader(blockHash(base.blocks[2].header)))?.bytes ?? new Uint8Array(1)))
+    const hashes = [blockHash(mainBlocks[0].header), new Uint8Array(32), blockHash(sideBlocks[0].header)]
+    const headers = await node.chain.getHeaders(hashes)
+    assert.deepEqual((await node.chain.getHeaderBytes(hashes)).map(b => b === undefined ? undefined : toHex(b)), headers.map(h => h === undefined ? undefined : toHex(h.bytes)))
+    await node.close()
+  } finally {
+    await removeDir(dir)
+  }
+})

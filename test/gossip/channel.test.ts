@@ -77,7 +77,7 @@ describe('block operations without a sync stream', () => {
     assert.equal((a.node.libp2p.services.gossip?.stats.requestsAnswered ?? 0) - answered, blocks.length + 1)
   })
 
-  it('asks for the operations of a block the peer did not announce on a sync stream', async () => {
+  it('asks for the operations of a block the peer did not announce over sync (on its sync channel)', async () => {
     const other = await startChainNode(setup)
     try {
       await other.node.chain?.addBlocks(blocks)
@@ -89,7 +89,7 @@ describe('block operations without a sync stream', () => {
       const key = { blockHash: blockHash(block.header), validationPass: 0, operationsHash: block.header.shell.operationsHash }
       const got = await b.node.libp2p.services.sync?.client.operationsForBlocks(other.node.identity.peerId, [key])
       assert.equal(got?.get(operationsKeyId(key.blockHash, 0))?.length, block.operations[0].length)
-      assert.equal(peer.requestStats.streams, 1)
+      assert.equal(peer.requestStats.syncChannel, 1)
       assert.equal(peer.requestStats.channel, 0)
     } finally {
       await other.close()

@@ -11,7 +11,8 @@ import { bytesEqual, toHex } from '../../src/encoding/index.ts'
 import { merklePath, operationListHash } from '../../src/wire/merkle.ts'
 import { GOSSIP_PROTOCOL } from '../../src/gossip/definitions.ts'
 import { PEER_EXCHANGE_PROTOCOL } from '../../src/peers/exchange/protocol.ts'
-import { SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
+import { SYNC_CHANNEL_ANSWERING, SYNC_CHANNEL_PROTOCOL, SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
+import { END_OF_BATCH_BYTES } from '../../src/stream/envelope-stream.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
@@ -161,6 +162,34 @@ describe('hostile peers: gossip, sync and peer exchange', () => {
     // Throttled requests are dropped, not punished (as Octez): the attacker is still connected.
     assert.equal(victim.node.greylist.isGreylisted(attacker.ip), false)
     assert.ok(victim.node.peers.get(attacker.node.identity.peerId) !== undefined)
+  })
+
+  it('a sync channel pipelining batches whose answers it never reads: the victim stops reading at its flow-control window, resets the channel, and keeps serving others', { timeout: 120_000 }, async () => {
+    const attacker = await plainAttacker()
+    const sync = victim.node.libp2p.services.sync
+    assert.ok(sync !== undefined)
+    const head = victim.node.chain?.head.hash
+    assert.ok(head !== undefined)
+    const servedBefore = sync.stats.served
+    // 1 200 batches of 10 headers each (12 000 keys: within the rate once it refills), about
+    // 2.7 MB of answers, all written at once; the attacker never reads a byte.
+    const BATCHES = 1200
+    const batch = Buffer.concat([encodeP2pMessage({ tag: 'Get_block_headers', blockHashes: Array.from({ length: 10 }, () => head) }), END_OF_BATCH_BYTES])
+    const stream = await openStream(attacker.node, victim.node.peerId, SYNC_CHANNEL_PROTOCOL)
+    const ended = new Promise<void>(resolve => { stream.addEventListener('close', () => { resolve() }, { once: true }) })
+    stream.pause()
+    for (let i = 0; i < BATCHES; i++) stream.send(batch)
+    await waitFor(() => sync.stats.served > servedBefore, { what: 'the victim answered the first batches' })
+    await assertHonestServed(victim)
+    // The victim answers until its send window is full, with at most SYNC_CHANNEL_ANSWERING
+    // batches in hand, then reads nothing more; 30 s later the write deadline resets the channel.
+    await ended
+    const served = sync.stats.served - servedBefore
+    assert.ok(served >= SYNC_CHANNEL_ANSWERING && served < BATCHES / 2, `${served} of ${BATCHES} batches answered`)
+    assert.equal(sync.channels.open, 0, 'the channel is gone')
+    // Not reading is slowness, not a fault: the attacker is still connected.
+    assert.equal(victim.node.greylist.isGreylisted(attacker.ip), false)
+    await assertHonestServed(victim)
   })
 
   it('an invalid block (broken signature) announced as head: greylisted, not applied', async () => {

@@ -19,7 +19,7 @@ import type { Identity } from '../../src/identity/identity.ts'
 import { createNode, type TzNode } from '../../src/node/create-node.ts'
 import type { ChainNodeOptions } from '../../src/node/chain-node.ts'
 import type { NodeOptions } from '../../src/node/options.ts'
-import { SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
+import { SYNC_CHANNEL_PROTOCOL, SYNC_PROTOCOL } from '../../src/sync/definitions.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
 import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
@@ -235,6 +235,8 @@ export async function assertHonestServed (victim: Victim, identity?: Identity): 
  */
 export async function serveSyncByHand (node: TzNode, answer: (request: SyncRequest) => Uint8Array[] | undefined, protocol = SYNC_PROTOCOL): Promise<{ requests: SyncRequest[] }> {
   const seen: SyncRequest[] = []
+  // Served by hand on sync streams only: without the sync channel, the victim asks on streams.
+  if (protocol === SYNC_PROTOCOL) await node.libp2p.unhandle(SYNC_CHANNEL_PROTOCOL)
   await node.libp2p.handle(protocol, async (stream) => {
     const reader = new EnvelopeStream(stream, protocol, 1 << 16)
     const out: Uint8Array[] = []

@@ -35,3 +35,24 @@ export async function stopPeerProcesses (children: readonly ChildProcess[]): Pro
     clearTimeout(timer)
   }))
 }
+
+/** Asks a child for its `stats` line (`test/e2e/chain-child.ts`); resolves with it parsed. */
+export async function statsOf (child: ChildProcess): Promise<Record<string, unknown>> {
+  return await new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buffer = ''
+    const onData = (d: Buffer): void => {
+      buffer += d.toString()
+      const lines = buffer.split('\n')
+      buffer = lines.pop() ?? ''
+      for (const line of lines) {
+        if (!line.includes('"stats"')) continue
+        child.stdout?.off('data', onData)
+        resolve(JSON.parse(line) as Record<string, unknown>)
+        return
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', () => { reject(new Error('a peer process exited')) })
+    child.stdin?.write(JSON.stringify({ cmd: 'stats' }) + '\n')
+  })
+}
