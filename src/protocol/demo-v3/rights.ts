@@ -1,5 +1,5 @@
 import { blake2b256 } from '../../crypto/index.ts'
-import { bytesEqual } from '../../encoding/index.ts'
+import { bytesEqual, toHex } from '../../encoding/index.ts'
 import type { ScratchState } from '../state.ts'
 import { expectsCommitment, firstLevelOf, type DemoV3Parameters } from './parameters.ts'
 import {
@@ -102,9 +102,32 @@ export function bakerAt (c: CycleData, level: number, priority: number): Uint8Ar
   return draw(c, BAKING, level, priority)
 }
 
+/**
+ * Slot draws remembered by everything they depend on (the cycle's seed and stake snapshot, the
+ * level, the slot count): every endorsement of a level is checked against the same draw in the
+ * mempool, in each block carrying it, by the evidence watch and by the node's own endorser, and
+ * each draw is one BLAKE2b per slot. A few levels are live at once; the bound keeps the table small.
+ */
+const SLOT_DRAWS = 64
+const slotDraws = new Map<string, readonly Uint8Array[]>()
+
+function drawKey (c: CycleData, level: number, endorsersPerBlock: number): string {
+  const parts = [toHex(c.seed), String(level), String(endorsersPerBlock)]
+  for (const s of c.stakes) parts.push(toHex(s.delegate), s.stake.toString())
+  return parts.join(':')
+}
+
 /** The delegates of the `endorsersPerBlock` endorsement slots of `level`, slot by slot. */
 export function endorsementSlots (c: CycleData, level: number, endorsersPerBlock: number): Uint8Array[] {
-  return Array.from({ length: endorsersPerBlock }, (_, slot) => draw(c, ENDORSING, level, slot))
+  const key = drawKey(c, level, endorsersPerBlock)
+  let slots = slotDraws.get(key)
+  if (slots === undefined) {
+    slots = Array.from({ length: endorsersPerBlock }, (_, slot) => draw(c, ENDORSING, level, slot))
+    if (slotDraws.size >= SLOT_DRAWS) slotDraws.delete(slotDraws.keys().next().value as string)
+    slotDraws.set(key, slots)
+  }
+  // A copy of the list (callers may keep or reorder it); the delegates are the snapshot's, never written.
+  return slots.map(d => d)
 }
 
 /** A delegate's slots at a level; its endorsement names the first, its endorsing power is their number. */
