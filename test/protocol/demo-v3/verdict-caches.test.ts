@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { blake2b256 } from '../../../src/crypto/index.ts'
 import { toHex } from '../../../src/encoding/index.ts'
 import { ed25519FromName } from '../../../src/protocol/demo/keys.ts'
 import { newContext, signedBy } from '../../../src/protocol/demo-v3/context.ts'
@@ -55,6 +56,13 @@ test('a slot draw is reused only for the same cycle data, level and slot count',
   assert.ok(differs(endorsementSlots(cycle(1, [1n, 1n, 1_000_000n]), 10, 64)), 'another stake snapshot')
   assert.ok(differs(endorsementSlots(base, 11, 64)), 'another level')
   assert.deepEqual(hexes(endorsementSlots(base, 10, 32)), hexes(first).slice(0, 32), 'fewer slots: the same draws, fewer of them')
+  // Each slot is the spec's draw: BLAKE2b-256(seed ‖ 'e' ‖ level ‖ slot), first 8 bytes mod the total stake.
+  const int32 = (v: number): Uint8Array => { const b = new Uint8Array(4); new DataView(b.buffer).setInt32(0, v); return b }
+  first.forEach((delegate, slot) => {
+    const h = blake2b256([base.seed, Uint8Array.of(0x65), int32(10), int32(slot)])
+    const r = Number(new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0) % 3n)
+    assert.equal(toHex(delegate), toHex(base.stakes[r].delegate), `slot ${slot}`)
+  })
   // Stake weighs: the delegate holding almost all stake holds almost every slot.
   const heavy = endorsementSlots(cycle(1, [1n, 1n, 1_000_000n]), 10, 64)
   assert.ok(heavy.filter(d => d[0] === 3).length > 60)
