@@ -390,11 +390,15 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         if (this.init.disableMempool === true && (message.mempool.knownValid.length > 0 || message.mempool.pending.length > 0)) {
           throw new UnwantedMempoolError(`sent a mempool of ${message.mempool.knownValid.length + message.mempool.pending.length} operation(s) to a node running with disable_mempool`)
         }
+        // A head the peer already had from us or announced before: this Current_head is a
+        // mempool announcement. On a new head, known_valid lists the block's operations (§4.3),
+        // which have left the peer's mempool, so they are not asked of it on the gossip stream.
+        const mempoolAnnouncement = state.knownBlocks.has(toHex(hash))
         if (!await this.acceptable(peer, state, hash, message.header)) return
         // It holds the block's operations, and those its mempool lists: fetching them can go on
         // the gossip stream (§4.5).
         peer.noteAnnounced?.(hash)
-        peer.noteAnnouncedOperations?.(message.mempool.knownValid)
+        if (mempoolAnnouncement) peer.noteAnnouncedOperations?.(message.mempool.knownValid)
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
         this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })
