@@ -97,6 +97,8 @@ export class Mempool {
   private contents: Contents
   /** Recently refused operations: a peer re-announcing one is not re-validated. */
   private readonly refused = new BoundedCache<string, MempoolRefusedError>(10_000)
+  /** Operations that left the pool in a block of the chain, recently: a peer re-announcing one is not fetched. */
+  private readonly included = new BoundedCache<string, true>(10_000)
   private toAnnounce: Uint8Array[] = []
   private announceTimer: NodeJS.Timeout | undefined
   private queue: Promise<unknown> = Promise.resolve()
@@ -125,6 +127,16 @@ export class Mempool {
 
   has (hash: Uint8Array): boolean {
     return this.contents.pending.has(toHex(hash))
+  }
+
+  /**
+   * Whether the pool has already handled this operation: it holds it, refused it for good, or saw
+   * it leave in a recent block (Octez's prevalidator, `src/lib_shell/prevalidator.ml`, fetches an
+   * announced operation only if it is none of these). Such an operation is never fetched.
+   */
+  handled (hash: Uint8Array): boolean {
+    const hex = toHex(hash)
+    return this.contents.pending.has(hex) || this.included.has(hex) || this.refused.has(hex)
   }
 
   get (hash: Uint8Array): Operation | undefined {
@@ -296,6 +308,7 @@ export class Mempool {
         }
       }
     }
+    for (const hex of included) this.included.set(hex, true)
     // Built aside and swapped in at the end, so readers (a baker) never see a half-rebuilt pool.
     const next = new Contents(new ScratchState(this.chain.state))
     for (let i = 0; i < candidates.length; i++) {

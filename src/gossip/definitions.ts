@@ -16,14 +16,26 @@ export const GOSSIP_MESSAGES: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag
 ])
 
 /**
- * The request and its answer that may also travel on a libp2p gossip stream (`protocols/gossip.md`
- * §4.5): the operations of a block the peer announced, fetched in one round trip with no stream
- * to negotiate, answers matched by key as on Octez's wire. Anything else is a protocol violation.
+ * The requests and answers that may also travel on a libp2p gossip stream (`protocols/gossip.md`
+ * §4.5): the operations of a block the peer announced, and operations the peer announced in its
+ * mempool, fetched in one round trip with no stream to negotiate, answers matched by key as on
+ * Octez's wire. Anything else is a protocol violation.
  */
-export const GOSSIP_CHANNEL_REQUEST = 'Get_operations_for_blocks' satisfies P2pMessageTag
-export const GOSSIP_CHANNEL_ANSWER = 'Operations_for_blocks' satisfies P2pMessageTag
+export const GOSSIP_CHANNEL_REQUESTS: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag>(['Get_operations_for_blocks', 'Get_operations'])
+export const GOSSIP_CHANNEL_ANSWERS: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag>(['Operations_for_blocks', 'Operation'])
 /** A request carried on the gossip streams (answered as the sync responder answers it). */
-export type GossipChannelRequest = Extract<P2pMessage, { tag: typeof GOSSIP_CHANNEL_REQUEST }>
+export type GossipChannelRequest = Extract<P2pMessage, { tag: 'Get_operations_for_blocks' | 'Get_operations' }>
+
+export function isGossipChannelRequest (m: P2pMessage): m is GossipChannelRequest {
+  return GOSSIP_CHANNEL_REQUESTS.has(m.tag)
+}
+
+/**
+ * Operation hashes each peer announced in its mempool that are remembered, for asking it on the
+ * gossip streams (§4.5); older ones are asked over sync. A fetch follows its announcement at once,
+ * so a short memory is enough, and it bounds what a peer's announcements make us hold.
+ */
+export const ANNOUNCED_OPERATIONS_PER_PEER = 1024
 
 /**
  * tzp2p's bound on one gossip envelope. The largest legal message is a Current_head with a header

@@ -15,7 +15,7 @@ import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mem
 import type { P2pMessage } from '../wire/p2p-message.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
-  GOSSIP_CHANNEL_ANSWER, GOSSIP_CHANNEL_REQUEST, type GossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
+  GOSSIP_CHANNEL_ANSWERS, type GossipChannelRequest, isGossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
   KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
 } from './definitions.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
@@ -309,8 +309,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         if (read === undefined) break
         this.stats.received++
         this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
-        if (read.message.tag === GOSSIP_CHANNEL_REQUEST) await this.answerRequest(peer, read.message)
-        else if (read.message.tag === GOSSIP_CHANNEL_ANSWER) this.takeAnswer(peer, read.message)
+        if (isGossipChannelRequest(read.message)) await this.answerRequest(peer, read.message)
+        else if (GOSSIP_CHANNEL_ANSWERS.has(read.message.tag)) this.takeAnswer(peer, read.message)
         else await this.handleMessage(peer, read.message)
       }
       await stream.close().catch(() => {})
@@ -330,8 +330,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /**
-   * A request for block operations on the peer's gossip stream: answered on ours, as the sync
-   * responder answers (same store reads, same per-peer rate; keys we lack are not answered).
+   * A request for block operations or mempool operations on the peer's gossip stream: answered on
+   * ours, as the sync responder answers (same store and mempool reads, same per-peer rate; keys we
+   * lack are not answered). The answers to one request leave in one write, one queue slot.
    */
   private async answerRequest (peer: NetworkPeer, request: GossipChannelRequest): Promise<void> {
     const state = this.byPeer.get(peer.tezosPeerId)
@@ -339,7 +340,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     state.lastHeard = this.now()
     const answers = await this.init.answer(peer, [request])
     this.stats.requestsAnswered++
-    for (const envelope of answers) this.send(state, envelope)
+    if (answers.length > 0) this.send(state, answers.length === 1 ? answers[0] : Buffer.concat(answers))
   }
 
   /** An answer on the peer's gossip stream: to the request waiting for its key; one nobody asked for is the peer's fault. */
@@ -389,9 +390,15 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         if (this.init.disableMempool === true && (message.mempool.knownValid.length > 0 || message.mempool.pending.length > 0)) {
           throw new UnwantedMempoolError(`sent a mempool of ${message.mempool.knownValid.length + message.mempool.pending.length} operation(s) to a node running with disable_mempool`)
         }
+        // A head the peer already had from us or announced before: this Current_head is a
+        // mempool announcement. On a new head, known_valid lists the block's operations (§4.3),
+        // which have left the peer's mempool, so they are not asked of it on the gossip stream.
+        const mempoolAnnouncement = state.knownBlocks.has(toHex(hash))
         if (!await this.acceptable(peer, state, hash, message.header)) return
-        // It holds the block's operations: fetching them can go on the gossip stream (§4.5).
+        // It holds the block's operations, and those its mempool lists: fetching them can go on
+        // the gossip stream (§4.5).
         peer.noteAnnounced?.(hash)
+        if (mempoolAnnouncement) peer.noteAnnouncedOperations?.(message.mempool.knownValid)
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
         this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })

@@ -2,7 +2,7 @@ import type { Connection } from '@libp2p/interface'
 import { BoundedCache } from '../chain/cache.ts'
 import { toHex } from '../encoding/index.ts'
 import { peerRefOf, type AuthenticatedPeer, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
-import { GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_PROTOCOL } from '../gossip/definitions.ts'
+import { ANNOUNCED_OPERATIONS_PER_PEER, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_PROTOCOL } from '../gossip/definitions.ts'
 import { misbehaviourOf, type PeerRef } from '../misbehaviour/index.ts'
 import type { AnswerKind, NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
@@ -22,12 +22,12 @@ const ANNOUNCED_BLOCKS = 64
 /**
  * A peer on the libp2p wire (`protocols/gossip.md`, `protocols/sync.md`): what it is sent goes on
  * one long-lived outbound gossip stream, opened on first use and again after a failure. A request
- * for the operations of blocks the peer announced travels on that stream too, its answers coming
- * back on the peer's gossip stream matched by key (gossip.md §4.5): no stream to negotiate, one
- * round trip. The other data requests (headers, ancestors, operations) are pipelined in batches
- * on one long-lived sync channel (sync.md §2.1), falling back to a sync stream per exchange for a
- * peer that does not speak it; the rest get a sync stream of their own, whose end tells that the
- * peer has answered all it will.
+ * for the operations of blocks the peer announced, or for operations it announced in its mempool,
+ * travels on that stream too, its answers coming back on the peer's gossip stream matched by key
+ * (gossip.md §4.5): no stream to negotiate, one round trip. The other data requests (headers,
+ * ancestors, operations) are pipelined in batches on one long-lived sync channel (sync.md §2.1),
+ * falling back to a sync stream per exchange for a peer that does not speak it; the rest get a
+ * sync stream of their own, whose end tells that the peer has answered all it will.
  */
 export class Libp2pPeer implements NetworkPeer {
   readonly wire = 'libp2p'
@@ -38,6 +38,8 @@ export class Libp2pPeer implements NetworkPeer {
   /** The outbound stream being opened: concurrent writers wait for the same one. */
   private opening: Promise<EnvelopeStream> | undefined
   private readonly announced = new BoundedCache<string, true>(ANNOUNCED_BLOCKS)
+  /** Operation hashes the peer announced in its mempool (Current_head's known_valid), the latest first kept. */
+  private readonly announcedOperations = new BoundedCache<string, true>(ANNOUNCED_OPERATIONS_PER_PEER)
   private readonly channel = new KeyedAnswers()
   /** Batches of data requests, on one sync channel; undefined once the peer refused the protocol. */
   private syncChannel: SyncRequestChannel | undefined
@@ -86,14 +88,19 @@ export class Libp2pPeer implements NetworkPeer {
     this.announced.set(toHex(hash), true)
   }
 
+  /** The peer announced these operations in its mempool: it holds them (Octez announces only operations it validated). */
+  noteAnnouncedOperations (hashes: readonly Uint8Array[]): void {
+    for (const h of hashes) this.announcedOperations.set(toHex(h), true)
+  }
+
   /** An answer that arrived on the peer's gossip stream, for the request waiting for its key. */
   deliver (answer: P2pMessage): Delivery {
     return this.channel.deliver(answer)
   }
 
   /**
-   * The operations of blocks the peer announced go on the gossip stream (gossip.md §4.5); any
-   * other request on a sync stream of its own.
+   * The operations of blocks the peer announced, and operations it announced in its mempool, go
+   * on the gossip stream (gossip.md §4.5); any other request on a sync stream of its own.
    */
   async request (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal): Promise<P2pMessage[]> {
     if (this.onChannel(requests)) {
@@ -119,7 +126,10 @@ export class Libp2pPeer implements NetworkPeer {
   }
 
   private onChannel (requests: readonly P2pMessage[]): boolean {
-    return requests.every(r => r.tag === 'Get_operations_for_blocks' && r.keys.every(k => this.announced.has(toHex(k.blockHash))))
+    return requests.every(r =>
+      r.tag === 'Get_operations_for_blocks'
+        ? r.keys.every(k => this.announced.has(toHex(k.blockHash)))
+        : r.tag === 'Get_operations' && r.operationHashes.every(h => this.announcedOperations.has(toHex(h))))
   }
 
   /**

@@ -49,10 +49,12 @@ export interface NetworkPeer {
   request: (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal) => Promise<P2pMessage[]>
   /**
    * Wires whose announcement channel also carries requests and answers (libp2p, `protocols/gossip.md`
-   * §4.5): the peer announced block `hash` (so it holds the block's operations); writes an encoded
-   * answer envelope on the announcement channel; hands over an answer that arrived there.
+   * §4.5): the peer announced block `hash` (so it holds the block's operations), or operations in
+   * its mempool; writes an encoded answer envelope on the announcement channel; hands over an
+   * answer that arrived there.
    */
   noteAnnounced?: (hash: Uint8Array) => void
+  noteAnnouncedOperations?: (hashes: readonly Uint8Array[]) => void
   sendEnvelope?: (envelope: Uint8Array) => Promise<void>
   deliver?: (answer: P2pMessage) => 'delivered' | 'late' | 'unrequested'
 }

@@ -411,7 +411,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     if (mempool === undefined) return
     for (const hash of hashes) {
       const hex = toHex(hash)
-      if (this.seenOperations.has(hex) || mempool.has(hash)) continue
+      if (this.seenOperations.has(hex) || mempool.handled(hash)) continue
       this.seenOperations.set(hex, true)
       this.fetchers.mempoolOperations.fetch(hash, { preferred: [peer] })
         .then(async ({ value }) => { await mempool.add(value) })

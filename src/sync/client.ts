@@ -11,6 +11,7 @@ import type { SyncRequest } from './answers.ts'
 import { checkOperationsAnswer, hashHeader, InvalidAnswerError, type HashedHeader, type OperationsKeyCheck } from './checks.ts'
 import { SYNC_ANSWER_TIMEOUT_MS, SYNC_REQUESTS } from './definitions.ts'
 import { StreamBatcher } from './stream-batcher.ts'
+import { DDB_MAX_KEYS_PER_REQUEST } from '../wire/ddb-messages.ts'
 
 /**
  * The requesting side of the Distributed-DB requests, over any wire (`NetworkPeer.request`: on
@@ -117,11 +118,17 @@ export class SyncClient {
     return out
   }
 
-  /** Mempool operations by hash; each must hash to a requested one. Keyed by hex hash. */
+  /**
+   * Mempool operations by hash; each must hash to a requested one. Keyed by hex hash. More hashes
+   * than one message holds go as several Get_operations of at most 10 (Octez's bound) in one
+   * request, as Octez's requester splits the keys it asks one peer for.
+   */
   async operations (peer: string, hashes: readonly Uint8Array[], signal?: AbortSignal): Promise<Map<string, Operation>> {
     const wanted = new Set(hashes.map(toHex))
     const out = new Map<string, Operation>()
-    for (const m of await this.request(peer, [{ tag: 'Get_operations', operationHashes: [...hashes] }], signal)) {
+    const requests: SyncRequest[] = []
+    for (let i = 0; i < hashes.length; i += DDB_MAX_KEYS_PER_REQUEST) requests.push({ tag: 'Get_operations', operationHashes: hashes.slice(i, i + DDB_MAX_KEYS_PER_REQUEST) })
+    for (const m of await this.request(peer, requests, signal)) {
       const op = (m as Extract<P2pMessage, { tag: 'Operation' }>).operation
       const hex = toHex(operationHashOfBytes(encode(operationCodec, op)))
       if (!wanted.has(hex) || out.has(hex)) throw new InvalidAnswerError(peer, `answered operation ${hex}, which was not requested`, 'unrequested-data')

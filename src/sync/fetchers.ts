@@ -5,6 +5,8 @@ import { operationsHashOfPasses } from '../wire/merkle.ts'
 import type { Operation } from '../wire/operation.ts'
 import type { HashedHeader, OperationsKeyCheck } from './checks.ts'
 import { operationsKeyId, type SyncClient } from './client.ts'
+import { DATA_REQUESTS_PER_STREAM } from './definitions.ts'
+import { DDB_MAX_KEYS_PER_REQUEST } from '../wire/ddb-messages.ts'
 import { ancestorChunkId, checkAncestorChunk, type AncestorChunk } from './step-headers.ts'
 
 /**
@@ -86,6 +88,9 @@ export class Fetchers {
       ...common,
       timeoutMs: init.mempoolTimeoutMs ?? 10_000,
       name: 'operation',
+      // The unknown hashes of one announcement go to its peer in one request (several
+      // Get_operations of 10 in one write), as Octez's requester gathers the keys it asks a peer.
+      maxKeysPerRequest: DDB_MAX_KEYS_PER_REQUEST * DATA_REQUESTS_PER_STREAM,
       keyId: toHex,
       request: async (peer, hashes, signal) => counted(peer, await init.client.operations(peer, hashes, signal))
     })

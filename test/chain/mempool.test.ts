@@ -116,10 +116,15 @@ test('a new head removes the operations it includes and drops those it made inva
     const conflicting = transfer(setup, head, 1, 4, 3n, 1n) // the block uses account 1's counter 1 for another transfer
     for (const op of [included, conflicting, kept]) await mempool.add(op)
     const fork = builder.fork('side')
-    const block = await builder.bake([included, transfer(setup, head, 1, 0, 99n, 1n)])
+    const other = transfer(setup, head, 1, 0, 99n, 1n)
+    const block = await builder.bake([included, other])
     await node.chain.addBlock(block.header, block.operations)
     await mempool.idle()
     assert.deepEqual(mempool.hashes().map(toHex), [toHex(operationHash(kept))])
+    // What the pool holds or a recent block included is handled (a peer announcing it is not
+    // asked for it); a transfer dropped for its used counter is not (another branch may want it).
+    for (const op of [kept, included, other]) assert.equal(mempool.handled(operationHash(op)), true)
+    assert.equal(mempool.handled(operationHash(conflicting)), false)
     // A longer side branch without those transfers takes over: they come back.
     const side = await fork.grow(2, 0)
     await node.chain.addBlocks(side)

@@ -14,7 +14,8 @@ import { startChainNode, type ChainTestNode } from '../sync/nodes.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 /**
- * Fetching an announced block's operations on the gossip streams (`protocols/gossip.md` §4.5), and
+ * Fetching an announced block's operations, and operations announced in a mempool, on the gossip
+ * streams (`protocols/gossip.md` §4.5), and
  * taking a block whose operations the mempool already holds without any fetch.
  */
 describe('block operations without a sync stream', () => {
@@ -25,7 +26,7 @@ describe('block operations without a sync stream', () => {
   let blocks: BlockInput[]
 
   before(async () => {
-    setup = demoSetup({ name: 'gossip-channel', verifyWorkers: 0 })
+    setup = demoSetup({ name: 'gossip-channel', verifyWorkers: 0, accounts: 12 })
     builder = new DemoChainBuilder(setup)
     a = await startChainNode(setup, { baker: { key: setup.baker.secretKey } })
     b = await startChainNode(setup)
@@ -136,5 +137,30 @@ describe('block operations without a sync stream', () => {
     assert.deepEqual(taken?.map(op => toHex(operationHash(op))), [first, second].map(op => toHex(operationHash(op))), 'in the block\'s order')
     assert.equal(fetched(), before.fetched, 'b fetched nothing from a')
     assert.equal(asked(), before.asked, 'a was asked for nothing')
+  })
+
+  it('fetches operations announced in a peer\'s mempool on the gossip streams, all of one announcement in one request', async () => {
+    // c announces only when told to (its own batching delay never ends during the test).
+    const c = await startChainNode(setup, { mempool: { announceDelayMs: 3_600_000 } })
+    try {
+      await c.node.chain?.addBlocks(blocks)
+      await b.node.dial(addressOf(c.node))
+      await waitFor(() => c.node.libp2p.services.gossip?.peerIds().includes(b.node.identity.peerId) === true, { what: 'c gossips with b' })
+      const peer = b.node.networkPeers.get(c.node.identity.peerId)
+      assert.ok(peer instanceof Libp2pPeer)
+      const ops = builder.transfers([{ from: 8, to: 9, amount: 1n }, { from: 9, to: 8, amount: 1n }, { from: 10, to: 11, amount: 1n }])
+      for (const op of ops) await c.node.inject(encode(operationCodec, op))
+      // One Current_head lists the three.
+      c.node.libp2p.services.gossip?.announceOperations(ops.map(op => operationHash(op)))
+      await waitFor(() => ops.every(op => b.node.mempool?.has(operationHash(op)) === true), { what: 'the transfers in b\'s mempool' })
+      assert.equal(c.node.libp2p.services.gossip?.receivedByTag.get('Get_operations'), 1, 'one Get_operations for the three hashes, on the gossip stream')
+      assert.equal(c.node.libp2p.services.gossip?.stats.requestsAnswered, 1)
+      assert.equal(peer.requestStats.streams, 0, 'no sync stream was opened')
+      assert.equal(peer.requestStats.channel, 1)
+      // Held now: announced again, they are not fetched.
+      assert.ok(ops.every(op => b.node.mempool?.handled(operationHash(op)) === true))
+    } finally {
+      await c.close()
+    }
   })
 })

@@ -8,6 +8,7 @@ import { operationCodec } from '../../src/wire/operation.ts'
 import { InvalidBlockError } from '../../src/protocol/errors.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
+import { Libp2pPeer } from '../../src/node/libp2p-peer.ts'
 import { addressOf } from '../helpers/node.ts'
 import { forgeDemoBlock } from '../chain/helpers.ts'
 import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from '../sync/nodes.ts'
@@ -110,6 +111,30 @@ describe('/tzp2p/gossip/1.0.0', () => {
       // An answer to a request A never made is unrequested data.
       stream.send(encodeP2pMessage({ tag: 'Operations_for_blocks', blockHash: head.hash, validationPass: 0, path: [], operations: [] }))
       await waitFor(() => a.node.scores.score(rogue.identity.peerId) < 0, { what: 'the rogue scored' })
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('asks for mempool operations on the gossip stream only those of a Current_head whose head the peer already knew', async () => {
+    const rogue = await startPlainNode({ sourceAddress: freshLoopbackSource() })
+    try {
+      await rogue.dial(addressOf(a.node))
+      await waitFor(() => gossipOf(a).peerIds().includes(rogue.identity.peerId), { what: 'A gossips with the rogue' })
+      const peer = a.node.networkPeers.get(rogue.identity.peerId)
+      assert.ok(peer instanceof Libp2pPeer)
+      const head = a.node.chain?.head
+      assert.ok(head !== undefined)
+      const stream = await rawStream(rogue, a.node, GOSSIP_PROTOCOL)
+      const [x, y] = [new Uint8Array(32).fill(0xa1), new Uint8Array(32).fill(0xb2)]
+      // First Current_head of this head from the peer: as on a new head, known_valid may be the
+      // block's operations, gone from its mempool: A asks for x over sync.
+      stream.send(encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: head.header, mempool: { knownValid: [x], pending: [] } }))
+      await waitFor(() => peer.requestStats.streams >= 1, { what: 'A asked the rogue for x' })
+      assert.equal(peer.requestStats.channel, 0)
+      // The same head again: a mempool announcement; y is asked on the gossip stream.
+      stream.send(encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: head.header, mempool: { knownValid: [y], pending: [] } }))
+      await waitFor(() => peer.requestStats.channel >= 1, { what: 'A asked the rogue for y on the gossip stream' })
     } finally {
       await rogue.stop()
     }

@@ -16,6 +16,8 @@ import { END_OF_BATCH_BYTES } from '../../src/stream/envelope-stream.ts'
 import type { SyncRequest } from '../../src/sync/answers.ts'
 import { blockHash, type BlockHeader } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
+import { operationCodec, operationHash } from '../../src/wire/operation.ts'
+import { encode } from '../../src/encoding/index.ts'
 import { assertDisconnectedAndGreylisted, assertHonestServed, CrashWatch, lengthPrefix4, openStream, serveSyncByHand, startNodeAttacker, startVictim, type Victim } from './harness.ts'
 import type { TzNode } from '../../src/node/create-node.ts'
 import type { BlockInput } from '../../src/chain/chain.ts'
@@ -282,6 +284,37 @@ describe('hostile peers: gossip, sync and peer exchange', () => {
     await honest.node.dial(victim.address)
     await waitFor(() => toHex(victim.node.chain?.head.hash ?? new Uint8Array()) === target, { what: 'victim reached the new head', timeoutMs: 45_000 })
     assert.equal(victim.node.greylist.isGreylisted(silent.ip), false)
+    await assertHonestServed(victim)
+  })
+
+  it('mempool operations on the gossip stream: a flood of Get_operations is answered within the rate and the queue bound; an Operation nobody asked for is scored', async () => {
+    await ownVictim('hostile-chain-mempool-channel')
+    const [op] = victim.builder.transfers([{ from: 0, to: 1, amount: 1n }])
+    await victim.node.inject(encode(operationCodec, op))
+    const hash = operationHash(op)
+    const attacker = await plainAttacker()
+    const gossip = victim.node.libp2p.services.gossip
+    const sync = victim.node.libp2p.services.sync
+    assert.ok(gossip !== undefined && sync !== undefined)
+    const throttledBefore = sync.stats.throttled
+    // 3000 requests for the operation the victim holds, on the attacker's gossip stream, in a few writes.
+    const request = encodeP2pMessage({ tag: 'Get_operations', operationHashes: Array.from({ length: 10 }, () => hash) })
+    const flood = Array.from({ length: 30 }, () => Buffer.concat(Array.from({ length: 100 }, () => request)))
+    await send(attacker.node, GOSSIP_PROTOCOL, ...flood)
+    await waitFor(() => (gossip.receivedByTag.get('Get_operations') ?? 0) >= 3000 || victim.node.peers.get(attacker.node.identity.peerId) === undefined,
+      { what: 'the victim read the flood (or dropped the flooder)', timeoutMs: 60_000 })
+    // Beyond the sync responder's rate (1000 per second, burst 1000) requests go unanswered, and
+    // answers wait in the peer's announcement queue, which holds 64 at most.
+    assert.ok(sync.stats.throttled > throttledBefore, 'the rate dropped some requests')
+    assert.ok(gossip.queueHighWater <= gossip.queuedWrites().perPeerBound, `queue high water ${gossip.queueHighWater}`)
+    await assertHonestServed(victim)
+
+    // An Operation answering nothing the victim asked: unrequested data, scored, the stream kept.
+    const other = await plainAttacker()
+    const [stray] = victim.builder.transfers([{ from: 2, to: 3, amount: 1n }])
+    await send(other.node, GOSSIP_PROTOCOL, encodeP2pMessage({ tag: 'Operation', operation: stray }))
+    await waitFor(() => victim.node.scores.score(other.node.identity.peerId) < 0, { what: 'the sender of the stray operation scored' })
+    assert.equal(victim.node.mempool?.has(operationHash(stray)), false, 'an unrequested operation is not taken')
     await assertHonestServed(victim)
   })
 })

@@ -40,9 +40,24 @@ export function newContext (
   return { ...fixed, ...at, endorsed: new Set(), endorsingPower: 0, slots: new Map() }
 }
 
-/** Whether a signed operation is signed by `key` (a precheck's verdict under that very key, or checked now). */
+/**
+ * Signatures that verified, by operation object, with the key they verified under. The mempool
+ * checks an operation when it admits it, again on each new head while it waits, then the block
+ * carrying it is applied with the very same object (the baker's block, or one rebuilt from the
+ * mempool, gossip.md §4.4): each time the protocol names the signer again from the state, and only
+ * a verdict under that very key is reused, so a check is skipped, never dropped. Operation objects
+ * are not written after decoding; the map holds them weakly.
+ */
+const verifiedSignatures = new WeakMap<Operation, { key: Uint8Array, isEndorsement: boolean }>()
+
+/** Whether a signed operation is signed by `key` (a verdict already reached under that very key, or checked now). */
 export function signedBy (ctx: OperationContext, op: Operation, isEndorsement: boolean, key: Uint8Array): boolean {
-  return ctx.signatures !== undefined ? ctx.signatures.signedBy(op, isEndorsement, key) : checkOperationSignature(op.branch, op.data, isEndorsement, key)
+  if (ctx.signatures !== undefined) return ctx.signatures.signedBy(op, isEndorsement, key)
+  const known = verifiedSignatures.get(op)
+  if (known !== undefined && known.isEndorsement === isEndorsement && bytesEqual(known.key, key)) return true
+  const ok = checkOperationSignature(op.branch, op.data, isEndorsement, key)
+  if (ok) verifiedSignatures.set(op, { key, isEndorsement })
+  return ok
 }
 
 export function refuse (code: InvalidOperationCode, message: string): InvalidOperationError {

@@ -93,6 +93,9 @@ export class SignatureCache {
   signedBy (op: Operation, isEndorsement: boolean, key: Uint8Array): boolean {
     const k = this.verified.get(op)
     if (k !== undefined && bytesEqual(k, key)) return true
-    return checkOperationSignature(op.branch, op.data, isEndorsement, key)
+    // Remembered too: the mempool's check then serves the block that carries the same object.
+    const ok = checkOperationSignature(op.branch, op.data, isEndorsement, key)
+    if (ok) this.verified.set(op, key)
+    return ok
   }
 }

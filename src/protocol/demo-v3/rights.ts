@@ -1,5 +1,5 @@
 import { blake2b256 } from '../../crypto/index.ts'
-import { bytesEqual } from '../../encoding/index.ts'
+import { bytesEqual, toHex } from '../../encoding/index.ts'
 import type { ScratchState } from '../state.ts'
 import { expectsCommitment, firstLevelOf, type DemoV3Parameters } from './parameters.ts'
 import {
@@ -83,15 +83,32 @@ export async function ensureCycle (state: ScratchState, ctx: CycleContext, cycle
 
 /** One stake-weighted draw: BLAKE2b-256(seed ‖ purpose ‖ level ‖ index), first 8 bytes mod total stake. */
 function draw (c: CycleData, purpose: number, level: number, index: number): Uint8Array {
+  return drawRun(c, purpose, level, index, 1)[0]
+}
+
+/** `count` draws at indexes `first`, `first + 1`…: one message buffer, its index rewritten for each hash. */
+function drawRun (c: CycleData, purpose: number, level: number, first: number, count: number): Uint8Array[] {
   let total = 0n
   for (const s of c.stakes) total += s.stake
-  const h = blake2b256([c.seed, Uint8Array.of(purpose), int32(level), int32(index)])
-  let r = new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0) % total
-  for (const s of c.stakes) {
-    if (r < s.stake) return s.delegate
-    r -= s.stake
+  const at = c.seed.length
+  const message = new Uint8Array(at + 1 + 4 + 4)
+  const view = new DataView(message.buffer)
+  message.set(c.seed)
+  message[at] = purpose
+  view.setInt32(at + 1, level)
+  const out: Uint8Array[] = []
+  for (let index = first; index < first + count; index++) {
+    view.setInt32(at + 5, index)
+    const h = blake2b256(message)
+    let r = new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0) % total
+    let chosen = c.stakes[c.stakes.length - 1].delegate
+    for (const s of c.stakes) {
+      if (r < s.stake) { chosen = s.delegate; break }
+      r -= s.stake
+    }
+    out.push(chosen)
   }
-  return c.stakes[c.stakes.length - 1].delegate
+  return out
 }
 
 const BAKING = 0x62 // 'b'
@@ -102,9 +119,32 @@ export function bakerAt (c: CycleData, level: number, priority: number): Uint8Ar
   return draw(c, BAKING, level, priority)
 }
 
+/**
+ * Slot draws remembered by everything they depend on (the cycle's seed and stake snapshot, the
+ * level, the slot count): every endorsement of a level is checked against the same draw in the
+ * mempool, in each block carrying it, by the evidence watch and by the node's own endorser, and
+ * each draw is one BLAKE2b per slot. A few levels are live at once; the bound keeps the table small.
+ */
+const SLOT_DRAWS = 64
+const slotDraws = new Map<string, readonly Uint8Array[]>()
+
+function drawKey (c: CycleData, level: number, endorsersPerBlock: number): string {
+  const parts = [toHex(c.seed), String(level), String(endorsersPerBlock)]
+  for (const s of c.stakes) parts.push(toHex(s.delegate), s.stake.toString())
+  return parts.join(':')
+}
+
 /** The delegates of the `endorsersPerBlock` endorsement slots of `level`, slot by slot. */
 export function endorsementSlots (c: CycleData, level: number, endorsersPerBlock: number): Uint8Array[] {
-  return Array.from({ length: endorsersPerBlock }, (_, slot) => draw(c, ENDORSING, level, slot))
+  const key = drawKey(c, level, endorsersPerBlock)
+  let slots = slotDraws.get(key)
+  if (slots === undefined) {
+    slots = drawRun(c, ENDORSING, level, 0, endorsersPerBlock)
+    if (slotDraws.size >= SLOT_DRAWS) slotDraws.delete(slotDraws.keys().next().value as string)
+    slotDraws.set(key, slots)
+  }
+  // A copy of the list (callers may keep or reorder it); the delegates are the snapshot's, never written.
+  return slots.map(d => d)
 }
 
 /** A delegate's slots at a level; its endorsement names the first, its endorsing power is their number. */
