@@ -244,6 +244,12 @@ export class ChainNode {
     // Octez advertises before storing); the `head` event then only reaches peers it missed. The
     // announcement lists the block's operation hashes (gossip.md §4.3), read from the store's
     // recent-blocks cache.
+    // Sooner still with a protocol that validates before applying: the block is advertised once
+    // validated, with the operation hashes its validation computed (gossip.md §9); the
+    // `head:validated` announcement then reaches no peer twice (`knownBlocks`).
+    chain.on('block:validated', ({ block, operationHashes }) => {
+      if (!validator.syncing) gossipService.announceHead(block, operationHashes)
+    })
     chain.on('head:validated', head => {
       if (validator.syncing) return
       void blockOperationHashes(chain, head).then(hashes => { gossipService.announceHead(head, hashes) }, () => { gossipService.announceHead(head) })

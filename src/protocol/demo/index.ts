@@ -139,20 +139,39 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     return error === undefined ? { ok: true, pass: checked.pass } : { ok: false, error }
   }
 
-  async function applyBlock (input: ApplyBlockInput): Promise<AppliedBlock> {
-    const { header, operations, predecessor } = input
+  /**
+   * What does not depend on the state: the bound on operations, and each transfer's encoding,
+   * key, amounts, signature and validation pass. Throws `InvalidBlockError`.
+   */
+  function checkOperationsStatically (operations: Operation[][]): Transfer[][] {
     let count = 0
     for (const pass of operations) count += pass.length
     if (count > maxOps) throw new InvalidBlockError('refused', `${count} operations exceed the bound ${maxOps}`)
-    // Signatures first: they do not depend on the state, and an invalid one is the cheapest refusal.
-    const checked = operations.map((pass, p) => pass.map((op, index) => {
+    return operations.map((pass, p) => pass.map((op, index) => {
       const c = checkTransferStatically(op, passes, verifiedOperations)
       if (!c.ok) throw InvalidBlockError.ofOperation({ pass: p, index, error: c.error })
       if (c.pass !== p) {
         throw InvalidBlockError.ofOperation({ pass: p, index, error: new InvalidOperationError('wrong_validation_pass', `belongs to validation pass ${c.pass}`) })
       }
+      // Checked once: `applyBlock` gets the same objects and need not verify the signature again.
+      verifiedOperations.add(op)
       return c.transfer
     }))
+  }
+
+  /**
+   * The state-independent checks (the header's, signature included, ran before): a block that
+   * passes is advertised before `applyBlock` checks balances, counters and the context hash.
+   * Only the configured baker can sign a block that gets this far.
+   */
+  async function validateBlock (input: ApplyBlockInput): Promise<void> {
+    await Promise.resolve(input.operations).then(checkOperationsStatically)
+  }
+
+  async function applyBlock (input: ApplyBlockInput): Promise<AppliedBlock> {
+    const { header, operations, predecessor } = input
+    // Signatures first: they do not depend on the state, and an invalid one is the cheapest refusal.
+    const checked = checkOperationsStatically(operations)
     const scratch = new ScratchState(input.state)
     for (let p = 0; p < checked.length; p++) {
       for (let index = 0; index < checked[p].length; index++) {
@@ -237,6 +256,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     fitness: (level: number) => levelFitness(level),
     validateHeader,
     validateOperation,
+    validateBlock,
     applyBlock,
     makeBlock,
     precheckBlocks: async blocks => {
