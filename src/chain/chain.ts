@@ -354,8 +354,9 @@ export class Chain extends ChainReader {
     let failedAt = branch.length
     for (let i = 0; i < branch.length; i++) {
       try {
-        // The branch's tip is advertised once validated, before it is applied (gossip.md §9).
-        await t.apply(branch[i], i === branch.length - 1 && branch[i].isNew ? () => { this.validated(branch[i]) } : undefined)
+        // A new head on our head (what gossip brings) is advertised once validated, before it is
+        // applied (gossip.md §9); the blocks of a longer branch (a bootstrap) are applied at once.
+        await t.apply(branch[i], branch.length === 1 && branch[i].isNew ? () => { this.validated(branch[i]) } : undefined)
       } catch (e) {
         if (e instanceof UnknownProtocolError) {
           // Not the block's fault: the branch is followed up to its predecessor, and the block is

@@ -123,8 +123,9 @@ export class Transition {
 
   /**
    * Applies a block on the tip (its predecessor): the protocol level must be the one the branch
-   * runs at this height, operation branches must be live, then that level's protocol validates
-   * (if it can: `Protocol.validateBlock`, then `onValidated` is called) and applies it.
+   * runs at this height, operation branches must be live, then that level's protocol applies it.
+   * With `onValidated` (a block to advertise) and a protocol that has `validateBlock`, the
+   * protocol validates it first, `onValidated` is called, then it applies it.
    * Throws `InvalidBlockError` (with `afterValidation` when only the application failed), or
    * `UnknownProtocolError` when the protocol is not installed; the transition is then unchanged.
    */
@@ -145,12 +146,12 @@ export class Transition {
     }
     await this.checkBranches(block, protocol)
     const input = { header, operations: block.ops.operations, predecessor: this.tip.header, state: this.state }
-    if (protocol.validateBlock === undefined) {
+    if (protocol.validateBlock === undefined || onValidated === undefined) {
       await this.applyOnTip(block, protocol, expected, input)
       return
     }
     await protocol.validateBlock(input)
-    onValidated?.()
+    onValidated()
     try {
       await this.applyOnTip(block, protocol, expected, input)
     } catch (e) {

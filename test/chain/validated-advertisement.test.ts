@@ -91,6 +91,23 @@ test('a block refused only when applied is inapplicable after validation: record
       assert.equal(await node.chain.hasBlock(blockHash(header)), false, what)
       assert.equal(node.chain.head.hex, toHex(head.hash), what)
     }
+    // In a run of blocks (a bootstrap), nothing is advertised before it is applied, and a block
+    // that fails to apply is its sender's fault.
+    const good = await builder.fork('run').bake([])
+    const overspent = forgeDemoBlock(setup, { hash: blockHash(good.header), header: good.header }, [[{
+      branch: head.hash,
+      data: signTransfer(head.hash, { publicKey: alice.publicKey, destination: bob.publicKeyHash, amount: 2_000_000_000_000n, fee: 0n, counter: next }, alice.secretKey)
+    }]])
+    validated.length = 0
+    await assert.rejects(node.chain.addBlocks([good, { header: overspent, operations: [[sign(2_000_000_000_000n)]] }]), (e: InvalidBlockError) => {
+      assert.ok(e instanceof InvalidBlockError)
+      assert.equal(e.operation?.error.code, 'balance_too_low')
+      assert.equal(e.afterValidation, undefined)
+      assert.equal(misbehaviourOf(e), 'invalid-data')
+      return true
+    })
+    assert.deepEqual(validated, [])
+    assert.equal((await node.chain.isKnownInvalid(blockHash(overspent)))?.afterValidation, undefined)
     await node.close()
     // The record survives a restart.
     const reopened = await openChain(dir, setup)

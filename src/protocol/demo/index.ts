@@ -99,6 +99,8 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   const pool = workers > 0 ? new Ed25519VerifyPool(workers) : undefined
   const verifiedHeaders = new WeakSet<BlockHeader>()
   const verifiedOperations = new WeakSet<Operation>()
+  /** Operation lists that passed `validateBlock`, with their decoded transfers, until `applyBlock` takes them. */
+  const validatedTransfers = new WeakMap<Operation[][], Transfer[][]>()
 
   function genesis (): GenesisState {
     const byKey = new Map<string, Uint8Array>()
@@ -153,8 +155,6 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
       if (c.pass !== p) {
         throw InvalidBlockError.ofOperation({ pass: p, index, error: new InvalidOperationError('wrong_validation_pass', `belongs to validation pass ${c.pass}`) })
       }
-      // Checked once: `applyBlock` gets the same objects and need not verify the signature again.
-      verifiedOperations.add(op)
       return c.transfer
     }))
   }
@@ -165,13 +165,16 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
    * Only the configured baker can sign a block that gets this far.
    */
   async function validateBlock (input: ApplyBlockInput): Promise<void> {
-    await Promise.resolve(input.operations).then(checkOperationsStatically)
+    const transfers = await Promise.resolve(input.operations).then(checkOperationsStatically)
+    // Checked once: `applyBlock` gets the very same lists next and does not check them again.
+    validatedTransfers.set(input.operations, transfers)
   }
 
   async function applyBlock (input: ApplyBlockInput): Promise<AppliedBlock> {
     const { header, operations, predecessor } = input
     // Signatures first: they do not depend on the state, and an invalid one is the cheapest refusal.
-    const checked = checkOperationsStatically(operations)
+    const checked = validatedTransfers.get(operations) ?? checkOperationsStatically(operations)
+    validatedTransfers.delete(operations)
     const scratch = new ScratchState(input.state)
     for (let p = 0; p < checked.length; p++) {
       for (let index = 0; index < checked[p].length; index++) {
