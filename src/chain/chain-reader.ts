@@ -30,6 +30,14 @@ export interface ChainEvents {
    * operations are served from the recent-blocks caches from now on. `head` follows once written.
    */
   'head:validated': [StoredHeader]
+  /**
+   * A block that will be the new head if its application succeeds: it passed the shell's checks,
+   * its operations matched operations_hash and its protocol's `validateBlock` accepted it, and it
+   * is being applied now (Octez advertises at this point: `src/lib_shell/block_validator.ml`,
+   * distributed_db_version 2). Its operations are served to peers from now on
+   * (`getOperationPasses`). `operationHashes`: the block's operation hashes in block order.
+   */
+  'block:validated': [{ block: StoredHeader, operationHashes: Uint8Array[] }]
   /** A block needed a protocol that is not installed (the branch stops before it). */
   'protocol:missing': [UnknownProtocolError]
 }
@@ -266,8 +274,10 @@ export class ChainReader extends EventEmitter<ChainEvents> {
       this.store.getEncodedOperationsMany(keys.map((k, i) => ({ hex: hexes[i], pass: k.pass })))
     ])
     return keys.map((k, i) => {
-      const record = records[i]
-      const encoded = lists[i]
+      // A block validated and being applied, not stored yet, is served too (gossip.md §9).
+      const validated = records[i] === undefined ? this.store.validatedBlock(hexes[i]) : undefined
+      const record = records[i] ?? validated
+      const encoded = lists[i] ?? validated?.encodedPasses[k.pass]
       if (record === undefined || encoded === undefined || k.pass < 0 || k.pass >= record.listHashes.length) return undefined
       return { encoded, listHashes: record.listHashes }
     })

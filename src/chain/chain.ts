@@ -286,7 +286,15 @@ export class Chain extends ChainReader {
   private async lookUp (blocks: readonly BlockInput[]): Promise<{ headers: StoredHeader[], invalids: Array<InvalidRecord | undefined>, records: Array<BlockRecord | undefined> }> {
     const headers: StoredHeader[] = blocks.map(block => ({ ...headerHashOf(block.header), header: block.header }))
     const hexes = headers.map(h => h.hex)
-    const [invalids, records] = await Promise.all([this.store.getInvalids(hexes), this.store.getBlockRecords(hexes)])
+    // A block on our head that beats it is not stored: had it been applied, the head could not
+    // have gone back to its predecessor (the head only moves to a better fitness), and a block
+    // only stored did not beat the head of its time. That is the new head of every gossip hop:
+    // its record is not looked up (a LevelDB read on every hop otherwise).
+    const onHead = blocks.length > 0 && toHex(blocks[0].header.shell.predecessor) === this.head.hex && this.beatsHead(headers[0])
+    const [invalids, records] = await Promise.all([
+      this.store.getInvalids(hexes),
+      onHead ? this.store.getBlockRecords(hexes.slice(1)).then(rest => [undefined, ...rest]) : this.store.getBlockRecords(hexes)
+    ])
     return { headers, invalids, records }
   }
 
@@ -346,7 +354,9 @@ export class Chain extends ChainReader {
     let failedAt = branch.length
     for (let i = 0; i < branch.length; i++) {
       try {
-        await t.apply(branch[i])
+        // A new head on our head (what gossip brings) is advertised once validated, before it is
+        // applied (gossip.md §9); the blocks of a longer branch (a bootstrap) are applied at once.
+        await t.apply(branch[i], branch.length === 1 && branch[i].isNew ? () => { this.validated(branch[i]) } : undefined)
       } catch (e) {
         if (e instanceof UnknownProtocolError) {
           // Not the block's fault: the branch is followed up to its predecessor, and the block is
@@ -391,6 +401,16 @@ export class Chain extends ChainReader {
       throw unknownProtocol
     }
     return { stored: fresh }
+  }
+
+  /** A new tip passed validation and is being applied: its operations are served, and it may be advertised. */
+  private validated (block: PreparedBlock): void {
+    this.store.noteValidated(block.stored.hex, { listHashes: block.ops.listHashes, encodedPasses: block.ops.encodedPasses })
+    try {
+      this.emit('block:validated', { block: block.stored, operationHashes: block.ops.hashes })
+    } catch (e) {
+      process.nextTick(() => { throw e })
+    }
   }
 
   private beatsHead (h: StoredHeader): boolean {
@@ -478,8 +498,8 @@ export class Chain extends ChainReader {
     const batch = t?.batch ?? this.store.newBatch()
     const at = this.now()
     blocks.forEach((b, i) => {
-      const record = i === 0
-        ? { level: b.header.shell.level, code: error.code, message: error.message, at }
+      const record: InvalidRecord = i === 0
+        ? { level: b.header.shell.level, code: error.code, message: error.message, at, ...(error.afterValidation === true ? { afterValidation: true } : {}) }
         : { level: b.header.shell.level, code: 'invalid_predecessor', message: `descends from invalid block ${b58(blocks[0].hash)}`, at }
       batch.putInvalid(b.hex, record)
     })

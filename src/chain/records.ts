@@ -69,6 +69,11 @@ export interface InvalidRecord {
   message: string
   /** Milliseconds since the epoch when it was found invalid. */
   at: number
+  /**
+   * It passed validation and failed only when applied (Octez's "inapplicable after validation"):
+   * peers may have advertised it in good faith, and are not blamed for it (gossip.md §9).
+   */
+  afterValidation?: true
 }
 
 const text = new TextEncoder()

@@ -44,6 +44,12 @@ export interface Checkpoint {
   level: number
 }
 
+/** What `ChainStore.noteValidated` keeps of a block: per pass, its Lo hash and its stored list encoding. */
+export interface ValidatedBlock {
+  listHashes: Uint8Array[]
+  encodedPasses: Uint8Array[]
+}
+
 export interface StoreCacheSizes {
   headers?: number
   levels?: number
@@ -187,6 +193,8 @@ export class ChainStore {
    */
   private readonly recentRecords: BoundedCache<string, BlockRecord>
   private readonly recentOperations: BoundedCache<string, Uint8Array>
+  /** Blocks validated and being applied (`noteValidated`): their operations, served before they are stored. */
+  private readonly validatedBlocks = new BoundedCache<string, ValidatedBlock>(16)
   /**
    * Bumped by every commit. A read that missed the cache caches its result only if no commit
    * happened while it was in flight: LevelDB may have answered from before the commit, and a
@@ -277,6 +285,21 @@ export class ChainStore {
     const h = decodeHeader(Uint8Array.from(Buffer.from(hex, 'hex')), hex, bytes)
     this.headerCache.set(hex, h)
     return h
+  }
+
+  /**
+   * A block passed validation and is being applied: its operations may be served to the peers it
+   * is advertised to. Kept apart from the block records (a validated block may still fail to
+   * apply, and must then not look stored); its operations are the ones its header commits to
+   * either way.
+   */
+  noteValidated (hex: string, block: ValidatedBlock): void {
+    this.validatedBlocks.set(hex, block)
+  }
+
+  /** A block noted validated, if still remembered. */
+  validatedBlock (hex: string): ValidatedBlock | undefined {
+    return this.validatedBlocks.get(hex)
   }
 
   /** Many headers at once (one LevelDB multi-get for the ones not cached); missing ones are undefined. */

@@ -1,7 +1,7 @@
 import { b58Decode, b58Encode } from '../crypto/index.ts'
 import { toHex } from '../encoding/index.ts'
 import { InvalidBlockError } from '../protocol/errors.ts'
-import type { Protocol } from '../protocol/protocol.ts'
+import type { ApplyBlockInput, Protocol } from '../protocol/protocol.ts'
 import type { ProtocolRegistry } from '../protocol/registry.ts'
 import { ScratchState, type StateWrite } from '../protocol/state.ts'
 import { checkProtocolHeader, type PreparedOperations } from './checks.ts'
@@ -124,10 +124,12 @@ export class Transition {
   /**
    * Applies a block on the tip (its predecessor): the protocol level must be the one the branch
    * runs at this height, operation branches must be live, then that level's protocol applies it.
-   * Throws `InvalidBlockError`, or `UnknownProtocolError` when the protocol is not installed; the
-   * transition is then unchanged.
+   * With `onValidated` (a block to advertise) and a protocol that has `validateBlock`, the
+   * protocol validates it first, `onValidated` is called, then it applies it.
+   * Throws `InvalidBlockError` (with `afterValidation` when only the application failed), or
+   * `UnknownProtocolError` when the protocol is not installed; the transition is then unchanged.
    */
-  async apply (block: PreparedBlock): Promise<void> {
+  async apply (block: PreparedBlock, onValidated?: () => void): Promise<void> {
     const header = block.stored.header
     const level = header.shell.level
     const expected = this.protocols.shellOnly === true
@@ -143,9 +145,26 @@ export class Transition {
       if (!verdict.ok) throw verdict.error
     }
     await this.checkBranches(block, protocol)
-    const applied = await protocol.applyBlock({
-      header, operations: block.ops.operations, predecessor: this.tip.header, state: this.state
-    })
+    const input = { header, operations: block.ops.operations, predecessor: this.tip.header, state: this.state }
+    if (protocol.validateBlock === undefined || onValidated === undefined) {
+      await this.applyOnTip(block, protocol, expected, input)
+      return
+    }
+    await protocol.validateBlock(input)
+    onValidated()
+    try {
+      await this.applyOnTip(block, protocol, expected, input)
+    } catch (e) {
+      // Inapplicable after validation (`src/lib_shell/block_validator.ml`): not the advertisers' fault.
+      if (e instanceof InvalidBlockError) e.afterValidation = true
+      throw e
+    }
+  }
+
+  /** The protocol's application of a checked block, the shell's checks of its result, and the block put on the tip. */
+  private async applyOnTip (block: PreparedBlock, protocol: Protocol, expected: { protoLevel: number, protocol: string }, input: ApplyBlockInput): Promise<void> {
+    const level = input.header.shell.level
+    const applied = await protocol.applyBlock(input)
     const writes = [...applied.writes]
     for (const w of writes) {
       if (w.key.startsWith(SHELL_KEY_PREFIX)) throw new InvalidBlockError('refused', `the protocol wrote the shell-reserved key ${w.key}`)

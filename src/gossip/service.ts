@@ -413,7 +413,10 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     }
   }
 
-  /** Future heads are ignored; one we hold invalid condemns the peer (Octez). */
+  /**
+   * Future heads are ignored; one we hold invalid condemns the peer (Octez), unless it failed only
+   * after validation.
+   */
   private async acceptable (peer: NetworkPeer, state: PeerGossip, hash: Uint8Array, header: BlockHeader): Promise<boolean> {
     if (Number(header.shell.timestamp) > this.now() / 1000 + this.drift) {
       this.stats.futureBlocks++
@@ -423,6 +426,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     // Both lookups at once: they are on every announcement's path, before it is passed on.
     const [invalid, invalidPredecessor] = await Promise.all([this.init.chain.isKnownInvalid(hash), this.init.chain.isKnownInvalid(header.shell.predecessor)])
     if (invalid !== undefined) {
+      // Inapplicable after validation: the peer may have advertised it before its own application
+      // failed (gossip.md §9), so it is only not taken.
+      if (invalid.afterValidation === true) return false
       throw new KnownInvalidAnnouncementError(`announced known-invalid block ${b58Encode('blockHash', hash)}`)
     }
     if (invalidPredecessor !== undefined) {

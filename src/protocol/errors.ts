@@ -70,12 +70,23 @@ export interface OperationFault {
 
 export class InvalidBlockError extends Error {
   override readonly name = 'InvalidBlockError'
-  /** Octez "kickban": the peer that sent an invalid block is greylisted. */
-  readonly misbehaviour = 'invalid-data'
   readonly code: InvalidBlockCode
   readonly operation?: OperationFault
   /** The block found invalid (set by the chain, which knows the hash). */
   block?: { hash: string, level: number }
+  /**
+   * The block passed the protocol's `validateBlock` and failed only when applied (Octez's
+   * `Inapplicable_after_validation`): it may have been advertised in good faith (gossip.md §9).
+   */
+  afterValidation?: true
+
+  /**
+   * Octez "kickban": the peer that sent an invalid block is greylisted; not for a block that
+   * failed after validation (`src/lib_shell/peer_validator.ml` does not kickban for it).
+   */
+  get misbehaviour (): 'invalid-data' | undefined {
+    return this.afterValidation === true ? undefined : 'invalid-data'
+  }
 
   constructor (code: InvalidBlockCode, message: string, operation?: OperationFault) {
     super(`${code}: ${message}`)

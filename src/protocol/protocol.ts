@@ -69,6 +69,18 @@ export interface Protocol {
    */
   validateOperation: (op: Operation, state: ScratchState) => Promise<OperationVerdict>
 
+  /**
+   * Optional: validates a block without applying it (Octez's `validate_block`, before
+   * `apply_block`: `src/lib_shell/block_validator.ml`), after the shell and `validateHeader` checks
+   * passed and the operations matched operations_hash; throws `InvalidBlockError` if the block is
+   * invalid. A protocol that has it lets the node advertise the block as soon as it passes, before
+   * `applyBlock` runs (gossip.md §9): a block refused by `applyBlock` afterwards is "inapplicable
+   * after validation", and the peers that advertised it are not blamed, since they may have
+   * advertised it in good faith before their own application failed. So it should check whatever
+   * a forger could get wrong cheaply (signatures, bounds); `applyBlock` still checks everything.
+   */
+  validateBlock?: (input: ApplyBlockInput) => Promise<void>
+
   /** Applies a block on its predecessor's state; throws `InvalidBlockError` if it is invalid. */
   applyBlock: (input: ApplyBlockInput) => Promise<AppliedBlock>
 

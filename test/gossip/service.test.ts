@@ -19,6 +19,7 @@ describe('/tzp2p/gossip/1.0.0', () => {
   let builder: DemoChainBuilder
   let a: ChainTestNode
   let invalid: BlockHeader
+  let inapplicable: BlockHeader
 
   before(async () => {
     setup = demoSetup({ name: 'gossip-service', verifyWorkers: 0 })
@@ -29,6 +30,10 @@ describe('/tzp2p/gossip/1.0.0', () => {
     const [bad] = builder.transfers([{ from: 0, to: 1, amount: 1n }])
     invalid = forgeDemoBlock(setup, builder.head, [[{ ...bad, data: bad.data.map((x, i) => i === bad.data.length - 1 ? x ^ 1 : x) }]])
     await assert.rejects(a.node.chain?.addBlock(invalid, [[{ ...bad, data: bad.data.map((x, i) => i === bad.data.length - 1 ? x ^ 1 : x) }]]) ?? Promise.reject(new Error('no chain')), InvalidBlockError)
+    // One that passes validation and fails when applied (an overspend): inapplicable after validation.
+    const overspend = builder.fork('overspend').transfers([{ from: 0, to: 1, amount: 2_000_000_000_000n }])
+    inapplicable = forgeDemoBlock(setup, builder.head, [overspend])
+    await assert.rejects(a.node.chain?.addBlock(inapplicable, [overspend]) ?? Promise.reject(new Error('no chain')), (e: InvalidBlockError) => e.afterValidation === true)
   })
 
   after(async () => { await a?.close() })
@@ -69,6 +74,26 @@ describe('/tzp2p/gossip/1.0.0', () => {
     try {
       await waitFor(() => a.node.greylist.isGreylisted(rogue.identity.peerId), { what: 'the rogue greylisted' })
       await waitFor(() => a.node.peers.get(rogue.identity.peerId) === undefined, { what: 'the rogue disconnected' })
+    } finally {
+      await rogue.stop()
+    }
+  })
+
+  it('does not blame a peer announcing a block it holds inapplicable after validation (gossip.md §9)', async () => {
+    assert.equal((await a.node.chain?.isKnownInvalid(blockHash(inapplicable)))?.afterValidation, true)
+    const future = structuredClone(a.node.chain?.head.header) as BlockHeader
+    future.shell.timestamp = BigInt(Math.floor(Date.now() / 1000) + 60)
+    const before = gossipOf(a).stats.futureBlocks
+    // The future head after it tells when A has read the first (a stream is read in order).
+    const rogue = await rogueSends(
+      encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: inapplicable, mempool: { knownValid: [], pending: [] } }),
+      encodeP2pMessage({ tag: 'Current_head', chainId: chainId(), header: future, mempool: { knownValid: [], pending: [] } })
+    )
+    try {
+      await waitFor(() => gossipOf(a).stats.futureBlocks === before + 1, { what: 'both announcements read' })
+      assert.equal(a.node.greylist.isGreylisted(rogue.identity.peerId), false)
+      assert.ok(a.node.peers.get(rogue.identity.peerId) !== undefined, 'still connected')
+      assert.equal(a.node.chain?.head.header.shell.level, 5)
     } finally {
       await rogue.stop()
     }

@@ -4,8 +4,9 @@
  * run baked, published from the same node at the same rate. Both are measured the same way:
  *
  * - latency: for every measured block and every node but the producer, arrival time minus the
- *   producer's time (tzp2p: the block became the producer's head, i.e. it was baked and its
- *   announcement queued; gossipsub: `publish` was called). tzp2p's arrival is when the block
+ *   producer's time (tzp2p: the block was baked and ready to be announced, i.e. validated or
+ *   applied in memory, whichever the node announces at; before the store write that makes it
+ *   the producer's head; gossipsub: `publish` was called). tzp2p's arrival is when the block
  *   became the node's head (header and every operation received, validated, applied, stored);
  *   gossipsub's is when the payload was delivered on the topic. tzp2p's `announced` times (the
  *   first Current_head naming the block) are kept too.
@@ -298,7 +299,7 @@ export async function runTzp2p (p: RunParams): Promise<{ result: StackResult, wa
     const after = await cluster.mark()
     const relay = relayFigures(p, relayBefore, await relays?.stats(relayBefore?.chunks))
     const topologyHeld = await cluster.topologyMismatch(p.edges) === undefined
-    const origin = producer.arrivals.get('head') ?? new Map<string, number>()
+    const origin = producer.arrivals.get('ready') ?? producer.arrivals.get('head') ?? new Map<string, number>()
     const payloadBytes = measured.reduce((n, b) => n + b.payload.length / 2, 0) / measured.length
     const result = summarize(p, cluster, keys, origin, before, after, payloadBytes, topologyHeld)
     if (p.consensus !== true) return { result: relay === undefined ? result : { ...result, relay }, warmup, measured }

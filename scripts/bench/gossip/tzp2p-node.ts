@@ -91,6 +91,16 @@ node.events.on('head', change => {
   const t = now()
   for (const block of change.applied) emit({ event: 'arrival', kind: 'head', key: block.hex, level: block.header.shell.level, t })
 })
+// The producer's origin: the block ready to be announced (validated, or applied in memory),
+// whichever the node announces at; its head event comes after the store write.
+const ready = new Set<string>()
+const stampReady = (hex: string): void => {
+  if (ready.has(hex)) return
+  ready.add(hex)
+  emit({ event: 'arrival', kind: 'ready', key: hex, t: now() })
+}
+chain.on('head:validated', head => { stampReady(head.hex) })
+chain.on('block:validated', ({ block }) => { stampReady(block.hex) })
 const announced = new Set<string>()
 node.libp2p.services.gossip?.on('head', a => {
   const t = now()

@@ -99,6 +99,8 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
   const pool = workers > 0 ? new Ed25519VerifyPool(workers) : undefined
   const verifiedHeaders = new WeakSet<BlockHeader>()
   const verifiedOperations = new WeakSet<Operation>()
+  /** Operation lists that passed `validateBlock`, with their decoded transfers, until `applyBlock` takes them. */
+  const validatedTransfers = new WeakMap<Operation[][], Transfer[][]>()
 
   function genesis (): GenesisState {
     const byKey = new Map<string, Uint8Array>()
@@ -139,13 +141,15 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     return error === undefined ? { ok: true, pass: checked.pass } : { ok: false, error }
   }
 
-  async function applyBlock (input: ApplyBlockInput): Promise<AppliedBlock> {
-    const { header, operations, predecessor } = input
+  /**
+   * What does not depend on the state: the bound on operations, and each transfer's encoding,
+   * key, amounts, signature and validation pass. Throws `InvalidBlockError`.
+   */
+  function checkOperationsStatically (operations: Operation[][]): Transfer[][] {
     let count = 0
     for (const pass of operations) count += pass.length
     if (count > maxOps) throw new InvalidBlockError('refused', `${count} operations exceed the bound ${maxOps}`)
-    // Signatures first: they do not depend on the state, and an invalid one is the cheapest refusal.
-    const checked = operations.map((pass, p) => pass.map((op, index) => {
+    return operations.map((pass, p) => pass.map((op, index) => {
       const c = checkTransferStatically(op, passes, verifiedOperations)
       if (!c.ok) throw InvalidBlockError.ofOperation({ pass: p, index, error: c.error })
       if (c.pass !== p) {
@@ -153,6 +157,24 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
       }
       return c.transfer
     }))
+  }
+
+  /**
+   * The state-independent checks (the header's, signature included, ran before): a block that
+   * passes is advertised before `applyBlock` checks balances, counters and the context hash.
+   * Only the configured baker can sign a block that gets this far.
+   */
+  async function validateBlock (input: ApplyBlockInput): Promise<void> {
+    const transfers = await Promise.resolve(input.operations).then(checkOperationsStatically)
+    // Checked once: `applyBlock` gets the very same lists next and does not check them again.
+    validatedTransfers.set(input.operations, transfers)
+  }
+
+  async function applyBlock (input: ApplyBlockInput): Promise<AppliedBlock> {
+    const { header, operations, predecessor } = input
+    // Signatures first: they do not depend on the state, and an invalid one is the cheapest refusal.
+    const checked = validatedTransfers.get(operations) ?? checkOperationsStatically(operations)
+    validatedTransfers.delete(operations)
     const scratch = new ScratchState(input.state)
     for (let p = 0; p < checked.length; p++) {
       for (let index = 0; index < checked[p].length; index++) {
@@ -237,6 +259,7 @@ export function createDemoProtocol (config: DemoProtocolConfig): Protocol {
     fitness: (level: number) => levelFitness(level),
     validateHeader,
     validateOperation,
+    validateBlock,
     applyBlock,
     makeBlock,
     precheckBlocks: async blocks => {
