@@ -16,11 +16,12 @@ import type { Verdict } from '../protocol/errors.ts'
 import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
 import { BLOCK_STORED, BLOCK_VALID, type BlockRecord, type InvalidRecord } from './records.ts'
 import {
-  ChainStore, ChainStoreError, decodePassOperations, storedHeader, type StoreCacheSizes, type StoredHeader
+  ChainStore, ChainStoreError, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
 import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
 import { headerHashOf } from './received-hashes.ts'
 import { ChainReader } from './chain-reader.ts'
+import { addStoreOnly, loadStoredOperations, storedBranchBelow } from './stored-blocks.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
 
 export type { HeadChange, ChainEvents } from './chain-reader.ts'
@@ -266,7 +267,7 @@ export class Chain extends ChainReader {
         const record = records[i]
         if (record !== undefined) {
           known++
-          prepared.push({ stored, ops: await this.loadOperations(stored, record.listHashes), isNew: false })
+          prepared.push({ stored, ops: await loadStoredOperations(this.store, stored, record.listHashes), isNew: false })
         } else {
           prepared.push({ ...await this.checkNewBlock(stored, block.operations, predecessor), stored, isNew: true })
         }
@@ -313,18 +314,6 @@ export class Chain extends ChainReader {
     return checkedBy === undefined ? { ops } : { ops, checkedBy }
   }
 
-  private async loadOperations (stored: StoredHeader, listHashes: Uint8Array[]): Promise<PreparedOperations> {
-    const operations: Operation[][] = []
-    const encodedPasses: Uint8Array[] = []
-    for (let pass = 0; pass < listHashes.length; pass++) {
-      const encoded = await this.store.getEncodedOperations(stored.hex, pass)
-      if (encoded === undefined) throw new ChainStoreError(`operations of ${stored.hex} pass ${pass} are missing`)
-      encodedPasses.push(encoded)
-      operations.push(decodePassOperations(encoded))
-    }
-    return { operations, encodedPasses, listHashes, hashes: [] }
-  }
-
   /**
    * Fork choice for a checked run: if its last block beats the head, rewind to the common
    * ancestor and apply the branch (committing every `commitEvery` blocks once the branch is
@@ -335,13 +324,15 @@ export class Chain extends ChainReader {
     const startHead = this.head
     const tip = prepared[prepared.length - 1].stored
     if (compareFitness(tip.header.shell.fitness, startHead.header.shell.fitness) <= 0) {
-      await this.storeOnly(prepared)
+      const batch = this.store.newBatch()
+      addStoreOnly(batch, prepared, BLOCK_STORED)
+      if (batch.ops.length > 0) await this.store.commit(batch)
       return { stored: fresh }
     }
     // Blocks already on the current chain need nothing; the branch starts after them.
     let first = 0
     while (first < prepared.length && await this.store.mainChainAt(prepared[first].stored.header.shell.level) === prepared[first].stored.hex) first++
-    const branch = [...await this.storedBranchBelow(prepared[first]), ...prepared.slice(first)]
+    const branch = [...await storedBranchBelow(this.store, prepared[first]), ...prepared.slice(first)]
     const forkLevel = branch[0].stored.header.shell.level - 1
     const checkpoint = this.store.checkpoint
     if (forkLevel < checkpoint.level && startHead.header.shell.level >= checkpoint.level) {
@@ -392,7 +383,7 @@ export class Chain extends ChainReader {
       // The branch did not get ahead: keep its new blocks (valid ones as such) and any invalid records.
       const batch = this.store.newBatch()
       batch.ops.push(...t.batch.ops.filter(op => op.sublevel === this.store.invalidLevel))
-      this.addStoreOnly(batch, branch.slice(0, failedAt), BLOCK_VALID)
+      addStoreOnly(batch, branch.slice(0, failedAt), BLOCK_VALID)
       await this.store.commit(batch)
     }
     if (failure !== undefined) throw failure
@@ -415,25 +406,6 @@ export class Chain extends ChainReader {
 
   private beatsHead (h: StoredHeader): boolean {
     return compareFitness(h.header.shell.fitness, this.head.header.shell.fitness) > 0
-  }
-
-  /** Stored blocks (not on the current chain) between the current chain and `block`, oldest first. */
-  private async storedBranchBelow (block: PreparedBlock | undefined): Promise<PreparedBlock[]> {
-    if (block === undefined) return []
-    const out: PreparedBlock[] = []
-    let hex = toHex(block.stored.header.shell.predecessor)
-    for (;;) {
-      const h = await this.store.getHeader(hex)
-      if (h === undefined) throw new ChainStoreError(`block ${hex} of a stored branch is missing`)
-      if (await this.store.mainChainAt(h.header.shell.level) === hex) break
-      const invalidRecord = await this.store.getInvalid(hex)
-      if (invalidRecord !== undefined) throw new KnownInvalidBlockError(b58(h.hash), invalidRecord)
-      const record = await this.store.getBlockRecord(hex)
-      if (record === undefined) throw new ChainStoreError(`operations of stored block ${hex} are missing`)
-      out.push({ stored: h, ops: await this.loadOperations(h, record.listHashes), isNew: false })
-      hex = toHex(h.header.shell.predecessor)
-    }
-    return out.reverse()
   }
 
   /**
@@ -470,21 +442,6 @@ export class Chain extends ChainReader {
     } catch (e) {
       // The head is committed whatever a listener does; its bug surfaces on its own.
       process.nextTick(() => { throw e })
-    }
-  }
-
-  private async storeOnly (prepared: PreparedBlock[]): Promise<void> {
-    const batch = this.store.newBatch()
-    this.addStoreOnly(batch, prepared, BLOCK_STORED)
-    if (batch.ops.length > 0) await this.store.commit(batch)
-  }
-
-  private addStoreOnly (batch: ReturnType<ChainStore['newBatch']>, blocks: PreparedBlock[], status: typeof BLOCK_STORED | typeof BLOCK_VALID): void {
-    for (const b of blocks) {
-      if (!b.isNew) continue
-      batch.putHeader(b.stored)
-      b.ops.encodedPasses.forEach((e, pass) => batch.putOperations(b.stored.hex, pass, e))
-      batch.putBlockRecord(b.stored.hex, { status, listHashes: b.ops.listHashes })
     }
   }
 
