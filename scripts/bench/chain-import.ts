@@ -13,7 +13,6 @@ import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { parseScriptArgs } from '../script-args.ts'
 import { generateBenchChain, importBenchChain, type ImportOptions } from './support/import-bench.ts'
-import { cpuByThreadOf, threadCpuBetween } from './support/process-cpu.ts'
 
 const { values } = parseScriptArgs({
   command: 'npm run bench:chain-import --',
@@ -55,10 +54,9 @@ const rates: number[] = []
 const cpuPerBlock: number[] = []
 for (let run = 1; run <= runs; run++) {
   const cpuStart = process.cpuUsage()
-  const threadsStart = await cpuByThreadOf(process.pid)
-  const r = await importBenchChain(chain, values.profile !== undefined && run === runs ? profiling : {})
+  const r = await importBenchChain(chain, { ...(values.profile !== undefined && run === runs ? profiling : {}), cpuByThread: true })
   const cpu = process.cpuUsage(cpuStart)
-  const threads = threadCpuBetween(threadsStart, await cpuByThreadOf(process.pid))
+  const threads = r.cpuByThread ?? new Map<string, number>()
   rates.push(r.blocksPerSecond)
   cpuPerBlock.push((cpu.user + cpu.system) / r.blocks)
   // CPU by thread (main, the signature workers, libuv's threadpool running LevelDB, V8's GC helpers).
