@@ -1,4 +1,4 @@
-import { encode, bytesEqual } from '../../encoding/index.ts'
+import { Writer, bytesEqual } from '../../encoding/index.ts'
 import { shellHeaderCodec, type ShellHeader } from '../../wire/block-header.ts'
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, ed25519Sign, ed25519Verify } from './keys.ts'
 
@@ -51,13 +51,13 @@ export function decodeDemoProtocolData (data: Uint8Array): DemoProtocolData | un
   return out
 }
 
+/** `0x11 ‖ binary shell header [‖ next protocol hash]`, written in one buffer (once per block checked). */
 export function blockSignedBytes (shell: ShellHeader, activation?: Uint8Array): Uint8Array {
-  const body = encode(shellHeaderCodec, shell)
-  const out = new Uint8Array(1 + body.length + (activation?.length ?? 0))
-  out[0] = BLOCK_WATERMARK
-  out.set(body, 1)
-  if (activation !== undefined) out.set(activation, 1 + body.length)
-  return out
+  const w = new Writer()
+  w.uint8(BLOCK_WATERMARK)
+  shellHeaderCodec.encode(w, shell)
+  if (activation !== undefined) w.raw(activation)
+  return w.finish()
 }
 
 export function signDemoBlock (shell: ShellHeader, bakerPublicKey: Uint8Array, bakerSecretKey: Uint8Array, activation?: Uint8Array): Uint8Array {
