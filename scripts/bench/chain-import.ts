@@ -51,10 +51,18 @@ const profiling: ImportOptions = {
   }
 }
 const rates: number[] = []
+const cpuPerBlock: number[] = []
 for (let run = 1; run <= runs; run++) {
-  const r = await importBenchChain(chain, values.profile !== undefined && run === runs ? profiling : {})
+  const cpuStart = process.cpuUsage()
+  const r = await importBenchChain(chain, { ...(values.profile !== undefined && run === runs ? profiling : {}), cpuByThread: true })
+  const cpu = process.cpuUsage(cpuStart)
+  const threads = r.cpuByThread ?? new Map<string, number>()
   rates.push(r.blocksPerSecond)
-  console.log(`run ${run}: ${r.blocks} blocks, ${r.operations} operations in ${(r.milliseconds / 1000).toFixed(2)} s = ${r.blocksPerSecond.toFixed(0)} blocks/s`)
+  cpuPerBlock.push((cpu.user + cpu.system) / r.blocks)
+  // CPU by thread (main, the signature workers, libuv's threadpool running LevelDB, V8's GC helpers).
+  const perBlock = [...threads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${(x * 1e6 / r.blocks).toFixed(0)}`).join(', ')
+  console.log(`run ${run}: ${r.blocks} blocks, ${r.operations} operations in ${(r.milliseconds / 1000).toFixed(2)} s = ${r.blocksPerSecond.toFixed(0)} blocks/s; CPU ${((cpu.user + cpu.system) / r.blocks).toFixed(0)} µs per block (by thread, µs: ${perBlock})`)
 }
 const median = [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)]
-console.log(`local import (median of ${runs}): ${median.toFixed(0)} blocks/s, ${(median * transfersPerBlock).toFixed(0)} operations/s`)
+const medianCpu = [...cpuPerBlock].sort((a, b) => a - b)[Math.floor(cpuPerBlock.length / 2)]
+console.log(`local import (median of ${runs}): ${median.toFixed(0)} blocks/s, ${(median * transfersPerBlock).toFixed(0)} operations/s, ${medianCpu.toFixed(0)} µs of CPU per block`)

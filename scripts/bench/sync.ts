@@ -16,7 +16,7 @@
  * `--profile-peer dir` has the first peer write its own profile into `dir` when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +25,7 @@ import { createNode } from '../../src/node/create-node.ts'
 import { parseScriptArgs } from '../script-args.ts'
 import { writeBenchJson } from './results.ts'
 import { readyLineOf, statsOf, stopPeerProcesses } from './support/peer-processes.ts'
+import { cpuByThreadOf, cpuSecondsOf, threadCpuBetween } from './support/process-cpu.ts'
 
 const { values } = parseScriptArgs({
   command: 'npm run bench:sync --',
@@ -48,37 +49,6 @@ const headerFetchMode = values.headers === 'walk' ? 'walk' : 'ranges'
 const NODE = join(process.cwd(), 'node_modules', '.bin', 'node')
 const CHILD = join(import.meta.dirname, '..', '..', 'test', 'e2e', 'chain-child.ts')
 
-/** User + system CPU seconds of a process so far (Linux /proc). */
-async function cpuSecondsOf (pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0
-  try {
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return 0
-  }
-}
-
-/** CPU seconds of a process's threads so far, summed by thread name (Linux /proc/<pid>/task). */
-async function cpuByThreadOf (pid: number | undefined): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  if (pid === undefined) return out
-  try {
-    for (const task of await readdir(`/proc/${pid}/task`)) {
-      const stat = await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8').catch(() => '')
-      const open = stat.indexOf('(')
-      const close = stat.lastIndexOf(')')
-      if (open < 0 || close < 0) continue
-      const name = stat.slice(open + 1, close).replace(/[0-9]+$/, '')
-      const fields = stat.slice(close + 2).split(' ')
-      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
-    }
-  } catch {
-    // The process ended meanwhile: what was read is kept.
-  }
-  return out
-}
-
 const t = performance.now()
 const chain = await generateBenchChain({
   blocks: BLOCKS,
@@ -90,8 +60,10 @@ console.log(`generated ${BLOCKS} blocks × ${TRANSFERS} transfers in ${((perform
 // (a) Local import, after a short untimed warm-up (a syncing node is a warm process too).
 await importBenchChain({ ...chain, blocks: chain.blocks.slice(0, 1000) })
 const localCpuStart = process.cpuUsage()
+const localThreadsStart = await cpuByThreadOf(process.pid)
 const local = await importBenchChain(chain)
 const localCpu = process.cpuUsage(localCpuStart)
+const localThreads = threadCpuBetween(localThreadsStart, await cpuByThreadOf(process.pid))
 console.log(`(a) local import: ${local.blocks} blocks in ${(local.milliseconds / 1000).toFixed(2)} s = ${local.blocksPerSecond.toFixed(0)} blocks/s`)
 
 // (b) The peers' stores: one import, copied.
@@ -144,12 +116,14 @@ try {
   if (values.profile !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
   const start = performance.now()
   const cpuStart = process.cpuUsage()
+  const ownThreadsStart = await cpuByThreadOf(process.pid)
   const peersCpuStart = await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))
   const threadsStart = await Promise.all(children.map(async c => await cpuByThreadOf(c.pid)))
   await Promise.all(addresses.map(async a => await node.dial(a)))
   await done.promise
   const ms = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
+  const ownThreads = threadCpuBetween(ownThreadsStart, await cpuByThreadOf(process.pid))
   const peersCpu = (await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))).reduce((n, x, i) => n + x - peersCpuStart[i], 0)
   // The peers' CPU by thread (main, libuv workers reading the store, GC helpers, LevelDB's own).
   const peerThreads = new Map<string, number>()
@@ -176,6 +150,8 @@ try {
   console.log(`    libp2p: ${wire.channelBatches} batches on ${wire.channels} sync channels, ${wire.syncStreams} sync streams of one exchange`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
+  const byThread = (threads: Map<string, number>): string => [...threads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')
+  console.log(`    CPU by thread: (a) ${byThread(localThreads)}; (b) syncing node ${byThread(ownThreads)}`)
   console.log(`    the peers' CPU by thread: ${[...peerThreads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')}`)
   // Requests the peers' throttles refused (sync.md §10): a bootstrap should be refused none.
   const peerStats = await Promise.all(children.map(async c => await statsOf(c)))

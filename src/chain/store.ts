@@ -170,6 +170,26 @@ function encodeGenesis (g: Genesis): Uint8Array {
 
 const untext = new TextDecoder()
 
+/**
+ * Writes `ops` atomically as one LevelDB write batch. Through a chained batch: classic-level turns
+ * an array of operations into its native batch by reading each element's properties through
+ * Node-API (about 2 µs per operation of the thread that applies blocks, some 7 per block), while a
+ * chained batch hands each key and value over in one call (about 0.7 µs).
+ */
+async function writeBatch (db: Database, ops: readonly BatchOp[]): Promise<void> {
+  const chained = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') chained.put(op.key, op.value, { sublevel: op.sublevel })
+      else chained.del(op.key, { sublevel: op.sublevel })
+    }
+  } catch (e) {
+    await chained.close()
+    throw e
+  }
+  await chained.write()
+}
+
 export class ChainStore {
   readonly db: Database
   readonly genesis: Genesis
@@ -456,7 +476,7 @@ export class ChainStore {
     for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
     beforeWrite?.()
     try {
-      if (batch.ops.length > 0) await this.db.batch(batch.ops)
+      if (batch.ops.length > 0) await writeBatch(this.db, batch.ops)
     } catch (err) {
       for (const h of batch.headers) this.headerCache.delete(h.hex)
       for (const [hex] of batch.blockRecords) this.recentRecords.delete(hex)

@@ -12,13 +12,16 @@ export function blake2b (parts: Uint8Array | readonly Uint8Array[], size = 32): 
   if (!Number.isInteger(size) || size < BLAKE2B_MIN_SIZE || size > BLAKE2B_MAX_SIZE) {
     throw new RangeError(`BLAKE2b digest size must be ${BLAKE2B_MIN_SIZE}..${BLAKE2B_MAX_SIZE}, got ${size}`)
   }
-  const out = Buffer.alloc(size)
+  // sodium-native 5 takes any Uint8Array (it reads `.buffer`/`byteOffset`), so neither the output
+  // nor the parts need a Buffer view: about a quarter of the cost of hashing a 32-byte node.
+  // (Its type declarations still say Buffer, hence the casts.)
+  const out = new Uint8Array(size)
   if (parts instanceof Uint8Array) {
-    sodium.crypto_generichash(out, asBuffer(parts))
+    sodium.crypto_generichash(out as Buffer, parts as Buffer)
   } else {
-    sodium.crypto_generichash_batch(out, parts.map(asBuffer))
+    sodium.crypto_generichash_batch(out as Buffer, parts as Buffer[])
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+  return out
 }
 
 /** BLAKE2b-256, the hash behind every Octez block, operation and list hash. */

@@ -83,13 +83,25 @@ function wrapWrites (db: Database, set: Set<FailureListener>): void {
     }
     throw failure
   }
-  // Only the promise forms are used by the node (no callbacks, no chained batches).
+  // The promise forms and chained batches (`db.batch()` then `write()`) are what the node uses; no callbacks.
   const put = db.put.bind(db)
   const del = db.del.bind(db)
-  const batch = db.batch.bind(db) as (ops: unknown[], options?: unknown) => Promise<void>
+  const batch = db.batch.bind(db) as (ops?: unknown[], options?: unknown) => Promise<void> | ChainedBatch
   Object.assign(db, {
     put: async (...args: Parameters<typeof put>) => await put(...args).catch(guard),
     del: async (...args: Parameters<typeof del>) => await del(...args).catch(guard),
-    batch: async (ops: unknown[], options?: unknown) => await batch(ops, options).catch(guard)
+    batch: (ops?: unknown[], options?: unknown) => {
+      if (ops === undefined) {
+        const chained = batch() as ChainedBatch
+        const write = chained.write.bind(chained)
+        chained.write = async (writeOptions?: unknown) => await write(writeOptions).catch(guard)
+        return chained
+      }
+      return (batch(ops, options) as Promise<void>).catch(guard)
+    }
   })
+}
+
+interface ChainedBatch {
+  write: (options?: unknown) => Promise<void>
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { openDatabase } from '../../../src/storage/database.ts'
 import { Chain, type BlockInput } from '../../../src/chain/chain.ts'
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../../../test/helpers/demo-chain.ts'
+import { cpuByThreadOf, threadCpuBetween } from './process-cpu.ts'
 
 /**
  * The local-import benchmark core: a generated demo chain imported into a fresh store, as a
@@ -51,6 +52,11 @@ export interface ImportOptions {
   /** Called around the timed part (e.g. to start and stop a profiler). */
   onStart?: () => Promise<void>
   onEnd?: () => Promise<void>
+  /**
+   * Reads this process's CPU by thread around the import, before the store and the signature
+   * workers are closed (their threads' times vanish from /proc when they end).
+   */
+  cpuByThread?: boolean
 }
 
 export interface ImportResult {
@@ -59,6 +65,8 @@ export interface ImportResult {
   milliseconds: number
   blocksPerSecond: number
   headLevel: number
+  /** CPU seconds per thread name during the import, when asked for. */
+  cpuByThread?: Map<string, number>
 }
 
 /**
@@ -77,9 +85,11 @@ export async function importBenchChain (chain: BenchChain, options: ImportOption
     })
     const runLength = options.runLength ?? 1000
     await options.onStart?.()
+    const threadsStart = options.cpuByThread === true ? await cpuByThreadOf(process.pid) : undefined
     const start = performance.now()
     for (let i = 0; i < chain.blocks.length; i += runLength) await node.addBlocks(chain.blocks.slice(i, i + runLength))
     const milliseconds = performance.now() - start
+    const cpuByThread = threadsStart === undefined ? undefined : threadCpuBetween(threadsStart, await cpuByThreadOf(process.pid))
     await options.onEnd?.()
     let operations = 0
     for (const b of chain.blocks) for (const pass of b.operations) operations += pass.length
@@ -88,7 +98,8 @@ export async function importBenchChain (chain: BenchChain, options: ImportOption
       operations,
       milliseconds,
       blocksPerSecond: chain.blocks.length / (milliseconds / 1000),
-      headLevel: node.head.header.shell.level
+      headLevel: node.head.header.shell.level,
+      ...(cpuByThread === undefined ? {} : { cpuByThread })
     }
   } finally {
     await protocol.close?.()

@@ -2,7 +2,7 @@ import { bytesEqual, DecodeError } from '../../encoding/index.ts'
 import type { Operation } from '../../wire/operation.ts'
 import { InvalidOperationError } from '../errors.ts'
 import type { ScratchState } from '../state.ts'
-import { readAccount, writeAccount } from './account.ts'
+import { accountKey, decodeAccount, encodeAccount, type Account } from './account.ts'
 import { publicKeyHash } from './keys.ts'
 import { checkTransferSignature, decodeTransfer, type Transfer } from './transfer.ts'
 
@@ -52,7 +52,9 @@ export function checkTransferStatically (op: Operation, validationPasses: number
  * `protocolFee` is demo v2's rule (a fixed charge per transfer paid to the baker); v1 charges none.
  */
 export async function applyTransfer (t: Transfer, state: ScratchState, feeRecipient: Uint8Array, protocolFee = 0n): Promise<InvalidOperationError | undefined> {
-  const source = await readAccount(state, t.source)
+  // Each account's key is built once (reads and writes of one account share it).
+  const sourceKey = accountKey(t.source)
+  const source = await readAccountAt(state, sourceKey)
   if (source === undefined) return new InvalidOperationError('unknown_account', 'the source account does not exist')
   if (t.counter <= source.counter) {
     return new InvalidOperationError('counter_in_the_past', `counter ${t.counter} already used (account counter ${source.counter})`)
@@ -65,12 +67,19 @@ export async function applyTransfer (t: Transfer, state: ScratchState, feeRecipi
   if (spent > source.balance) {
     return new InvalidOperationError('balance_too_low', `spends ${spent} with a balance of ${source.balance}`)
   }
-  writeAccount(state, t.source, { balance: source.balance - spent, counter: t.counter })
-  const destination = await readAccount(state, t.destination) ?? { balance: 0n, counter: 0n }
-  writeAccount(state, t.destination, { balance: destination.balance + t.amount, counter: destination.counter })
+  state.set(sourceKey, encodeAccount({ balance: source.balance - spent, counter: t.counter }))
+  const destinationKey = accountKey(t.destination)
+  const destination = await readAccountAt(state, destinationKey) ?? { balance: 0n, counter: 0n }
+  state.set(destinationKey, encodeAccount({ balance: destination.balance + t.amount, counter: destination.counter }))
   if (toBaker > 0n) {
-    const baker = await readAccount(state, feeRecipient) ?? { balance: 0n, counter: 0n }
-    writeAccount(state, feeRecipient, { balance: baker.balance + toBaker, counter: baker.counter })
+    const bakerKey = accountKey(feeRecipient)
+    const baker = await readAccountAt(state, bakerKey) ?? { balance: 0n, counter: 0n }
+    state.set(bakerKey, encodeAccount({ balance: baker.balance + toBaker, counter: baker.counter }))
   }
   return undefined
+}
+
+async function readAccountAt (state: ScratchState, key: string): Promise<Account | undefined> {
+  const raw = await state.get(key)
+  return raw === undefined ? undefined : decodeAccount(raw)
 }

@@ -1,4 +1,4 @@
-import { encode, bytesEqual } from '../../encoding/index.ts'
+import { Writer, bytesEqual } from '../../encoding/index.ts'
 import { shellHeaderCodec, type ShellHeader } from '../../wire/block-header.ts'
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, ed25519Sign, ed25519Verify } from './keys.ts'
 
@@ -36,24 +36,28 @@ export interface DemoProtocolData {
   activation?: Uint8Array
 }
 
-/** Undefined when the bytes are neither 96 nor 128 long. */
+/**
+ * Undefined when the bytes are neither 96 nor 128 long. The fields are views into `data`
+ * (headers are never changed in place once decoded): it is decoded up to three times per block
+ * applied, so copies showed in the allocations per block.
+ */
 export function decodeDemoProtocolData (data: Uint8Array): DemoProtocolData | undefined {
   if (data.length !== DEMO_PROTOCOL_DATA_BYTES && data.length !== DEMO_PROTOCOL_DATA_BYTES + DEMO_ACTIVATION_BYTES) return undefined
   const out: DemoProtocolData = {
-    bakerPublicKey: data.slice(0, ED25519_PUBLIC_KEY_BYTES),
-    signature: data.slice(ED25519_PUBLIC_KEY_BYTES, DEMO_PROTOCOL_DATA_BYTES)
+    bakerPublicKey: data.subarray(0, ED25519_PUBLIC_KEY_BYTES),
+    signature: data.subarray(ED25519_PUBLIC_KEY_BYTES, DEMO_PROTOCOL_DATA_BYTES)
   }
-  if (data.length > DEMO_PROTOCOL_DATA_BYTES) out.activation = data.slice(DEMO_PROTOCOL_DATA_BYTES)
+  if (data.length > DEMO_PROTOCOL_DATA_BYTES) out.activation = data.subarray(DEMO_PROTOCOL_DATA_BYTES)
   return out
 }
 
+/** `0x11 ‖ binary shell header [‖ next protocol hash]`, written in one buffer (once per block checked). */
 export function blockSignedBytes (shell: ShellHeader, activation?: Uint8Array): Uint8Array {
-  const body = encode(shellHeaderCodec, shell)
-  const out = new Uint8Array(1 + body.length + (activation?.length ?? 0))
-  out[0] = BLOCK_WATERMARK
-  out.set(body, 1)
-  if (activation !== undefined) out.set(activation, 1 + body.length)
-  return out
+  const w = new Writer()
+  w.uint8(BLOCK_WATERMARK)
+  shellHeaderCodec.encode(w, shell)
+  if (activation !== undefined) w.raw(activation)
+  return w.finish()
 }
 
 export function signDemoBlock (shell: ShellHeader, bakerPublicKey: Uint8Array, bakerSecretKey: Uint8Array, activation?: Uint8Array): Uint8Array {

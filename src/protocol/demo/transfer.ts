@@ -1,4 +1,4 @@
-import { Reader, Writer, DecodeError } from '../../encoding/index.ts'
+import { Writer, DecodeError } from '../../encoding/index.ts'
 import {
   ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, PUBLIC_KEY_HASH_BYTES, ed25519Sign, ed25519Verify, publicKeyHash
 } from './keys.ts'
@@ -62,21 +62,27 @@ export function encodeTransfer (t: Transfer): Uint8Array {
   return w.finish()
 }
 
-/** Decodes operation data; anything but exactly one well-formed transfer is a `DecodeError`. */
+/**
+ * Decodes operation data; anything but exactly one well-formed transfer is a `DecodeError`. The
+ * byte fields are views into `data` (operations are never changed in place once decoded; the
+ * protocol's signature cache relies on the same), so a decode allocates no byte buffers.
+ */
 export function decodeTransfer (data: Uint8Array): Transfer {
   if (data.length !== TRANSFER_BYTES) throw new DecodeError('demo.transfer', 0, `a transfer is ${TRANSFER_BYTES} bytes, got ${data.length}`)
-  const r = new Reader(data)
-  const tag = r.uint8('demo.transfer.tag')
-  if (tag !== TRANSFER_TAG) r.fail('demo.transfer.tag', `unknown operation tag 0x${tag.toString(16).padStart(2, '0')}`, 0)
-  const source = r.fixed(PUBLIC_KEY_HASH_BYTES, 'demo.transfer.source')
-  const publicKey = r.fixed(ED25519_PUBLIC_KEY_BYTES, 'demo.transfer.public_key')
-  const destination = r.fixed(PUBLIC_KEY_HASH_BYTES, 'demo.transfer.destination')
-  const amount = r.int64('demo.transfer.amount')
-  const fee = r.int64('demo.transfer.fee')
-  const counter = r.int64('demo.transfer.counter')
-  const signature = r.fixed(ED25519_SIGNATURE_BYTES, 'demo.transfer.signature')
-  r.expectEnd('demo.transfer')
-  return { source, publicKey, destination, amount, fee, counter, signature }
+  const tag = data[0]
+  if (tag !== TRANSFER_TAG) throw new DecodeError('demo.transfer.tag', 0, `unknown operation tag 0x${tag.toString(16).padStart(2, '0')}`)
+  const destinationAt = TRANSFER_PUBLIC_KEY_OFFSET + ED25519_PUBLIC_KEY_BYTES
+  const amountAt = destinationAt + PUBLIC_KEY_HASH_BYTES
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  return {
+    source: data.subarray(1, TRANSFER_PUBLIC_KEY_OFFSET),
+    publicKey: data.subarray(TRANSFER_PUBLIC_KEY_OFFSET, destinationAt),
+    destination: data.subarray(destinationAt, amountAt),
+    amount: view.getBigInt64(amountAt),
+    fee: view.getBigInt64(amountAt + 8),
+    counter: view.getBigInt64(amountAt + 16),
+    signature: data.subarray(TRANSFER_UNSIGNED_BYTES, TRANSFER_BYTES)
+  }
 }
 
 /** The bytes a transfer signature covers: watermark ‖ branch ‖ unsigned data. */
