@@ -10,10 +10,9 @@ export const NODE_BUFFER_POOL_SIZE = 8 * 1024
  * Why: a slab is freed only once every buffer cut from it is garbage, so one small buffer that
  * lives as long as a connection keeps its whole slab. libp2p keeps several per peer: the remote
  * peer id's multihash (encoded by protons through `allocUnsafe`), its peer-store record. With
- * 64 KiB slabs, heap snapshots of `npm run bench:peers` showed 20 slabs kept by 60 peers (21 KiB
- * of array buffers per peer), and the slabs a burst of handshakes cuts (64 KiB each, below glibc's
- * mmap threshold) came from malloc's main heap, which then held 114 MiB against 8 MiB with 8 KiB
- * slabs (docs/profiles.md, "bench:peers: the buffer pool, ping streams, per-peer records").
+ * 64 KiB slabs, heap snapshots of `npm run bench:peers` showed 20 slabs kept by 60 peers: array
+ * buffers of 20–22 KiB per peer, 7–8 KiB with 8 KiB slabs (docs/profiles.md, "bench:peers: the
+ * buffer pool, ping streams, a release after bursts").
  *
  * Process-wide, so the `tzp2p` program calls it (src/node/memory-settings.ts), not `createNode`:
  * a program embedding the node chooses for itself. It applies to slabs cut after the call.

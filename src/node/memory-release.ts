@@ -9,8 +9,8 @@ import { runInNewContext } from 'node:vm'
  * regular full GC frees the objects but keeps the pages: in `npm run bench:peers` at 200 peers the
  * node's RSS stayed about 58 MiB above what it was once V8's memory-reducing GC had run (443 KiB of
  * RSS per peer over the baseline against 147 KiB; docs/profiles.md, "bench:peers: the buffer
- * pool, ping streams, per-peer records"). V8 runs that GC itself only when the process looks idle,
- * which a node that gossips every few seconds never does.
+ * pool, ping streams, a release after bursts"). V8 runs that GC itself only when the process
+ * looks idle, which a node that gossips every few seconds never does.
  *
  * How: Node's `net.server.socket` and `net.client.socket` diagnostics channels report every TCP
  * connection accepted or opened by this process (both wires, any node in it). When at least

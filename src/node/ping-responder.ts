@@ -9,7 +9,7 @@
  * the listener holds the stream: every peer's last ping stream, closed, stayed in memory with its
  * yamux state and about 20 listeners until the next ping replaced it, about 3.4 KiB of heap per
  * peer in heap snapshots of `npm run bench:peers` (docs/profiles.md, "bench:peers: the buffer pool,
- * ping streams, per-peer records").
+ * ping streams, a release after bursts").
  *
  * Here the answer is the library's (echo every chunk, wait for drain when the stream is full,
  * close when the pinger closes, abort when the exchange outlasts `timeout`), with a deadline that
