@@ -9,7 +9,6 @@ export {
 } from './node/index.ts'
 export { boundYoungGeneration } from './node/young-generation.ts'
 export { boundBufferPool, NODE_BUFFER_POOL_SIZE } from './node/buffer-pool.ts'
-export { releaseMemoryAfterConnectionBursts, returnFreedMemory, DEFAULT_MEMORY_RELEASE, type MemoryReleaseOptions } from './node/memory-release.ts'
 export {
   NoChainError, NoBakerError,
   type ChainNodeOptions, type ChainNodeEvents, type ChainNodeFields, type OperationEvent, type SyncStatus

@@ -5,13 +5,10 @@
  * the young generation, and V8 does not shrink it back.
  *
  * - V8's young generation stays at its initial size (young-generation.ts);
- * - `Buffer.allocUnsafe` cuts small buffers from 8 KiB slabs, not 64 KiB ones (buffer-pool.ts);
- * - after a burst of connections, the memory V8 grew for it is returned once (memory-release.ts).
+ * - `Buffer.allocUnsafe` cuts small buffers from 8 KiB slabs, not 64 KiB ones (buffer-pool.ts).
  */
 import { boundBufferPool } from './buffer-pool.ts'
-import { releaseMemoryAfterConnectionBursts } from './memory-release.ts'
 import { boundYoungGeneration } from './young-generation.ts'
 
 boundYoungGeneration()
 boundBufferPool()
-releaseMemoryAfterConnectionBursts()
