@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8'
  * 37 MiB; between full GCs V8 let it reach about 80 MiB during the connection burst and the
  * catch-up sync, and kept those pages resident afterwards (a forced full GC does not return
  * them). `npm run bench:peers` at 200 peers measured 279–443 KiB of RSS per peer over the
- * baseline without this mode and 123 KiB with it, flat over the run (docs/profiles.md,
+ * baseline without this mode and 123–130 KiB with it, flat over the run (docs/profiles.md,
  * "bench:peers: the buffer pool, ping streams, a release after bursts"). The price is more
  * full GCs: 17 % more CPU per head at 60 peers (129 ms against 110 ms, both runs side by side on
  * the same machine).
