@@ -7,7 +7,7 @@ import { URL } from 'node:url'
 const source = new URL('../src/cli/main.ts', import.meta.url)
 const fromSource = existsSync(source)
 // Before the program's modules load (loading them grows V8's young generation, and V8 does not
-// shrink it back): a node's memory per peer depends on it (src/node/young-generation.ts).
-await import(new URL(fromSource ? '../src/node/bound-young-generation.ts' : '../dist/node/bound-young-generation.js', import.meta.url).href)
+// shrink it back): a node's memory per peer depends on it (src/node/memory-settings.ts).
+await import(new URL(fromSource ? '../src/node/memory-settings.ts' : '../dist/node/memory-settings.js', import.meta.url).href)
 const entry = fromSource ? source : new URL('../dist/cli/main.js', import.meta.url)
 await import(entry.href)

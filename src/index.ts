@@ -8,6 +8,8 @@ export {
   type TzNode, type NodeOptions, type NodeEventMap, type NodeServices, type DialTezosOptions
 } from './node/index.ts'
 export { boundYoungGeneration } from './node/young-generation.ts'
+export { boundBufferPool, NODE_BUFFER_POOL_SIZE } from './node/buffer-pool.ts'
+export { saveHeapMemory } from './node/heap-headroom.ts'
 export {
   NoChainError, NoBakerError,
   type ChainNodeOptions, type ChainNodeEvents, type ChainNodeFields, type OperationEvent, type SyncStatus

@@ -22,7 +22,9 @@
  *   npm run bench:peers -- --peers 40 --processes 2 --duration 60 --sample-every 10   # quick
  *
  * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at the baseline and with
- * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view);
+ * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view; V8 builds
+ * each in malloc'd memory that glibc keeps, so the RSS figures of such a run are not the node's,
+ * and at 200 peers the pause can outlast the peers' ping timeout);
  * `--node-log file` writes the measured node's log (info level) there;
  * `--profile-node dir` has it write a CPU profile of its whole run there when it exits
  * (summarise it with scripts/bench/profile-summary.ts).
@@ -151,6 +153,7 @@ try {
   log(`bench:peers — Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, load ${loadavg()[0].toFixed(2)}`)
   log(`measured node environment: ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'default malloc settings'}`)
   log(`measured node at ${address}: a head every ${BAKE_INTERVAL_MS} ms with ${OPS} transfers; ${PEERS} peers in ${PROCESSES} processes`)
+  if (values['heap-snapshots'] !== undefined) log('heap snapshots: their malloc\'d memory stays resident, so this run\'s RSS figures are not the node\'s (docs/profiles.md)')
   await sleep(WARMUP_S * 1000)
   // Released first: a baseline taken with startup's pooled pages still held, and released just
   // after, would make every later figure over it look smaller.

@@ -3,7 +3,6 @@ import { EventEmitter } from 'node:events'
 import { noise } from '@chainsafe/libp2p-noise'
 import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
-import { ping } from '@libp2p/ping'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -38,6 +37,7 @@ import type { SyncService } from '../sync/service.ts'
 import type { NetworkPeer } from '../peer/index.ts'
 import { Libp2pPeerDirectory } from './libp2p-peer.ts'
 import { nodeYamux } from './yamux-window.ts'
+import { nodePing } from './ping-responder.ts'
 import { NetworkPeers, registerPeersByWire } from './network-peers.ts'
 import { OctezWire } from './octez-wire.ts'
 import { libp2pLogger } from './libp2p-logger.ts'
@@ -228,7 +228,8 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
       // (addresses, protocols, agent), and each request costs a stream and a signed peer record on
       // both ends of every connection (protocols/handshake.md §9).
       identify: identify({ runOnConnectionOpen: false }),
-      ping: ping(),
+      // Answered without keeping each peer's last ping stream for 10 s (ping-responder.ts).
+      ping: nodePing(undefined, { onUnsupported: reason => { logger.warn({ reason }, 'ping answered by the library\'s handler') } }),
       handshake: handshake({
         identity,
         expectedPow: opts.expectedPow,

@@ -12,9 +12,10 @@ import { setFlagsFromString } from 'node:v8'
  * about 2.2 MiB of RSS per peer at 50 peers. Bounded, the same run costs 0.75 MiB per peer and
  * no more CPU per head (docs/profiles.md, "Memory per peer").
  *
- * Process-wide, so the `tzp2p` program calls it, not `createNode`: a program embedding the node
- * chooses for itself (this, or `node --max-semi-space-size=1`). Only growth can be changed once V8
- * is running (`--max-semi-space-size` is read when the heap is set up); call it early.
+ * Process-wide, so the `tzp2p` program calls it (src/node/memory-settings.ts), not `createNode`: a
+ * program embedding the node chooses for itself (this, or `node --max-semi-space-size=1`). Only
+ * growth can be changed once V8 is running (`--max-semi-space-size` is read when the heap is set
+ * up); call it early.
  */
 export function boundYoungGeneration (): void {
   setFlagsFromString('--semi-space-growth-factor=1')

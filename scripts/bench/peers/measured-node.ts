@@ -11,8 +11,9 @@
  * V8's memory-pressure GC, which also returns its pooled pages, when `gc` is 'last-resort') and
  * `heapSnapshot` (writes a V8 heap snapshot to `path`).
  */
-// First, as the `tzp2p` launcher does: the young generation bounded before anything else loads.
-import '../../../src/node/bound-young-generation.ts'
+// First, as the `tzp2p` launcher does: the process-wide memory settings (young generation,
+// buffer pool, V8's memory saver mode) before anything else loads.
+import '../../../src/node/memory-settings.ts'
 import { readFileSync } from 'node:fs'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'

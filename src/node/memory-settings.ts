@@ -1,0 +1,17 @@
+/**
+ * Imported for its effect: the process-wide memory settings of a node with many peers, applied as
+ * soon as it is evaluated. A program imports it before anything else (the `tzp2p` launcher,
+ * bin/tzp2p.js), because loading and type-stripping hundreds of modules allocates enough to grow
+ * the young generation, and V8 does not shrink it back.
+ *
+ * - V8's young generation stays at its initial size (young-generation.ts);
+ * - `Buffer.allocUnsafe` cuts small buffers from 8 KiB slabs, not 64 KiB ones (buffer-pool.ts);
+ * - V8 keeps less room above the live heap: its memory saver mode (heap-headroom.ts).
+ */
+import { boundBufferPool } from './buffer-pool.ts'
+import { saveHeapMemory } from './heap-headroom.ts'
+import { boundYoungGeneration } from './young-generation.ts'
+
+boundYoungGeneration()
+boundBufferPool()
+saveHeapMemory()
