@@ -126,8 +126,8 @@ Examples:
     .addOption(new Option('--level <L>', 'endorsement: the level endorsed (default: the head\'s); seed-nonce-revelation: the level whose nonce is revealed').argParser(integer(1, 0x7fffffff)))
     .addOption(new Option('--slot <s>', 'endorsement: the slot (default: the delegate\'s first slot at the level, from the endorsing rights RPC)').argParser(integer(0, 0xffff)))
     .option('--nonce <hex>', 'seed-nonce-revelation: the 32-byte nonce in hex (default: the committing devnet baker\'s)', parseNonce)
-    .option('--block <hash>', 'double-baking-evidence: a block hash, given twice', collect, [])
-    .option('--operation <hash>', 'double-endorsement-evidence: an endorsement\'s operation hash, given twice', collect, [])
+    .addOption(new Option('--block <hash>', 'double-baking-evidence: a block hash, given twice; endorsement: the branch (default: the block at --level)').argParser(collect))
+    .addOption(new Option('--operation <hash>', 'double-endorsement-evidence: an endorsement\'s operation hash, given twice').argParser(collect))
     .addOption(new Option('--node <k>', 'node to inject through (default: the last one)').argParser(integer(0, 199)))
     .option('--wait', 'wait until a block includes it')
     .addOption(dirOption())
@@ -139,14 +139,16 @@ balance.
 The delegates' nodes inject endorsements, seed nonce revelations and evidence themselves; these
 kinds inject them by hand, checked like the nodes' own (a slot already endorsed, a nonce already
 revealed or an offence already denounced is refused with the node's reason):
-  endorsement                  signed with delegate --from's key for the head (or --level's block);
-                               the mempool admits endorsements of the head only
+  endorsement                  signed with delegate --from's key for the head (or --level's block,
+                               or --block's); the mempool admits endorsements of the head's level
+                               only, one per delegate
   seed-nonce-revelation        the nonce committed in block --level's seed_nonce_hash (shown by
                                GET /chains/main/blocks/<level> under metadata.protocol_data), revealed
                                during the next cycle. A devnet baker's nonces derive from its key,
                                so without --nonce the CLI finds the committing delegate's
-  double-baking-evidence       two blocks of one level by one baker (hashes from the status page,
-                               the node's log or GET /chains/main/blocks/<level>/hash on each node);
+  double-baking-evidence       two blocks of one level by one baker (hashes from
+                               GET /chains/main/blocks/<level>/hash on nodes on either branch, or the
+                               bh1/bh2 of evidence in a block, GET …/blocks/<level>/operations/2);
                                their headers are fetched from the devnet's nodes
   double-endorsement-evidence  two endorsements of one level by one delegate, found by hash in a
                                node's mempool (GET /chains/main/mempool/pending_operations) or its
@@ -240,25 +242,32 @@ const OPERATION_KINDS = [...DEVNET_OPERATION_KINDS, ...CONSENSUS_KINDS]
 
 interface OperationOptions {
   from: number, to?: string, amount?: bigint, delegate?: number, level?: number, slot?: number, nonce?: Uint8Array,
-  block: string[], operation: string[], node?: number, wait?: boolean, dir: string
+  block?: string[], operation?: string[], node?: number, wait?: boolean, dir: string
 }
 
 async function injectConsensusKind (kind: ConsensusKind, rpc: string, others: string[], opts: OperationOptions): Promise<InjectedConsensusOperation> {
   switch (kind) {
     case 'endorsement':
-      return await injectEndorsement({ rpc, from: opts.from, ...(opts.level === undefined ? {} : { level: opts.level }), ...(opts.slot === undefined ? {} : { slot: opts.slot }) })
+      if ((opts.block?.length ?? 0) > 1) throw new InvalidArgumentError('an endorsement takes at most one --block (its branch)')
+      return await injectEndorsement({
+        rpc,
+        from: opts.from,
+        ...(opts.level === undefined ? {} : { level: opts.level }),
+        ...(opts.slot === undefined ? {} : { slot: opts.slot }),
+        ...(opts.block?.[0] === undefined ? {} : { block: opts.block[0] })
+      })
     case 'seed-nonce-revelation':
       if (opts.level === undefined) throw new InvalidArgumentError('a seed nonce revelation needs --level (the level whose block committed the nonce)')
       return await injectSeedNonceRevelation({ rpc, level: opts.level, ...(opts.nonce === undefined ? {} : { nonce: opts.nonce }) })
     case 'double-baking-evidence':
-      return await injectDoubleBakingEvidence({ rpc, others, blocks: opts.block })
+      return await injectDoubleBakingEvidence({ rpc, others, blocks: opts.block ?? [] })
     case 'double-endorsement-evidence':
-      return await injectDoubleEndorsementEvidence({ rpc, others, operations: opts.operation })
+      return await injectDoubleEndorsementEvidence({ rpc, others, operations: opts.operation ?? [] })
   }
 }
 
-function collect (value: string, previous: string[]): string[] {
-  return [...previous, value]
+function collect (value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value]
 }
 
 function parseNonce (value: string): Uint8Array {

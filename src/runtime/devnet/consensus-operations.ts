@@ -55,15 +55,17 @@ function delegateKey (i: number): ReturnType<typeof devnetAccountKeypairs>[numbe
 /**
  * An endorsement by delegate `from` of the block at `level` (default: the head), at `slot`
  * (default: the delegate's first slot there, from the endorsing rights RPC). The mempool admits
- * endorsements of the head only (protocols/sync.md A.2).
+ * endorsements of the head's level only (protocols/sync.md A.2). `block` names the branch instead
+ * (the endorsed level is then the block's, unless `level` is given too): a delegate's second
+ * endorsement of one level on another branch is what a double endorsement is made of.
  */
-export async function injectEndorsement (request: ConsensusOperationRequest & { from: number, level?: number, slot?: number }): Promise<InjectedConsensusOperation> {
+export async function injectEndorsement (request: ConsensusOperationRequest & { from: number, level?: number, slot?: number, block?: string }): Promise<InjectedConsensusOperation> {
   const key = delegateKey(request.from)
   const delegate = pkhText(key.publicKeyHash)
-  const head = await rpcJson(`${request.rpc}/chains/main/blocks/head/header`) as { level: number, hash: string }
-  const level = request.level ?? head.level
+  const at = await rpcJson(`${request.rpc}/chains/main/blocks/${request.block ?? request.level ?? 'head'}/header`) as { level: number, hash: string }
+  const level = request.level ?? at.level
   if (!(Number.isInteger(level) && level >= 1 && level <= MAX_LEVEL)) throw new DevnetTransferError(`--level must be a block level ≥ 1, got ${level}`)
-  const branch = request.level === undefined ? b58Decode('blockHash', head.hash) : await blockHashAt(request.rpc, String(level))
+  const branch = b58Decode('blockHash', at.hash)
   let slot = request.slot
   if (slot === undefined) {
     const rights = await rpcJson(`${request.rpc}/chains/main/blocks/head/helpers/endorsing_rights?level=${level}`) as Array<{ delegate: string, slots: number[] }>
@@ -71,7 +73,7 @@ export async function injectEndorsement (request: ConsensusOperationRequest & { 
     if (slot === undefined) throw new DevnetTransferError(`delegate ${request.from} (${delegate}) holds no endorsement slot at level ${level}: give --slot to endorse anyway`)
   }
   const hash = await inject(request.rpc, branch, signOperation(branch, { kind: 'endorsement', level, slot }, key.secretKey))
-  return { hash, summary: `delegate ${request.from} (${delegate}) endorses level ${level} (${b58Encode('blockHash', branch)}) at slot ${slot}` }
+  return { hash, summary: `delegate ${request.from} (${delegate}) endorses level ${level} on ${at.hash} at slot ${slot}` }
 }
 
 /**
