@@ -126,7 +126,7 @@ Examples:
     .addOption(new Option('--level <L>', 'endorsement: the level endorsed (default: the head\'s); seed-nonce-revelation: the level whose nonce is revealed').argParser(integer(1, 0x7fffffff)))
     .addOption(new Option('--slot <s>', 'endorsement: the slot (default: the delegate\'s first slot at the level, from the endorsing rights RPC)').argParser(integer(0, 0xffff)))
     .option('--nonce <hex>', 'seed-nonce-revelation: the 32-byte nonce in hex (default: the committing devnet baker\'s)', parseNonce)
-    .addOption(new Option('--block <hash>', 'double-baking-evidence: a block hash, given twice; endorsement: the branch (default: the block at --level)').argParser(collect))
+    .addOption(new Option('--block <hash>', 'double-baking-evidence: a block hash, given twice; endorsement: the branch, a block id such as head~1 (default: the block at --level)').argParser(collect))
     .addOption(new Option('--operation <hash>', 'double-endorsement-evidence: an endorsement\'s operation hash, given twice').argParser(collect))
     .addOption(new Option('--node <k>', 'node to inject through (default: the last one)').argParser(integer(0, 199)))
     .option('--wait', 'wait until a block includes it')

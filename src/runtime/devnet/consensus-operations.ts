@@ -55,15 +55,15 @@ function delegateKey (i: number): ReturnType<typeof devnetAccountKeypairs>[numbe
 /**
  * An endorsement by delegate `from` of the block at `level` (default: the head), at `slot`
  * (default: the delegate's first slot there, from the endorsing rights RPC). The mempool admits
- * endorsements of the head's level only (protocols/sync.md A.2). `block` names the branch instead
- * (the endorsed level is then the block's, unless `level` is given too): a delegate's second
- * endorsement of one level on another branch is what a double endorsement is made of.
+ * endorsements of the head's level only (protocols/sync.md A.2). `block` (a block id: hash,
+ * level, `head~n`) names the branch instead, the level staying `level` or the head's: a delegate's
+ * second endorsement of one level on another branch is what a double endorsement is made of.
  */
 export async function injectEndorsement (request: ConsensusOperationRequest & { from: number, level?: number, slot?: number, block?: string }): Promise<InjectedConsensusOperation> {
   const key = delegateKey(request.from)
   const delegate = pkhText(key.publicKeyHash)
   const at = await rpcJson(`${request.rpc}/chains/main/blocks/${request.block ?? request.level ?? 'head'}/header`) as { level: number, hash: string }
-  const level = request.level ?? at.level
+  const level = request.level ?? (request.block === undefined ? at.level : await headLevelOf(request.rpc))
   if (!(Number.isInteger(level) && level >= 1 && level <= MAX_LEVEL)) throw new DevnetTransferError(`--level must be a block level ≥ 1, got ${level}`)
   const branch = b58Decode('blockHash', at.hash)
   let slot = request.slot
@@ -74,6 +74,10 @@ export async function injectEndorsement (request: ConsensusOperationRequest & { 
   }
   const hash = await inject(request.rpc, branch, signOperation(branch, { kind: 'endorsement', level, slot }, key.secretKey))
   return { hash, summary: `delegate ${request.from} (${delegate}) endorses level ${level} on ${at.hash} at slot ${slot}` }
+}
+
+async function headLevelOf (rpc: string): Promise<number> {
+  return (await rpcJson(`${rpc}/chains/main/blocks/head/header`) as { level: number }).level
 }
 
 /**
