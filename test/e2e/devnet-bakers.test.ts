@@ -112,7 +112,6 @@ describe('devnet of delegates (demo v3)', () => {
         // branch (the block before) once the node endorsed the head: a second endorsement of the
         // level by one delegate, refused as a duplicate. Retried when it arrives before the node's
         // own (then the pool refuses the node's) or after the head moved on (an old level).
-        const node0 = state.nodes[0].rpc
         let lastTry = 'none'
         const duplicate = await waitFor(async () => {
           const c = Child.tzp2p(['devnet', 'operation', 'endorsement', '--from', '0', '--block', 'head~1', '--node', '0', '--dir', dir])

@@ -116,7 +116,8 @@ async function fetchHeader (rpcs: readonly string[], block: string): Promise<Blo
       last = e as Error
       continue
     }
-    const { protocol: _protocol, chain_id: _chainId, ...header } = json
+    // The header's own fields: the RPC adds the block's protocol and chain id beside them.
+    const header = Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'protocol' && k !== 'chain_id'))
     return blockHeaderJson.fromJson(header)
   }
   throw new DevnetTransferError(`block ${block}: no devnet node serves it (${last?.message ?? 'no node'})`)
