@@ -1,9 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { resolve } from 'node:path'
 import { devnetStatus, renderStatusTable } from '../runtime/devnet/status.ts'
-import { readDevnetState, type DevnetNodeState } from '../runtime/devnet/state.ts'
+import { readDevnetState, type DevnetNodeState, type DevnetState } from '../runtime/devnet/state.ts'
 import { devnetAccounts, headLevel, injectDevnetTransfer, waitForInclusion } from '../runtime/devnet/transfer.ts'
 import { DEVNET_OPERATION_KINDS, injectDevnetOperation, type DevnetOperationKind } from '../runtime/devnet/operations.ts'
+import {
+  injectDoubleBakingEvidence, injectDoubleEndorsementEvidence, injectEndorsement, injectSeedNonceRevelation, type InjectedConsensusOperation
+} from '../runtime/devnet/consensus-operations.ts'
+import { fromHex } from '../encoding/index.ts'
 import { DevnetError, startDevnet, stopDevnet, type DevnetOptions, type RunningDevnet } from '../runtime/devnet/supervisor.ts'
 import { onShutdownSignals } from '../runtime/signals.ts'
 
@@ -113,45 +117,80 @@ Examples:
     })
 
   devnet.command('operation')
-    .description('demo v3 devnets (--bakers): inject a manager operation signed by a well-known account, or an activation of a fundraiser commitment')
-    .argument('<kind>', `one of ${DEVNET_OPERATION_KINDS.join(', ')}`)
-    .addOption(new Option('--from <i>', 'source account index; activation: the fundraiser index (0 to 3)').argParser(integer(0, 7)).default(0))
+    .description('demo v3 devnets (--bakers): inject an operation of any kind: a manager operation signed by a well-known account, an activation of a fundraiser commitment, an endorsement by a delegate, a seed nonce revelation, or double baking / endorsement evidence')
+    .argument('<kind>', `one of ${OPERATION_KINDS.join(', ')}`)
+    .addOption(new Option('--from <i>', 'source account index; activation: the fundraiser index (0 to 3); endorsement: the delegate\'s account index').argParser(integer(0, 7)).default(0))
     .option('--to <j|KT1…>', 'transaction: destination account index or KT1 address (default 1)')
     .option('--amount <n>', 'transaction: amount; origination: the new contract\'s balance', parseAmount)
     .addOption(new Option('--delegate <j>', 'delegation, origination: the delegate\'s account index (delegation without it withdraws)').argParser(integer(0, 7)))
+    .addOption(new Option('--level <L>', 'endorsement: the level endorsed (default: the head\'s); seed-nonce-revelation: the level whose nonce is revealed').argParser(integer(1, 0x7fffffff)))
+    .addOption(new Option('--slot <s>', 'endorsement: the slot (default: the delegate\'s first slot at the level, from the endorsing rights RPC)').argParser(integer(0, 0xffff)))
+    .option('--nonce <hex>', 'seed-nonce-revelation: the 32-byte nonce in hex (default: the committing devnet baker\'s)', parseNonce)
+    .addOption(new Option('--block <hash>', 'double-baking-evidence: a block hash, given twice; endorsement: the branch, a block id such as head~1 (default: the block at --level)').argParser(collect))
+    .addOption(new Option('--operation <hash>', 'double-endorsement-evidence: an endorsement\'s operation hash, given twice').argParser(collect))
     .addOption(new Option('--node <k>', 'node to inject through (default: the last one)').argParser(integer(0, 199)))
     .option('--wait', 'wait until a block includes it')
     .addOption(dirOption())
     .addHelpText('after', `
-Endorsements, seed nonce revelations and double baking evidence are injected by the nodes
-themselves. The genesis commits 4 fundraiser accounts (keys named tzp2p-devnet/fundraiser/<i>,
-each blinded by a well-known secret); an activation carries fundraiser i's key hash and secret
-and credits its balance.
+The genesis commits 4 fundraiser accounts (keys named tzp2p-devnet/fundraiser/<i>, each blinded
+by a well-known secret); an activation carries fundraiser i's key hash and secret and credits its
+balance.
+
+The delegates' nodes inject endorsements, seed nonce revelations and evidence themselves; these
+kinds inject them by hand, checked like the nodes' own (a slot already endorsed, a nonce already
+revealed or an offence already denounced is refused with the node's reason):
+  endorsement                  signed with delegate --from's key for the head (or --level's block,
+                               or --block's); the mempool admits endorsements of the head's level
+                               only, one per delegate
+  seed-nonce-revelation        the nonce committed in block --level's seed_nonce_hash (shown by
+                               GET /chains/main/blocks/<level> under metadata.protocol_data), revealed
+                               during the next cycle. A devnet baker's nonces derive from its key,
+                               so without --nonce the CLI finds the committing delegate's
+  double-baking-evidence       two blocks of one level by one baker (hashes from
+                               GET /chains/main/blocks/<level>/hash on nodes on either branch, or the
+                               bh1/bh2 of evidence in a block, GET …/blocks/<level>/operations/2);
+                               their headers are fetched from the devnet's nodes
+  double-endorsement-evidence  two endorsements of one level by one delegate, found by hash in a
+                               node's mempool (GET /chains/main/mempool/pending_operations) or its
+                               last 48 blocks (GET /chains/main/blocks/<level>/operations/0)
 
 Examples:
   $ tzp2p devnet operation reveal --from 5
   $ tzp2p devnet operation delegation --from 5 --delegate 0 --wait
   $ tzp2p devnet operation origination --from 0 --amount 1000 --delegate 1
   $ tzp2p devnet operation transaction --from 0 --to KT1… --amount 10
-  $ tzp2p devnet operation activation --from 1 --wait`)
-    .action(async (kind: string, opts: { from: number, to?: string, amount?: bigint, delegate?: number, node?: number, wait?: boolean, dir: string }) => {
-      if (!(DEVNET_OPERATION_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`<kind> must be one of ${DEVNET_OPERATION_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
-      const node = await devnetNode(opts.dir, opts.node)
+  $ tzp2p devnet operation activation --from 1 --wait
+  $ tzp2p devnet operation endorsement --from 2 --node 2
+  $ tzp2p devnet operation seed-nonce-revelation --level 20 --nonce 5a0c…
+  $ tzp2p devnet operation double-baking-evidence --block BL… --block BM…
+  $ tzp2p devnet operation double-endorsement-evidence --operation oo… --operation op…`)
+    .action(async (kind: string, opts: OperationOptions) => {
+      if (!(OPERATION_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`<kind> must be one of ${OPERATION_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
+      const state = await devnetState(opts.dir)
+      const node = devnetNodeOf(state, opts.node)
       const level = await headLevel(node.rpc)
-      const to = opts.to === undefined ? undefined : /^\d+$/.test(opts.to) ? Number(opts.to) : opts.to
-      const op = await injectDevnetOperation({
-        rpc: node.rpc,
-        kind: kind as DevnetOperationKind,
-        from: opts.from,
-        ...(to === undefined ? {} : { to }),
-        ...(opts.amount === undefined ? {} : { amount: opts.amount }),
-        ...(opts.delegate === undefined ? {} : { delegate: opts.delegate })
-      })
-      process.stdout.write(op.secret !== undefined
-        ? `injected ${kind} ${op.hash} through ${node.name} for fundraiser ${opts.from} (${op.source}) with secret ${op.secret}\n`
-        : `injected ${kind} ${op.hash} through ${node.name} from account ${opts.from} (${op.source}), counter ${op.counter}${op.originated === undefined ? '' : `, originating ${op.originated}`}\n`)
+      let hash: string
+      if ((DEVNET_OPERATION_KINDS as readonly string[]).includes(kind)) {
+        const to = opts.to === undefined ? undefined : /^\d+$/.test(opts.to) ? Number(opts.to) : opts.to
+        const op = await injectDevnetOperation({
+          rpc: node.rpc,
+          kind: kind as DevnetOperationKind,
+          from: opts.from,
+          ...(to === undefined ? {} : { to }),
+          ...(opts.amount === undefined ? {} : { amount: opts.amount }),
+          ...(opts.delegate === undefined ? {} : { delegate: opts.delegate })
+        })
+        hash = op.hash
+        process.stdout.write(op.secret !== undefined
+          ? `injected ${kind} ${op.hash} through ${node.name} for fundraiser ${opts.from} (${op.source}) with secret ${op.secret}\n`
+          : `injected ${kind} ${op.hash} through ${node.name} from account ${opts.from} (${op.source}), counter ${op.counter}${op.originated === undefined ? '' : `, originating ${op.originated}`}\n`)
+      } else {
+        const op = await injectConsensusKind(kind as ConsensusKind, node.rpc, state.nodes.filter(n => n !== node).map(n => n.rpc), opts)
+        hash = op.hash
+        process.stdout.write(`injected ${kind} ${op.hash} through ${node.name}: ${op.summary}\n`)
+      }
       if (opts.wait === true) {
-        const block = await waitForInclusion(node.rpc, op.hash, level + 1)
+        const block = await waitForInclusion(node.rpc, hash, level + 1)
         process.stdout.write(`included in block ${block.level} ${block.hash}\n`)
       }
     })
@@ -179,13 +218,61 @@ function parseAmount (value: string): bigint {
   return BigInt(value)
 }
 
-/** A node of the devnet in `dir` (default: the last one). */
-async function devnetNode (dir: string, index: number | undefined): Promise<DevnetNodeState> {
+async function devnetState (dir: string): Promise<DevnetState> {
   const state = await readDevnetState(resolve(dir))
   if (state === undefined) throw new DevnetError(`no devnet runs in ${resolve(dir)} (start one with \`tzp2p devnet up\`)`)
+  return state
+}
+
+/** A node of the devnet (default: the last one). */
+function devnetNodeOf (state: DevnetState, index: number | undefined): DevnetNodeState {
   const node = state.nodes[index ?? state.nodes.length - 1]
   if (node === undefined) throw new DevnetError(`--node ${index}: the devnet has nodes 0 to ${state.nodes.length - 1}`)
   return node
+}
+
+/** A node of the devnet in `dir` (default: the last one). */
+async function devnetNode (dir: string, index: number | undefined): Promise<DevnetNodeState> {
+  return devnetNodeOf(await devnetState(dir), index)
+}
+
+const CONSENSUS_KINDS = ['endorsement', 'seed-nonce-revelation', 'double-baking-evidence', 'double-endorsement-evidence'] as const
+type ConsensusKind = typeof CONSENSUS_KINDS[number]
+const OPERATION_KINDS = [...DEVNET_OPERATION_KINDS, ...CONSENSUS_KINDS]
+
+interface OperationOptions {
+  from: number, to?: string, amount?: bigint, delegate?: number, level?: number, slot?: number, nonce?: Uint8Array,
+  block?: string[], operation?: string[], node?: number, wait?: boolean, dir: string
+}
+
+async function injectConsensusKind (kind: ConsensusKind, rpc: string, others: string[], opts: OperationOptions): Promise<InjectedConsensusOperation> {
+  switch (kind) {
+    case 'endorsement':
+      if ((opts.block?.length ?? 0) > 1) throw new InvalidArgumentError('an endorsement takes at most one --block (its branch)')
+      return await injectEndorsement({
+        rpc,
+        from: opts.from,
+        ...(opts.level === undefined ? {} : { level: opts.level }),
+        ...(opts.slot === undefined ? {} : { slot: opts.slot }),
+        ...(opts.block?.[0] === undefined ? {} : { block: opts.block[0] })
+      })
+    case 'seed-nonce-revelation':
+      if (opts.level === undefined) throw new InvalidArgumentError('a seed nonce revelation needs --level (the level whose block committed the nonce)')
+      return await injectSeedNonceRevelation({ rpc, level: opts.level, ...(opts.nonce === undefined ? {} : { nonce: opts.nonce }) })
+    case 'double-baking-evidence':
+      return await injectDoubleBakingEvidence({ rpc, others, blocks: opts.block ?? [] })
+    case 'double-endorsement-evidence':
+      return await injectDoubleEndorsementEvidence({ rpc, others, operations: opts.operation ?? [] })
+  }
+}
+
+function collect (value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value]
+}
+
+function parseNonce (value: string): Uint8Array {
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError('expected 32 bytes in hex (64 hex digits).')
+  return fromHex(value)
 }
 
 function printNodes (running: RunningDevnet): void {

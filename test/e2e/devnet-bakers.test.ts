@@ -18,8 +18,8 @@ import { assertDepositsAsModelled } from './deposits-model.ts'
 const FREE_PORTS = ['--base-p2p-port', '0', '--base-rpc-port', '0']
 const readState = async (dir: string): Promise<DevnetState> => JSON.parse(await readFile(join(dir, 'devnet.json'), 'utf8')) as DevnetState
 
-interface EvidenceHeaderJson { level: number, fitness: string[] }
-interface OpJson { hash: string, contents: { pass: number, contents: { kind: string, slot?: number, level?: number, bh1?: EvidenceHeaderJson, bh2?: EvidenceHeaderJson } } }
+interface EvidenceHeaderJson { hash: string, level: number, fitness: string[] }
+interface OpJson { hash: string, branch: string, contents: { pass: number, contents: { kind: string, slot?: number, level?: number, bh1?: EvidenceHeaderJson, bh2?: EvidenceHeaderJson } } }
 /** The endorsing power a demo v3 fitness claims: its second element, a 4-byte big-endian count. */
 const endorsingPowerOf = (h: EvidenceHeaderJson): number => Number.parseInt(h.fitness[1], 16)
 interface DelegateJson { denounced: Array<{ level: number, kind: string }> }
@@ -77,7 +77,7 @@ describe('devnet of delegates (demo v3)', () => {
               const { kind, bh1, bh2 } = op.contents.contents
               if (kind !== 'double_baking_evidence' || bh1 === undefined || bh2 === undefined) continue
               const [p1, p2] = [endorsingPowerOf(bh1), endorsingPowerOf(bh2)]
-              if (p1 !== p2) return { level, hash: op.hash, offence: bh1.level, heavier: Math.max(p1, p2), lighter: Math.min(p1, p2) }
+              if (p1 !== p2) return { level, hash: op.hash, offence: bh1.level, blocks: [bh1.hash, bh2.hash], heavier: Math.max(p1, p2), lighter: Math.min(p1, p2) }
             }
           }
           return undefined
@@ -101,6 +101,33 @@ describe('devnet of delegates (demo v3)', () => {
         const accusers = await Promise.all(state.nodes.map(async n => (await readFile(n.logFile, 'utf8')).includes('double baking seen: evidence injected')))
         assert.ok(accusers.some((a, i) => a && i !== 2), `accusers: ${accusers.join(',')}`)
         assert.equal(accusers[2], false, 'the offender does not denounce itself')
+        // The same offence denounced again through the CLI, from the two block hashes (their headers
+        // fetched from the nodes): refused with the node's reason, the offence being on the chain already.
+        const denounceAgain = Child.tzp2p(['devnet', 'operation', 'double-baking-evidence', '--block', evidence.blocks[0], '--block', evidence.blocks[1], '--dir', dir])
+        assert.equal((await denounceAgain.exited).code, 1, denounceAgain.stdout)
+        assert.match(denounceAgain.stderr, new RegExp(`already_denounced: the baker was already denounced for level ${evidence.offence}$`, 'm'))
+        assert.equal(denounceAgain.stderr.trim().split('\n').length, 1, denounceAgain.stderr)
+
+        // A hand-made endorsement by delegate 0, through its own node, of the head's level on another
+        // branch (the block before) once the node endorsed the head: a second endorsement of the
+        // level by one delegate, refused as a duplicate. Retried when it arrives before the node's
+        // own (then the pool refuses the node's) or after the head moved on (an old level).
+        let lastTry = 'none'
+        const duplicate = await waitFor(async () => {
+          const c = Child.tzp2p(['devnet', 'operation', 'endorsement', '--from', '0', '--block', 'head~1', '--node', '0', '--dir', dir])
+          const code = (await c.exited).code
+          lastTry = `${c.stdout}${c.stderr}`
+          if (code === 0 || /wrong_endorsement_level/.test(c.stderr)) return undefined
+          return { code, stderr: c.stderr }
+        }, { what: () => `a hand-made endorsement refused as a duplicate of node 0's (last try: ${lastTry})`, timeoutMs: 120_000, intervalMs: 200 })
+        assert.match(duplicate.stderr.trim(), /^tzp2p: \/injection\/operation: operation o\w+ refused \(invalid\): duplicate_endorsement: the delegate of slot \d+ already endorsed level \d+$/, duplicate.stderr.trim())
+        assert.equal(duplicate.stderr.trim().split('\n').length, 1, duplicate.stderr)
+        // Of the head itself, it is the node's own operation byte for byte (Ed25519 signs
+        // deterministically), or the node's is refused when it comes second: accepted either way.
+        const same = Child.tzp2p(['devnet', 'operation', 'endorsement', '--from', '0', '--node', '0', '--dir', dir])
+        assert.equal((await same.exited).code === 0 || /wrong_endorsement_level/.test(same.stderr), true, same.stderr)
+        if ((await same.exited).code === 0) assert.match(same.stdout, new RegExp(`^injected endorsement o\\w+ through node0: delegate 0 \\(${pkhOf(0)}\\) endorses level \\d+ on B\\w+ at slot \\d+$`, 'm'))
+
         // The deposits it took and the reward it paid are the protocol's (protocols/sync.md A.2):
         // every delegate's frozen deposits and denunciations, recomputed from the blocks, match the
         // node's views; the offence took all the offender's deposits of its cycle, half to the

@@ -32,6 +32,15 @@ describe('double endorsement on a devnet of delegates (demo v3)', () => {
         }, { what: 'node 2\'s double endorsement denounced, with a deposit taken', timeoutMs: 300_000, intervalMs: 1000, retryOnError: true })
         assert.notEqual(denounced.reporter, null)
 
+        // Double endorsement evidence through the CLI, from operation hashes the RPC serves: one
+        // endorsement of a block given twice is refused with the node's reason, on one line.
+        const endorsement = await waitFor(async () => (await getJson<Array<{ hash: string }>>(`${rpc}/chains/main/blocks/head/operations/0`))[0]?.hash,
+          { what: 'an endorsement in the head block', timeoutMs: 60_000, intervalMs: 500, retryOnError: true })
+        const twice = Child.tzp2p(['devnet', 'operation', 'double-endorsement-evidence', '--operation', endorsement, '--operation', endorsement, '--node', '0', '--dir', dir])
+        assert.equal((await twice.exited).code, 1, twice.stdout)
+        assert.match(twice.stderr, /refused \(invalid\): not_equivocation: both endorsements endorse the same block$/m)
+        assert.equal(twice.stderr.trim().split('\n').length, 1, twice.stderr)
+
         // Caught by a node other than the offender's, from the endorsements its mempool admitted.
         const accusers = await Promise.all(state.nodes.map(async n => (await readFile(n.logFile, 'utf8')).includes('double endorsement seen: evidence injected')))
         assert.ok(accusers.some((a, i) => a && i !== 2), `accusers: ${accusers.join(',')}`)

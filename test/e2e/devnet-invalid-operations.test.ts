@@ -2,10 +2,10 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { b58Decode, b58Encode } from '../../src/crypto/index.ts'
+import { b58Decode, b58Encode, blake2b256 } from '../../src/crypto/index.ts'
 import { devnetAccountKeypairs } from '../../src/config/presets.ts'
-import { encode, toHex } from '../../src/encoding/index.ts'
-import { anonymousOperation, inlineEndorsement, signOperation, type Contents } from '../../src/protocol/demo-v3/index.ts'
+import { bytesEqual, encode, fromHex, toHex } from '../../src/encoding/index.ts'
+import { anonymousOperation, decodeBlockData, inlineEndorsement, seedNonceFor, signOperation, type Contents } from '../../src/protocol/demo-v3/index.ts'
 import { devnetFundraiser } from '../../src/runtime/devnet/fundraisers.ts'
 import type { DevnetState } from '../../src/runtime/devnet/state.ts'
 import { operationCodec } from '../../src/wire/operation.ts'
@@ -66,7 +66,7 @@ const INVALID: InvalidForm[] = [
 ]
 
 describe('invalid operations on a devnet of delegates (demo v3)', () => {
-  it('the RPC refuses an invalid form of each kind with its code and a reason that says what is wrong', async () => {
+  it('the RPC refuses an invalid form of each kind with its code and a reason that says what is wrong; the CLI\'s seed nonce revelation with a wrong nonce too, and with the committed one is included', async () => {
     await withTempDir('devnet-invalid-operations', async dir => {
       const up = Child.tzp2p(['devnet', 'up', '--nodes', '2', '--bakers', '2', '--dir', dir, '--detach', ...FREE_PORTS])
       try {
@@ -93,6 +93,34 @@ describe('invalid operations on a devnet of delegates (demo v3)', () => {
           assert.match(refusal, new RegExp(`refused \\(invalid\\): ${form.code}: `), `${form.what}: ${refusal}`)
           assert.match(refusal, form.reason, `${form.what}: ${refusal}`)
         }
+
+        // A seed nonce revelation through the CLI with a wrong nonce: refused as not the committed
+        // one. Wanted: a commitment of delegate 0 its node never reveals, so node 0 stops after
+        // committing and before the end of that cycle (it reveals once the head is the cycle's last
+        // level); node 1 bakes on alone, and the right nonce (derived by the CLI) is then accepted.
+        const BLOCKS_PER_CYCLE = 16
+        const cycleEnd = (level: number): number => (Math.floor((level - 1) / BLOCKS_PER_CYCLE) + 1) * BLOCKS_PER_CYCLE
+        const committedBy0 = async (level: number): Promise<boolean> => {
+          const data = decodeBlockData(fromHex((await getJson<{ protocol_data: string }>(`${rpc}/chains/main/blocks/${level}/header`)).protocol_data))
+          return data.seedNonceHash !== undefined && bytesEqual(data.seedNonceHash, blake2b256(seedNonceFor(keys[0].secretKey, level)))
+        }
+        const committed = await waitFor(async () => {
+          const head = (await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)).level
+          if (head >= cycleEnd(head) - 1) return undefined
+          for (let level = cycleEnd(head) - BLOCKS_PER_CYCLE + 1; level <= head; level++) if (await committedBy0(level)) return level
+          return undefined
+        }, { what: 'a seed nonce commitment of delegate 0 two blocks or more before its cycle ends', timeoutMs: 240_000, intervalMs: 250, retryOnError: true })
+        process.kill(state.nodes[0].pid, 'SIGKILL')
+        await waitFor(async () => (await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)).level >= cycleEnd(committed),
+          { what: `node 1 baking to the end of level ${committed}'s cycle`, timeoutMs: 240_000, intervalMs: 250, retryOnError: true })
+        const wrong = Child.tzp2p(['devnet', 'operation', 'seed-nonce-revelation', '--level', String(committed), '--nonce', '11'.repeat(32), '--node', '1', '--dir', dir])
+        assert.equal((await wrong.exited).code, 1, wrong.stdout)
+        assert.match(wrong.stderr, new RegExp(`refused \\(invalid\\): bad_nonce: the nonce does not hash to the commitment of level ${committed}$`, 'm'))
+        assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr)
+        const right = Child.tzp2p(['devnet', 'operation', 'seed-nonce-revelation', '--level', String(committed), '--node', '1', '--dir', dir, '--wait'])
+        assert.equal((await right.exited).code, 0, right.stderr)
+        assert.match(right.stdout, new RegExp(`reveals the delegate 0's nonce ${toHex(seedNonceFor(keys[0].secretKey, committed))} of level ${committed}`))
+        assert.match(right.stdout, /^included in block \d+ B\w+$/m)
       } finally {
         const down = Child.tzp2p(['devnet', 'down', '--dir', dir])
         await down.exited

@@ -10,7 +10,8 @@ import { devnetFundraiser, DEVNET_FUNDRAISER_COUNT } from './fundraisers.ts'
  * The operations of a demo v3 devnet a user injects (`tzp2p devnet operation <kind>`): manager
  * operations signed with the devnet's well-known account keys, and activations of its fundraiser
  * commitments (`fundraisers.ts`), injected through a node's RPC (protocols/sync.md, Appendix A.2).
- * Endorsements, seed nonce revelations and evidence are the nodes' own work.
+ * Endorsements, seed nonce revelations and evidence, which the nodes also inject themselves, are
+ * `consensus-operations.ts`'s.
  */
 
 export const DEVNET_OPERATION_KINDS = ['reveal', 'transaction', 'delegation', 'origination', 'activation'] as const
