@@ -11,7 +11,7 @@ import { encodeP2pMessage, type P2pMessage } from '../../src/wire/p2p-message.ts
 import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-chain.ts'
 import { addressOf } from '../helpers/node.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, syncClientOf, type ChainTestNode } from './nodes.ts'
 
 describe('/tzp2p/sync-channel/1.0.0 between two nodes on loopback', () => {
   let setup: DemoSetup
@@ -36,11 +36,7 @@ describe('/tzp2p/sync-channel/1.0.0 between two nodes on loopback', () => {
     await a?.close()
   })
 
-  const client = (): NonNullable<typeof b.node.libp2p.services.sync>['client'] => {
-    const sync = b.node.libp2p.services.sync
-    if (sync === undefined) throw new Error('no sync service')
-    return sync.client
-  }
+  const client = (): ReturnType<typeof syncClientOf> => syncClientOf(b.node)
 
   it('pipelines every data request on one channel stream, each answered in full', async () => {
     const peer = b.node.networkPeers.get(a.node.identity.peerId)

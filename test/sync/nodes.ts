@@ -55,3 +55,10 @@ export async function rawStream (from: TzNode, to: TzNode, protocol: string): Pr
   if (connection === undefined) throw new Error('not connected')
   return await connection.newStream(protocol)
 }
+
+/** The sync client of a node's sync service (the requests under test in sync's tests). */
+export function syncClientOf (node: TzNode): NonNullable<TzNode['libp2p']['services']['sync']>['client'] {
+  const sync = node.libp2p.services.sync
+  if (sync === undefined) throw new Error('no sync service')
+  return sync.client
+}

@@ -11,7 +11,7 @@ import { blockHash } from '../../src/wire/block-header.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
 import { operationCodec, operationHash, type Operation } from '../../src/wire/operation.ts'
 import { addressOf } from '../helpers/node.ts'
-import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, type ChainTestNode } from './nodes.ts'
+import { freshLoopbackSource, rawStream, startChainNode, startPlainNode, syncClientOf, type ChainTestNode } from './nodes.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
@@ -37,11 +37,7 @@ describe('/tzp2p/sync/1.0.0 between two nodes on loopback', () => {
     await a?.close()
   })
 
-  const client = (): NonNullable<typeof b.node.libp2p.services.sync>['client'] => {
-    const sync = b.node.libp2p.services.sync
-    if (sync === undefined) throw new Error('no sync service')
-    return sync.client
-  }
+  const client = (): ReturnType<typeof syncClientOf> => syncClientOf(b.node)
   const peerA = (): string => a.node.identity.peerId
 
   it('answers Get_block_headers for the blocks it has and not the others', async () => {
