@@ -97,29 +97,32 @@ describe('block operations without a sync stream', () => {
     }
   })
 
+  // Answers b accepted from a (any fetch), and requests a answered (on gossip, on sync streams).
+  const fetched = (): number => b.node.syncStatus().acceptedFrom[a.node.identity.peerId] ?? 0
+  const asked = (): number => (a.node.libp2p.services.gossip?.receivedByTag.get('Get_operations_for_blocks') ?? 0) + (a.node.libp2p.services.sync?.stats.served ?? 0)
+  /** a bakes a block of two operations once a second has passed since its head, and b takes it as its head. */
+  const bakeTwoOnAUntilBHasIt = async (level: number): Promise<void> => {
+    await waitFor(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n), { what: 'a second after the head\'s timestamp' })
+    const baked = await a.node.bake()
+    assert.equal(baked.operations, 2)
+    await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
+    assert.equal(toHex(b.node.head()?.hash ?? new Uint8Array()), toHex(a.node.head()?.hash ?? new Uint8Array()))
+  }
+
   it('takes a block whose operations are all in its mempool without fetching them', async () => {
-    // Answers b accepted from a (any fetch), and requests a answered (on gossip, on sync streams).
-    const fetched = (): number => b.node.syncStatus().acceptedFrom[a.node.identity.peerId] ?? 0
-    const asked = (): number => (a.node.libp2p.services.gossip?.receivedByTag.get('Get_operations_for_blocks') ?? 0) + (a.node.libp2p.services.sync?.stats.served ?? 0)
     const level = a.node.head()?.header.shell.level ?? 0
     // The transfers reach b's mempool through the announcement of a's mempool (and a fetch by hash).
     const ops = builder.transfers([{ from: 0, to: 1, amount: 1n }, { from: 2, to: 3, amount: 2n }])
     for (const op of ops) await a.node.inject(encode(operationCodec, op))
     await waitFor(() => ops.every(op => b.node.mempool?.has(operationHash(op)) === true), { what: 'the transfers in b\'s mempool' })
     const before = { fetched: fetched(), asked: asked() }
-    await waitFor(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n), { what: 'a second after the head\'s timestamp' })
-    const baked = await a.node.bake()
-    assert.equal(baked.operations, 2)
-    await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
-    assert.equal(toHex(b.node.head()?.hash ?? new Uint8Array()), toHex(a.node.head()?.hash ?? new Uint8Array()))
+    await bakeTwoOnAUntilBHasIt(level)
     assert.equal(fetched(), before.fetched, 'b fetched nothing from a')
     assert.equal(asked(), before.asked, 'a was asked for nothing')
     assert.equal((await b.node.chain?.getOperations(b.node.head()?.hash ?? new Uint8Array(), 0))?.length, 2)
   })
 
   it('takes a block whose operations its mempool holds in another order, picked by the hashes of the announcement', async () => {
-    const fetched = (): number => b.node.syncStatus().acceptedFrom[a.node.identity.peerId] ?? 0
-    const asked = (): number => (a.node.libp2p.services.gossip?.receivedByTag.get('Get_operations_for_blocks') ?? 0) + (a.node.libp2p.services.sync?.stats.served ?? 0)
     const level = a.node.head()?.header.shell.level ?? 0
     // Injected at different nodes: a admits first then second, b second then first.
     const [first, second] = builder.transfers([{ from: 4, to: 5, amount: 1n }, { from: 6, to: 7, amount: 1n }])
@@ -128,11 +131,7 @@ describe('block operations without a sync stream', () => {
     await waitFor(() => [first, second].every(op => a.node.mempool?.has(operationHash(op)) === true && b.node.mempool?.has(operationHash(op)) === true), { what: 'both transfers in both mempools' })
     assert.deepEqual(b.node.mempool?.hashes().map(toHex), [second, first].map(op => toHex(operationHash(op))), 'b admitted them the other way round')
     const before = { fetched: fetched(), asked: asked() }
-    await waitFor(() => BigInt(Math.floor(Date.now() / 1000)) > (a.node.head()?.header.shell.timestamp ?? 0n), { what: 'a second after the head\'s timestamp' })
-    const baked = await a.node.bake()
-    assert.equal(baked.operations, 2)
-    await waitFor(() => b.node.head()?.header.shell.level === level + 1, { what: `b at level ${level + 1}` })
-    assert.equal(toHex(b.node.head()?.hash ?? new Uint8Array()), toHex(a.node.head()?.hash ?? new Uint8Array()))
+    await bakeTwoOnAUntilBHasIt(level)
     const taken = await b.node.chain?.getOperations(b.node.head()?.hash ?? new Uint8Array(), 0)
     assert.deepEqual(taken?.map(op => toHex(operationHash(op))), [first, second].map(op => toHex(operationHash(op))), 'in the block\'s order')
     assert.equal(fetched(), before.fetched, 'b fetched nothing from a')
