@@ -138,7 +138,7 @@ try {
   const status = node.syncStatus()
   const sync = node.libp2p.services.sync
   console.log(`(b) bootstrap from ${PEERS} peers over loopback (${headerFetchMode} headers): ${BLOCKS} blocks in ${(ms / 1000).toFixed(2)} s = ${rate.toFixed(0)} blocks/s`)
-  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} in ${sync?.client.stats.streams ?? 0} exchanges (a stream or a channel batch each), ${sync?.client.stats.answers ?? 0} answers received`)
+  console.log(`    answers accepted per peer: ${Object.values(status.acceptedFrom).join(', ')}; requests sent: ${sync?.client.stats.requests ?? 0} in ${sync?.client.stats.exchanges ?? 0} exchanges (a stream or a channel batch each), ${sync?.client.stats.answers ?? 0} answers received`)
   // Where the data requests went: batches on each peer's sync channel (and the channel streams
   // opened), or a sync stream per exchange.
   const wire = { channelBatches: 0, channels: 0, syncStreams: 0 }

@@ -35,8 +35,8 @@ export class PeerNotConnectedError extends Error {
 export class SyncClient {
   private readonly init: SyncClientInit
   private readonly batcher: StreamBatcher
-  /** `streams`: exchanges (on libp2p a sync stream each, or a batch on the sync channel); `requests`: request messages sent. */
-  readonly stats = { streams: 0, requests: 0, answers: 0 }
+  /** `exchanges`: one per `request` sent on the peer's wire (on libp2p a sync stream, a batch on the sync channel, or a request on the gossip stream); `requests`: request messages sent. */
+  readonly stats = { exchanges: 0, requests: 0, answers: 0 }
 
   constructor (init: SyncClientInit) {
     this.init = init
@@ -64,7 +64,7 @@ export class SyncClient {
     const deadline = signal ?? AbortSignal.timeout(this.init.answerTimeoutMs ?? SYNC_ANSWER_TIMEOUT_MS)
     const target = this.init.peer(peer)
     if (target === undefined) throw new PeerNotConnectedError(`peer ${peer} is not connected`)
-    this.stats.streams++
+    this.stats.exchanges++
     this.stats.requests += requests.length
     const answers = await target.request(requests, kind, deadline)
     this.stats.answers += answers.length

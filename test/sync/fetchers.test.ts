@@ -39,7 +39,7 @@ describe('block operations fetch', () => {
       const threePasses = withOperations(block, 3, operationsHashOfPasses([[], [], []]))
       assert.deepEqual(await fetchers.operationsOf(threePasses), [[], [], []])
       assert.equal(fetchers.blockOperations.requestsSent, 0)
-      assert.equal(client.stats.streams, 0)
+      assert.equal(client.stats.exchanges, 0)
       assert.deepEqual(reports, [])
     } finally {
       fetchers.stop()

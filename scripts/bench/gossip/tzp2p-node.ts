@@ -116,7 +116,7 @@ function counters (): Record<string, number> {
   const sync = node.libp2p.services.sync
   const out: Record<string, number> = {
     'gossip messages sent': gossip?.stats.sent ?? 0,
-    'sync streams opened': sync?.client.stats.streams ?? 0,
+    'sync exchanges (a stream, a channel batch or a gossip-stream request each)': sync?.client.stats.exchanges ?? 0,
     'sync requests sent': sync?.client.stats.requests ?? 0,
     'sync answers received': sync?.client.stats.answers ?? 0
   }
