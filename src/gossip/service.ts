@@ -15,9 +15,11 @@ import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mem
 import type { P2pMessage } from '../wire/p2p-message.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
-  GOSSIP_CHANNEL_ANSWERS, type GossipChannelRequest, isGossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
-  KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
+  GOSSIP_CHANNEL_ANSWERS, type GossipChannelRequest, isGossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_PROTOCOLS,
+  GOSSIP_PUSH_PROTOCOL, GOSSIP_THROTTLES, KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS, PUSH_MAX_BYTES, PUSH_STOP_GRACE_MS
 } from './definitions.ts'
+import { PushChoice } from './push.ts'
+import { encodeP2pMessage } from '../wire/p2p-message.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
 
@@ -70,7 +72,7 @@ export interface GossipInit {
    * Answers a request that came on a gossip stream (gossip.md §4.5) as the sync responder does,
    * with its per-peer rates: the answer envelopes. Absent: such requests are not answered.
    */
-  answer?: (peer: NetworkPeer, requests: readonly GossipChannelRequest[]) => Promise<Uint8Array[]>
+  answer?: (peer: NetworkPeer, requests: readonly GossipChannelRequest[], options?: { throttle?: boolean }) => Promise<Uint8Array[]>
   logger: Logger
   now?: () => number
   /** Clock drift beyond which a head is a future block (seconds, default 1). */
@@ -96,6 +98,11 @@ interface PeerGossip {
   knownOperations: KnownHashes
   lastHeard: number
   silenceTimer?: ReturnType<typeof setInterval>
+  /** The peer asked us to push it block operations (gossip.md §4.6). */
+  pushTo: boolean
+  /** We asked the peer to push (true), or when we asked it to stop (its pushes may still cross). */
+  pushFrom: boolean
+  pushStoppedAt: number
 }
 
 /** Announcements queued beyond this per peer are dropped (newer ones supersede them anyway). */
@@ -116,11 +123,12 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly knownBlocks = new KnownHashTable(KNOWN_BLOCKS)
   private readonly knownOperations = new KnownHashTable(KNOWN_OPERATIONS)
   private readonly throttle = new RateLimiter(GOSSIP_THROTTLES)
+  private readonly pushChoice = new PushChoice()
   private readonly now: () => number
   private readonly drift: number
   private running = false
   /** Counters for metrics and tests. */
-  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0, requestsAnswered: 0, answersReceived: 0, lateAnswers: 0 }
+  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0, requestsAnswered: 0, answersReceived: 0, lateAnswers: 0, pushesSent: 0, pushesReceived: 0 }
   /** The most announcements ever queued for one peer at once (bounded by `MAX_QUEUED_WRITES`). */
   queueHighWater = 0
   /** Messages received, by kind. */
@@ -144,16 +152,18 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
 
   async start (): Promise<void> {
     const peers = this.init.peers
-    await this.components.registrar.handle(GOSSIP_PROTOCOL, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleStream), {
-      maxInboundStreams: GOSSIP_MAX_INBOUND_STREAMS,
-      maxOutboundStreams: GOSSIP_MAX_INBOUND_STREAMS
-    })
+    for (const protocol of GOSSIP_PROTOCOLS) {
+      await this.components.registrar.handle(protocol, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleStream), {
+        maxInboundStreams: GOSSIP_MAX_INBOUND_STREAMS,
+        maxOutboundStreams: GOSSIP_MAX_INBOUND_STREAMS
+      })
+    }
     this.running = true
   }
 
   async stop (): Promise<void> {
     this.running = false
-    await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
+    for (const protocol of GOSSIP_PROTOCOLS) await this.components.registrar.unhandle(protocol)
     for (const state of this.byPeer.values()) this.drop(state)
     this.byPeer.clear()
   }
@@ -168,7 +178,10 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       inactive: false,
       knownBlocks: this.knownBlocks.join(),
       knownOperations: this.knownOperations.join(),
-      lastHeard: this.now()
+      lastHeard: this.now(),
+      pushTo: false,
+      pushFrom: false,
+      pushStoppedAt: 0
     }
     this.byPeer.set(peer.tezosPeerId, state)
     const timeout = this.init.newHeadRequestTimeoutMs ?? NEW_HEAD_REQUEST_TIMEOUT_MS
@@ -185,6 +198,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     if (state === undefined || state.peer.connectionId !== peer.connectionId) return
     this.byPeer.delete(peer.tezosPeerId)
     this.throttle.forget(peer.tezosPeerId)
+    this.pushChoice.peerGone(peer.tezosPeerId)
     this.drop(state)
   }
 
@@ -217,13 +231,26 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
    */
   announceHead (head: StoredHeader = this.init.chain.head, blockOperations: readonly Uint8Array[] = []): void {
     const hint = blockOperations.length > 0 && blockOperations.length <= MEMPOOL_MAX_OPERATIONS
+    let pushed: Promise<Uint8Array[]> | undefined
     for (const state of this.byPeer.values()) {
       if (state.inactive || state.knownBlocks.has(head.hex)) continue
       if (hint && state.peer.wire === 'libp2p' && !state.peer.metadata.disableMempool) {
+        // Operations the peer is known to hold (it announced them, or we did) are not pushed.
+        const push = state.pushTo && !blockOperations.every(h => state.knownOperations.has(toHex(h)))
         // The whole list, whatever the peer is known to hold: the order is what it lacks.
         state.knownBlocks.set(head.hex, true)
         for (const h of blockOperations) state.knownOperations.set(toHex(h), true)
-        this.send(state, { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid: [...blockOperations], pending: [] } })
+        const announcement: P2pMessage = { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid: [...blockOperations], pending: [] } }
+        if (push) {
+          // The block's operations first, then the announcement, in one write (§4.6).
+          pushed ??= this.pushEnvelopes(state.peer, head)
+          this.send(state, pushed.then(push => {
+            if (push.length > 0) this.stats.pushesSent++
+            return Buffer.concat([...push, encodeP2pMessage(announcement)])
+          }))
+        } else {
+          this.send(state, announcement)
+        }
       } else {
         this.sendCurrentHead(state, [], head)
       }
@@ -238,6 +265,40 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       const unknown = hashes.filter(h => !state.knownOperations.has(toHex(h)))
       if (unknown.length > 0) this.sendCurrentHead(state, unknown)
     }
+  }
+
+  /**
+   * The answers to Get_operations_for_blocks for every pass of `head`, to push (§4.6): none if the
+   * block has more passes than one request holds, or its answers exceed `PUSH_MAX_BYTES`.
+   */
+  private async pushEnvelopes (peer: NetworkPeer, head: StoredHeader): Promise<Uint8Array[]> {
+    const passes = head.header.shell.validationPass
+    if (this.init.answer === undefined || passes === 0 || passes > 10) return []
+    const keys = Array.from({ length: passes }, (_, validationPass) => ({ blockHash: head.hash, validationPass }))
+    try {
+      // Not charged to the peer's request rate: it asked for nothing.
+      const answers = await this.init.answer(peer, [{ tag: 'Get_operations_for_blocks', keys }], { throttle: false })
+      let bytes = 0
+      for (const a of answers) bytes += a.length
+      return answers.length === passes && bytes <= PUSH_MAX_BYTES ? answers : []
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'block operations to push could not be read')
+      return []
+    }
+  }
+
+  /** Asks a peer to push us block operations, or to stop (§4.6). */
+  private askPush (peerId: string, enabled: boolean): void {
+    const state = this.byPeer.get(peerId)
+    if (state === undefined) return
+    state.pushFrom = enabled
+    if (!enabled) state.pushStoppedAt = this.now()
+    this.send(state, { tag: 'Block_push', chainId: this.chainId, enabled })
+  }
+
+  /** Whether pushed block operations from this peer are taken: we asked it, or asked it to stop only just now. */
+  private takesPushes (state: PeerGossip): boolean {
+    return state.pushFrom || this.now() - state.pushStoppedAt < PUSH_STOP_GRACE_MS
   }
 
   private sendCurrentHead (state: PeerGossip, ops: readonly Uint8Array[], head: StoredHeader = this.init.chain.head): void {
@@ -271,7 +332,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
    * Queues a message (or an encoded answer envelope) on our stream to the peer; a slow peer loses
    * announcements, never blocks us.
    */
-  private send (state: PeerGossip, message: P2pMessage | Uint8Array): void {
+  private send (state: PeerGossip, message: P2pMessage | Uint8Array | Promise<Uint8Array>): void {
     if (!this.running || this.byPeer.get(state.peer.tezosPeerId) !== state) return
     if (state.queued >= MAX_QUEUED_WRITES) {
       this.stats.dropped++
@@ -281,7 +342,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
     state.writes = state.writes.then(async () => {
       try {
-        if (message instanceof Uint8Array) await state.peer.sendEnvelope?.(message)
+        if (message instanceof Promise) await state.peer.sendEnvelope?.(await message)
+        else if (message instanceof Uint8Array) await state.peer.sendEnvelope?.(message)
         else await state.peer.send(message)
         this.stats.sent++
       } catch (err) {
@@ -302,7 +364,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = this.init.peers.ofConnection(connection.id)
     if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
-    const reader = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+    const push = stream.protocol === GOSSIP_PUSH_PROTOCOL
+    const reader = new EnvelopeStream(stream, stream.protocol ?? GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
     try {
       for (;;) {
         const read = await reader.read()
@@ -310,8 +373,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         this.stats.received++
         this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
         if (isGossipChannelRequest(read.message)) await this.answerRequest(peer, read.message)
-        else if (GOSSIP_CHANNEL_ANSWERS.has(read.message.tag)) this.takeAnswer(peer, read.message)
-        else await this.handleMessage(peer, read.message)
+        else if (GOSSIP_CHANNEL_ANSWERS.has(read.message.tag)) this.takeAnswer(peer, read.message, push, read.size)
+        else await this.handleMessage(peer, read.message, push)
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -344,21 +407,35 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /** An answer on the peer's gossip stream: to the request waiting for its key; one nobody asked for is the peer's fault. */
-  private takeAnswer (peer: NetworkPeer, answer: P2pMessage): void {
+  private takeAnswer (peer: NetworkPeer, answer: P2pMessage, push: boolean, size: number): void {
     const state = this.byPeer.get(peer.tezosPeerId)
     if (state !== undefined) state.lastHeard = this.now()
     const delivery = peer.deliver?.(answer) ?? 'unrequested'
     if (delivery === 'delivered') this.stats.answersReceived++
     else if (delivery === 'late') this.stats.lateAnswers++
+    else if (push && answer.tag === 'Operations_for_blocks' && state !== undefined && this.takesPushes(state)) this.keepPushed(peer, answer, size)
     else this.init.report(peer.ref, 'unrequested-data', `gossip: ${answer.tag} that was not requested`)
+  }
+
+  /** Block operations a peer we asked pushed ahead of its announcement: kept for the fetch they spare (§4.6). */
+  private keepPushed (peer: NetworkPeer, answer: P2pMessage, size: number): void {
+    const admission = this.throttle.admit(peer.tezosPeerId, answer.tag)
+    if (admission !== 'granted') {
+      this.stats.dropped++
+      if (admission === 'flooding') this.init.report(peer.ref, 'flooding', `gossip: pushed ${answer.tag} beyond its throttle`)
+      return
+    }
+    this.stats.pushesReceived++
+    peer.keepPushed?.(answer, size)
   }
 
   /**
    * One announcement from a peer, whatever its wire. Throws an error carrying its `misbehaviour`
    * when the message is the peer's fault (its wire reports it).
    */
-  async handleMessage (peer: NetworkPeer, message: P2pMessage): Promise<void> {
+  async handleMessage (peer: NetworkPeer, message: P2pMessage, push = false): Promise<void> {
     if (!GOSSIP_MESSAGES.has(message.tag)) throw new UnexpectedMessageError(GOSSIP_PROTOCOL, message.tag, 'not a gossip message')
+    if (message.tag === 'Block_push' && !push) throw new UnexpectedMessageError(GOSSIP_PROTOCOL, message.tag, `only on ${GOSSIP_PUSH_PROTOCOL}`)
     const m = message as Extract<P2pMessage, { chainId: Uint8Array }>
     if (!bytesEqual(m.chainId, this.chainId)) {
       // Octez counts and ignores messages for chains it does not run.
@@ -385,6 +462,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       case 'Deactivate':
         state.inactive = true
         return
+      case 'Block_push':
+        state.pushTo = message.enabled
+        return
       case 'Current_head': {
         const hash = blockHash(message.header)
         if (this.init.disableMempool === true && (message.mempool.knownValid.length > 0 || message.mempool.pending.length > 0)) {
@@ -399,6 +479,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         // the gossip stream (§4.5).
         peer.noteAnnounced?.(hash)
         if (mempoolAnnouncement) peer.noteAnnouncedOperations?.(message.mempool.knownValid)
+        else this.notePushCandidate(peer, hash)
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
         this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })
@@ -411,6 +492,13 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         this.emit('branch', { peer, headHash: hash, locator: message.locator })
       }
     }
+  }
+
+  /** A block `peer` announced: if it was first, it may become the peer we ask to push (§4.6). */
+  private notePushCandidate (peer: NetworkPeer, hash: Uint8Array): void {
+    const change = this.pushChoice.announced(toHex(hash), peer.tezosPeerId, id => this.init.peers.get(id)?.pushCapable === true && this.byPeer.has(id))
+    if (change?.stop !== undefined) this.askPush(change.stop, false)
+    if (change?.start !== undefined) this.askPush(change.start, true)
   }
 
   /**
