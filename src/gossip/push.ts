@@ -1,5 +1,11 @@
+import type { Logger } from 'pino'
 import { BoundedCache } from '../chain/cache.ts'
-import { PUSH_CHOICE_WINDOW } from './definitions.ts'
+import type { StoredHeader } from '../chain/store.ts'
+import type { NetworkPeer } from '../peer/index.ts'
+import { PUSH_CHOICE_WINDOW, PUSH_MAX_BYTES, type GossipChannelRequest } from './definitions.ts'
+
+/** Answers requests as the sync responder does (`GossipInit.answer`). */
+export type GossipAnswer = (peer: NetworkPeer, requests: readonly GossipChannelRequest[], options?: { throttle?: boolean }) => Promise<Uint8Array[]>
 
 /** A change of the peer asked to push: stop the old one, start the new one (either may be absent). */
 export interface PushSwitch {
@@ -49,5 +55,25 @@ export class PushChoice {
   /** The pusher is gone: the next announcement picks another. */
   peerGone (peer: string): void {
     if (this.current === peer) this.current = undefined
+  }
+}
+
+/**
+ * The answers to Get_operations_for_blocks for every pass of `head`, to push (§4.6): none if the
+ * block has more passes than one request holds, or its answers exceed `PUSH_MAX_BYTES`.
+ */
+export async function blockPushEnvelopes (answer: GossipAnswer | undefined, peer: NetworkPeer, head: StoredHeader, log: Logger): Promise<Uint8Array[]> {
+  const passes = head.header.shell.validationPass
+  if (answer === undefined || passes === 0 || passes > 10) return []
+  const keys = Array.from({ length: passes }, (_, validationPass) => ({ blockHash: head.hash, validationPass }))
+  try {
+    // Not charged to the peer's request rate: it asked for nothing.
+    const answers = await answer(peer, [{ tag: 'Get_operations_for_blocks', keys }], { throttle: false })
+    let bytes = 0
+    for (const a of answers) bytes += a.length
+    return answers.length === passes && bytes <= PUSH_MAX_BYTES ? answers : []
+  } catch (err) {
+    log.debug({ err: (err as Error).message }, 'block operations to push could not be read')
+    return []
   }
 }

@@ -5,7 +5,7 @@ import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import type { StoredHeader } from '../chain/store.ts'
-import { KnownHashTable, type KnownHashes } from './known-hashes.ts'
+import { KnownHashTable } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
 import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
@@ -16,24 +16,14 @@ import type { P2pMessage } from '../wire/p2p-message.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
   GOSSIP_CHANNEL_ANSWERS, type GossipChannelRequest, isGossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_PROTOCOLS,
-  GOSSIP_PUSH_PROTOCOL, GOSSIP_THROTTLES, KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS, PUSH_MAX_BYTES, PUSH_STOP_GRACE_MS
+  GOSSIP_PUSH_PROTOCOL, GOSSIP_THROTTLES, KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS, PUSH_STOP_GRACE_MS
 } from './definitions.ts'
-import { PushChoice } from './push.ts'
+import { announcementVerdict, UnwantedMempoolError } from './announcement-checks.ts'
+import { blockPushEnvelopes, PushChoice, type GossipAnswer } from './push.ts'
+import { MAX_QUEUED_WRITES, PeerGossip, type OutgoingGossip } from './peer-state.ts'
 import { encodeP2pMessage } from '../wire/p2p-message.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
-
-/** A peer announced a head or branch naming a block we know to be invalid (Octez greylists it). */
-export class KnownInvalidAnnouncementError extends Error {
-  override readonly name = 'KnownInvalidAnnouncementError'
-  readonly misbehaviour = 'invalid-data'
-}
-
-/** A node running with `--disable-mempool` received a non-empty mempool (Octez treats the head as known-invalid). */
-export class UnwantedMempoolError extends Error {
-  override readonly name = 'UnwantedMempoolError'
-  readonly misbehaviour = 'invalid-data'
-}
 
 export interface HeadAnnouncement {
   peer: NetworkPeer
@@ -72,7 +62,7 @@ export interface GossipInit {
    * Answers a request that came on a gossip stream (gossip.md §4.5) as the sync responder does,
    * with its per-peer rates: the answer envelopes. Absent: such requests are not answered.
    */
-  answer?: (peer: NetworkPeer, requests: readonly GossipChannelRequest[], options?: { throttle?: boolean }) => Promise<Uint8Array[]>
+  answer?: GossipAnswer
   logger: Logger
   now?: () => number
   /** Clock drift beyond which a head is a future block (seconds, default 1). */
@@ -87,26 +77,6 @@ export interface GossipComponents {
   }
 }
 
-/** Per connected peer: our write queue to it and what it is known to have. */
-interface PeerGossip {
-  peer: NetworkPeer
-  writes: Promise<void>
-  queued: number
-  /** The peer sent Deactivate: no more announcements to it. */
-  inactive: boolean
-  knownBlocks: KnownHashes
-  knownOperations: KnownHashes
-  lastHeard: number
-  silenceTimer?: ReturnType<typeof setInterval>
-  /** The peer asked us to push it block operations (gossip.md §4.6). */
-  pushTo: boolean
-  /** We asked the peer to push (true), or when we asked it to stop (its pushes may still cross). */
-  pushFrom: boolean
-  pushStoppedAt: number
-}
-
-/** Announcements queued beyond this per peer are dropped (newer ones supersede them anyway). */
-const MAX_QUEUED_WRITES = 64
 
 /**
  * `/tzp2p/gossip/1.0.0`: announces our head (Current_head with the mempool's operation hashes)
@@ -164,25 +134,14 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   async stop (): Promise<void> {
     this.running = false
     for (const protocol of GOSSIP_PROTOCOLS) await this.components.registrar.unhandle(protocol)
-    for (const state of this.byPeer.values()) this.drop(state)
+    for (const state of this.byPeer.values()) state.drop()
     this.byPeer.clear()
   }
 
   /** A newly authenticated peer: open our stream to it and ask for its branch (Octez does on connect). */
   addPeer (peer: NetworkPeer): void {
     if (!this.running || this.byPeer.has(peer.tezosPeerId)) return
-    const state: PeerGossip = {
-      peer,
-      writes: Promise.resolve(),
-      queued: 0,
-      inactive: false,
-      knownBlocks: this.knownBlocks.join(),
-      knownOperations: this.knownOperations.join(),
-      lastHeard: this.now(),
-      pushTo: false,
-      pushFrom: false,
-      pushStoppedAt: 0
-    }
+    const state = new PeerGossip(peer, this.knownBlocks.join(), this.knownOperations.join(), this.now())
     this.byPeer.set(peer.tezosPeerId, state)
     const timeout = this.init.newHeadRequestTimeoutMs ?? NEW_HEAD_REQUEST_TIMEOUT_MS
     state.silenceTimer = setInterval(() => {
@@ -199,7 +158,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     this.byPeer.delete(peer.tezosPeerId)
     this.throttle.forget(peer.tezosPeerId)
     this.pushChoice.peerGone(peer.tezosPeerId)
-    this.drop(state)
+    state.drop()
   }
 
   /** Peers we gossip with (Tezos peer ids). */
@@ -243,7 +202,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         const announcement: P2pMessage = { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid: [...blockOperations], pending: [] } }
         if (push) {
           // The block's operations first, then the announcement, in one write (§4.6).
-          pushed ??= this.pushEnvelopes(state.peer, head)
+          pushed ??= blockPushEnvelopes(this.init.answer, state.peer, head, this.log)
           this.send(state, pushed.then(push => {
             if (push.length > 0) this.stats.pushesSent++
             return Buffer.concat([...push, encodeP2pMessage(announcement)])
@@ -264,26 +223,6 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       if (state.inactive || state.peer.metadata.disableMempool) continue
       const unknown = hashes.filter(h => !state.knownOperations.has(toHex(h)))
       if (unknown.length > 0) this.sendCurrentHead(state, unknown)
-    }
-  }
-
-  /**
-   * The answers to Get_operations_for_blocks for every pass of `head`, to push (§4.6): none if the
-   * block has more passes than one request holds, or its answers exceed `PUSH_MAX_BYTES`.
-   */
-  private async pushEnvelopes (peer: NetworkPeer, head: StoredHeader): Promise<Uint8Array[]> {
-    const passes = head.header.shell.validationPass
-    if (this.init.answer === undefined || passes === 0 || passes > 10) return []
-    const keys = Array.from({ length: passes }, (_, validationPass) => ({ blockHash: head.hash, validationPass }))
-    try {
-      // Not charged to the peer's request rate: it asked for nothing.
-      const answers = await this.init.answer(peer, [{ tag: 'Get_operations_for_blocks', keys }], { throttle: false })
-      let bytes = 0
-      for (const a of answers) bytes += a.length
-      return answers.length === passes && bytes <= PUSH_MAX_BYTES ? answers : []
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'block operations to push could not be read')
-      return []
     }
   }
 
@@ -328,37 +267,17 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     return { total, perPeerBound: MAX_QUEUED_WRITES }
   }
 
-  /**
-   * Queues a message (or an encoded answer envelope) on our stream to the peer; a slow peer loses
-   * announcements, never blocks us.
-   */
-  private send (state: PeerGossip, message: P2pMessage | Uint8Array | Promise<Uint8Array>): void {
+  /** Queues a message on our stream to the peer (see `PeerGossip.enqueue`), if we still gossip with it. */
+  private send (state: PeerGossip, message: OutgoingGossip): void {
     if (!this.running || this.byPeer.get(state.peer.tezosPeerId) !== state) return
-    if (state.queued >= MAX_QUEUED_WRITES) {
-      this.stats.dropped++
-      return
-    }
-    state.queued++
-    if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
-    state.writes = state.writes.then(async () => {
-      try {
-        if (message instanceof Promise) await state.peer.sendEnvelope?.(await message)
-        else if (message instanceof Uint8Array) await state.peer.sendEnvelope?.(message)
-        else await state.peer.send(message)
-        this.stats.sent++
-      } catch (err) {
-        this.log.debug({ peer: state.peer.tezosPeerId, err: (err as Error).message }, 'gossip write failed')
-      } finally {
-        state.queued--
-      }
+    const queued = state.enqueue(message, {
+      sent: () => { this.stats.sent++ },
+      failed: err => { this.log.debug({ peer: state.peer.tezosPeerId, err: err.message }, 'gossip write failed') }
     })
+    if (!queued) this.stats.dropped++
+    else if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
   }
 
-  private drop (state: PeerGossip): void {
-    clearInterval(state.silenceTimer)
-    state.knownBlocks.leave()
-    state.knownOperations.leave()
-  }
 
   /** The peer's stream to us: read announcements until it ends. */
   private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
@@ -503,25 +422,16 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
 
   /**
    * Future heads are ignored; one we hold invalid condemns the peer (Octez), unless it failed only
-   * after validation.
+   * after validation (`announcementVerdict`). An accepted head becomes known to the peer.
    */
   private async acceptable (peer: NetworkPeer, state: PeerGossip, hash: Uint8Array, header: BlockHeader): Promise<boolean> {
-    if (Number(header.shell.timestamp) > this.now() / 1000 + this.drift) {
+    const verdict = await announcementVerdict(this.init.chain, hash, header, this.now() / 1000 + this.drift)
+    if (verdict === 'future') {
       this.stats.futureBlocks++
       this.log.debug({ peer: peer.tezosPeerId, block: b58Encode('blockHash', hash) }, 'ignored a future block')
       return false
     }
-    // Both lookups at once: they are on every announcement's path, before it is passed on.
-    const [invalid, invalidPredecessor] = await Promise.all([this.init.chain.isKnownInvalid(hash), this.init.chain.isKnownInvalid(header.shell.predecessor)])
-    if (invalid !== undefined) {
-      // Inapplicable after validation: the peer may have advertised it before its own application
-      // failed (gossip.md §9), so it is only not taken.
-      if (invalid.afterValidation === true) return false
-      throw new KnownInvalidAnnouncementError(`announced known-invalid block ${b58Encode('blockHash', hash)}`)
-    }
-    if (invalidPredecessor !== undefined) {
-      throw new KnownInvalidAnnouncementError(`announced a block on known-invalid block ${b58Encode('blockHash', header.shell.predecessor)}`)
-    }
+    if (verdict === 'inapplicable') return false
     state.knownBlocks.set(toHex(hash), true)
     return true
   }
