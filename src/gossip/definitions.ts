@@ -10,9 +10,30 @@ import type { RateSpec } from '../stream/rate-limit.ts'
  */
 export const GOSSIP_PROTOCOL = '/tzp2p/gossip/1.0.0'
 
+/**
+ * `/tzp2p/gossip/1.1.0`: the same stream with the block-operation push extension (gossip.md
+ * §4.6): `Block_push`, and Operations_for_blocks sent ahead of a Current_head unasked. A writer
+ * offers it first and falls back to 1.0.0.
+ */
+export const GOSSIP_PUSH_PROTOCOL = '/tzp2p/gossip/1.1.0'
+export const GOSSIP_PROTOCOLS = [GOSSIP_PUSH_PROTOCOL, GOSSIP_PROTOCOL]
+
+/**
+ * Push bounds (gossip.md §4.6): a block's operations are pushed only when their answers take at
+ * most `PUSH_MAX_BYTES` in all; a receiver keeps at most `PUSHED_ANSWERS_PER_PEER` pushed answers
+ * and `PUSHED_BYTES_PER_PEER` bytes of them per peer until a fetch takes them.
+ */
+export const PUSH_MAX_BYTES = 64 * 1024
+export const PUSHED_ANSWERS_PER_PEER = 16
+export const PUSHED_BYTES_PER_PEER = 256 * 1024
+/** First announcers of the latest new blocks, among which a node picks the peer it asks to push. */
+export const PUSH_CHOICE_WINDOW = 16
+/** Pushes from a peer keep being taken this long after we asked it to stop (they may cross). */
+export const PUSH_STOP_GRACE_MS = 10_000
+
 /** The announcements of a gossip stream (on every wire, these go to the gossip service). */
 export const GOSSIP_MESSAGES: ReadonlySet<P2pMessageTag> = new Set<P2pMessageTag>([
-  'Get_current_branch', 'Current_branch', 'Get_current_head', 'Current_head', 'Deactivate'
+  'Get_current_branch', 'Current_branch', 'Get_current_head', 'Current_head', 'Deactivate', 'Block_push'
 ])
 
 /**
@@ -56,7 +77,11 @@ export const GOSSIP_THROTTLES: Record<string, RateSpec> = {
   Current_branch: { rate: 0.25, burst: 2 },
   Get_current_head: { rate: 0.25, burst: 2 },
   Deactivate: { rate: 0.25, burst: 2 },
-  Current_head: { rate: 20, burst: 50 }
+  Current_head: { rate: 20, burst: 50 },
+  // Asked only when the first announcer changes: a few per minute.
+  Block_push: { rate: 1, burst: 10 },
+  // Pushed block operations (§4.6): at most one answer per pass of each head announced.
+  Operations_for_blocks: { rate: 80, burst: 200 }
 }
 
 /** Octez `new_head_request_timeout`: a peer silent this long is sent Get_current_head. */

@@ -5,7 +5,7 @@ import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import type { StoredHeader } from '../chain/store.ts'
-import { KnownHashTable, type KnownHashes } from './known-hashes.ts'
+import { KnownHashTable } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
 import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
@@ -15,23 +15,15 @@ import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mem
 import type { P2pMessage } from '../wire/p2p-message.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
-  GOSSIP_CHANNEL_ANSWERS, type GossipChannelRequest, isGossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_THROTTLES,
-  KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS
+  GOSSIP_CHANNEL_ANSWERS, type GossipChannelRequest, isGossipChannelRequest, GOSSIP_MAX_INBOUND_STREAMS, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_MESSAGES, GOSSIP_PROTOCOL, GOSSIP_PROTOCOLS,
+  GOSSIP_PUSH_PROTOCOL, GOSSIP_THROTTLES, KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS, PUSH_STOP_GRACE_MS
 } from './definitions.ts'
+import { announcementVerdict, UnwantedMempoolError } from './announcement-checks.ts'
+import { blockPushEnvelopes, PushChoice, type GossipAnswer } from './push.ts'
+import { MAX_QUEUED_WRITES, PeerGossip, type OutgoingGossip } from './peer-state.ts'
+import { encodeP2pMessage } from '../wire/p2p-message.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
-
-/** A peer announced a head or branch naming a block we know to be invalid (Octez greylists it). */
-export class KnownInvalidAnnouncementError extends Error {
-  override readonly name = 'KnownInvalidAnnouncementError'
-  readonly misbehaviour = 'invalid-data'
-}
-
-/** A node running with `--disable-mempool` received a non-empty mempool (Octez treats the head as known-invalid). */
-export class UnwantedMempoolError extends Error {
-  override readonly name = 'UnwantedMempoolError'
-  readonly misbehaviour = 'invalid-data'
-}
 
 export interface HeadAnnouncement {
   peer: NetworkPeer
@@ -70,7 +62,7 @@ export interface GossipInit {
    * Answers a request that came on a gossip stream (gossip.md §4.5) as the sync responder does,
    * with its per-peer rates: the answer envelopes. Absent: such requests are not answered.
    */
-  answer?: (peer: NetworkPeer, requests: readonly GossipChannelRequest[]) => Promise<Uint8Array[]>
+  answer?: GossipAnswer
   logger: Logger
   now?: () => number
   /** Clock drift beyond which a head is a future block (seconds, default 1). */
@@ -85,21 +77,6 @@ export interface GossipComponents {
   }
 }
 
-/** Per connected peer: our write queue to it and what it is known to have. */
-interface PeerGossip {
-  peer: NetworkPeer
-  writes: Promise<void>
-  queued: number
-  /** The peer sent Deactivate: no more announcements to it. */
-  inactive: boolean
-  knownBlocks: KnownHashes
-  knownOperations: KnownHashes
-  lastHeard: number
-  silenceTimer?: ReturnType<typeof setInterval>
-}
-
-/** Announcements queued beyond this per peer are dropped (newer ones supersede them anyway). */
-const MAX_QUEUED_WRITES = 64
 
 /**
  * `/tzp2p/gossip/1.0.0`: announces our head (Current_head with the mempool's operation hashes)
@@ -116,11 +93,12 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly knownBlocks = new KnownHashTable(KNOWN_BLOCKS)
   private readonly knownOperations = new KnownHashTable(KNOWN_OPERATIONS)
   private readonly throttle = new RateLimiter(GOSSIP_THROTTLES)
+  private readonly pushChoice = new PushChoice()
   private readonly now: () => number
   private readonly drift: number
   private running = false
   /** Counters for metrics and tests. */
-  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0, requestsAnswered: 0, answersReceived: 0, lateAnswers: 0 }
+  readonly stats = { received: 0, sent: 0, dropped: 0, futureBlocks: 0, otherChain: 0, requestsAnswered: 0, answersReceived: 0, lateAnswers: 0, pushesSent: 0, pushesReceived: 0 }
   /** The most announcements ever queued for one peer at once (bounded by `MAX_QUEUED_WRITES`). */
   queueHighWater = 0
   /** Messages received, by kind. */
@@ -144,32 +122,26 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
 
   async start (): Promise<void> {
     const peers = this.init.peers
-    await this.components.registrar.handle(GOSSIP_PROTOCOL, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleStream), {
-      maxInboundStreams: GOSSIP_MAX_INBOUND_STREAMS,
-      maxOutboundStreams: GOSSIP_MAX_INBOUND_STREAMS
-    })
+    for (const protocol of GOSSIP_PROTOCOLS) {
+      await this.components.registrar.handle(protocol, authenticatedOnly({ isAuthenticated: c => peers.ofConnection(c.id) !== undefined }, this.handleStream), {
+        maxInboundStreams: GOSSIP_MAX_INBOUND_STREAMS,
+        maxOutboundStreams: GOSSIP_MAX_INBOUND_STREAMS
+      })
+    }
     this.running = true
   }
 
   async stop (): Promise<void> {
     this.running = false
-    await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
-    for (const state of this.byPeer.values()) this.drop(state)
+    for (const protocol of GOSSIP_PROTOCOLS) await this.components.registrar.unhandle(protocol)
+    for (const state of this.byPeer.values()) state.drop()
     this.byPeer.clear()
   }
 
   /** A newly authenticated peer: open our stream to it and ask for its branch (Octez does on connect). */
   addPeer (peer: NetworkPeer): void {
     if (!this.running || this.byPeer.has(peer.tezosPeerId)) return
-    const state: PeerGossip = {
-      peer,
-      writes: Promise.resolve(),
-      queued: 0,
-      inactive: false,
-      knownBlocks: this.knownBlocks.join(),
-      knownOperations: this.knownOperations.join(),
-      lastHeard: this.now()
-    }
+    const state = new PeerGossip(peer, this.knownBlocks.join(), this.knownOperations.join(), this.now())
     this.byPeer.set(peer.tezosPeerId, state)
     const timeout = this.init.newHeadRequestTimeoutMs ?? NEW_HEAD_REQUEST_TIMEOUT_MS
     state.silenceTimer = setInterval(() => {
@@ -185,7 +157,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     if (state === undefined || state.peer.connectionId !== peer.connectionId) return
     this.byPeer.delete(peer.tezosPeerId)
     this.throttle.forget(peer.tezosPeerId)
-    this.drop(state)
+    this.pushChoice.peerGone(peer.tezosPeerId)
+    state.drop()
   }
 
   /** Peers we gossip with (Tezos peer ids). */
@@ -217,13 +190,26 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
    */
   announceHead (head: StoredHeader = this.init.chain.head, blockOperations: readonly Uint8Array[] = []): void {
     const hint = blockOperations.length > 0 && blockOperations.length <= MEMPOOL_MAX_OPERATIONS
+    let pushed: Promise<Uint8Array[]> | undefined
     for (const state of this.byPeer.values()) {
       if (state.inactive || state.knownBlocks.has(head.hex)) continue
       if (hint && state.peer.wire === 'libp2p' && !state.peer.metadata.disableMempool) {
+        // Operations the peer is known to hold (it announced them, or we did) are not pushed.
+        const push = state.pushTo && !blockOperations.every(h => state.knownOperations.has(toHex(h)))
         // The whole list, whatever the peer is known to hold: the order is what it lacks.
         state.knownBlocks.set(head.hex, true)
         for (const h of blockOperations) state.knownOperations.set(toHex(h), true)
-        this.send(state, { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid: [...blockOperations], pending: [] } })
+        const announcement: P2pMessage = { tag: 'Current_head', chainId: this.chainId, header: head.header, mempool: { knownValid: [...blockOperations], pending: [] } }
+        if (push) {
+          // The block's operations first, then the announcement, in one write (§4.6).
+          pushed ??= blockPushEnvelopes(this.init.answer, state.peer, head, this.log)
+          this.send(state, pushed.then(push => {
+            if (push.length > 0) this.stats.pushesSent++
+            return Buffer.concat([...push, encodeP2pMessage(announcement)])
+          }))
+        } else {
+          this.send(state, announcement)
+        }
       } else {
         this.sendCurrentHead(state, [], head)
       }
@@ -238,6 +224,20 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       const unknown = hashes.filter(h => !state.knownOperations.has(toHex(h)))
       if (unknown.length > 0) this.sendCurrentHead(state, unknown)
     }
+  }
+
+  /** Asks a peer to push us block operations, or to stop (§4.6). */
+  private askPush (peerId: string, enabled: boolean): void {
+    const state = this.byPeer.get(peerId)
+    if (state === undefined) return
+    state.pushFrom = enabled
+    if (!enabled) state.pushStoppedAt = this.now()
+    this.send(state, { tag: 'Block_push', chainId: this.chainId, enabled })
+  }
+
+  /** Whether pushed block operations from this peer are taken: we asked it, or asked it to stop only just now. */
+  private takesPushes (state: PeerGossip): boolean {
+    return state.pushFrom || this.now() - state.pushStoppedAt < PUSH_STOP_GRACE_MS
   }
 
   private sendCurrentHead (state: PeerGossip, ops: readonly Uint8Array[], head: StoredHeader = this.init.chain.head): void {
@@ -267,42 +267,24 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     return { total, perPeerBound: MAX_QUEUED_WRITES }
   }
 
-  /**
-   * Queues a message (or an encoded answer envelope) on our stream to the peer; a slow peer loses
-   * announcements, never blocks us.
-   */
-  private send (state: PeerGossip, message: P2pMessage | Uint8Array): void {
+  /** Queues a message on our stream to the peer (see `PeerGossip.enqueue`), if we still gossip with it. */
+  private send (state: PeerGossip, message: OutgoingGossip): void {
     if (!this.running || this.byPeer.get(state.peer.tezosPeerId) !== state) return
-    if (state.queued >= MAX_QUEUED_WRITES) {
-      this.stats.dropped++
-      return
-    }
-    state.queued++
-    if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
-    state.writes = state.writes.then(async () => {
-      try {
-        if (message instanceof Uint8Array) await state.peer.sendEnvelope?.(message)
-        else await state.peer.send(message)
-        this.stats.sent++
-      } catch (err) {
-        this.log.debug({ peer: state.peer.tezosPeerId, err: (err as Error).message }, 'gossip write failed')
-      } finally {
-        state.queued--
-      }
+    const queued = state.enqueue(message, {
+      sent: () => { this.stats.sent++ },
+      failed: err => { this.log.debug({ peer: state.peer.tezosPeerId, err: err.message }, 'gossip write failed') }
     })
+    if (!queued) this.stats.dropped++
+    else if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
   }
 
-  private drop (state: PeerGossip): void {
-    clearInterval(state.silenceTimer)
-    state.knownBlocks.leave()
-    state.knownOperations.leave()
-  }
 
   /** The peer's stream to us: read announcements until it ends. */
   private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = this.init.peers.ofConnection(connection.id)
     if (peer === undefined) { stream.abort(new Error('no authenticated peer')); return }
-    const reader = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+    const push = stream.protocol === GOSSIP_PUSH_PROTOCOL
+    const reader = new EnvelopeStream(stream, stream.protocol ?? GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
     try {
       for (;;) {
         const read = await reader.read()
@@ -310,8 +292,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         this.stats.received++
         this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
         if (isGossipChannelRequest(read.message)) await this.answerRequest(peer, read.message)
-        else if (GOSSIP_CHANNEL_ANSWERS.has(read.message.tag)) this.takeAnswer(peer, read.message)
-        else await this.handleMessage(peer, read.message)
+        else if (GOSSIP_CHANNEL_ANSWERS.has(read.message.tag)) this.takeAnswer(peer, read.message, push, read.size)
+        else await this.handleMessage(peer, read.message, push)
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -344,21 +326,35 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   }
 
   /** An answer on the peer's gossip stream: to the request waiting for its key; one nobody asked for is the peer's fault. */
-  private takeAnswer (peer: NetworkPeer, answer: P2pMessage): void {
+  private takeAnswer (peer: NetworkPeer, answer: P2pMessage, push: boolean, size: number): void {
     const state = this.byPeer.get(peer.tezosPeerId)
     if (state !== undefined) state.lastHeard = this.now()
     const delivery = peer.deliver?.(answer) ?? 'unrequested'
     if (delivery === 'delivered') this.stats.answersReceived++
     else if (delivery === 'late') this.stats.lateAnswers++
+    else if (push && answer.tag === 'Operations_for_blocks' && state !== undefined && this.takesPushes(state)) this.keepPushed(peer, answer, size)
     else this.init.report(peer.ref, 'unrequested-data', `gossip: ${answer.tag} that was not requested`)
+  }
+
+  /** Block operations a peer we asked pushed ahead of its announcement: kept for the fetch they spare (§4.6). */
+  private keepPushed (peer: NetworkPeer, answer: P2pMessage, size: number): void {
+    const admission = this.throttle.admit(peer.tezosPeerId, answer.tag)
+    if (admission !== 'granted') {
+      this.stats.dropped++
+      if (admission === 'flooding') this.init.report(peer.ref, 'flooding', `gossip: pushed ${answer.tag} beyond its throttle`)
+      return
+    }
+    this.stats.pushesReceived++
+    peer.keepPushed?.(answer, size)
   }
 
   /**
    * One announcement from a peer, whatever its wire. Throws an error carrying its `misbehaviour`
    * when the message is the peer's fault (its wire reports it).
    */
-  async handleMessage (peer: NetworkPeer, message: P2pMessage): Promise<void> {
+  async handleMessage (peer: NetworkPeer, message: P2pMessage, push = false): Promise<void> {
     if (!GOSSIP_MESSAGES.has(message.tag)) throw new UnexpectedMessageError(GOSSIP_PROTOCOL, message.tag, 'not a gossip message')
+    if (message.tag === 'Block_push' && !push) throw new UnexpectedMessageError(GOSSIP_PROTOCOL, message.tag, `only on ${GOSSIP_PUSH_PROTOCOL}`)
     const m = message as Extract<P2pMessage, { chainId: Uint8Array }>
     if (!bytesEqual(m.chainId, this.chainId)) {
       // Octez counts and ignores messages for chains it does not run.
@@ -385,6 +381,9 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       case 'Deactivate':
         state.inactive = true
         return
+      case 'Block_push':
+        state.pushTo = message.enabled
+        return
       case 'Current_head': {
         const hash = blockHash(message.header)
         if (this.init.disableMempool === true && (message.mempool.knownValid.length > 0 || message.mempool.pending.length > 0)) {
@@ -399,6 +398,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         // the gossip stream (§4.5).
         peer.noteAnnounced?.(hash)
         if (mempoolAnnouncement) peer.noteAnnouncedOperations?.(message.mempool.knownValid)
+        else this.notePushCandidate(peer, hash)
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
         this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })
@@ -413,27 +413,25 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     }
   }
 
+  /** A block `peer` announced: if it was first, it may become the peer we ask to push (§4.6). */
+  private notePushCandidate (peer: NetworkPeer, hash: Uint8Array): void {
+    const change = this.pushChoice.announced(toHex(hash), peer.tezosPeerId, id => this.init.peers.get(id)?.pushCapable === true && this.byPeer.has(id))
+    if (change?.stop !== undefined) this.askPush(change.stop, false)
+    if (change?.start !== undefined) this.askPush(change.start, true)
+  }
+
   /**
    * Future heads are ignored; one we hold invalid condemns the peer (Octez), unless it failed only
-   * after validation.
+   * after validation (`announcementVerdict`). An accepted head becomes known to the peer.
    */
   private async acceptable (peer: NetworkPeer, state: PeerGossip, hash: Uint8Array, header: BlockHeader): Promise<boolean> {
-    if (Number(header.shell.timestamp) > this.now() / 1000 + this.drift) {
+    const verdict = await announcementVerdict(this.init.chain, hash, header, this.now() / 1000 + this.drift)
+    if (verdict === 'future') {
       this.stats.futureBlocks++
       this.log.debug({ peer: peer.tezosPeerId, block: b58Encode('blockHash', hash) }, 'ignored a future block')
       return false
     }
-    // Both lookups at once: they are on every announcement's path, before it is passed on.
-    const [invalid, invalidPredecessor] = await Promise.all([this.init.chain.isKnownInvalid(hash), this.init.chain.isKnownInvalid(header.shell.predecessor)])
-    if (invalid !== undefined) {
-      // Inapplicable after validation: the peer may have advertised it before its own application
-      // failed (gossip.md §9), so it is only not taken.
-      if (invalid.afterValidation === true) return false
-      throw new KnownInvalidAnnouncementError(`announced known-invalid block ${b58Encode('blockHash', hash)}`)
-    }
-    if (invalidPredecessor !== undefined) {
-      throw new KnownInvalidAnnouncementError(`announced a block on known-invalid block ${b58Encode('blockHash', header.shell.predecessor)}`)
-    }
+    if (verdict === 'inapplicable') return false
     state.knownBlocks.set(toHex(hash), true)
     return true
   }

@@ -180,8 +180,9 @@ export class ChainNode {
         mempoolHashes: () => this.mempoolValue?.hashes() ?? [],
         disableMempool: this.disableMempool,
         report,
-        // Requests on a gossip stream are answered by the sync responder, with its per-peer rates.
-        answer: async (peer, requests) => await this.requireHost().services.sync?.answer(peer, requests) ?? [],
+        // Requests on a gossip stream are answered by the sync responder, with its per-peer rates;
+        // block operations pushed unasked (gossip.md §4.6) are read the same way, not charged.
+        answer: async (peer, requests, options) => await this.requireHost().services.sync?.answer(peer, requests, options) ?? [],
         logger: this.log,
         ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift })
       }),

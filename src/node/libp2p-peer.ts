@@ -2,7 +2,7 @@ import type { Connection } from '@libp2p/interface'
 import { BoundedCache } from '../chain/cache.ts'
 import { toHex } from '../encoding/index.ts'
 import { peerRefOf, type AuthenticatedPeer, type AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
-import { ANNOUNCED_OPERATIONS_PER_PEER, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_PROTOCOL } from '../gossip/definitions.ts'
+import { ANNOUNCED_OPERATIONS_PER_PEER, GOSSIP_MAX_MESSAGE_BYTES, GOSSIP_PROTOCOL, GOSSIP_PROTOCOLS, GOSSIP_PUSH_PROTOCOL, PUSHED_ANSWERS_PER_PEER, PUSHED_BYTES_PER_PEER } from '../gossip/definitions.ts'
 import { misbehaviourOf, type PeerRef } from '../misbehaviour/index.ts'
 import type { AnswerKind, NetworkPeer, PeerDirectory } from '../peer/index.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
@@ -11,7 +11,7 @@ import { PeerNotConnectedError } from '../sync/client.ts'
 import { SYNC_CHANNEL_PROTOCOL, SYNC_PROTOCOL } from '../sync/definitions.ts'
 import { SyncRequestChannel } from '../sync/request-channel.ts'
 import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
-import { KeyedAnswers, type Delivery } from './keyed-answers.ts'
+import { answerKey, KeyedAnswers, type Delivery } from './keyed-answers.ts'
 
 /** A gossip write that does not drain within this is abandoned (the stream is reset). */
 const GOSSIP_WRITE_TIMEOUT_MS = 30_000
@@ -41,10 +41,16 @@ export class Libp2pPeer implements NetworkPeer {
   /** Operation hashes the peer announced in its mempool (Current_head's known_valid), the latest first kept. */
   private readonly announcedOperations = new BoundedCache<string, true>(ANNOUNCED_OPERATIONS_PER_PEER)
   private readonly channel = new KeyedAnswers()
+  /**
+   * Block operations the peer pushed ahead of its announcement (gossip.md §4.6), by answer key,
+   * until the fetch they spare takes them: checked there like any answer. Bounded in count and bytes.
+   */
+  private readonly pushed = new Map<string, { answer: P2pMessage, size: number }>()
+  private pushedBytes = 0
   /** Batches of data requests, on one sync channel; undefined once the peer refused the protocol. */
   private syncChannel: SyncRequestChannel | undefined
-  /** Requests sent on the gossip stream, on sync streams and on the sync channel (tests, metrics). */
-  readonly requestStats = { channel: 0, streams: 0, syncChannel: 0 }
+  /** Requests sent on the gossip stream, on sync streams and on the sync channel; keys taken from pushes (tests, metrics). */
+  readonly requestStats = { channel: 0, streams: 0, syncChannel: 0, pushedKeysUsed: 0 }
 
   constructor (peer: AuthenticatedPeer, connection: () => Connection | undefined) {
     this.authenticated = peer
@@ -93,6 +99,63 @@ export class Libp2pPeer implements NetworkPeer {
     for (const h of hashes) this.announcedOperations.set(toHex(h), true)
   }
 
+  /**
+   * Whether the peer pushes block operations when asked (gossip.md §4.6): our gossip stream to
+   * it negotiated `/tzp2p/gossip/1.1.0`. False until that stream is open.
+   */
+  get pushCapable (): boolean {
+    return this.out?.stream.protocol === GOSSIP_PUSH_PROTOCOL
+  }
+
+  /**
+   * Keeps block operations the peer pushed (an Operations_for_blocks nobody asked for yet), within
+   * `PUSHED_ANSWERS_PER_PEER` answers and `PUSHED_BYTES_PER_PEER` bytes: the oldest go first.
+   */
+  keepPushed (answer: P2pMessage, size: number): void {
+    const key = answerKey(answer)
+    if (key === undefined || size > PUSHED_BYTES_PER_PEER) return
+    this.dropPushed(key)
+    this.pushed.set(key, { answer, size })
+    this.pushedBytes += size
+    for (const oldest of this.pushed.keys()) {
+      if (this.pushed.size <= PUSHED_ANSWERS_PER_PEER && this.pushedBytes <= PUSHED_BYTES_PER_PEER) break
+      this.dropPushed(oldest)
+    }
+  }
+
+  /** Whether the peer pushed the operations of `blockHash` (pass 0), not yet taken. */
+  hasPushed (blockHash: Uint8Array): boolean {
+    return this.pushed.has(`Operations_for_blocks:${toHex(blockHash)}:0`)
+  }
+
+  private dropPushed (key: string): void {
+    const entry = this.pushed.get(key)
+    if (entry === undefined) return
+    this.pushed.delete(key)
+    this.pushedBytes -= entry.size
+  }
+
+  /** Splits requests into the pushed answers they ask for and the requests for the other keys. */
+  private takePushed (requests: readonly P2pMessage[]): { answers: P2pMessage[], rest: P2pMessage[] } {
+    if (this.pushed.size === 0) return { answers: [], rest: [...requests] }
+    const answers: P2pMessage[] = []
+    const rest: P2pMessage[] = []
+    for (const r of requests) {
+      if (r.tag !== 'Get_operations_for_blocks') { rest.push(r); continue }
+      const keys = r.keys.filter(k => {
+        const key = `Operations_for_blocks:${toHex(k.blockHash)}:${k.validationPass}`
+        const entry = this.pushed.get(key)
+        if (entry === undefined) return true
+        this.dropPushed(key)
+        answers.push(entry.answer)
+        return false
+      })
+      if (keys.length > 0) rest.push(keys.length === r.keys.length ? r : { tag: 'Get_operations_for_blocks', keys })
+    }
+    this.requestStats.pushedKeysUsed += answers.length
+    return { answers, rest }
+  }
+
   /** An answer that arrived on the peer's gossip stream, for the request waiting for its key. */
   deliver (answer: P2pMessage): Delivery {
     return this.channel.deliver(answer)
@@ -104,11 +167,15 @@ export class Libp2pPeer implements NetworkPeer {
    */
   async request (requests: readonly P2pMessage[], kind: AnswerKind, signal: AbortSignal): Promise<P2pMessage[]> {
     if (this.onChannel(requests)) {
+      // What the peer pushed needs no request (gossip.md §4.6); the caller checks it as an answer.
+      const { answers, rest } = this.takePushed(requests)
+      if (rest.length === 0) return answers
       this.requestStats.channel++
-      const envelopes = requests.map(r => encodeP2pMessage(r))
-      return await this.channel.request(requests, async () => {
+      const envelopes = rest.map(r => encodeP2pMessage(r))
+      const got = await this.channel.request(rest, async () => {
         await this.sendEnvelope(envelopes.length === 1 ? envelopes[0] : Buffer.concat(envelopes))
       }, signal)
+      return answers.length === 0 ? got : [...answers, ...got]
     }
     const channel = this.syncChannel
     if (channel !== undefined && ON_SYNC_CHANNEL.has(requests[0].tag)) {
@@ -170,6 +237,8 @@ export class Libp2pPeer implements NetworkPeer {
     this.out = undefined
     this.channel.close()
     this.syncChannel?.close()
+    this.pushed.clear()
+    this.pushedBytes = 0
   }
 
   private async outbound (): Promise<EnvelopeStream> {
@@ -177,8 +246,9 @@ export class Libp2pPeer implements NetworkPeer {
     // Announcements and requests write concurrently: they share one stream, opened once.
     this.opening ??= (async () => {
       try {
-        const stream = await this.open(GOSSIP_PROTOCOL, AbortSignal.timeout(GOSSIP_OPEN_TIMEOUT_MS))
-        this.out = new EnvelopeStream(stream, GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
+        // The push extension if the peer has it, plain gossip otherwise (gossip.md §4.6).
+        const stream = await this.open(GOSSIP_PROTOCOLS, AbortSignal.timeout(GOSSIP_OPEN_TIMEOUT_MS))
+        this.out = new EnvelopeStream(stream, stream.protocol ?? GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
         return this.out
       } finally {
         this.opening = undefined
@@ -187,7 +257,7 @@ export class Libp2pPeer implements NetworkPeer {
     return await this.opening
   }
 
-  private async open (protocol: string, signal: AbortSignal): ReturnType<Connection['newStream']> {
+  private async open (protocol: string | string[], signal: AbortSignal): ReturnType<Connection['newStream']> {
     const connection = this.connection()
     if (connection === undefined) throw new PeerNotConnectedError(`peer ${this.tezosPeerId} is not connected`)
     return await connection.newStream(protocol, { signal })

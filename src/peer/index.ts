@@ -57,6 +57,14 @@ export interface NetworkPeer {
   noteAnnouncedOperations?: (hashes: readonly Uint8Array[]) => void
   sendEnvelope?: (envelope: Uint8Array) => Promise<void>
   deliver?: (answer: P2pMessage) => 'delivered' | 'late' | 'unrequested'
+  /**
+   * Wires with the block-operation push (libp2p gossip 1.1.0, `protocols/gossip.md` §4.6): whether
+   * the peer can be asked to push; keeps block operations it pushed for the fetch they spare;
+   * whether it pushed a block's operations not yet taken.
+   */
+  readonly pushCapable?: boolean
+  keepPushed?: (answer: P2pMessage, size: number) => void
+  hasPushed?: (blockHash: Uint8Array) => boolean
 }
 
 /** The connected peers of every wire, as the layers above the wires look them up. */

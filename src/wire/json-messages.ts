@@ -185,6 +185,14 @@ const READERS: Array<[string, Reader]> = [
     }
     p.done()
     return m
+  }],
+  ['block_push', f => {
+    const b = inner(f, 'block_push')
+    const enabled = b.get('enabled')
+    if (typeof enabled !== 'boolean') throw new WireJsonError(b.at('enabled'), 'expected a boolean')
+    const m: P2pMessage = { tag: 'Block_push', chainId: chainIdFromJson(b.get('chain_id'), b.at('chain_id')), enabled }
+    b.done()
+    return m
   }]
 ]
 
@@ -193,6 +201,8 @@ export const p2pMessageJson: JsonConverter<P2pMessage> = {
     switch (m.tag) {
       case 'Disconnect': case 'Bootstrap': case 'Advertise': case 'Swap_request': case 'Swap_ack':
         return peerToJson(m)
+      case 'Block_push':
+        return { block_push: { chain_id: chainIdToJson(m.chainId), enabled: m.enabled } }
       default:
         return ddbToJson(m)
     }

@@ -2,6 +2,7 @@ import { DecodeError, EncodeError, Reader, Writer, type Codec } from '../encodin
 import { DDB_CASES, type DistributedDbMessage, type MessageCase } from './ddb-messages.ts'
 import { peerMessageCases, type PeerMessage } from './peer-messages.ts'
 import { pointCodec } from './point.ts'
+import { TZP2P_CASES, type Tzp2pMessage } from './tzp2p-messages.ts'
 
 /**
  * The application-message envelope (`P2p_message.encoding`): `check_size 100 MiB (dynamic_size
@@ -12,8 +13,8 @@ export const P2P_MESSAGE_MAX_BYTES = 100 * 1024 * 1024
 export const P2P_MESSAGE_LENGTH_BYTES = 4
 export const P2P_MESSAGE_TAG_BYTES = 2
 
-/** Every message that travels in the envelope. */
-export type P2pMessage = PeerMessage | DistributedDbMessage
+/** Every message that travels in the envelope (Octez's, and tzp2p's own on libp2p gossip streams). */
+export type P2pMessage = PeerMessage | DistributedDbMessage | Tzp2pMessage
 export type P2pMessageTag = P2pMessage['tag']
 
 export interface P2pMessageCodecOptions {
@@ -29,7 +30,7 @@ interface CaseTable {
 }
 
 function caseTable (points: Codec<string>): CaseTable {
-  const all = { ...peerMessageCases(points), ...DDB_CASES } as Record<string, MessageCase<P2pMessage>>
+  const all = { ...peerMessageCases(points), ...DDB_CASES, ...TZP2P_CASES } as Record<string, MessageCase<P2pMessage>>
   const byTag = new Map(Object.entries(all))
   const byCode = new Map([...byTag.values()].map(c => [c.code, c]))
   return { byTag, byCode }

@@ -97,7 +97,8 @@ export const p2pMessage: fc.Arbitrary<P2pMessage> = fc.oneof(
   record({ tag: fc.constant('Get_protocol_branch' as const), chainId, protoLevel: uint8 }),
   record({ tag: fc.constant('Protocol_branch' as const), chainId, protoLevel: uint8, locator }),
   record({ tag: fc.constant('Get_predecessor_header' as const), blockHash: hash, offset: int32 }),
-  record({ tag: fc.constant('Predecessor_header' as const), blockHash: hash, offset: int32, header: blockHeader })
+  record({ tag: fc.constant('Predecessor_header' as const), blockHash: hash, offset: int32, header: blockHeader }),
+  record({ tag: fc.constant('Block_push' as const), chainId, enabled: fc.boolean() })
 )
 
 /** The arbitrary of each named encoding (`WIRE_ENCODINGS` names). */

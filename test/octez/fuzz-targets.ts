@@ -14,6 +14,7 @@ import { ChunkDecoder, cutMessage, EnvelopeAssembler, MAX_CHUNK_PLAINTEXT_BYTES,
 import { encodeP2pMessage, type P2pMessage } from '../../src/wire/p2p-message.ts'
 import vectors from '../fixtures/octez-public.json' with { type: 'json' }
 import { roundTripTarget, type FuzzTarget } from '../encoding/fuzz-support.ts'
+import { TZP2P_CASES } from '../../src/wire/tzp2p-messages.ts'
 
 const session = vectors.session_carthagenet
 const KEY = fromHex(session.channel_key)
@@ -74,7 +75,10 @@ export function encodeEnvelopeStream (messages: P2pMessage[]): Uint8Array {
 }
 
 /** `p2pCorpus`: whole envelopes (real vectors and generated messages). */
-export function octezWireFuzzTargets (p2pCorpus: Uint8Array[]): FuzzTarget[] {
+export function octezWireFuzzTargets (allMessages: Uint8Array[]): FuzzTarget[] {
+  // Octez's messages only: tzp2p's own (gossip 1.1.0) are unknown tags on Octez's wire, as in Octez.
+  const tzp2pCodes = new Set(Object.values(TZP2P_CASES).map(c => c.code))
+  const p2pCorpus = allMessages.filter(b => !tzp2pCodes.has((b[4] << 8) | b[5]))
   // Streams of a few envelopes back to back, and the same streams sealed in chunks cut as a writer cuts them.
   const streams: Uint8Array[] = []
   for (let i = 0; i < p2pCorpus.length; i++) {

@@ -8,7 +8,7 @@ import { KnownInvalidBlockError, CheckpointConflictError, FutureBlockError } fro
 import { DecodeError } from '../../src/encoding/errors.ts'
 import { MessageTooLargeError, UnexpectedMessageError } from '../../src/stream/envelope-stream.ts'
 import { RateLimiter } from '../../src/stream/rate-limit.ts'
-import { KnownInvalidAnnouncementError } from '../../src/gossip/service.ts'
+import { KnownInvalidAnnouncementError } from '../../src/gossip/announcement-checks.ts'
 import {
   HandshakeClosedError, HandshakeDecipherError, HandshakeTimeoutError, MalformedHandshakeError, NotEnoughProofOfWorkError,
   PeerRejectedError

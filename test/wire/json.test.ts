@@ -125,7 +125,8 @@ test('every message kind survives binary → JSON → binary', () => {
     { tag: 'Operations_for_blocks', blockHash: h, validationPass: 1, path: [{ side: 'Left', sibling: h }, { side: 'Right', sibling: h }], operations: [{ branch: h, data: new Uint8Array(0) }] },
     { tag: 'Get_checkpoint', chainId }, { tag: 'Checkpoint', chainId, header },
     { tag: 'Get_protocol_branch', chainId, protoLevel: 3 }, { tag: 'Protocol_branch', chainId, protoLevel: 3, locator },
-    { tag: 'Get_predecessor_header', blockHash: h, offset: 12 }, { tag: 'Predecessor_header', blockHash: h, offset: -1, header }
+    { tag: 'Get_predecessor_header', blockHash: h, offset: 12 }, { tag: 'Predecessor_header', blockHash: h, offset: -1, header },
+    { tag: 'Block_push', chainId, enabled: true }
   ]
   for (const m of all) {
     const text = JSON.stringify(p2pMessageJson.toJson(m))

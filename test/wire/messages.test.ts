@@ -177,7 +177,9 @@ test('every message kind round-trips through the envelope', () => {
     { tag: 'Operations_for_blocks', blockHash: H('b'), validationPass: 0, path: [], operations: [] },
     { tag: 'Get_checkpoint', chainId }, { tag: 'Checkpoint', chainId, header },
     { tag: 'Get_protocol_branch', chainId, protoLevel: 255 }, { tag: 'Protocol_branch', chainId, protoLevel: 2, locator },
-    { tag: 'Get_predecessor_header', blockHash: H('b'), offset: -5 }, { tag: 'Predecessor_header', blockHash: H('b'), offset: 1 << 30, header }
+    { tag: 'Get_predecessor_header', blockHash: H('b'), offset: -5 }, { tag: 'Predecessor_header', blockHash: H('b'), offset: 1 << 30, header },
+    // tzp2p's own (gossip 1.1.0 only, protocols/gossip.md §4.6).
+    { tag: 'Block_push', chainId, enabled: true }, { tag: 'Block_push', chainId, enabled: false }
   ]
   const codes = new Set<number>()
   for (const m of all) {
@@ -187,9 +189,11 @@ test('every message kind round-trips through the envelope', () => {
     assert.equal(p2pMessageBodyLength(bytes), bytes.length - 4)
     codes.add(p2pMessageCode(m.tag))
   }
-  assert.equal(codes.size, 24)
+  assert.equal(codes.size, 25)
   assert.deepEqual([...codes].sort((a, b) => a - b).map(c => c.toString(16)),
-    ['1', '2', '3', '4', '5', '10', '11', '12', '13', '14', '20', '21', '30', '31', '40', '41', '60', '61', '70', '71', '80', '81', '90', '91'])
+    ['1', '2', '3', '4', '5', '10', '11', '12', '13', '14', '20', '21', '30', '31', '40', '41', '60', '61', '70', '71', '80', '81', '90', '91', 'f0'])
+  // Block_push's payload: the chain id, then Data_encoding's bool.
+  assert.equal(toHex(encodeP2pMessage({ tag: 'Block_push', chainId, enabled: true })).slice(-2), 'ff')
 })
 
 test('envelope errors: unknown tag, bad lengths, over-long requests, trailing bytes', () => {

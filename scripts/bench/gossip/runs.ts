@@ -66,6 +66,13 @@ export interface StackResult {
    * validation, application, store write).
    */
   heardToHead?: number[]
+  /**
+   * tzp2p only: latencies to the block being validated at the node (header and every operation in
+   * hand and checked; the moment it forwards the block and could hand it to an embedder), before
+   * its application and store write. The nearest point to gossipsub's delivery, which checks a
+   * message's signature and hands it over.
+   */
+  validated?: number[]
   /** (block, node) pairs that never arrived before the deadline. */
   missing: number
   bytesPerHeadPerNode: number
@@ -214,11 +221,13 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   const latencies: number[] = []
   const announced: number[] = []
   const heardToHead: number[] = []
+  const validated: number[] = []
   let missing = 0
   for (let i = 0; i < cluster.nodes.length; i++) {
     if (i === PRODUCER) continue
     const heads = cluster.nodes[i].arrivals.get('head')
     const firstHeard = cluster.nodes[i].arrivals.get('announced')
+    const ready = cluster.nodes[i].arrivals.get('ready')
     for (const key of keys) {
       const t0 = origin.get(key) as number
       const t = heads?.get(key)
@@ -227,6 +236,8 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
       const a = firstHeard?.get(key)
       if (a !== undefined) announced.push(a - t0)
       if (a !== undefined && t !== undefined) heardToHead.push(t - a)
+      const v = ready?.get(key)
+      if (v !== undefined) validated.push(v - t0)
     }
   }
   const perHeadNode = p.heads * p.nodes
@@ -242,6 +253,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   return {
     latencies,
     ...(announced.length > 0 ? { announced, heardToHead } : {}),
+    ...(validated.length > 0 ? { validated } : {}),
     missing,
     bytesPerHeadPerNode: sent / perHeadNode,
     byProtocol: perBlockAndNode(after.byProtocol, before.byProtocol),
