@@ -22,6 +22,7 @@
 import { pino } from 'pino'
 import { encode, fromHex, toHex } from '../../../src/encoding/index.ts'
 import { createNode } from '../../../src/node/create-node.ts'
+import { Libp2pPeer } from '../../../src/node/libp2p-peer.ts'
 import { demoSetup } from '../../../test/helpers/demo-chain.ts'
 import { signTransfer } from '../../../src/protocol/demo/index.ts'
 import { operationCodec } from '../../../src/wire/operation.ts'
@@ -116,9 +117,13 @@ function counters (): Record<string, number> {
   const sync = node.libp2p.services.sync
   const out: Record<string, number> = {
     'gossip messages sent': gossip?.stats.sent ?? 0,
-    'sync exchanges (a stream, a channel batch or a gossip-stream request each)': sync?.client.stats.exchanges ?? 0,
+    'sync exchanges (a stream, a channel batch, a gossip-stream request or pushed answers taken, each)': sync?.client.stats.exchanges ?? 0,
     'sync requests sent': sync?.client.stats.requests ?? 0,
-    'sync answers received': sync?.client.stats.answers ?? 0
+    'sync answers received': sync?.client.stats.answers ?? 0,
+    // Block operations pushed with announcements (protocols/gossip.md §4.6), and those a fetch took.
+    'pushes sent': gossip?.stats.pushesSent ?? 0,
+    'pushed answers received': gossip?.stats.pushesReceived ?? 0,
+    'pushed answers taken': node.networkPeers.list().reduce((n, p) => n + (p instanceof Libp2pPeer ? p.requestStats.pushedKeysUsed : 0), 0)
   }
   for (const [tag, n] of gossip?.receivedByTag ?? []) out[`gossip ${tag} received`] = n
   return out
