@@ -145,6 +145,21 @@ export class Requester<K, V> {
     return waiter.promise
   }
 
+  /**
+   * Asks `peer` too for a key in flight to another peer, when `peer` can answer at once (it pushed
+   * the answer with its announcement, `protocols/gossip.md` §4.6): the first answer that passes
+   * settles the key, the other is ignored. A hedge that gets no answer changes nothing (the
+   * request in flight goes on). False when the key is not pending or `peer` was already asked.
+   */
+  hedge (key: K, peer: string): boolean {
+    const e = this.entries.get(this.o.keyId(key))
+    if (e === undefined || e.state !== 'in-flight' || e.tried.has(peer) || e.exclude.has(peer)) return false
+    e.tried.add(peer)
+    this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
+    void this.sendHedge(peer, e)
+    return true
+  }
+
   /** Gives up on one key (its fetches reject with `RequestCancelledError`). */
   cancel (key: K): void {
     const e = this.entries.get(this.o.keyId(key))
@@ -271,6 +286,21 @@ export class Requester<K, V> {
       this.retryLater(e)
     }
     this.schedulePump()
+  }
+
+  private async sendHedge (peer: string, e: Entry<K, V>): Promise<void> {
+    this.sentRequests++
+    let answers: Map<string, V> | undefined
+    try {
+      answers = await this.o.request(peer, [e.key], AbortSignal.timeout(this.o.requestTimeoutMs))
+    } catch (err) {
+      this.o.onRequestError?.(peer, err as Error, [e.key])
+    } finally {
+      const n = (this.inFlight.get(peer) ?? 1) - 1
+      if (n <= 0) this.inFlight.delete(peer)
+      else this.inFlight.set(peer, n)
+    }
+    if (e.state !== 'done' && answers?.has(e.id) === true) this.settle(e, { value: answers.get(e.id) as V, peer })
   }
 
   private retryLater (e: Entry<K, V>): void {

@@ -239,6 +239,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     // 4 s, so asking would leave us a block behind until the next head).
     const hex = toHex(a.hash)
     const waitFor = this.takingHeads.get(hex) ?? this.takingHeads.get(toHex(a.header.shell.predecessor))
+    // This block is being fetched from the peer that announced it first; this one pushed its
+    // operations with its announcement (gossip.md §4.6) and answers at once: whichever comes first.
+    if (this.takingHeads.has(hex) && a.peer.hasPushed?.(a.hash) === true) this.fetchers.hedgeOperationsOf(hashHeader(a.header), peer)
     if (waitFor !== undefined) {
       await waitFor
       const now = await this.status(a.hash)

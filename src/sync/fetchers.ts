@@ -108,6 +108,17 @@ export class Fetchers {
     return await Promise.all(keys.map(async k => (await this.blockOperations.fetch(k, options)).value))
   }
 
+  /**
+   * A peer that pushed a block's operations announced it while they were being fetched from
+   * another: it is asked too, and answers from what it pushed (`protocols/gossip.md` §4.6).
+   */
+  hedgeOperationsOf (header: HashedHeader, peer: string): void {
+    const passes = header.header.shell.validationPass
+    for (let pass = 0; pass < passes; pass++) {
+      this.blockOperations.hedge({ blockHash: header.hash, validationPass: pass, operationsHash: header.header.shell.operationsHash }, peer)
+    }
+  }
+
   peersChanged (): void {
     for (const r of this.all()) r.peersChanged()
   }

@@ -128,6 +128,48 @@ describe('requester', () => {
     r.stop()
   })
 
+  it('hedges a key in flight to another peer that can answer at once: the first answer settles it', async () => {
+    // a holds its answer until released; b answers at once (as a peer answers from what it pushed).
+    const release = Promise.withResolvers<void>()
+    const asked: string[] = []
+    const request = async (peer: string, keys: string[]): Promise<Map<string, string>> => {
+      asked.push(peer)
+      if (peer === 'a') await release.promise
+      return new Map(keys.map(k => [k, `${k}@${peer}`]))
+    }
+    const r = new Requester<string, string>({ name: 'test', keyId: k => k, request, peers: () => ['a', 'b'] })
+    const fetched = r.fetch('x', { preferred: ['a'] })
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(asked, ['a'])
+    assert.equal(r.hedge('y', 'b'), false, 'a key not pending is not hedged')
+    assert.equal(r.hedge('x', 'a'), false, 'nor asked of a peer already asked')
+    assert.equal(r.hedge('x', 'b'), true)
+    assert.equal((await fetched).peer, 'b')
+    release.resolve()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(asked, ['a', 'b'], 'one request each')
+    assert.equal(r.pending, 0)
+  })
+
+  it('a hedge that gets no answer leaves the request in flight to settle the key', async () => {
+    const release = Promise.withResolvers<void>()
+    const asked: string[] = []
+    const request = async (peer: string, keys: string[]): Promise<Map<string, string>> => {
+      asked.push(peer)
+      if (peer === 'b') return new Map()
+      await release.promise
+      return new Map(keys.map(k => [k, `${k}@${peer}`]))
+    }
+    const r = new Requester<string, string>({ name: 'test', keyId: k => k, request, peers: () => ['a', 'b'] })
+    const fetched = r.fetch('x', { preferred: ['a'] })
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(r.hedge('x', 'b'), true)
+    await new Promise(resolve => setImmediate(resolve))
+    release.resolve()
+    assert.equal((await fetched).peer, 'a')
+    assert.deepEqual(asked, ['a', 'b'], 'no retry was started by the empty hedge')
+  })
+
   it('refuses fetches after stop', async () => {
     const r = new Requester<string, string>({ name: 'test', keyId: k => k, request: () => Promise.resolve(new Map()), peers: () => [] })
     r.stop()
