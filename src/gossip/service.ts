@@ -286,15 +286,10 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     const push = stream.protocol === GOSSIP_PUSH_PROTOCOL
     const reader = new EnvelopeStream(stream, stream.protocol ?? GOSSIP_PROTOCOL, GOSSIP_MAX_MESSAGE_BYTES)
     try {
-      for (;;) {
-        const read = await reader.read()
-        if (read === undefined) break
-        this.stats.received++
-        this.receivedByTag.set(read.message.tag, (this.receivedByTag.get(read.message.tag) ?? 0) + 1)
-        if (isGossipChannelRequest(read.message)) await this.answerRequest(peer, read.message)
-        else if (GOSSIP_CHANNEL_ANSWERS.has(read.message.tag)) this.takeAnswer(peer, read.message, push, read.size)
-        else await this.handleMessage(peer, read.message, push)
-      }
+      // Each message is read and handled in a frame of its own: this loop, suspended between
+      // messages, then holds none (a head's hash lists stayed alive until the next message).
+      let more = true
+      while (more) more = await this.readOne(reader, peer, push)
       await stream.close().catch(() => {})
     } catch (err) {
       const error = err as Error
@@ -309,6 +304,19 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       }
       stream.abort(error)
     }
+  }
+
+  /** Reads and handles the next message of a peer's stream; false at its end. */
+  private async readOne (reader: EnvelopeStream, peer: NetworkPeer, push: boolean): Promise<boolean> {
+    const read = await reader.read()
+    if (read === undefined) return false
+    const message = read.message
+    this.stats.received++
+    this.receivedByTag.set(message.tag, (this.receivedByTag.get(message.tag) ?? 0) + 1)
+    if (isGossipChannelRequest(message)) await this.answerRequest(peer, message)
+    else if (GOSSIP_CHANNEL_ANSWERS.has(message.tag)) this.takeAnswer(peer, message, push, read.size)
+    else await this.handleMessage(peer, message, push)
+    return true
   }
 
   /**
