@@ -41,8 +41,10 @@ describe('gossip benchmark, smoke run (4 node processes per stack, 5 blocks)', (
     assert.equal(new Set(tz.measured.map(b => b.key)).size, params.heads)
     // Each block carries its operations: the payload holds the header and 3 transfers.
     assert.ok(tz.result.payloadBytes > 3 * 100, `payload ${tz.result.payloadBytes}`)
-    // Announcements and the operations fetched from the announcer both travel on the gossip streams.
-    assert.ok((tz.result.byProtocol['/tzp2p/gossip/1.0.0'] ?? 0) > 0)
+    // Announcements and the operations fetched from the announcer (or pushed by it) both travel on
+    // the gossip streams, negotiated as 1.1.0 between tzp2p nodes (protocols/gossip.md §4.6).
+    assert.ok((tz.result.byProtocol['/tzp2p/gossip/1.1.0'] ?? 0) > 0, JSON.stringify(tz.result.byProtocol))
+    assert.equal(tz.result.byProtocol['/tzp2p/gossip/1.0.0'], undefined)
     const gs = await runGossipsub(params, tz.warmup, tz.measured)
     check('gossipsub', gs)
     assert.equal(gs.payloadBytes, tz.result.payloadBytes)
