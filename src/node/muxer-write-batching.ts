@@ -7,9 +7,9 @@
  * often written together — a ping, a stream's SYN and its multistream-select header; the
  * multistream-select answer (two Data frames) and the first message of the protocol; a last Data
  * frame and the FIN of a stream closed right after — and each still costs a Noise message, two
- * socket writes and a read on the other side. The Tezos handshake of a new connection paid for 17
- * Noise messages where its bytes fit in 9 (docs/profiles.md, "bench:handshake: one Noise message
- * per turn").
+ * socket writes and a read on the other side. The muxers of a new connection sent 15 Noise
+ * messages from its opening to the end of the Tezos handshake; grouped by turn, 6 (docs/profiles.md,
+ * "bench:handshake: one Noise message per turn, tags when they count").
  *
  * Yamux runs over a byte stream: the receiver's frame decoder reads frames out of whatever the
  * transport delivers, several per message or one across messages, so how frames are grouped into
