@@ -18,9 +18,12 @@ import type { LocalVersions } from './versions.ts'
 export const HANDSHAKE_PROTOCOL = '/tzp2p/handshake/1.0.0'
 /** Octez `authentication_timeout`. */
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5000
-/** Peer-store tag carried by every libp2p peer with an authenticated connection. */
+/**
+ * Peer-store tag carried by the libp2p peers with an authenticated connection while the node has
+ * more connections than `tagAboveConnections` (see `HandshakeService`).
+ */
 export const AUTHENTICATED_TAG = 'tzp2p-authenticated'
-/** Peer-store metadata key holding the peer's Tezos peer id (UTF-8 `id…`). */
+/** Peer-store metadata key holding the peer's Tezos peer id (UTF-8 `id…`), written with the tag. */
 export const TEZOS_PEER_ID_METADATA = 'tzp2p-peer-id'
 /** How long a rejected connection may take to flush its Nack before it is cut. */
 const NACK_FLUSH_MS = 1000
@@ -54,6 +57,11 @@ export interface HandshakeInit {
   authenticationTimeoutMs?: number
   /** Authenticated connections at which further ones are answered Too_many_connections. */
   maxConnections: number
+  /**
+   * Open libp2p connections (authenticated or not) above which authenticated peers are tagged in
+   * the peer store; default `maxConnections`.
+   */
+  tagAboveConnections?: number
   /** Port announced in our connection messages (0 = none); read when each handshake starts. */
   advertisedPort: () => number
   /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
@@ -97,6 +105,17 @@ interface PendingConnection {
  * connection opens, the listener answers, and a connection that is not authenticated within the
  * timeout is closed. It owns the record of authenticated peers that every other tzp2p protocol
  * checks (see `authenticatedOnly`).
+ *
+ * The peer-store tag (`AUTHENTICATED_TAG`) is what libp2p's connection pruner reads: when libp2p
+ * holds more connections than its own limit it closes those of the peers with the lowest tag values
+ * first, and the tag keeps authenticated peers off that list. The pruner acts only above libp2p's
+ * limit, which the node sets well above `maxConnections` (tzp2p refuses authenticated connections
+ * beyond that with a Nack first), so a tag only matters once connections pile up past
+ * `maxConnections`. Writing it for every connection cost two peer-store writes at each end of each
+ * connection (docs/profiles.md, "bench:handshake: one Noise message per turn, tags when they
+ * count"); the service therefore tags authenticated peers, all at once, when the open connections
+ * first exceed `tagAboveConnections`, tags each new one while they stay above half of it, and
+ * untags a tagged peer when its last authenticated connection closes.
  */
 export class HandshakeService implements Startable {
   readonly peers = new AuthenticatedPeers()
@@ -112,6 +131,13 @@ export class HandshakeService implements Startable {
   private readonly admission: ConnectionAdmission
   private running = false
   private readonly localPeerIdBytes: Uint8Array
+  /** libp2p connections open (from `connection:open` to `connection:close`). */
+  private openConnections = 0
+  private readonly tagAbove: number
+  /** Whether newly authenticated peers are tagged (see the class comment). */
+  private tagging = false
+  /** Tagged libp2p peers, by PeerId string. */
+  private readonly tagged = new Map<string, PeerId>()
 
   constructor (components: HandshakeComponents, init: HandshakeInit) {
     this.components = components
@@ -122,6 +148,7 @@ export class HandshakeService implements Startable {
     this.log = init.logger.child({ module: 'handshake' })
     this.localPeerIdBytes = components.peerId.toMultihash().bytes
     this.admission = new ConnectionAdmission(this.peers, init)
+    this.tagAbove = init.tagAboveConnections ?? init.maxConnections
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/handshake'
@@ -154,6 +181,9 @@ export class HandshakeService implements Startable {
       this.notify('disconnected', peer)
     }
     this.admission.clear()
+    this.openConnections = 0
+    this.tagging = false
+    this.tagged.clear()
   }
 
   isAuthenticated (connection: Pick<Connection, 'id'>): boolean {
@@ -174,12 +204,19 @@ export class HandshakeService implements Startable {
 
   private readonly onConnectionOpen = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
+    this.openConnections++
+    if (!this.tagging && this.openConnections > this.tagAbove) {
+      this.tagging = true
+      for (const peer of this.peers.list()) void this.tag(peer)
+    }
     const p = this.track(connection)
     if (connection.direction === 'outbound' && !p.started) void this.runDialer(p)
   }
 
   private readonly onConnectionClose = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
+    this.openConnections = Math.max(0, this.openConnections - 1)
+    if (this.tagging && this.openConnections <= this.tagAbove / 2) this.tagging = false
     const p = this.pending.get(connection.id)
     // A running handshake may still hold the peer's last chunk (a Nack sent just before it closed):
     // it settles itself when its reads drain or fail, with the deadline as a backstop.
@@ -307,7 +344,7 @@ export class HandshakeService implements Startable {
         remote: peer.remoteAddress.toString()
       }, 'peer authenticated')
     }
-    void this.tag(peer)
+    if (this.tagging) void this.tag(peer)
     p.result.resolve(peer)
     this.notify('authenticated', peer)
   }
@@ -379,6 +416,9 @@ export class HandshakeService implements Startable {
   }
 
   private async tag (peer: AuthenticatedPeer): Promise<void> {
+    const key = peer.libp2pPeerId.toString()
+    if (this.tagged.has(key)) return
+    this.tagged.set(key, peer.libp2pPeerId)
     try {
       await this.components.peerStore.merge(peer.libp2pPeerId, {
         tags: { [AUTHENTICATED_TAG]: { value: 100 } },
@@ -390,7 +430,9 @@ export class HandshakeService implements Startable {
   }
 
   private async untag (peerId: PeerId): Promise<void> {
-    if (this.peers.hasLibp2pPeer(peerId) || !this.running) return
+    if (this.tagged.size === 0 || this.peers.hasLibp2pPeer(peerId) || !this.running) return
+    const key = peerId.toString()
+    if (!this.tagged.delete(key)) return
     try {
       await this.components.peerStore.merge(peerId, { tags: { [AUTHENTICATED_TAG]: undefined } })
     } catch (err) {
