@@ -2,12 +2,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { AUTHENTICATED_TAG, HANDSHAKE_PROTOCOL, TEZOS_PEER_ID_METADATA } from '../../src/handshake/service.ts'
 import {
-  PeerRefusedError, PeerRejectedError, RejectedByPeerError, SelfConnectionError, HandshakeClosedError, HandshakeProtocolError
+  PeerRefusedError, PeerRejectedError, RejectedByPeerError, SelfConnectionError, HandshakeClosedError
 } from '../../src/handshake/errors.ts'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { tcp } from '@libp2p/tcp'
-import { createLibp2p } from 'libp2p'
 import { startNode, addressOf, nextEvent, stopAll, identityWithPow, TEST_CHAIN } from '../helpers/node.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -234,25 +230,6 @@ describe('handshake between two nodes on loopback', () => {
       assert.deepEqual(sends, [44 + frame, 20 + 19])
     } finally {
       await stopAll(dialer, listener)
-    }
-  })
-
-  it('fails with HandshakeProtocolError, without greylisting, when the listener answers the lazy proposal with "na"', async () => {
-    const dialer = await startNode()
-    // A libp2p host that speaks no tzp2p protocol: multistream-select refuses the proposal.
-    const host = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()]
-    })
-    await host.start()
-    try {
-      await assert.rejects(dialer.dial(host.getMultiaddrs()[0]), (err: Error) =>
-        err instanceof HandshakeProtocolError && /does not speak \/tzp2p\/handshake\/1\.0\.0: it answered "na"/.test(err.message))
-      assert.equal(dialer.greylist.size, 0)
-    } finally {
-      await stopAll(dialer, host)
     }
   })
 
