@@ -10,7 +10,6 @@ import {
 import { CONNECTION_METADATA_BYTES, connectionMetadataCodec, type ConnectionMetadata } from '../wire/metadata.ts'
 import { POINT_MAX_ENCODED_BYTES } from '../wire/point.ts'
 import { ChunkCipher, HandshakeTransport } from './channel.ts'
-import type { LazySelection } from './lazy-select.ts'
 import {
   HandshakeDecipherError, MalformedHandshakeError, NotEnoughProofOfWorkError, PeerRefusedError, PeerRejectedError,
   RejectedByPeerError, SelfConnectionError
@@ -73,11 +72,6 @@ export interface HandshakeRun {
    * greylisted, or anyone could get an honest peer greylisted by sending its public key.
    */
   onIdentified?: (tezosPeerId: string, proven: boolean) => void
-  /**
-   * Set on a dialer's stream opened without negotiation (`lazy-select.ts`): its proposal goes out
-   * before our connection message, and the listener's answer is checked before its own.
-   */
-  lazySelection?: LazySelection
 }
 
 export interface HandshakeResult extends RemoteCandidate {
@@ -130,9 +124,7 @@ export async function authenticate (run: HandshakeRun): Promise<HandshakeResult>
       version: announcedVersion(local.versions)
     }
     const ownFrame = encodeConnectionFrame(ownMessage)
-    if (run.lazySelection !== undefined) transport.write(run.lazySelection.proposal)
     transport.write(ownFrame)
-    if (run.lazySelection !== undefined) await run.lazySelection.readAnswer(async n => await transport.readBytes(n))
     const remoteFrame = await transport.readConnectionFrame()
     const remote = decodeOrMalformed('connection message', () => decodeConnectionFrame(remoteFrame))
 

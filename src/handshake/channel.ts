@@ -91,11 +91,6 @@ export class HandshakeTransport {
     this.incoming.detach()
   }
 
-  /** Reads exactly `n` bytes (for the multistream-select answer of a lazily selected stream, `lazy-select.ts`). */
-  async readBytes (n: number): Promise<Uint8Array> {
-    return await this.readExact(n)
-  }
-
   /** Reads the remote connection message; returns the whole frame (length prefix included). */
   async readConnectionFrame (): Promise<Uint8Array> {
     const header = await this.readExact(LENGTH_PREFIX_BYTES)

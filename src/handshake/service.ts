@@ -14,7 +14,6 @@ import {
   SelfConnectionError
 } from './errors.ts'
 import type { LocalVersions } from './versions.ts'
-import { isLazySelected, LAZY_SELECT_OPTION, LazySelection } from './lazy-select.ts'
 
 export const HANDSHAKE_PROTOCOL = '/tzp2p/handshake/1.0.0'
 /** Octez `authentication_timeout`. */
@@ -26,8 +25,6 @@ export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5000
 export const AUTHENTICATED_TAG = 'tzp2p-authenticated'
 /** Peer-store metadata key holding the peer's Tezos peer id (UTF-8 `id…`), written with the tag. */
 export const TEZOS_PEER_ID_METADATA = 'tzp2p-peer-id'
-/** The dialer's proposal of the handshake protocol, written with its connection message (lazy-select.ts). */
-const HANDSHAKE_SELECTION = new LazySelection(HANDSHAKE_PROTOCOL)
 /** How long a rejected connection may take to flush its Nack before it is cut. */
 const NACK_FLUSH_MS = 1000
 
@@ -260,9 +257,7 @@ export class HandshakeService implements Startable {
     p.started = true
     let stream: Stream
     try {
-      // The node's muxer hands the stream over unnegotiated: the proposal leaves with our connection message.
-      const options = { signal: p.deadline.signal, [LAZY_SELECT_OPTION]: true }
-      stream = await p.connection.newStream(HANDSHAKE_PROTOCOL, options)
+      stream = await p.connection.newStream(HANDSHAKE_PROTOCOL, { signal: p.deadline.signal })
     } catch (err) {
       const reason = p.deadline.signal.aborted
         ? p.deadline.signal.reason as Error
@@ -270,7 +265,7 @@ export class HandshakeService implements Startable {
       this.fail(p, reason)
       return
     }
-    await this.run(p, stream, isLazySelected(stream) ? HANDSHAKE_SELECTION : undefined)
+    await this.run(p, stream)
   }
 
   private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
@@ -288,7 +283,7 @@ export class HandshakeService implements Startable {
     await this.run(p, stream)
   }
 
-  private async run (p: PendingConnection, stream: Stream, lazySelection?: LazySelection): Promise<void> {
+  private async run (p: PendingConnection, stream: Stream): Promise<void> {
     const { connection } = p
     const incoming = connection.direction === 'inbound'
     try {
@@ -308,8 +303,7 @@ export class HandshakeService implements Startable {
           advertisedPort: this.init.advertisedPort()
         },
         policy: this.admission.policyFor(connection),
-        onIdentified: (id, proven) => { p.tezosPeerId = id; p.tezosPeerIdProven = proven },
-        ...(lazySelection === undefined ? {} : { lazySelection })
+        onIdentified: (id, proven) => { p.tezosPeerId = id; p.tezosPeerIdProven = proven }
       })
       if (p.settled) return
       const peer: AuthenticatedPeer = {

@@ -27,7 +27,6 @@ import { yamux, type YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import type { StreamMuxerFactory } from '@libp2p/interface'
 import { batchMuxerWrites, type BatchableMuxer } from './muxer-write-batching.ts'
-import { LAZY_SELECT_OPTION, markLazySelected } from '../handshake/lazy-select.ts'
 
 /** The `@chainsafe/libp2p-yamux` version whose internals (`_newStream`, the stream's window fields) this module reads. */
 export const SPARSE_WINDOW_UPDATES_YAMUX_VERSION = '8.0.1'
@@ -104,17 +103,6 @@ export function nodeYamux (init?: YamuxMuxerInit, options: NodeYamuxOptions = {}
       const muxer = createStreamMuxer(maConn)
       // Small frames of one turn leave in one Noise message (muxer-write-batching.ts).
       batchMuxerWrites(muxer as unknown as BatchableMuxer, maConn)
-      // A caller that speaks multistream-select itself gets its stream unnegotiated (handshake/lazy-select.ts).
-      const createStream = muxer.createStream.bind(muxer)
-      muxer.createStream = async (options) => {
-        const stream = await createStream(options)
-        const wanted = options as (typeof options & { [LAZY_SELECT_OPTION]?: unknown, protocol?: unknown }) | undefined
-        if (wanted?.[LAZY_SELECT_OPTION] === true && typeof wanted.protocol === 'string' && stream.protocol === '') {
-          stream.protocol = wanted.protocol
-          markLazySelected(stream)
-        }
-        return stream
-      }
       const internals = muxer as unknown as { _newStream?: NewStream }
       const newStream = internals._newStream
       if (typeof newStream !== 'function') return muxer

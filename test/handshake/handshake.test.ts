@@ -207,7 +207,7 @@ describe('handshake between two nodes on loopback', () => {
     }
   })
 
-  it('the dialer sends its multistream-select proposal with its connection message, then its Metadata with its Ack', async () => {
+  it('the dialer sends its connection message and Metadata in one stream message, then its Ack', async () => {
     const dialer = await startNode()
     const listener = await startNode()
     try {
@@ -222,12 +222,9 @@ describe('handshake between two nodes on loopback', () => {
       const listenerSaw = nextEvent(listener, 'peer:authenticated')
       await dialer.dial(addressOf(listener))
       await listenerSaw
-      // protocols/handshake.md §2-§4: the proposal is two multistream-select lines of 1 + 19 and
-      // 1 + 23 bytes; frame = 2 + 90 + chain name; Metadata chunk 2 + 16 + 2; Ack 2 + 16 + 1. The
-      // listener's answer, connection message and Metadata arrive together, so the dialer's
-      // Metadata waits for nothing and leaves with its Ack.
+      // protocols/handshake.md §3-§4: frame = 2 + 90 + chain name; Metadata chunk 2 + 16 + 2; Ack 2 + 16 + 1.
       const frame = 2 + 90 + new TextEncoder().encode(TEST_CHAIN).length
-      assert.deepEqual(sends, [44 + frame, 20 + 19])
+      assert.deepEqual(sends, [frame + 20, 19])
     } finally {
       await stopAll(dialer, listener)
     }
