@@ -112,18 +112,27 @@ export function batchMuxerWrites<M extends BatchableMuxer> (muxer: M, maConn: Dr
     return more
   }
 
+  /** Sends what is held as the muxer ends. */
+  const sendHeldAtEnd = (): void => {
+    try {
+      sendHeld()
+    } catch {
+      // The transport closed first: the frames have nobody left to read them.
+    }
+  }
+
   muxer.close = async (options?: object): Promise<void> => {
     try {
       await libraryClose(options)
     } finally {
       // The GoAway (and any FIN) written while closing leaves before libp2p closes the transport.
-      try { sendHeld() } catch {}
+      sendHeldAtEnd()
     }
   }
 
   muxer.abort = (err: Error): void => {
     libraryAbort(err)
-    try { sendHeld() } catch {}
+    sendHeldAtEnd()
   }
 
   return muxer
