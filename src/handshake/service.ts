@@ -14,17 +14,12 @@ import {
   SelfConnectionError
 } from './errors.ts'
 import type { LocalVersions } from './versions.ts'
+import { AuthenticatedPeerTags } from './peer-store-tags.ts'
 
 export const HANDSHAKE_PROTOCOL = '/tzp2p/handshake/1.0.0'
 /** Octez `authentication_timeout`. */
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5000
-/**
- * Peer-store tag carried by the libp2p peers with an authenticated connection while the node has
- * more connections than `tagAboveConnections` (see `HandshakeService`).
- */
-export const AUTHENTICATED_TAG = 'tzp2p-authenticated'
-/** Peer-store metadata key holding the peer's Tezos peer id (UTF-8 `id…`), written with the tag. */
-export const TEZOS_PEER_ID_METADATA = 'tzp2p-peer-id'
+export { AUTHENTICATED_TAG, TEZOS_PEER_ID_METADATA } from './peer-store-tags.ts'
 /** How long a rejected connection may take to flush its Nack before it is cut. */
 const NACK_FLUSH_MS = 1000
 
@@ -59,7 +54,7 @@ export interface HandshakeInit {
   maxConnections: number
   /**
    * Open libp2p connections (authenticated or not) above which authenticated peers are tagged in
-   * the peer store; default `maxConnections`.
+   * the peer store (`AuthenticatedPeerTags`); default `maxConnections`.
    */
   tagAboveConnections?: number
   /** Port announced in our connection messages (0 = none); read when each handshake starts. */
@@ -104,18 +99,8 @@ interface PendingConnection {
  * `/tzp2p/handshake/1.0.0` as a libp2p service: the dialer opens the handshake stream as soon as a
  * connection opens, the listener answers, and a connection that is not authenticated within the
  * timeout is closed. It owns the record of authenticated peers that every other tzp2p protocol
- * checks (see `authenticatedOnly`).
- *
- * The peer-store tag (`AUTHENTICATED_TAG`) is what libp2p's connection pruner reads: when libp2p
- * holds more connections than its own limit it closes those of the peers with the lowest tag values
- * first, and the tag keeps authenticated peers off that list. The pruner acts only above libp2p's
- * limit, which the node sets well above `maxConnections` (tzp2p refuses authenticated connections
- * beyond that with a Nack first), so a tag only matters once connections pile up past
- * `maxConnections`. Writing it for every connection cost two peer-store writes at each end of each
- * connection (docs/profiles.md, "bench:handshake: one Noise message per turn, tags when they
- * count"); the service therefore tags authenticated peers, all at once, when the open connections
- * first exceed `tagAboveConnections`, tags each new one while they stay above half of it, and
- * untags a tagged peer when its last authenticated connection closes.
+ * checks (see `authenticatedOnly`), and tags them in the peer store when that can matter
+ * (`AuthenticatedPeerTags`).
  */
 export class HandshakeService implements Startable {
   readonly peers = new AuthenticatedPeers()
@@ -131,13 +116,7 @@ export class HandshakeService implements Startable {
   private readonly admission: ConnectionAdmission
   private running = false
   private readonly localPeerIdBytes: Uint8Array
-  /** libp2p connections open (from `connection:open` to `connection:close`). */
-  private openConnections = 0
-  private readonly tagAbove: number
-  /** Whether newly authenticated peers are tagged (see the class comment). */
-  private tagging = false
-  /** Tagged libp2p peers, by PeerId string. */
-  private readonly tagged = new Map<string, PeerId>()
+  private readonly tags: AuthenticatedPeerTags
 
   constructor (components: HandshakeComponents, init: HandshakeInit) {
     this.components = components
@@ -148,7 +127,7 @@ export class HandshakeService implements Startable {
     this.log = init.logger.child({ module: 'handshake' })
     this.localPeerIdBytes = components.peerId.toMultihash().bytes
     this.admission = new ConnectionAdmission(this.peers, init)
-    this.tagAbove = init.tagAboveConnections ?? init.maxConnections
+    this.tags = new AuthenticatedPeerTags(components.peerStore, this.peers, init.tagAboveConnections ?? init.maxConnections, this.log)
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/handshake'
@@ -181,9 +160,7 @@ export class HandshakeService implements Startable {
       this.notify('disconnected', peer)
     }
     this.admission.clear()
-    this.openConnections = 0
-    this.tagging = false
-    this.tagged.clear()
+    this.tags.clear()
   }
 
   isAuthenticated (connection: Pick<Connection, 'id'>): boolean {
@@ -204,19 +181,14 @@ export class HandshakeService implements Startable {
 
   private readonly onConnectionOpen = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
-    this.openConnections++
-    if (!this.tagging && this.openConnections > this.tagAbove) {
-      this.tagging = true
-      for (const peer of this.peers.list()) void this.tag(peer)
-    }
+    this.tags.connectionOpened()
     const p = this.track(connection)
     if (connection.direction === 'outbound' && !p.started) void this.runDialer(p)
   }
 
   private readonly onConnectionClose = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
-    this.openConnections = Math.max(0, this.openConnections - 1)
-    if (this.tagging && this.openConnections <= this.tagAbove / 2) this.tagging = false
+    this.tags.connectionClosed()
     const p = this.pending.get(connection.id)
     // A running handshake may still hold the peer's last chunk (a Nack sent just before it closed):
     // it settles itself when its reads drain or fail, with the deadline as a backstop.
@@ -226,7 +198,7 @@ export class HandshakeService implements Startable {
       if (this.log.isLevelEnabled('info')) {
         this.log.info({ tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString() }, 'peer disconnected')
       }
-      void this.untag(peer.libp2pPeerId)
+      if (this.running) this.tags.disconnected(peer.libp2pPeerId)
       this.notify('disconnected', peer)
     }
   }
@@ -344,7 +316,7 @@ export class HandshakeService implements Startable {
         remote: peer.remoteAddress.toString()
       }, 'peer authenticated')
     }
-    if (this.tagging) void this.tag(peer)
+    this.tags.authenticated(peer)
     p.result.resolve(peer)
     this.notify('authenticated', peer)
   }
@@ -412,31 +384,6 @@ export class HandshakeService implements Startable {
     const tcp = connection.remoteAddr.getComponents().find(c => c.name === 'tcp')?.value
     if (ip !== undefined && tcp !== undefined && connection.direction === 'outbound') {
       this.ownPoints.add(toOctezPointString(ipPoint(ip, Number(tcp))))
-    }
-  }
-
-  private async tag (peer: AuthenticatedPeer): Promise<void> {
-    const key = peer.libp2pPeerId.toString()
-    if (this.tagged.has(key)) return
-    this.tagged.set(key, peer.libp2pPeerId)
-    try {
-      await this.components.peerStore.merge(peer.libp2pPeerId, {
-        tags: { [AUTHENTICATED_TAG]: { value: 100 } },
-        metadata: { [TEZOS_PEER_ID_METADATA]: new TextEncoder().encode(peer.tezosPeerId) }
-      })
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'could not tag an authenticated peer')
-    }
-  }
-
-  private async untag (peerId: PeerId): Promise<void> {
-    if (this.tagged.size === 0 || this.peers.hasLibp2pPeer(peerId) || !this.running) return
-    const key = peerId.toString()
-    if (!this.tagged.delete(key)) return
-    try {
-      await this.components.peerStore.merge(peerId, { tags: { [AUTHENTICATED_TAG]: undefined } })
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'could not untag a disconnected peer')
     }
   }
 
