@@ -14,14 +14,12 @@ import {
   SelfConnectionError
 } from './errors.ts'
 import type { LocalVersions } from './versions.ts'
+import { AuthenticatedPeerTags } from './peer-store-tags.ts'
 
 export const HANDSHAKE_PROTOCOL = '/tzp2p/handshake/1.0.0'
 /** Octez `authentication_timeout`. */
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5000
-/** Peer-store tag carried by every libp2p peer with an authenticated connection. */
-export const AUTHENTICATED_TAG = 'tzp2p-authenticated'
-/** Peer-store metadata key holding the peer's Tezos peer id (UTF-8 `id…`). */
-export const TEZOS_PEER_ID_METADATA = 'tzp2p-peer-id'
+export { AUTHENTICATED_TAG, TEZOS_PEER_ID_METADATA } from './peer-store-tags.ts'
 /** How long a rejected connection may take to flush its Nack before it is cut. */
 const NACK_FLUSH_MS = 1000
 
@@ -54,6 +52,11 @@ export interface HandshakeInit {
   authenticationTimeoutMs?: number
   /** Authenticated connections at which further ones are answered Too_many_connections. */
   maxConnections: number
+  /**
+   * Open libp2p connections (authenticated or not) above which authenticated peers are tagged in
+   * the peer store (`AuthenticatedPeerTags`); default `maxConnections`.
+   */
+  tagAboveConnections?: number
   /** Port announced in our connection messages (0 = none); read when each handshake starts. */
   advertisedPort: () => number
   /** Points handed to rejected peers; the default lists authenticated, non-private peers. */
@@ -96,7 +99,8 @@ interface PendingConnection {
  * `/tzp2p/handshake/1.0.0` as a libp2p service: the dialer opens the handshake stream as soon as a
  * connection opens, the listener answers, and a connection that is not authenticated within the
  * timeout is closed. It owns the record of authenticated peers that every other tzp2p protocol
- * checks (see `authenticatedOnly`).
+ * checks (see `authenticatedOnly`), and tags them in the peer store when that can matter
+ * (`AuthenticatedPeerTags`).
  */
 export class HandshakeService implements Startable {
   readonly peers = new AuthenticatedPeers()
@@ -112,6 +116,7 @@ export class HandshakeService implements Startable {
   private readonly admission: ConnectionAdmission
   private running = false
   private readonly localPeerIdBytes: Uint8Array
+  private readonly tags: AuthenticatedPeerTags
 
   constructor (components: HandshakeComponents, init: HandshakeInit) {
     this.components = components
@@ -122,6 +127,7 @@ export class HandshakeService implements Startable {
     this.log = init.logger.child({ module: 'handshake' })
     this.localPeerIdBytes = components.peerId.toMultihash().bytes
     this.admission = new ConnectionAdmission(this.peers, init)
+    this.tags = new AuthenticatedPeerTags(components.peerStore, this.peers, init.tagAboveConnections ?? init.maxConnections, this.log)
   }
 
   readonly [Symbol.toStringTag] = 'tzp2p/handshake'
@@ -154,6 +160,7 @@ export class HandshakeService implements Startable {
       this.notify('disconnected', peer)
     }
     this.admission.clear()
+    this.tags.clear()
   }
 
   isAuthenticated (connection: Pick<Connection, 'id'>): boolean {
@@ -174,12 +181,14 @@ export class HandshakeService implements Startable {
 
   private readonly onConnectionOpen = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
+    this.tags.connectionOpened()
     const p = this.track(connection)
     if (connection.direction === 'outbound' && !p.started) void this.runDialer(p)
   }
 
   private readonly onConnectionClose = (evt: Event): void => {
     const connection = (evt as CustomEvent<Connection>).detail
+    this.tags.connectionClosed()
     const p = this.pending.get(connection.id)
     // A running handshake may still hold the peer's last chunk (a Nack sent just before it closed):
     // it settles itself when its reads drain or fail, with the deadline as a backstop.
@@ -189,7 +198,7 @@ export class HandshakeService implements Startable {
       if (this.log.isLevelEnabled('info')) {
         this.log.info({ tezosPeerId: peer.tezosPeerId, libp2pPeerId: peer.libp2pPeerId.toString() }, 'peer disconnected')
       }
-      void this.untag(peer.libp2pPeerId)
+      if (this.running) this.tags.disconnected(peer.libp2pPeerId)
       this.notify('disconnected', peer)
     }
   }
@@ -307,7 +316,7 @@ export class HandshakeService implements Startable {
         remote: peer.remoteAddress.toString()
       }, 'peer authenticated')
     }
-    void this.tag(peer)
+    this.tags.authenticated(peer)
     p.result.resolve(peer)
     this.notify('authenticated', peer)
   }
@@ -375,26 +384,6 @@ export class HandshakeService implements Startable {
     const tcp = connection.remoteAddr.getComponents().find(c => c.name === 'tcp')?.value
     if (ip !== undefined && tcp !== undefined && connection.direction === 'outbound') {
       this.ownPoints.add(toOctezPointString(ipPoint(ip, Number(tcp))))
-    }
-  }
-
-  private async tag (peer: AuthenticatedPeer): Promise<void> {
-    try {
-      await this.components.peerStore.merge(peer.libp2pPeerId, {
-        tags: { [AUTHENTICATED_TAG]: { value: 100 } },
-        metadata: { [TEZOS_PEER_ID_METADATA]: new TextEncoder().encode(peer.tezosPeerId) }
-      })
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'could not tag an authenticated peer')
-    }
-  }
-
-  private async untag (peerId: PeerId): Promise<void> {
-    if (this.peers.hasLibp2pPeer(peerId) || !this.running) return
-    try {
-      await this.components.peerStore.merge(peerId, { tags: { [AUTHENTICATED_TAG]: undefined } })
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'could not untag a disconnected peer')
     }
   }
 

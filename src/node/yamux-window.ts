@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs'
 import { yamux, type YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import type { StreamMuxerFactory } from '@libp2p/interface'
+import { batchMuxerWrites, type BatchableMuxer } from './muxer-write-batching.ts'
 
 /** The `@chainsafe/libp2p-yamux` version whose internals (`_newStream`, the stream's window fields) this module reads. */
 export const SPARSE_WINDOW_UPDATES_YAMUX_VERSION = '8.0.1'
@@ -100,6 +101,8 @@ export function nodeYamux (init?: YamuxMuxerInit, options: NodeYamuxOptions = {}
     const createStreamMuxer = factory.createStreamMuxer.bind(factory)
     factory.createStreamMuxer = (maConn) => {
       const muxer = createStreamMuxer(maConn)
+      // Small frames of one turn leave in one Noise message (muxer-write-batching.ts).
+      batchMuxerWrites(muxer as unknown as BatchableMuxer, maConn)
       const internals = muxer as unknown as { _newStream?: NewStream }
       const newStream = internals._newStream
       if (typeof newStream !== 'function') return muxer

@@ -5,6 +5,7 @@ import {
   PeerRefusedError, PeerRejectedError, RejectedByPeerError, SelfConnectionError, HandshakeClosedError
 } from '../../src/handshake/errors.ts'
 import { startNode, addressOf, nextEvent, stopAll, identityWithPow, TEST_CHAIN } from '../helpers/node.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** The listening TCP port of a node (what it advertises in its connection messages). */
 function portOf (node: { getMultiaddrs: () => Array<{ toString: () => string }> }): number {
@@ -52,10 +53,9 @@ describe('handshake between two nodes on loopback', () => {
         assert.deepEqual(seen.metadata, { disableMempool: dialer === a, privateNode: dialer === b })
         assert.equal(listener.peers.get(dialer.identity.peerId), seen)
 
-        // Tagged in the peer store, with the Tezos peer id beside it.
+        // One connection, far below the connection limit: no peer-store tag is written.
         const stored = await dialer.libp2p.peerStore.get(listener.peerId)
-        assert.ok(stored.tags.has(AUTHENTICATED_TAG))
-        assert.equal(new TextDecoder().decode(stored.metadata.get(TEZOS_PEER_ID_METADATA)), listener.identity.peerId)
+        assert.ok(!stored.tags.has(AUTHENTICATED_TAG))
 
         // Closing the connection ends the authentication on both sides.
         const dialerGone = nextEvent(dialer, 'peer:disconnected')
@@ -65,13 +65,37 @@ describe('handshake between two nodes on loopback', () => {
         assert.equal((await listenerGone).tezosPeerId, dialer.identity.peerId)
         assert.equal(dialer.peers.size, 0)
         assert.equal(listener.peers.size, 0)
-        const after = await dialer.libp2p.peerStore.get(listener.peerId)
-        assert.ok(!after.tags.has(AUTHENTICATED_TAG))
       }
       assert.equal(a.greylist.size, 0)
       assert.equal(b.greylist.size, 0)
     } finally {
       await stopAll(a, b)
+    }
+  })
+
+  it('tags authenticated peers in the peer store once connections exceed the limit, and untags them when they leave', async () => {
+    const hub = await startNode({ maxConnections: 1 })
+    const first = await startNode()
+    const second = await startNode()
+    try {
+      await first.dial(addressOf(hub))
+      const untagged = await hub.libp2p.peerStore.get(first.peerId)
+      assert.ok(!untagged.tags.has(AUTHENTICATED_TAG))
+
+      // A second connection (answered Too_many_connections) takes the hub over its limit: the
+      // peer already authenticated is tagged, with its Tezos peer id beside the tag.
+      await assert.rejects(second.dial(addressOf(hub)), nackedWith('Too_many_connections'))
+      await waitFor(async () => (await hub.libp2p.peerStore.get(first.peerId)).tags.has(AUTHENTICATED_TAG), { what: 'the authenticated peer tagged' })
+      const stored = await hub.libp2p.peerStore.get(first.peerId)
+      assert.equal(new TextDecoder().decode(stored.metadata.get(TEZOS_PEER_ID_METADATA)), first.identity.peerId)
+      assert.ok(!(await hub.libp2p.peerStore.get(second.peerId)).tags.has(AUTHENTICATED_TAG))
+
+      const gone = nextEvent(hub, 'peer:disconnected')
+      await first.libp2p.hangUp(hub.peerId)
+      await gone
+      await waitFor(async () => !(await hub.libp2p.peerStore.get(first.peerId)).tags.has(AUTHENTICATED_TAG), { what: 'the tag removed' })
+    } finally {
+      await stopAll(hub, first, second)
     }
   })
 

@@ -1,8 +1,9 @@
 /**
  * The node's yamux (src/node/yamux-window.ts) over real TCP + Noise on loopback, against the
- * unmodified library: transfers complete both ways, and a receiver running the node's muxer sends a
- * window update per half window instead of one per Data frame. Frames are counted as each muxer
- * decodes them off the wire.
+ * unmodified library: transfers complete both ways, a receiver running the node's muxer sends a
+ * window update per half window instead of one per Data frame, and the small frames it writes in
+ * one turn leave in one Noise message (src/node/muxer-write-batching.ts). Frames are counted as
+ * each muxer decodes them off the wire, messages as each muxer hands them to Noise.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -27,13 +28,15 @@ const WINDOW_UPDATE = 1
  * frames its muxers sent and the window updates they decoded.
  */
 interface FrameTally {
+  /** Messages the host's muxers handed to the encrypted connection (one Noise message each). */
+  messagesSent: number
   data: number
   windowUpdates: number
   dataSentOnStream: Map<number, number>
   windowUpdatesOnStream: Map<number, number>
 }
 
-const newTally = (): FrameTally => ({ data: 0, windowUpdates: 0, dataSentOnStream: new Map(), windowUpdatesOnStream: new Map() })
+const newTally = (): FrameTally => ({ messagesSent: 0, data: 0, windowUpdates: 0, dataSentOnStream: new Map(), windowUpdatesOnStream: new Map() })
 const bump = (counts: Map<number, number>, streamId: number): void => { counts.set(streamId, (counts.get(streamId) ?? 0) + 1) }
 
 /** Wraps a muxer factory so that every frame its muxers decode from the wire is counted. */
@@ -42,6 +45,11 @@ function counting (inner: () => StreamMuxerFactory, tally: FrameTally): () => St
     const factory = inner()
     const create = factory.createStreamMuxer.bind(factory)
     factory.createStreamMuxer = (maConn) => {
+      const send = maConn.send.bind(maConn)
+      maConn.send = (data) => {
+        tally.messagesSent++
+        return send(data)
+      }
       const muxer = create(maConn)
       type Header = { type: number, streamID: number }
       const internals = muxer as unknown as {
@@ -168,6 +176,47 @@ describe('node yamux: window updates per half window', () => {
   it('the node sends small messages and a bulk transfer to an unmodified peer', async () => {
     assert.equal(await transfer(node, plain, smallMessages()), SMALL_MESSAGES * 100)
     assert.equal(await transfer(node, plain, bulk()), BULK_BYTES)
+  })
+})
+
+/** Opens a stream from `from` to `to`, sends `count` small messages in one turn, closes; returns the messages `from` sent meanwhile and the byte count `to` read. */
+async function sendInOneTurn (from: Host, to: Host, count: number): Promise<{ messages: number, received: number }> {
+  const connection = await from.libp2p.dial(to.libp2p.getMultiaddrs()[0])
+  const stream = await connection.newStream(PROTOCOL)
+  const replyRead = (async () => {
+    const parts: Uint8Array[] = []
+    for await (const chunk of stream) parts.push(chunk.subarray())
+    return Buffer.concat(parts).readUInt32BE(0)
+  })()
+  const before = from.frames.messagesSent
+  for (let i = 0; i < count; i++) assert.ok(stream.send(new Uint8Array(100).fill(i)))
+  await new Promise(resolve => setImmediate(resolve))
+  const messages = from.frames.messagesSent - before
+  await stream.close({ signal: AbortSignal.timeout(30_000) })
+  return { messages, received: await replyRead }
+}
+
+describe('node yamux: the small frames of one turn in one Noise message', () => {
+  let node: Host
+  let plain: Host
+
+  before(async () => {
+    node = await startHost(nodeYamux())
+    plain = await startHost(yamux())
+  })
+  after(async () => {
+    await Promise.all([node, plain].map(async host => { await host?.libp2p.stop() }))
+  })
+
+  it('sends ten messages written in one turn as one Noise message, and an unmodified peer reads them all', async () => {
+    const fromNode = await sendInOneTurn(node, plain, 10)
+    assert.equal(fromNode.received, 1000)
+    assert.equal(fromNode.messages, 1, `${fromNode.messages} Noise messages for 10 Data frames`)
+
+    // The unmodified library, for reference: one Noise message per frame.
+    const fromPlain = await sendInOneTurn(plain, node, 10)
+    assert.equal(fromPlain.received, 1000)
+    assert.ok(fromPlain.messages >= 10, `unmodified yamux: ${fromPlain.messages} Noise messages for 10 Data frames`)
   })
 })
 
