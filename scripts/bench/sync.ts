@@ -111,11 +111,15 @@ try {
     }
   }
   const done = Promise.withResolvers<void>()
+  // The last progress report of the pipeline: where its application stage waited.
+  let progress: { stageMs: { operations: number, precheck: number, apply: number } } | undefined
+  node.events.on('sync:progress', p => { progress = p })
   node.events.on('head', change => { if (change.head.header.shell.level >= BLOCKS) done.resolve() })
   const session = new Session()
   if (values.profile !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
   const start = performance.now()
   const cpuStart = process.cpuUsage()
+  const eluStart = performance.eventLoopUtilization()
   const ownThreadsStart = await cpuByThreadOf(process.pid)
   const peersCpuStart = await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))
   const threadsStart = await Promise.all(children.map(async c => await cpuByThreadOf(c.pid)))
@@ -123,6 +127,7 @@ try {
   await done.promise
   const ms = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
+  const elu = performance.eventLoopUtilization(eluStart)
   const ownThreads = threadCpuBetween(ownThreadsStart, await cpuByThreadOf(process.pid))
   const peersCpu = (await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))).reduce((n, x, i) => n + x - peersCpuStart[i], 0)
   // The peers' CPU by thread (main, libuv workers reading the store, GC helpers, LevelDB's own).
@@ -149,6 +154,9 @@ try {
   }
   console.log(`    libp2p: ${wire.channelBatches} batches on ${wire.channels} sync channels, ${wire.syncStreams} sync streams of one exchange`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
+  const stage = progress?.stageMs
+  if (stage !== undefined) console.log(`    the application stage: ${(stage.apply / 1000).toFixed(2)} s applying, ${(stage.operations / 1000).toFixed(2)} s waiting for operations, ${(stage.precheck / 1000).toFixed(2)} s for signature prechecks`)
+  console.log(`    the syncing node's event loop was idle ${(100 * (1 - elu.utilization)).toFixed(0)} % of (b)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   const byThread = (threads: Map<string, number>): string => [...threads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')
   console.log(`    CPU by thread: (a) ${byThread(localThreads)}; (b) syncing node ${byThread(ownThreads)}`)
