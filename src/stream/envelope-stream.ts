@@ -134,8 +134,11 @@ export class EnvelopeStream {
   }
 
   private async readEnvelope (options: AbortOptions, marks: boolean, maxBody: number): Promise<ReadMessage | typeof END_OF_BATCH | undefined> {
-    if (!await this.waitFor(1, options)) return undefined
-    if (!await this.waitFor(P2P_MESSAGE_LENGTH_BYTES, options)) throw this.truncated()
+    // What is already buffered is read without waiting: most frames of a batch's answers arrive
+    // in one socket read, and each `waitFor` would cost promise turns for nothing.
+    const buffered = this.incoming.byteLength
+    if (buffered < 1 && !await this.waitFor(1, options)) return undefined
+    if (buffered < P2P_MESSAGE_LENGTH_BYTES && !await this.waitFor(P2P_MESSAGE_LENGTH_BYTES, options)) throw this.truncated()
     const prefix = this.take(P2P_MESSAGE_LENGTH_BYTES)
     const length = ((prefix[0] << 24) >>> 0) + (prefix[1] << 16) + (prefix[2] << 8) + prefix[3]
     if (length > maxBody) {
@@ -143,7 +146,7 @@ export class EnvelopeStream {
     }
     if (length === 0 && marks) return END_OF_BATCH
     if (length < P2P_MESSAGE_TAG_BYTES) throw new DecodeError('p2p_message.length', 0, `length ${length} leaves no room for the 2-byte tag`)
-    if (!await this.waitFor(length, options)) throw this.truncated()
+    if (this.incoming.byteLength < length && !await this.waitFor(length, options)) throw this.truncated()
     return { message: decodeEnvelopeBody(this.take(length)), size: length }
   }
 
