@@ -37,6 +37,7 @@ const { values } = parseScriptArgs({
     headers: { type: 'string', default: 'ranges', placeholder: 'ranges|walk', description: 'how the syncing node fetches headers' },
     workers: { type: 'string', placeholder: 'W', defaultText: 'one per core but one', description: 'signature-verification threads' },
     profile: { type: 'string', placeholder: 'file.cpuprofile', description: 'write a CPU profile of the syncing node there' },
+    allocations: { type: 'boolean', default: false, description: 'sample the syncing node\'s allocations during (b) and print bytes allocated per block' },
     'profile-peer': { type: 'string', placeholder: 'dir', description: 'have the first peer write its CPU profile there' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
@@ -116,7 +117,13 @@ try {
   node.events.on('sync:progress', p => { progress = p })
   node.events.on('head', change => { if (change.head.header.shell.level >= BLOCKS) done.resolve() })
   const session = new Session()
-  if (values.profile !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
+  if (values.profile !== undefined || values.allocations === true) session.connect()
+  if (values.profile !== undefined) { await session.post('Profiler.enable'); await session.post('Profiler.start') }
+  // Every allocation sampled, collected or not: the total estimates the bytes (b) allocated here.
+  if (values.allocations === true) {
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as unknown as { samplingInterval: number })
+  }
   const start = performance.now()
   const cpuStart = process.cpuUsage()
   const eluStart = performance.eventLoopUtilization()
@@ -134,6 +141,12 @@ try {
   const peerThreads = new Map<string, number>()
   for (const [i, c] of children.entries()) {
     for (const [name, seconds] of await cpuByThreadOf(c.pid)) peerThreads.set(name, (peerThreads.get(name) ?? 0) + seconds - (threadsStart[i].get(name) ?? 0))
+  }
+  let allocated: number | undefined
+  if (values.allocations === true) {
+    const { profile } = await session.post('HeapProfiler.stopSampling')
+    const sum = (n: { selfSize: number, children: Array<typeof n> }): number => n.children.reduce((t, c) => t + sum(c), n.selfSize)
+    allocated = sum(profile.head)
   }
   if (values.profile !== undefined) {
     const { profile } = await session.post('Profiler.stop')
@@ -167,6 +180,7 @@ try {
   // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.
   const perBlock = (seconds: number): string => `${(seconds * 1e6 / BLOCKS).toFixed(0)} µs`
   console.log(`    per block: (a) ${perBlock(local.milliseconds / 1000)}, (b) ${perBlock(ms / 1000)} of wall time; CPU (a) ${perBlock((localCpu.user + localCpu.system) / 1e6)}, (b) ${perBlock((cpu.user + cpu.system) / 1e6)} syncing node + ${perBlock(peersCpu)} peers`)
+  if (allocated !== undefined) console.log(`    allocated by the syncing node during (b) (sampled): ${(allocated / 1e6).toFixed(0)} MB, ${(allocated / BLOCKS / 1024).toFixed(1)} KiB per block`)
   console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.8)`)
   const ratio = rate / local.blocksPerSecond
   await writeBenchJson(process.argv, {

@@ -150,7 +150,8 @@ export class SyncRequestChannel {
           channel.wake = undefined
           continue
         }
-        const frame = await channel.reader.readFrame({ maxMessageBytes: batch.kind.maxAnswerBytes })
+        const bound = { maxMessageBytes: batch.kind.maxAnswerBytes }
+        const frame = channel.reader.bufferedFrame(bound) ?? await channel.reader.readFrame(bound)
         if (frame === undefined) { this.end(channel, undefined); return }
         if (frame === END_OF_BATCH) {
           channel.batches.shift()
