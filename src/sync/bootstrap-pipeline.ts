@@ -101,6 +101,9 @@ export interface BootstrapResult {
   milliseconds: number
 }
 
+/** Precheck batches being verified at once (see `sendFullPrechecks`). */
+const PRECHECKS_IN_FLIGHT = 2
+
 export class PipelineAbortedError extends Error {
   override readonly name = 'PipelineAbortedError'
 }
@@ -126,6 +129,7 @@ export class BootstrapPipeline {
   private readonly precheckBatch: number
   /** Blocks whose operations are in, waiting to be prechecked, in arrival order. */
   private toPrecheck: Array<{ block: InFlightBlock, resolve: () => void }> = []
+  private prechecksInFlight = 0
   private readonly headers: BoundedQueue<HashedHeader[]>
   private readonly blocks: BoundedQueue<InFlightBlock>
   private readonly now: () => number
@@ -247,15 +251,29 @@ export class BootstrapPipeline {
     if (this.deps.precheck === undefined || this.aborted) { resolve(); return }
     block.precheckWaiting = true
     this.toPrecheck.push({ block, resolve })
-    if (this.toPrecheck.length >= this.precheckBatch) this.flushPrechecks()
+    this.sendFullPrechecks()
   }
 
-  private flushPrechecks (): void {
-    const batch = this.toPrecheck
-    if (batch.length === 0 || this.deps.precheck === undefined) return
-    this.toPrecheck = []
+  /**
+   * Full batches go while fewer than `PRECHECKS_IN_FLIGHT` are being verified: enough to keep the
+   * workers busy, while the blocks waiting for them stay here, in one list, instead of in queued
+   * verification requests (which would outlive young-generation collections by the hundreds).
+   */
+  private sendFullPrechecks (): void {
+    while (this.toPrecheck.length >= this.precheckBatch && this.prechecksInFlight < PRECHECKS_IN_FLIGHT) this.sendPrechecks(this.precheckBatch)
+  }
+
+  /** The `count` oldest blocks waiting for a precheck (all of them by default) go as one batch. */
+  private sendPrechecks (count = this.toPrecheck.length): void {
+    if (this.toPrecheck.length === 0 || this.deps.precheck === undefined) return
+    const batch = this.toPrecheck.splice(0, count)
     for (const { block } of batch) block.precheckWaiting = false
-    const settle = (): void => { for (const { resolve } of batch) resolve() }
+    this.prechecksInFlight++
+    const settle = (): void => {
+      this.prechecksInFlight--
+      for (const { resolve } of batch) resolve()
+      this.sendFullPrechecks()
+    }
     this.deps.precheck(batch.map(({ block }) => ({ header: block.header, operations: block.operations as Operation[][] }))).then(settle, settle)
   }
 
@@ -270,7 +288,7 @@ export class BootstrapPipeline {
       const fetched = performance.now()
       this.stageMs.operations += fetched - t
       // The application waits for this block: its batch goes now, however small.
-      if (first.precheckWaiting) this.flushPrechecks()
+      if (first.precheckWaiting) this.sendPrechecks()
       await first.ready
       t = performance.now()
       this.stageMs.precheck += t - fetched
