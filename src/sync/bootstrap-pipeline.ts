@@ -263,8 +263,8 @@ export class BootstrapPipeline {
     while (this.toPrecheck.length >= this.precheckBatch && this.prechecksInFlight < PRECHECKS_IN_FLIGHT) this.sendPrechecks(this.precheckBatch)
   }
 
-  /** The `count` oldest blocks waiting for a precheck (all of them by default) go as one batch. */
-  private sendPrechecks (count = this.toPrecheck.length): void {
+  /** The `count` oldest blocks waiting for a precheck go as one batch. */
+  private sendPrechecks (count: number): void {
     if (this.toPrecheck.length === 0 || this.deps.precheck === undefined) return
     const batch = this.toPrecheck.splice(0, count)
     for (const { block } of batch) block.precheckWaiting = false
@@ -287,8 +287,12 @@ export class BootstrapPipeline {
       await first.done
       const fetched = performance.now()
       this.stageMs.operations += fetched - t
-      // The application waits for this block: its batch goes now, however small.
-      if (first.precheckWaiting) this.sendPrechecks()
+      // The application waits for this block: it goes now with the blocks that arrived before it,
+      // in batches of `precheckBatch` (verified in order, so the first results come back first).
+      if (first.precheckWaiting) {
+        const at = this.toPrecheck.findIndex(e => e.block === first)
+        for (let sent = 0; sent <= at; sent += this.precheckBatch) this.sendPrechecks(Math.min(this.precheckBatch, at + 1 - sent))
+      }
       await first.ready
       t = performance.now()
       this.stageMs.precheck += t - fetched
