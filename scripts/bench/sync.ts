@@ -37,6 +37,7 @@ const { values } = parseScriptArgs({
     headers: { type: 'string', default: 'ranges', placeholder: 'ranges|walk', description: 'how the syncing node fetches headers' },
     workers: { type: 'string', placeholder: 'W', defaultText: 'one per core but one', description: 'signature-verification threads' },
     profile: { type: 'string', placeholder: 'file.cpuprofile', description: 'write a CPU profile of the syncing node there' },
+    allocations: { type: 'boolean', default: false, description: 'sample the syncing node\'s allocations during (b) and print bytes allocated per block' },
     'profile-peer': { type: 'string', placeholder: 'dir', description: 'have the first peer write its CPU profile there' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
@@ -111,11 +112,21 @@ try {
     }
   }
   const done = Promise.withResolvers<void>()
+  // The last progress report of the pipeline: where its application stage waited.
+  let progress: { stageMs: { operations: number, precheck: number, apply: number } } | undefined
+  node.events.on('sync:progress', p => { progress = p })
   node.events.on('head', change => { if (change.head.header.shell.level >= BLOCKS) done.resolve() })
   const session = new Session()
-  if (values.profile !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
+  if (values.profile !== undefined || values.allocations === true) session.connect()
+  if (values.profile !== undefined) { await session.post('Profiler.enable'); await session.post('Profiler.start') }
+  // Every allocation sampled, collected or not: the total estimates the bytes (b) allocated here.
+  if (values.allocations === true) {
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as unknown as { samplingInterval: number })
+  }
   const start = performance.now()
   const cpuStart = process.cpuUsage()
+  const eluStart = performance.eventLoopUtilization()
   const ownThreadsStart = await cpuByThreadOf(process.pid)
   const peersCpuStart = await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))
   const threadsStart = await Promise.all(children.map(async c => await cpuByThreadOf(c.pid)))
@@ -123,12 +134,19 @@ try {
   await done.promise
   const ms = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
+  const elu = performance.eventLoopUtilization(eluStart)
   const ownThreads = threadCpuBetween(ownThreadsStart, await cpuByThreadOf(process.pid))
   const peersCpu = (await Promise.all(children.map(async c => await cpuSecondsOf(c.pid)))).reduce((n, x, i) => n + x - peersCpuStart[i], 0)
   // The peers' CPU by thread (main, libuv workers reading the store, GC helpers, LevelDB's own).
   const peerThreads = new Map<string, number>()
   for (const [i, c] of children.entries()) {
     for (const [name, seconds] of await cpuByThreadOf(c.pid)) peerThreads.set(name, (peerThreads.get(name) ?? 0) + seconds - (threadsStart[i].get(name) ?? 0))
+  }
+  let allocated: number | undefined
+  if (values.allocations === true) {
+    const { profile } = await session.post('HeapProfiler.stopSampling')
+    const sum = (n: { selfSize: number, children: Array<typeof n> }): number => n.children.reduce((t, c) => t + sum(c), n.selfSize)
+    allocated = sum(profile.head)
   }
   if (values.profile !== undefined) {
     const { profile } = await session.post('Profiler.stop')
@@ -149,6 +167,9 @@ try {
   }
   console.log(`    libp2p: ${wire.channelBatches} batches on ${wire.channels} sync channels, ${wire.syncStreams} sync streams of one exchange`)
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
+  const stage = progress?.stageMs
+  if (stage !== undefined) console.log(`    the application stage: ${(stage.apply / 1000).toFixed(2)} s applying, ${(stage.operations / 1000).toFixed(2)} s waiting for operations, ${(stage.precheck / 1000).toFixed(2)} s for signature prechecks`)
+  console.log(`    the syncing node's event loop was idle ${(100 * (1 - elu.utilization)).toFixed(0)} % of (b)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   const byThread = (threads: Map<string, number>): string => [...threads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')
   console.log(`    CPU by thread: (a) ${byThread(localThreads)}; (b) syncing node ${byThread(ownThreads)}`)
@@ -159,6 +180,7 @@ try {
   // Per block, for comparing sizes (`--blocks 2000 / 10000 / 50000`): flat means cost grows with the chain only.
   const perBlock = (seconds: number): string => `${(seconds * 1e6 / BLOCKS).toFixed(0)} µs`
   console.log(`    per block: (a) ${perBlock(local.milliseconds / 1000)}, (b) ${perBlock(ms / 1000)} of wall time; CPU (a) ${perBlock((localCpu.user + localCpu.system) / 1e6)}, (b) ${perBlock((cpu.user + cpu.system) / 1e6)} syncing node + ${perBlock(peersCpu)} peers`)
+  if (allocated !== undefined) console.log(`    allocated by the syncing node during (b) (sampled): ${(allocated / 1e6).toFixed(0)} MB, ${(allocated / BLOCKS / 1024).toFixed(1)} KiB per block`)
   console.log(`b/a = ${(rate / local.blocksPerSecond).toFixed(2)} (goals: b ≥ 5000 blocks/s and b/a ≥ 0.8)`)
   const ratio = rate / local.blocksPerSecond
   await writeBenchJson(process.argv, {

@@ -1,4 +1,3 @@
-import { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { DecodeError, Reader } from '../encoding/index.ts'
 import { Deadline } from './deadline.ts'
@@ -70,6 +69,9 @@ export const END_OF_BATCH: unique symbol = Symbol('end of batch')
 /** `END_OF_BATCH` on the wire. */
 export const END_OF_BATCH_BYTES: Uint8Array = new Uint8Array(P2P_MESSAGE_LENGTH_BYTES)
 
+/** `frameIfBuffered`: the frame is not all in yet. */
+const NEED_MORE: unique symbol = Symbol('need more bytes')
+
 export interface ReadMessage {
   message: P2pMessage
   /** Body size (tag ‖ payload), for accounting. */
@@ -86,8 +88,11 @@ export class EnvelopeStream {
   private readonly protocol: string
   private readonly maxBody: number
   private readonly highWater: number
+  /** Chunks received and not yet read, oldest first; `head` bytes of the first are read already. */
+  private chunks: Uint8Array[] = []
+  private head = 0
   /** Bytes received and not yet read. */
-  private readonly incoming = new Uint8ArrayList()
+  private buffered = 0
   private paused = false
   private ended: Error | 'eof' | undefined
   private wake: (() => void) | undefined
@@ -99,8 +104,9 @@ export class EnvelopeStream {
     this.maxBody = maxMessageBytes - P2P_MESSAGE_LENGTH_BYTES
     this.highWater = maxMessageBytes
     stream.addEventListener('message', evt => {
-      this.incoming.append(evt.data)
-      if (this.incoming.byteLength > this.highWater && !this.paused) {
+      if (evt.data instanceof Uint8Array) this.append(evt.data)
+      else for (const chunk of evt.data) this.append(chunk)
+      if (this.buffered > this.highWater && !this.paused) {
         this.paused = true
         stream.pause()
       }
@@ -133,17 +139,42 @@ export class EnvelopeStream {
     return await this.readEnvelope(options, true, maxBody)
   }
 
+  /**
+   * The next frame when it is wholly buffered already (as `readFrame` returns it), or `undefined`
+   * when more bytes are needed: a reader draining a batch's answers, which mostly arrive in one
+   * socket read, takes them without a promise turn each. Throws as `readFrame` does on a length
+   * over the bound or too short for a tag.
+   */
+  bufferedFrame (options: { maxMessageBytes?: number } = {}): ReadMessage | typeof END_OF_BATCH | undefined {
+    const maxBody = options.maxMessageBytes === undefined ? this.maxBody : Math.min(this.maxBody, options.maxMessageBytes - P2P_MESSAGE_LENGTH_BYTES)
+    const frame = this.frameIfBuffered(true, maxBody)
+    return frame === NEED_MORE ? undefined : frame
+  }
+
   private async readEnvelope (options: AbortOptions, marks: boolean, maxBody: number): Promise<ReadMessage | typeof END_OF_BATCH | undefined> {
-    if (!await this.waitFor(1, options)) return undefined
-    if (!await this.waitFor(P2P_MESSAGE_LENGTH_BYTES, options)) throw this.truncated()
-    const prefix = this.take(P2P_MESSAGE_LENGTH_BYTES)
-    const length = ((prefix[0] << 24) >>> 0) + (prefix[1] << 16) + (prefix[2] << 8) + prefix[3]
+    for (;;) {
+      // The length is checked as soon as its 4 bytes are in, before the body is waited for.
+      const frame = this.frameIfBuffered(marks, maxBody)
+      if (frame !== NEED_MORE) return frame
+      const need = this.buffered < P2P_MESSAGE_LENGTH_BYTES ? P2P_MESSAGE_LENGTH_BYTES : P2P_MESSAGE_LENGTH_BYTES + this.peekLength()
+      if (!await this.waitFor(this.buffered === 0 ? 1 : need, options)) {
+        if (this.buffered === 0) return undefined
+        throw this.truncated()
+      }
+    }
+  }
+
+  /** The next frame if all of it is buffered, else `NEED_MORE` (nothing is taken then). */
+  private frameIfBuffered (marks: boolean, maxBody: number): ReadMessage | typeof END_OF_BATCH | typeof NEED_MORE {
+    if (this.buffered < P2P_MESSAGE_LENGTH_BYTES) return NEED_MORE
+    const length = this.peekLength()
     if (length > maxBody) {
       throw new MessageTooLargeError(this.protocol, length + P2P_MESSAGE_LENGTH_BYTES, maxBody + P2P_MESSAGE_LENGTH_BYTES)
     }
-    if (length === 0 && marks) return END_OF_BATCH
+    if (length === 0 && marks) { this.skip(P2P_MESSAGE_LENGTH_BYTES); return END_OF_BATCH }
     if (length < P2P_MESSAGE_TAG_BYTES) throw new DecodeError('p2p_message.length', 0, `length ${length} leaves no room for the 2-byte tag`)
-    if (!await this.waitFor(length, options)) throw this.truncated()
+    if (this.buffered < P2P_MESSAGE_LENGTH_BYTES + length) return NEED_MORE
+    this.skip(P2P_MESSAGE_LENGTH_BYTES)
     return { message: decodeEnvelopeBody(this.take(length)), size: length }
   }
 
@@ -174,7 +205,7 @@ export class EnvelopeStream {
   /** Waits until `n` bytes are buffered; false if the stream ended first (cleanly). */
   private async waitFor (n: number, options: AbortOptions): Promise<boolean> {
     const signal = options.signal
-    while (this.incoming.byteLength < n) {
+    while (this.buffered < n) {
       if (signal?.aborted === true) throw signal.reason
       if (this.ended !== undefined) {
         if (this.ended instanceof Error) throw this.ended
@@ -194,14 +225,71 @@ export class EnvelopeStream {
     return true
   }
 
-  /** The next `n` bytes received (one copy only when they span several chunks). */
+  private append (chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+  }
+
+  /** The big-endian length prefix at the front (4 bytes must be buffered), without taking it. */
+  private peekLength (): number {
+    const first = this.chunks[0]
+    const at = this.head
+    if (first.length - at >= P2P_MESSAGE_LENGTH_BYTES) {
+      return ((first[at] << 24) >>> 0) + (first[at + 1] << 16) + (first[at + 2] << 8) + first[at + 3]
+    }
+    let n = 0
+    let chunk = 0
+    let offset = at
+    for (let i = 0; i < P2P_MESSAGE_LENGTH_BYTES; i++) {
+      while (offset >= this.chunks[chunk].length) { chunk++; offset = 0 }
+      n = n * 256 + this.chunks[chunk][offset++]
+    }
+    return n
+  }
+
+  /** Drops the next `n` buffered bytes. */
+  private skip (n: number): void {
+    this.consume(n)
+  }
+
+  /** The next `n` bytes received: a view when they lie in one chunk, else one copy. */
   private take (n: number): Uint8Array {
-    const out = this.incoming.subarray(0, n)
-    this.incoming.consume(n)
-    if (this.paused && this.incoming.byteLength <= this.highWater) {
+    const first = this.chunks[0]
+    let out: Uint8Array
+    if (first.length - this.head >= n) {
+      out = first.subarray(this.head, this.head + n)
+    } else {
+      out = new Uint8Array(n)
+      let filled = 0
+      let chunk = 0
+      let offset = this.head
+      while (filled < n) {
+        const c = this.chunks[chunk]
+        const part = Math.min(n - filled, c.length - offset)
+        out.set(c.subarray(offset, offset + part), filled)
+        filled += part
+        chunk++
+        offset = 0
+      }
+    }
+    this.consume(n)
+    return out
+  }
+
+  private consume (n: number): void {
+    this.buffered -= n
+    let head = this.head + n
+    let drop = 0
+    while (drop < this.chunks.length && head >= this.chunks[drop].length) {
+      head -= this.chunks[drop].length
+      drop++
+    }
+    if (drop > 0) this.chunks.splice(0, drop)
+    this.head = head
+    if (this.paused && this.buffered <= this.highWater) {
       this.paused = false
       this.stream.resume()
     }
-    return out
   }
 }

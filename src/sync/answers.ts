@@ -1,8 +1,7 @@
 import { b58Encode } from '../crypto/index.ts'
-import { Writer, bytesEqual, encode, toHex } from '../encoding/index.ts'
+import { bytesEqual, encode, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { currentBranchFor, peerIdBytes } from '../gossip/branch.ts'
-import { envelopeOf } from '../stream/envelope-stream.ts'
 import { MEMPOOL_MAX_OPERATIONS } from '../wire/mempool.ts'
 import { merklePath, operationsHashPathCodec } from '../wire/merkle.ts'
 import type { Operation } from '../wire/operation.ts'
@@ -146,6 +145,14 @@ function headerEnvelope (tag: number, block: Uint8Array | undefined, offset: num
 /** Operations_for_blocks for one pass: hash ‖ pass ‖ Merkle path ‖ the pass's stored operation list. */
 function operationsForBlock (hash: Uint8Array, pass: number, listHashes: Uint8Array[], list: Uint8Array): Uint8Array {
   const path = encode(operationsHashPathCodec, merklePath(listHashes, pass))
-  return envelopeOf(new Writer(2 + 33 + path.length + list.length)
-    .uint16(OPERATIONS_FOR_BLOCKS_TAG).raw(hash).int8(pass).raw(path).raw(list).finish())
+  // Written in place, length prefix included: one buffer per answer, the list copied once.
+  const out = new Uint8Array(4 + 2 + 33 + path.length + list.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, out.length - 4)
+  view.setUint16(4, OPERATIONS_FOR_BLOCKS_TAG)
+  out.set(hash, 6)
+  view.setInt8(38, pass)
+  out.set(path, 39)
+  out.set(list, 39 + path.length)
+  return out
 }

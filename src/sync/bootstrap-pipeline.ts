@@ -17,6 +17,14 @@ import type { PlannedStep, StepHeaderFetcher } from './step-headers.ts'
  * 3. Application: strictly oldest to newest, in runs of the blocks whose operations are in, through
  *    `apply` (the chain, which validates with the protocol and stores atomically).
  *
+ * Between 2 and 3, blocks whose operations are in are handed to `precheck` in batches of
+ * `precheckBatch`, in the order they arrive: the protocol verifies their signatures on its worker
+ * threads while the network stages keep fetching, instead of when their run reaches `apply`
+ * (where the applying thread would wait for the first chunk's verification of every run, and the
+ * workers would sit idle between runs). A block is applied once its precheck has settled, so the
+ * chain never verifies the same signatures a second time; a precheck only remembers what it
+ * verified, and anything it did not is checked by `apply` as before.
+ *
  * Any error aborts the whole pipeline and is thrown by `run()`; the caller decides whom to blame
  * (an invalid block or a lying locator is the fault of the peer whose branch this is; answers that
  * fail their checks were already dealt with by the fetchers).
@@ -48,6 +56,12 @@ export interface BootstrapProgress {
   etaSeconds: number | undefined
   headersFetched: number
   blocksFetched: number
+  /**
+   * Where the application stage's time went since the pipeline started, in ms: waiting for the
+   * next block's operations (the network is behind), waiting for its precheck (the signature
+   * workers are behind), and in `apply`.
+   */
+  stageMs: { operations: number, precheck: number, apply: number }
 }
 
 export interface BootstrapPipelineDeps {
@@ -62,6 +76,8 @@ export interface BootstrapPipelineDeps {
    */
   isKnown?: (header: HashedHeader) => Promise<boolean>
   apply: (blocks: PipelineBlock[]) => Promise<void>
+  /** Verifies what it can of the blocks ahead of `apply` (signatures); never throws for a bad block. */
+  precheck?: (blocks: PipelineBlock[]) => Promise<void>
   onProgress?: (progress: BootstrapProgress) => void
   now?: () => number
 }
@@ -75,6 +91,8 @@ export interface BootstrapPipelineOptions {
   blocksAhead?: number
   /** Most blocks per `apply` call (default 500). */
   maxRun?: number
+  /** Blocks per `precheck` call (default 64; fewer when the application is waiting for them). */
+  precheckBatch?: number
 }
 
 export interface BootstrapResult {
@@ -83,6 +101,9 @@ export interface BootstrapResult {
   milliseconds: number
 }
 
+/** Precheck batches being verified at once (see `sendFullPrechecks`). */
+const PRECHECKS_IN_FLIGHT = 2
+
 export class PipelineAbortedError extends Error {
   override readonly name = 'PipelineAbortedError'
 }
@@ -90,7 +111,14 @@ export class PipelineAbortedError extends Error {
 interface InFlightBlock {
   header: HashedHeader
   operations?: Operation[][]
+  /** Settles once the operations are in. */
   done: Promise<void>
+  /** Settles once the operations are in and prechecked. */
+  ready: Promise<void>
+  /** `ready` has settled. */
+  isReady: boolean
+  /** Waiting in `toPrecheck` for the next batch. */
+  precheckWaiting: boolean
 }
 
 export class BootstrapPipeline {
@@ -98,6 +126,10 @@ export class BootstrapPipeline {
   private readonly deps: BootstrapPipelineDeps
   private readonly stepsAhead: number
   private readonly maxRun: number
+  private readonly precheckBatch: number
+  /** Blocks whose operations are in, waiting to be prechecked, in arrival order. */
+  private toPrecheck: Array<{ block: InFlightBlock, resolve: () => void }> = []
+  private prechecksInFlight = 0
   private readonly headers: BoundedQueue<HashedHeader[]>
   private readonly blocks: BoundedQueue<InFlightBlock>
   private readonly now: () => number
@@ -108,12 +140,14 @@ export class BootstrapPipeline {
   /** Still in the part of the branch we already have. */
   private skipping = true
   private blocksFetched = 0
+  private readonly stageMs = { operations: 0, precheck: 0, apply: 0 }
 
   constructor (plan: BootstrapPlan, deps: BootstrapPipelineDeps, options: BootstrapPipelineOptions = {}) {
     this.plan = plan
     this.deps = deps
     this.stepsAhead = options.stepsAhead ?? 16
     this.maxRun = options.maxRun ?? 500
+    this.precheckBatch = options.precheckBatch ?? 64
     // Queue items are whole steps; bound them so that about `headersAhead` headers wait.
     const meanStep = Math.max(1, (plan.targetLevel - plan.startLevel) / Math.max(1, plan.steps.length))
     this.headers = new BoundedQueue(Math.max(2, Math.ceil((options.headersAhead ?? 4096) / meanStep)))
@@ -196,31 +230,82 @@ export class BootstrapPipeline {
       for (const header of batch) {
         // Queued first, fetched once queued: at most `blocksAhead` blocks wait, plus the one being applied.
         const started = Promise.withResolvers<void>()
-        const block: InFlightBlock = { header, done: started.promise }
+        const checked = Promise.withResolvers<void>()
+        const block: InFlightBlock = { header, done: started.promise, ready: checked.promise, isReady: false, precheckWaiting: false }
         block.done.catch(() => {})
+        block.ready.catch(() => {})
         await this.blocks.push(block)
-        this.deps.fetchOperations(header).then(ops => { block.operations = ops; this.blocksFetched++; started.resolve() }, started.reject)
+        this.deps.fetchOperations(header).then(ops => {
+          block.operations = ops
+          this.blocksFetched++
+          started.resolve()
+          this.queuePrecheck(block, () => { block.isReady = true; checked.resolve() })
+        }, (e: Error) => { started.reject(e); checked.reject(e) })
       }
     }
     this.blocks.close()
   }
 
-  /** Stage 3: oldest first, in runs of whatever has its operations already. */
+  /** Hands `block` to the next precheck batch, which goes once it is full. */
+  private queuePrecheck (block: InFlightBlock, resolve: () => void): void {
+    if (this.deps.precheck === undefined || this.aborted) { resolve(); return }
+    block.precheckWaiting = true
+    this.toPrecheck.push({ block, resolve })
+    this.sendFullPrechecks()
+  }
+
+  /**
+   * Full batches go while fewer than `PRECHECKS_IN_FLIGHT` are being verified: enough to keep the
+   * workers busy, while the blocks waiting for them stay here, in one list, instead of in queued
+   * verification requests (which would outlive young-generation collections by the hundreds).
+   */
+  private sendFullPrechecks (): void {
+    while (this.toPrecheck.length >= this.precheckBatch && this.prechecksInFlight < PRECHECKS_IN_FLIGHT) this.sendPrechecks(this.precheckBatch)
+  }
+
+  /** The `count` oldest blocks waiting for a precheck go as one batch. */
+  private sendPrechecks (count: number): void {
+    if (this.toPrecheck.length === 0 || this.deps.precheck === undefined) return
+    const batch = this.toPrecheck.splice(0, count)
+    for (const { block } of batch) block.precheckWaiting = false
+    this.prechecksInFlight++
+    const settle = (): void => {
+      this.prechecksInFlight--
+      for (const { resolve } of batch) resolve()
+      this.sendFullPrechecks()
+    }
+    this.deps.precheck(batch.map(({ block }) => ({ header: block.header, operations: block.operations as Operation[][] }))).then(settle, settle)
+  }
+
+  /** Stage 3: oldest first, in runs of whatever has its operations in and prechecked already. */
   private async applyBlocks (): Promise<void> {
     let lastReport = 0
     for (;;) {
       const first = await this.blocks.shift()
       if (first === undefined) break
+      let t = performance.now()
       await first.done
+      const fetched = performance.now()
+      this.stageMs.operations += fetched - t
+      // The application waits for this block: it goes now with the blocks that arrived before it,
+      // in batches of `precheckBatch` (verified in order, so the first results come back first).
+      if (first.precheckWaiting) {
+        const at = this.toPrecheck.findIndex(e => e.block === first)
+        for (let sent = 0; sent <= at; sent += this.precheckBatch) this.sendPrechecks(Math.min(this.precheckBatch, at + 1 - sent))
+      }
+      await first.ready
+      t = performance.now()
+      this.stageMs.precheck += t - fetched
       const run: PipelineBlock[] = [{ header: first.header, operations: first.operations as Operation[][] }]
       while (run.length < this.maxRun) {
         const next = this.blocks.peek()
-        if (next?.operations === undefined) break
+        if (next === undefined || !next.isReady) break
         await this.blocks.shift()
-        run.push({ header: next.header, operations: next.operations })
+        run.push({ header: next.header, operations: next.operations as Operation[][] })
       }
       if (this.aborted) return
       await this.deps.apply(run)
+      this.stageMs.apply += performance.now() - t
       this.level = run[run.length - 1].header.header.shell.level
       const now = this.now()
       if (now - lastReport >= 1000 || this.level >= this.plan.targetLevel) {
@@ -242,7 +327,8 @@ export class BootstrapPipeline {
       levelsPerSecond: rate,
       etaSeconds: rate > 0 ? Math.max(0, this.plan.targetLevel - this.level) / rate : undefined,
       headersFetched: this.headersFetched,
-      blocksFetched: this.blocksFetched
+      blocksFetched: this.blocksFetched,
+      stageMs: { ...this.stageMs }
     })
   }
 }

@@ -14,7 +14,7 @@ import { compareFitness } from '../wire/fitness.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import {
-  BootstrapPipeline, PipelineAbortedError, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult
+  BootstrapPipeline, PipelineAbortedError, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult, type PipelineBlock
 } from './bootstrap-pipeline.ts'
 import { hashHeader, type HashedHeader } from './checks.ts'
 import type { SyncClient } from './client.ts'
@@ -436,6 +436,26 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     return this.init.report(peer, kind, detail)
   }
 
+  /**
+   * Signature prechecks of fetched blocks, by the protocol of each block's level as far as it is
+   * known here (`Protocol.precheckBlocks` remembers what it verified, by object identity, and the
+   * chain hands it the same objects when it applies them). Errors are the application's to find.
+   */
+  private async precheck (blocks: PipelineBlock[]): Promise<void> {
+    const runs: Array<Promise<void>> = []
+    let start = 0
+    let protocol = blocks.length > 0 ? this.chain.protocolOfHeader(blocks[0].header.header) : undefined
+    for (let i = 1; i <= blocks.length; i++) {
+      const next = i < blocks.length ? this.chain.protocolOfHeader(blocks[i].header.header) : undefined
+      if (i < blocks.length && next === protocol) continue
+      const run = blocks.slice(start, i).map(b => ({ header: b.header.header, operations: b.operations }))
+      if (protocol?.precheckBlocks !== undefined) runs.push(protocol.precheckBlocks(run).catch(() => {}))
+      start = i
+      protocol = next
+    }
+    await Promise.all(runs)
+  }
+
   /** The pipeline towards `target`, over the shared fetchers, the target's peer asked first. */
   private makePipeline (target: Target, plan: BootstrapPlan): BootstrapPipeline {
     const preferred = (): string[] => [target.peer]
@@ -473,6 +493,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         },
         isKnown: async h => await this.chain.hasBlock(h.hash),
         apply: async blocks => { await this.chain.addBlocks(blocks.map(b => ({ header: b.header.header, operations: b.operations }))) },
+        precheck: async blocks => { await this.precheck(blocks) },
         onProgress: p => {
           this.log.info({ peer: p.peer, level: p.level, target: p.targetLevel, levelsPerSecond: Math.round(p.levelsPerSecond), etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds) }, 'bootstrapping')
           this.emit('progress', p)

@@ -124,7 +124,7 @@ async function readBatch (reader: EnvelopeStream): Promise<SyncRequest[] | undef
   let deadline: Deadline | undefined
   try {
     for (;;) {
-      const frame = await reader.readFrame(deadline === undefined ? {} : { signal: deadline.signal })
+      const frame = reader.bufferedFrame() ?? await reader.readFrame(deadline === undefined ? {} : { signal: deadline.signal })
       if (frame === undefined) {
         if (requests.length === 0) return undefined
         throw new TruncatedMessageError(`${SYNC_CHANNEL_PROTOCOL}: the channel ended inside a batch`)

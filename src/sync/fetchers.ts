@@ -104,8 +104,14 @@ export class Fetchers {
   async operationsOf (header: HashedHeader, options: FetchOptions = {}): Promise<Operation[][]> {
     const passes = header.header.shell.validationPass
     if (isEmptyOperationsHash(header.header.shell.operationsHash, passes)) return Array.from({ length: passes }, () => [])
-    const keys = Array.from({ length: passes }, (_, pass) => ({ blockHash: header.hash, validationPass: pass, operationsHash: header.header.shell.operationsHash }))
-    return await Promise.all(keys.map(async k => (await this.blockOperations.fetch(k, options)).value))
+    const operationsHash = header.header.shell.operationsHash
+    // One pass (the demo chains, and any single-pass protocol): no array of promises to gather.
+    if (passes === 1) return [(await this.blockOperations.fetch({ blockHash: header.hash, validationPass: 0, operationsHash }, options)).value]
+    const fetches: Array<Promise<Operation[]>> = []
+    for (let pass = 0; pass < passes; pass++) {
+      fetches.push(this.blockOperations.fetch({ blockHash: header.hash, validationPass: pass, operationsHash }, options).then(r => r.value))
+    }
+    return await Promise.all(fetches)
   }
 
   /**

@@ -2,7 +2,8 @@ import type { Stream } from '@libp2p/interface'
 import { misbehaviourOf } from '../misbehaviour/index.ts'
 import type { AnswerKind } from '../peer/index.ts'
 import { END_OF_BATCH, END_OF_BATCH_BYTES, EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
-import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
+import { Writer } from '../encoding/index.ts'
+import { octezP2pMessageCodec, type P2pMessage } from '../wire/p2p-message.ts'
 import { InvalidAnswerError } from './checks.ts'
 import { SYNC_CHANNEL_IDLE_MS, SYNC_CHANNEL_MAX_BATCHES, SYNC_CHANNEL_PROTOCOL, SYNC_MAX_ANSWER_BYTES } from './definitions.ts'
 
@@ -68,12 +69,15 @@ export class SyncRequestChannel {
       let channel = await this.channel(signal)
       while (channel.ended) channel = await this.channel(signal)
       const batch: Batch = { requests, kind, answers: [], result: Promise.withResolvers() }
-      const encoded = requests.map(r => encodeP2pMessage(r))
-      encoded.push(END_OF_BATCH_BYTES)
+      // The batch's envelopes and its mark are encoded into one buffer: one allocation and copy
+      // per batch, not one per request message.
+      const w = new Writer(64 * requests.length + END_OF_BATCH_BYTES.length)
+      for (const r of requests) octezP2pMessageCodec.encode(w, r)
+      w.raw(END_OF_BATCH_BYTES)
       if (channel.idle !== undefined) { clearTimeout(channel.idle); channel.idle = undefined }
       // Written and queued together: the queue's order is the order the peer reads batches in.
       // Requests are small and bounded by the slots, so the stream's buffer is too.
-      channel.stream.send(Buffer.concat(encoded))
+      channel.stream.send(w.finish())
       channel.batches.push(batch)
       this.stats.batches++
       channel.wake?.()
@@ -146,7 +150,8 @@ export class SyncRequestChannel {
           channel.wake = undefined
           continue
         }
-        const frame = await channel.reader.readFrame({ maxMessageBytes: batch.kind.maxAnswerBytes })
+        const bound = { maxMessageBytes: batch.kind.maxAnswerBytes }
+        const frame = channel.reader.bufferedFrame(bound) ?? await channel.reader.readFrame(bound)
         if (frame === undefined) { this.end(channel, undefined); return }
         if (frame === END_OF_BATCH) {
           channel.batches.shift()

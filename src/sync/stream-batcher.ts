@@ -1,4 +1,4 @@
-import { toHex } from '../encoding/index.ts'
+import { bytesEqual, toHex } from '../encoding/index.ts'
 import { blockHash } from '../wire/block-header.ts'
 import { operationHash } from '../wire/operation.ts'
 import type { P2pMessage } from '../wire/p2p-message.ts'
@@ -33,23 +33,40 @@ interface Batch {
   messages: number
 }
 
+/**
+ * `toHex` for the block hashes of one batch's Get_predecessor_header requests and answers: they name
+ * a few blocks (one per chunk of 10 offsets) over and over, so each run of the same hash is
+ * converted once.
+ */
+export function blockHexOfRuns (): (hash: Uint8Array) => string {
+  let last: Uint8Array | undefined
+  let lastHex = ''
+  return hash => {
+    if (last === undefined || (last !== hash && !bytesEqual(last, hash))) {
+      last = hash
+      lastHex = toHex(hash)
+    }
+    return lastHex
+  }
+}
+
 /** The keys a request names, in the form `answerKey` gives its answers. */
-export function requestKeys (r: SyncRequest): string[] {
+export function requestKeys (r: SyncRequest, blockHex: (hash: Uint8Array) => string = toHex): string[] {
   switch (r.tag) {
     case 'Get_block_headers': return r.blockHashes.map(toHex)
     case 'Get_operations': return r.operationHashes.map(toHex)
     case 'Get_operations_for_blocks': return r.keys.map(k => `${toHex(k.blockHash)}:${k.validationPass}`)
-    case 'Get_predecessor_header': return [`${toHex(r.blockHash)}:${r.offset}`]
+    case 'Get_predecessor_header': return [`${blockHex(r.blockHash)}:${r.offset}`]
     default: return [r.tag]
   }
 }
 
-export function answerKey (m: P2pMessage): string {
+export function answerKey (m: P2pMessage, blockHex: (hash: Uint8Array) => string = toHex): string {
   switch (m.tag) {
     case 'Block_header': return toHex(blockHash(m.header))
     case 'Operation': return toHex(operationHash(m.operation))
     case 'Operations_for_blocks': return `${toHex(m.blockHash)}:${m.validationPass}`
-    case 'Predecessor_header': return `${toHex(m.blockHash)}:${m.offset}`
+    case 'Predecessor_header': return `${blockHex(m.blockHash)}:${m.offset}`
     case 'Current_branch': return 'Get_current_branch'
     case 'Current_head': return 'Get_current_head'
     case 'Checkpoint': return 'Get_checkpoint'
@@ -92,12 +109,14 @@ export class StreamBatcher {
   private flush (id: string, batch: Batch): void {
     this.open.delete(id)
     const owner = new Map<string, Waiting>()
-    for (const w of batch.waiting) for (const r of w.requests) for (const k of requestKeys(r)) owner.set(k, w)
+    const blockHex = blockHexOfRuns()
+    for (const w of batch.waiting) for (const r of w.requests) for (const k of requestKeys(r, blockHex)) owner.set(k, w)
     const answers = new Map<Waiting, P2pMessage[]>(batch.waiting.map(w => [w, []]))
     this.init.exchange(batch.peer, batch.waiting.flatMap(w => [...w.requests])).then(messages => {
       for (const m of messages) {
-        const w = owner.get(answerKey(m))
-        if (w === undefined) throw new InvalidAnswerError(batch.peer, `answered ${m.tag} for ${answerKey(m)}, which was not requested`)
+        const key = answerKey(m, blockHex)
+        const w = owner.get(key)
+        if (w === undefined) throw new InvalidAnswerError(batch.peer, `answered ${m.tag} for ${key}, which was not requested`)
         answers.get(w)?.push(m)
       }
       for (const w of batch.waiting) w.result.resolve(answers.get(w) ?? [])

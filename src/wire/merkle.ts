@@ -24,18 +24,22 @@ function node (left: Uint8Array, right: Uint8Array): Uint8Array {
 /**
  * All levels of the padded tree, leaves first. Instead of materialising the padding, each level
  * of odd length is completed with that level's pad: the hash of a full subtree of last-leaf
- * copies (`pad₀ = leaf(last)`, `padₖ₊₁ = node(padₖ, padₖ)`).
+ * copies (`pad₀ = leaf(last)`, `padₖ₊₁ = node(padₖ, padₖ)`). Pads are carried up only when an odd
+ * level needs one: a list whose levels are all even (1, 2, 4 … elements) hashes no pad at all.
  */
 function levels (elements: readonly Uint8Array[]): Uint8Array[][] {
   let level = elements.map(leaf)
   let pad = level[level.length - 1]
+  let padDepth = 0
   const out = [level]
-  while (level.length > 1) {
-    if (level.length % 2 === 1) level = [...level, pad]
+  for (let depth = 0; level.length > 1; depth++) {
+    if (level.length % 2 === 1) {
+      for (; padDepth < depth; padDepth++) pad = node(pad, pad)
+      level = [...level, pad]
+    }
     out[out.length - 1] = level
     const next: Uint8Array[] = []
     for (let i = 0; i < level.length; i += 2) next.push(node(level[i], level[i + 1]))
-    pad = node(pad, pad)
     level = next
     out.push(level)
   }

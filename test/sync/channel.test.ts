@@ -95,6 +95,37 @@ describe('/tzp2p/sync-channel/1.0.0 between two nodes on loopback', () => {
     }
   })
 
+  it('reads envelopes and marks that arrive cut into 3-byte frames (length prefixes split too)', async () => {
+    const rogue = await startPlainNode({ sourceAddress: freshLoopbackSource() })
+    try {
+      await rogue.dial(addressOf(a.node))
+      const stream = await rawStream(rogue, a.node, SYNC_CHANNEL_PROTOCOL)
+      const reader = new EnvelopeStream(stream, SYNC_CHANNEL_PROTOCOL, 1 << 22)
+      const batches: P2pMessage[][] = [
+        [0, 1, 2, 3].map(offset => ({ tag: 'Get_predecessor_header', blockHash: hashes[20], offset }) as const),
+        // 10 keys: a request of 340 bytes, whose length prefix has two non-zero bytes.
+        [{ tag: 'Get_operations_for_blocks', keys: hashes.slice(0, 10).map((blockHash, i) => ({ blockHash, validationPass: i % 2 })) }]
+      ]
+      const bytes = Buffer.concat(batches.flatMap(batch => [...batch.map(m => encodeP2pMessage(m)), END_OF_BATCH_BYTES]))
+      for (let i = 0; i < bytes.length; i += 3) stream.send(bytes.subarray(i, i + 3))
+      const got: Array<Array<P2pMessage>> = [[]]
+      while (got.length <= batches.length) {
+        const frame = reader.bufferedFrame() ?? await reader.readFrame({ signal: AbortSignal.timeout(10_000) })
+        assert.ok(frame !== undefined, 'the channel stays open')
+        if (frame === END_OF_BATCH) got.push([])
+        else got[got.length - 1].push(frame.message)
+      }
+      assert.deepEqual(got[0].map(m => m.tag === 'Predecessor_header' ? toHex(blockHash(m.header)) : m.tag).sort(), [20, 19, 18, 17].map(i => toHex(hashes[i])).sort(), 'the block itself (offset 0) and its 3 ancestors')
+      assert.deepEqual(got[1].map(m => m.tag === 'Operations_for_blocks' ? operationsKeyId(m.blockHash, m.validationPass) : m.tag).sort(),
+        hashes.slice(0, 10).map((h, i) => operationsKeyId(h, i % 2)).sort())
+      await stream.close()
+      assert.equal(await reader.readFrame({ signal: AbortSignal.timeout(10_000) }), undefined)
+      assert.equal(a.node.scores.score(rogue.identity.peerId), 0)
+    } finally {
+      await rogue.stop()
+    }
+  })
+
   it('scores a batch with no request, or mixing kinds, as an invalid message', async () => {
     const head = new Uint8Array(hashes[5])
     for (const bytes of [

@@ -235,6 +235,44 @@ describe('bootstrap pipeline (injected fetchers, no sockets)', () => {
     assert.deepEqual(applied, Array.from({ length: 200 }, (_, i) => i + 1))
   })
 
+  it('prechecks every block before applying it, in batches, and applies blocks whose precheck failed all the same', async () => {
+    const chain = syntheticChain(700)
+    const plan = await planFor(chain, 0)
+    const { fetchStepHeaders, requester } = servedBy(chain, ['p1', 'p2'])
+    const prechecked = new Set<number>()
+    const batches: number[] = []
+    const applied: number[] = []
+    let failures = 0
+    const result = await new BootstrapPipeline(plan, {
+      fetchStepHeaders,
+      fetchOperations: async h => {
+        await new Promise(resolve => setTimeout(resolve, h.header.shell.level % 3))
+        return await noOperations(h)
+      },
+      precheck: async blocks => {
+        batches.push(blocks.length)
+        await new Promise(resolve => setImmediate(resolve))
+        for (const b of blocks) prechecked.add(b.header.header.shell.level)
+        // A precheck that fails is no verdict: the application checks those blocks itself.
+        if (batches.length % 3 === 0) { failures++; throw new Error('verification pool broken') }
+      },
+      apply: blocks => {
+        for (const b of blocks) {
+          assert.ok(prechecked.has(b.header.header.shell.level), `block ${b.header.header.shell.level} applied before its precheck settled`)
+          applied.push(b.header.header.shell.level)
+        }
+        return Promise.resolve()
+      }
+    }, { precheckBatch: 50 }).run()
+    requester.stop()
+    assert.equal(result.level, 700)
+    assert.deepEqual(applied, Array.from({ length: 700 }, (_, i) => i + 1))
+    assert.ok(failures > 0)
+    assert.equal(batches.reduce((n, x) => n + x, 0), 700, 'each block prechecked once')
+    assert.ok(batches.every(n => n <= 50), `batches of at most precheckBatch blocks: ${batches.join(', ')}`)
+    assert.ok(batches.length < 700 / 2, `blocks prechecked together: ${batches.length} batches`)
+  })
+
   it('skips the blocks of a step it already has', async () => {
     const chain = syntheticChain(300)
     const plan = await planFor(chain, 280)
