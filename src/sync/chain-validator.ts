@@ -4,23 +4,23 @@ import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import type { Chain } from '../chain/chain.ts'
-import { CheckpointConflictError, FutureBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
+import { FutureBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
 import type { Mempool } from '../chain/mempool.ts'
 import { peerIdBytes } from '../gossip/branch.ts'
 import type { BranchAnnouncement, HeadAnnouncement } from '../gossip/service.ts'
-import { InvalidBlockError } from '../protocol/errors.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { compareFitness } from '../wire/fitness.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import {
-  BootstrapPipeline, PipelineAbortedError, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult, type PipelineBlock
+  BootstrapPipeline, PipelineAbortedError, type BootstrapPipelineOptions, type BootstrapPlan, type BootstrapProgress, type BootstrapResult
 } from './bootstrap-pipeline.ts'
-import { hashHeader, type HashedHeader } from './checks.ts'
+import { hashHeader } from './checks.ts'
 import type { SyncClient } from './client.ts'
 import { Fetchers } from './fetchers.ts'
+import { pipelineTowards } from './pipeline-towards.ts'
 import { planFromLocator, type BlockStatus } from './plan.ts'
-import { InvalidLocatorError, rangeStepFetcher, walkStepFetcher } from './step-headers.ts'
+import { InvalidLocatorError } from './step-headers.ts'
 import { SynchronisationHeuristic, type SynchronisationOptions } from './synchronisation.ts'
 import type { PeerWire } from '../peer/index.ts'
 
@@ -436,71 +436,20 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     return this.init.report(peer, kind, detail)
   }
 
-  /**
-   * Signature prechecks of fetched blocks, by the protocol of each block's level as far as it is
-   * known here (`Protocol.precheckBlocks` remembers what it verified, by object identity, and the
-   * chain hands it the same objects when it applies them). Errors are the application's to find.
-   */
-  private async precheck (blocks: PipelineBlock[]): Promise<void> {
-    const runs: Array<Promise<void>> = []
-    let start = 0
-    let protocol = blocks.length > 0 ? this.chain.protocolOfHeader(blocks[0].header.header) : undefined
-    for (let i = 1; i <= blocks.length; i++) {
-      const next = i < blocks.length ? this.chain.protocolOfHeader(blocks[i].header.header) : undefined
-      if (i < blocks.length && next === protocol) continue
-      const run = blocks.slice(start, i).map(b => ({ header: b.header.header, operations: b.operations }))
-      if (protocol?.precheckBlocks !== undefined) runs.push(protocol.precheckBlocks(run).catch(() => {}))
-      start = i
-      protocol = next
-    }
-    await Promise.all(runs)
-  }
-
   /** The pipeline towards `target`, over the shared fetchers, the target's peer asked first. */
   private makePipeline (target: Target, plan: BootstrapPlan): BootstrapPipeline {
-    const preferred = (): string[] => [target.peer]
-    const fetchers = this.fetchers
-    const mode = this.init.wireOf?.(target.peer) === 'octez' ? 'walk' : (this.init.headerFetchMode ?? 'ranges')
-    const fetchStepHeaders = mode === 'ranges'
-      ? rangeStepFetcher({
-        fetchChunk: async (chunk, exclude) => await fetchers.ancestors.fetch(chunk, { preferred: preferred(), exclude }),
-        report: this.report
-      })
-      : walkStepFetcher({ fetchHeader: async hash => await fetchers.headers.fetch(hash, { preferred: preferred() }) })
-    const drift = this.init.maxClockDrift ?? 1
-    const checkpoint = this.chain.checkpoint
-    const caboose = this.chain.caboose
-    return new BootstrapPipeline(
-      plan,
-      {
-        fetchStepHeaders,
-        fetchOperations: async (h: HashedHeader) => await fetchers.operationsOf(h, { preferred: preferred() }),
-        checkHeader: (h: HashedHeader) => {
-          const s = h.header.shell
-          if (Number(s.timestamp) > this.now() / 1000 + drift) throw new FutureBlockError(b58Encode('blockHash', h.hash), s.timestamp, this.now())
-          if (s.level <= caboose.level && caboose.level > 0) {
-            throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `level ${s.level} is not above the checkpoint at level ${caboose.level} this node started from`)
-          }
-          if (s.level === checkpoint.level && toHex(checkpoint.hash) !== h.hex) {
-            throw new CheckpointConflictError(b58Encode('blockHash', h.hash), `the checkpoint at level ${checkpoint.level} is another block`)
-          }
-          // Headers of a protocol level not activated here yet are checked when applied.
-          const protocol = this.chain.protocolOfHeader(h.header)
-          const passes = protocol?.validationPassesOf?.(h.header) ?? protocol?.validationPasses
-          if (passes !== undefined && s.validationPass !== passes) {
-            throw new InvalidBlockError('bad_validation_passes', `block ${b58Encode('blockHash', h.hash)} has ${s.validationPass} validation passes, the protocol has ${passes}`)
-          }
-        },
-        isKnown: async h => await this.chain.hasBlock(h.hash),
-        apply: async blocks => { await this.chain.addBlocks(blocks.map(b => ({ header: b.header.header, operations: b.operations }))) },
-        precheck: async blocks => { await this.precheck(blocks) },
-        onProgress: p => {
-          this.log.info({ peer: p.peer, level: p.level, target: p.targetLevel, levelsPerSecond: Math.round(p.levelsPerSecond), etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds) }, 'bootstrapping')
-          this.emit('progress', p)
-        },
-        now: this.now
-      },
-      this.init.pipeline
-    )
+    return pipelineTowards(target.peer, plan, {
+      chain: this.chain,
+      fetchers: this.fetchers,
+      report: this.report,
+      now: this.now,
+      mode: this.init.wireOf?.(target.peer) === 'octez' ? 'walk' : (this.init.headerFetchMode ?? 'ranges'),
+      maxClockDrift: this.init.maxClockDrift ?? 1,
+      ...(this.init.pipeline === undefined ? {} : { options: this.init.pipeline }),
+      onProgress: p => {
+        this.log.info({ peer: p.peer, level: p.level, target: p.targetLevel, levelsPerSecond: Math.round(p.levelsPerSecond), etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds) }, 'bootstrapping')
+        this.emit('progress', p)
+      }
+    })
   }
 }
