@@ -207,7 +207,9 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     transports: [tcp(options.sourceAddress === undefined ? undefined : { dialOpts: sourceAddressOption(options.sourceAddress) })],
     connectionEncrypters: [noise()],
     // Window updates only when half a window is used, as hashicorp/yamux sends them (yamux-window.ts).
-    streamMuxers: [nodeYamux(undefined, { onUnsupported: reason => { logger.warn({ reason }, 'yamux window updates left to the library') } }), mplex()],
+    // No yamux keep-alive: its pings only measure a round trip nobody reads and close nothing;
+    // libp2p's connection monitor pings every connection and closes one whose ping fails.
+    streamMuxers: [nodeYamux({ enableKeepAlive: false }, { onUnsupported: reason => { logger.warn({ reason }, 'yamux window updates left to the library') } }), mplex()],
     connectionGater: createConnectionGater(acl),
     connectionManager: {
       // A safety net above tzp2p's own limit: tzp2p decides whom to refuse (with a Nack).
