@@ -63,7 +63,12 @@ export function leanEventTargets (): string | undefined {
   if (unsupported !== undefined) return unsupported
   const prototype = TypedEventEmitter.prototype as unknown as Record<string, unknown>
   for (const name of ['addEventListener', 'removeEventListener'] as const) {
-    Object.defineProperty(prototype, name, { value: EventTarget.prototype[name], writable: true, configurable: true, enumerable: false })
+    const nodeMethod: unknown = Object.getOwnPropertyDescriptor(EventTarget.prototype, name)?.value
+    if (typeof nodeMethod !== 'function') return `EventTarget.prototype.${name} is missing`
+  }
+  for (const name of ['addEventListener', 'removeEventListener'] as const) {
+    const nodeMethod: unknown = Object.getOwnPropertyDescriptor(EventTarget.prototype, name)?.value
+    Object.defineProperty(prototype, name, { value: nodeMethod, writable: true, configurable: true, enumerable: false })
   }
   Object.defineProperty(prototype, 'listenerCount', {
     value: function listenerCount (this: EventTarget, type: string): number { return getEventListeners(this, type).length },

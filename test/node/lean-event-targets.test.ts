@@ -47,7 +47,9 @@ async function until (what: string, check: () => boolean, deadlineMs = 20_000): 
 describe('lean event targets', () => {
   it('applies to the installed main-event', () => {
     assert.equal(unsupported, undefined)
-    assert.equal(TypedEventEmitter.prototype.addEventListener, EventTarget.prototype.addEventListener)
+    const method = (prototype: object, name: string): unknown => Object.getOwnPropertyDescriptor(prototype, name)?.value
+    assert.equal(method(TypedEventEmitter.prototype, 'addEventListener'), method(EventTarget.prototype, 'addEventListener'))
+    assert.equal(method(TypedEventEmitter.prototype, 'removeEventListener'), method(EventTarget.prototype, 'removeEventListener'))
     assert.equal(leanEventTargets(), undefined, 'a second call changes nothing')
   })
 
@@ -80,7 +82,7 @@ describe('lean event targets', () => {
     heard.length = 0
     target.safeDispatchEvent('ping', { detail: 2 })
     assert.deepEqual(heard, [])
-    assert.equal(target.listenerCount('unknown' as 'ping'), 0)
+    assert.equal(target.listenerCount('unknown'), 0)
   })
 
   it('carries libp2p streams over TCP, Noise and yamux, and closed streams leave no listener on the connection', async () => {
