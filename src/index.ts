@@ -10,6 +10,7 @@ export {
 export { boundYoungGeneration } from './node/young-generation.ts'
 export { boundBufferPool, NODE_BUFFER_POOL_SIZE } from './node/buffer-pool.ts'
 export { saveHeapMemory } from './node/heap-headroom.ts'
+export { leanEventTargets } from './node/lean-event-targets.ts'
 export {
   NoChainError, NoBakerError,
   type ChainNodeOptions, type ChainNodeEvents, type ChainNodeFields, type OperationEvent, type SyncStatus

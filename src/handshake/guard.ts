@@ -23,12 +23,23 @@ export class UnauthenticatedStreamError extends Error {
  * runs the handler again for each earlier stream.
  */
 export function authenticatedOnly (auth: AuthenticationState, handler: StreamHandler): StreamHandler {
-  return async (stream: Stream, connection: Connection): Promise<void> => {
+  return (stream: Stream, connection: Connection): void => {
     if (!auth.isAuthenticated(connection)) {
       stream.abort(new UnauthenticatedStreamError(stream.protocol, connection))
       return
     }
-    await handler(stream, connection)
+    // Handed over, not awaited. libp2p's inbound path (the connection's onIncomingStream and its
+    // middleware chain) stays suspended, with its negotiation timeout signal and protocol list,
+    // until the handler returns; for a gossip stream that is the connection's life, about 1 KiB
+    // of heap per peer (docs/profiles.md, "bench:peers: one listener table per event target").
+    // A handler that fails aborts its stream, as libp2p does when the awaited handler throws.
+    const abort = (err: unknown): void => { stream.abort(err instanceof Error ? err : new Error(String(err))) }
+    try {
+      const running = handler(stream, connection)
+      if (running instanceof Promise) running.catch(abort)
+    } catch (err) {
+      abort(err)
+    }
   }
 }
 

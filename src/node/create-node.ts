@@ -1,6 +1,5 @@
 import { onStoreWriteFailure, type StorageWriteError } from '../storage/write-failure.ts'
 import { EventEmitter } from 'node:events'
-import { noise } from '@chainsafe/libp2p-noise'
 import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
@@ -38,6 +37,7 @@ import type { NetworkPeer } from '../peer/index.ts'
 import { Libp2pPeerDirectory } from './libp2p-peer.ts'
 import { nodeYamux } from './yamux-window.ts'
 import { nodePing } from './ping-responder.ts'
+import { nodeNoise } from './noise-encrypter.ts'
 import { NetworkPeers, registerPeersByWire } from './network-peers.ts'
 import { OctezWire } from './octez-wire.ts'
 import { libp2pLogger } from './libp2p-logger.ts'
@@ -205,9 +205,12 @@ export async function createNode (options: NodeOptions): Promise<TzNode> {
     start: false,
     addresses: { listen: opts.listen, announce: opts.announce },
     transports: [tcp(options.sourceAddress === undefined ? undefined : { dialOpts: sourceAddressOption(options.sourceAddress) })],
-    connectionEncrypters: [noise()],
+    // Noise, without the remote's decoded handshake payload kept for the connection's life (noise-encrypter.ts).
+    connectionEncrypters: [nodeNoise()],
     // Window updates only when half a window is used, as hashicorp/yamux sends them (yamux-window.ts).
-    streamMuxers: [nodeYamux(undefined, { onUnsupported: reason => { logger.warn({ reason }, 'yamux window updates left to the library') } }), mplex()],
+    // No yamux keep-alive: its pings only measure a round trip nobody reads and close nothing;
+    // libp2p's connection monitor pings every connection and closes one whose ping fails.
+    streamMuxers: [nodeYamux({ enableKeepAlive: false }, { onUnsupported: reason => { logger.warn({ reason }, 'yamux window updates left to the library') } }), mplex()],
     connectionGater: createConnectionGater(acl),
     connectionManager: {
       // A safety net above tzp2p's own limit: tzp2p decides whom to refuse (with a Nack).

@@ -64,8 +64,13 @@ const EXPIRED_KEYS = 4096
  */
 export class KeyedAnswers {
   private readonly waiting = new Map<string, Set<Waiting>>()
-  private readonly expired = new BoundedCache<string, true>(EXPIRED_KEYS)
-  private readonly ended = Promise.withResolvers<void>()
+  /**
+   * Made on first use, like `ended`: every connected peer has a `KeyedAnswers`, and a peer it
+   * never asks anything costs the node no more than this object (docs/profiles.md, "bench:peers:
+   * one listener table per event target").
+   */
+  private expired: BoundedCache<string, true> | undefined
+  private ended: PromiseWithResolvers<void> | undefined
   private closed = false
 
   /** Requests waiting now (tests, metrics). */
@@ -92,7 +97,7 @@ export class KeyedAnswers {
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       await send()
-      if (keys.length > 0 && !signal.aborted && !this.closed) await Promise.race([finished, this.ended.promise])
+      if (keys.length > 0 && !signal.aborted && !this.closed) await Promise.race([finished, (this.ended ??= Promise.withResolvers<void>()).promise])
     } finally {
       signal.removeEventListener('abort', onAbort)
       for (const key of waiting.remaining) {
@@ -100,6 +105,7 @@ export class KeyedAnswers {
         set?.delete(waiting)
         if (set?.size === 0) {
           this.waiting.delete(key)
+          this.expired ??= new BoundedCache<string, true>(EXPIRED_KEYS)
           this.expired.set(key, true)
         }
       }
@@ -121,7 +127,7 @@ export class KeyedAnswers {
       }
       return 'delivered'
     }
-    if (this.expired.get(key) !== undefined) {
+    if (this.expired?.get(key) !== undefined) {
       this.expired.delete(key)
       return 'late'
     }
@@ -137,6 +143,6 @@ export class KeyedAnswers {
   /** The channel is gone: every waiting request returns what it has. */
   close (): void {
     this.closed = true
-    this.ended.resolve()
+    this.ended?.resolve()
   }
 }

@@ -37,9 +37,10 @@ export class Libp2pPeer implements NetworkPeer {
   private out: EnvelopeStream | undefined
   /** The outbound stream being opened: concurrent writers wait for the same one. */
   private opening: Promise<EnvelopeStream> | undefined
-  private readonly announced = new BoundedCache<string, true>(ANNOUNCED_BLOCKS)
-  /** Operation hashes the peer announced in its mempool (Current_head's known_valid), the latest first kept. */
-  private readonly announcedOperations = new BoundedCache<string, true>(ANNOUNCED_OPERATIONS_PER_PEER)
+  /** Made on the peer's first announcement: a peer that announces nothing costs no cache. */
+  private announced: BoundedCache<string, true> | undefined
+  /** Operation hashes the peer announced in its mempool (Current_head's known_valid), the latest first kept; made on first use. */
+  private announcedOperations: BoundedCache<string, true> | undefined
   private readonly channel = new KeyedAnswers()
   /**
    * Block operations the peer pushed ahead of its announcement (gossip.md §4.6), by answer key,
@@ -91,12 +92,15 @@ export class Libp2pPeer implements NetworkPeer {
 
   /** The peer announced block `hash`: it holds its operations (Octez advertises only blocks it validated). */
   noteAnnounced (hash: Uint8Array): void {
+    this.announced ??= new BoundedCache<string, true>(ANNOUNCED_BLOCKS)
     this.announced.set(toHex(hash), true)
   }
 
   /** The peer announced these operations in its mempool: it holds them (Octez announces only operations it validated). */
   noteAnnouncedOperations (hashes: readonly Uint8Array[]): void {
-    for (const h of hashes) this.announcedOperations.set(toHex(h), true)
+    if (hashes.length === 0) return
+    const announced = this.announcedOperations ??= new BoundedCache<string, true>(ANNOUNCED_OPERATIONS_PER_PEER)
+    for (const h of hashes) announced.set(toHex(h), true)
   }
 
   /**
@@ -195,8 +199,8 @@ export class Libp2pPeer implements NetworkPeer {
   private onChannel (requests: readonly P2pMessage[]): boolean {
     return requests.every(r =>
       r.tag === 'Get_operations_for_blocks'
-        ? r.keys.every(k => this.announced.has(toHex(k.blockHash)))
-        : r.tag === 'Get_operations' && r.operationHashes.every(h => this.announcedOperations.has(toHex(h))))
+        ? r.keys.every(k => this.announced?.has(toHex(k.blockHash)) === true)
+        : r.tag === 'Get_operations' && r.operationHashes.every(h => this.announcedOperations?.has(toHex(h)) === true))
   }
 
   /**

@@ -124,9 +124,11 @@ export class EnvelopeStream {
    * Throws `MessageTooLargeError`, `DecodeError`, `TruncatedMessageError`, the stream's error, or
    * the signal's reason.
    */
-  async read (options: AbortOptions = {}): Promise<ReadMessage | undefined> {
-    const frame = await this.readEnvelope(options, false, this.maxBody)
-    return frame === END_OF_BATCH ? undefined : frame
+  read (options: AbortOptions = {}): Promise<ReadMessage | undefined> {
+    // Without marks, readEnvelope never yields END_OF_BATCH. Not an async function of its own: a
+    // reader waits on a gossip stream for the connection's life, and each async frame in the
+    // chain it waits in stays in memory with it.
+    return this.readEnvelope(options, false, this.maxBody) as Promise<ReadMessage | undefined>
   }
 
   /**
@@ -134,9 +136,9 @@ export class EnvelopeStream {
    * message can have: `protocols/sync.md` §2.1). `maxMessageBytes` tightens the stream's bound
    * for this one read (the answers a sync channel expects next).
    */
-  async readFrame (options: AbortOptions & { maxMessageBytes?: number } = {}): Promise<ReadMessage | typeof END_OF_BATCH | undefined> {
+  readFrame (options: AbortOptions & { maxMessageBytes?: number } = {}): Promise<ReadMessage | typeof END_OF_BATCH | undefined> {
     const maxBody = options.maxMessageBytes === undefined ? this.maxBody : Math.min(this.maxBody, options.maxMessageBytes - P2P_MESSAGE_LENGTH_BYTES)
-    return await this.readEnvelope(options, true, maxBody)
+    return this.readEnvelope(options, true, maxBody)
   }
 
   /**
@@ -202,27 +204,30 @@ export class EnvelopeStream {
     return this.ended instanceof Error ? this.ended : new TruncatedMessageError(`${this.protocol}: the stream ended inside a message`)
   }
 
-  /** Waits until `n` bytes are buffered; false if the stream ended first (cleanly). */
-  private async waitFor (n: number, options: AbortOptions): Promise<boolean> {
+  /**
+   * Waits until `n` bytes are buffered; false if the stream ended first (cleanly). `true` at once
+   * when they already are. A chain of plain promises, not an async function: see `read`.
+   */
+  private waitFor (n: number, options: AbortOptions): boolean | Promise<boolean> {
+    if (this.buffered >= n) return true
     const signal = options.signal
-    while (this.buffered < n) {
-      if (signal?.aborted === true) throw signal.reason
-      if (this.ended !== undefined) {
-        if (this.ended instanceof Error) throw this.ended
-        return false
-      }
-      if (this.paused) {
-        this.paused = false
-        this.stream.resume()
-      }
-      await new Promise<void>(resolve => {
-        const onAbort = (): void => { resolve() }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        this.wake = () => { signal?.removeEventListener('abort', onAbort); resolve() }
-      })
-      this.wake = undefined
+    if (signal?.aborted === true) throw signal.reason
+    if (this.ended !== undefined) {
+      if (this.ended instanceof Error) throw this.ended
+      return false
     }
-    return true
+    if (this.paused) {
+      this.paused = false
+      this.stream.resume()
+    }
+    return new Promise<void>(resolve => {
+      const onAbort = (): void => { resolve() }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.wake = () => { signal?.removeEventListener('abort', onAbort); resolve() }
+    }).then(() => {
+      this.wake = undefined
+      return this.waitFor(n, options)
+    })
   }
 
   private append (chunk: Uint8Array): void {

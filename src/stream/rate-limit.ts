@@ -25,17 +25,22 @@ interface Bucket {
 export type Admission = 'granted' | 'dropped' | 'flooding'
 
 export class RateLimiter {
-  private readonly specs: ReadonlyMap<string, RateSpec>
-  private readonly buckets = new Map<string, Bucket>()
+  private readonly specs: ReadonlyMap<string, { spec: RateSpec, index: number }>
+  /**
+   * Each peer's buckets, one slot per kind (in `specs` order), made on first use. Keyed by peer
+   * alone: one entry per peer, not a `kind + peer` string and an entry per kind and peer
+   * (docs/profiles.md, "bench:peers: one listener table per event target").
+   */
+  private readonly buckets = new Map<string, Array<Bucket | undefined>>()
   private readonly now: () => number
   /** Buckets untouched this long are full again and can be forgotten. */
   private readonly maxIdleMs: number
 
   constructor (specs: Record<string, RateSpec>, now: () => number = Date.now) {
-    this.specs = new Map(Object.entries(specs))
+    this.specs = new Map(Object.entries(specs).map(([kind, spec], index) => [kind, { spec, index }]))
     this.now = now
     let idle = 0
-    for (const s of this.specs.values()) {
+    for (const { spec: s } of this.specs.values()) {
       if (!(s.rate > 0 && s.burst >= 1)) throw new RangeError(`a rate limit needs rate > 0 and burst ≥ 1, got ${JSON.stringify(s)}`)
       idle = Math.max(idle, s.burst / s.rate * 1000)
     }
@@ -53,15 +58,23 @@ export class RateLimiter {
    * costs add up towards the flooding mark, so it comes after twice the burst in tokens.
    */
   admit (peer: string, kind: string, cost = 1): Admission {
-    const spec = this.specs.get(kind)
-    if (spec === undefined) return 'granted'
-    const key = `${kind}\u0000${peer}`
+    const entry = this.specs.get(kind)
+    if (entry === undefined) return 'granted'
+    const { spec, index } = entry
     const now = this.now()
-    const b = this.buckets.get(key) ?? { tokens: spec.burst, at: now, refusedInRow: 0 }
+    let slots = this.buckets.get(peer)
+    if (slots === undefined) {
+      if (this.buckets.size >= MAX_PEERS_BEFORE_SWEEP) this.sweep(now)
+      slots = []
+      this.buckets.set(peer, slots)
+    }
+    let b = slots[index]
+    if (b === undefined) {
+      b = { tokens: spec.burst, at: now, refusedInRow: 0 }
+      slots[index] = b
+    }
     b.tokens = Math.min(spec.burst, b.tokens + (now - b.at) / 1000 * spec.rate)
     b.at = now
-    this.buckets.set(key, b)
-    if (this.buckets.size > 10_000) this.sweep(now)
     if (b.tokens < cost) {
       const before = b.refusedInRow
       b.refusedInRow += cost
@@ -75,10 +88,16 @@ export class RateLimiter {
 
   /** Forgets a peer's buckets (it disconnected). */
   forget (peer: string): void {
-    for (const key of this.buckets.keys()) if (key.endsWith(`\u0000${peer}`)) this.buckets.delete(key)
+    this.buckets.delete(peer)
   }
 
+  /** Forgets the peers whose every bucket is idle (full again). */
   private sweep (now: number): void {
-    for (const [key, b] of this.buckets) if (now - b.at > this.maxIdleMs) this.buckets.delete(key)
+    for (const [peer, slots] of this.buckets) {
+      if (slots.every(b => b === undefined || now - b.at > this.maxIdleMs)) this.buckets.delete(peer)
+    }
   }
 }
+
+/** Peers with buckets past which idle ones are swept (buckets of peers that never said goodbye). */
+const MAX_PEERS_BEFORE_SWEEP = 10_000

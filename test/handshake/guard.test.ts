@@ -7,6 +7,7 @@ import { addressOf, startNode, stopAll } from '../helpers/node.ts'
 import { startRawHost } from './raw-peer.ts'
 
 const TEST_PROTOCOL = '/tzp2p/test-echo/1.0.0'
+const FAILING_PROTOCOL = '/tzp2p/test-failing/1.0.0'
 
 describe('authenticated-only guard', () => {
   it('refuses tzp2p streams on a connection before the handshake and serves them after', async () => {
@@ -43,6 +44,23 @@ describe('authenticated-only guard', () => {
       assert.equal(new TextDecoder().decode(echoed.subarray()), 'hello')
       assert.equal(served, 1)
       await stream.close()
+
+      // A handler that fails aborts its stream, as libp2p does with a handler it awaits.
+      await b.libp2p.handle(FAILING_PROTOCOL, authenticatedOnly(b.handshake, async (failing) => {
+        for await (const chunk of failing) {
+          if (chunk.byteLength > 0) throw new Error('the handler failed')
+        }
+      }))
+      const failing = await connection.newStream(FAILING_PROTOCOL)
+      const closed = new Promise<Error | undefined>(resolve => { failing.addEventListener('close', evt => { resolve(evt.error) }, { once: true }) })
+      failing.send(new TextEncoder().encode('boom'))
+      // The deadline only keeps a broken guard from hanging the test.
+      let deadline: ReturnType<typeof setTimeout> | undefined
+      const error = await Promise.race([closed, new Promise<never>((_resolve, reject) => {
+        deadline = setTimeout(() => { reject(new Error('the failing handler\'s stream was not reset within 20 s')) }, 20_000)
+      })]).finally(() => { clearTimeout(deadline) })
+      assert.ok(error !== undefined, 'the stream was reset, not closed cleanly')
+      assert.equal(failing.status, 'reset')
     } finally {
       await stopAll(a, b, raw)
     }

@@ -6,14 +6,17 @@
  * 64 KiB socket read buffers that one small view keeps alive per connection were found
  * (docs/profiles.md).
  *
- *   node scripts/bench/peers/heap-retainers.ts file.heapsnapshot [--min-bytes 32768] [--depth 6] [--top 12]
+ * With `--name Listener` (a constructor or function name) it does the same for every object of
+ * that name, whatever its size: which event targets hold the per-connection listeners, say.
+ *
+ *   node scripts/bench/peers/heap-retainers.ts file.heapsnapshot [--min-bytes 32768] [--depth 6] [--top 12] [--name N]
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'min-bytes': { type: 'string', default: '32768' }, depth: { type: 'string', default: '6' }, top: { type: 'string', default: '12' } }
+  options: { 'min-bytes': { type: 'string', default: '32768' }, depth: { type: 'string', default: '6' }, top: { type: 'string', default: '12' }, name: { type: 'string' } }
 })
 if (positionals.length !== 1) throw new Error('usage: heap-retainers.ts file.heapsnapshot [--min-bytes N] [--depth N] [--top N]')
 
@@ -71,13 +74,17 @@ while (frontier.length > 0) {
   frontier = next
 }
 
-const minBytes = Number(values['min-bytes'])
+const minBytes = values.name === undefined ? Number(values['min-bytes']) : 0
 const depth = Number(values.depth)
 const groups = new Map<string, { count: number, bytes: number }>()
 let total = 0
 let buffers = 0
+const isBackingStore = (i: number): boolean => s.strings[s.nodes[i * NW + N]] === 'system / JSArrayBufferData' ||
+  (nodeTypes[s.nodes[i * NW + T]] === 'native' && s.strings[s.nodes[i * NW + N]].includes('ArrayBufferData'))
+/** With `--name`, the objects, closures or natives of that constructor or function name instead of backing stores. */
+const wanted = values.name === undefined ? isBackingStore : (i: number): boolean => label(i) === values.name
 for (let i = 0; i < count; i++) {
-  if (s.strings[s.nodes[i * NW + N]] !== 'system / JSArrayBufferData' && !(nodeTypes[s.nodes[i * NW + T]] === 'native' && s.strings[s.nodes[i * NW + N]].includes('ArrayBufferData'))) continue
+  if (!wanted(i)) continue
   const bytes = s.nodes[i * NW + SZ]
   if (bytes < minBytes) continue
   buffers++
@@ -94,7 +101,7 @@ for (let i = 0; i < count; i++) {
   g.bytes += bytes
   groups.set(key, g)
 }
-console.log(`${buffers} backing stores ≥ ${minBytes} bytes, ${(total / 1024).toFixed(0)} KiB`)
+console.log(`${buffers} ${values.name ?? 'backing stores'} ≥ ${minBytes} bytes, ${(total / 1024).toFixed(0)} KiB`)
 for (const [key, g] of [...groups].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top))) {
   console.log(`${String(g.count).padStart(5)} × ${(g.bytes / 1024).toFixed(0).padStart(7)} KiB  ${key}`)
 }
