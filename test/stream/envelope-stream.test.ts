@@ -7,13 +7,11 @@
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { tcp } from '@libp2p/tcp'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import type { Stream } from '@libp2p/interface'
 import { EnvelopeStream, MessageTooLargeError, TruncatedMessageError } from '../../src/stream/envelope-stream.ts'
 import { encodeP2pMessage } from '../../src/wire/p2p-message.ts'
+import { startRawHost } from '../handshake/raw-peer.ts'
 
 const PROTOCOL = '/tzp2p/test-envelopes/1.0.0'
 const hosts: Libp2p[] = []
@@ -21,14 +19,9 @@ after(async () => { await Promise.all(hosts.map(async h => { await h.stop() })) 
 
 /** A stream pair: `local` is the dialer's end, `remote` the listener's. */
 async function streamPair (): Promise<{ local: Stream, remote: Stream }> {
+  // Plain libp2p hosts (TCP, Noise, yamux, no connection monitor), as the raw handshake tests use.
   const start = async (): Promise<Libp2p> => {
-    const host = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionMonitor: { enabled: false }
-    })
+    const host = await startRawHost()
     hosts.push(host)
     return host
   }
