@@ -78,6 +78,15 @@ export interface AddResult {
  */
 const PERMANENT_REFUSALS = new Set<InvalidOperationCode>(['malformed', 'bad_signature', 'bad_public_key', 'invalid_amount'])
 
+/**
+ * Refusals that a later head may lift: an operation whose counter skips ahead waits for the
+ * operation before it, often one in a block this node has not applied yet. Octez's prevalidator
+ * keeps such operations (`Branch_delayed`, `src/lib_shell/prevalidator_classification.ml`) and
+ * tries them again on every new head; so does this pool, for at most `DELAYED_OPERATIONS`.
+ */
+const DELAYED_REFUSALS = new Set<InvalidOperationCode>(['counter_in_the_future'])
+const DELAYED_OPERATIONS = 1000
+
 /** Admitted operations in admission order (a Map keeps insertion order) and the state after them. */
 class Contents {
   readonly pending = new Map<string, PendingOperation>()
@@ -97,6 +106,8 @@ export class Mempool {
   private contents: Contents
   /** Recently refused operations: a peer re-announcing one is not re-validated. */
   private readonly refused = new BoundedCache<string, MempoolRefusedError>(10_000)
+  /** Operations refused for now (`DELAYED_REFUSALS`), tried again on each new head; oldest dropped first. */
+  private readonly delayed = new Map<string, Operation>()
   /** Operations that left the pool in a block of the chain, recently: a peer re-announcing one is not fetched. */
   private readonly included = new BoundedCache<string, true>(10_000)
   private toAnnounce: Uint8Array[] = []
@@ -136,7 +147,7 @@ export class Mempool {
    */
   handled (hash: Uint8Array): boolean {
     const hex = toHex(hash)
-    return this.contents.pending.has(hex) || this.included.has(hex) || this.refused.has(hex)
+    return this.contents.pending.has(hex) || this.included.has(hex) || this.refused.has(hex) || this.delayed.has(hex)
   }
 
   get (hash: Uint8Array): Operation | undefined {
@@ -251,7 +262,7 @@ export class Mempool {
       throw new MempoolRefusedError('full', opHash(hash), `the mempool holds ${contents.bytes} of at most ${this.maxBytes} bytes`)
     }
     const refusal = await this.check(contents, operation, hash, bytes.length, true)
-    if (refusal !== undefined) throw this.remember(hex, refusal)
+    if (refusal !== undefined) throw this.remember(hex, refusal, operation)
     return { hash, status: 'added' }
   }
 
@@ -270,10 +281,18 @@ export class Mempool {
     return undefined
   }
 
-  /** Remembers refusals that no later state can lift (Octez's "refused" class), so they are not re-checked. */
-  private remember (hex: string, refusal: MempoolRefusedError): MempoolRefusedError {
+  /**
+   * Remembers refusals that no later state can lift (Octez's "refused" class), so they are not
+   * re-checked, and keeps the operations a later head may admit (`DELAYED_REFUSALS`).
+   */
+  private remember (hex: string, refusal: MempoolRefusedError, operation: Operation): MempoolRefusedError {
     const code = refusal.protocolError?.code
     if (code !== undefined && PERMANENT_REFUSALS.has(code)) this.refused.set(hex, refusal)
+    if (code !== undefined && DELAYED_REFUSALS.has(code)) {
+      this.delayed.delete(hex)
+      this.delayed.set(hex, operation)
+      if (this.delayed.size > DELAYED_OPERATIONS) this.delayed.delete(this.delayed.keys().next().value as string)
+    }
     return refusal
   }
 
@@ -299,6 +318,10 @@ export class Mempool {
     }
     const fromRemoved = candidates.length
     candidates.push(...[...this.contents.pending.values()].map(p => p.operation))
+    // Delayed operations after those held, in the order they came (an earlier counter first).
+    const fromDelayed = candidates.length
+    candidates.push(...this.delayed.values())
+    this.delayed.clear()
     const included = new Set<string>()
     if (candidates.length > 0 && change.applied.length <= this.chain.protocol.maxOperationsTtl) {
       // Beyond the TTL every held operation's branch is dead anyway; no need to read those blocks.
@@ -317,9 +340,10 @@ export class Mempool {
       const hex = toHex(hash)
       if (included.has(hex) || next.pending.has(hex)) continue
       if (next.pending.size >= this.maxOperations || next.bytes + bytes.length > this.maxBytes) continue
-      // Operations back from removed blocks are news to peers; the others were announced already.
-      const refusal = await this.check(next, candidates[i], hash, bytes.length, i < fromRemoved)
-      if (refusal !== undefined) this.remember(hex, refusal)
+      // Operations back from removed blocks, and delayed ones now admitted, are news to peers; the
+      // others were announced already.
+      const refusal = await this.check(next, candidates[i], hash, bytes.length, i < fromRemoved || i >= fromDelayed)
+      if (refusal !== undefined) this.remember(hex, refusal, candidates[i])
     }
     this.contents = next
   }

@@ -8,6 +8,7 @@ import { DemoChainBuilder, demoSetup, type DemoSetup } from '../helpers/demo-cha
 import { Mempool, MempoolRefusedError } from '../../src/chain/mempool.ts'
 import { openChain, type OpenedChain } from './helpers.ts'
 import { removeDir, tempDir } from '../helpers/temp-dir.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** A signed transfer branched on `branch` with an explicit counter. */
 function transfer (setup: DemoSetup, branch: Uint8Array, from: number, to: number, amount: bigint, counter: bigint): Operation {
@@ -133,6 +134,35 @@ test('a new head removes the operations it includes and drops those it made inva
     assert.ok(back.has(toHex(operationHash(included))))
     assert.ok(back.has(toHex(operationHash(kept))))
     assert.equal(back.size, 3) // `included`, `kept` and the block's other transfer
+    mempool.stop()
+  })
+})
+
+test('an operation whose counter skips ahead waits for a head that fills the gap, then is admitted and announced', async () => {
+  await withChain('mempool-delayed', async (node, setup, builder) => {
+    const announced: string[] = []
+    const mempool = new Mempool({ chain: node.chain, announceDelayMs: 1, onAnnounce: hashes => { announced.push(...hashes.map(toHex)) } })
+    const head = builder.head.hash
+    const first = transfer(setup, head, 0, 1, 10n, 1n)
+    const second = transfer(setup, head, 0, 2, 5n, 2n)
+    // Counter 1 is not applied here yet (a block this node has not received): refused for now, kept.
+    await assert.rejects(mempool.add(second), refusal('invalid', 'counter_in_the_future'))
+    assert.equal(mempool.has(operationHash(second)), false)
+    assert.equal(mempool.handled(operationHash(second)), true, 'held aside: a peer announcing it is not asked for it again')
+    // A head whose block carries counter 1: the delayed transfer is tried again and admitted.
+    const block = await builder.bake([first])
+    await node.chain.addBlock(block.header, block.operations)
+    await mempool.idle()
+    assert.deepEqual(mempool.hashes().map(toHex), [toHex(operationHash(second))])
+    await waitFor(() => announced.includes(toHex(operationHash(second))), { what: 'the delayed transfer announced' })
+    // One that a head makes worthless (its counter used by another transfer) is dropped, not kept.
+    const skipped = transfer(setup, head, 3, 2, 5n, 3n)
+    await assert.rejects(mempool.add(skipped), refusal('invalid', 'counter_in_the_future'))
+    const other = await builder.bake([transfer(setup, head, 3, 1, 1n, 1n), transfer(setup, head, 3, 1, 1n, 2n), transfer(setup, head, 3, 1, 1n, 3n)])
+    await node.chain.addBlock(other.header, other.operations)
+    await mempool.idle()
+    assert.equal(mempool.has(operationHash(skipped)), false)
+    assert.equal(mempool.handled(operationHash(skipped)), false, 'refused on the new head for a used counter: no longer held')
     mempool.stop()
   })
 })
