@@ -26,11 +26,6 @@ export class PushChoice {
   private readonly firsts: string[] = []
   private current: string | undefined
 
-  /** The peer asked to push now. */
-  get pusher (): string | undefined {
-    return this.current
-  }
-
   /**
    * A block announced by `peer`: counted if no other peer announced it before. `capable` says
    * whether a peer can push now (connected, on gossip 1.1.0). Returns the switch to make, if any.

@@ -272,9 +272,7 @@ export class Requester<K, V> {
     } catch (err) {
       this.o.onRequestError?.(peer, err as Error, group.map(e => e.key))
     } finally {
-      const n = (this.inFlight.get(peer) ?? 1) - 1
-      if (n <= 0) this.inFlight.delete(peer)
-      else this.inFlight.set(peer, n)
+      this.release(peer)
     }
     for (const e of group) {
       if (e.state === 'done') continue
@@ -296,11 +294,16 @@ export class Requester<K, V> {
     } catch (err) {
       this.o.onRequestError?.(peer, err as Error, [e.key])
     } finally {
-      const n = (this.inFlight.get(peer) ?? 1) - 1
-      if (n <= 0) this.inFlight.delete(peer)
-      else this.inFlight.set(peer, n)
+      this.release(peer)
     }
     if (e.state !== 'done' && answers?.has(e.id) === true) this.settle(e, { value: answers.get(e.id) as V, peer })
+  }
+
+  /** A request to `peer` ended: one fewer in flight. */
+  private release (peer: string): void {
+    const n = (this.inFlight.get(peer) ?? 1) - 1
+    if (n <= 0) this.inFlight.delete(peer)
+    else this.inFlight.set(peer, n)
   }
 
   private retryLater (e: Entry<K, V>): void {

@@ -5,6 +5,11 @@ import { operationHash } from '../wire/operation.ts'
 import type { P2pMessage } from '../wire/p2p-message.ts'
 import { protocolHash } from '../wire/protocol-sources.ts'
 
+/** The key of the answer for one validation pass of a block (Operations_for_blocks). */
+export function operationsAnswerKey (blockHash: Uint8Array, validationPass: number): string {
+  return `Operations_for_blocks:${toHex(blockHash)}:${validationPass}`
+}
+
 /**
  * The key an answer is matched by, or undefined for a message that answers nothing. On Octez's
  * wire one connection carries everything and has no stream end (`src/lib_shell/p2p_reader.ml`
@@ -17,7 +22,7 @@ export function answerKey (m: P2pMessage): string | undefined {
     case 'Block_header': return `Block_header:${toHex(blockHash(m.header))}`
     case 'Operation': return `Operation:${toHex(operationHash(m.operation))}`
     case 'Protocol': return `Protocol:${toHex(protocolHash(m.protocol))}`
-    case 'Operations_for_blocks': return `Operations_for_blocks:${toHex(m.blockHash)}:${m.validationPass}`
+    case 'Operations_for_blocks': return operationsAnswerKey(m.blockHash, m.validationPass)
     case 'Predecessor_header': return `Predecessor_header:${toHex(m.blockHash)}:${m.offset}`
     case 'Current_branch':
     case 'Current_head':
@@ -33,7 +38,7 @@ export function requestKeys (r: P2pMessage): string[] {
     case 'Get_block_headers': return r.blockHashes.map(h => `Block_header:${toHex(h)}`)
     case 'Get_operations': return r.operationHashes.map(h => `Operation:${toHex(h)}`)
     case 'Get_protocols': return r.protocolHashes.map(h => `Protocol:${toHex(h)}`)
-    case 'Get_operations_for_blocks': return r.keys.map(k => `Operations_for_blocks:${toHex(k.blockHash)}:${k.validationPass}`)
+    case 'Get_operations_for_blocks': return r.keys.map(k => operationsAnswerKey(k.blockHash, k.validationPass))
     case 'Get_predecessor_header': return [`Predecessor_header:${toHex(r.blockHash)}:${r.offset}`]
     case 'Get_current_branch': return [`Current_branch:${toHex(r.chainId)}`]
     case 'Get_current_head': return [`Current_head:${toHex(r.chainId)}`]

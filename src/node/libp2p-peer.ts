@@ -11,7 +11,7 @@ import { PeerNotConnectedError } from '../sync/client.ts'
 import { SYNC_CHANNEL_PROTOCOL, SYNC_PROTOCOL } from '../sync/definitions.ts'
 import { SyncRequestChannel } from '../sync/request-channel.ts'
 import { encodeP2pMessage, type P2pMessage } from '../wire/p2p-message.ts'
-import { answerKey, KeyedAnswers, type Delivery } from './keyed-answers.ts'
+import { answerKey, KeyedAnswers, operationsAnswerKey, type Delivery } from './keyed-answers.ts'
 
 /** A gossip write that does not drain within this is abandoned (the stream is reset). */
 const GOSSIP_WRITE_TIMEOUT_MS = 30_000
@@ -129,7 +129,7 @@ export class Libp2pPeer implements NetworkPeer {
 
   /** Whether the peer pushed the operations of `blockHash` (pass 0), not yet taken. */
   hasPushed (blockHash: Uint8Array): boolean {
-    return this.pushed.has(`Operations_for_blocks:${toHex(blockHash)}:0`)
+    return this.pushed.has(operationsAnswerKey(blockHash, 0))
   }
 
   private dropPushed (key: string): void {
@@ -147,7 +147,7 @@ export class Libp2pPeer implements NetworkPeer {
     for (const r of requests) {
       if (r.tag !== 'Get_operations_for_blocks') { rest.push(r); continue }
       const keys = r.keys.filter(k => {
-        const key = `Operations_for_blocks:${toHex(k.blockHash)}:${k.validationPass}`
+        const key = operationsAnswerKey(k.blockHash, k.validationPass)
         const entry = this.pushed.get(key)
         if (entry === undefined) return true
         this.dropPushed(key)
