@@ -1,71 +1,32 @@
 import type { Connection, PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
 import type { AdmissionHooks } from '../handshake/admission.ts'
-import type { AuthenticatedPeer, AuthenticatedPeers } from '../handshake/authenticated-peers.ts'
-import { RejectedByPeerError, SelfConnectionError } from '../handshake/errors.ts'
+import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
+import { RejectedByPeerError } from '../handshake/errors.ts'
 import type { HandshakeFailure } from '../handshake/service.ts'
 import { BanList, type BanRecord } from '../peers/bans.ts'
-import type { PeerExchangeHost, PeerExchangeService } from '../peers/exchange/index.ts'
+import type { PeerExchangeHost } from '../peers/exchange/index.ts'
 import { ConnectionTable, observedPoint } from '../peers/connection-table.ts'
-import { ipOfMultiaddr, tcpPortOfMultiaddr } from '../net/multiaddr.ts'
 import type { AccessControl } from '../peers/gater.ts'
-import { Greylist, type GreylistEntry, type GreylistOptions } from '../peers/greylist.ts'
+import { Greylist } from '../peers/greylist.ts'
 import { InboundRateLimiter } from '../peers/inbound-rate.ts'
-import { inboundConnectionCap, maintenanceBounds, type MaintenanceBounds, type P2pLimits, type ReconnectionConfig } from '../peers/limits.ts'
-import { Maintenance, type MaintenanceReport } from '../peers/maintenance.ts'
+import { inboundConnectionCap, maintenanceBounds, type MaintenanceBounds, type P2pLimits } from '../peers/limits.ts'
+import { Maintenance } from '../peers/maintenance.ts'
 import { PeerMetrics } from '../peers/metrics.ts'
 import { PeerStateJournal, PeerStore } from '../peers/peer-store-db.ts'
 import { PointBook, type PointInfo } from '../peers/point-book.ts'
-import { pointFromMultiaddr, pointKey, pointToMultiaddr, toOctezPointString, type PointAddress } from '../net/point.ts'
-import { PeerScores, type PeerScoresOptions } from '../peers/score.ts'
-import type { ReportPeer } from '../misbehaviour/index.ts'
+import { pointFromMultiaddr, pointKey, toOctezPointString, type PointAddress } from '../net/point.ts'
+import { PeerScores } from '../peers/score.ts'
 import type { Database } from '../storage/database.ts'
 import { SwapCoordinator } from '../peers/exchange/swap.ts'
 import { PeerDiscovery, type PointSource } from '../peers/exchange/discovery.ts'
 import { PeerTrust } from '../peers/trust.ts'
+import { PointDialer } from './point-dialer.ts'
+import { poolAdmissionHooks } from './pool-admission.ts'
 
-export type { PointSource }
+import type { ConnectionManagerInit, ManagedNode } from './connection-manager-init.ts'
 
-export interface PointDiscovered {
-  key: string
-  source: PointSource
-  trusted: boolean
-}
-
-/** The events the connection manager adds to the node's (`node.events.on('peer:greylisted', …)`). */
-export interface ConnectionManagerEvents {
-  'peer:greylisted': [GreylistEntry]
-  'peer:banned': [BanRecord]
-  'peer:unbanned': [{ kind: BanRecord['kind'], key: string }]
-  'point:discovered': [PointDiscovered]
-  'maintenance:run': [MaintenanceReport]
-}
-
-export interface ConnectionManagerInit {
-  limits: P2pLimits
-  reconnection: ReconnectionConfig
-  /** `--peer` and bootstrap peers: trusted, always allowed, redialled, never pruned. */
-  trustedPoints: readonly PointAddress[]
-  /** DNS bootstrap names `host[:port][#peer_id]`. */
-  bootstrapDns?: readonly string[]
-  /** DNS servers for bootstrap names (`ip[:port]`); the system's when empty. */
-  dnsServers?: readonly string[]
-  /** Re-resolution period of bootstrap names; null: only when out of candidates. Default 10 min. */
-  dnsRefreshIntervalMs?: number | null
-  privateMode: boolean
-  disablePeerDiscovery: boolean
-  greylist?: GreylistOptions
-  scores?: PeerScoresOptions
-  /** The node's peer policy: the pinned-point check and the peer exchange report faults there. */
-  report: ReportPeer
-  /** How often points and scores are written to the store (default 30 s). */
-  persistIntervalMs?: number
-  metricsRegistry: Registry
-  logger: Logger
-  emit: <K extends keyof ConnectionManagerEvents>(name: K, ...args: ConnectionManagerEvents[K]) => void
-}
+export type { ConnectionManagerEvents, ConnectionManagerInit, ManagedNode, PointDiscovered, PointSource } from './connection-manager-init.ts'
 
 /**
  * What an embedder may use of the connection manager (`node.connectionManager`): its state and its
@@ -75,15 +36,6 @@ export type ConnectionManagerApi = Pick<ConnectionManager,
   'pointBook' | 'scores' | 'greylist' | 'banList' | 'bounds' | 'maintenance' | 'metrics' | 'limits' | 'trust' |
   'ban' | 'unban' | 'addTrustedPoint' | 'removeTrustedPoint' | 'proposeSwap' | 'maintain' | 'directionCounts' |
   'isTrustedPeer' | 'persist' | 'knownPointsForNack'>
-
-/** The parts of the node the manager drives, given once libp2p exists. */
-export interface ManagedNode {
-  peers: AuthenticatedPeers
-  exchange: PeerExchangeService
-  connections: () => Connection[]
-  dial: (address: Multiaddr, options: { signal: AbortSignal }) => Promise<AuthenticatedPeer>
-  listenAddresses: () => Multiaddr[]
-}
 
 /**
  * The node's connection manager: Octez's pool and maintenance on libp2p. It owns the point book,
@@ -112,6 +64,7 @@ export class ConnectionManager {
   private readonly discovery: PeerDiscovery
   private journal: PeerStateJournal | undefined
   private readonly swaps: SwapCoordinator
+  private readonly dialer: PointDialer
   private node: ManagedNode | undefined
   private started = false
 
@@ -164,7 +117,7 @@ export class ConnectionManager {
       // Maintenance asks when it runs out of candidates; let it, as often as it does.
       minDnsRefreshIntervalMs: Math.min(init.limits.timeBetweenLookingForPeersMs, 30_000),
       askable: () => this.tracked.all().filter(t => !t.peer.metadata.privateNode)
-        .map(t => this.connectionById(t.peer.connectionId)).filter((c): c is Connection => c !== undefined),
+        .map(t => this.dialer.connectionById(t.peer.connectionId)).filter((c): c is Connection => c !== undefined),
       exchange: () => this.attached().exchange,
       onDiscovered: (point, source) => {
         this.discovered(point.key, source, point.trusted)
@@ -182,26 +135,38 @@ export class ConnectionManager {
       knownPoints: () => this.pointBook.size,
       trustedPoints: () => this.pointBook.all().filter(p => p.trusted).length
     })
+    this.dialer = new PointDialer({
+      pointBook: this.pointBook,
+      tracked: this.tracked,
+      trust: this.trust,
+      metrics: this.metrics,
+      limits: init.limits,
+      report: init.report,
+      started: () => this.started,
+      node: () => this.attached(),
+      connections: () => this.node?.connections() ?? [],
+      logger: this.log
+    })
     this.swaps = new SwapCoordinator({
       swapLingerMs: init.limits.swapLingerMs,
       enabled: !init.privateMode && !init.disablePeerDiscovery,
       connections: () => this.tracked.all().map(t => ({ peer: t.peer, point: this.tracked.publicPointOf(t) })),
-      connectionOf: id => this.connectionById(id),
+      connectionOf: id => this.dialer.connectionById(id),
       exchange: () => this.attached().exchange,
       isConnected: tezosPeerId => this.attached().peers.hasTezosPeer(tezosPeerId),
       isTrusted: peer => this.isTrustedPeer(peer),
       acceptPoint: (point, source) => this.discovery.fromPeers([point], source)[0],
-      connect: async (point, signal) => await this.connect(point, signal),
-      disconnect: async id => { await this.disconnect(id) },
+      connect: async (point, signal) => await this.dialer.connect(point, signal),
+      disconnect: async id => { await this.dialer.disconnect(id) },
       logger: this.log
     })
     this.maintenance = new Maintenance({
       bounds: this.bounds,
       pointBook: this.pointBook,
       activeConnections: () => this.tracked.size,
-      connect: async (point, signal) => await this.connect(point, signal),
+      connect: async (point, signal) => await this.dialer.connect(point, signal),
       pruneCandidates: () => this.tracked.all().filter(t => !this.isTrustedPeer(t.peer)).map(t => t.peer.connectionId),
-      disconnect: async id => { await this.disconnect(id); this.metrics.pruned.inc() },
+      disconnect: async id => { await this.dialer.disconnect(id); this.metrics.pruned.inc() },
       askForMoreContacts: async signal => { await this.discovery.askForMore(signal) },
       trySwap: async signal => await this.swaps.propose(signal),
       privateMode: init.privateMode,
@@ -212,6 +177,15 @@ export class ConnectionManager {
         init.emit('maintenance:run', report)
       },
       onError: err => { this.log.error({ err: err.message }, 'maintenance pass failed') }
+    })
+    this.admissionHooks = poolAdmissionHooks({
+      trust: this.trust,
+      tracked: this.tracked,
+      maintenance: this.maintenance,
+      bounds: this.bounds,
+      inboundCap: this.inboundCap,
+      privateMode: init.privateMode,
+      identityMismatch: (point, found, libp2pPeerId, ip) => { this.dialer.identityMismatch(point, found, libp2pPeerId, ip) }
     })
     for (const address of init.trustedPoints) {
       const p = this.pointBook.register(address, { trusted: true })
@@ -227,27 +201,7 @@ export class ConnectionManager {
   }
 
   /** Handshake admission: peer-id pins, private mode, the inbound share and maintenance's threshold. */
-  readonly admissionHooks: AdmissionHooks = {
-    refuse: (tezosPeerId, connection) => {
-      if (connection.direction !== 'outbound') return false
-      const ip = ipOfMultiaddr(connection.remoteAddr)
-      const port = tcpPortOfMultiaddr(connection.remoteAddr)
-      const point = ip === undefined || port === undefined ? undefined : this.trust.pointAt(ip, port)
-      if (point?.expectedPeerId === undefined || point.expectedPeerId === tezosPeerId) return false
-      this.identityMismatch(point, tezosPeerId, connection.remotePeer, point.address.host)
-      return true
-    },
-    admit: (remote, connection, pending) => {
-      const trusted = this.trust.isTrustedRemote(remote.tezosPeerId, remote.advertisedPort, connection)
-      if (this.init.privateMode && connection.direction === 'inbound' && !trusted) return 'No_motive'
-      if (trusted) return undefined
-      // Handshakes already admitted count: a burst of peers dialling at once must not all get in.
-      const active = this.tracked.size + pending.inbound + pending.outbound
-      if (this.maintenance.enabled && active >= this.bounds.maxThreshold) return 'Too_many_connections'
-      if (connection.direction === 'inbound' && this.tracked.directionCounts().inbound + pending.inbound >= this.inboundCap) return 'Too_many_connections'
-      return undefined
-    }
-  }
+  readonly admissionHooks: AdmissionHooks
 
   /** Points for a Nack (Octez `list_known_points ~ignore_private:true ~size:50`), in Octez's `ip:port` form. */
   readonly knownPointsForNack = (): string[] =>
@@ -258,7 +212,7 @@ export class ConnectionManager {
     isAuthenticated: connection => this.tracked.has(connection.id),
     pointsToAdvertise: () => this.pointBook.listKnownPoints({ ignorePrivate: true, size: 50, ipOnly: true }).map(p => p.address),
     onSwapRequest: (connection, proposal) => this.swaps.answer(connection, proposal),
-    onDisconnect: connection => { void this.disconnect(connection.id) },
+    onDisconnect: connection => { void this.dialer.disconnect(connection.id) },
     report: (connection, kind, detail) => {
       const t = this.tracked.get(connection.id)
       if (t !== undefined) this.init.report({ tezosPeerId: t.peer.tezosPeerId, libp2pPeerId: t.peer.libp2pPeerId, ...(t.peer.remoteIp === undefined ? {} : { ip: t.peer.remoteIp }) }, kind, detail)
@@ -352,7 +306,7 @@ export class ConnectionManager {
     const record = this.banList.ban(target, reason)
     for (const t of this.tracked.all()) {
       const p = t.peer
-      if (p.remoteIp === record.key || p.tezosPeerId === record.key || p.libp2pPeerId.toString() === record.key) void this.disconnect(p.connectionId)
+      if (p.remoteIp === record.key || p.tezosPeerId === record.key || p.libp2pPeerId.toString() === record.key) void this.dialer.disconnect(p.connectionId)
     }
     return record
   }
@@ -400,8 +354,6 @@ export class ConnectionManager {
     return this.trust.isTrustedPeer(peer)
   }
 
-
-
   /** The peer policy changed a score: it goes out with the next write of the peer state. */
   scoresChanged (): void {
     this.journal?.markDirty()
@@ -415,73 +367,12 @@ export class ConnectionManager {
   // --- internals ------------------------------------------------------------------------------------
 
   /**
-   * Dials a point for maintenance or a swap; true once authenticated. A failure lengthens the
-   * point's back-off; our own address is remembered and never dialled again.
-   */
-  private async connect (point: PointInfo, signal: AbortSignal): Promise<boolean> {
-    const node = this.attached()
-    const key = point.key
-    if (!this.started || this.pointBook.get(key)?.state !== 'disconnected') return false
-    this.pointBook.setRequested(key)
-    let peer: AuthenticatedPeer
-    try {
-      const timeout = AbortSignal.timeout(this.limits.connectionTimeoutMs + this.limits.authenticationTimeoutMs)
-      peer = await node.dial(pointToMultiaddr(point.address), { signal: AbortSignal.any([signal, timeout]) })
-    } catch (err) {
-      if (this.pointBook.get(key)?.state === 'requested') this.pointBook.setDisconnected(key)
-      if (err instanceof SelfConnectionError) this.pointBook.markSelf(point.address)
-      this.metrics.dials.inc({ result: 'failed' })
-      this.log.debug({ point: key, err: (err as Error).message }, 'dial failed')
-      return false
-    }
-    this.metrics.dials.inc({ result: 'ok' })
-    const t = this.tracked.get(peer.connectionId)
-    // A DNS point: the connection was recorded under the address it resolved to; it runs this point too.
-    if (this.pointBook.get(key)?.state === 'requested') {
-      if (t === undefined) { this.pointBook.setDisconnected(key); return false }
-      if (point.expectedPeerId !== undefined && point.expectedPeerId !== peer.tezosPeerId) {
-        this.pointBook.setDisconnected(key)
-        this.identityMismatch(point, peer.tezosPeerId, peer.libp2pPeerId, peer.remoteIp)
-        await this.disconnect(peer.connectionId)
-        return false
-      }
-      this.tracked.associate(t, key)
-    }
-    if (point.trusted) this.trust.learn(peer)
-    return true
-  }
-
-  /**
-   * Octez `Identity_check_failure`: the peer at a pinned point is not the one pinned. Reported by
-   * its address (the policy greylists the address, not the peer: it may be honest, only not the one
-   * expected), whether the point was dialled by its address or through a DNS name.
-   */
-  private identityMismatch (point: PointInfo, found: string, libp2pPeerId: PeerId, ip: string | undefined): void {
-    this.init.report({ libp2pPeerId, ...(ip === undefined ? {} : { ip }) }, 'identity-mismatch',
-      `Identity_check_failure: ${found} at ${point.key}, pinned to ${point.expectedPeerId ?? 'none'}`)
-  }
-
-  private async disconnect (connectionId: string): Promise<void> {
-    const connection = this.connectionById(connectionId)
-    if (connection === undefined) return
-    try {
-      await connection.close({ signal: AbortSignal.timeout(2000) })
-    } catch (err) {
-      connection.abort(err as Error)
-    }
-  }
-
-  /**
    * A point entered the book (`PointSource`: config, DNS, a connection, Advertise, Nack, swap):
    * counted by source and announced as `point:discovered`. Asking for more is `PeerDiscovery.askForMore`.
    */
   private discovered (key: string, source: PointSource, trusted: boolean): void {
     this.metrics.pointsDiscovered.inc({ source })
     this.init.emit('point:discovered', { key, source, trusted })
-  }
-
-  private connectionById (id: string): Connection | undefined {
-    return this.node?.connections().find(c => c.id === id)
   }
 
   private attached (): ManagedNode {
