@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { sublevel, type Database, type Sublevel } from '../storage/database.ts'
 import { banTargetOf, type BanKind, type BanRecord } from './bans.ts'
 import { InvalidPointError, pointFromKey, pointKey } from '../net/point.ts'
-import type { PointRecord } from './point-book.ts'
+import type { PointRecord } from './point-info.ts'
 import type { ScoreRecord } from './score.ts'
 
 /**

@@ -1,7 +1,7 @@
 import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
 import type { BanRecord } from '../peers/bans.ts'
 import type { GreylistEntry } from '../peers/greylist.ts'
-import { lastMiss, lastSeen, type PeerAt, type PointInfo } from '../peers/point-book.ts'
+import { lastMiss, lastSeen, type PeerAt, type PointInfo } from '../peers/point-info.ts'
 import { isIpPoint, toOctezPointString } from '../net/point.ts'
 import type { OctezPeer } from '../node/octez-peer.ts'
 import type { OctezPointInfo } from '../node/octez-points.ts'
