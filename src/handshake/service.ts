@@ -9,10 +9,8 @@ import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { ConnectionAdmission, type AdmissionHooks } from './admission.ts'
 import { authenticate } from './authenticate.ts'
 import { AuthenticatedPeers, type AuthenticatedPeer } from './authenticated-peers.ts'
-import {
-  HandshakeClosedError, HandshakeProtocolError, HandshakeTimeoutError, PeerRejectedError, RejectedByPeerError,
-  SelfConnectionError
-} from './errors.ts'
+import { HandshakeClosedError, HandshakeProtocolError, SelfConnectionError } from './errors.ts'
+import { closeAfterFailure, pendingConnection, type PendingConnection } from './pending-connection.ts'
 import type { LocalVersions } from './versions.ts'
 import { AuthenticatedPeerTags } from './peer-store-tags.ts'
 
@@ -20,8 +18,6 @@ export const HANDSHAKE_PROTOCOL = '/tzp2p/handshake/1.0.0'
 /** Octez `authentication_timeout`. */
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5000
 export { AUTHENTICATED_TAG, TEZOS_PEER_ID_METADATA } from './peer-store-tags.ts'
-/** How long a rejected connection may take to flush its Nack before it is cut. */
-const NACK_FLUSH_MS = 1000
 
 /** Why a connection failed to authenticate, as reported to listeners. */
 export interface HandshakeFailure {
@@ -79,20 +75,6 @@ export interface HandshakeComponents {
   }
   events: EventTarget
   peerStore: PeerStore
-}
-
-/** Per-connection bookkeeping from `connection:open` until authenticated, failed or closed. */
-interface PendingConnection {
-  connection: Connection
-  deadline: AbortController
-  timer?: ReturnType<typeof setTimeout>
-  started: boolean
-  settled: boolean
-  /** As claimed in the remote's connection message. */
-  tezosPeerId?: string
-  /** Whether a chunk sealed under that id's key has opened (only then is the id greylisted). */
-  tezosPeerIdProven: boolean
-  result: PromiseWithResolvers<AuthenticatedPeer>
 }
 
 /**
@@ -206,21 +188,7 @@ export class HandshakeService implements Startable {
   private track (connection: Connection): PendingConnection {
     const existing = this.pending.get(connection.id)
     if (existing !== undefined) return existing
-    const p: PendingConnection = {
-      connection,
-      deadline: new AbortController(),
-      started: false,
-      settled: false,
-      tezosPeerIdProven: false,
-      result: Promise.withResolvers<AuthenticatedPeer>()
-    }
-    // Nobody may be awaiting it; the rejection is still reported through `failed`.
-    p.result.promise.catch(() => {})
-    p.timer = setTimeout(() => {
-      const err = new HandshakeTimeoutError(this.timeoutMs)
-      p.deadline.abort(err)
-      this.fail(p, err)
-    }, this.timeoutMs)
+    const p = pendingConnection(connection, this.timeoutMs, (q, err) => { this.fail(q, err) })
     this.pending.set(connection.id, p)
     return p
   }
@@ -342,7 +310,7 @@ export class HandshakeService implements Startable {
       err: error.message, greylisted
     }, 'handshake failed')
     this.settleFailure(p, error, greylisted)
-    void this.close(connection, error, stream)
+    void closeAfterFailure(connection, error, stream)
   }
 
   private settleFailure (p: PendingConnection, error: Error, greylisted: boolean): void {
@@ -361,22 +329,6 @@ export class HandshakeService implements Startable {
       error,
       greylisted
     })
-  }
-
-  /** A Nack goes out before the connection closes; every other failure cuts it at once. */
-  private async close (connection: Connection, error: Error, stream?: Stream): Promise<void> {
-    if (connection.status !== 'open') return
-    if ((error instanceof PeerRejectedError || error instanceof RejectedByPeerError) && stream !== undefined) {
-      try {
-        const signal = AbortSignal.timeout(NACK_FLUSH_MS)
-        await stream.close({ signal })
-        await connection.close({ signal })
-        return
-      } catch {
-        // Fall through: a peer that does not let us close politely is cut.
-      }
-    }
-    connection.abort(error)
   }
 
   private rememberOwnPoint (connection: Connection): void {
