@@ -231,11 +231,13 @@ export function registerStatusRoutes (app: FastifyInstance, ctx: RpcContext, his
   const page = asset('index.html')
   const script = asset('status.js')
   const consensusScript = asset('consensus.js')
+  const explorerScript = asset('explorer.js')
   const style = asset('status.css')
   const recent = new RecentBlocks()
   app.get('/', async (_req, reply) => await reply.type('text/html; charset=utf-8').send(page))
   app.get('/status.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(script))
   app.get('/status-consensus.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(consensusScript))
+  app.get('/status-explorer.js', async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(explorerScript))
   app.get('/status.css', async (_req, reply) => await reply.type('text/css; charset=utf-8').send(style))
   app.get<{ Querystring: { since?: string } }>('/status', async req => {
     const since = req.query.since === undefined ? 0 : Number(req.query.since)
