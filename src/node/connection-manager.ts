@@ -4,11 +4,11 @@ import type { AdmissionHooks } from '../handshake/admission.ts'
 import type { AuthenticatedPeer } from '../handshake/authenticated-peers.ts'
 import { RejectedByPeerError } from '../handshake/errors.ts'
 import type { HandshakeFailure } from '../handshake/service.ts'
-import { BanList, type BanRecord } from '../peers/bans.ts'
+import type { BanList, BanRecord } from '../peers/bans.ts'
 import type { PeerExchangeHost } from '../peers/exchange/index.ts'
 import { ConnectionTable, observedPoint } from '../peers/connection-table.ts'
 import type { AccessControl } from '../peers/gater.ts'
-import { Greylist } from '../peers/greylist.ts'
+import type { Greylist } from '../peers/greylist.ts'
 import { InboundRateLimiter } from '../peers/inbound-rate.ts'
 import { inboundConnectionCap, maintenanceBounds, type MaintenanceBounds, type P2pLimits } from '../peers/limits.ts'
 import { Maintenance } from '../peers/maintenance.ts'
@@ -22,6 +22,7 @@ import { SwapCoordinator } from '../peers/exchange/swap.ts'
 import { PeerDiscovery, type PointSource } from '../peers/exchange/discovery.ts'
 import { PeerTrust } from '../peers/trust.ts'
 import { PointDialer } from './point-dialer.ts'
+import { journalledPeerLists } from './peer-lists.ts'
 import { poolAdmissionHooks } from './pool-admission.ts'
 
 import type { ConnectionManagerInit, ManagedNode } from './connection-manager-init.ts'
@@ -75,27 +76,9 @@ export class ConnectionManager {
     this.bounds = maintenanceBounds(init.limits)
     this.inboundCap = inboundConnectionCap(init.limits)
     this.inboundRate = InboundRateLimiter.fromLimits(init.limits)
-    this.greylist = new Greylist({
-      ipTtlMs: init.limits.ipGreylistCleanupDelayMs,
-      maxPeers: init.limits.peerGreylistSize,
-      ...init.greylist,
-      onChange: change => {
-        init.greylist?.onChange?.(change)
-        if (change.type === 'add') {
-          this.journal?.record(change)
-          init.emit('peer:greylisted', change.entry)
-        } else if (change.type === 'remove') this.journal?.record(change)
-        else this.journal?.record({ type: 'clear-greylist' })
-      }
-    })
-    this.banList = new BanList({
-      onChange: change => {
-        if (change.type === 'ban') { this.journal?.record(change); init.emit('peer:banned', change.record) } else if (change.type === 'unban') {
-          this.journal?.record(change)
-          init.emit('peer:unbanned', { kind: change.kind, key: change.key })
-        } else this.journal?.record({ type: 'clear-bans' })
-      }
-    })
+    const lists = journalledPeerLists(init, () => this.journal)
+    this.greylist = lists.greylist
+    this.banList = lists.banList
     this.scores = new PeerScores(init.scores)
     this.trust = new PeerTrust(() => this.pointBook, this.greylist, this.banList)
     this.pointBook = new PointBook({
