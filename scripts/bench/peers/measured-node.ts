@@ -104,7 +104,7 @@ function lastResortGc (): void {
   (globalThis.gc as unknown as (options: { type: 'major', execution: 'sync', flavor: 'last-resort' }) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' })
 }
 
-function memory (): MemorySample {
+async function memory (): Promise<MemorySample> {
   const m = process.memoryUsage()
   const cpu = process.cpuUsage()
   return {
@@ -124,14 +124,16 @@ function memory (): MemorySample {
     refused,
     cpuMs: (cpu.user + cpu.system) / 1000,
     disconnections,
-    penalties
+    penalties,
+    knownPoints: node.pointBook?.size ?? 0,
+    peerStorePeers: (await node.libp2p.peerStore.all()).length
   }
 }
 
 await node.start()
 serveJsonLines(
   { address: node.getMultiaddrs()[0].toString(), level: chain.head.header.shell.level },
-  request => {
+  async request => {
     switch (request.cmd) {
       case 'memory':
         // Twice: the first pass runs finalizers that free more on the second.
@@ -139,7 +141,7 @@ serveJsonLines(
         // The GC V8 runs under memory pressure: it also returns the heap pages V8 keeps pooled
         // for reuse, which a forced GC keeps (docs/profiles.md).
         if (request.gc === 'last-resort' && globalThis.gc !== undefined) lastResortGc()
-        return { memory: memory() }
+        return { memory: await memory() }
       case 'heapSnapshot':
         return { path: writeHeapSnapshot(request.path as string) }
       default:

@@ -60,6 +60,9 @@ export interface MemorySample {
   /** Authenticated peers that went away since the start, and penalties given. */
   disconnections: number
   penalties: number
+  /** Entries of the node's point book and of libp2p's peer store: what peers gone away leave behind. */
+  knownPoints: number
+  peerStorePeers: number
 }
 
 export interface SwarmStatus {
