@@ -191,7 +191,8 @@ try {
     })
     return sizes
   }
-  const started = performance.now()
+  /** From the start of the current group of peers: the times admit() reports. */
+  let started = performance.now()
   /**
    * Has the first `share` of each of `group`'s nodes dial (`present` peers already in from other
    * groups), waits until they are all in and following, then settles.
@@ -240,6 +241,7 @@ try {
   }
 
   // The measured peers: processes start in parallel (their nodes open stores), then dial.
+  started = performance.now()
   const swarmSizes = startSwarms(swarms, 'swarm', PEERS, PROCESSES)
   await Promise.all(swarms.map(async s => await s.ready))
   // A quarter first: from there on the code the peers run is compiled and the node's one-off
