@@ -62,6 +62,7 @@ const { values } = parseScriptArgs({
     'profile-node': { type: 'string', placeholder: 'dir', description: 'have the measured node write a CPU profile there' },
     'default-malloc': { type: 'boolean', description: 'run the measured node without the README\'s MALLOC_MMAP_THRESHOLD_ setting' },
     'node-flags': { type: 'string', placeholder: 'flags', description: 'extra Node/V8 flags for the measured node, space-separated (to compare settings)' },
+    'node-env': { type: 'string', placeholder: 'K=V ...', description: 'extra environment for the measured node, space-separated (e.g. MALLOC_ARENA_MAX=2)' },
     json: { type: 'string', placeholder: 'file', description: 'also write the result as JSON there' }
   }
 })
@@ -120,7 +121,10 @@ async function until (what: string, check: () => Promise<boolean>, deadlineMs: n
  * buffers come from the main heap, which then grows by 70–130 MiB with the first peers and never
  * shrinks (docs/profiles.md). `--default-malloc` runs it without, to compare.
  */
-const MALLOC_ENV: Record<string, string> = values['default-malloc'] === true ? {} : { MALLOC_MMAP_THRESHOLD_: '131072' }
+const MALLOC_ENV: Record<string, string> = {
+  ...(values['default-malloc'] === true ? {} : { MALLOC_MMAP_THRESHOLD_: '131072' }),
+  ...Object.fromEntries((values['node-env'] ?? '').split(' ').filter(kv => kv.includes('=')).map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+}
 
 const root = await mkdtemp(join(tmpdir(), 'tzp2p-bench-peers-'))
 const chainName = 'bench-peers'
