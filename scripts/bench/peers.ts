@@ -26,7 +26,7 @@
  *   npm run bench:peers [-- --peers 200 --processes 4 --duration 600 --json file]
  *   npm run bench:peers -- --peers 40 --processes 2 --duration 60 --sample-every 10   # quick
  *
- * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at the baseline and with
+ * `--heap-snapshots dir` writes V8 heap snapshots of the measured node at both baselines and with
  * every peer and at the end (open them in Chrome DevTools → Memory, "Comparison" view; V8 builds
  * each in malloc'd memory that glibc keeps, so the RSS figures of such a run are not the node's,
  * and at 200 peers the pause can outlast the peers' ping timeout);
@@ -92,7 +92,7 @@ const MiB = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
 const minutes = (seconds: number): string => seconds >= 60 ? `${+(seconds / 60).toFixed(1)} min` : `${seconds} s`
 const log = (line: string): void => { process.stdout.write(line + '\n') }
 /** Where the resident memory is: anonymous vs file-backed, and V8's spaces (resident / in use). */
-const breakdown = (m: MemorySample): string => `  RSS anon ${MiB(m.rssAnon)} MiB, file ${MiB(m.rssFile)} MiB; array buffers ${MiB(m.arrayBuffers)} MiB; V8 spaces ` +
+const breakdown = (m: MemorySample): string => `  RSS anon ${MiB(m.rssAnon)} MiB (V8 pages ${MiB(m.residentByMapping.v8Pages)}, V8 code ${MiB(m.residentByMapping.v8Code)}, malloc main heap ${MiB(m.residentByMapping.mallocMain)}, other arenas ${MiB(m.residentByMapping.mallocArenas)}, other ${MiB(m.residentByMapping.otherAnon)}), file ${MiB(m.rssFile)} MiB; array buffers ${MiB(m.arrayBuffers)} MiB; V8 spaces ` +
   Object.entries(m.heapSpaces).filter(([, s]) => s.committed > 0).map(([name, s]) => `${name.replace(/_space$/, '')} ${MiB(s.committed)}/${MiB(s.used)}`).join(', ')
 /**
  * What a per-peer heap figure is made of: each V8 space's bytes in use grown from `from` to `to`,
@@ -102,6 +102,11 @@ const breakdown = (m: MemorySample): string => `  RSS anon ${MiB(m.rssAnon)} MiB
 const spacesGrown = (from: MemorySample, to: MemorySample, peers: number): string => Object.keys(to.heapSpaces)
   .map(name => [name.replace(/_space$/, ''), KiB(to.heapSpaces[name].used - (from.heapSpaces[name]?.used ?? 0)) / peers] as const)
   .filter(([, kib]) => Math.abs(kib) >= 0.05).map(([name, kib]) => `${name} ${kib.toFixed(1)}`).join(', ')
+/** What a per-peer RSS figure is made of, per peer: anonymous memory by mapping (measured-node.ts). */
+const residentGrown = (from: MemorySample, to: MemorySample, peers: number): string => {
+  const grown = (f: (m: MemorySample) => number): string => (KiB(f(to) - f(from)) / peers).toFixed(1)
+  return `V8 pages ${grown(m => m.residentByMapping.v8Pages)}, V8 code ${grown(m => m.residentByMapping.v8Code)}, malloc main heap ${grown(m => m.residentByMapping.mallocMain)}, other malloc arenas ${grown(m => m.residentByMapping.mallocArenas)}, other anonymous ${grown(m => m.residentByMapping.otherAnon)}, file-backed ${grown(m => m.rssFile)}`
+}
 /** Per-peer bytes of the code spaces (code, trusted, and their large-object spaces). */
 const codeGrown = (from: MemorySample, to: MemorySample, peers: number): number => Object.keys(to.heapSpaces)
   .filter(name => /code|trusted/.test(name)).reduce((sum, name) => sum + to.heapSpaces[name].used - (from.heapSpaces[name]?.used ?? 0), 0) / 1024 / peers
@@ -242,6 +247,7 @@ try {
     log(`warm baseline (0 peers after ${WARM_PEERS} came and went, level ${warmBaseline.level}): RSS ${MiB(warmBaseline.rss)} MiB, heap ${MiB(warmBaseline.heapUsed)} MiB (V8 heap committed ${MiB(warmBaseline.heapTotal)} MiB), external ${MiB(warmBaseline.external)} MiB; left behind: ${warmBaseline.knownPoints} known points, ${warmBaseline.peerStorePeers} peer-store entries`)
     log(breakdown(warmBaseline))
     log(`  grown from the cold baseline, per warm-up peer, KiB: ${spacesGrown(baseline, warmBaseline, WARM_PEERS)}`)
+    if (values['heap-snapshots'] !== undefined) await measured.request('heapSnapshot', { path: join(values['heap-snapshots'], 'peers-warm-baseline.heapsnapshot') })
   }
 
   // The measured peers: processes start in parallel (their nodes open stores), then dial.
@@ -278,9 +284,11 @@ try {
   log(`  streams open: ${Object.entries(withPeers.streams).map(([p, n]) => `${p} ${n}`).join(', ')}`)
   log(`per peer over the cold baseline: RSS ${perPeer.rss.toFixed(1)} KiB, heap ${perPeer.heap.toFixed(1)} KiB (code spaces ${codeGrown(baseline, withPeers, withPeers.peers).toFixed(1)}), external ${perPeer.external.toFixed(1)} KiB (goals: RSS ≤ ${GOAL_RSS_KIB_PER_PEER} KiB, heap ≤ ${GOAL_HEAP_KIB_PER_PEER} KiB)`)
   log(`  V8 spaces grown per peer, KiB: ${spacesGrown(baseline, withPeers, withPeers.peers)}`)
+  log(`  resident memory grown per peer, KiB: ${residentGrown(baseline, withPeers, withPeers.peers)}`)
   if (WARM_PEERS > 0) {
     log(`per peer over the warm baseline: RSS ${perPeerWarm.rss.toFixed(1)} KiB, heap ${perPeerWarm.heap.toFixed(1)} KiB (code spaces ${codeGrown(warmBaseline, withPeers, withPeers.peers).toFixed(1)}), external ${perPeerWarm.external.toFixed(1)} KiB`)
     log(`  V8 spaces grown per peer, KiB: ${spacesGrown(warmBaseline, withPeers, withPeers.peers)}`)
+    log(`  resident memory grown per peer, KiB: ${residentGrown(warmBaseline, withPeers, withPeers.peers)}`)
     log('  (cold: from the node alone, counting what it compiles and grows once it has peers at all, the issue\'s figure and the goal rows; warm: after a warm-up round of peers came and went, what these peers cost)')
   }
   log(`per peer added from ${quarter.peers} to ${withPeers.peers} peers: RSS ${perAddedPeer.rss.toFixed(1)} KiB, heap ${perAddedPeer.heap.toFixed(1)} KiB`)
