@@ -8,7 +8,7 @@ import { ipOfMultiaddr, tcpPortOfMultiaddr, withCopiedValues } from '../../src/n
 describe('withCopiedValues', () => {
   it('gives an equal multiaddr for a connection address with a /p2p component, as libp2p builds it', async () => {
     const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-    const original = multiaddr('/ip4/127.0.0.1/tcp/9732').encapsulate(`/p2p/${peer}`)
+    const original = multiaddr('/ip4/127.0.0.1/tcp/9732').encapsulate(`/p2p/${peer.toString()}`)
     const copied = withCopiedValues(original)
     assert.notEqual(copied, original)
     assert.ok(copied.equals(original))

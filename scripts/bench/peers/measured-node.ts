@@ -102,7 +102,7 @@ function residentKinds (): { rssAnon: number, rssFile: number } {
  */
 function residentByMapping (): MemorySample['residentByMapping'] {
   const out = { v8Pages: 0, v8Code: 0, mallocMain: 0, mallocArenas: 0, otherAnon: 0 }
-  let smaps = ''
+  let smaps: string
   try { smaps = readFileSync('/proc/self/smaps', 'latin1') } catch { return out }
   const maps: Array<{ start: number, end: number, perms: string, name: string, rss: number }> = []
   for (const line of smaps.split('\n')) {
