@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { Identity } from '../identity/identity.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
 import { makePowTarget } from '../identity/pow.ts'
-import { ipOfMultiaddr } from '../net/multiaddr.ts'
+import { ipOfMultiaddr, withCopiedValues } from '../net/multiaddr.ts'
 import type { ConnectionMetadata } from '../wire/metadata.ts'
 import { ipPoint, toOctezPointString } from '../net/point.ts'
 import { ConnectionAdmission, type AdmissionHooks } from './admission.ts'
@@ -246,6 +246,9 @@ export class HandshakeService implements Startable {
         onIdentified: (id, proven) => { p.tezosPeerId = id; p.tezosPeerIdProven = proven }
       })
       if (p.settled) return
+      // Kept for the connection's life by libp2p and by the peer: one flat copy of its strings
+      // instead of the per-character tree libp2p's parse left (src/net/multiaddr.ts).
+      connection.remoteAddr = withCopiedValues(connection.remoteAddr)
       const peer: AuthenticatedPeer = {
         tezosPeerId: result.tezosPeerId,
         publicKey: result.publicKey,

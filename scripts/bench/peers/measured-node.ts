@@ -92,6 +92,36 @@ function residentKinds (): { rssAnon: number, rssFile: number } {
   return { rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
 }
 
+/**
+ * Resident anonymous memory by kind of mapping (Linux /proc/self/smaps; zeros elsewhere), bytes:
+ * V8's heap pages (read-write anonymous mappings of exactly V8's 256 KiB page), glibc's main
+ * malloc heap (`[heap]`), glibc's other arenas (a read-write mapping followed by its unused
+ * reserve, 64 MiB together: glibc's HEAP_MAX_SIZE on 64-bit), executable ones (V8's compiled
+ * code), and every other anonymous mapping (V8's large objects, thread stacks, malloc blocks
+ * mapped on their own).
+ */
+function residentByMapping (): MemorySample['residentByMapping'] {
+  const out = { v8Pages: 0, v8Code: 0, mallocMain: 0, mallocArenas: 0, otherAnon: 0 }
+  let smaps: string
+  try { smaps = readFileSync('/proc/self/smaps', 'latin1') } catch { return out }
+  const maps: Array<{ start: number, end: number, perms: string, name: string, rss: number }> = []
+  for (const line of smaps.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (header !== null) maps.push({ start: parseInt(header[1], 16), end: parseInt(header[2], 16), perms: header[3], name: header[4].trim(), rss: 0 })
+    else if (line.startsWith('Rss:') && maps.length > 0) maps[maps.length - 1].rss = Number(/(\d+) kB/.exec(line)?.[1] ?? 0) * 1024
+  }
+  maps.forEach((m, i) => {
+    if (m.name === '[heap]') { out.mallocMain += m.rss; return }
+    if (m.name !== '') return
+    const next = maps[i + 1]
+    if (m.perms.includes('x')) out.v8Code += m.rss
+    else if (m.perms.startsWith('rw-') && m.end - m.start === 256 * 1024) out.v8Pages += m.rss
+    else if (m.perms.startsWith('rw-') && next !== undefined && next.name === '' && next.start === m.end && next.perms.startsWith('---') && next.end - m.start === 64 * 1024 * 1024) out.mallocArenas += m.rss
+    else out.otherAnon += m.rss
+  })
+  return out
+}
+
 /** Open streams over all connections, by protocol: what each peer holds open. */
 function streamsByProtocol (): Record<string, number> {
   const counts: Record<string, number> = {}
@@ -104,7 +134,7 @@ function lastResortGc (): void {
   (globalThis.gc as unknown as (options: { type: 'major', execution: 'sync', flavor: 'last-resort' }) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' })
 }
 
-function memory (): MemorySample {
+async function memory (): Promise<MemorySample> {
   const m = process.memoryUsage()
   const cpu = process.cpuUsage()
   return {
@@ -114,6 +144,7 @@ function memory (): MemorySample {
     external: m.external,
     arrayBuffers: m.arrayBuffers,
     ...residentKinds(),
+    residentByMapping: residentByMapping(),
     heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map(s => [s.space_name, { used: s.space_used_size, committed: s.physical_space_size }])),
     peers: node.peers.size,
     connections: node.libp2p.getConnections().length,
@@ -124,14 +155,16 @@ function memory (): MemorySample {
     refused,
     cpuMs: (cpu.user + cpu.system) / 1000,
     disconnections,
-    penalties
+    penalties,
+    knownPoints: node.pointBook?.size ?? 0,
+    peerStorePeers: (await node.libp2p.peerStore.all()).length
   }
 }
 
 await node.start()
 serveJsonLines(
   { address: node.getMultiaddrs()[0].toString(), level: chain.head.header.shell.level },
-  request => {
+  async request => {
     switch (request.cmd) {
       case 'memory':
         // Twice: the first pass runs finalizers that free more on the second.
@@ -139,7 +172,7 @@ serveJsonLines(
         // The GC V8 runs under memory pressure: it also returns the heap pages V8 keeps pooled
         // for reuse, which a forced GC keeps (docs/profiles.md).
         if (request.gc === 'last-resort' && globalThis.gc !== undefined) lastResortGc()
-        return { memory: memory() }
+        return { memory: await memory() }
       case 'heapSnapshot':
         return { path: writeHeapSnapshot(request.path as string) }
       default:

@@ -43,6 +43,8 @@ export interface MemorySample {
   /** Anonymous (heaps, malloc) and file-backed resident memory; 0 where /proc is absent. */
   rssAnon: number
   rssFile: number
+  /** Resident anonymous memory by mapping: V8's heap pages and code, glibc's main heap and other arenas, the rest; zeros where /proc is absent. */
+  residentByMapping: { v8Pages: number, v8Code: number, mallocMain: number, mallocArenas: number, otherAnon: number }
   /** V8 heap spaces: bytes in use and bytes resident. */
   heapSpaces: Record<string, { used: number, committed: number }>
   /** Authenticated peers. */
@@ -60,6 +62,9 @@ export interface MemorySample {
   /** Authenticated peers that went away since the start, and penalties given. */
   disconnections: number
   penalties: number
+  /** Entries of the node's point book and of libp2p's peer store: what peers gone away leave behind. */
+  knownPoints: number
+  peerStorePeers: number
 }
 
 export interface SwarmStatus {
