@@ -9,9 +9,12 @@ import type { Reader } from '../encoding/index.ts'
  * the end; so the bytes a decoder accepted are the encoding of what it returned, byte for byte
  * (`test/wire/received-bytes.test.ts` checks it against the encoder).
  *
- * The bytes are a view into the received buffer until they are taken: `takeReceivedBytes` copies
- * them and forgets the view, so no view outlives the hashing. Kept by identity, weakly: an object
- * nobody hashes takes its view with it.
+ * Decoded from a Node Buffer (what libp2p's streams deliver), the object's own fields are views of
+ * that buffer (the reader's `fixed` is Buffer's `slice`), so the bytes are handed on as a view too:
+ * it keeps nothing alive that the object does not, and a copy would be one more allocation per
+ * header and operation. Decoded from a plain Uint8Array, the fields are copies, and so are the
+ * bytes, so that they do not keep the whole input alive. Kept by identity, weakly, and forgotten
+ * once taken.
  */
 const received = new WeakMap<object, Uint8Array>()
 
@@ -23,12 +26,10 @@ export function decodeKeepingBytes<T extends object> (r: Reader, decode: (r: Rea
   return value
 }
 
-/** A copy of the bytes `value` was decoded from (once; `undefined` if it was not or they were taken). */
+/** The bytes `value` was decoded from (once; `undefined` if it was not or they were taken). Never to be written to. */
 export function takeReceivedBytes (value: object): Uint8Array | undefined {
   const view = received.get(value)
   if (view === undefined) return undefined
   received.delete(value)
-  const copy = new Uint8Array(view.length)
-  copy.set(view)
-  return copy
+  return Buffer.isBuffer(view) ? view : view.slice()
 }

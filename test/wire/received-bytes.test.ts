@@ -41,6 +41,20 @@ describe('received bytes', () => {
     }), { numRuns: 300 })
   })
 
+  it('hands on a view of a received Buffer, and a copy of a plain array', () => {
+    fc.assert(fc.property(blockHeader, header => {
+      const wire = encodeP2pMessage({ tag: 'Block_header', header })
+      const fromBuffer = decodeP2pMessage(Buffer.from(wire)) as Extract<P2pMessage, { tag: 'Block_header' }>
+      const view = takeReceivedBytes(fromBuffer.header) as Uint8Array
+      assert.equal(view.buffer, fromBuffer.header.protocolData.buffer, 'the fields and the bytes view the same buffer')
+      assert.deepEqual(new Uint8Array(view), encode(blockHeaderCodec, header))
+      const fromArray = decodeP2pMessage(wire) as Extract<P2pMessage, { tag: 'Block_header' }>
+      const copy = takeReceivedBytes(fromArray.header) as Uint8Array
+      assert.notEqual(copy.buffer, wire.buffer)
+      assert.deepEqual(copy, encode(blockHeaderCodec, header))
+    }), { numRuns: 100 })
+  })
+
   it('accepts only canonical encodings: whatever decodes after mutation re-encodes to the bytes it came from', () => {
     let decoded = 0
     fc.assert(fc.property(answer, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 3 }), (sent, flips) => {
