@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { availableParallelism, tmpdir } from 'node:os'
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { generateBenchChain, importBenchChain, seedBenchStore } from './support/import-bench.ts'
 import { createNode } from '../../src/node/create-node.ts'
@@ -124,6 +125,16 @@ try {
     await session.post('HeapProfiler.enable')
     await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as unknown as { samplingInterval: number })
   }
+  // The syncing node's collections during (b): a major one marks everything that survived, so
+  // their count says how much of what (b) allocated lived long enough to be promoted.
+  const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 }
+  const gcObserver = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) { gc.major++; gc.majorMs += e.duration } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) { gc.minor++; gc.minorMs += e.duration }
+    }
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
   const start = performance.now()
   const cpuStart = process.cpuUsage()
   const eluStart = performance.eventLoopUtilization()
@@ -133,6 +144,7 @@ try {
   await Promise.all(addresses.map(async a => await node.dial(a)))
   await done.promise
   const ms = performance.now() - start
+  gcObserver.disconnect()
   const cpu = process.cpuUsage(cpuStart)
   const elu = performance.eventLoopUtilization(eluStart)
   const ownThreads = threadCpuBetween(ownThreadsStart, await cpuByThreadOf(process.pid))
@@ -147,6 +159,7 @@ try {
     const { profile } = await session.post('HeapProfiler.stopSampling')
     const sum = (n: { selfSize: number, children: Array<typeof n> }): number => n.children.reduce((t, c) => t + sum(c), n.selfSize)
     allocated = sum(profile.head)
+    if (process.env.TZP2P_BENCH_HEAP_PROFILE !== undefined) await writeFile(process.env.TZP2P_BENCH_HEAP_PROFILE, JSON.stringify(profile))
   }
   if (values.profile !== undefined) {
     const { profile } = await session.post('Profiler.stop')
@@ -169,6 +182,7 @@ try {
   console.log(`    of which applying blocks (chain.addBlocks, the work of (a)): ${(applyMs / 1000).toFixed(2)} s in ${applyCalls} calls (${(BLOCKS / Math.max(1, applyCalls)).toFixed(1)} blocks each)`)
   const stage = progress?.stageMs
   if (stage !== undefined) console.log(`    the application stage: ${(stage.apply / 1000).toFixed(2)} s applying, ${(stage.operations / 1000).toFixed(2)} s waiting for operations, ${(stage.precheck / 1000).toFixed(2)} s for signature prechecks`)
+  console.log(`    the syncing node's collections: ${gc.minor} minor (${gc.minorMs.toFixed(0)} ms on the main thread), ${gc.major} major (${gc.majorMs.toFixed(0)} ms)`)
   console.log(`    the syncing node's event loop was idle ${(100 * (1 - elu.utilization)).toFixed(0)} % of (b)`)
   console.log(`    CPU during (b): syncing node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, the ${PEERS} peers ${peersCpu.toFixed(2)} s (on ${availableParallelism()} cores, ${(ms / 1000).toFixed(2)} s of wall time)`)
   const byThread = (threads: Map<string, number>): string => [...threads].filter(([, x]) => x >= 0.005).sort((x, y) => y[1] - x[1]).map(([name, x]) => `${name} ${x.toFixed(2)} s`).join(', ')

@@ -2,13 +2,16 @@ import { encode, toHex } from '../encoding/index.ts'
 import { blockHashOfBytes, blockHeaderCodec, type BlockHeader } from '../wire/block-header.ts'
 import { operationListHash } from '../wire/merkle.ts'
 import { operationCodec, operationHashOfBytes, type Operation } from '../wire/operation.ts'
+import { takeReceivedBytes } from '../wire/received-bytes.ts'
 
 /**
  * Hashes of what a sync received from peers, remembered by identity (weakly) for the chain: the
  * sync hashes every header and operation list it receives to check it against what it asked for,
  * and `Chain.addBlocks` needs the same hashes when the block is added. Only decoded objects go
  * through the `hashReceived…` functions — nothing mutates those (the protocols' signature caches
- * rely on the same) — so anything built or changed in place by other code is hashed afresh.
+ * rely on the same) — so anything built or changed in place by other code is hashed afresh. What
+ * was decoded from an answer is hashed from the bytes it was decoded from
+ * (`src/wire/received-bytes.ts`), not encoded again.
  */
 
 /** A header's wire bytes and block hash. */
@@ -22,7 +25,7 @@ const received = new WeakMap<BlockHeader, HeaderHash>()
 
 /** Encodes and hashes a header just decoded from a peer's answer, and remembers the result. */
 export function hashReceivedHeader (header: BlockHeader): HeaderHash {
-  const bytes = encode(blockHeaderCodec, header)
+  const bytes = takeReceivedBytes(header) ?? encode(blockHeaderCodec, header)
   const hash = blockHashOfBytes(bytes)
   const h = { hash, hex: toHex(hash), bytes }
   received.set(header, h)
@@ -48,7 +51,7 @@ export interface PassHashes {
 const receivedPasses = new WeakMap<readonly Operation[], PassHashes>()
 
 function hashPass (operations: readonly Operation[]): PassHashes {
-  const encoded = operations.map(op => encode(operationCodec, op))
+  const encoded = operations.map(op => takeReceivedBytes(op) ?? encode(operationCodec, op))
   const hashes = encoded.map(operationHashOfBytes)
   return { encoded, hashes, listHash: operationListHash(hashes) }
 }

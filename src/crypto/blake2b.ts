@@ -5,22 +5,49 @@ export const BLAKE2B_MIN_SIZE = sodium.crypto_generichash_BYTES_MIN
 export const BLAKE2B_MAX_SIZE = sodium.crypto_generichash_BYTES_MAX
 
 /**
- * Unkeyed BLAKE2b over the concatenation of `parts` (hashed incrementally, no copy).
- * `size` is the digest length in bytes, 16 to 64.
+ * Inputs up to this size are copied into `scratch` and hashed from there. A typed array of 64 bytes
+ * or less (a hash, a key) lives on V8's heap until its `.buffer` is asked for, which sodium-native
+ * does: V8 then allocates it a backing store of its own, copies it there, and later frees it on a
+ * GC thread. Every hash output and most inputs are that small, so hashing them in place cost more
+ * than the hashing; a copy into one long-lived buffer costs a few nanoseconds.
+ */
+const SCRATCH_INPUT_BYTES = 4096
+const scratch = new Uint8Array(SCRATCH_INPUT_BYTES + BLAKE2B_MAX_SIZE)
+const scratchInput = scratch.subarray(0, SCRATCH_INPUT_BYTES)
+const scratchOutput = scratch.subarray(SCRATCH_INPUT_BYTES)
+
+/**
+ * Unkeyed BLAKE2b over the concatenation of `parts`. `size` is the digest length in bytes, 16 to
+ * 64. The digest is a fresh array of its own (on V8's heap), never a view of a shared buffer.
  */
 export function blake2b (parts: Uint8Array | readonly Uint8Array[], size = 32): Uint8Array {
   if (!Number.isInteger(size) || size < BLAKE2B_MIN_SIZE || size > BLAKE2B_MAX_SIZE) {
     throw new RangeError(`BLAKE2b digest size must be ${BLAKE2B_MIN_SIZE}..${BLAKE2B_MAX_SIZE}, got ${size}`)
   }
-  // sodium-native 5 takes any Uint8Array (it reads `.buffer`/`byteOffset`), so neither the output
-  // nor the parts need a Buffer view: about a quarter of the cost of hashing a 32-byte node.
-  // (Its type declarations still say Buffer, hence the casts.)
-  const out = new Uint8Array(size)
+  // sodium-native 5 takes any Uint8Array (it reads `.buffer`/`byteOffset`), so no Buffer view is
+  // made per call. (Its type declarations still say Buffer, hence the casts.)
+  const digest = scratchOutput.subarray(0, size)
   if (parts instanceof Uint8Array) {
-    sodium.crypto_generichash(out as Buffer, parts as Buffer)
+    if (parts.length <= SCRATCH_INPUT_BYTES) {
+      scratchInput.set(parts)
+      sodium.crypto_generichash(digest as Buffer, scratchInput.subarray(0, parts.length) as Buffer)
+    } else {
+      sodium.crypto_generichash(digest as Buffer, parts as Buffer)
+    }
   } else {
-    sodium.crypto_generichash_batch(out as Buffer, parts as Buffer[])
+    let total = 0
+    for (const p of parts) total += p.length
+    if (total <= SCRATCH_INPUT_BYTES) {
+      let at = 0
+      for (const p of parts) { scratchInput.set(p, at); at += p.length }
+      sodium.crypto_generichash(digest as Buffer, scratchInput.subarray(0, total) as Buffer)
+    } else {
+      // Hashed incrementally, no copy.
+      sodium.crypto_generichash_batch(digest as Buffer, parts as Buffer[])
+    }
   }
+  const out = new Uint8Array(size)
+  out.set(digest)
   return out
 }
 

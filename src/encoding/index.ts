@@ -53,7 +53,18 @@ export function hexDigitsProblem (digits: string, start = 0): string | undefined
   return undefined
 }
 
+/**
+ * `toHex` copies inputs up to this size into one long-lived buffer: a typed array of 64 bytes or
+ * less (a hash) lives on V8's heap until its `.buffer` is asked for, which then gives it a backing
+ * store of its own (allocated, copied into, later freed on a GC thread) for the sake of one string.
+ */
+const hexScratch = Buffer.allocUnsafeSlow(128)
+
 export function toHex (b: Uint8Array): string {
+  if (b.length <= hexScratch.length) {
+    hexScratch.set(b)
+    return hexScratch.toString('hex', 0, b.length)
+  }
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 

@@ -64,12 +64,19 @@ export interface Fetched<V> {
   peer: string
 }
 
+/** `exclude` of a key fetched without one: shared, never written. */
+const NO_PEERS: ReadonlySet<string> = new Set()
+
 interface Entry<K, V> {
   id: string
   key: K
-  preferred: Set<string>
-  exclude: Set<string>
-  tried: Set<string>
+  /**
+   * The caller's list, never written (a later fetch naming more peers replaces it with a copy).
+   * Arrays, not sets: they hold a few peers, and a bootstrap makes an entry per key.
+   */
+  preferred: readonly string[]
+  exclude: ReadonlySet<string>
+  tried: string[]
   waiters: Array<PromiseWithResolvers<Fetched<V>>>
   state: 'ready' | 'in-flight' | 'waiting' | 'done'
   delayMs: number
@@ -123,7 +130,7 @@ export class Requester<K, V> {
     const waiter = Promise.withResolvers<Fetched<V>>()
     const existing = this.entries.get(id)
     if (existing !== undefined) {
-      for (const p of options.preferred ?? []) existing.preferred.add(p)
+      for (const p of options.preferred ?? []) if (!existing.preferred.includes(p)) existing.preferred = [...existing.preferred, p]
       existing.waiters.push(waiter)
       return waiter.promise
     }
@@ -131,9 +138,9 @@ export class Requester<K, V> {
     const entry: Entry<K, V> = {
       id,
       key,
-      preferred: new Set(options.preferred),
-      exclude: new Set(options.exclude),
-      tried: new Set(),
+      preferred: options.preferred ?? [],
+      exclude: options.exclude === undefined || options.exclude.length === 0 ? NO_PEERS : new Set(options.exclude),
+      tried: [],
       waiters: [waiter],
       state: 'ready',
       delayMs: this.o.initialDelayMs,
@@ -153,8 +160,8 @@ export class Requester<K, V> {
    */
   hedge (key: K, peer: string): boolean {
     const e = this.entries.get(this.o.keyId(key))
-    if (e === undefined || e.state !== 'in-flight' || e.tried.has(peer) || e.exclude.has(peer)) return false
-    e.tried.add(peer)
+    if (e === undefined || e.state !== 'in-flight' || e.tried.includes(peer) || e.exclude.has(peer)) return false
+    e.tried.push(peer)
     this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1)
     void this.sendHedge(peer, e)
     return true
@@ -210,17 +217,21 @@ export class Requester<K, V> {
       void this.send(peer, group)
     }
     const capacity = (p: string): boolean => (this.inFlight.get(p) ?? 0) < this.o.maxInFlightPerPeer
+    const anyUsable = (): boolean => {
+      for (const p of peers) if (groups.has(p) || capacity(p)) return true
+      return false
+    }
     let starved = false
     for (const queue of [this.retryQueue, this.newQueue]) {
       for (const id of queue) {
-        if (!peers.some(p => groups.has(p) || capacity(p))) { starved = true; break }
+        if (!anyUsable()) { starved = true; break }
         const e = this.entries.get(id)
         if (e === undefined) { queue.delete(id); continue }
         const peer = this.choosePeer(e, peers, groups, capacity)
         if (peer === undefined) continue
         queue.delete(id)
         e.state = 'in-flight'
-        e.tried.add(peer)
+        e.tried.push(peer)
         const group = groups.get(peer) ?? []
         group.push(e)
         groups.set(peer, group)
@@ -239,23 +250,29 @@ export class Requester<K, V> {
    * that would need a new request; then the least busy.
    */
   private choosePeer (e: Entry<K, V>, peers: string[], groups: Map<string, Array<Entry<K, V>>>, capacity: (p: string) => boolean): string | undefined {
-    let allowed = peers.filter(p => !e.exclude.has(p))
-    if (allowed.length === 0) return undefined
-    const untried = allowed.filter(p => !e.tried.has(p))
-    if (untried.length === 0) e.tried.clear()
-    else allowed = untried
-    const usable = allowed.filter(p => groups.has(p) || capacity(p))
-    if (usable.length === 0) return undefined
-    const preferred = usable.filter(p => e.preferred.has(p))
-    const pool = preferred.length > 0 ? preferred : usable
+    // Two passes over `peers` and no intermediate lists: this runs once per key a bootstrap fetches.
+    let allowed = false
+    let untried = false
+    for (const p of peers) {
+      if (e.exclude.has(p)) continue
+      allowed = true
+      if (!e.tried.includes(p)) { untried = true; break }
+    }
+    if (!allowed) return undefined
+    if (!untried) e.tried.length = 0
     let best: string | undefined
     let bestScore = Infinity
-    for (const p of pool) {
-      const filling = groups.has(p) ? -1000 : 0
-      const score = filling + (this.inFlight.get(p) ?? 0)
+    let bestPreferred: string | undefined
+    let bestPreferredScore = Infinity
+    for (const p of peers) {
+      if (e.exclude.has(p) || (untried && e.tried.includes(p))) continue
+      const filling = groups.has(p)
+      if (!filling && !capacity(p)) continue
+      const score = (filling ? -1000 : 0) + (this.inFlight.get(p) ?? 0)
       if (score < bestScore) { best = p; bestScore = score }
+      if (score < bestPreferredScore && e.preferred.includes(p)) { bestPreferred = p; bestPreferredScore = score }
     }
-    return best
+    return bestPreferred ?? best
   }
 
   /** Keys are waiting for a peer or for capacity: look again soon even if nothing else happens. */
@@ -311,7 +328,7 @@ export class Requester<K, V> {
     const delay = e.delayMs
     e.delayMs = Math.min(this.o.maxDelayMs, e.delayMs * this.o.backoff)
     // A key that has peers it was not yet sent to goes to them at once; the delay applies to re-asking.
-    const others = this.o.peers().some(p => !e.tried.has(p) && !e.exclude.has(p))
+    const others = this.o.peers().some(p => !e.tried.includes(p) && !e.exclude.has(p))
     if (others) {
       e.state = 'ready'
       this.retryQueue.add(e.id)

@@ -1,9 +1,9 @@
 import { b58Encode } from '../crypto/index.ts'
-import { bytesEqual, encode, toHex } from '../encoding/index.ts'
+import { bytesEqual, toHex } from '../encoding/index.ts'
 import type { ChainReader } from '../chain/chain-reader.ts'
 import { currentBranchFor, peerIdBytes } from '../gossip/branch.ts'
 import { MEMPOOL_MAX_OPERATIONS } from '../wire/mempool.ts'
-import { merklePath, operationsHashPathCodec } from '../wire/merkle.ts'
+import { merklePath, merklePathBytes, writeOperationsHashPath } from '../wire/merkle.ts'
 import type { Operation } from '../wire/operation.ts'
 import { encodeP2pMessage, p2pMessageCode, type P2pMessage } from '../wire/p2p-message.ts'
 import type { SyncRequestTag } from './definitions.ts'
@@ -125,13 +125,23 @@ async function predecessorHeaders (chain: ChainReader, requests: ReadonlyArray<{
 }
 
 /**
+ * A buffer for one answer envelope, every byte of which the caller writes. Taken from Node's
+ * buffer pool when small (answers are copied into the stream's writes and dropped): a
+ * `new Uint8Array` of that size would get a backing store of its own, allocated and freed per
+ * answer.
+ */
+function envelopeBuffer (size: number): { out: Uint8Array, view: DataView } {
+  const out = Buffer.allocUnsafe(size)
+  return { out, view: new DataView(out.buffer, out.byteOffset, out.byteLength) }
+}
+
+/**
  * A Block_header (no `block`) or Predecessor_header (block hash ‖ offset) envelope around stored
- * header bytes, written in place: one allocation and one copy of the header.
+ * header bytes, written in place: one copy of the header.
  */
 function headerEnvelope (tag: number, block: Uint8Array | undefined, offset: number, header: Uint8Array): Uint8Array {
   const key = block === undefined ? 0 : 36
-  const out = new Uint8Array(4 + 2 + key + header.length)
-  const view = new DataView(out.buffer)
+  const { out, view } = envelopeBuffer(4 + 2 + key + header.length)
   view.setUint32(0, 2 + key + header.length)
   view.setUint16(4, tag)
   if (block !== undefined) {
@@ -144,15 +154,13 @@ function headerEnvelope (tag: number, block: Uint8Array | undefined, offset: num
 
 /** Operations_for_blocks for one pass: hash ‖ pass ‖ Merkle path ‖ the pass's stored operation list. */
 function operationsForBlock (hash: Uint8Array, pass: number, listHashes: Uint8Array[], list: Uint8Array): Uint8Array {
-  const path = encode(operationsHashPathCodec, merklePath(listHashes, pass))
-  // Written in place, length prefix included: one buffer per answer, the list copied once.
-  const out = new Uint8Array(4 + 2 + 33 + path.length + list.length)
-  const view = new DataView(out.buffer)
+  const path = merklePath(listHashes, pass)
+  // Written in place, length prefix and Merkle path included: the list copied once.
+  const { out, view } = envelopeBuffer(4 + 2 + 33 + merklePathBytes(path) + list.length)
   view.setUint32(0, out.length - 4)
   view.setUint16(4, OPERATIONS_FOR_BLOCKS_TAG)
   out.set(hash, 6)
   view.setInt8(38, pass)
-  out.set(path, 39)
-  out.set(list, 39 + path.length)
+  out.set(list, writeOperationsHashPath(out, 39, path))
   return out
 }

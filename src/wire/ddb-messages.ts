@@ -5,6 +5,7 @@ import { blockLocatorCodec, type BlockLocator } from './locator.ts'
 import { mempoolCodec, type Mempool } from './mempool.ts'
 import { operationsHashPathCodec, type MerklePath } from './merkle.ts'
 import { OPERATION_MAX_BYTES, operationCodec, type Operation } from './operation.ts'
+import { decodeKeepingBytes } from './received-bytes.ts'
 import { protocolCodec, type ProtocolSources } from './protocol-sources.ts'
 
 /** A request lists at most 10 keys (`list ~max_length:10`). */
@@ -91,7 +92,7 @@ function readOperations (r: Reader): Operation[] {
     r.fail('operations_for_blocks.operations', `${r.remaining} bytes exceed the bound ${OPERATION_LIST_MAX_BYTES}`)
   }
   return r.variableList('operations_for_blocks.operations', Number.MAX_SAFE_INTEGER,
-    sub => sub.dynamic('operations_for_blocks.operations', OPERATION_MAX_BYTES, s => operationCodec.decode(s)))
+    sub => sub.dynamic('operations_for_blocks.operations', OPERATION_MAX_BYTES, s => decodeKeepingBytes(s, operationCodec.decode)))
 }
 
 export const DDB_CASES: { readonly [T in DistributedDbTag]: MessageCase<Of<T>> } = {
@@ -125,7 +126,7 @@ export const DDB_CASES: { readonly [T in DistributedDbTag]: MessageCase<Of<T>> }
   Block_header: {
     code: 0x21,
     encode: (w, m) => writeTrailingHeader(w, m.header),
-    decode: r => ({ tag: 'Block_header', header: blockHeaderCodec.decode(r) })
+    decode: r => ({ tag: 'Block_header', header: decodeKeepingBytes(r, blockHeaderCodec.decode) })
   },
   Get_operations: {
     code: 0x30,
@@ -236,7 +237,7 @@ export const DDB_CASES: { readonly [T in DistributedDbTag]: MessageCase<Of<T>> }
       tag: 'Predecessor_header',
       blockHash: readHash(r, 'predecessor_header.block'),
       offset: r.int32('predecessor_header.offset'),
-      header: blockHeaderCodec.decode(r)
+      header: decodeKeepingBytes(r, blockHeaderCodec.decode)
     })
   }
 }

@@ -182,3 +182,36 @@ export function merklePathCodec (maxBytes: number, name = 'merkle_path'): Codec<
 export const OPERATIONS_HASH_PATH_MAX_BYTES = 100
 export const operationsHashPathCodec: Codec<MerklePath> =
   merklePathCodec(OPERATIONS_HASH_PATH_MAX_BYTES, 'operation_list_list_hash.path')
+
+/** Bytes of `path` in its binary encoding (a tag per step and for the end, a hash per step). */
+export function merklePathBytes (path: MerklePath): number {
+  return 1 + (HASH_BYTES + 1) * path.length
+}
+
+/**
+ * Writes `path` at `at` in `out` exactly as `operationsHashPathCodec` encodes it (a caller writing a
+ * whole message into one buffer needs no writer of its own for it); returns the offset after it.
+ */
+export function writeOperationsHashPath (out: Uint8Array, at: number, path: MerklePath): number {
+  const maxDepth = Math.min(MERKLE_PATH_MAX_DEPTH, Math.floor((OPERATIONS_HASH_PATH_MAX_BYTES - 1) / (HASH_BYTES + 1)))
+  if (path.length > maxDepth) throw new EncodeError('operation_list_list_hash.path', `depth ${path.length} exceeds ${maxDepth}`)
+  // As the codec: a Left step's tag now and its sibling after the end tag, innermost first.
+  for (const step of path) {
+    if (step.sibling.length !== HASH_BYTES) throw new EncodeError('operation_list_list_hash.path', `a sibling of ${step.sibling.length} bytes, not ${HASH_BYTES}`)
+    if (step.side === 'Left') {
+      out[at++] = LEFT_TAG
+    } else {
+      out[at++] = RIGHT_TAG
+      out.set(step.sibling, at)
+      at += HASH_BYTES
+    }
+  }
+  out[at++] = OP_TAG
+  for (let i = path.length - 1; i >= 0; i--) {
+    if (path[i].side === 'Left') {
+      out.set(path[i].sibling, at)
+      at += HASH_BYTES
+    }
+  }
+  return at
+}
