@@ -441,15 +441,23 @@ export class Chain extends ChainReader {
     const tip = t.tip
     const batch = t.finish()
     let shown = false
+    let headEmitted = false
+    const tableMayChange = this.protocolTableMayChange(t, previous)
     const write = this.store.commit(batch, () => {
       shown = true
       this.emitSafely('head:validated', tip)
+      if (tableMayChange) return
+      // In the same turn: the head's events and announcements go before the write is queued.
+      headEmitted = true
+      this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
     })
     write.catch(() => {})
     // Shown at once unless another write was in flight (the chain commits one at a time).
     if (!shown) await write
-    if (this.protocolTableMayChange(t, previous)) await this.refreshProtocolLevels()
-    this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+    if (!headEmitted) {
+      await this.refreshProtocolLevels()
+      this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+    }
     try {
       await write
     } catch (e) {
