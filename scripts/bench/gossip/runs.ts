@@ -5,9 +5,9 @@
  *
  * - latency: for every measured block and every node but the producer, arrival time minus the
  *   producer's time (tzp2p: the block was baked and ready to be announced, i.e. validated or
- *   applied in memory, whichever the node announces at; before the store write that makes it
- *   the producer's head; gossipsub: `publish` was called). tzp2p's arrival is when the block
- *   became the node's head (header and every operation received, validated, applied, stored);
+ *   applied in memory, whichever the node announces at; gossipsub: `publish` was called). tzp2p's arrival is when the block
+ *   became the node's head (header and every operation received, validated, applied; its store
+ *   write begins right after);
  *   gossipsub's is when the payload was delivered on the topic. tzp2p's `announced` times (the
  *   first Current_head naming the block) are kept too.
  * - with `operationsViaMempool` (the realistic case): each block's transfers are injected, at the
