@@ -77,6 +77,8 @@ export class Chain extends ChainReader {
   /** The last commit's write while the next blocks are prepared (see `startWrite`). */
   private pendingWrite: Promise<void> | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  /** Set while `addBlock` runs: its new head is announced before its write is done. */
+  private headBeforeWrite = false
   private readonly protocolSource: ProtocolSource
 
   private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis, registry: ProtocolRegistry) {
@@ -172,8 +174,21 @@ export class Chain extends ChainReader {
     return { verdict: checkProtocolHeader(protocol, header, predecessor), checkedBy: protocol }
   }
 
+  /**
+   * Adds one block (what gossip and the bakers hand over). Unlike a run given to `addBlocks`, a
+   * new head this brings is the head, with its `head` event, as soon as it is applied, while its
+   * store write goes on (see `commitTransition`): a crash may take that one head back, and peers
+   * give it back. A run (a bootstrap) reports each head once it is written.
+   */
   async addBlock (header: BlockHeader, operations: Operation[][]): Promise<AddBlocksResult> {
-    return await this.addBlocks([{ header, operations }])
+    return await this.exclusive(async () => {
+      this.headBeforeWrite = true
+      try {
+        return await this.addBlocksNow([{ header, operations }])
+      } finally {
+        this.headBeforeWrite = false
+      }
+    })
   }
 
   /**
@@ -430,38 +445,42 @@ export class Chain extends ChainReader {
   }
 
   /**
-   * Commits `t`: the store shows its tip as the head at once, so the head moves (`head:validated`,
-   * then `head`) while the batch is written, as Octez's block validator hands a new head on before
-   * its store write is durable (`src/lib_shell/block_validator.ml`); a crash then loses at most
-   * this head, which peers give back. Settles when the write is done; if it fails, the head goes
-   * back (a `head` event says so) and the error is thrown.
+   * Commits `t`: the store shows its tip as the head at once (`head:validated`). For one block
+   * added with `addBlock`, `head` follows in the same turn, while the batch is written, as Octez's
+   * block validator hands a new head on before its store write is durable
+   * (`src/lib_shell/block_validator.ml`); a crash then loses at most this head, which peers give
+   * back. For a run, `head` waits for the write, so a bootstrap never reports a head a crash takes
+   * back. Settles when the write is done; if it fails, the store goes back to the disk (and a
+   * `head` event says so when the head was reported) and the error is thrown.
    */
   private async commitTransition (t: Transition): Promise<void> {
     const previous = this.head
     const tip = t.tip
     const batch = t.finish()
+    const early = this.headBeforeWrite
     let shown = false
     let headEmitted = false
     const tableMayChange = this.protocolTableMayChange(t, previous)
     const write = this.store.commit(batch, () => {
       shown = true
       this.emitSafely('head:validated', tip)
-      if (tableMayChange) return
+      if (tableMayChange || !early) return
       // In the same turn: the head's events and announcements go before the write is queued.
       headEmitted = true
       this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
     })
     write.catch(() => {})
     // Shown at once unless another write was in flight (the chain commits one at a time).
-    if (!shown) await write
+    if (!shown || !early) await write
     if (!headEmitted) {
-      await this.refreshProtocolLevels()
+      if (tableMayChange) await this.refreshProtocolLevels()
+      headEmitted = true
       this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
     }
     try {
       await write
     } catch (e) {
-      if (!shown) throw e
+      if (!headEmitted) throw e
       // The store shows the disk again: the head is `previous` once more.
       await this.refreshProtocolLevels().catch(() => {})
       this.emitSafely('head', { head: this.head, previous: tip, applied: [...t.removed].reverse(), removed: [...t.applied].reverse() })

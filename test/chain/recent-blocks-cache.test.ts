@@ -41,7 +41,7 @@ test('operation lists and block records of recent blocks answer the same from th
   }
 })
 
-test('a new head is announced as validated while it is written: it is the head already, its header and operations are served', async () => {
+test('a new head is announced as validated while it is written: it is the head already, its header and operations are served; addBlock reports it during the write', async () => {
   const setup = demoSetup({ name: 'validated-head', accounts: 4, validationPasses: 2, verifyWorkers: 0 })
   const builder = new DemoChainBuilder(setup)
   const blocks = await builder.grow(2, 2)
@@ -65,8 +65,16 @@ test('a new head is announced as validated while it is written: it is the head a
         return answer
       })())
     })
-    node.chain.on('head', change => { events.push(`head ${change.head.header.shell.level}`) })
-    for (const block of blocks) await node.chain.addBlocks([block])
+    const headDuringWrite: boolean[] = []
+    node.chain.on('head', change => {
+      events.push(`head ${change.head.header.shell.level}`)
+      headDuringWrite.push(node.chain.store.writeInFlight)
+    })
+    // One block as gossip hands it over (`addBlock`), then a run of one as a bootstrap does.
+    await node.chain.addBlock(blocks[0].header, blocks[0].operations)
+    await node.chain.addBlocks([blocks[1]])
+    // `addBlock`'s head is reported during its write; a run's once it is written.
+    assert.deepEqual(headDuringWrite, [true, false])
     // The head event does not wait for the reads (nor for the write): only the order of each kind is fixed.
     assert.deepEqual(events.filter(e => !e.startsWith('served')), ['validated 1', 'head 1', 'validated 2', 'head 2'])
     assert.deepEqual(events.filter(e => e.startsWith('served')), ['served 1', 'served 2'])
