@@ -184,6 +184,10 @@ if (tz.result.validated !== undefined) {
   console.log(`  tzp2p block validated at the node (before its application and store write): p50 ${fmt(percentile(v, 50))} ms (${fmt(percentile(v, 50) / percentile(gs.latencies, 50), 2)}× gossipsub's arrival), ` +
     `p99 ${fmt(percentile(v, 99))} ms (${fmt(percentile(v, 99) / percentile(gs.latencies, 99), 2)}×)`)
 }
+if (tz.result.stages !== undefined) {
+  const parts = Object.entries(tz.result.stages).map(([k, v]) => `${k} p50 ${fmt(percentile(v, 50), 2)} / p99 ${fmt(percentile(v, 99), 2)} ms`)
+  console.log(`  tzp2p from validated to head at each node: ${parts.join(', ')}`)
+}
 describe('gossipsub', gs)
 console.log('')
 console.log(`${'figure'.padEnd(34)}${'tzp2p'.padStart(12)}${'gossipsub'.padStart(12)}${'ratio'.padStart(8)}`)

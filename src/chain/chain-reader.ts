@@ -12,7 +12,7 @@ import { protocolLevelAfter, readProtocolLevels, type ProtocolLevel } from './pr
 import type { InvalidRecord } from './records.ts'
 import type { ChainStore, Checkpoint, StoredHeader } from './store.ts'
 
-/** A change of head, emitted after it is committed. */
+/** A change of head, emitted once the new head is applied and its store write has begun (see `ChainStore.commit`). */
 export interface HeadChange {
   head: StoredHeader
   previous: StoredHeader
@@ -27,7 +27,7 @@ export interface ChainEvents {
   /**
    * A new head, validated and applied, whose write to the store has begun: it can be announced
    * already (as Octez advertises a block before storing it), since its header, record and
-   * operations are served from the recent-blocks caches from now on. `head` follows once written.
+   * operations are served from the recent-blocks caches from now on. `head` follows, during the write.
    */
   'head:validated': [StoredHeader]
   /**
@@ -44,7 +44,7 @@ export interface ChainEvents {
 
 /**
  * Read access to the chain: what the sync and gossip services answer peers from, and what RPCs
- * show. Reads see committed data only and never wait for a block being applied.
+ * show. Reads see committed data (a batch being written included) and never wait for a block being applied.
  */
 export class ChainReader extends EventEmitter<ChainEvents> {
   /** Installed protocols (an embedder may register more while the node runs). */

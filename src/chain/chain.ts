@@ -24,6 +24,9 @@ import { ChainReader } from './chain-reader.ts'
 import { addStoreOnly, loadStoredOperations, storedBranchBelow } from './stored-blocks.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
 
+import type { ChainEvents } from './chain-reader.ts'
+import { PROTO_KEY_PREFIX as SHELL_PROTO_KEY_PREFIX } from './protocol-levels.ts'
+
 export type { HeadChange, ChainEvents } from './chain-reader.ts'
 
 export interface ChainOptions {
@@ -74,6 +77,8 @@ export class Chain extends ChainReader {
   /** The last commit's write while the next blocks are prepared (see `startWrite`). */
   private pendingWrite: Promise<void> | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  /** Set while `addBlock` runs: its new head is announced before its write is done. */
+  private headBeforeWrite = false
   private readonly protocolSource: ProtocolSource
 
   private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis, registry: ProtocolRegistry) {
@@ -169,8 +174,21 @@ export class Chain extends ChainReader {
     return { verdict: checkProtocolHeader(protocol, header, predecessor), checkedBy: protocol }
   }
 
+  /**
+   * Adds one block (what gossip and the bakers hand over). Unlike a run given to `addBlocks`, a
+   * new head this brings is the head, with its `head` event, as soon as it is applied, while its
+   * store write goes on (see `commitTransition`): a crash may take that one head back, and peers
+   * give it back. A run (a bootstrap) reports each head once it is written.
+   */
   async addBlock (header: BlockHeader, operations: Operation[][]): Promise<AddBlocksResult> {
-    return await this.addBlocks([{ header, operations }])
+    return await this.exclusive(async () => {
+      this.headBeforeWrite = true
+      try {
+        return await this.addBlocksNow([{ header, operations }])
+      } finally {
+        this.headBeforeWrite = false
+      }
+    })
   }
 
   /**
@@ -426,21 +444,66 @@ export class Chain extends ChainReader {
     await write
   }
 
+  /**
+   * Commits `t`: the store shows its tip as the head at once (`head:validated`). For one block
+   * added with `addBlock`, `head` follows in the same turn, while the batch is written, as Octez's
+   * block validator hands a new head on before its store write is durable
+   * (`src/lib_shell/block_validator.ml`); a crash then loses at most this head, which peers give
+   * back. For a run, `head` waits for the write, so a bootstrap never reports a head a crash takes
+   * back. Settles when the write is done; if it fails, the store goes back to the disk (and a
+   * `head` event says so when the head was reported) and the error is thrown.
+   */
   private async commitTransition (t: Transition): Promise<void> {
     const previous = this.head
     const tip = t.tip
-    await this.store.commit(t.finish(), () => {
-      try {
-        this.emit('head:validated', tip)
-      } catch (e) {
-        process.nextTick(() => { throw e })
-      }
+    const batch = t.finish()
+    const early = this.headBeforeWrite
+    let shown = false
+    let headEmitted = false
+    const tableMayChange = this.protocolTableMayChange(t, previous)
+    const write = this.store.commit(batch, () => {
+      shown = true
+      this.emitSafely('head:validated', tip)
+      if (tableMayChange || !early) return
+      // In the same turn: the head's events and announcements go before the write is queued.
+      headEmitted = true
+      this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
     })
-    await this.refreshProtocolLevels()
+    write.catch(() => {})
+    // Shown at once unless another write was in flight (the chain commits one at a time).
+    if (!shown || !early) await write
+    if (!headEmitted) {
+      if (tableMayChange) await this.refreshProtocolLevels()
+      headEmitted = true
+      this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+    }
     try {
-      this.emit('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
+      await write
     } catch (e) {
-      // The head is committed whatever a listener does; its bug surfaces on its own.
+      if (!headEmitted) throw e
+      // The store shows the disk again: the head is `previous` once more.
+      await this.refreshProtocolLevels().catch(() => {})
+      this.emitSafely('head', { head: this.head, previous: tip, applied: [...t.removed].reverse(), removed: [...t.applied].reverse() })
+      throw e
+    }
+  }
+
+  /**
+   * Whether the protocol table or the next block's protocol level may differ after `t`: only when
+   * `t` wrote a table entry (an activation applied or undone) or the head's protocol level changed.
+   * Otherwise the table read after each new head is skipped (a state read per protocol level).
+   */
+  private protocolTableMayChange (t: Transition, previous: StoredHeader): boolean {
+    if (t.applied.length === 0 || t.tip.header.shell.proto !== previous.header.shell.proto || t.tip.header.shell.level === 0) return true
+    return t.batch.state.some(w => w.key.startsWith(SHELL_PROTO_KEY_PREFIX))
+  }
+
+  /** Emits a chain event; a listener's exception surfaces on its own, the chain goes on. */
+  private emitSafely<K extends keyof ChainEvents> (name: K, ...args: ChainEvents[K]): void {
+    const emit = this.emit.bind(this) as (name: K, ...args: ChainEvents[K]) => boolean
+    try {
+      emit(name, ...args)
+    } catch (e) {
       process.nextTick(() => { throw e })
     }
   }

@@ -115,6 +115,9 @@ export class Mempool {
   private queue: Promise<unknown> = Promise.resolve()
   private stopped = false
   private readonly onHead: (change: HeadChange) => void
+  private readonly onValidated: (v: { block: { hex: string }, operationHashes: Uint8Array[] }) => void
+  /** Operation hashes of the last blocks validated (`block:validated`), by block, until one is applied. */
+  private readonly validatedOperations = new BoundedCache<string, Uint8Array[]>(8)
   private readonly admissionListeners = new Set<(p: PendingOperation) => void>()
 
   constructor (options: MempoolOptions) {
@@ -124,8 +127,21 @@ export class Mempool {
     this.announceDelayMs = options.announceDelayMs ?? 100
     if (options.onAnnounce !== undefined) this.onAnnounce = options.onAnnounce
     this.contents = new Contents(new ScratchState(this.chain.state))
-    this.onHead = change => { void this.exclusive(async () => { await this.reclassify(change) }).catch(() => {}) }
+    this.onHead = change => {
+      // A validated block now applied: its operations count as included at once, not once the
+      // queued reclassification reads them. The head moves before its store write ends, and a
+      // peer's announcement of it, listing them, may come meanwhile: they are no news to fetch.
+      for (const block of change.applied) {
+        const hashes = this.validatedOperations.get(block.hex)
+        if (hashes === undefined) continue
+        this.validatedOperations.delete(block.hex)
+        for (const h of hashes) this.included.set(toHex(h), true)
+      }
+      void this.exclusive(async () => { await this.reclassify(change) }).catch(() => {})
+    }
+    this.onValidated = ({ block, operationHashes }) => { if (operationHashes.length > 0) this.validatedOperations.set(block.hex, operationHashes) }
     this.chain.on('head', this.onHead)
+    this.chain.on('block:validated', this.onValidated)
   }
 
   get size (): number {
@@ -234,6 +250,7 @@ export class Mempool {
   stop (): void {
     this.stopped = true
     this.chain.off('head', this.onHead)
+    this.chain.off('block:validated', this.onValidated)
     if (this.announceTimer !== undefined) clearTimeout(this.announceTimer)
     this.announceTimer = undefined
     this.toAnnounce = []

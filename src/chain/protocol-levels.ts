@@ -17,7 +17,8 @@ import type { StateReader, StateWrite } from '../protocol/state.ts'
 
 /** Protocols may not write keys with this prefix. */
 export const SHELL_KEY_PREFIX = 'shell:'
-const PROTO_KEY_PREFIX = 'shell:proto:'
+/** The protocol table's keys (one per protocol level above 1). */
+export const PROTO_KEY_PREFIX = 'shell:proto:'
 
 export interface ProtocolLevel {
   protoLevel: number

@@ -5,6 +5,7 @@ import { blockHeaderCodec, type BlockHeader } from '../wire/block-header.ts'
 import { operationCodec, OPERATION_MAX_BYTES, type Operation } from '../wire/operation.ts'
 import type { StateReader, StateWrite } from '../protocol/state.ts'
 import { BoundedCache } from './cache.ts'
+import { readManyThrough, readThrough, WriteOverlay, type BatchOp } from './write-overlay.ts'
 import type { Genesis } from './genesis.ts'
 import {
   decodeBlockRecord, decodeInvalidRecord, decodeStateWrites, encodeBlockRecord, encodeInvalidRecord, encodeStateWrites,
@@ -27,8 +28,9 @@ import {
  *
  * Every change goes through a `StoreBatch` committed with one `db.batch`, so a crash leaves the
  * store either before or after a whole block (header, operations, state, undo, level, head).
- * Small caches keep the head, recent headers, recent levels and hot state keys in memory; they are
- * updated only after a batch commits.
+ * Small caches keep the head, recent headers, recent levels and hot state keys in memory. A
+ * committed batch is shown (head, caches) as its write begins; while it is written, reads of its
+ * keys are answered from it (`WriteOverlay`), and if the write fails the store shows the disk again.
  */
 
 export interface StoredHeader {
@@ -66,7 +68,6 @@ export class ChainStoreError extends Error {
   override readonly name = 'ChainStoreError'
 }
 
-type BatchOp = { type: 'put', sublevel: Sublevel, key: string, value: Uint8Array } | { type: 'del', sublevel: Sublevel, key: string }
 
 /** One atomic change to the store; `ChainStore.commit` writes it and then updates the caches. */
 export class StoreBatch {
@@ -227,6 +228,10 @@ export class ChainStore {
    * without a LevelDB read. Invalid records are only ever written through `commit`, never removed.
    */
   private invalidRecorded = true
+  /** The keys of the batch being written (see `commit`). */
+  private inFlight: WriteOverlay | undefined
+  /** The write in flight, if any. */
+  private writing: Promise<void> | undefined
   private currentHead!: StoredHeader
   private currentCheckpoint!: Checkpoint
   /** The committed state, read through the cache. */
@@ -293,6 +298,11 @@ export class ChainStore {
     return this.currentHead
   }
 
+  /** A committed batch is being written (the store shows it already; see `commit`). */
+  get writeInFlight (): boolean {
+    return this.writing !== undefined
+  }
+
   get checkpoint (): Checkpoint {
     return this.currentCheckpoint
   }
@@ -300,7 +310,7 @@ export class ChainStore {
   async getHeader (hex: string): Promise<StoredHeader | undefined> {
     const cached = this.headerCache.get(hex)
     if (cached !== undefined) return cached
-    const bytes = await this.headerLevel.get(hex)
+    const bytes = await readThrough(this.inFlight, this.headerLevel, hex)
     if (bytes === undefined) return undefined
     const h = decodeHeader(Uint8Array.from(Buffer.from(hex, 'hex')), hex, bytes)
     this.headerCache.set(hex, h)
@@ -327,7 +337,7 @@ export class ChainStore {
     const out: Array<StoredHeader | undefined> = hexes.map(h => this.headerCache.get(h))
     const missing = hexes.filter((_, i) => out[i] === undefined)
     if (missing.length === 0) return out
-    const values = await this.headerLevel.getMany(missing)
+    const values = await readManyThrough(this.inFlight, this.headerLevel, missing)
     let j = 0
     for (let i = 0; i < out.length; i++) {
       if (out[i] !== undefined) continue
@@ -349,7 +359,7 @@ export class ChainStore {
     const out: Array<Uint8Array | undefined> = hexes.map(h => this.headerCache.get(h)?.bytes)
     const missing = hexes.filter((_, i) => out[i] === undefined)
     if (missing.length === 0) return out
-    const values = await this.headerLevel.getMany(missing)
+    const values = await readManyThrough(this.inFlight, this.headerLevel, missing)
     let j = 0
     for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = values[j++]
     return out
@@ -358,14 +368,14 @@ export class ChainStore {
   async getBlockRecord (hex: string): Promise<BlockRecord | undefined> {
     const recent = this.recentRecords.get(hex)
     if (recent !== undefined) return recent
-    const b = await this.blockLevel.get(hex)
+    const b = await readThrough(this.inFlight, this.blockLevel, hex)
     return b === undefined ? undefined : decodeBlockRecord(b)
   }
 
   async getBlockRecords (hexes: readonly string[]): Promise<Array<BlockRecord | undefined>> {
     if (hexes.length === 0) return []
     return await this.throughRecent(hexes, this.recentRecords, async keys =>
-      (await this.blockLevel.getMany(keys)).map(b => b === undefined ? undefined : decodeBlockRecord(b)))
+      (await readManyThrough(this.inFlight, this.blockLevel, keys)).map(b => b === undefined ? undefined : decodeBlockRecord(b)))
   }
 
   /** `keys` from `recent` where present, the others with one `load` (a LevelDB multi-get). */
@@ -383,19 +393,19 @@ export class ChainStore {
   async getInvalids (hexes: readonly string[]): Promise<Array<InvalidRecord | undefined>> {
     if (hexes.length === 0) return []
     if (!this.invalidRecorded) return hexes.map(() => undefined)
-    return (await this.invalidLevel.getMany(hexes as string[])).map(b => b === undefined ? undefined : decodeInvalidRecord(b))
+    return (await readManyThrough(this.inFlight, this.invalidLevel, hexes)).map(b => b === undefined ? undefined : decodeInvalidRecord(b))
   }
 
   /** One pass's operations as stored (the Operations_for_blocks list encoding). */
   async getEncodedOperations (hex: string, pass: number): Promise<Uint8Array | undefined> {
     const key = operationsKey(hex, pass)
-    return this.recentOperations.get(key) ?? await this.operationsLevel.get(key)
+    return this.recentOperations.get(key) ?? await readThrough(this.inFlight, this.operationsLevel, key)
   }
 
   /** Many passes' operation lists at once (one LevelDB multi-get). */
   async getEncodedOperationsMany (keys: ReadonlyArray<{ hex: string, pass: number }>): Promise<Array<Uint8Array | undefined>> {
     if (keys.length === 0) return []
-    return await this.throughRecent(keys.map(k => operationsKey(k.hex, k.pass)), this.recentOperations, async missing => await this.operationsLevel.getMany(missing))
+    return await this.throughRecent(keys.map(k => operationsKey(k.hex, k.pass)), this.recentOperations, async missing => await readManyThrough(this.inFlight, this.operationsLevel, missing))
   }
 
   /** Hex hashes of the current chain's blocks at `levels` (one multi-get for those not cached). */
@@ -405,7 +415,7 @@ export class ChainStore {
     const missing = levels.filter((l, i) => out[i] === undefined && l >= 0 && l <= headLevel)
     if (missing.length === 0) return out
     const generation = this.generation
-    const values = await this.levelLevel.getMany(missing.map(levelKey))
+    const values = await readManyThrough(this.inFlight, this.levelLevel, missing.map(levelKey))
     const found = new Map<number, string>()
     missing.forEach((l, i) => {
       const b = values[i]
@@ -428,7 +438,7 @@ export class ChainStore {
     const cached = this.levelCache.get(level)
     if (cached !== undefined) return cached
     const generation = this.generation
-    const b = await this.levelLevel.get(levelKey(level))
+    const b = await readThrough(this.inFlight, this.levelLevel, levelKey(level))
     if (b === undefined) return undefined
     const hex = untext.decode(b)
     if (generation === this.generation) this.levelCache.set(level, hex)
@@ -436,13 +446,13 @@ export class ChainStore {
   }
 
   async getUndo (hex: string): Promise<StateWrite[] | undefined> {
-    const b = await this.undoLevel.get(hex)
+    const b = await readThrough(this.inFlight, this.undoLevel, hex)
     return b === undefined ? undefined : decodeStateWrites(b)
   }
 
   async getInvalid (hex: string): Promise<InvalidRecord | undefined> {
     if (!this.invalidRecorded) return undefined
-    const b = await this.invalidLevel.get(hex)
+    const b = await readThrough(this.inFlight, this.invalidLevel, hex)
     return b === undefined ? undefined : decodeInvalidRecord(b)
   }
 
@@ -450,7 +460,7 @@ export class ChainStore {
     const cached = this.stateCache.get(key)
     if (cached !== undefined) return Promise.resolve(cached ?? undefined)
     const generation = this.generation
-    return this.stateLevel.get(key).then(v => {
+    return readThrough(this.inFlight, this.stateLevel, key).then(v => {
       if (generation === this.generation) this.stateCache.set(key, v ?? null)
       return v
     })
@@ -461,29 +471,46 @@ export class ChainStore {
   }
 
   /**
-   * Writes the batch atomically, then brings the caches and the in-memory head up to date. The
-   * batch's headers, block records and operation lists are readable from the caches during the
-   * write already (`beforeWrite` runs then), so a new head can be announced and served while it is
-   * written; they are dropped again if the write fails.
+   * Commits the batch: the store shows it at once (head, checkpoint, levels, state, headers, block
+   * records and operation lists, through the caches and the write in flight), `onShown` is called,
+   * and the batch is written to LevelDB atomically; the promise settles with that write. So a new
+   * head is the head, and can be announced and served, while it is written. Writes go one at a
+   * time and in order (a commit made during a write starts once it is done), so what is on disk is
+   * always a prefix of the commits: a crash loses at most the batch in flight, never part of one.
+   * If the write fails the store goes back to what it showed before, and the error is thrown.
    */
-  async commit (batch: StoreBatch, beforeWrite?: () => void): Promise<void> {
+  commit (batch: StoreBatch, onShown?: () => void): Promise<void> {
+    const writing = this.writing
+    if (writing !== undefined) {
+      // Built on the batch in flight: written after it, and not at all if it failed.
+      return writing.then(async () => { await this.commit(batch, onShown) }, (err: unknown) => {
+        throw new ChainStoreError('an earlier write to the store failed', { cause: err })
+      })
+    }
+    const shown = this.show(batch)
+    // Handed to LevelDB on the next turn of the event loop, after what `onShown` and the current
+    // turn set off (a new head's announcements and events): queuing the write wakes a threadpool
+    // thread, which on a busy machine took the CPU from this one for ~2 ms before the head was
+    // announced (docs/profiles.md). The batch is shown meanwhile; nothing else writes.
+    const write = new Promise<void>(resolve => { setImmediate(resolve) }).then(async () => { await this.write(batch, shown) })
+    this.writing = write
+    const done = (): void => { if (this.writing === write) this.writing = undefined }
+    write.then(done, done)
+    onShown?.()
+    return write
+  }
+
+  /** Makes the batch visible before its write; returns what to restore if the write fails. */
+  private show (batch: StoreBatch): { head: StoredHeader, checkpoint: Checkpoint } {
+    const before = { head: this.currentHead, checkpoint: this.currentCheckpoint }
+    // LevelDB may answer a read begun before this from before the batch: such reads are not cached.
     this.generation++
-    // Set before the write: a read during it goes to LevelDB, which answers before or after it.
     // (Any op on the invalid sublevel counts: some batches carry ops copied from another batch.)
     if (!this.invalidRecorded && batch.ops.some(op => op.sublevel === this.invalidLevel)) this.invalidRecorded = true
+    if (batch.ops.length > 0) this.inFlight = new WriteOverlay(batch.ops)
     for (const h of batch.headers) this.headerCache.set(h.hex, h)
     for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
     for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
-    beforeWrite?.()
-    try {
-      if (batch.ops.length > 0) await writeBatch(this.db, batch.ops)
-    } catch (err) {
-      for (const h of batch.headers) this.headerCache.delete(h.hex)
-      for (const [hex] of batch.blockRecords) this.recentRecords.delete(hex)
-      for (const [key] of batch.operationLists) this.recentOperations.delete(key)
-      throw err
-    }
-    this.generation++
     for (const [level, hex] of batch.levels) {
       if (hex === undefined) this.levelCache.delete(level)
       else this.levelCache.set(level, hex)
@@ -491,5 +518,25 @@ export class ChainStore {
     for (const w of batch.state) this.stateCache.set(w.key, w.value ?? null)
     if (batch.head !== undefined) this.currentHead = batch.head
     if (batch.checkpoint !== undefined) this.currentCheckpoint = batch.checkpoint
+    return before
+  }
+
+  private async write (batch: StoreBatch, before: { head: StoredHeader, checkpoint: Checkpoint }): Promise<void> {
+    try {
+      if (batch.ops.length > 0) await writeBatch(this.db, batch.ops)
+    } catch (err) {
+      // Back to what is on disk: the batch's entries leave the caches (later reads go to LevelDB).
+      for (const h of batch.headers) this.headerCache.delete(h.hex)
+      for (const [hex] of batch.blockRecords) this.recentRecords.delete(hex)
+      for (const [key] of batch.operationLists) this.recentOperations.delete(key)
+      for (const [level] of batch.levels) this.levelCache.delete(level)
+      for (const w of batch.state) this.stateCache.delete(w.key)
+      this.currentHead = before.head
+      this.currentCheckpoint = before.checkpoint
+      throw err
+    } finally {
+      this.inFlight = undefined
+      this.generation++
+    }
   }
 }

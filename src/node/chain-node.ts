@@ -71,7 +71,7 @@ export interface OperationEvent {
 
 /** Events of the chain part of a node (merged into `NodeEventMap`). */
 export interface ChainNodeEvents {
-  /** A new head was committed (after a block, a run of blocks, or a branch switch). */
+  /** A new head was committed (after a block, a run of blocks, or a branch switch); its store write may still be under way. */
   head: [HeadChange]
   /** An operation entered the mempool (injected here or fetched from a peer). */
   operation: [OperationEvent]
@@ -262,7 +262,10 @@ export class ChainNode {
     })
     chain.on('head', change => {
       // During a bootstrap every committed run moves the head; peers hear of the result at the end.
-      if (!validator.syncing) gossipService.announceHead()
+      // Queued behind the block's validated announcement (setImmediate runs in order), which lists
+      // its operation hashes and may push them: the head event now comes before the store write, in
+      // the same turn, and sent at once this one would reach every peer first, without them.
+      if (!validator.syncing) setImmediate(() => { gossipService.announceHead() })
       host.emit('head', change)
     })
     validator.on('pipeline:end', () => { gossipService.announceHead() })

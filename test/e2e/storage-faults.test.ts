@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.ts'
 /**
  * The machine fails the node, not a peer: a data dir that cannot be written, a disk that fills up
  * while the node runs. Each gives one clear line on stderr and a clean stop with exit code 1, and
- * a full disk loses no committed block.
+ * a full disk loses no block whose write was done.
  *
  * The read-only and full-disk cases need a real small file system: they mount a tmpfs, which needs
  * root (CAP_SYS_ADMIN); elsewhere they are skipped with the reason.
@@ -142,14 +142,16 @@ describe('storage faults (real `tzp2p run` processes)', () => {
         assert.doesNotMatch(child.stdout, /error while stopping/)
 
         // Free the space and restart on the same data dir: the store opens, its head is at least the
-        // last head seen, and the node bakes on from it.
+        // last head seen, and the node bakes on from it. A head is shown (RPC included) as soon as it
+        // is applied, while it is written: the one whose write met the full disk may have been seen,
+        // and is lost with its write (the head before it is on disk, whole).
         await rm(join(mnt, 'filler'))
         const again = Child.tzp2p(['run', ...args])
         try {
           const running = await again.nodeRunning()
           const rpc = running.rpc[0]
           const head = await getJson<HeaderJson>(`${rpc}/chains/main/blocks/head/header`)
-          assert.ok(head.level >= lastSeen, `head ${head.level} ≥ last seen ${lastSeen}`)
+          assert.ok(head.level >= lastSeen - 1, `head ${head.level} ≥ last seen ${lastSeen} less the one being written`)
           // Every level up to the head is a whole block: its header and operations are served.
           for (let level = 1; level <= head.level; level++) {
             const block = await getJson<BlockJson>(`${rpc}/chains/main/blocks/${level}`)

@@ -5,9 +5,9 @@
  *
  * - latency: for every measured block and every node but the producer, arrival time minus the
  *   producer's time (tzp2p: the block was baked and ready to be announced, i.e. validated or
- *   applied in memory, whichever the node announces at; before the store write that makes it
- *   the producer's head; gossipsub: `publish` was called). tzp2p's arrival is when the block
- *   became the node's head (header and every operation received, validated, applied, stored);
+ *   applied in memory, whichever the node announces at; gossipsub: `publish` was called). tzp2p's arrival is when the block
+ *   became the node's head (header and every operation received, validated, applied; its store
+ *   write begins right after);
  *   gossipsub's is when the payload was delivered on the topic. tzp2p's `announced` times (the
  *   first Current_head naming the block) are kept too.
  * - with `operationsViaMempool` (the realistic case): each block's transfers are injected, at the
@@ -73,6 +73,12 @@ export interface StackResult {
    * message's signature and hands it over.
    */
   validated?: number[]
+  /**
+   * tzp2p only: per (block, node) but the producer, the stages from validated to head (ms):
+   * `validated→applied` (the rest of the application), `applied→written` (the store write),
+   * `written→head` (what follows the write up to the 'head' event).
+   */
+  stages?: Record<string, number[]>
   /** (block, node) pairs that never arrived before the deadline. */
   missing: number
   bytesPerHeadPerNode: number
@@ -222,12 +228,15 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
   const announced: number[] = []
   const heardToHead: number[] = []
   const validated: number[] = []
+  const stages: Record<string, number[]> = { 'validated→applied': [], 'applied→written': [], 'written→head': [] }
   let missing = 0
   for (let i = 0; i < cluster.nodes.length; i++) {
     if (i === PRODUCER) continue
     const heads = cluster.nodes[i].arrivals.get('head')
     const firstHeard = cluster.nodes[i].arrivals.get('announced')
     const ready = cluster.nodes[i].arrivals.get('ready')
+    const applied = cluster.nodes[i].arrivals.get('applied')
+    const written = cluster.nodes[i].arrivals.get('written')
     for (const key of keys) {
       const t0 = origin.get(key) as number
       const t = heads?.get(key)
@@ -238,6 +247,11 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
       if (a !== undefined && t !== undefined) heardToHead.push(t - a)
       const v = ready?.get(key)
       if (v !== undefined) validated.push(v - t0)
+      const ap = applied?.get(key)
+      const w = written?.get(key)
+      if (v !== undefined && ap !== undefined) stages['validated→applied'].push(ap - v)
+      if (ap !== undefined && w !== undefined) stages['applied→written'].push(w - ap)
+      if (w !== undefined && t !== undefined) stages['written→head'].push(t - w)
     }
   }
   const perHeadNode = p.heads * p.nodes
@@ -254,6 +268,7 @@ function summarize (p: RunParams, cluster: Cluster, keys: string[], origin: Map<
     latencies,
     ...(announced.length > 0 ? { announced, heardToHead } : {}),
     ...(validated.length > 0 ? { validated } : {}),
+    ...(stages['written→head'].length > 0 ? { stages } : {}),
     missing,
     bytesPerHeadPerNode: sent / perHeadNode,
     byProtocol: perBlockAndNode(after.byProtocol, before.byProtocol),

@@ -9,7 +9,8 @@
  * (every node shares 127.0.0.1).
  *
  * Events (stdout): `ready`, `arrival` (per block: `head` when it became this node's head,
- * `announced` when a peer's Current_head first named it), `connected`, `peers`, `mark`,
+ * `announced` when a peer's Current_head first named it, `ready` when validated, `applied` and
+ * `written` for the stages between), `connected`, `peers`, `mark`,
  * `produced`, `injected`, `baked`, `endorsements`, `error`. Commands (stdin): `connect`, `peers`, `mark`, `produce` (baker
  * only), `inject` (sign and inject given transfers here), `bake` (baker only: one block once the
  * mempool holds the given number of operations), `endorsements` (with `consensus`: the
@@ -102,6 +103,14 @@ const stampReady = (hex: string): void => {
 }
 chain.on('head:validated', head => { stampReady(head.hex) })
 chain.on('block:validated', ({ block }) => { stampReady(block.hex) })
+// The breakdown of validated → head at every node: `applied` when the application is done and the
+// head's write begins (`head:validated`), `written` when the store's write of it is done.
+chain.on('head:validated', head => { emit({ event: 'arrival', kind: 'applied', key: head.hex, t: now() }) })
+const storeCommit = chain.store.commit.bind(chain.store)
+chain.store.commit = async (batch, beforeWrite) => {
+  await storeCommit(batch, beforeWrite)
+  if (batch.head !== undefined) emit({ event: 'arrival', kind: 'written', key: batch.head.hex, t: now() })
+}
 const announced = new Set<string>()
 node.libp2p.services.gossip?.on('head', a => {
   const t = now()
