@@ -192,6 +192,16 @@ export class Chain extends ChainReader {
   }
 
   /**
+   * Waits for the blocks being added and for their store writes. A head `addBlock` reported is
+   * written behind it (`ChainStore.commit`): a clean stop settles the chain before the database
+   * closes, so that it restarts on the last head it reported.
+   */
+  async settle (): Promise<void> {
+    await this.exclusive(async () => {})
+    await this.store.settled()
+  }
+
+  /**
    * Adds a run of blocks, each the predecessor of the next (one block is a run of one). Blocks are
    * checked in order; at the first refusal the blocks before it are still taken, then the error is
    * thrown: `UnknownPredecessorError`, `KnownInvalidBlockError`, `FutureBlockError`,

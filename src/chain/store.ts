@@ -303,6 +303,15 @@ export class ChainStore {
     return this.writing !== undefined
   }
 
+  /**
+   * Resolves once every commit made so far is on disk (or failed): before the database closes, so
+   * that a clean stop keeps every head the store showed. A commit queued behind the write in
+   * flight sets `writing` again as that write settles, hence the loop.
+   */
+  async settled (): Promise<void> {
+    while (this.writing !== undefined) await this.writing.catch(() => {})
+  }
+
   get checkpoint (): Checkpoint {
     return this.currentCheckpoint
   }

@@ -391,6 +391,7 @@ export class ChainNode {
 
   /** After libp2p stopped, before the store closes. */
   async close (): Promise<void> {
+    await this.chainValue?.settle()
     await this.options.protocol.close?.()
     await Promise.all(this.registry.protocols().filter(p => p !== this.options.protocol).map(async p => { await p.close?.() }))
   }

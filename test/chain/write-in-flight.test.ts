@@ -112,3 +112,32 @@ test('reads during a write in flight are answered from the batch being written (
     await removeDir(dir)
   }
 })
+
+test('a chain settled before its database closes restarts on the last head addBlock reported', async () => {
+  const setup = demoSetup({ name: 'write-in-flight-settle', accounts: 4, validationPasses: 1, verifyWorkers: 0 })
+  const blocks = await new DemoChainBuilder(setup).grow(3, 1)
+  const dir = await tempDir('chain')
+  try {
+    let node = await openChain(dir, setup)
+    for (const b of blocks.slice(0, 2)) await node.chain.addBlock(b.header, b.operations)
+    const chain = node.chain
+    // The 'head' event of the last block comes before its write (`ChainStore.commit`): a stop
+    // begun there settles the chain, which waits for addBlock and the write.
+    const headSeen = new Promise<{ hex: string, writing: boolean }>(resolve => {
+      chain.on('head', change => { resolve({ hex: change.head.hex, writing: chain.store.writeInFlight }) })
+    })
+    const adding = chain.addBlock(blocks[2].header, blocks[2].operations)
+    const seen = await headSeen
+    assert.deepEqual(seen, { hex: toHex(blockHash(blocks[2].header)), writing: true })
+    const reported = seen.hex
+    await chain.settle()
+    assert.equal(chain.store.writeInFlight, false)
+    await node.close()
+    await adding
+    node = await openChain(dir, setup)
+    assert.equal(node.chain.head.hex, reported)
+    await node.close()
+  } finally {
+    await removeDir(dir)
+  }
+})
