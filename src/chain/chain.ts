@@ -8,26 +8,22 @@ import type { Protocol } from '../protocol/protocol.ts'
 import { ProtocolRegistry } from '../protocol/registry.ts'
 import type { StateReader } from '../protocol/state.ts'
 import type { Database } from '../storage/database.ts'
-import { type checkHeader, checkProtocolHeader, checkShellHeader, prepareOperations, type PreparedOperations } from './checks.ts'
-import {
-  CheckpointConflictError, FutureBlockError, KnownInvalidBlockError, NotAChainError, UnknownPredecessorError, UnknownProtocolError
-} from './errors.ts'
-import type { Verdict } from '../protocol/errors.ts'
+import { type checkHeader, prepareOperations } from './checks.ts'
+import { CheckpointConflictError, UnknownProtocolError } from './errors.ts'
 import { genesisHeader, resolveGenesis, GenesisConfigError, type Genesis, type GenesisConfig } from './genesis.ts'
-import { BLOCK_STORED, BLOCK_VALID, type BlockRecord, type InvalidRecord } from './records.ts'
+import { BLOCK_STORED, BLOCK_VALID, type InvalidRecord } from './records.ts'
 import {
   ChainStore, ChainStoreError, storedHeader, type StoreCacheSizes, type StoredHeader
 } from './store.ts'
 import { Transition, type PreparedBlock, type ProtocolSource } from './transition.ts'
-import { headerHashOf } from './received-hashes.ts'
 import { ChainReader } from './chain-reader.ts'
-import { addStoreOnly, loadStoredOperations, storedBranchBelow } from './stored-blocks.ts'
+import { addStoreOnly, storedBranchBelow } from './stored-blocks.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
-
-import type { ChainEvents } from './chain-reader.ts'
-import { PROTO_KEY_PREFIX as SHELL_PROTO_KEY_PREFIX } from './protocol-levels.ts'
+import { ChainWrites, type EmitChainEvent } from './chain-writes.ts'
+import { RunChecks, type BlockInput, type RunLookUps } from './run-checks.ts'
 
 export type { HeadChange, ChainEvents } from './chain-reader.ts'
+export type { BlockInput } from './run-checks.ts'
 
 export interface ChainOptions {
   /** The genesis protocol (the genesis names its hash); installed in `protocols` if it is not yet. */
@@ -45,11 +41,6 @@ export interface ChainOptions {
   cache?: StoreCacheSizes
   /** While applying a long run of blocks, commit every this many (default 100). */
   commitEvery?: number
-}
-
-export interface BlockInput {
-  header: BlockHeader
-  operations: Operation[][]
 }
 
 export interface AddBlocksResult {
@@ -71,23 +62,25 @@ const b58 = (hash: Uint8Array): string => b58Encode('blockHash', hash)
  * do not beat the head are stored, not applied (equal fitness keeps the current head, as Octez).
  */
 export class Chain extends ChainReader {
-  private readonly maxClockDrift: number
+  /** The checks of a run of blocks before the fork choice. */
+  private readonly checks: RunChecks
   private readonly now: () => number
   private readonly commitEvery: number
-  /** The last commit's write while the next blocks are prepared (see `startWrite`). */
-  private pendingWrite: Promise<void> | undefined
+  /** Commits of applied transitions, one write at a time, and the head events around them. */
+  private readonly writes: ChainWrites
   private queue: Promise<unknown> = Promise.resolve()
-  /** Set while `addBlock` runs: its new head is announced before its write is done. */
-  private headBeforeWrite = false
   private readonly protocolSource: ProtocolSource
 
   private constructor (store: ChainStore, options: ChainOptions, genesis: Genesis, registry: ProtocolRegistry) {
     super(store, registry, genesis)
     this.shellOnly = options.protocol.shellOnly === true
     this.protocolSource = { registry, genesisProtocol: genesis.protocol, shellOnly: this.shellOnly }
-    this.maxClockDrift = options.maxClockDrift ?? 1
     this.now = options.now ?? Date.now
+    this.checks = new RunChecks(this, {
+      now: this.now, maxClockDrift: options.maxClockDrift ?? 1, recordInvalid: async (blocks, error) => await this.recordInvalid(blocks, error)
+    })
     this.commitEvery = Math.max(1, options.commitEvery ?? 100)
+    this.writes = new ChainWrites(store, this.emit.bind(this) as EmitChainEvent, async () => { await this.refreshProtocolLevels() })
   }
 
   /** Opens (or creates, from the genesis) the chain in `db`. */
@@ -157,36 +150,22 @@ export class Chain extends ChainReader {
    * from the current chain; otherwise (a level not activated yet here) they wait for `addBlocks`.
    */
   precheckHeader (header: BlockHeader, predecessor: BlockHeader): ReturnType<typeof checkHeader> {
-    return this.checkHeaderNow(header, predecessor).verdict
-  }
-
-  /** Shell checks, the protocol level's plausibility, and the protocol's checks when its protocol is known. */
-  private checkHeaderNow (header: BlockHeader, predecessor: BlockHeader): { verdict: Verdict<InvalidBlockError>, checkedBy?: Protocol } {
-    const shell = checkShellHeader(header, predecessor)
-    if (!shell.ok) return { verdict: shell }
-    const proto = header.shell.proto
-    const predProto = predecessor.shell.level === 0 ? 0 : predecessor.shell.proto
-    if (proto !== predProto && proto !== (predProto + 1) % 256) {
-      return { verdict: { ok: false, error: new InvalidBlockError('bad_proto_level', `protocol level ${proto} after a block at protocol level ${predProto}`) } }
-    }
-    const protocol = this.protocolOfHeader(header)
-    if (protocol === undefined) return { verdict: shell }
-    return { verdict: checkProtocolHeader(protocol, header, predecessor), checkedBy: protocol }
+    return this.checks.checkHeader(header, predecessor).verdict
   }
 
   /**
    * Adds one block (what gossip and the bakers hand over). Unlike a run given to `addBlocks`, a
    * new head this brings is the head, with its `head` event, as soon as it is applied, while its
-   * store write goes on (see `commitTransition`): a crash may take that one head back, and peers
+   * store write goes on (see `ChainWrites`): a crash may take that one head back, and peers
    * give it back. A run (a bootstrap) reports each head once it is written.
    */
   async addBlock (header: BlockHeader, operations: Operation[][]): Promise<AddBlocksResult> {
     return await this.exclusive(async () => {
-      this.headBeforeWrite = true
+      this.writes.headBeforeWrite = true
       try {
         return await this.addBlocksNow([{ header, operations }])
       } finally {
-        this.headBeforeWrite = false
+        this.writes.headBeforeWrite = false
       }
     })
   }
@@ -233,10 +212,10 @@ export class Chain extends ChainReader {
     const total: AddBlocksResult = { head: startHead, headChanged: false, stored: 0, known: 0 }
     try {
       await this.addChunks(chunks, prechecks, total)
-      await this.written()
+      await this.writes.written()
     } finally {
       // On a failure too, the last write ends before the next caller reads the store.
-      await this.written().catch(() => {})
+      await this.writes.written().catch(() => {})
     }
     total.head = this.head
     total.headChanged = this.head.hex !== startHead.hex
@@ -246,15 +225,15 @@ export class Chain extends ChainReader {
   private async addChunks (chunks: Array<readonly BlockInput[]>, prechecks: Array<Promise<void>>, total: AddBlocksResult): Promise<void> {
     let last: StoredHeader | undefined
     // Each chunk's store look-ups run while the chunk before it is applied.
-    let lookUps = chunks.length > 0 ? this.lookUp(chunks[0]) : undefined
+    let lookUps = chunks.length > 0 ? this.checks.lookUp(chunks[0]) : undefined
     for (let k = 0; k < chunks.length; k++) {
       await prechecks[k]
-      const current = lookUps as ReturnType<Chain['lookUp']>
-      lookUps = k + 1 < chunks.length ? this.lookUp(chunks[k + 1]) : undefined
+      const current = lookUps as Promise<RunLookUps>
+      lookUps = k + 1 < chunks.length ? this.checks.lookUp(chunks[k + 1]) : undefined
       lookUps?.catch(() => {})
       // Prepared while the previous chunk's commit is written; chosen once it is.
-      const { prepared, known, failure } = await this.prepare(chunks[k], await current, last)
-      await this.written()
+      const { prepared, known, failure } = await this.checks.prepare(chunks[k], await current, last)
+      await this.writes.written()
       last = prepared[prepared.length - 1]?.stored
       total.known += known
       if (prepared.length > 0) total.stored += (await this.choose(prepared)).stored
@@ -263,83 +242,6 @@ export class Chain extends ChainReader {
         throw failure
       }
     }
-  }
-
-  /**
-   * Header-level checks of each block, stopping at the first refusal (which is returned, not
-   * thrown). `after` is the block just before the run when the caller has already checked it.
-   */
-  private async prepare (blocks: readonly BlockInput[], { headers, invalids, records }: Awaited<ReturnType<Chain['lookUp']>>, after?: StoredHeader): Promise<{ prepared: PreparedBlock[], known: number, failure?: Error }> {
-    const prepared: PreparedBlock[] = []
-    let known = 0
-    let predecessor: StoredHeader | undefined = after
-    for (let i = 0; i < blocks.length; i++) {
-      const block = blocks[i]
-      const stored = headers[i]
-      try {
-        const invalidRecord = invalids[i]
-        if (invalidRecord !== undefined) throw new KnownInvalidBlockError(b58(stored.hash), invalidRecord)
-        const predHex = toHex(block.header.shell.predecessor)
-        if (predecessor !== undefined && predecessor.hex !== predHex) {
-          throw new NotAChainError(`block ${b58(stored.hash)} does not follow ${b58(predecessor.hash)}`)
-        }
-        if (predecessor === undefined) {
-          // The run's first block: its predecessor comes from the store, and may be known invalid
-          // (invalid blocks found while applying a branch stay stored; others are not stored at all).
-          predecessor = await this.store.getHeader(predHex)
-          if (await this.store.getInvalid(predHex) !== undefined) {
-            throw await this.recordInvalid([stored], new InvalidBlockError('invalid_predecessor', `predecessor ${b58(block.header.shell.predecessor)} is invalid`))
-          }
-          if (predecessor === undefined) throw new UnknownPredecessorError(b58(stored.hash), b58(block.header.shell.predecessor))
-        }
-        const record = records[i]
-        if (record !== undefined) {
-          known++
-          prepared.push({ stored, ops: await loadStoredOperations(this.store, stored, record.listHashes), isNew: false })
-        } else {
-          prepared.push({ ...await this.checkNewBlock(stored, block.operations, predecessor), stored, isNew: true })
-        }
-        predecessor = stored
-      } catch (e) {
-        return { prepared, known, failure: e as Error }
-      }
-    }
-    return { prepared, known }
-  }
-
-  /**
-   * The run's headers hashed, and whether each block is known (invalid, or stored): one multi-get
-   * each for the whole run instead of two LevelDB round trips per block. Applying earlier blocks
-   * changes neither answer (they write other keys), so this may run ahead of them.
-   */
-  private async lookUp (blocks: readonly BlockInput[]): Promise<{ headers: StoredHeader[], invalids: Array<InvalidRecord | undefined>, records: Array<BlockRecord | undefined> }> {
-    const headers: StoredHeader[] = blocks.map(block => ({ ...headerHashOf(block.header), header: block.header }))
-    const hexes = headers.map(h => h.hex)
-    // A block on our head that beats it is not stored: had it been applied, the head could not
-    // have gone back to its predecessor (the head only moves to a better fitness), and a block
-    // only stored did not beat the head of its time. That is the new head of every gossip hop:
-    // its record is not looked up (a LevelDB read on every hop otherwise).
-    const onHead = blocks.length > 0 && toHex(blocks[0].header.shell.predecessor) === this.head.hex && this.beatsHead(headers[0])
-    const [invalids, records] = await Promise.all([
-      this.store.getInvalids(hexes),
-      onHead ? this.store.getBlockRecords(hexes.slice(1)).then(rest => [undefined, ...rest]) : this.store.getBlockRecords(hexes)
-    ])
-    return { headers, invalids, records }
-  }
-
-  private async checkNewBlock (stored: StoredHeader, operations: Operation[][], predecessor: StoredHeader): Promise<{ ops: PreparedOperations, checkedBy?: Protocol }> {
-    const { header, hash } = stored
-    const checkpoint = this.store.checkpoint
-    if (header.shell.level === checkpoint.level && toHex(checkpoint.hash) !== stored.hex) {
-      throw new CheckpointConflictError(b58(hash), `the checkpoint at level ${checkpoint.level} is ${b58(checkpoint.hash)}`)
-    }
-    if (Number(header.shell.timestamp) > this.now() / 1000 + this.maxClockDrift) {
-      throw new FutureBlockError(b58(hash), header.shell.timestamp, this.now())
-    }
-    const { verdict, checkedBy } = this.checkHeaderNow(header, predecessor.header)
-    if (!verdict.ok) throw await this.recordInvalid([stored], verdict.error)
-    const ops = prepareOperations(header, operations, hash)
-    return checkedBy === undefined ? { ops } : { ops, checkedBy }
   }
 
   /**
@@ -390,23 +292,23 @@ export class Chain extends ChainReader {
         break
       }
       if (t.applied.length >= this.commitEvery && i < branch.length - 1) {
-        await this.written()
+        await this.writes.written()
         t.detach()
         if (this.beatsHead(t.tip)) {
-          this.startWrite(t)
+          this.writes.start(t)
           t = t.successor()
         }
       }
     }
-    await this.written()
+    await this.writes.written()
     t.detach()
     if (failure !== undefined) {
       await this.recordInvalid(branch.slice(failedAt).map(b => b.stored), failure, t)
     }
     if (!t.isEmpty && this.beatsHead(t.tip)) {
       // Left in flight: the caller prepares the next blocks during the write (`written`).
-      this.startWrite(t)
-      if (failure !== undefined || unknownProtocol !== undefined) await this.written()
+      this.writes.start(t)
+      if (failure !== undefined || unknownProtocol !== undefined) await this.writes.written()
     } else {
       // The branch did not get ahead: keep its new blocks (valid ones as such) and any invalid records.
       const batch = this.store.newBatch()
@@ -437,94 +339,12 @@ export class Chain extends ChainReader {
   }
 
   /**
-   * Starts committing `t` without waiting for the write: the next blocks are prepared, or applied
-   * on `t.successor()`, meanwhile. One write at a time: `written()` comes before the next commit,
-   * before anything that reads the head, and before `addBlocks` returns.
-   */
-  private startWrite (t: Transition): void {
-    const write = this.commitTransition(t)
-    write.catch(() => {})
-    this.pendingWrite = write
-  }
-
-  /** Waits for the write in flight, if any; throws if it failed. */
-  private async written (): Promise<void> {
-    const write = this.pendingWrite
-    this.pendingWrite = undefined
-    await write
-  }
-
-  /**
-   * Commits `t`: the store shows its tip as the head at once (`head:validated`). For one block
-   * added with `addBlock`, `head` follows in the same turn, while the batch is written, as Octez's
-   * block validator hands a new head on before its store write is durable
-   * (`src/lib_shell/block_validator.ml`); a crash then loses at most this head, which peers give
-   * back. For a run, `head` waits for the write, so a bootstrap never reports a head a crash takes
-   * back. Settles when the write is done; if it fails, the store goes back to the disk (and a
-   * `head` event says so when the head was reported) and the error is thrown.
-   */
-  private async commitTransition (t: Transition): Promise<void> {
-    const previous = this.head
-    const tip = t.tip
-    const batch = t.finish()
-    const early = this.headBeforeWrite
-    let shown = false
-    let headEmitted = false
-    const tableMayChange = this.protocolTableMayChange(t, previous)
-    const write = this.store.commit(batch, () => {
-      shown = true
-      this.emitSafely('head:validated', tip)
-      if (tableMayChange || !early) return
-      // In the same turn: the head's events and announcements go before the write is queued.
-      headEmitted = true
-      this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
-    })
-    write.catch(() => {})
-    // Shown at once unless another write was in flight (the chain commits one at a time).
-    if (!shown || !early) await write
-    if (!headEmitted) {
-      if (tableMayChange) await this.refreshProtocolLevels()
-      headEmitted = true
-      this.emitSafely('head', { head: this.head, previous, applied: t.applied, removed: t.removed })
-    }
-    try {
-      await write
-    } catch (e) {
-      if (!headEmitted) throw e
-      // The store shows the disk again: the head is `previous` once more.
-      await this.refreshProtocolLevels().catch(() => {})
-      this.emitSafely('head', { head: this.head, previous: tip, applied: [...t.removed].reverse(), removed: [...t.applied].reverse() })
-      throw e
-    }
-  }
-
-  /**
-   * Whether the protocol table or the next block's protocol level may differ after `t`: only when
-   * `t` wrote a table entry (an activation applied or undone) or the head's protocol level changed.
-   * Otherwise the table read after each new head is skipped (a state read per protocol level).
-   */
-  private protocolTableMayChange (t: Transition, previous: StoredHeader): boolean {
-    if (t.applied.length === 0 || t.tip.header.shell.proto !== previous.header.shell.proto || t.tip.header.shell.level === 0) return true
-    return t.batch.state.some(w => w.key.startsWith(SHELL_PROTO_KEY_PREFIX))
-  }
-
-  /** Emits a chain event; a listener's exception surfaces on its own, the chain goes on. */
-  private emitSafely<K extends keyof ChainEvents> (name: K, ...args: ChainEvents[K]): void {
-    const emit = this.emit.bind(this) as (name: K, ...args: ChainEvents[K]) => boolean
-    try {
-      emit(name, ...args)
-    } catch (e) {
-      process.nextTick(() => { throw e })
-    }
-  }
-
-  /**
    * Records `blocks[0]` invalid for `error`, and the blocks after it (its descendants) as having
    * an invalid predecessor; written with `t` if given, else at once. Returns the error, naming the block.
    */
   private async recordInvalid (blocks: StoredHeader[], error: InvalidBlockError, t?: Transition): Promise<InvalidBlockError> {
     // A batch of its own is not written beside the write in flight.
-    if (t === undefined) await this.written()
+    if (t === undefined) await this.writes.written()
     const batch = t?.batch ?? this.store.newBatch()
     const at = this.now()
     blocks.forEach((b, i) => {

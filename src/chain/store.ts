@@ -1,16 +1,21 @@
 import type { Database, Sublevel } from '../storage/database.ts'
 import { sublevel } from '../storage/database.ts'
-import { Reader, Writer, decodeExact, encode, toHex, bytesEqual } from '../encoding/index.ts'
-import { blockHeaderCodec, type BlockHeader } from '../wire/block-header.ts'
-import { operationCodec, OPERATION_MAX_BYTES, type Operation } from '../wire/operation.ts'
+import { toHex, bytesEqual } from '../encoding/index.ts'
+import type { BlockHeader } from '../wire/block-header.ts'
+import type { Operation } from '../wire/operation.ts'
 import type { StateReader, StateWrite } from '../protocol/state.ts'
 import { BoundedCache } from './cache.ts'
-import { readManyThrough, readThrough, WriteOverlay, type BatchOp } from './write-overlay.ts'
+import { StoreCaches, type StoreCacheSizes } from './store-caches.ts'
+import { readManyThrough, readThrough, writeBatch, WriteOverlay } from './write-overlay.ts'
 import type { Genesis } from './genesis.ts'
+import { decodeBlockRecord, decodeInvalidRecord, decodeStateWrites, levelKey, operationsKey, type BlockRecord, type InvalidRecord } from './records.ts'
 import {
-  decodeBlockRecord, decodeInvalidRecord, decodeStateWrites, encodeBlockRecord, encodeInvalidRecord, encodeStateWrites,
-  levelKey, operationsKey, type BlockRecord, type InvalidRecord
-} from './records.ts'
+  CHECKPOINT_KEY, GENESIS_KEY, HEAD_KEY, StoreBatch, decodeCheckpoint, decodeHeader, decodePassOperations, encodeGenesis, storedHeader,
+  type Checkpoint, type StoredHeader, type StoreSublevels
+} from './store-batch.ts'
+
+export type { StoreCacheSizes } from './store-caches.ts'
+export { StoreBatch, decodePassOperations, encodePassOperations, storedHeader, type Checkpoint, type StoredHeader } from './store-batch.ts'
 
 /**
  * The chain store: classic-level sublevels of the node database.
@@ -26,25 +31,12 @@ import {
  * | `chain-invalid` | hex block hash | `InvalidRecord` (JSON) |
  * | `chain-state` | protocol key | protocol state as of the head |
  *
- * Every change goes through a `StoreBatch` committed with one `db.batch`, so a crash leaves the
+ * Every change goes through a `StoreBatch` (store-batch.ts) committed with one `db.batch`, so a crash leaves the
  * store either before or after a whole block (header, operations, state, undo, level, head).
  * Small caches keep the head, recent headers, recent levels and hot state keys in memory. A
  * committed batch is shown (head, caches) as its write begins; while it is written, reads of its
  * keys are answered from it (`WriteOverlay`), and if the write fails the store shows the disk again.
  */
-
-export interface StoredHeader {
-  hash: Uint8Array
-  hex: string
-  header: BlockHeader
-  /** The header as stored (its BLAKE2b-256 is the hash, except for genesis). */
-  bytes: Uint8Array
-}
-
-export interface Checkpoint {
-  hash: Uint8Array
-  level: number
-}
 
 /** What `ChainStore.noteValidated` keeps of a block: per pass, its Lo hash and its stored list encoding. */
 export interface ValidatedBlock {
@@ -52,146 +44,13 @@ export interface ValidatedBlock {
   encodedPasses: Uint8Array[]
 }
 
-export interface StoreCacheSizes {
-  headers?: number
-  levels?: number
-  state?: number
-  /** Blocks whose record and operation lists are kept after their commit (default 256). */
-  recentBlocks?: number
-}
-
-const HEAD_KEY = 'head'
-const GENESIS_KEY = 'genesis'
-const CHECKPOINT_KEY = 'checkpoint'
-
 export class ChainStoreError extends Error {
   override readonly name = 'ChainStoreError'
 }
 
-
-/** One atomic change to the store; `ChainStore.commit` writes it and then updates the caches. */
-export class StoreBatch {
-  readonly ops: BatchOp[] = []
-  readonly headers: StoredHeader[] = []
-  readonly levels: Array<[number, string | undefined]> = []
-  readonly state: StateWrite[] = []
-  /** Block records and operation lists written, for the recent-blocks caches (keys as stored). */
-  readonly blockRecords: Array<[string, BlockRecord]> = []
-  readonly operationLists: Array<[string, Uint8Array]> = []
-  head?: StoredHeader
-  checkpoint?: Checkpoint
-  private readonly store: ChainStore
-
-  constructor (store: ChainStore) {
-    this.store = store
-  }
-
-  putHeader (h: StoredHeader): void {
-    this.ops.push({ type: 'put', sublevel: this.store.headerLevel, key: h.hex, value: h.bytes })
-    this.headers.push(h)
-  }
-
-  putOperations (hex: string, pass: number, encodedPass: Uint8Array): void {
-    const key = operationsKey(hex, pass)
-    this.ops.push({ type: 'put', sublevel: this.store.operationsLevel, key, value: encodedPass })
-    this.operationLists.push([key, encodedPass])
-  }
-
-  putBlockRecord (hex: string, record: BlockRecord): void {
-    this.ops.push({ type: 'put', sublevel: this.store.blockLevel, key: hex, value: encodeBlockRecord(record) })
-    this.blockRecords.push([hex, record])
-  }
-
-  setLevel (level: number, hex: string | undefined): void {
-    const key = levelKey(level)
-    this.ops.push(hex === undefined
-      ? { type: 'del', sublevel: this.store.levelLevel, key }
-      : { type: 'put', sublevel: this.store.levelLevel, key, value: new TextEncoder().encode(hex) })
-    this.levels.push([level, hex])
-  }
-
-  putUndo (hex: string, previous: readonly StateWrite[]): void {
-    this.ops.push({ type: 'put', sublevel: this.store.undoLevel, key: hex, value: encodeStateWrites(previous) })
-  }
-
-  deleteUndo (hex: string): void {
-    this.ops.push({ type: 'del', sublevel: this.store.undoLevel, key: hex })
-  }
-
-  writeState (writes: readonly StateWrite[]): void {
-    for (const w of writes) {
-      this.ops.push(w.value === undefined
-        ? { type: 'del', sublevel: this.store.stateLevel, key: w.key }
-        : { type: 'put', sublevel: this.store.stateLevel, key: w.key, value: w.value })
-      this.state.push(w)
-    }
-  }
-
-  putInvalid (hex: string, record: InvalidRecord): void {
-    this.ops.push({ type: 'put', sublevel: this.store.invalidLevel, key: hex, value: encodeInvalidRecord(record) })
-  }
-
-  setHead (h: StoredHeader): void {
-    this.ops.push({ type: 'put', sublevel: this.store.metaLevel, key: HEAD_KEY, value: h.hash })
-    this.head = h
-  }
-
-  setCheckpoint (c: Checkpoint): void {
-    const v = new Uint8Array(36)
-    v.set(c.hash)
-    new DataView(v.buffer).setInt32(32, c.level)
-    this.ops.push({ type: 'put', sublevel: this.store.metaLevel, key: CHECKPOINT_KEY, value: v })
-    this.checkpoint = c
-  }
-}
-
-/** Encodes one pass's operations as Octez lists them: each operation uint30-length-prefixed. */
-export function encodePassOperations (encodedOperations: readonly Uint8Array[]): Uint8Array {
-  const w = new Writer(encodedOperations.reduce((n, b) => n + 4 + b.length, 0) || 1)
-  for (const b of encodedOperations) w.bytes(b)
-  return w.finish()
-}
-
-export function decodePassOperations (b: Uint8Array): Operation[] {
-  const r = new Reader(b)
-  return r.variableList('operations', Number.MAX_SAFE_INTEGER, r => r.dynamic('operation', OPERATION_MAX_BYTES, operationCodec.decode))
-}
-
-function decodeHeader (hash: Uint8Array, hex: string, bytes: Uint8Array): StoredHeader {
-  return { hash, hex, header: decodeExact(blockHeaderCodec, bytes), bytes }
-}
-
-export function storedHeader (hash: Uint8Array, header: BlockHeader, bytes = encode(blockHeaderCodec, header)): StoredHeader {
-  return { hash, hex: toHex(hash), header, bytes }
-}
-
-function encodeGenesis (g: Genesis): Uint8Array {
-  return new Writer().fixed(g.hash, 32).int64(g.timestamp).string(g.protocol).finish()
-}
-
 const untext = new TextDecoder()
 
-/**
- * Writes `ops` atomically as one LevelDB write batch. Through a chained batch: classic-level turns
- * an array of operations into its native batch by reading each element's properties through
- * Node-API (about 2 µs per operation of the thread that applies blocks, some 7 per block), while a
- * chained batch hands each key and value over in one call (about 0.7 µs).
- */
-async function writeBatch (db: Database, ops: readonly BatchOp[]): Promise<void> {
-  const chained = db.batch()
-  try {
-    for (const op of ops) {
-      if (op.type === 'put') chained.put(op.key, op.value, { sublevel: op.sublevel })
-      else chained.del(op.key, { sublevel: op.sublevel })
-    }
-  } catch (e) {
-    await chained.close()
-    throw e
-  }
-  await chained.write()
-}
-
-export class ChainStore {
+export class ChainStore implements StoreSublevels {
   readonly db: Database
   readonly genesis: Genesis
   readonly metaLevel: Sublevel
@@ -202,18 +61,8 @@ export class ChainStore {
   readonly undoLevel: Sublevel
   readonly invalidLevel: Sublevel
   readonly stateLevel: Sublevel
-  private readonly headerCache: BoundedCache<string, StoredHeader>
-  private readonly levelCache: BoundedCache<number, string>
-  private readonly stateCache: BoundedCache<string, Uint8Array | null>
-  /**
-   * Records and operation lists of the last blocks committed. Every peer that hears of a new head
-   * asks for its operations within the same second; with 200 peers, serving each request from
-   * LevelDB was the largest piece of the node's own work per head (`npm run bench:peers`, CPU
-   * profile in docs/profiles.md). Filled only by commits, which are the only writers of both
-   * (never removed), so an entry cannot go stale.
-   */
-  private readonly recentRecords: BoundedCache<string, BlockRecord>
-  private readonly recentOperations: BoundedCache<string, Uint8Array>
+  /** Headers, levels, state and recent blocks in memory; a commit shows its batch there. */
+  private readonly caches: StoreCaches
   /** Blocks validated and being applied (`noteValidated`): their operations, served before they are stored. */
   private readonly validatedBlocks = new BoundedCache<string, ValidatedBlock>(16)
   /**
@@ -248,12 +97,7 @@ export class ChainStore {
     this.undoLevel = sublevel(db, 'chain-undo')
     this.invalidLevel = sublevel(db, 'chain-invalid')
     this.stateLevel = sublevel(db, 'chain-state')
-    this.headerCache = new BoundedCache(cache.headers ?? 8192)
-    this.levelCache = new BoundedCache(cache.levels ?? 8192)
-    this.stateCache = new BoundedCache(cache.state ?? 100_000)
-    this.recentRecords = new BoundedCache(cache.recentBlocks ?? 256)
-    // A demo block has one or a few validation passes; Octez blocks have four.
-    this.recentOperations = new BoundedCache(4 * (cache.recentBlocks ?? 256))
+    this.caches = new StoreCaches(cache)
     this.state = { get: key => this.readState(key) }
   }
 
@@ -290,7 +134,7 @@ export class ChainStore {
     if (headHeader === undefined) throw new ChainStoreError(`the stored head ${toHex(head)} has no header`)
     store.currentHead = headHeader
     store.invalidRecorded = (await store.invalidLevel.keys({ limit: 1 }).all()).length > 0
-    store.currentCheckpoint = { hash: checkpoint.slice(0, 32), level: new DataView(checkpoint.buffer, checkpoint.byteOffset + 32, 4).getInt32(0) }
+    store.currentCheckpoint = decodeCheckpoint(checkpoint)
     return store
   }
 
@@ -317,12 +161,12 @@ export class ChainStore {
   }
 
   async getHeader (hex: string): Promise<StoredHeader | undefined> {
-    const cached = this.headerCache.get(hex)
+    const cached = this.caches.headers.get(hex)
     if (cached !== undefined) return cached
     const bytes = await readThrough(this.inFlight, this.headerLevel, hex)
     if (bytes === undefined) return undefined
     const h = decodeHeader(Uint8Array.from(Buffer.from(hex, 'hex')), hex, bytes)
-    this.headerCache.set(hex, h)
+    this.caches.headers.set(hex, h)
     return h
   }
 
@@ -343,7 +187,7 @@ export class ChainStore {
 
   /** Many headers at once (one LevelDB multi-get for the ones not cached); missing ones are undefined. */
   async getHeaders (hexes: readonly string[]): Promise<Array<StoredHeader | undefined>> {
-    const out: Array<StoredHeader | undefined> = hexes.map(h => this.headerCache.get(h))
+    const out: Array<StoredHeader | undefined> = hexes.map(h => this.caches.headers.get(h))
     const missing = hexes.filter((_, i) => out[i] === undefined)
     if (missing.length === 0) return out
     const values = await readManyThrough(this.inFlight, this.headerLevel, missing)
@@ -354,7 +198,7 @@ export class ChainStore {
       const hex = missing[j++]
       if (bytes === undefined) continue
       const h = decodeHeader(Uint8Array.from(Buffer.from(hex, 'hex')), hex, bytes)
-      this.headerCache.set(hex, h)
+      this.caches.headers.set(hex, h)
       out[i] = h
     }
     return out
@@ -365,7 +209,7 @@ export class ChainStore {
    * is added to the header cache (a peer's bootstrap reads each header once).
    */
   async getHeaderBytesMany (hexes: readonly string[]): Promise<Array<Uint8Array | undefined>> {
-    const out: Array<Uint8Array | undefined> = hexes.map(h => this.headerCache.get(h)?.bytes)
+    const out: Array<Uint8Array | undefined> = hexes.map(h => this.caches.headers.get(h)?.bytes)
     const missing = hexes.filter((_, i) => out[i] === undefined)
     if (missing.length === 0) return out
     const values = await readManyThrough(this.inFlight, this.headerLevel, missing)
@@ -375,7 +219,7 @@ export class ChainStore {
   }
 
   async getBlockRecord (hex: string): Promise<BlockRecord | undefined> {
-    const recent = this.recentRecords.get(hex)
+    const recent = this.caches.recentRecords.get(hex)
     if (recent !== undefined) return recent
     const b = await readThrough(this.inFlight, this.blockLevel, hex)
     return b === undefined ? undefined : decodeBlockRecord(b)
@@ -383,7 +227,7 @@ export class ChainStore {
 
   async getBlockRecords (hexes: readonly string[]): Promise<Array<BlockRecord | undefined>> {
     if (hexes.length === 0) return []
-    return await this.throughRecent(hexes, this.recentRecords, async keys =>
+    return await this.throughRecent(hexes, this.caches.recentRecords, async keys =>
       (await readManyThrough(this.inFlight, this.blockLevel, keys)).map(b => b === undefined ? undefined : decodeBlockRecord(b)))
   }
 
@@ -408,19 +252,19 @@ export class ChainStore {
   /** One pass's operations as stored (the Operations_for_blocks list encoding). */
   async getEncodedOperations (hex: string, pass: number): Promise<Uint8Array | undefined> {
     const key = operationsKey(hex, pass)
-    return this.recentOperations.get(key) ?? await readThrough(this.inFlight, this.operationsLevel, key)
+    return this.caches.recentOperations.get(key) ?? await readThrough(this.inFlight, this.operationsLevel, key)
   }
 
   /** Many passes' operation lists at once (one LevelDB multi-get). */
   async getEncodedOperationsMany (keys: ReadonlyArray<{ hex: string, pass: number }>): Promise<Array<Uint8Array | undefined>> {
     if (keys.length === 0) return []
-    return await this.throughRecent(keys.map(k => operationsKey(k.hex, k.pass)), this.recentOperations, async missing => await readManyThrough(this.inFlight, this.operationsLevel, missing))
+    return await this.throughRecent(keys.map(k => operationsKey(k.hex, k.pass)), this.caches.recentOperations, async missing => await readManyThrough(this.inFlight, this.operationsLevel, missing))
   }
 
   /** Hex hashes of the current chain's blocks at `levels` (one multi-get for those not cached). */
   async mainChainAtMany (levels: readonly number[]): Promise<Array<string | undefined>> {
     const headLevel = this.currentHead.header.shell.level
-    const out: Array<string | undefined> = levels.map(l => l < 0 || l > headLevel ? undefined : this.levelCache.get(l))
+    const out: Array<string | undefined> = levels.map(l => l < 0 || l > headLevel ? undefined : this.caches.levels.get(l))
     const missing = levels.filter((l, i) => out[i] === undefined && l >= 0 && l <= headLevel)
     if (missing.length === 0) return out
     const generation = this.generation
@@ -431,7 +275,7 @@ export class ChainStore {
       if (b === undefined) return
       const hex = untext.decode(b)
       found.set(l, hex)
-      if (generation === this.generation) this.levelCache.set(l, hex)
+      if (generation === this.generation) this.caches.levels.set(l, hex)
     })
     return levels.map((l, i) => out[i] ?? found.get(l))
   }
@@ -444,13 +288,13 @@ export class ChainStore {
   /** Hex hash of the current chain's block at `level`. */
   async mainChainAt (level: number): Promise<string | undefined> {
     if (level < 0 || level > this.currentHead.header.shell.level) return undefined
-    const cached = this.levelCache.get(level)
+    const cached = this.caches.levels.get(level)
     if (cached !== undefined) return cached
     const generation = this.generation
     const b = await readThrough(this.inFlight, this.levelLevel, levelKey(level))
     if (b === undefined) return undefined
     const hex = untext.decode(b)
-    if (generation === this.generation) this.levelCache.set(level, hex)
+    if (generation === this.generation) this.caches.levels.set(level, hex)
     return hex
   }
 
@@ -466,11 +310,11 @@ export class ChainStore {
   }
 
   readState (key: string): Promise<Uint8Array | undefined> {
-    const cached = this.stateCache.get(key)
+    const cached = this.caches.state.get(key)
     if (cached !== undefined) return Promise.resolve(cached ?? undefined)
     const generation = this.generation
     return readThrough(this.inFlight, this.stateLevel, key).then(v => {
-      if (generation === this.generation) this.stateCache.set(key, v ?? null)
+      if (generation === this.generation) this.caches.state.set(key, v ?? null)
       return v
     })
   }
@@ -517,14 +361,7 @@ export class ChainStore {
     // (Any op on the invalid sublevel counts: some batches carry ops copied from another batch.)
     if (!this.invalidRecorded && batch.ops.some(op => op.sublevel === this.invalidLevel)) this.invalidRecorded = true
     if (batch.ops.length > 0) this.inFlight = new WriteOverlay(batch.ops)
-    for (const h of batch.headers) this.headerCache.set(h.hex, h)
-    for (const [hex, record] of batch.blockRecords) this.recentRecords.set(hex, record)
-    for (const [key, list] of batch.operationLists) this.recentOperations.set(key, list)
-    for (const [level, hex] of batch.levels) {
-      if (hex === undefined) this.levelCache.delete(level)
-      else this.levelCache.set(level, hex)
-    }
-    for (const w of batch.state) this.stateCache.set(w.key, w.value ?? null)
+    this.caches.show(batch)
     if (batch.head !== undefined) this.currentHead = batch.head
     if (batch.checkpoint !== undefined) this.currentCheckpoint = batch.checkpoint
     return before
@@ -534,12 +371,8 @@ export class ChainStore {
     try {
       if (batch.ops.length > 0) await writeBatch(this.db, batch.ops)
     } catch (err) {
-      // Back to what is on disk: the batch's entries leave the caches (later reads go to LevelDB).
-      for (const h of batch.headers) this.headerCache.delete(h.hex)
-      for (const [hex] of batch.blockRecords) this.recentRecords.delete(hex)
-      for (const [key] of batch.operationLists) this.recentOperations.delete(key)
-      for (const [level] of batch.levels) this.levelCache.delete(level)
-      for (const w of batch.state) this.stateCache.delete(w.key)
+      // Back to what is on disk.
+      this.caches.forget(batch)
       this.currentHead = before.head
       this.currentCheckpoint = before.checkpoint
       throw err

@@ -1,4 +1,4 @@
-import type { Sublevel } from '../storage/database.ts'
+import type { Database, Sublevel } from '../storage/database.ts'
 
 /** One operation of a store batch, as `ChainStore` writes it. */
 export type BatchOp = { type: 'put', sublevel: Sublevel, key: string, value: Uint8Array } | { type: 'del', sublevel: Sublevel, key: string }
@@ -53,4 +53,24 @@ export async function readManyThrough (overlay: WriteOverlay | undefined, sublev
   const values = missing.length > 0 ? await sublevel.getMany(missing) : []
   let j = 0
   return pending.map(p => p !== undefined ? p.value : values[j++])
+}
+
+/**
+ * Writes `ops` atomically as one LevelDB write batch. Through a chained batch: classic-level turns
+ * an array of operations into its native batch by reading each element's properties through
+ * Node-API (about 2 µs per operation of the thread that applies blocks, some 7 per block), while a
+ * chained batch hands each key and value over in one call (about 0.7 µs).
+ */
+export async function writeBatch (db: Database, ops: readonly BatchOp[]): Promise<void> {
+  const chained = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') chained.put(op.key, op.value, { sublevel: op.sublevel })
+      else chained.del(op.key, { sublevel: op.sublevel })
+    }
+  } catch (e) {
+    await chained.close()
+    throw e
+  }
+  await chained.write()
 }

@@ -1,17 +1,15 @@
 import { EventEmitter } from 'node:events'
-import type { Connection, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Connection, Startable, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { b58Encode } from '../crypto/index.ts'
 import { bytesEqual, toHex } from '../encoding/index.ts'
-import type { ChainReader } from '../chain/chain-reader.ts'
 import type { StoredHeader } from '../chain/store.ts'
 import { KnownHashTable } from './known-hashes.ts'
 import { authenticatedOnly } from '../handshake/guard.ts'
-import type { NetworkPeer, PeerDirectory } from '../peer/index.ts'
-import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
+import type { NetworkPeer } from '../peer/index.ts'
+import { misbehaviourOf } from '../misbehaviour/index.ts'
 import { blockHash, type BlockHeader } from '../wire/block-header.ts'
-import type { BlockLocator } from '../wire/locator.ts'
-import { MEMPOOL_MAX_OPERATIONS, type Mempool as WireMempool } from '../wire/mempool.ts'
+import { MEMPOOL_MAX_OPERATIONS } from '../wire/mempool.ts'
 import type { P2pMessage } from '../wire/p2p-message.ts'
 import { currentBranchFor, peerIdBytes } from './branch.ts'
 import {
@@ -19,64 +17,14 @@ import {
   GOSSIP_PUSH_PROTOCOL, GOSSIP_THROTTLES, KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS, PUSH_STOP_GRACE_MS
 } from './definitions.ts'
 import { announcementVerdict, UnwantedMempoolError } from './announcement-checks.ts'
-import { blockPushEnvelopes, PushChoice, type GossipAnswer } from './push.ts'
+import { blockPushEnvelopes, PushChoice } from './push.ts'
 import { MAX_QUEUED_WRITES, PeerGossip, type OutgoingGossip } from './peer-state.ts'
 import { encodeP2pMessage } from '../wire/p2p-message.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
 import { RateLimiter } from '../stream/rate-limit.ts'
+import type { GossipComponents, GossipEvents, GossipInit } from './service-init.ts'
 
-export interface HeadAnnouncement {
-  peer: NetworkPeer
-  hash: Uint8Array
-  header: BlockHeader
-  mempool: WireMempool
-}
-
-export interface BranchAnnouncement {
-  peer: NetworkPeer
-  headHash: Uint8Array
-  locator: BlockLocator
-}
-
-export interface GossipEvents {
-  head: [HeadAnnouncement]
-  branch: [BranchAnnouncement]
-}
-
-export interface GossipInit {
-  chain: ChainReader
-  /** Our own Tezos peer id (`id…`): the sender half of locator seeds. */
-  tezosPeerId: string
-  /** Connected peers of every wire (the libp2p handler finds its peer here). */
-  peers: PeerDirectory
-  /**
-   * We announced `disable_mempool` (`--disable-mempool`): a peer that sends us a non-empty mempool
-   * anyway is disconnected and greylisted, as Octez does (`src/lib_shell/p2p_reader.ml`).
-   */
-  disableMempool?: boolean
-  /** Operation hashes of our mempool, in order (Current_head's known_valid). */
-  mempoolHashes: () => Uint8Array[]
-  /** The peer policy: a peer that broke the protocol, flooded or announced a known-invalid block is reported there. */
-  report: ReportPeer
-  /**
-   * Answers a request that came on a gossip stream (gossip.md §4.5) as the sync responder does,
-   * with its per-peer rates: the answer envelopes. Absent: such requests are not answered.
-   */
-  answer?: GossipAnswer
-  logger: Logger
-  now?: () => number
-  /** Clock drift beyond which a head is a future block (seconds, default 1). */
-  maxClockDrift?: number
-  newHeadRequestTimeoutMs?: number
-}
-
-export interface GossipComponents {
-  registrar: {
-    handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
-    unhandle: (protocol: string) => Promise<void>
-  }
-}
-
+export type { BranchAnnouncement, GossipComponents, GossipEvents, GossipInit, HeadAnnouncement } from './service-init.ts'
 
 /**
  * `/tzp2p/gossip/1.0.0`: announces our head (Current_head with the mempool's operation hashes)
@@ -277,7 +225,6 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     if (!queued) this.stats.dropped++
     else if (state.queued > this.queueHighWater) this.queueHighWater = state.queued
   }
-
 
   /** The peer's stream to us: read announcements until it ends. */
   private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {

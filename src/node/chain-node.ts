@@ -1,10 +1,6 @@
 import type { Logger } from 'pino'
 import { decodeExact } from '../encoding/index.ts'
-import { Baker, type BakeResult, type ProtocolActivation } from '../chain/baker.ts'
-import { asDemoV3, DelegateBaker, type DelegateEvent } from '../chain/delegate-baker.ts'
-import { DelegateWatermarks } from '../chain/delegate-watermark.ts'
-import { EvidenceWatch } from '../chain/evidence-watch.ts'
-import { publicKeyHash } from '../protocol/demo/keys.ts'
+import type { BakeResult } from '../chain/baker.ts'
 import { Chain, type HeadChange } from '../chain/chain.ts'
 import type { GenesisConfig } from '../chain/genesis.ts'
 import { Mempool, type AddResult } from '../chain/mempool.ts'
@@ -24,6 +20,7 @@ import { ProtocolFetcher } from '../sync/protocol-fetcher.ts'
 import { CheckpointFetch, checkpointNeed } from '../sync/checkpoint-fetch.ts'
 import type { SynchronisationOptions } from '../sync/synchronisation.ts'
 import { operationCodec, type Operation } from '../wire/operation.ts'
+import { NodeBakers, type NodeBakerOptions } from './node-bakers.ts'
 
 /**
  * The chain inside a node: store, chain, mempool, optional baker, the gossip and sync services
@@ -42,11 +39,8 @@ export interface ChainNodeOptions {
   genesis: GenesisConfig
   /** Database holding the chain; default the node's store (`<dataDir>/store`). */
   store?: Database
-  /**
-   * A devnet baker: the protocol's signing key, a period (ms; 0 or absent: only `bake()`), and the
-   * protocol activations it writes (the block at `level` activates `protocol`).
-   */
-  baker?: { key: Uint8Array, intervalMs?: number, activations?: readonly ProtocolActivation[], equivocate?: boolean, doubleEndorse?: boolean }
+  /** A devnet baker (see `NodeBakerOptions`). */
+  baker?: NodeBakerOptions
   mempool?: { maxOperations?: number, maxBytes?: number, announceDelayMs?: number }
   /** Octez's bootstrapped heuristic (threshold 4 peers, latency 50 s by default). */
   synchronisation?: SynchronisationOptions
@@ -147,9 +141,8 @@ export class ChainNode {
   private host: ChainNodeHost | undefined
   private chainValue: Chain | undefined
   private mempoolValue: Mempool | undefined
-  private baker: Baker | undefined
-  private delegateBaker: DelegateBaker | undefined
-  private evidenceWatch: EvidenceWatch | undefined
+  /** The devnet baker, the v3 delegate and the double-baking watch. */
+  private bakers: NodeBakers | undefined
   private validator: ChainValidator | undefined
   private protocolFetcher: ProtocolFetcher | undefined
   private checkpointFetch: CheckpointFetch | undefined
@@ -292,7 +285,7 @@ export class ChainNode {
     validator.on('progress', p => { host.emit('sync:progress', p) })
     validator.on('bootstrapped', () => {
       host.emit('bootstrapped')
-      this.delegateBaker?.nudge()
+      this.bakers?.nudge()
     })
     const checkpoint = this.options.checkpoint === undefined || checkpointNeed(chain, this.options.checkpoint) === 'resume'
       ? undefined
@@ -315,74 +308,29 @@ export class ChainNode {
       validator.peerGone(peer.tezosPeerId)
       protocolFetcher.forgetPeer(peer.tezosPeerId)
     })
-    const v3 = [this.options.protocol, ...this.registry.protocols()].some(p => asDemoV3(p) !== undefined)
-    if (this.options.baker !== undefined) {
-      this.baker = new Baker({
-        chain,
-        mempool,
-        bakerKey: this.options.baker.key,
-        ...(this.options.baker.activations === undefined ? {} : { activations: this.options.baker.activations }),
-        ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
-        ...(this.options.baker.intervalMs === undefined ? {} : { intervalMs: this.options.baker.intervalMs }),
-        onBake: r => {
-          if (r instanceof Error) this.log.warn({ err: r.message }, 'baking failed')
-          else this.log.info({ block: r.hash, level: r.header.shell.level, operations: r.operations }, 'baked a block')
-        }
-      })
-      // On a demo v3 chain (from genesis or once activated) the key bakes and endorses as a delegate.
-      if (v3 && this.options.baker.key.length === 64) {
-        this.delegateBaker = new DelegateBaker({
-          chain,
-          mempool,
-          key: this.options.baker.key,
-          ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
-          ...(this.options.baker.activations === undefined ? {} : { activations: new Map(this.options.baker.activations.map(a => [a.level, a.protocol])) }),
-          ...(this.options.baker.equivocate === true ? { equivocate: true } : {}),
-          ...(this.options.baker.doubleEndorse === true ? { doubleEndorse: true } : {}),
-          watermarks: new DelegateWatermarks(store),
-          onEvent: e => { this.logDelegateEvent(e) },
-          ready: () => validator.bootstrapped
-        })
-      }
-    }
-    if (v3) {
-      // Every node of a v3 chain accuses double bakers (its own delegate excepted).
-      const own = this.options.baker?.key.length === 64 ? [publicKeyHash(this.options.baker.key.subarray(32))] : []
-      this.evidenceWatch = new EvidenceWatch({
-        chain,
-        mempool,
-        ignore: own,
-        onEvidence: e => { this.log.warn({ level: e.level, offender: e.offender, operation: e.hash }, `${e.kind.replace('_', ' ')} seen: evidence injected`) },
-        onError: err => { this.log.warn({ err: err.message }, 'double baking watch failed') }
-      })
-    }
+    this.bakers = new NodeBakers({
+      chain,
+      mempool,
+      store,
+      protocols: [this.options.protocol, ...this.registry.protocols()],
+      ...(this.options.baker === undefined ? {} : { baker: this.options.baker }),
+      ...(this.options.maxClockDrift === undefined ? {} : { maxClockDrift: this.options.maxClockDrift }),
+      logger: this.log,
+      ready: () => validator.bootstrapped
+    })
     this.mempoolValue = mempool
     this.validator = validator
-  }
-
-  private logDelegateEvent (e: DelegateEvent): void {
-    switch (e.kind) {
-      case 'baked': this.log.info({ block: e.result.hash, level: e.level, priority: e.priority, operations: e.result.operations }, 'baked a block'); break
-      case 'endorsed': this.log.debug({ operation: e.hash, level: e.level, slot: e.slot }, 'endorsed the head'); break
-      case 'revealed': this.log.info({ operation: e.hash, level: e.level }, 'revealed a seed nonce'); break
-      case 'equivocated': this.log.warn({ block: e.hash, level: e.level }, 'baked a second block at the level (equivocation asked for)'); break
-      case 'error': this.log.warn({ err: e.error.message }, 'delegate duties failed'); break
-    }
   }
 
   /** After libp2p started: automatic baking, and bootstrapped at once when the threshold is 0. */
   start (): void {
     void this.checkpointFetch?.run()
     if (this.validator?.bootstrapped === true) this.host?.emit('bootstrapped')
-    if ((this.options.baker?.intervalMs ?? 0) > 0) this.baker?.start()
-    this.delegateBaker?.start()
-    this.evidenceWatch?.start()
+    this.bakers?.start()
   }
 
   async stop (): Promise<void> {
-    await this.baker?.stop()
-    await this.delegateBaker?.stop()
-    await this.evidenceWatch?.stop()
+    await this.bakers?.stop()
     this.checkpointFetch?.stop()
     this.protocolFetcher?.stop()
     this.validator?.stop()
@@ -407,8 +355,9 @@ export class ChainNode {
       },
       bake: async () => {
         if (this.chainValue === undefined) throw new NoChainError()
-        if (this.baker === undefined) throw new NoBakerError()
-        return await this.baker.bakeNow()
+        const baker = this.bakers?.baker
+        if (baker === undefined) throw new NoBakerError()
+        return await baker.bakeNow()
       },
       isBootstrapped: () => this.validator?.bootstrapped ?? false,
       syncStatus: () => ({

@@ -1,15 +1,14 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { b58Encode } from '../crypto/index.ts'
-import { bytesEqual, toHex } from '../encoding/index.ts'
+import { toHex } from '../encoding/index.ts'
 import { BoundedCache } from '../chain/cache.ts'
 import type { Chain } from '../chain/chain.ts'
 import { FutureBlockError, UnknownPredecessorError, UnknownProtocolError } from '../chain/errors.ts'
 import type { Mempool } from '../chain/mempool.ts'
 import { peerIdBytes } from '../gossip/branch.ts'
-import type { BranchAnnouncement, HeadAnnouncement } from '../gossip/service.ts'
+import type { BranchAnnouncement, HeadAnnouncement } from '../gossip/service-init.ts'
 import { misbehaviourOf, type ReportPeer } from '../misbehaviour/index.ts'
-import { compareFitness } from '../wire/fitness.ts'
 import type { BlockHeader } from '../wire/block-header.ts'
 import type { BlockLocator } from '../wire/locator.ts'
 import {
@@ -19,7 +18,9 @@ import { hashHeader } from './checks.ts'
 import type { SyncClient } from './client.ts'
 import { Fetchers } from './fetchers.ts'
 import { pipelineTowards } from './pipeline-towards.ts'
-import { planFromLocator, type BlockStatus } from './plan.ts'
+import { planFromLocator } from './plan.ts'
+import { announcedHeadStatus, beatsHead, blockStatus, needsMissingProtocol } from './block-status.ts'
+import { BRANCH_RETRY_MS, BranchTargets, type BranchTarget } from './branch-targets.ts'
 import { InvalidLocatorError } from './step-headers.ts'
 import { SynchronisationHeuristic, type SynchronisationOptions } from './synchronisation.ts'
 import type { PeerWire } from '../peer/index.ts'
@@ -30,9 +31,6 @@ import type { PeerWire } from '../peer/index.ts'
  * `src/lib_shell/bootstrap_pipeline.ml` does).
  */
 export type HeaderFetchMode = 'ranges' | 'walk'
-
-/** Octez answers Get_current_branch once per 4 s per peer: an unanswered request is retried after that. */
-const BRANCH_RETRY_MS = 4000
 
 export interface ChainValidatorInit {
   chain: Chain
@@ -73,13 +71,6 @@ export interface ChainValidatorEvents {
   'pipeline:end': [PipelineEnd]
 }
 
-interface Target {
-  peer: string
-  headHash: Uint8Array
-  header: BlockHeader
-  locator: BlockLocator
-}
-
 /**
  * What the node does with what peers announce (Octez's chain validator and peer
  * validators, `src/lib_shell/chain_validator.ml` and `src/lib_shell/peer_validator.ml`):
@@ -102,7 +93,8 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private readonly log: Logger
   private readonly chain: Chain
   private readonly now: () => number
-  private readonly targets = new Map<string, Target>()
+  /** Announced branches waiting for the pipeline. */
+  private readonly targets = new BranchTargets()
   /** Each peer's latest announced head, looked at again when blocks arrive (the heuristic counts it once we have it). */
   private readonly announced = new Map<string, BlockHeader>()
   /** Heads announced while a pipeline ran, looked at again when it ends. */
@@ -114,7 +106,6 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   private stopped = false
   private readonly branchRequests = new Set<string>()
   private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>()
 
   constructor (init: ChainValidatorInit) {
     super()
@@ -166,27 +157,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   stop (): void {
     this.stopped = true
     clearTimeout(this.retryTimer)
-    for (const t of this.retryTimers) clearTimeout(t)
+    this.targets.stop()
     this.running?.abort()
     this.fetchers.stop()
-  }
-
-  private async status (hash: Uint8Array): Promise<BlockStatus> {
-    // The head is valid: a new head's predecessor usually is our head, so no store lookup is needed.
-    if (bytesEqual(hash, this.chain.head.hash)) return 'valid'
-    const [invalid, stored] = await Promise.all([this.chain.isKnownInvalid(hash), this.chain.hasBlock(hash)])
-    if (invalid !== undefined) return 'invalid'
-    return stored ? 'valid' : 'unknown'
-  }
-
-  /**
-   * The status of an announced head. The usual one, a block on our head that beats it, cannot be
-   * stored already (it would be our head), so only its known-invalid mark is looked up: the store
-   * lookup of the block is saved on every hop. Were it stored after all, adding it again finds it.
-   */
-  private async headStatus (a: HeadAnnouncement): Promise<BlockStatus> {
-    if (!bytesEqual(a.header.shell.predecessor, this.chain.head.hash) || !this.beatsHead(a.header)) return await this.status(a.hash)
-    return await this.chain.isKnownInvalid(a.hash) !== undefined ? 'invalid' : 'unknown'
   }
 
   /** A peer's block we hold valid counts towards the synchronisation heuristic. */
@@ -195,20 +168,6 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       this.log.info({ peer }, 'bootstrapped')
       this.emit('bootstrapped')
     }
-  }
-
-  private beatsHead (header: BlockHeader): boolean {
-    return compareFitness(header.shell.fitness, this.chain.head.header.shell.fitness) > 0
-  }
-
-  /**
-   * The head leads to a protocol we do not have, and `header` is at or past that protocol level:
-   * its branch is not followed (fetching it again would end at the same block). Branches that
-   * stay below the level are still taken.
-   */
-  private needsMissingProtocol (header: BlockHeader): boolean {
-    const missing = this.chain.missingProtocol
-    return missing !== undefined && header.shell.proto >= missing.protoLevel
   }
 
   /** A block needed a protocol we lack: never the peer's fault. */
@@ -230,9 +189,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   }
 
   private async followHead (peer: string, a: HeadAnnouncement): Promise<void> {
-    const status = await this.headStatus(a)
+    const status = await announcedHeadStatus(this.chain, a.header, a.hash)
     if (status === 'valid') { this.noteValid(peer, a.header); return }
-    if (status === 'invalid' || !this.beatsHead(a.header) || this.stopped || this.needsMissingProtocol(a.header)) return
+    if (status === 'invalid' || !beatsHead(this.chain, a.header) || this.stopped || needsMissingProtocol(this.chain, a.header)) return
     if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
     // Heads baked back to back: the predecessor may be the head we are fetching right now. Wait
     // for it rather than ask the peer for its branch (Get_current_branch is throttled to one per
@@ -244,12 +203,12 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     if (this.takingHeads.has(hex) && a.peer.hasPushed?.(a.hash) === true) this.fetchers.hedgeOperationsOf(hashHeader(a.header), peer)
     if (waitFor !== undefined) {
       await waitFor
-      const now = await this.status(a.hash)
+      const now = await blockStatus(this.chain, a.hash)
       if (now === 'valid') { this.noteValid(peer, a.header); return }
       if (now === 'invalid' || this.stopped || this.takingHeads.has(hex)) return
       if (this.running !== undefined) { this.laterHeads.set(peer, a); return }
     }
-    if (await this.status(a.header.shell.predecessor) !== 'valid') {
+    if (await blockStatus(this.chain, a.header.shell.predecessor) !== 'valid') {
       await this.askBranch(peer, a)
       return
     }
@@ -317,33 +276,26 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     const header = locator.headHeader
     this.announced.set(peer, header)
     const headHash = hashHeader(header).hash
-    const status = await this.status(headHash)
+    const status = await blockStatus(this.chain, headHash)
     if (status === 'valid') { this.noteValid(peer, header); return }
     if (status === 'invalid') { this.blame(peer, 'announced a known-invalid branch', new InvalidLocatorError('the branch head is known invalid')); return }
-    if (!this.beatsHead(header) || this.needsMissingProtocol(header)) return
-    const existing = this.targets.get(peer)
-    if (existing === undefined || compareFitness(header.shell.fitness, existing.header.shell.fitness) >= 0) {
-      this.targets.set(peer, { peer, headHash, header, locator })
-    }
+    if (!beatsHead(this.chain, header) || needsMissingProtocol(this.chain, header)) return
+    this.targets.offer({ peer, headHash, header, locator })
     void this.schedule()
   }
 
   /** Starts a pipeline towards the best announced branch unless one runs. */
   private async schedule (): Promise<void> {
     if (this.running !== undefined || this.stopped) return
-    const target = [...this.targets.values()]
-      .filter(t => this.beatsHead(t.header))
-      .sort((a, b) => compareFitness(b.header.shell.fitness, a.header.shell.fitness))[0]
-    for (const t of this.targets.values()) if (!this.beatsHead(t.header)) this.targets.delete(t.peer)
+    const target = this.targets.takeBest(h => beatsHead(this.chain, h))
     if (target === undefined) return
-    this.targets.delete(target.peer)
     let outcome
     try {
       outcome = await planFromLocator({
         peer: target.peer,
         locator: target.locator,
         seed: { senderId: peerIdBytes(target.peer), receiverId: peerIdBytes(this.init.tezosPeerId) },
-        status: async h => await this.status(h),
+        status: async h => await blockStatus(this.chain, h),
         levelOf: async h => (await this.chain.getHeader(h))?.header.shell.level,
         caboose: this.chain.caboose
       })
@@ -356,7 +308,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
       else this.log.info({ peer: target.peer }, 'no common ancestor with the peer\'s branch')
       return await this.schedule()
     }
-    if (this.running !== undefined) { this.targets.set(target.peer, target); return }
+    if (this.running !== undefined) { this.targets.restore(target); return }
     const pipeline = this.makePipeline(target, outcome.plan)
     this.running = pipeline
     this.log.info({ peer: target.peer, from: outcome.plan.startLevel, to: outcome.plan.targetLevel, steps: outcome.plan.steps.length }, 'bootstrap pipeline started')
@@ -378,7 +330,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
         this.log.warn({ peer: target.peer, err: (err as Error).message }, 'bootstrap pipeline stopped')
         // Nobody to blame (a key no peer served in time): try that branch again later if its peer
         // is still there, even if it announces nothing new.
-        if (this.init.peers().includes(target.peer)) this.retryTargetLater(target)
+        if (this.init.peers().includes(target.peer)) this.targets.retryLater(target, () => this.init.peers().includes(target.peer), () => { void this.schedule() })
       }
     } finally {
       this.running = undefined
@@ -387,20 +339,9 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
     await this.afterPipeline()
   }
 
-  private retryTargetLater (target: Target): void {
-    if (this.stopped) return
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer)
-      if (!this.targets.has(target.peer) && this.init.peers().includes(target.peer)) this.targets.set(target.peer, target)
-      void this.schedule()
-    }, BRANCH_RETRY_MS)
-    timer.unref()
-    this.retryTimers.add(timer)
-  }
-
   private async afterPipeline (): Promise<void> {
     for (const [peer, header] of this.announced) {
-      if (await this.status(hashHeader(header).hash) === 'valid') this.noteValid(peer, header)
+      if (await blockStatus(this.chain, hashHeader(header).hash) === 'valid') this.noteValid(peer, header)
     }
     const heads = [...this.laterHeads.values()]
     this.laterHeads.clear()
@@ -437,7 +378,7 @@ export class ChainValidator extends EventEmitter<ChainValidatorEvents> {
   }
 
   /** The pipeline towards `target`, over the shared fetchers, the target's peer asked first. */
-  private makePipeline (target: Target, plan: BootstrapPlan): BootstrapPipeline {
+  private makePipeline (target: BranchTarget, plan: BootstrapPlan): BootstrapPipeline {
     return pipelineTowards(target.peer, plan, {
       chain: this.chain,
       fetchers: this.fetchers,
