@@ -72,3 +72,51 @@ export async function blockPushEnvelopes (answer: GossipAnswer | undefined, peer
     return []
   }
 }
+
+/**
+ * When a new block's first Current_head came from a peer other than the one asked to push (§4.6),
+ * how long after it the pusher's push and the operations fetched on the gossip stream arrived
+ * (benchmarks, metrics): the time a node spends waiting on a fetch its push might have spared.
+ */
+export class PushTiming {
+  private readonly firsts = new BoundedCache<string, { at: number, pushedAt?: number, answered: boolean }>(256)
+  readonly stats = {
+    firstFromPusher: 0,
+    firstFromOther: 0,
+    pushAfterOther: 0,
+    pushAfterOtherMs: 0,
+    answerAfterOther: 0,
+    answerAfterOtherMs: 0,
+    pushBeforeAnswer: 0
+  }
+
+  /** A Current_head naming a new block: `fromPusher` if its sender is the peer asked to push (or its push is in hand). */
+  announced (blockHex: string, fromPusher: boolean): void {
+    const at = performance.now()
+    if (this.firsts.has(blockHex)) return
+    if (fromPusher) this.stats.firstFromPusher++
+    else this.stats.firstFromOther++
+    this.firsts.set(blockHex, { at, answered: fromPusher })
+  }
+
+  /** Pushed operations of `blockHex` arrived from the pusher. */
+  pushed (blockHex: string): void {
+    const at = performance.now()
+    const f = this.firsts.get(blockHex)
+    if (f === undefined || f.answered || f.pushedAt !== undefined) return
+    f.pushedAt = at
+    this.stats.pushAfterOther++
+    this.stats.pushAfterOtherMs += at - f.at
+  }
+
+  /** Operations of `blockHex` fetched on a gossip stream arrived. */
+  answered (blockHex: string): void {
+    const at = performance.now()
+    const f = this.firsts.get(blockHex)
+    if (f === undefined || f.answered) return
+    f.answered = true
+    this.stats.answerAfterOther++
+    this.stats.answerAfterOtherMs += at - f.at
+    if (f.pushedAt !== undefined) this.stats.pushBeforeAnswer++
+  }
+}

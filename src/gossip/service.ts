@@ -17,7 +17,7 @@ import {
   GOSSIP_PUSH_PROTOCOL, GOSSIP_THROTTLES, KNOWN_BLOCKS, KNOWN_OPERATIONS, MAX_CLOCK_DRIFT_SECONDS, NEW_HEAD_REQUEST_TIMEOUT_MS, PUSH_STOP_GRACE_MS
 } from './definitions.ts'
 import { announcementVerdict, UnwantedMempoolError } from './announcement-checks.ts'
-import { blockPushEnvelopes, PushChoice } from './push.ts'
+import { blockPushEnvelopes, PushChoice, PushTiming } from './push.ts'
 import { MAX_QUEUED_WRITES, PeerGossip, type OutgoingGossip } from './peer-state.ts'
 import { encodeP2pMessage } from '../wire/p2p-message.ts'
 import { EnvelopeStream, UnexpectedMessageError } from '../stream/envelope-stream.ts'
@@ -42,6 +42,8 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
   private readonly knownOperations = new KnownHashTable(KNOWN_OPERATIONS)
   private readonly throttle = new RateLimiter(GOSSIP_THROTTLES)
   private readonly pushChoice = new PushChoice()
+  /** Push against fetch timings for blocks first announced by a non-pusher (benchmarks). */
+  readonly pushTiming = new PushTiming()
   private readonly now: () => number
   private readonly drift: number
   private running = false
@@ -286,6 +288,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     if (state !== undefined) state.lastHeard = this.now()
     const delivery = peer.deliver?.(answer) ?? 'unrequested'
     if (delivery === 'delivered') this.stats.answersReceived++
+    if (delivery === 'delivered' && answer.tag === 'Operations_for_blocks') this.pushTiming.answered(toHex(answer.blockHash))
     else if (delivery === 'late') this.stats.lateAnswers++
     else if (push && answer.tag === 'Operations_for_blocks' && state !== undefined && this.takesPushes(state)) this.keepPushed(peer, answer, size)
     else this.init.report(peer.ref, 'unrequested-data', `gossip: ${answer.tag} that was not requested`)
@@ -300,6 +303,7 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
       return
     }
     this.stats.pushesReceived++
+    if (answer.tag === 'Operations_for_blocks') this.pushTiming.pushed(toHex(answer.blockHash))
     peer.keepPushed?.(answer, size)
   }
 
@@ -353,7 +357,10 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
         // the gossip stream (§4.5).
         peer.noteAnnounced?.(hash)
         if (mempoolAnnouncement) peer.noteAnnouncedOperations?.(message.mempool.knownValid)
-        else this.notePushCandidate(peer, hash)
+        else {
+          this.pushTiming.announced(toHex(hash), state.pushFrom || peer.hasPushed?.(hash) === true)
+          this.notePushCandidate(peer, hash)
+        }
         for (const h of message.mempool.knownValid) state.knownOperations.set(toHex(h), true)
         for (const h of message.mempool.pending) state.knownOperations.set(toHex(h), true)
         this.emit('head', { peer, hash, header: message.header, mempool: message.mempool })

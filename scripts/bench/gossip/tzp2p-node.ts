@@ -134,6 +134,18 @@ function counters (): Record<string, number> {
     'pushed answers received': gossip?.stats.pushesReceived ?? 0,
     'pushed answers taken': node.networkPeers.list().reduce((n, p) => n + (p instanceof Libp2pPeer ? p.requestStats.pushedKeysUsed : 0), 0)
   }
+  // New blocks first announced by the pusher or by another peer; after another's, when the
+  // pusher's push and the gossip-stream fetch's answer arrived (ms summed: divide by the count).
+  const t = gossip?.pushTiming.stats
+  if (t !== undefined) {
+    out['first Current_head from the pusher'] = t.firstFromPusher
+    out['first Current_head from another'] = t.firstFromOther
+    out['after another: pushes'] = t.pushAfterOther
+    out['after another: push ms'] = t.pushAfterOtherMs
+    out['after another: fetch answers'] = t.answerAfterOther
+    out['after another: fetch answer ms'] = t.answerAfterOtherMs
+    out['after another: push before answer'] = t.pushBeforeAnswer
+  }
   for (const [tag, n] of gossip?.receivedByTag ?? []) out[`gossip ${tag} received`] = n
   return out
 }
