@@ -287,9 +287,10 @@ export class GossipService extends EventEmitter<GossipEvents> implements Startab
     const state = this.byPeer.get(peer.tezosPeerId)
     if (state !== undefined) state.lastHeard = this.now()
     const delivery = peer.deliver?.(answer) ?? 'unrequested'
-    if (delivery === 'delivered') this.stats.answersReceived++
-    if (delivery === 'delivered' && answer.tag === 'Operations_for_blocks') this.pushTiming.answered(toHex(answer.blockHash))
-    else if (delivery === 'late') this.stats.lateAnswers++
+    if (delivery === 'delivered') {
+      this.stats.answersReceived++
+      if (answer.tag === 'Operations_for_blocks') this.pushTiming.answered(toHex(answer.blockHash))
+    } else if (delivery === 'late') this.stats.lateAnswers++
     else if (push && answer.tag === 'Operations_for_blocks' && state !== undefined && this.takesPushes(state)) this.keepPushed(peer, answer, size)
     else this.init.report(peer.ref, 'unrequested-data', `gossip: ${answer.tag} that was not requested`)
   }

@@ -146,7 +146,7 @@ describe('protocol activation across processes', () => {
       assert.match(old.stderrTail, /unknown protocol P\w{50} at level 21: not installed; branch not followed/)
       // Its honest peers did not get penalised for the blocks it could not follow, nor did they penalise it.
       for (const n of [baker, b, c]) {
-        assert.equal(n.events.filter(e => e.event === 'penalized').length, 0, `${n.name} penalised someone`)
+        assert.deepEqual(n.events.filter(e => e.event === 'penalized'), [], `${n.name} penalised someone`)
         assert.deepEqual((await n.dump()).greylisted, [])
       }
       assert.equal(b58Decode('protocolHash', d20.v2 as string).length, 32)

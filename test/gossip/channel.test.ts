@@ -141,6 +141,10 @@ describe('block operations without a sync stream', () => {
   it('fetches operations announced in a peer\'s mempool on the gossip streams, all of one announcement in one request', async () => {
     // c announces only when told to (its own batching delay never ends during the test).
     const c = await startChainNode(setup, { mempool: { announceDelayMs: 3_600_000 } })
+    // Every answer b gets here was asked for: none may count against c.
+    const penalties: unknown[] = []
+    const onPenalty = (e: unknown): void => { penalties.push(e) }
+    b.node.on('peer:penalized', onPenalty)
     try {
       await c.node.chain?.addBlocks(blocks)
       await b.node.dial(addressOf(c.node))
@@ -158,7 +162,9 @@ describe('block operations without a sync stream', () => {
       assert.equal(peer.requestStats.channel, 1)
       // Held now: announced again, they are not fetched.
       assert.ok(ops.every(op => b.node.mempool?.handled(operationHash(op)) === true))
+      assert.deepEqual(penalties, [], 'the Operation answers were taken as answers, not as unrequested data')
     } finally {
+      b.node.off('peer:penalized', onPenalty)
       await c.close()
     }
   })
