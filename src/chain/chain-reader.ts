@@ -60,6 +60,15 @@ export class ChainReader extends EventEmitter<ChainEvents> {
   /** The oldest block held: genesis, or the checkpoint the chain started from. */
   protected cabooseValue: Checkpoint
 
+  /** Emits a chain event; a listener's exception surfaces on its own (next tick), the chain goes on. */
+  protected emitSafely<K extends keyof ChainEvents> (name: K, ...args: ChainEvents[K]): void {
+    try {
+      (this.emit as (name: K, ...args: ChainEvents[K]) => boolean)(name, ...args)
+    } catch (e) {
+      process.nextTick(() => { throw e })
+    }
+  }
+
   protected constructor (store: ChainStore, registry: ProtocolRegistry, genesis: Genesis) {
     super()
     this.store = store

@@ -3,7 +3,7 @@ import { PROTO_KEY_PREFIX as SHELL_PROTO_KEY_PREFIX } from './protocol-levels.ts
 import type { ChainStore, StoredHeader } from './store.ts'
 import type { Transition } from './transition.ts'
 
-/** Emits one of the chain's events. */
+/** Emits one of the chain's events; a listener's exception does not reach the caller (`ChainReader.emitSafely`). */
 export type EmitChainEvent = <K extends keyof ChainEvents>(name: K, ...args: ChainEvents[K]) => void
 
 /**
@@ -65,37 +65,26 @@ export class ChainWrites {
     const tableMayChange = protocolTableMayChange(t, previous)
     const write = this.store.commit(batch, () => {
       shown = true
-      this.emitSafely('head:validated', tip)
+      this.emit('head:validated', tip)
       if (tableMayChange || !early) return
       // In the same turn: the head's events and announcements go before the write is queued.
       headEmitted = true
-      this.emitSafely('head', { head: this.store.head, previous, applied: t.applied, removed: t.removed })
+      this.emit('head', { head: this.store.head, previous, applied: t.applied, removed: t.removed })
     })
     write.catch(() => {})
     // Shown at once unless another write was in flight (the chain commits one at a time).
     if (!shown || !early) await write
     if (!headEmitted) {
       if (tableMayChange) await this.refreshProtocolLevels()
-      headEmitted = true
-      this.emitSafely('head', { head: this.store.head, previous, applied: t.applied, removed: t.removed })
+      this.emit('head', { head: this.store.head, previous, applied: t.applied, removed: t.removed })
     }
     try {
       await write
     } catch (e) {
-      if (!headEmitted) throw e
       // The store shows the disk again: the head is `previous` once more.
       await this.refreshProtocolLevels().catch(() => {})
-      this.emitSafely('head', { head: this.store.head, previous: tip, applied: [...t.removed].reverse(), removed: [...t.applied].reverse() })
+      this.emit('head', { head: this.store.head, previous: tip, applied: [...t.removed].reverse(), removed: [...t.applied].reverse() })
       throw e
-    }
-  }
-
-  /** Emits a chain event; a listener's exception surfaces on its own, the chain goes on. */
-  private emitSafely<K extends keyof ChainEvents> (name: K, ...args: ChainEvents[K]): void {
-    try {
-      this.emit(name, ...args)
-    } catch (e) {
-      process.nextTick(() => { throw e })
     }
   }
 }

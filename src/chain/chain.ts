@@ -19,7 +19,7 @@ import { Transition, type PreparedBlock, type ProtocolSource } from './transitio
 import { ChainReader } from './chain-reader.ts'
 import { addStoreOnly, storedBranchBelow } from './stored-blocks.ts'
 import { cabooseOf, CheckpointStartError, checkpointStartBatch, checkpointStartProblem } from './checkpoint-start.ts'
-import { ChainWrites, type EmitChainEvent } from './chain-writes.ts'
+import { ChainWrites } from './chain-writes.ts'
 import { RunChecks, type BlockInput, type RunLookUps } from './run-checks.ts'
 
 export type { HeadChange, ChainEvents } from './chain-reader.ts'
@@ -80,7 +80,7 @@ export class Chain extends ChainReader {
       now: this.now, maxClockDrift: options.maxClockDrift ?? 1, recordInvalid: async (blocks, error) => await this.recordInvalid(blocks, error)
     })
     this.commitEvery = Math.max(1, options.commitEvery ?? 100)
-    this.writes = new ChainWrites(store, this.emit.bind(this) as EmitChainEvent, async () => { await this.refreshProtocolLevels() })
+    this.writes = new ChainWrites(store, (name, ...args) => { this.emitSafely(name, ...args) }, async () => { await this.refreshProtocolLevels() })
   }
 
   /** Opens (or creates, from the genesis) the chain in `db`. */
@@ -135,11 +135,7 @@ export class Chain extends ChainReader {
       await this.store.commit(checkpointStartBatch(this.store, stored, ops))
       this.cabooseValue = { hash: stored.hash, level: header.shell.level }
       await this.refreshProtocolLevels()
-      try {
-        this.emit('head', { head: stored, previous, applied: [stored], removed: [] })
-      } catch (e) {
-        process.nextTick(() => { throw e })
-      }
+      this.emitSafely('head', { head: stored, previous, applied: [stored], removed: [] })
       return stored
     })
   }
@@ -327,11 +323,7 @@ export class Chain extends ChainReader {
   /** A new tip passed validation and is being applied: its operations are served, and it may be advertised. */
   private validated (block: PreparedBlock): void {
     this.store.noteValidated(block.stored.hex, { listHashes: block.ops.listHashes, encodedPasses: block.ops.encodedPasses })
-    try {
-      this.emit('block:validated', { block: block.stored, operationHashes: block.ops.hashes })
-    } catch (e) {
-      process.nextTick(() => { throw e })
-    }
+    this.emitSafely('block:validated', { block: block.stored, operationHashes: block.ops.hashes })
   }
 
   private beatsHead (h: StoredHeader): boolean {
